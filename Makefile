@@ -1,0 +1,26 @@
+# Two commands do everything on a fresh clone: `make build` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+# Extra raw folders (e.g. RAW_EXTRA=../shared/corpus); never copied into raw/.
+RAW_EXTRA ?=
+
+.PHONY: build test venv clean-venv
+
+# The stamp is rebuilt only when pyproject.toml changes, so a second `make build` skips pip.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+build: venv
+	$(PY) -m pipeline build $(foreach d,$(RAW_EXTRA),--raw $(d))
+
+test: venv
+	$(PY) -m pytest
+
+clean-venv:
+	rm -rf $(VENV)
