@@ -1,0 +1,59 @@
+"""Text clean-up, folding and stable identifiers. Pure functions, no I/O."""
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+from pipeline import patterns
+
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_SPACES = re.compile(r"[ \t\u00a0\u3000]+")
+_CJK = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef\u2460-\u24ff《》“”‘’"
+_SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
+
+
+def clean(text: str) -> str:
+    """Drop zero-width characters, turn every run of spaces (incl. full-width) into one, strip.
+
+    Width is kept as written: ``（学校）`` stays ``（学校）`` in ``*_raw`` fields.
+    """
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH)).strip()
+
+
+def fold(text: str) -> str:
+    """The comparison form of a name: NFKC (full width -> ASCII) and no whitespace at all.
+
+    ``（学校）`` and ``(学校)`` fold alike, so do ``IT 科技`` and ``IT科技``.
+    """
+    return "".join(unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH).split())
+
+
+def squeeze_cjk(text: str) -> str:
+    """Remove spaces a line break left between two CJK characters (``…审核要求或 规范文件``)."""
+    return _SPACE_BETWEEN_CJK.sub("", text)
+
+
+def display_width(text: str) -> int:
+    """Columns the text takes in a monospace rendering: wide (CJK) characters count two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def document_titles(text: str) -> tuple[str, ...]:
+    """Every 《》 title, without the marks, in first-appearance order, without duplicates."""
+    seen: list[str] = []
+    for m in patterns.DOCUMENT_TITLE.finditer(text):
+        title = squeeze_cjk(clean(m.group("title")))
+        if title and title not in seen:
+            seen.append(title)
+    return tuple(seen)
+
+
+def stable_id(prefix: str, *parts: object) -> str:
+    """A short id that depends only on ``parts``: the same key gives the same id on every build."""
+    h = hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8")).hexdigest()
+    return f"{prefix}_{h[:16]}"
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

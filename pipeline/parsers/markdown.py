@@ -1,0 +1,243 @@
+"""Markdown source with embedded HTML tables (Tencent Cloud doc sources).
+
+Two layouts are read:
+- a category table: header cells ``一级类目 | 二级类目 | …所需资质`` and one row per category
+  (the FaceID industries page); the bold paragraph above a table names its section;
+- a section per category: ``##``/``###`` headings, ``>!`` callouts, a "具备…进行接入" sentence
+  and a key/value table (``小程序直播场景`` / ``类目适用范围`` / ``资质要求``) (the 小程序·云直播 page).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pipeline import patterns
+from pipeline.errors import ParseError
+from pipeline.htmltable import Table, read_tables
+from pipeline.model import Line, Page, ParsedDocument, Span, Statement
+from pipeline.normalize import clean, fold
+from pipeline.rules import lines_to_requirement
+from pipeline.sections import (Draft, Sentence, detect_capability, drafts_to_statements,
+                               heading_levels, parse_sentence, strip_markup)
+
+_HEADING = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<text>.*?)\s*#*\s*$")
+_TABLE_OPEN = re.compile(r"<table\b", re.IGNORECASE)
+_TABLE_CLOSE = re.compile(r"</table\s*>", re.IGNORECASE)
+_LIST_MARK = re.compile(r"^\s*(?:[-*+]\s+|\d{1,2}[.、]\s*)")
+
+
+@dataclass
+class _Heading:
+    level: int
+    text: str
+    line: int
+    tables: list[Table] = field(default_factory=list)
+    sentences: list[Sentence] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    paragraphs: list[tuple[str, int]] = field(default_factory=list)
+    end: int = 0
+    children: int = 0
+
+
+def parse(text: str, file: str) -> ParsedDocument:
+    lines = text.split("\n")
+    root = _Heading(0, "", 1)
+    headings: list[_Heading] = [root]
+    category_tables: list[tuple[Table, str, int]] = []
+    warnings: list[str] = []
+    i = 0
+    while i < len(lines):
+        raw = lines[i]
+        no = i + 1
+        cur = headings[-1]
+        m = _HEADING.match(raw)
+        if m:
+            level = len(m.group("hashes"))
+            h = _Heading(level, strip_markup(m.group("text")), no)
+            for prev in reversed(headings):
+                if prev.level < level:
+                    prev.children += 1
+                    break
+            headings.append(h)
+            i += 1
+            continue
+        if _TABLE_OPEN.search(raw):
+            j = i
+            while j < len(lines) and not _TABLE_CLOSE.search(lines[j]):
+                if j > i and _HEADING.match(lines[j]):
+                    break
+                j += 1
+            if j >= len(lines) or not _TABLE_CLOSE.search(lines[j]):
+                warnings.append(f"{file}:{no}: <table> is not closed; read up to line {j}")
+                j -= 1
+            html = "\n".join(lines[i:j + 1])
+            for t in read_tables(html, first_line=no):
+                warnings.extend(f"{file}:{w}" if w.startswith("line") else f"{file}: {w}"
+                                for w in t.warnings)
+                if _is_category_table(t):
+                    label = cur.paragraphs[-1][0] if cur.paragraphs else cur.text
+                    category_tables.append((t, label, no))
+                else:
+                    cur.tables.append(t)
+            cur.end = j + 1
+            i = j + 1
+            continue
+        stripped = raw.strip()
+        if stripped:
+            if stripped.startswith(">"):
+                note = strip_markup(_LIST_MARK.sub("", stripped.lstrip(">").lstrip("!").strip()))
+                if note:
+                    cur.notes.append(note)
+            else:
+                plain = _LIST_MARK.sub("", stripped)
+                s = parse_sentence(plain, no)
+                if s:
+                    cur.sentences.append(s)
+                else:
+                    cur.paragraphs.append((strip_markup(plain), no))
+            cur.end = no
+        i += 1
+
+    capability = detect_capability(text)
+    if capability is None:
+        raise ParseError(file, 1, "cannot tell whether the page is about face verification or live streaming")
+
+    statements: list[Statement] = []
+    for t, label, _ in category_tables:
+        statements.extend(_category_rows(t, label, file, capability))
+
+    drafts = []
+    all_sentences = [s for h in headings for s in h.sentences]
+    for idx, h in enumerate(headings[1:], start=1):
+        kv = [t for t in h.tables if _kv_rows(t)]
+        own_sentence = any(not s.also for s in h.sentences)
+        if not kv and not (own_sentence and h.children == 0):
+            continue
+        path = _path(headings, idx)
+        if not path:
+            continue
+        drafts.append(_kv_draft(h, kv[0] if kv else None, path, file))
+    statements.extend(drafts_to_statements(drafts, all_sentences, capability=capability, file=file))
+    if not statements:
+        raise ParseError(file, 1, "no category table and no category section found")
+    pages = (Page(title=_title(headings), updated=None, line_start=1, line_end=max(1, len(lines)),
+                  kind="requirements"),)
+    return ParsedDocument(format="markdown", capability=capability, pages=pages,
+                          statements=tuple(statements), warnings=tuple(warnings))
+
+
+def _title(headings: list[_Heading]) -> str | None:
+    top = [h for h in headings[1:] if h.level == 1]
+    return top[0].text if len(top) == 1 else None
+
+
+def _path(headings: list[_Heading], idx: int) -> tuple[str, ...]:
+    """Levels of a heading, prefixed by the levels of the container headings above it."""
+    h = headings[idx]
+    path = heading_levels(h.text)
+    level = h.level
+    for prev in reversed(headings[1:idx]):
+        if prev.level < level:
+            if prev.level == 1 and any(x.level == 1 for x in headings[1:]) and \
+                    sum(1 for x in headings[1:] if x.level == 1) == 1:
+                break  # a single top-level heading is the document title, not a category
+            path = heading_levels(prev.text) + path
+            level = prev.level
+    return path
+
+
+def _header_roles(row) -> dict[int, str]:
+    roles = {}
+    for i, c in enumerate(row.cells):
+        t = fold(c.text)
+        m = patterns.LEVEL_HEADER.match(t)
+        if m:
+            roles[i] = f"level{patterns.to_int(m.group('level'))}"
+        elif patterns.QUALIFICATION_HEADER.search(t):
+            roles[i] = "requirement"
+    return roles
+
+
+def _is_category_table(t: Table) -> bool:
+    if not t.rows:
+        return False
+    roles = _header_roles(t.rows[0])
+    return "level1" in roles.values() and "requirement" in roles.values()
+
+
+def _category_rows(t: Table, label: str, file: str, doc_capability: str) -> list[Statement]:
+    header = t.rows[0]
+    roles = _header_roles(header)
+    req_col = next(i for i, r in roles.items() if r == "requirement")
+    capability = detect_capability(header.cells[req_col].text) or doc_capability
+    level_cols = sorted((r, i) for i, r in roles.items() if r.startswith("level"))
+    section = clean(label).rstrip("：:。.") or "table"
+    out = []
+    for row in t.rows[1:]:
+        if len(row.cells) <= req_col:
+            raise ParseError(file, row.line, f"table row has {len(row.cells)} cells, "
+                                             f"expected {len(header.cells)}")
+        levels = []
+        for _, col in level_cols:
+            v = row.cells[col].text if col < len(row.cells) else ""
+            if v and not patterns.NONE_TEXT.match(v):
+                levels.append(v)
+        if not levels:
+            raise ParseError(file, row.line, "table row without a category name")
+        cell = row.cells[req_col]
+        req = lines_to_requirement(cell.lines)
+        last = max([c.lines[-1].last for c in row.cells if c.lines and not c.carried] + [row.line])
+        out.append(Statement(
+            capability=capability, section=section, category_raw=tuple(levels), requirement=req,
+            requirement_text="\n".join(l.text for l in cell.lines),
+            span=Span(file, row.line, last), warnings=req.warnings))
+    return out
+
+
+def _kv_rows(t: Table) -> list[tuple[str, list]]:
+    """``[(label, value cells)]`` of a key/value table whose first column holds row labels."""
+    rows = []
+    for row in t.rows:
+        if not row.cells:
+            continue
+        label = fold(row.cells[0].text)
+        if label.startswith(patterns.LABEL_REQUIREMENT) or label in (patterns.LABEL_SCENARIO,
+                                                                     patterns.LABEL_SCOPE):
+            rows.append((row.cells[0].text, [c for c in row.cells[1:] if not c.carried]))
+        elif patterns.LABEL_NOTE.match(row.cells[0].text):
+            rows.append(("注意", [c for c in row.cells[1:] if not c.carried]))
+    return rows
+
+
+def _kv_draft(h: _Heading, t: Table | None, path: tuple[str, ...], file: str) -> Draft:
+    scope = scenario = None
+    notes = list(h.notes)
+    requirement = None
+    req_text = ""
+    end = h.end or h.line
+    if t is not None:
+        end = max(end, t.line_end)
+        for label, cells in _kv_rows(t):
+            value = " ".join(c.text for c in cells).strip() or None
+            f = fold(label)
+            if f == patterns.LABEL_SCENARIO:
+                scenario = value
+            elif f == patterns.LABEL_SCOPE:
+                scope = value
+            elif f.startswith(patterns.LABEL_REQUIREMENT):
+                columns = [list(c.lines) for c in cells]
+                flat = [l for col in columns for l in col]
+                req_text = "\n".join(l.text for l in flat)
+                requirement = lines_to_requirement(flat if len(columns) < 2 else [], header=label,
+                                                   columns=columns if len(columns) > 1 else None)
+            elif value:
+                notes.append(value)
+    if requirement is None:
+        requirement = lines_to_requirement([], header="")
+    return Draft(path=path, line_start=h.line, line_end=end, section=_section_name(path),
+                 requirement=requirement, requirement_text=req_text, scope=scope,
+                 scenario=scenario, notes=tuple(notes), inplace=tuple(h.sentences))
+
+
+def _section_name(path: tuple[str, ...]) -> str:
+    return patterns.LABEL_REQUIREMENT

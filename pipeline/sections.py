@@ -1,0 +1,183 @@
+"""What every page format shares: category headings, the "具备…类目，可使用…进行接入" sentence,
+and which section a sentence belongs to. Pure functions over text.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pipeline import patterns
+from pipeline.model import Integration, Requirement
+from pipeline.normalize import clean, fold
+
+_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_TAG = re.compile(r"<\s*([A-Za-z][\w-]*)[^>]*>")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A parsed integration sentence."""
+
+    #: the categories it names, each as levels: (("教育", "培训机构", "职业培训"), …)
+    paths: tuple[tuple[str, ...], ...]
+    #: the category text as written (``教育-培训机构-职业培训 或 教育-培训机构-课外辅导``)
+    names: str
+    method: str
+    components: tuple[str, ...]
+    #: ``若同时具备…``: an alternative for accounts that also hold another category
+    also: bool
+    text: str
+    line: int
+    renamed_from: tuple[str, ...] = ()
+
+    def integration(self, also: tuple[tuple[str, str], ...] = ()) -> Integration:
+        return Integration(method=self.method, text=self.text, line=self.line, also=also,
+                           components=self.components)
+
+
+def strip_markup(text: str) -> str:
+    """Markdown links to their text, ``**bold**`` to plain, HTML tags dropped."""
+    text = _MD_LINK.sub(r"\1", text)
+    text = text.replace("**", "")
+    return clean(_TAG.sub(" ", text))
+
+
+def parse_sentence(text: str, line: int) -> Sentence | None:
+    """Read ``具备【X】类目，可使用 M 进行接入`` from a line of text; None if it is not one."""
+    plain = clean(_MD_LINK.sub(r"\1", text).replace("**", ""))
+    m = patterns.INTEGRATION.search(plain)
+    if not m:
+        return None
+    raw_method = m.group("method")
+    components = tuple(t.lower() for t in _TAG.findall(raw_method))
+    method = clean(_TAG.sub(" ", raw_method))
+    names = m.group("cats")
+    renamed = tuple(r.group("old") for r in patterns.RENAMED_FROM.finditer(names))
+    names = clean(patterns.RENAMED_FROM.sub("", names))
+    paths = []
+    for part in patterns.CATEGORY_LIST_SPLIT.split(names.strip()):
+        part = part.strip(" 【】")
+        if part:
+            paths.append(tuple(p for p in patterns.LEVEL_SEPARATOR.split(part) if p))
+    return Sentence(paths=tuple(paths), names=names.strip(" 【】"), method=method,
+                    components=components, also=bool(m.group("also")), text=plain, line=line,
+                    renamed_from=renamed)
+
+
+def heading_levels(text: str) -> tuple[str, ...]:
+    """``电商平台 - 电商平台`` -> two levels; ``证券/期货`` -> one level (``/`` is part of a name)."""
+    return tuple(clean(p) for p in patterns.HEADING_LEVEL_SEPARATOR.split(clean(text)) if clean(p))
+
+
+def _level_related(a: str, b: str) -> bool:
+    """Two spellings of one level: equal after folding, or one a prefix of the other (金融/金融业)."""
+    fa, fb = fold(a), fold(b)
+    return fa == fb or fa.startswith(fb) or fb.startswith(fa)
+
+
+def names_section(sentence: Sentence, path: tuple[str, ...]) -> bool:
+    """Does the sentence name the category of a section with these levels?
+
+    The last level must match exactly (after folding), or be one of the ``/``-parts of the
+    section's last level when the sentence names the parts separately; the first level, when
+    the sentence gives one, must be a spelling of the section's.
+    """
+    last = fold(path[-1])
+    parts = {fold(p) for p in path[-1].split("/")} if split_parts(sentence, path) else set()
+    for p in sentence.paths:
+        if fold(p[-1]) != last and fold(p[-1]) not in parts:
+            continue
+        if len(p) > 1 and len(path) > 1 and not _level_related(p[0], path[0]):
+            continue
+        return True
+    return False
+
+
+def split_parts(sentence: Sentence | None, path: tuple[str, ...]) -> tuple[str, ...]:
+    """The parts a ``A/B`` last level stands for, when the sentence names A and B separately.
+
+    ``培训机构 - 职业培训/课外辅导`` with ``具备【…职业培训】或【…课外辅导】类目`` -> two categories;
+    ``证券/期货`` with ``具备【金融-证券/期货】类目`` stays one (the sentence writes it whole).
+    A part counts as named when a level of the sentence is, starts or ends with it (a web copy
+    prints ``…职业培训教育-培训机构-课外辅导`` with the separator lost).
+    """
+    if sentence is None or "/" not in path[-1]:
+        return ()
+    parts = tuple(clean(p) for p in path[-1].split("/") if clean(p))
+    levels = [fold(level) for p in sentence.paths for level in p]
+    if len(parts) < 2 or fold(path[-1]) in levels:
+        return ()
+
+    def named(part: str) -> bool:
+        f = fold(part)
+        return any(lv == f or lv.startswith(f) or lv.endswith(f) for lv in levels)
+
+    return parts if all(named(p) for p in parts) else ()
+
+
+def detect_capability(text: str) -> str | None:
+    """Face verification if the page talks about 人脸核身/核验, else live streaming if 直播."""
+    if patterns.FACE_WORDS.search(text):
+        return "face_verification"
+    if patterns.LIVE_WORDS.search(text):
+        return "live_streaming"
+    return None
+
+
+@dataclass
+class Draft:
+    """A category section as a page parser found it, before sentences are assigned."""
+
+    path: tuple[str, ...]
+    line_start: int
+    line_end: int
+    section: str
+    requirement: Requirement
+    requirement_text: str = ""
+    scope: str | None = None
+    scenario: str | None = None
+    notes: tuple[str, ...] = ()
+    #: integration sentences written inside the section itself
+    inplace: tuple[Sentence, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+def drafts_to_statements(drafts: list[Draft], sentences: list[Sentence], *, capability: str,
+                         file: str, page: str | None = None, updated: str | None = None):
+    """Give each section its own integration sentence and split ``A/B`` sections in two.
+
+    A sentence belongs to the section it names; sentences displaced from their section (a PDF
+    export moves them past page breaks) are found by name anywhere on the page. A sentence
+    whose names cannot be read belongs to the section it is written in.
+    """
+    from pipeline.model import Span, Statement  # local: model imports nothing from here
+
+    own: dict[int, Sentence] = {}
+    for i, d in enumerate(drafts):
+        mine = [s for s in d.inplace if not s.also and names_section(s, d.path)]
+        anywhere = [s for s in sentences if not s.also and names_section(s, d.path)]
+        if mine:
+            own[i] = mine[0]
+        elif anywhere:
+            own[i] = anywhere[0]
+        else:
+            unnamed = [s for s in d.inplace if not s.also
+                       and not any(names_section(s, o.path) for o in drafts)]
+            if unnamed:
+                own[i] = unnamed[0]
+    out = []
+    for i, d in enumerate(drafts):
+        s = own.get(i)
+        also = tuple((x.names, x.method) for x in d.inplace if x.also)
+        integration = s.integration(also) if s else None
+        parts = split_parts(s, d.path) if s else ()
+        paths = [d.path[:-1] + (p,) for p in parts] if parts else [d.path]
+        for path in paths:
+            out.append(Statement(
+                capability=capability, section=d.section, category_raw=path,
+                requirement=d.requirement, requirement_text=d.requirement_text,
+                span=Span(file, d.line_start, max(d.line_start, d.line_end), page),
+                integration=integration, scope=d.scope, scenario=d.scenario, notes=d.notes,
+                renamed_from=s.renamed_from if s else (), page=page, page_updated=updated,
+                warnings=d.warnings + d.requirement.warnings))
+    return out
