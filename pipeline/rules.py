@@ -7,8 +7,8 @@ columns. Every decision is made from the wording (see ``patterns``), never from 
 How a requirement is read, in order:
 1. explicit alternative columns (two ``<td>`` scenario cells)         -> any, each a bundle
 2. list bullets (``<li>``)                                            -> items
-3. enumerators ``1、`` ``2.`` ``一:`` ``①`` in sequence                -> items
-4. ``…的场景`` group headers                                           -> any over the groups
+3. ``…的场景`` group headers                                           -> any over the groups
+4. enumerators ``1、`` ``2.`` ``一:`` ``①`` in sequence                -> items
 5. per-variant sentences ``（供电类）…。（燃气类）…``                  -> any over the variants
 6. ``或`` next to a document title at top level                        -> any over the parts
 7. otherwise one statement                                             -> all
@@ -343,16 +343,7 @@ def lines_to_requirement(lines: Sequence[Line], header: str = "",
     index = _LineIndex(lines)
     text = index.text
 
-    # 3. enumerators
-    found = _enumerated(text)
-    if found:
-        pre, spans = found
-        decl, all_req, uncounted, declared, conds = _preamble_facts(header + "\n" + pre)
-        items = [text_to_item(text[a:b].replace("\n", ""), index.line_at(a)) for a, b in spans]
-        return _finish("all", items, decl, all_req, uncounted, declared, conds, documents,
-                       _unannounced(decl, all_req, uncounted, items))
-
-    # 4. "…的场景" groups
+    # 3. "…的场景" groups
     heads = [i for i, l in enumerate(lines) if patterns.SCENARIO_GROUP_HEADER.search(l.text)]
     if len(heads) >= 2:
         pre = "\n".join([header] + [l.text for l in lines[:heads[0]]])
@@ -361,6 +352,15 @@ def lines_to_requirement(lines: Sequence[Line], header: str = "",
         items = [_group_item(lines[a], lines[a + 1:b]) for a, b in zip(bounds, bounds[1:])]
         return _finish("any", items, decl, False, uncounted, declared, conds, documents,
                        alternatives=True)
+
+    # 4. enumerators
+    found = _enumerated(text)
+    if found:
+        pre, spans = found
+        decl, all_req, uncounted, declared, conds = _preamble_facts(header + "\n" + pre)
+        items = [text_to_item(text[a:b].replace("\n", ""), index.line_at(a)) for a, b in spans]
+        return _finish("all", items, decl, all_req, uncounted, declared, conds, documents,
+                       _unannounced(decl, all_req, uncounted, items))
 
     flat = text.replace("\n", "")
     decl, all_req, uncounted, declared, conds = _preamble_facts(header + "\n" + flat)

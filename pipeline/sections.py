@@ -70,9 +70,10 @@ def heading_levels(text: str) -> tuple[str, ...]:
 
 
 def _level_related(a: str, b: str) -> bool:
-    """Two spellings of one level: equal after folding, or one a prefix of the other (金融/金融业)."""
+    """Two spellings of one level: equal after folding, or one inside the other
+    (``金融``/``金融业``, ``培训机构``/``学历教育(培训机构)``)."""
     fa, fb = fold(a), fold(b)
-    return fa == fb or fa.startswith(fb) or fb.startswith(fa)
+    return bool(fa) and bool(fb) and (fa in fb or fb in fa)
 
 
 def names_section(sentence: Sentence, path: tuple[str, ...]) -> bool:
@@ -87,7 +88,9 @@ def names_section(sentence: Sentence, path: tuple[str, ...]) -> bool:
     for p in sentence.paths:
         if fold(p[-1]) != last and fold(p[-1]) not in parts:
             continue
-        if len(p) > 1 and len(path) > 1 and not _level_related(p[0], path[0]):
+        # compare the level above the last, aligned from the end (a sentence may name more
+        # levels than the heading shows: 教育-培训机构-职业培训 under 学历教育(培训机构) - …)
+        if len(p) > 1 and len(path) > 1 and not _level_related(p[-2], path[-2]):
             continue
         return True
     return False

@@ -1,0 +1,636 @@
+"""Flattened page text: one line per heading or table cell, tables without markup.
+
+Shared by the web-copy parser (``webtext``) and the PDF-text parser (``pdftext``). The PDF text
+adds three problems, switched on with ``wrapped=True``: cells broken over several lines, bare
+link URLs listed at page breaks, and "具备…进行接入" sentences displaced from their sections.
+
+A document is split into pages at ``最近更新时间`` lines (the title is the line above). Each
+page is read by what it contains, not by its title:
+- category sections (a ``要求 说明`` table per category)            -> statements
+- ``场景N：…`` blocks with ``小程序内容场景 要求 接入方案`` tables      -> scenarios
+- a ``小程序直播场景 要求`` table of the categories a method accepts -> scenarios
+- ``涉及…，请咨询…申请办理《…》`` sentences                         -> licences
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pipeline import patterns
+from pipeline.errors import ParseError
+from pipeline.model import License, Line, Page, ParsedDocument, Scenario, Span, Statement
+from pipeline.normalize import clean, display_width, fold, squeeze_cjk
+from pipeline.rules import lines_to_requirement
+from pipeline.sections import (Draft, Sentence, detect_capability, drafts_to_statements,
+                               heading_levels, names_section, parse_sentence)
+
+_LABELS = (patterns.LABEL_SCENARIO, patterns.LABEL_SCOPE, patterns.LABEL_REQUIREMENT)
+_FIELD = {patterns.LABEL_SCENARIO: "scenario", patterns.LABEL_SCOPE: "scope",
+          patterns.LABEL_REQUIREMENT: "requirement"}
+_CONNECTOR_END = "，,、的与及或和（(“-/："
+_NOT_IN_HEADING = re.compile(r"[《》“”\"。；;：:，,!！?？]")
+#: a heading is short; longer lines are sentences or cells
+_HEADING_MAX = 40
+
+
+@dataclass(frozen=True)
+class Phys:
+    """A physical line: number, text as written (for the leading space) and cleaned text."""
+
+    no: int
+    raw: str
+    text: str
+
+    @property
+    def indented(self) -> bool:
+        """PDF text drops bullet glyphs but keeps the space after them."""
+        return self.raw[:1] in (" ", "\u3000") and bool(self.text)
+
+
+def to_lines(text: str) -> list[Phys]:
+    return [Phys(i + 1, raw, clean(raw)) for i, raw in enumerate(text.split("\n"))]
+
+
+# --- pages -------------------------------------------------------------------------------
+
+@dataclass
+class _Page:
+    title: str | None
+    updated: str | None
+    lines: list[Phys]
+
+
+def split_pages(lines: list[Phys]) -> tuple[list[Phys], list[_Page]]:
+    """Preamble lines and pages; a page starts at the title line above ``最近更新时间``."""
+    marks = []
+    for i, ln in enumerate(lines):
+        m = patterns.UPDATED_AT.search(ln.text)
+        if m:
+            t = i - 1
+            while t >= 0 and not lines[t].text:
+                t -= 1
+            marks.append((t if t >= 0 else i, i, m.group("date")))
+    if not marks:
+        return [], [_Page(None, None, lines)]
+    pages = []
+    for n, (t, u, date) in enumerate(marks):
+        end = marks[n + 1][0] if n + 1 < len(marks) else len(lines)
+        title = lines[t].text if t != u else None
+        pages.append(_Page(title, date, [ln for ln in lines[u + 1:end]]))
+    return lines[:marks[0][0]], pages
+
+
+# --- sentences ---------------------------------------------------------------------------
+
+def hoist_sentences(lines: list[Phys], wrapped: bool) -> tuple[list[Phys], list[Sentence]]:
+    """Take every integration sentence out of the flow of lines (with its wrapped tail)."""
+    out: list[Phys] = []
+    sentences: list[Sentence] = []
+    i = 0
+    while i < len(lines):
+        ln = lines[i]
+        if "具备" in ln.text and "类目" in ln.text or (wrapped and ln.text.lstrip().startswith(("具备", "若同时具备"))):
+            text, j = ln.text, i
+            s = parse_sentence(text, ln.no)
+            while s is None and wrapped and j + 1 < len(lines) and j - i < 4:
+                j += 1
+                if lines[j].text:
+                    text = _join(text, lines[j].text)
+                    s = parse_sentence(text, ln.no)
+            if s is not None:
+                # a sentence wrapped after 进行接入 keeps its tail ("…在线咨询服" / "务，建议选…")
+                while wrapped and not text.rstrip().endswith(tuple(patterns.TERMINAL)):
+                    k = j + 1
+                    while k < len(lines) and not lines[k].text:
+                        k += 1
+                    if k >= len(lines) or _structural(lines[k].text) or "具备" in lines[k].text:
+                        break
+                    text, j = _join(text, lines[k].text), k
+                sentences.append(Sentence(s.paths, s.names, s.method, s.components, s.also,
+                                          text, s.line, s.renamed_from))
+                i = j + 1
+                continue
+        out.append(ln)
+        i += 1
+    return out, sentences
+
+
+def _structural(text: str) -> bool:
+    f = fold(text)
+    return (f in ("要求说明", "要求", "说明") or bool(patterns.LABEL_NOTE.match(text))
+            or any(f.startswith(label) for label in _LABELS))
+
+
+def _join(a: str, b: str) -> str:
+    """Join a wrapped line: no space between CJK, one space between two ASCII words."""
+    a, b = a.rstrip(), b.lstrip()
+    if a and b and a[-1].isascii() and a[-1].isalnum() and b[0].isascii() and b[0].isalnum():
+        return f"{a} {b}"
+    return a + b
+
+
+# --- sections ----------------------------------------------------------------------------
+
+@dataclass
+class _Open:
+    heading: Phys
+    path: tuple[str, ...]
+    fields: dict[str, list[Phys]] = field(default_factory=dict)
+    header: str = ""
+    current: str | None = None
+    table: bool = False
+    end: int = 0
+
+
+class _Sections:
+    """Reads the category sections of one page."""
+
+    def __init__(self, lines: list[Phys], sentences: list[Sentence], wrapped: bool):
+        self.sig = [ln for ln in lines if ln.text and not patterns.URL_LINE.match(ln.text)]
+        self.sentences = sentences
+        self.wrapped = wrapped
+        self._section_cache: dict[int, bool] = {}
+
+    # lookahead helpers -------------------------------------------------------------------
+    def table_header(self, k: int) -> int:
+        """Lines taken by a ``要求 说明`` header at k (0 if none)."""
+        if k >= len(self.sig):
+            return 0
+        f = fold(self.sig[k].text)
+        if f == "要求说明":
+            return 1
+        if f == "要求" and k + 1 < len(self.sig) and fold(self.sig[k + 1].text) == "说明":
+            return 2
+        return 0
+
+    def label_at(self, k: int) -> tuple[str, int, str] | None:
+        """A row label at k, possibly broken over lines (``小程序直`` / ``播场景``).
+
+        Returns (label, lines taken, rest of the last line after the label).
+        """
+        for label in _LABELS:
+            acc = ""
+            for n in range(3):
+                if k + n >= len(self.sig):
+                    break
+                t = self.sig[k + n].text
+                f = fold(t)
+                need = label[len(acc):]
+                if f.startswith(need):
+                    return label, n + 1, _after(t, need)
+                if need.startswith(f) and f:
+                    acc += f
+                    continue
+                break
+        return None
+
+    def heading_like(self, k: int) -> bool:
+        ln = self.sig[k]
+        t = ln.text
+        if (not t or len(fold(t)) > _HEADING_MAX or _NOT_IN_HEADING.search(t)
+                or patterns.NONE_TEXT.match(t) or patterns.STARTS_WITH_ENUM.match(t)
+                or t[0] in "（(" or self.table_header(k) or self.label_at(k)
+                or patterns.LABEL_NOTE.match(t) or patterns.URL_LINE.match(t)
+                or patterns.UPDATED_AT.search(t)):
+            return False
+        return _balanced(t)
+
+    def _sentences_after(self, k: int) -> list[Sentence]:
+        lo = self.sig[k].no
+        hi = self.sig[k + 1].no if k + 1 < len(self.sig) else 10 ** 9
+        return [s for s in self.sentences if lo < s.line < hi]
+
+    def section_heading(self, k: int, strict: bool = False) -> bool:
+        """A category heading: its own sentence follows, or (after notes) a ``要求 说明`` table."""
+        key = k * 2 + strict
+        if key in self._section_cache:
+            return self._section_cache[key]
+        ok = False
+        if self.heading_like(k):
+            levels = heading_levels(self.sig[k].text)
+            if any(not s.also and names_section(s, levels) for s in self._sentences_after(k)):
+                ok = True
+            else:
+                j = k + 1
+                if j < len(self.sig) and patterns.LABEL_NOTE.match(self.sig[j].text):
+                    if strict:
+                        j = len(self.sig)
+                    j += 1
+                    while (j < len(self.sig) and j - k < 12 and not self.table_header(j)
+                           and not self.heading_like(j) and not self.label_at(j)):
+                        j += 1
+                ok = bool(self.table_header(j))
+        self._section_cache[key] = ok
+        return ok
+
+    def level1_heading(self, k: int) -> bool:
+        """A first-level heading: directly above a one-level category heading."""
+        if not self.heading_like(k) or self.section_heading(k) or k + 1 >= len(self.sig):
+            return False
+        if self.wrapped and self.sig[k].indented:
+            return False
+        if not self.section_heading(k + 1):
+            return False
+        below = heading_levels(self.sig[k + 1].text)
+        if len(below) != 1:
+            return False
+        mine = fold(self.sig[k].text)
+        for s in self.sentences:
+            if not s.also and names_section(s, below):
+                firsts = [fold(p[0]) for p in s.paths if len(p) > 1]
+                if firsts and not any(mine.startswith(f) or f.startswith(mine) for f in firsts):
+                    return False
+        return True
+
+    def _below_level1(self, k: int, levels: tuple[str, ...], level1: tuple[str, ...]) -> bool:
+        """Is a multi-level heading (``学历教育(培训机构) - 职业培训/课外辅导``) nested in the
+        first-level heading above it? Its own sentence says so by naming more levels
+        (``教育-培训机构-职业培训``) whose first is that heading."""
+        if not level1:
+            return False
+        for s in self.sentences:
+            if not s.also and names_section(s, levels):
+                return any(len(p) > len(levels) and fold(p[0]) == fold(level1[0]) for p in s.paths)
+        return False
+
+    # the scan ----------------------------------------------------------------------------
+    def read(self, file: str, page: str | None) -> tuple[list[Draft], list[str], list[Phys]]:
+        drafts: list[Draft] = []
+        warnings: list[str] = []
+        preamble: list[Phys] = []
+        cur: _Open | None = None
+        level1: tuple[str, ...] = ()
+        k = 0
+        while k < len(self.sig):
+            ln = self.sig[k]
+            in_text_field = cur is not None and cur.current in ("scenario", "scope")
+            if not in_text_field and self.level1_heading(k):
+                if cur:
+                    drafts.append(self._close(cur, file, warnings))
+                    cur = None
+                level1 = heading_levels(ln.text)
+                k += 1
+                continue
+            if self.section_heading(k, strict=in_text_field):
+                if cur:
+                    drafts.append(self._close(cur, file, warnings))
+                levels = heading_levels(ln.text)
+                if len(levels) > 1 and not self._below_level1(k, levels, level1):
+                    level1 = ()
+                cur = _Open(ln, level1 + levels, end=ln.no)
+                k += 1
+                continue
+            if cur is None:
+                preamble.append(ln)
+                k += 1
+                continue
+            cur.end = ln.no
+            taken = self.table_header(k)
+            if taken:
+                cur.table = True
+                cur.current = None
+                cur.end = self.sig[k + taken - 1].no
+                k += taken
+                continue
+            if patterns.LABEL_NOTE.match(ln.text):
+                cur.current = "notes"
+                cur.fields.setdefault("notes", [])
+                k += 1
+                continue
+            lab = self.label_at(k)
+            if lab:
+                label, taken, rest = lab
+                k += taken
+                cur.end = self.sig[k - 1].no
+                name = _FIELD[label]
+                cur.current = name
+                cur.fields.setdefault(name, [])
+                if name == "requirement":
+                    head = rest
+                    while not _balanced(head) and k < len(self.sig) and len(head) < 40:
+                        head = _join(head, self.sig[k].text)
+                        cur.end = self.sig[k].no
+                        k += 1
+                    paren, value = _split_declaration(head)
+                    cur.header = label + paren
+                    rest = value
+                if rest.strip():
+                    last = self.sig[k - 1]
+                    cur.fields[name].append(Phys(last.no, " " + rest if last.indented else rest, clean(rest)))
+                continue
+            cur.fields.setdefault(cur.current or "notes", []).append(ln)
+            k += 1
+        if cur:
+            drafts.append(self._close(cur, file, warnings))
+        return drafts, warnings, preamble
+
+    def _close(self, cur: _Open, file: str, warnings: list[str]) -> Draft:
+        def logical(name: str) -> list[Line]:
+            return join_wrapped(cur.fields.get(name, []), self.wrapped)
+
+        def text(name: str) -> str | None:
+            got = " ".join(l.text for l in logical(name)).strip()
+            return got or None
+
+        req_lines = logical("requirement")
+        if "requirement" in cur.fields or cur.header:
+            requirement = lines_to_requirement(req_lines, header=cur.header)
+        else:
+            requirement = lines_to_requirement([], header="")
+        notes = tuple(patterns.STARTS_WITH_ENUM.sub("", l.text).strip() for l in logical("notes"))
+        inplace = tuple(s for s in self.sentences if cur.heading.no < s.line <= cur.end)
+        own_warn = ()
+        if not cur.table and "requirement" not in cur.fields:
+            own_warn = ("section has no 要求/资质要求 table: requirement unknown",)
+        return Draft(path=cur.path, line_start=cur.heading.no, line_end=max(cur.end, cur.heading.no),
+                     section=patterns.LABEL_REQUIREMENT, requirement=requirement,
+                     requirement_text="\n".join(l.text for l in req_lines), scope=text("scope"),
+                     scenario=text("scenario"), notes=tuple(n for n in notes if n),
+                     inplace=inplace, warnings=own_warn)
+
+
+def _after(text: str, need: str) -> str:
+    """The part of ``text`` after the characters of ``need`` (spaces in ``text`` ignored)."""
+    i = 0
+    for ch in need:
+        while i < len(text) and text[i].isspace():
+            i += 1
+        if i < len(text) and fold(text[i]) == fold(ch):
+            i += 1
+    return text[i:].strip()
+
+
+def _balanced(text: str) -> bool:
+    opens = sum(text.count(c) for c in "（(")
+    closes = sum(text.count(c) for c in "）)")
+    return opens == closes
+
+
+def _split_declaration(head: str) -> tuple[str, str]:
+    """``（2选1）rest`` -> (``（2选1）``, ``rest``); text not starting with a bracket is all value."""
+    head = head.strip()
+    if head[:1] in "（(":
+        depth = 0
+        for i, ch in enumerate(head):
+            depth += ch in "（("
+            depth -= ch in "）)"
+            if depth == 0:
+                inner = head[:i + 1]
+                if patterns.DECLARED_CHOICE.search(inner) or patterns.ALL_REQUIRED.search(inner):
+                    return squeeze_cjk(inner), head[i + 1:].strip()
+                break
+    return "", head
+
+
+def join_wrapped(lines: list[Phys], wrapped: bool) -> list[Line]:
+    """Logical lines from physical ones. In PDF text a line continues the one above when that
+    one is (nearly) full width or ends on a joining character, and it does not itself open an
+    item (a number, or the space a dropped bullet leaves)."""
+    if not lines:
+        return []
+    if not wrapped:
+        return [Line(l.text, l.no, l.no) for l in lines if l.text]
+    widest = max(display_width(l.text) for l in lines)
+    out: list[Line] = []
+    prev_physical = ""
+    for l in lines:
+        if not l.text:
+            continue
+        if out and not l.indented and not patterns.STARTS_WITH_ENUM.match(l.text):
+            # the width that matters is the physical line above, not the logical line so far
+            full = display_width(prev_physical) >= 0.7 * widest
+            if not prev_physical.endswith(tuple(patterns.TERMINAL)) and (
+                    full or prev_physical.endswith(tuple(_CONNECTOR_END))):
+                out[-1] = Line(_join(out[-1].text, l.text), out[-1].line, l.no)
+                prev_physical = l.text
+                continue
+        out.append(Line(l.text, l.no, l.no))
+        prev_physical = l.text
+    return out
+
+
+# --- scenarios and licences --------------------------------------------------------------
+
+_ACCESS_METHOD = re.compile(r"标准直播\s*\+\s*直播标签|小程序\s*·?\s*云直播插件|微信原生组件标签")
+
+
+def _method_pattern(sentences: list[Sentence]) -> re.Pattern:
+    """Access-method names: the known ones plus every method the page's sentences name."""
+    names = sorted({re.escape(fold(s.method)) for s in sentences if s.method}, key=len, reverse=True)
+    extra = "|".join(n for n in names if n)
+    return re.compile(_ACCESS_METHOD.pattern + (f"|{extra}" if extra else ""))
+
+
+@dataclass
+class _Frag:
+    text: str
+    line: int
+    newline: bool  # starts a physical line (else: after a space on the same line)
+
+
+def _fragments(lines: list[Phys]) -> list[_Frag]:
+    out = []
+    for ln in lines:
+        for n, part in enumerate(re.split(r"\s+", ln.text.strip())):
+            if part:
+                out.append(_Frag(part, ln.no, n == 0))
+    return out
+
+
+def _rows_of_table(frags: list[_Frag], methods: re.Pattern) -> list[dict]:
+    """Cells of a flattened scenario table, told apart by what they say.
+
+    A solution names an access method (or ``见场景N…方案``); a requirement names a category or
+    the account's subject (``…类目``, ``…主体``, ``见场景N…要求``); anything else is content. A
+    fragment continues the cell before it when that cell is unfinished (no ``类目``/``主体``/
+    ``。`` at its end) or when either side is a joining word (``或``, ``、``, ``-``).
+    """
+    joined = "".join(f.text for f in frags)
+    spans = [(m.start(), m.end()) for m in methods.finditer(joined)]
+    spans += [(m.start(), m.end()) for m in patterns.SCENARIO_REFERENCE.finditer(joined)
+              if m.group(0).endswith("方案")]
+    spans.sort()
+    kinds, pos = [], 0
+    for f in frags:
+        a, b = pos, pos + len(f.text)
+        pos = b
+        if any(s < b and a < e for s, e in spans):
+            kinds.append("solution")
+        elif patterns.SCENARIO_REQUIREMENT_HINT.search(f.text) or patterns.SCENARIO_REFERENCE.search(f.text) \
+                or f.text.startswith("见场景"):
+            kinds.append("requirement")
+        else:
+            kinds.append("content")
+    rows: list[dict] = []
+    row = {"content": [], "requirements": [], "solutions": []}
+    last_kind = None
+    pos = 0
+    for f, kind in zip(frags, kinds):
+        start = pos
+        pos += len(f.text)
+        if kind == "solution":
+            sol = next((joined[s:e] for s, e in spans if s < pos and start < e), f.text)
+            if not row["solutions"] or row["solutions"][-1] != sol:
+                if not (last_kind == "solution" and row["solutions"] and row["solutions"][-1] == sol):
+                    row["solutions"].append(sol)
+            last_kind = "solution"
+            continue
+        if last_kind == "solution" or (kind == "content" and last_kind == "requirement"
+                                       and not _unfinished(row["requirements"][-1][0]) and f.newline):
+            # a solution closes a row; so does finished requirement text followed by new content
+            # (tables without a solution column)
+            rows.append(row)
+            row = {"content": [], "requirements": [], "solutions": []}
+            last_kind = None
+        if kind == "content" and last_kind == "requirement" and _unfinished(row["requirements"][-1][0]):
+            kind = "requirement"
+        if kind == "content" and last_kind == "requirement" and not f.newline:
+            kind = "requirement"
+        if kind == "requirement" and last_kind == "requirement" and (
+                _unfinished(row["requirements"][-1][0]) or _joiner(f.text)):
+            prev, nl = row["requirements"][-1]
+            row["requirements"][-1] = (prev + ("" if f.newline else " ") + f.text, nl)
+        elif kind == "requirement":
+            row["requirements"].append((f.text, f.newline))
+        elif kind == "content" and last_kind == "content":
+            row["content"][-1] += ("" if f.newline else " ") + f.text
+        else:
+            row["content"].append(f.text)
+        last_kind = kind
+    if any(row.values()):
+        rows.append(row)
+    for r in rows:
+        r["requirements"] = [t for t, _ in r["requirements"]]
+        r["solutions"] = list(dict.fromkeys(r["solutions"]))
+    return rows
+
+
+def _unfinished(text: str) -> bool:
+    return not text.endswith(("类目", "主体", "要求", "。")) or _joiner(text[-1:])
+
+
+def _joiner(text: str) -> bool:
+    return text in ("或", "及", "和", "、", "-", "与") or text.startswith(("或", "、")) or text.endswith(("、", "-", "/"))
+
+
+def read_scenarios(lines: list[Phys], methods: re.Pattern, file: str, page: str | None,
+                   updated: str | None) -> list[Scenario]:
+    """``场景N：…`` blocks, each a small table of content / requirement / access method."""
+    sig = [ln for ln in lines if ln.text and not patterns.URL_LINE.match(ln.text)]
+    heads = [i for i, ln in enumerate(sig) if patterns.SCENARIO_HEADING.match(ln.text)]
+    out = []
+    for n, h in enumerate(heads):
+        end = heads[n + 1] if n + 1 < len(heads) else len(sig)
+        body = sig[h + 1:end]
+        notes: list[str] = []
+        cut = next((i for i, ln in enumerate(body) if patterns.LABEL_NOTE.match(ln.text)), None)
+        if cut is not None:
+            notes = [ln.text for ln in body[cut + 1:]]
+            body = body[:cut]
+        body = [ln for ln in body if not patterns.SCENARIO_TABLE_HEADER.match(ln.text)]
+        rows = _rows_of_table(_fragments(body), methods)
+        label = patterns.SCENARIO_HEADING.match(sig[h].text).group("label")
+        content = "；".join(c for r in rows for c in r["content"])
+        reqs = tuple(q for r in rows for q in r["requirements"])
+        sols = tuple(dict.fromkeys(s for r in rows for s in r["solutions"]))
+        last = body[-1].no if body else sig[h].no
+        out.append(Scenario(scenario=clean(label), content=content, requirements=reqs, solutions=sols,
+                            span=Span(file, sig[h].no, max(last, sig[h].no), page), notes=tuple(notes),
+                            page=page, page_updated=updated))
+    return out
+
+
+def read_method_table(lines: list[Phys], methods: re.Pattern, title: str | None, file: str,
+                      page: str | None, updated: str | None) -> list[Scenario]:
+    """A two-column ``小程序直播场景 要求`` table on a method's own page: each row a scenario
+    whose solution is the method the page is about."""
+    sig = [ln for ln in lines if ln.text and not patterns.URL_LINE.match(ln.text)]
+    start = next((i for i, ln in enumerate(sig) if patterns.SCENARIO_TABLE_HEADER.match(ln.text)
+                  and "接入方案" not in ln.text), None)
+    if start is None:
+        return []
+    method = None
+    for ln in [*(sig[max(0, start - 3):start]), Phys(0, title or "", title or "")]:
+        m = methods.search(fold(ln.text))
+        if m:
+            method = m.group(0)
+    if method is None:
+        return []
+    body = []
+    for ln in sig[start + 1:]:
+        if patterns.LABEL_NOTE.match(ln.text) or (len(fold(ln.text)) <= 8 and _NOT_IN_HEADING.search(ln.text) is None
+                                                  and not patterns.SCENARIO_REQUIREMENT_HINT.search(ln.text)
+                                                  and body and not _unfinished_content(body[-1].text)):
+            break
+        body.append(ln)
+    rows = _rows_of_table(_fragments(body), methods)
+    kind = "插件" if method.endswith("插件") else method
+    out = []
+    for r in rows:
+        content = "".join(r["content"])
+        if not content:
+            continue
+        out.append(Scenario(scenario=f"{kind}：{content}", content=content,
+                            requirements=tuple(r["requirements"]), solutions=(method,),
+                            span=Span(file, body[0].no, body[-1].no, page), page=page,
+                            page_updated=updated))
+    return out
+
+
+def _unfinished_content(text: str) -> bool:
+    return bool(text) and not text.endswith(("。", "等", "播", "目", "台", "）"))
+
+
+def read_licences(lines: list[Phys], file: str, page: str | None, updated: str | None) -> list[License]:
+    out = []
+    for ln in lines:
+        for m in patterns.LICENCE_SENTENCE.finditer(ln.text):
+            out.append(License(business=clean(m.group("business")), licence=clean(m.group("licence")),
+                               authority=clean(m.group("authority")), span=Span(file, ln.no, ln.no, page),
+                               page=page, page_updated=updated))
+    return out
+
+
+# --- the document ------------------------------------------------------------------------
+
+def parse_document(text: str, file: str, *, fmt: str, wrapped: bool) -> ParsedDocument:
+    lines = to_lines(text)
+    capability = detect_capability(text)
+    preamble, pages = split_pages(lines)
+    statements: list[Statement] = []
+    scenarios: list[Scenario] = []
+    licences: list[License] = []
+    out_pages: list[Page] = []
+    warnings: list[str] = []
+    for pg in pages:
+        body, sentences = hoist_sentences(pg.lines, wrapped)
+        methods = _method_pattern(sentences)
+        kinds = []
+        reader = _Sections(body, sentences, wrapped)
+        drafts, warn, _ = reader.read(file, pg.title)
+        if drafts:
+            if capability is None:
+                raise ParseError(file, drafts[0].line_start, "cannot tell which capability the page is about")
+            statements += drafts_to_statements(drafts, sentences, capability=capability, file=file,
+                                               page=pg.title, updated=pg.updated)
+            warnings += [f"{file}: {w}" for w in warn]
+            kinds.append("requirements")
+        sc = read_scenarios(body, methods, file, pg.title, pg.updated)
+        if not sc:
+            sc = read_method_table(body, methods, pg.title, file, pg.title, pg.updated)
+        if sc:
+            scenarios += sc
+            kinds.append("scenarios")
+        lic = read_licences(body, file, pg.title, pg.updated)
+        if lic:
+            licences += lic
+            kinds.append("licenses")
+        first = pg.lines[0].no - 1 if pg.lines else 1
+        last = pg.lines[-1].no if pg.lines else first
+        out_pages.append(Page(pg.title, pg.updated, max(1, first), max(1, last),
+                              "+".join(kinds) or "other"))
+    if not statements and not scenarios and not licences:
+        raise ParseError(file, 1, "no category section, scenario table or licence list found")
+    return ParsedDocument(format=fmt, capability=capability, pages=tuple(out_pages),
+                          statements=tuple(statements), scenarios=tuple(scenarios),
+                          licenses=tuple(licences), warnings=tuple(warnings))

@@ -1,0 +1,159 @@
+"""Parsed documents -> rows of the published tables. Pure: no I/O.
+
+Canonical categories: every level folded (``normalize.fold``) and mapped through the reviewed
+alias table ``pipeline/data/aliases.toml``; ``category_id`` hashes the canonical path, so the
+same category gets the same id in every build and from every source.
+"""
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from pipeline.model import ParsedDocument
+from pipeline.normalize import fold, stable_id
+from pipeline.tables import SCHEMA_VERSION, TABLE_ORDER, TABLES
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """A raw file as read: where, what bytes, how decoded, and its metadata overrides."""
+
+    file: str
+    sha256: str
+    size: int
+    encoding: str
+    format: str
+    metadata: tuple[tuple[str, str], ...] = ()
+
+    def meta(self, key: str) -> str | None:
+        return dict(self.metadata).get(key)
+
+
+@lru_cache(maxsize=1)
+def level_aliases() -> dict[str, str]:
+    data = tomllib.loads(resources.files("pipeline").joinpath("data/aliases.toml").read_text("utf-8"))
+    return {fold(k): fold(v) for k, v in data.get("level", {}).items()}
+
+
+def canonical_category(levels: tuple[str, ...]) -> tuple[str, ...]:
+    aliases = level_aliases()
+    return tuple(aliases.get(fold(l), fold(l)) for l in levels)
+
+
+def category_id(canonical: tuple[str, ...]) -> str:
+    return stable_id("cat", *canonical)
+
+
+def _provenance(span) -> dict:
+    return span.to_dict()
+
+
+def document_to_rows(doc: ParsedDocument, src: SourceInfo) -> dict[str, list[dict]]:
+    """The rows one document contributes to each table."""
+    page_override = src.meta("updated")
+    reqs = []
+    for st in doc.statements:
+        r = st.requirement
+        canon = canonical_category(st.category_raw)
+        integ = st.integration
+        reqs.append({
+            "id": stable_id("req", src.sha256, st.capability, st.page or "", "/".join(canon),
+                            st.span.line_start),
+            "source_sha256": src.sha256,
+            "source_file": src.file,
+            "format": src.format,
+            "page": st.page or src.meta("title"),
+            "page_updated": st.page_updated or page_override,
+            "capability": src.meta("capability") or st.capability,
+            "section": st.section,
+            "category_raw": list(st.category_raw),
+            "category": list(canon),
+            "category_id": category_id(canon),
+            "rule": r.rule,
+            "pick": r.pick,
+            "of": r.of,
+            "options": r.options,
+            "declared": r.declared,
+            "conditions": list(r.conditions),
+            "items": [i.to_dict() for i in r.items],
+            "documents": list(r.documents),
+            "items_missing": r.items_missing,
+            "integration": integ.method if integ else None,
+            "integration_text": integ.text if integ else None,
+            "integration_line": integ.line if integ else None,
+            "integration_also": [{"category": c, "method": m} for c, m in integ.also] if integ else [],
+            "renamed_from": list(st.renamed_from),
+            "scenario": st.scenario,
+            "scope": st.scope,
+            "notes": list(st.notes),
+            "requirement_text": st.requirement_text,
+            "warnings": list(st.warnings),
+            "provenance": _provenance(st.span),
+        })
+    scen = [{
+        "id": stable_id("scn", src.sha256, s.page or "", s.scenario, s.span.line_start),
+        "source_sha256": src.sha256, "source_file": src.file, "page": s.page,
+        "page_updated": s.page_updated or page_override, "scenario": s.scenario, "content": s.content,
+        "requirements": list(s.requirements), "solutions": list(s.solutions), "notes": list(s.notes),
+        "provenance": _provenance(s.span)} for s in doc.scenarios]
+    lic = [{
+        "id": stable_id("lic", src.sha256, l.page or "", l.business, l.licence, l.span.line_start),
+        "source_sha256": src.sha256, "source_file": src.file, "page": l.page,
+        "page_updated": l.page_updated or page_override, "business": l.business, "licence": l.licence,
+        "authority": l.authority, "provenance": _provenance(l.span)} for l in doc.licenses]
+    dates = [p.updated for p in doc.pages if p.updated]
+    source = {
+        "source_sha256": src.sha256, "source_file": src.file, "bytes": src.size,
+        "encoding": src.encoding, "format": src.format,
+        "capability": src.meta("capability") or doc.capability,
+        "title": src.meta("title") or (doc.pages[0].title if doc.pages else None),
+        "updated": page_override or (max(dates) if dates else None),
+        "pages": [{"title": p.title, "updated": p.updated, "kind": p.kind, "line_start": p.line_start,
+                   "line_end": p.line_end} for p in doc.pages],
+        "url": src.meta("url"), "captured": src.meta("captured"),
+        "record_counts": {"requirements": len(reqs), "scenarios": len(scen), "licenses": len(lic)},
+        "warnings": list(doc.warnings),
+    }
+    return {"requirements": reqs, "scenarios": scen, "licenses": lic, "sources": [source]}
+
+
+def _sort_key(table: str):
+    if table == "sources":
+        return lambda r: (r["source_file"],)
+    return lambda r: (r["source_file"], r["provenance"]["line_start"], r["id"])
+
+
+def merge_rows(parts: list[dict[str, list[dict]]]) -> dict[str, list[dict]]:
+    """All documents' rows, each table in a fixed order (file, line), fields in schema order."""
+    out: dict[str, list[dict]] = {}
+    for table in TABLE_ORDER:
+        fields = [f for f, _, _ in TABLES[table]]
+        rows = [row for p in parts for row in p.get(table, [])]
+        rows.sort(key=_sort_key(table))
+        out[table] = [{f: row.get(f) for f in fields} for row in rows]
+        ids = [r.get("id") or r.get("source_sha256") for r in out[table]]
+        if len(ids) != len(set(ids)):
+            dup = next(i for i in ids if ids.count(i) > 1)
+            raise ValueError(f"duplicate id {dup} in table {table}")
+    return out
+
+
+def content_hash(tables: dict[str, list[dict]]) -> str:
+    """Hash of everything published, so identical content gives the identical version name."""
+    from hashlib import sha256
+
+    h = sha256(SCHEMA_VERSION.encode())
+    for table in TABLE_ORDER:
+        h.update(table.encode())
+        h.update(json.dumps(tables[table], ensure_ascii=False, sort_keys=True).encode("utf-8"))
+    return h.hexdigest()
+
+
+def version_name(tables: dict[str, list[dict]]) -> str:
+    """``<newest source date>-<content hash>``: sorts by the documents' own dates, and the same
+    content always gets the same name (the build date plays no part)."""
+    dates = [s["updated"] for s in tables["sources"] if s.get("updated")]
+    return f"{max(dates) if dates else 'undated'}-{content_hash(tables)[:12]}"

@@ -1,0 +1,198 @@
+"""All file I/O: reading raw folders, writing dataset versions, moving them into place.
+
+A dataset version is written under ``output/.tmp-*`` and renamed into ``output/datasets/``
+only when complete; ``output/LATEST`` is replaced atomically afterwards. A version that exists
+is never written again. One build at a time holds ``output/.lock``.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import ParseError, StoreError
+from pipeline.tables import SCHEMA_VERSION, TABLE_ORDER, TABLES
+
+METADATA_FILE = "metadata.toml"
+_METADATA_KEYS = {"url", "captured", "updated", "capability", "title", "format"}
+
+
+@dataclass(frozen=True)
+class RawFile:
+    #: name shown in records and errors: ``raw/000_….txt``, ``corpus/wechat-…/2017-06-16_….md``
+    display: str
+    path: Path
+    data: bytes
+    metadata: tuple[tuple[str, str], ...] = ()
+
+
+def read_raw(dirs: list[Path]) -> list[RawFile]:
+    """Every document under the raw folders (recursively), sorted by display name.
+
+    Hidden files, ``README*``/``MANIFEST*`` of a folder and the metadata file are not documents.
+    """
+    out: list[RawFile] = []
+    for d in dirs:
+        if not d.is_dir():
+            raise StoreError(f"{d}: raw folder not found")
+        meta = _read_metadata(d)
+        base = d.resolve().name
+        seen = set()
+        for p in sorted(d.rglob("*")):
+            rel = p.relative_to(d).as_posix()
+            if not p.is_file() or any(part.startswith((".", "_")) for part in p.relative_to(d).parts):
+                continue
+            if rel == METADATA_FILE or p.name.upper().startswith(("README", "MANIFEST")):
+                continue
+            seen.add(rel)
+            out.append(RawFile(f"{base}/{rel}", p, p.read_bytes(), tuple(sorted(meta.get(rel, {}).items()))))
+        for name in meta:
+            if name not in seen:
+                raise ParseError(f"{base}/{METADATA_FILE}", 1, f"metadata for unknown file {name!r}")
+    out.sort(key=lambda r: r.display)
+    return out
+
+
+def _read_metadata(d: Path) -> dict[str, dict[str, str]]:
+    """``raw/metadata.toml``: ``["file.txt"]`` tables with url, captured, updated, capability, title."""
+    p = d / METADATA_FILE
+    if not p.exists():
+        return {}
+    shown = f"{d.resolve().name}/{METADATA_FILE}"
+    try:
+        data = tomllib.loads(p.read_text("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        line = getattr(e, "lineno", None) or 1
+        raise ParseError(shown, line, f"not valid TOML: {e}") from None
+    out = {}
+    for name, entry in data.items():
+        if not isinstance(entry, dict):
+            raise ParseError(shown, 1, f"{name!r} must be a table of keys")
+        bad = set(entry) - _METADATA_KEYS
+        if bad:
+            raise ParseError(shown, 1, f"{name!r}: unknown key(s) {sorted(bad)}; allowed {sorted(_METADATA_KEYS)}")
+        out[name] = {k: str(v) for k, v in entry.items()}
+    return out
+
+
+# --- writing -----------------------------------------------------------------------------
+
+def _json_bytes(obj) -> bytes:
+    return (json.dumps(obj, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
+
+
+def _parquet_bytes(table: str, rows: list[dict]) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    kinds = {"str": pa.string(), "int": pa.int64(), "bool": pa.bool_(), "list": pa.list_(pa.string()),
+             "json": pa.string()}
+    fields = TABLES[table]
+    schema = pa.schema([pa.field(name, kinds[kind], metadata={"description": desc, "kind": kind})
+                        for name, kind, desc in fields],
+                       metadata={"schema_version": SCHEMA_VERSION, "table": table})
+    columns = {}
+    for name, kind, _ in fields:
+        values = [r.get(name) for r in rows]
+        if kind == "json":
+            values = [json.dumps(v, ensure_ascii=False, sort_keys=True) for v in values]
+        columns[name] = values
+    t = pa.Table.from_pydict(columns, schema=schema)
+    sink = pa.BufferOutputStream()
+    pq.write_table(t, sink, compression="zstd", row_group_size=10_000)
+    return sink.getvalue().to_pybytes()
+
+
+def dataset_files(version: str, tables: dict[str, list[dict]], inputs: list[dict]) -> dict[str, bytes]:
+    """Every file of a dataset version, as bytes (deterministic for the same content)."""
+    files: dict[str, bytes] = {}
+    for table in TABLE_ORDER:
+        rows = tables[table]
+        files[f"{table}.json"] = _json_bytes({"schema_version": SCHEMA_VERSION, "dataset_version": version,
+                                              "table": table, "records": rows})
+        files[f"{table}.parquet"] = _parquet_bytes(table, rows)
+    manifest = {
+        "dataset_version": version,
+        "schema_version": SCHEMA_VERSION,
+        "inputs": inputs,
+        "outputs": [{"file": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
+                     "rows": len(tables[name.rsplit(".", 1)[0]])} for name, data in sorted(files.items())],
+    }
+    files["manifest.json"] = _json_bytes(manifest)
+    return files
+
+
+@contextlib.contextmanager
+def build_lock(output: Path):
+    """One build at a time; a second one is told so instead of waiting or corrupting output."""
+    output.mkdir(parents=True, exist_ok=True)
+    fh = open(output / ".lock", "w")
+    try:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoreError(f"{output}: another build is running (lock {output / '.lock'} is held)") from None
+        yield
+    finally:
+        fh.close()
+
+
+def latest(output: Path) -> str | None:
+    p = output / "LATEST"
+    return p.read_text("utf-8").strip() or None if p.exists() else None
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def publish(output: Path, version: str, files: dict[str, bytes]) -> bool:
+    """Put a complete version in place and point LATEST at it. False if it existed already.
+
+    An existing version is left exactly as it is (versions are immutable); it is only checked
+    to be complete.
+    """
+    datasets = output / "datasets"
+    final = datasets / version
+    created = False
+    if final.exists():
+        if not (final / "manifest.json").exists():
+            raise StoreError(f"{final}: exists without manifest.json (not written by this tool?)")
+    else:
+        datasets.mkdir(parents=True, exist_ok=True)
+        tmp = output / f".tmp-{version}-{os.getpid()}"
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir(parents=True)
+        try:
+            for name, data in sorted(files.items()):
+                with open(tmp / name, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            os.rename(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        created = True
+    if latest(output) != version:
+        _write_atomic(output / "LATEST", (version + "\n").encode())
+    return created
+
+
+def clean_stale_tmp(output: Path) -> None:
+    """Remove half-written versions left by a build that was killed (never visible as versions)."""
+    if output.exists():
+        for p in output.glob(".tmp-*"):
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
