@@ -142,8 +142,7 @@ def _read_table(table: Tag, first_line: int, html: str) -> Table:
         own_width = sum(c.colspan for c in own)
         if pending and width and own_width + sum(p[0].colspan for p in pending.values()) > width:
             # the row is complete without the cell above: the rowspan was declared too long
-            warnings.append(f"line {line}: row has {len(own)} cells of its own; "
-                            f"rowspan above ends early")
+            warnings.append(f"{line}: row has {len(own)} cells of its own; rowspan above ends early")
             pending = {}
         placed: list[Cell] = []
         col = 0
@@ -167,10 +166,10 @@ def _read_table(table: Tag, first_line: int, html: str) -> Table:
                 pending[col] = (cell, cell.rowspan - 1)
             col += cell.colspan
         if implicit:
-            warnings.append(f"line {line}: row without <tr>")
+            warnings.append(f"{line}: row without <tr>")
         rows.append(Row(tuple(placed), line, implicit))
-    if pending:
-        warnings.append("rowspan runs past the last row")
     start = (table.sourceline or 1) + first_line - 1
+    if pending:
+        warnings.append(f"{start}: rowspan runs past the last row")
     end = start + str(table).count("\n")
     return Table(tuple(rows), start, max(start, end), tuple(warnings))

@@ -145,7 +145,8 @@ class _Open:
 class _Sections:
     """Reads the category sections of one page."""
 
-    def __init__(self, lines: list[Phys], sentences: list[Sentence], wrapped: bool):
+    def __init__(self, lines: list[Phys], sentences: list[Sentence], wrapped: bool, page: str | None = None):
+        self.page = page
         self.sig = [ln for ln in lines if ln.text and not patterns.URL_LINE.match(ln.text)]
         self.sentences = sentences
         self.wrapped = wrapped
@@ -343,7 +344,7 @@ class _Sections:
         if not cur.table and "requirement" not in cur.fields:
             own_warn = ("section has no 要求/资质要求 table: requirement unknown",)
         return Draft(path=cur.path, line_start=cur.heading.no, line_end=max(cur.end, cur.heading.no),
-                     section=patterns.LABEL_REQUIREMENT, requirement=requirement,
+                     section=self.page or (cur.path[0] if cur.path else ""), requirement=requirement,
                      requirement_text="\n".join(l.text for l in req_lines), scope=text("scope"),
                      scenario=text("scenario"), notes=tuple(n for n in notes if n),
                      inplace=inplace, warnings=own_warn)
@@ -606,7 +607,7 @@ def parse_document(text: str, file: str, *, fmt: str, wrapped: bool) -> ParsedDo
         body, sentences = hoist_sentences(pg.lines, wrapped)
         methods = _method_pattern(sentences)
         kinds = []
-        reader = _Sections(body, sentences, wrapped)
+        reader = _Sections(body, sentences, wrapped, pg.title)
         drafts, warn, _ = reader.read(file, pg.title)
         if drafts:
             if capability is None:

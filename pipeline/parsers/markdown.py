@@ -72,8 +72,7 @@ def parse(text: str, file: str) -> ParsedDocument:
                 j -= 1
             html = "\n".join(lines[i:j + 1])
             for t in read_tables(html, first_line=no):
-                warnings.extend(f"{file}:{w}" if w.startswith("line") else f"{file}: {w}"
-                                for w in t.warnings)
+                warnings.extend(f"{file}:{w}" for w in t.warnings)
                 if _is_category_table(t):
                     label = cur.paragraphs[-1][0] if cur.paragraphs else cur.text
                     category_tables.append((t, label, no))
@@ -116,7 +115,7 @@ def parse(text: str, file: str) -> ParsedDocument:
         path = _path(headings, idx)
         if not path:
             continue
-        drafts.append(_kv_draft(h, kv[0] if kv else None, path, file))
+        drafts.append(_kv_draft(h, kv[0] if kv else None, path, _section(headings, idx)))
     statements.extend(drafts_to_statements(drafts, all_sentences, capability=capability, file=file))
     if not statements:
         raise ParseError(file, 1, "no category table and no category section found")
@@ -209,7 +208,7 @@ def _kv_rows(t: Table) -> list[tuple[str, list]]:
     return rows
 
 
-def _kv_draft(h: _Heading, t: Table | None, path: tuple[str, ...], file: str) -> Draft:
+def _kv_draft(h: _Heading, t: Table | None, path: tuple[str, ...], section: str) -> Draft:
     scope = scenario = None
     notes = list(h.notes)
     requirement = None
@@ -234,10 +233,18 @@ def _kv_draft(h: _Heading, t: Table | None, path: tuple[str, ...], file: str) ->
                 notes.append(value)
     if requirement is None:
         requirement = lines_to_requirement([], header="")
-    return Draft(path=path, line_start=h.line, line_end=end, section=_section_name(path),
+    return Draft(path=path, line_start=h.line, line_end=end, section=section,
                  requirement=requirement, requirement_text=req_text, scope=scope,
                  scenario=scenario, notes=tuple(notes), inplace=tuple(h.sentences))
 
 
-def _section_name(path: tuple[str, ...]) -> str:
-    return patterns.LABEL_REQUIREMENT
+def _section(headings: list[_Heading], idx: int) -> str:
+    """The document title when it has one, else the top heading the section sits under."""
+    title = _title(headings)
+    if title:
+        return title
+    h = headings[idx]
+    for prev in reversed(headings[1:idx]):
+        if prev.level < h.level:
+            h = prev
+    return h.text

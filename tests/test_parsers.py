@@ -1,0 +1,287 @@
+"""Each parser on small inline documents: the layouts and breakages the real pages show."""
+import textwrap
+
+import pytest
+
+from pipeline.errors import ParseError
+from pipeline.htmltable import read_tables
+from pipeline.parsers import columns, markdown, pdftext, webtext
+
+
+def _by_cat(doc):
+    return {tuple(s.category_raw): s for s in doc.statements}
+
+
+# --- HTML tables ---------------------------------------------------------------------------
+
+def test_missing_tr_after_rowspan_is_its_own_row():
+    html = textwrap.dedent("""\
+        <table>
+        <tr><th>一级类目</th><th>二级类目</th><th>所需资质</th></tr>
+        <tr><td rowspan="2">医疗</td><td>互联网医院</td><td>《A》</td></tr>
+        <td>私立医疗机构</td><td>《B》</td></tr>
+        <tr><td>政务民生</td><td>所有二级类目</td><td>《C》</td></tr>
+        </table>""")
+    t = read_tables(html)[0]
+    rows = [[c.text for c in r.cells] for r in t.rows[1:]]
+    assert rows == [["医疗", "互联网医院", "《A》"], ["医疗", "私立医疗机构", "《B》"],
+                    ["政务民生", "所有二级类目", "《C》"]]
+    assert t.rows[2].implicit and t.rows[2].line == 4
+    assert any("row without <tr>" in w for w in t.warnings)
+
+
+def test_rowspan_declared_too_long_ends_at_a_full_row():
+    html = ("<table><tr><th>一级类目</th><th>二级类目</th><th>资质</th></tr>"
+            "<tr><td rowspan=\"3\">金融</td><td>银行</td><td>《A》</td></tr>"
+            "<tr><td>出行与交通</td><td>高速服务</td><td>《B》</td></tr></table>")
+    t = read_tables(html)[0]
+    assert [c.text for c in t.rows[2].cells] == ["出行与交通", "高速服务", "《B》"]
+    assert any("rowspan above ends early" in w for w in t.warnings)
+
+
+def test_unclosed_li_and_td_keep_list_depth_and_lines():
+    html = textwrap.dedent("""\
+        <table><tr><th>资质要求</th>
+        <td><ul>
+        <li> 《C》
+        <li> D申请时：
+          <ul>
+            <li> E</li></ul>
+        <li> G</li></ul>
+        </tr></table>""")
+    cell = read_tables(html)[0].rows[0].cells[1]
+    assert [(l.text, l.line, l.depth) for l in cell.lines] == [
+        ("《C》", 3, 1), ("D申请时：", 4, 1), ("E", 6, 2), ("G", 7, 1)]
+
+
+# --- Markdown ------------------------------------------------------------------------------
+
+MD_SECTIONS = textwrap.dedent("""\
+    >! 个人认证的微信小程序暂不支持直播业务。
+
+    ## 教育
+
+    ### 培训机构 - 职业培训/课外辅导
+
+    具备【教育-培训机构-职业培训】或【教育-培训机构-课外辅导】类目，可使用 [小程序·云直播插件](https://x) 进行接入。
+    <table>
+     <tr><th>要求</th><th>说明</th></tr>
+     <tr><th>类目适用范围</th><td>适用于培训机构</td></tr>
+     <tr><th>资质要求（2选1）</th><td>1.《A证》<br>2.《B证》</td></tr>
+    </table>
+
+    ### 证券/期货
+
+    具备【金融-证券/期货】类目，可使用 [标准直播+直播标签](https://y) 进行接入。
+    >! 如提供股票交易服务，需补充类目。
+    <table>
+     <tr><th>要求</th><th>说明</th></tr>
+     <tr><th>资质要求</th><td>-</td></tr>
+    </table>
+    """)
+
+
+def test_markdown_sections_split_named_parts_and_keep_slash_names():
+    doc = markdown.parse(MD_SECTIONS, "raw/x.md")
+    cats = _by_cat(doc)
+    assert set(cats) == {("教育", "培训机构", "职业培训"), ("教育", "培训机构", "课外辅导"), ("教育", "证券/期货")}
+    s = cats[("教育", "培训机构", "职业培训")]
+    assert (s.requirement.rule, s.requirement.of, s.integration.method) == ("any", 2, "小程序·云直播插件")
+    assert s.scope == "适用于培训机构" and s.span.line_start == 5
+    other = cats[("教育", "证券/期货")]
+    assert other.requirement.rule == "none" and other.notes == ("如提供股票交易服务，需补充类目。",)
+
+
+def test_markdown_category_table_with_section_label():
+    md = textwrap.dedent("""\
+        **以下行业支持：**
+        <table>
+        <tr><th>一级类目</th><th>二级类目</th><th>使用人脸核验接口所需资质</th></tr>
+        <tr><td> IT 科技 </td><td>增值电信运营商</td><td>提供《增值电信业务经营许可证》。</td></tr>
+        </table>""")
+    doc = markdown.parse(md, "raw/y.md")
+    (s,) = doc.statements
+    assert s.capability == "face_verification" and s.category_raw == ("IT 科技", "增值电信运营商")
+    assert s.section == "以下行业支持" and s.span.line_start == 4
+
+
+# --- web copy (lost lists) -----------------------------------------------------------------
+
+WEB = textwrap.dedent("""\
+    类目申请资质要求
+
+    最近更新时间:2026-02-11 19:22:42
+
+    我的收藏
+    注意
+    本文仅提供参考。
+
+    教育
+
+    在线视频课程
+
+    具备教育-在线视频课程类目,可使用微信原生组件标签 <live-pusher><live-player> 进行接入。
+    要求
+    说明
+    小程序直播场景
+    网课。
+    资质要求
+    (5选1)
+
+    驾校培训
+
+    具备教育-驾校培训类目,可使用 小程序·云直播插件 进行接入。
+    要求
+    说明
+    资质要求
+
+    互联网医院
+
+    具备医疗-互联网医院类目,可使用微信原生组件标签 <live-pusher><live-player> 进行接入。
+
+    企业征信
+
+    具备金融-企业征信 (注:原二级名称为【征信业务】)类目,可使用微信原生组件标签 <live-pusher><live-player> 进行接入。
+    要求
+    说明
+    资质要求
+    /
+    """)
+
+
+def test_web_copy_lost_lists_become_items_missing():
+    doc = webtext.parse(WEB, "raw/w.txt")
+    assert doc.pages[0].title == "类目申请资质要求" and doc.pages[0].updated == "2026-02-11"
+    cats = _by_cat(doc)
+    assert list(cats) == [("教育", "在线视频课程"), ("教育", "驾校培训"), ("教育", "互联网医院"), ("教育", "企业征信")]
+    v = cats[("教育", "在线视频课程")]
+    assert (v.requirement.rule, v.requirement.of, v.requirement.options, v.requirement.items_missing) == ("any", 5, 0, True)
+    assert v.integration.method == "微信原生组件标签" and v.integration.components == ("live-pusher", "live-player")
+    assert cats[("教育", "驾校培训")].requirement.rule == "unknown"
+    assert cats[("教育", "互联网医院")].requirement.rule == "unknown"
+    z = cats[("教育", "企业征信")]
+    assert z.requirement.rule == "none" and z.renamed_from == ("征信业务",)
+
+
+# --- PDF text (broken lines, URLs, displaced sentences) -------------------------------------
+
+PDF = textwrap.dedent("""\
+     类目申请资质要求
+    最近更新时间：2024-08-29 17:45:51
+
+    金融业
+
+    银行
+
+    要求 说明
+
+    小程序直播场
+    景
+    金融产品视频客服理赔、金融产品推广直播等
+
+    类目适用范围 适用于提供银行业务在线服务或交易等服务
+
+    资质要求（2
+
+    选1）
+
+    1.《金融许可证》
+
+    2.《金融机构许可证》 
+
+    征信业务
+
+    https://cloud.tencent.com/document/product/454/12554
+    https://developers.weixin.qq.com/miniprogram/product/material/jinrong/yinhang.html
+     具备 金融-银行 类目，可使用 标准直播+直播标签  进行接入。
+
+    具备 金融-征信业务 类目，可使用 标准直播+直播标签  进行接入。
+
+    要求 说明
+
+    类目适用范围 适用于银行或征信机构提供征信业务服务
+
+    资质要求（2
+
+    选1）
+
+    1.经营个人征信业务：《个人征信业务经营许可证》、《营业执照》
+
+    2.经营企业征信业务：经所在地的中国人民银行及其派出机构备案的《企业征信业务经营
+
+    备案证》、《营业执照》 
+    """)
+
+
+def test_pdf_text_joins_broken_cells_and_finds_displaced_sentences():
+    doc = pdftext.parse(PDF, "raw/p.txt")
+    cats = _by_cat(doc)
+    assert list(cats) == [("金融业", "银行"), ("金融业", "征信业务")]
+    bank = cats[("金融业", "银行")]
+    assert bank.scenario == "金融产品视频客服理赔、金融产品推广直播等"
+    assert (bank.requirement.rule, bank.requirement.of, bank.requirement.options) == ("any", 2, 2)
+    assert bank.integration.method == "标准直播+直播标签" and bank.integration.line == 28
+    credit = cats[("金融业", "征信业务")]
+    assert credit.requirement.documents == ("个人征信业务经营许可证", "营业执照", "企业征信业务经营备案证")
+    assert credit.page == "类目申请资质要求" and credit.page_updated == "2024-08-29"
+
+
+def test_pdf_text_scenarios_and_licences():
+    text = textwrap.dedent("""\
+         方案选择
+        最近更新时间：2024-07-26 16:22:11
+
+        场景5：医疗相关直播
+
+        小程序内容场景 要求 接入方案
+
+        医疗器械、非处方药品销售的直播 见场景2：电商带货类直播要求
+        见场景2：电商带货类
+
+        直播方案
+
+        问诊、大型健康讲座等直播。
+        医疗-互联网医院类目  或 医疗-公
+
+        立医疗机构类目
+        标准直播+直
+
+        播标签
+         直播服务许可申请
+        最近更新时间：2022-11-23 10:40:03
+
+        涉及经营网络表演业务，请咨询当地人民政府文化行政部门申请办理《网络文化经营许可证》。
+        """)
+    doc = pdftext.parse(text, "raw/s.txt")
+    (sc,) = doc.scenarios
+    assert sc.scenario == "场景5：医疗相关直播"
+    assert sc.solutions == ("见场景2：电商带货类直播方案", "标准直播+直播标签")
+    assert sc.requirements == ("见场景2：电商带货类直播要求", "医疗-互联网医院类目 或 医疗-公立医疗机构类目")
+    (lic,) = doc.licenses
+    assert (lic.business, lic.licence, lic.authority) == ("经营网络表演业务", "网络文化经营许可证", "当地人民政府文化行政部门")
+    assert lic.span.line_start == 23 and lic.page_updated == "2022-11-23"
+
+
+# --- column text ---------------------------------------------------------------------------
+
+def test_column_table_levels_slash_and_continuation():
+    text = textwrap.dedent("""\
+        # 附录
+        一级类目 二级类目 三级类目 使用微信人脸核身能力所需资质
+        物流服务 收件/派件 / 《快递业务经营许可证》
+        交通服务 网约车 快车/专车 (甲)提供《X证》。(乙)提供《Y证》。
+        金融业 保险 / (2选1):1、《A》;
+        2、《B》
+        """)
+    doc = columns.parse(text, "raw/c.txt")
+    cats = _by_cat(doc)
+    assert ("物流服务", "收件/派件") in cats
+    assert cats[("交通服务", "网约车", "快车/专车")].requirement.options == 2
+    ins = cats[("金融业", "保险")]
+    assert (ins.requirement.of, ins.requirement.options, ins.span.line_end) == (2, 2, 6)
+
+
+def test_column_row_too_short_without_previous_row_is_an_error():
+    with pytest.raises(ParseError) as e:
+        columns.parse("一级类目 二级类目 人脸核身所需资质\n孤立\n", "raw/c.txt")
+    assert str(e.value).startswith("raw/c.txt:2: ")

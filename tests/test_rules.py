@@ -1,0 +1,114 @@
+"""Qualification text -> requirement structure, one phrasing per case (texts from the seeds)."""
+import pytest
+
+from pipeline import patterns
+from pipeline.model import Line
+from pipeline.rules import lines_to_requirement, split_alternatives, split_bundle, text_to_requirement
+
+# (text, header) -> rule, pick, of, options, items_missing, documents
+CASES = [
+    ("declared_with_labels",
+     "（2选1）：\n1、公立学校：由教育行政部门出具的审批设立证明或《事业单位法人证书》。\n2、私立学校：《民办学校办学许可证》及营业执照。", "",
+     ("any", 1, 2, 2, False, ["事业单位法人证书", "民办学校办学许可证"])),
+    ("restriction_and_bundle", "仅支持三级以上私立医疗机构，提供《医疗机构执业许可证》、《营业执照》及《医院等级证书》。", "",
+     ("all", None, None, None, False, ["医疗机构执业许可证", "营业执照", "医院等级证书"])),
+    ("or_between_titles", "仅支持政府/事业单位，提供《组织机构代码证》或《统一社会信用代码证》。", "",
+     ("any", 1, None, 2, False, ["组织机构代码证", "统一社会信用代码证"])),
+    ("or_inside_quotes_does_not_split",
+     "仅支持 ETC 发行业务，（2选1）：\n1、事业单位主体，需提供《事业单位法人证书》\n2、官方指定的发行单位（一发单位），需提供“官方授权或协议，或公开可查询的文件”。", "",
+     ("any", 1, 2, 2, False, ["事业单位法人证书"])),
+    ("variants_without_count",
+     "（供电类）提供《电力业务许可证》与《营业执照》，且《营业执照》且经营范围含供电。（燃气类）提供《燃气经营许可证》与《营业执照》。（供水类）提供《卫生许可证》与《营业执照》。", "",
+     ("any", 1, None, 3, False, ["电力业务许可证", "营业执照", "燃气经营许可证", "卫生许可证"])),
+    ("inline_enumeration_one_line",
+     "(2选1):1、公立学校:由教育行政部门出具的审批设立证明 或 《事业单位法人证书》;2、私立学校:《民办学校办学许可证》与《民办非企业单位登记证书》", "",
+     ("any", 1, 2, 2, False, ["事业单位法人证书", "民办学校办学许可证", "民办非企业单位登记证书"])),
+    ("same_time_with_nested_choice",
+     "仅支持省金融办监管的网络小贷主体,同时提供:1、《小额贷款公司经营许可证》或《小额贷款机构经营许可证》或省金融办批准文件;2、申请主体资质承诺函。", "",
+     ("all", None, None, None, False, ["小额贷款公司经营许可证", "小额贷款机构经营许可证"])),
+    ("chinese_enumerators_lost_items", "(二选一):\n一:需同时提供:\n二:需同时提供:", "",
+     ("any", 1, 2, 2, True, [])),
+    ("circled_count_subgroups_lost", "(3选1):\n1、保险机构主体提供(⑥选①):\n\n2、保险中介机构主体提供(④选①):", "",
+     ("any", 1, 3, 2, True, [])),
+    ("declared_only", "(5选1)", "", ("any", 1, 5, 0, True, [])),
+    ("same_time_only", "需同时提供:", "", ("all", None, None, None, True, [])),
+    ("heading_without_content", "", "资质要求", ("unknown", None, None, None, True, [])),
+    ("slash_means_none", "/", "资质要求", ("none", None, None, None, False, [])),
+    ("dash_means_none", "-", "资质要求", ("none", None, None, None, False, [])),
+    ("count_in_header", "(2选1):", "资质要求(2选1)", ("any", 1, 2, 0, True, [])),
+    ("or_in_brackets_is_not_a_choice",
+     "需提供区、县级教育部门颁发的《民办学校办学许可证》及营业执照（或事业单位法人证书、民办非企业单位登记证书）", "",
+     ("all", None, None, None, False, ["民办学校办学许可证"])),
+    ("unclosed_bracket_at_end",
+     "仅支持公立医疗机构互联网医院(2选1):1、卫生健康部门的《设置医疗机构批准书》;2、《医疗机构执业许可证》(范围均需含“互联网诊疗”或名称含“互联网医院”等相关内容", "",
+     ("any", 1, 2, 2, False, ["设置医疗机构批准书", "医疗机构执业许可证"])),
+    ("two_or_more_is_not_or", "需同时提供：\n1.《非经营性互联网信息服务备案核准》\n2.两家或以上的培训机构合作协议，及培训机构的《民办学校办学许可证》", "",
+     ("all", None, None, None, False, ["非经营性互联网信息服务备案核准", "民办学校办学许可证"])),
+    ("scenario_group_headers",
+     "已具备《增值电信业务经营许可证》的场景：\n1. 《增值电信业务经营许可证》\n2. 电商平台服务协议\n《增值电信业务经营许可证》不予受理的场景\n《行政许可不予受理通知书》\n营业执照", "",
+     ("any", 1, None, 2, False, ["增值电信业务经营许可证", "行政许可不予受理通知书"])),
+    ("changed_count_is_read_not_assumed", "(7选1):\n1、《A证》\n2、《B证》", "", ("any", 1, 7, 2, False, ["A证", "B证"])),
+]
+
+
+@pytest.mark.parametrize("name,text,header,expected", CASES, ids=[c[0] for c in CASES])
+def test_requirement(name, text, header, expected):
+    r = text_to_requirement(text, header=header)
+    assert (r.rule, r.pick, r.of, r.options, r.items_missing, list(r.documents)) == expected
+
+
+def test_nested_choice_inside_an_option():
+    r = text_to_requirement("(8选1):1、《A》;2、《B》;3、《C》或《D》")
+    assert r.options == 3
+    nested = r.items[2].group
+    assert nested.rule == "any" and nested.of is None and nested.options == 2
+
+
+def test_bundle_option_and_conditions():
+    r = text_to_requirement("（3选1）\n1.《基金证》且业务范围必须包含“基金”\n2.《托管证》\n3.《统一社会信用代码》及《情况说明函件》（适用于政府主体）")
+    assert r.items[0].conditions == ("且业务范围必须包含“基金”",)
+    assert r.items[2].group.rule == "all" and r.items[2].group.documents == ("统一社会信用代码", "情况说明函件")
+    assert "适用于政府主体" in r.items[2].conditions
+
+
+def test_labels_and_leading_restriction():
+    r = text_to_requirement("仅支持公立医疗机构互联网医院（2选1）：\n1、公立学校：《A》\n2、私立学校：《B》")
+    assert r.conditions == ("仅支持公立医疗机构互联网医院",)
+    assert [i.label for i in r.items] == ["公立学校", "私立学校"]
+
+
+def test_explicit_columns_are_alternatives():
+    cols = [[Line("已具备《X》的场景", 1), Line("《X》", 2, bullet=True, depth=1)],
+            [Line("《X》不予受理的场景", 3), Line("《Y》", 4, bullet=True, depth=1)]]
+    r = lines_to_requirement([], header="资质要求", columns=cols)
+    assert (r.rule, r.of, r.options, r.documents) == ("any", None, 2, ("X", "Y"))
+
+
+def test_bullets_with_children():
+    def li(text, no, depth):
+        return Line(text, no, bullet=True, depth=depth)
+    lines = [Line("需同时提供：", 1), li("《A》", 2, 1), li("B申请时：", 3, 1),
+             li("《C》", 4, 2), li("D", 5, 2), li("E", 6, 1)]
+    r = lines_to_requirement(lines)
+    assert r.rule == "all" and len(r.items) == 3
+    assert r.items[1].group is not None and len(r.items[1].group.items) == 2
+
+
+def test_item_lines_point_at_their_source_line():
+    r = text_to_requirement("（2选1）\n1.《A》\n2.《B》", line=10)
+    assert [i.line for i in r.items] == [11, 12]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("3选1", (1, 3)), ("（5选1）", (1, 5)), ("二选一", (1, 2)), ("⑥选①", (1, 6)), ("4 选 1", (1, 4)),
+    ("３选１", (1, 3)), ("十二选二", (2, 12)), ("建议选 证券", None)])
+def test_declared_choice(text, expected):
+    assert patterns.declared_choice(text) == expected
+
+
+def test_split_helpers():
+    assert split_alternatives("《A》或《B》或C文件") == ["《A》", "《B》", "C文件"]
+    assert split_alternatives("机制或方案") == ["机制或方案"]
+    assert split_alternatives("两家或以上《A》") == ["两家或以上《A》"]
+    assert split_bundle("《A》与《B》及《C》") == ["《A》", "《B》", "《C》"]
+    assert split_bundle("证券、期货投资咨询") == ["证券、期货投资咨询"]
