@@ -10,8 +10,9 @@ How a requirement is read, in order:
 3. ``…的场景`` group headers                                           -> any over the groups
 4. enumerators ``1、`` ``2.`` ``一:`` ``①`` in sequence                -> items
 5. per-variant sentences ``（供电类）…。（燃气类）…``                  -> any over the variants
-6. ``或`` next to a document title at top level                        -> any over the parts
-7. otherwise one statement                                             -> all
+6. several unnumbered lines (list marks lost in a copy)                -> one item per line
+7. ``或`` next to a document title at top level                        -> any over the parts
+8. otherwise one statement                                             -> all
 The rule of 2./3. comes from the text before the first item: a declared ``N选K`` -> any (``of``=N),
 ``需同时提供`` -> all, neither -> all with a warning. An empty content is ``unknown``; ``-`` or
 ``/`` is ``none``. ``items_missing`` is set when a rule is declared but no item follows, at any depth.
@@ -378,14 +379,28 @@ def lines_to_requirement(lines: Sequence[Line], header: str = "",
         return _finish("any", items, decl, all_req, uncounted, declared, conds, documents,
                        alternatives=not (decl or all_req))
 
-    # 6. 或 next to a title
+    # 6. several lines without numbers or bullets (a copy lost the list marks): one item each,
+    # after any leading declaration lines (``（3选1）``, ``需同时提供：``)
+    if len(lines) > 1:
+        head = 0
+        while head < len(lines) - 1 and _is_declaration(lines[head].text):
+            head += 1
+        rest = lines[head:]
+        if len(rest) > 1:
+            pre = "\n".join([header] + [l.text for l in lines[:head]])
+            decl, all_req, uncounted, declared, conds = _preamble_facts(pre)
+            items = [text_to_item(l.text, l.line) for l in rest]
+            return _finish("all", items, decl, all_req, uncounted, declared, conds, documents,
+                           _unannounced(decl, all_req, uncounted, items))
+
+    # 7. 或 next to a title
     alts = split_alternatives(body)
     if len(alts) > 1:
         items = [text_to_item(a, lines[0].line) for a in alts]
         return _finish("any", items, decl, all_req, uncounted, patterns.OR_WORD if not declared else declared,
                        conds, documents, alternatives=True)
 
-    # 7. one statement: everything in it is required
+    # 8. one statement: everything in it is required
     core = patterns.DECLARED_CHOICE.sub("", body) if decl else body
     if decl or all_req or uncounted:
         # a declaration followed by a single unnumbered statement: the statement is its only item
@@ -396,6 +411,14 @@ def lines_to_requirement(lines: Sequence[Line], header: str = "",
     parts = split_bundle(_strip_and_conditions(body)[0])
     items = [text_to_item(p, lines[0].line) for p in parts]
     return _finish("all", items, None, False, False, declared, conds, documents)
+
+
+def _is_declaration(text: str) -> bool:
+    """A line that only declares the rule: ``（3选1）：``, ``需同时提供:``, ``仅支持…，（2选1）``."""
+    if patterns.DOCUMENT_TITLE.search(text):
+        return False
+    return bool(patterns.DECLARED_CHOICE.search(text) or patterns.ALL_REQUIRED.search(text)
+                or patterns.UNCOUNTED_CHOICE.search(text))
 
 
 def _group_item(head: Line, body: Sequence[Line]) -> Item:

@@ -1,0 +1,36 @@
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite tests/golden/*.expected.json from the current parsers (review the diff)")
+
+
+@pytest.fixture
+def update_golden(request):
+    return request.config.getoption("--update-golden")
+
+
+@pytest.fixture
+def raw_copy(tmp_path):
+    """A private copy of raw/ (named raw, so records name files raw/… as in the real build)."""
+    dst = tmp_path / "raw"
+    shutil.copytree(ROOT / "raw", dst)
+    return dst
+
+
+@pytest.fixture(scope="session")
+def fresh_build(tmp_path_factory):
+    """One build of the committed raw/ into an empty output folder."""
+    from pipeline.build import run_build
+
+    base = tmp_path_factory.mktemp("fresh")
+    shutil.copytree(ROOT / "raw", base / "raw")
+    result = run_build([base / "raw"], base / "output")
+    return result, base / "output"

@@ -1,0 +1,195 @@
+"""The dataset contract: layout, determinism, immutability, atomic publish, clear errors."""
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import ROOT
+from pipeline import store
+from pipeline.build import run_build
+from pipeline.errors import ParseError
+from pipeline.tables import TABLE_ORDER, TABLES
+
+
+def _tree(path: Path) -> dict[str, bytes]:
+    return {p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*"))
+            if p.is_file() and p.name != ".lock"}
+
+
+def _dataset(output: Path) -> Path:
+    return output / "datasets" / (output / "LATEST").read_text().strip()
+
+
+def test_layout_and_manifest(fresh_build):
+    result, output = fresh_build
+    ds = _dataset(output)
+    assert ds.name == result.version
+    names = {p.name for p in ds.iterdir()}
+    assert names == {f"{t}.{ext}" for t in TABLE_ORDER for ext in ("json", "parquet")} | {"manifest.json"}
+    manifest = json.loads((ds / "manifest.json").read_text())
+    assert manifest["dataset_version"] == result.version
+    raw_files = sorted((ROOT / "raw").iterdir())
+    assert [i["sha256"] for i in manifest["inputs"]] == [hashlib.sha256(p.read_bytes()).hexdigest() for p in raw_files]
+    for out in manifest["outputs"]:
+        data = (ds / out["file"]).read_bytes()
+        assert out["sha256"] == hashlib.sha256(data).hexdigest() and out["bytes"] == len(data)
+    for table in TABLE_ORDER:
+        doc = json.loads((ds / f"{table}.json").read_text())
+        assert doc["schema_version"] == manifest["schema_version"] and doc["dataset_version"] == result.version
+        rows = next(o["rows"] for o in manifest["outputs"] if o["file"] == f"{table}.json")
+        assert rows == len(doc["records"]) == result.counts[table]
+
+
+def test_parquet_has_the_same_rows_as_json(fresh_build):
+    _, output = fresh_build
+    ds = _dataset(output)
+    for table in TABLE_ORDER:
+        records = json.loads((ds / f"{table}.json").read_text())["records"]
+        pt = pq.read_table(ds / f"{table}.parquet").to_pylist()
+        kinds = {f: k for f, k, _ in TABLES[table]}
+        decoded = [{k: (json.loads(v) if kinds[k] == "json" else v) for k, v in row.items()} for row in pt]
+        assert decoded == records
+
+
+def test_every_record_carries_its_source_sha256(fresh_build):
+    _, output = fresh_build
+    ds = _dataset(output)
+    shas = {hashlib.sha256(p.read_bytes()).hexdigest() for p in (ROOT / "raw").iterdir()}
+    for table in TABLE_ORDER:
+        for r in json.loads((ds / f"{table}.json").read_text())["records"]:
+            assert r["source_sha256"] in shas
+            if table != "sources":
+                assert r["provenance"]["line_start"] >= 1 and r["provenance"]["file"].startswith("raw/")
+
+
+def test_same_input_gives_byte_identical_output(fresh_build, tmp_path, raw_copy):
+    result, output = fresh_build
+    again = run_build([raw_copy], tmp_path / "output")
+    assert again.version == result.version
+    assert _tree(tmp_path / "output" / "datasets") == _tree(output / "datasets")
+
+
+def test_fresh_build_reproduces_the_committed_latest_version(fresh_build):
+    result, output = fresh_build
+    committed = ROOT / "output"
+    assert (committed / "LATEST").read_text().strip() == result.version, \
+        "output/ is stale: run `make build` and commit output/"
+    assert _tree(committed / "datasets" / result.version) == _tree(output / "datasets" / result.version)
+
+
+def test_unchanged_rebuild_creates_no_version_and_touches_nothing(tmp_path, raw_copy):
+    out = tmp_path / "output"
+    first = run_build([raw_copy], out)
+    before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in out.rglob("*") if p.is_file() and p.name != ".lock"}
+    second = run_build([raw_copy], out)
+    assert first.created and not second.created and second.version == first.version
+    after = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in out.rglob("*") if p.is_file() and p.name != ".lock"}
+    assert after == before
+    assert len(list((out / "datasets").iterdir())) == 1
+
+
+def test_new_file_in_raw_is_picked_up_with_its_format_detected(tmp_path, raw_copy):
+    out = tmp_path / "output"
+    first = run_build([raw_copy], out)
+    src = (raw_copy / "001_c5ae0df2c7b8cf07.txt").read_text()
+    edited = src.replace("资质要求（3选1）</th>\n  <td><a href=\"https://developers.weixin.qq.com/miniprogram/product/material/jinrong/jijin.html\">",
+                         "资质要求（5选1）</th>\n  <td><a href=\"https://developers.weixin.qq.com/miniprogram/product/material/jinrong/jijin.html\">")
+    assert edited != src
+    (raw_copy / "edited_copy.md").write_text(edited)
+    second = run_build([raw_copy], out)
+    assert second.created and second.version != first.version
+    assert (out / "datasets" / first.version).is_dir(), "older versions stay"
+    recs = json.loads((_dataset(out) / "requirements.json").read_text())["records"]
+    mine = [r for r in recs if r["source_file"] == "raw/edited_copy.md"]
+    fund = next(r for r in mine if r["category_raw"] == ["金融业", "公募基金"])
+    assert (fund["format"], fund["of"], fund["options"]) == ("markdown", 5, 3)
+
+
+def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd, capture_output=True,
+                          text=True, env=env, timeout=120)
+
+
+@pytest.mark.parametrize("name,content,line", [
+    ("unknown_layout.txt", "这只是一段普通的说明文字。\n没有任何表格。\n", 1),
+    ("not_utf8.txt", None, 3),
+    ("empty.txt", "", 1),
+])
+def test_bad_file_stops_the_build_with_one_line_and_leaves_output(tmp_path, raw_copy, name, content, line):
+    assert _cli(tmp_path, "build").returncode == 0
+    before = _tree(tmp_path / "output")
+    if content is None:
+        (raw_copy / name).write_bytes("第一行\n第二行\n".encode() + b"\xff\xfe bad\n")
+    else:
+        (raw_copy / name).write_text(content)
+    proc = _cli(tmp_path, "build")
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"raw/{name}:{line}: "), proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert _tree(tmp_path / "output") == before
+
+
+def test_failure_while_writing_leaves_no_partial_version(tmp_path, raw_copy, monkeypatch):
+    out = tmp_path / "output"
+    first = run_build([raw_copy], out)
+    (raw_copy / "001_c5ae0df2c7b8cf07.txt").write_text(
+        (raw_copy / "001_c5ae0df2c7b8cf07.txt").read_text().replace("8选1", "9选1"))
+    real_open = open
+    calls = {"n": 0}
+
+    def failing_open(path, mode="r", *a, **kw):
+        if "wb" in mode and ".tmp-" in str(path):
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise OSError("disk full")
+        return real_open(path, mode, *a, **kw)
+
+    monkeypatch.setattr("builtins.open", failing_open)
+    with pytest.raises(OSError):
+        run_build([raw_copy], out)
+    monkeypatch.undo()
+    assert [p.name for p in (out / "datasets").iterdir()] == [first.version]
+    assert (out / "LATEST").read_text().strip() == first.version
+    assert not list(out.glob(".tmp-*"))
+
+
+def test_second_build_while_one_holds_the_lock_is_refused(tmp_path, raw_copy):
+    out = tmp_path / "output"
+    with store.build_lock(out):
+        proc = _cli(tmp_path, "build")
+    assert proc.returncode == 1 and "another build is running" in proc.stderr
+
+
+def test_metadata_file_adds_url_and_dates(tmp_path, raw_copy):
+    (raw_copy / "metadata.toml").write_text(
+        '["001_c5ae0df2c7b8cf07.txt"]\nurl = "https://cloud.tencent.com/document/product/1078/43316"\n'
+        'captured = "2024-09-01"\nupdated = "2024-08-29"\n')
+    run_build([raw_copy], tmp_path / "output")
+    ds = _dataset(tmp_path / "output")
+    src = next(s for s in json.loads((ds / "sources.json").read_text())["records"]
+               if s["source_file"] == "raw/001_c5ae0df2c7b8cf07.txt")
+    assert (src["url"], src["captured"], src["updated"]) == (
+        "https://cloud.tencent.com/document/product/1078/43316", "2024-09-01", "2024-08-29")
+    reqs = json.loads((ds / "requirements.json").read_text())["records"]
+    assert {r["page_updated"] for r in reqs if r["source_file"] == "raw/001_c5ae0df2c7b8cf07.txt"} == {"2024-08-29"}
+
+
+def test_metadata_with_unknown_key_is_an_error_naming_the_file(tmp_path, raw_copy):
+    (raw_copy / "metadata.toml").write_text('["001_c5ae0df2c7b8cf07.txt"]\nauthor = "x"\n')
+    with pytest.raises(ParseError) as e:
+        run_build([raw_copy], tmp_path / "output")
+    assert str(e.value).startswith("raw/metadata.toml:1: ")
+
+
+def test_readme_documents_every_published_field():
+    readme = (ROOT / "README.md").read_text()
+    for table, fields in TABLES.items():
+        for name, _, _ in fields:
+            assert f"`{name}`" in readme, f"README lacks {table}.{name}"
