@@ -86,8 +86,9 @@ ARABIC_ENUM = re.compile(r"(?:(?<=^)|(?<=[\s;；。:：,，!！?？]))(?P<num>\d
                          re.MULTILINE)
 #: A Chinese-numeral enumerator at a line start: ``一:``, ``二：``, ``三、``.
 CHINESE_ENUM = re.compile(r"^\s*(?P<num>[一二三四五六七八九十]{1,2})\s*[、:：.．]", re.MULTILINE)
-#: A circled enumerator at a line start: ``①``, ``②《…》``.
-CIRCLED_ENUM = re.compile(r"^\s*(?P<num>[①-⑳])", re.MULTILINE)
+#: A circled enumerator: ``①``, ``②《…》`` (unambiguous, so anywhere, not only at a line start;
+#: ``⑥选①`` is a count, not an item, and is excluded).
+CIRCLED_ENUM = re.compile(r"(?<!选)(?P<num>[①-⑳])(?!\s*选)")
 #: A parenthesised arabic enumerator at a line start: ``(1)``, ``（2）``.
 PAREN_ENUM = re.compile(r"^\s*[（(](?P<num>\d{1,2})[)）]", re.MULTILINE)
 

@@ -155,11 +155,14 @@ class _LineIndex:
 
 
 def _enumerated(text: str) -> tuple[str, list[tuple[int, int]]] | None:
-    """Find the enumerators ``1、2、3、`` (or ``一:二:``, ``①②``) that number items in sequence.
+    """Find the enumerators ``1、2、3、`` (or ``一:二:``, ``①②``, ``(1)(2)``) that number items in
+    sequence. When several kinds appear (``一:`` groups holding ``1、`` items), the kind whose
+    first marker comes first is the outer list; the inner one stays inside the items.
 
     Returns the preamble and the (start, end) span of each item's text, or None.
     """
     depths = depth_map(text)
+    best = None
     for family in patterns.ENUMERATOR_FAMILIES:
         seq = []
         expected = 1
@@ -169,13 +172,15 @@ def _enumerated(text: str) -> tuple[str, list[tuple[int, int]]] | None:
             if patterns.to_int(m.group("num")) == expected:
                 seq.append(m)
                 expected += 1
-        if seq:
-            spans = []
-            for idx, m in enumerate(seq):
-                end = seq[idx + 1].start() if idx + 1 < len(seq) else len(text)
-                spans.append((m.end(), end))
-            return text[:seq[0].start()], spans
-    return None
+        if seq and (best is None or seq[0].start() < best[0].start()):
+            best = seq
+    if not best:
+        return None
+    spans = []
+    for idx, m in enumerate(best):
+        end = best[idx + 1].start() if idx + 1 < len(best) else len(text)
+        spans.append((m.end(), end))
+    return text[:best[0].start()], spans
 
 
 def _variants(text: str) -> tuple[str, list[tuple[str, int, int]]] | None:
@@ -218,7 +223,10 @@ def _preamble_facts(preamble: str) -> tuple[tuple[int, int] | None, bool, bool, 
 
 def text_to_item(text: str, line: int | None = None, children: Sequence[Line] = ()) -> Item:
     """One entry: its label, documents, conditions, and whether it is a nested choice or bundle."""
-    raw = squeeze_cjk(clean(text))
+    # a multi-line item (an enumerated entry holding its own list) is read with its line
+    # breaks, so the inner list is found; its text is shown on one line
+    inner_lines = [t for t in (clean(x) for x in text.split("\n")) if t]
+    raw = squeeze_cjk("".join(inner_lines))
     body = raw.strip(" ，,。；;")
     label = None
     m = re.match(r"^[（(](?P<label>[^（）()《》]{1,12})[)）]\s*", body)
@@ -247,8 +255,17 @@ def text_to_item(text: str, line: int | None = None, children: Sequence[Line] = 
         # children, or the text after the declaration when the list is inline.
         m = patterns.DECLARED_CHOICE.search(core) or patterns.ALL_REQUIRED.search(core) \
             or patterns.UNCOUNTED_CHOICE.search(core)
-        head, rest = core[:m.end()], core[m.end():].lstrip(")）:：， ")
-        sub_lines = ([Line(rest, line or 1)] if rest else []) + list(children)
+        head = core[:m.end()]
+        # the rest of the entry after the declaration, keeping the lines it was written on
+        rest_lines: list[str] = []
+        for n, t in enumerate(inner_lines):
+            mm = (patterns.DECLARED_CHOICE.search(t) or patterns.ALL_REQUIRED.search(t)
+                  or patterns.UNCOUNTED_CHOICE.search(t))
+            if mm:
+                tail = t[mm.end():].lstrip(")）:：， ")
+                rest_lines = ([tail] if tail else []) + inner_lines[n + 1:]
+                break
+        sub_lines = [Line(t, line or 1) for t in rest_lines if t] + list(children)
         group = lines_to_requirement(sub_lines, header=head)
     elif children:
         group = lines_to_requirement(children, header="")
@@ -359,7 +376,7 @@ def lines_to_requirement(lines: Sequence[Line], header: str = "",
     if found:
         pre, spans = found
         decl, all_req, uncounted, declared, conds = _preamble_facts(header + "\n" + pre)
-        items = [text_to_item(text[a:b].replace("\n", ""), index.line_at(a)) for a, b in spans]
+        items = [text_to_item(text[a:b], index.line_at(a)) for a, b in spans]
         return _finish("all", items, decl, all_req, uncounted, declared, conds, documents,
                        _unannounced(decl, all_req, uncounted, items))
 

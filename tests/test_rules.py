@@ -114,3 +114,21 @@ def test_split_helpers():
     assert split_alternatives("两家或以上《A》") == ["两家或以上《A》"]
     assert split_bundle("《A》与《B》及《C》") == ["《A》", "《B》", "《C》"]
     assert split_bundle("证券、期货投资咨询") == ["证券、期货投资咨询"]
+
+
+def test_chinese_groups_holding_numbered_items():
+    r = text_to_requirement("(二选一):\n一:需同时提供:\n1、《增值电信业务经营许可证》\n2、电商平台服务协议\n"
+                            "二:需同时提供:\n1、《行政许可不予受理通知书》\n2、营业执照\n3、承诺书")
+    assert (r.rule, r.of, r.options, r.items_missing) == ("any", 2, 2, False)
+    assert [len(i.group.items) for i in r.items] == [2, 3]
+    assert all(i.group.rule == "all" for i in r.items)
+
+
+def test_numbered_items_holding_circled_items():
+    r = text_to_requirement("(3选1):\n1、保险机构主体提供(⑥选①):\n①《A》\n②《B》\n③《C》\n"
+                            "2、保险中介机构主体提供(②选①):\n①《D》②《E》\n3、《F》")
+    assert (r.rule, r.of, r.options, r.items_missing) == ("any", 3, 3, False)
+    first, second, third = r.items
+    assert (first.group.rule, first.group.of, first.group.options) == ("any", 6, 3)
+    assert (second.group.of, second.group.options) == (2, 2)
+    assert third.group is None and r.documents == ("A", "B", "C", "D", "E", "F")
