@@ -145,6 +145,14 @@ class Draft:
     warnings: tuple[str, ...] = ()
 
 
+def _mentions(sentence: Sentence, path: tuple[str, ...]) -> bool:
+    """The sentence's text contains the section's last level (or each of its ``/``-parts), even
+    if its levels cannot be told apart (``…职业培训教育-培训机构-课外辅导``)."""
+    named = fold(sentence.names)
+    parts = [fold(p) for p in path[-1].split("/") if p.strip()]
+    return fold(path[-1]) in named or bool(parts) and all(p in named for p in parts)
+
+
 def drafts_to_statements(drafts: list[Draft], sentences: list[Sentence], *, capability: str,
                          file: str, page: str | None = None, updated: str | None = None):
     """Give each section its own integration sentence and split ``A/B`` sections in two.
@@ -152,6 +160,8 @@ def drafts_to_statements(drafts: list[Draft], sentences: list[Sentence], *, capa
     A sentence belongs to the section it names; sentences displaced from their section (a PDF
     export moves them past page breaks) are found by name anywhere on the page. A sentence
     whose names cannot be read belongs to the section it is written in.
+
+    Returns the statements and the sentences no section took (for a warning).
     """
     from pipeline.model import Span, Statement  # local: model imports nothing from here
 
@@ -164,7 +174,7 @@ def drafts_to_statements(drafts: list[Draft], sentences: list[Sentence], *, capa
         elif anywhere:
             own[i] = anywhere[0]
         else:
-            unnamed = [s for s in d.inplace if not s.also
+            unnamed = [s for s in d.inplace if not s.also and _mentions(s, d.path)
                        and not any(names_section(s, o.path) for o in drafts)]
             if unnamed:
                 own[i] = unnamed[0]
@@ -183,4 +193,6 @@ def drafts_to_statements(drafts: list[Draft], sentences: list[Sentence], *, capa
                 integration=integration, scope=d.scope, scenario=d.scenario, notes=d.notes,
                 renamed_from=s.renamed_from if s else (), page=page, page_updated=updated,
                 warnings=d.warnings + d.requirement.warnings))
-    return out
+    used = {id(x) for x in own.values()}
+    unused = [x for x in sentences if not x.also and id(x) not in used]
+    return out, unused

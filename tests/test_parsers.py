@@ -285,3 +285,9 @@ def test_column_row_too_short_without_previous_row_is_an_error():
     with pytest.raises(ParseError) as e:
         columns.parse("一级类目 二级类目 人脸核身所需资质\n孤立\n", "raw/c.txt")
     assert str(e.value).startswith("raw/c.txt:2: ")
+
+
+def test_pdf_text_sentence_without_its_section_is_reported():
+    text = PDF.replace("具备 金融-征信业务 类目", "具备 金融-私募基金 类目")
+    doc = pdftext.parse(text, "raw/p.txt")
+    assert any(w.startswith("raw/p.txt:30: sentence names '金融-私募基金'") for w in doc.warnings)

@@ -140,6 +140,8 @@ class _Open:
     current: str | None = None
     table: bool = False
     end: int = 0
+    #: sentences written right under the heading (before the next line of the section)
+    inplace: tuple[Sentence, ...] = ()
 
 
 class _Sections:
@@ -278,7 +280,7 @@ class _Sections:
                 levels = heading_levels(ln.text)
                 if len(levels) > 1 and not self._below_level1(k, levels, level1):
                     level1 = ()
-                cur = _Open(ln, level1 + levels, end=ln.no)
+                cur = _Open(ln, level1 + levels, end=ln.no, inplace=tuple(self._sentences_after(k)))
                 k += 1
                 continue
             if cur is None:
@@ -339,7 +341,6 @@ class _Sections:
         else:
             requirement = lines_to_requirement([], header="")
         notes = tuple(patterns.STARTS_WITH_ENUM.sub("", l.text).strip() for l in logical("notes"))
-        inplace = tuple(s for s in self.sentences if cur.heading.no < s.line <= cur.end)
         own_warn = ()
         if not cur.table and "requirement" not in cur.fields:
             own_warn = ("section has no 要求/资质要求 table: requirement unknown",)
@@ -347,7 +348,7 @@ class _Sections:
                      section=self.page or (cur.path[0] if cur.path else ""), requirement=requirement,
                      requirement_text="\n".join(l.text for l in req_lines), scope=text("scope"),
                      scenario=text("scenario"), notes=tuple(n for n in notes if n),
-                     inplace=inplace, warnings=own_warn)
+                     inplace=cur.inplace, warnings=own_warn)
 
 
 def _after(text: str, need: str) -> str:
@@ -612,8 +613,11 @@ def parse_document(text: str, file: str, *, fmt: str, wrapped: bool) -> ParsedDo
         if drafts:
             if capability is None:
                 raise ParseError(file, drafts[0].line_start, "cannot tell which capability the page is about")
-            statements += drafts_to_statements(drafts, sentences, capability=capability, file=file,
+            got, unused = drafts_to_statements(drafts, sentences, capability=capability, file=file,
                                                page=pg.title, updated=pg.updated)
+            statements += got
+            warnings += [f"{file}:{s.line}: sentence names {s.names!r} but no section of that "
+                         f"category was found" for s in unused]
             warnings += [f"{file}: {w}" for w in warn]
             kinds.append("requirements")
         sc = read_scenarios(body, methods, file, pg.title, pg.updated)

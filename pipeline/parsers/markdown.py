@@ -116,7 +116,10 @@ def parse(text: str, file: str) -> ParsedDocument:
         if not path:
             continue
         drafts.append(_kv_draft(h, kv[0] if kv else None, path, _section(headings, idx)))
-    statements.extend(drafts_to_statements(drafts, all_sentences, capability=capability, file=file))
+    got, unused = drafts_to_statements(drafts, all_sentences, capability=capability, file=file)
+    statements.extend(got)
+    warnings += [f"{file}:{s.line}: sentence names {s.names!r} but no section of that category "
+                 f"was found" for s in unused]
     if not statements:
         raise ParseError(file, 1, "no category table and no category section found")
     pages = (Page(title=_title(headings), updated=None, line_start=1, line_end=max(1, len(lines)),
