@@ -37,7 +37,13 @@ def parse_raw(raw: store.RawFile) -> tuple[ParsedDocument, records.SourceInfo]:
         fmt = found.value
     if fmt not in PARSERS:
         raise ParseError(raw.display, 1, f"unknown format {fmt!r} (metadata); known: {sorted(PARSERS)}")
-    doc = PARSERS[fmt](text, raw.display)
+    try:
+        doc = PARSERS[fmt](text, raw.display)
+    except ParseError:
+        raise
+    except Exception as e:  # a parser bug must still name the file, never print a traceback
+        raise ParseError(raw.display, 1, f"the {fmt} parser failed ({type(e).__name__}: {e}); "
+                                         f"please report this file") from e
     info = records.SourceInfo(file=raw.display, sha256=sha256_bytes(raw.data), size=len(raw.data),
                               encoding=encoding, format=fmt, metadata=raw.metadata)
     return doc, info

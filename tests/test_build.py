@@ -193,3 +193,16 @@ def test_readme_documents_every_published_field():
     for table, fields in TABLES.items():
         for name, _, _ in fields:
             assert f"`{name}`" in readme, f"README lacks {table}.{name}"
+
+
+def test_a_parser_bug_still_names_the_file(tmp_path, raw_copy, monkeypatch):
+    from pipeline import parsers
+
+    def broken(text, file):
+        raise KeyError("boom")
+
+    monkeypatch.setitem(parsers.PARSERS, "column_text", broken)
+    with pytest.raises(ParseError) as e:
+        run_build([raw_copy], tmp_path / "output")
+    assert str(e.value).startswith("raw/003_3b374c8cbaf8a554.txt:1: the column_text parser failed (KeyError")
+    assert not (tmp_path / "output" / "datasets").exists()
