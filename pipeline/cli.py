@@ -13,6 +13,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     raw_dirs = [Path("raw")] + [Path(d) for d in args.raw]
     result = run_build(raw_dirs, Path(args.output))
+    if result.created:
+        print(f"report: {args.output}/reports/{result.version}.md (and .html)")
     counts = ", ".join(f"{n} {t}" for t, n in result.counts.items())
     if result.created:
         print(f"built dataset {result.version}: {counts}")
@@ -20,6 +22,71 @@ def _cmd_build(args: argparse.Namespace) -> int:
         print(f"up to date: dataset {result.version} ({counts})")
     for w in result.warnings:
         print(f"warning: {w}", file=sys.stderr)
+    return 0
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from pipeline import diff, report, store
+
+    output = Path(args.output)
+    if args.files:
+        tables = store.load_tables(output, store.latest(output) or "")
+        rows = {f: [r for r in tables["requirements"] if r["source_file"] == f] for f in args.files}
+        for f, rs in rows.items():
+            if not rs:
+                known = sorted({r["source_file"] for r in tables["requirements"]})
+                raise PipelineError(f"{f}: no records in the latest dataset; sources: {', '.join(known)}")
+        a, b = args.files
+        diffs = [diff.rows_to_diff(rows[a], rows[b], f"{a} → {b}", a, b)]
+        old_label, new_label, conflicts = a, b, []
+    else:
+        history = store.versions(output)
+        new_v = args.b or store.latest(output)
+        if new_v is None:
+            raise PipelineError(f"{output}: no dataset yet; run `make build`")
+        old_v = args.a
+        if old_v is None:
+            idx = history.index(new_v) if new_v in history else len(history)
+            old_v = history[idx - 1] if idx > 0 else None
+        old = store.load_tables(output, old_v) if old_v else None
+        new = store.load_tables(output, new_v)
+        diffs = diff.datasets_to_diffs(old, new)
+        old_label, new_label, conflicts = old_v, new_v, new["conflicts"]
+        tables = new
+    data = report.ReportData(version=new_label, previous=old_label, diffs=diffs, conflicts=conflicts,
+                             reviews=tables.get("reviews", []) if not args.files else [],
+                             pages=tables.get("pages", []) if not args.files else [],
+                             categories=[], sources=tables.get("sources", []))
+    if args.html:
+        Path(args.html).write_text(report.to_html(data), encoding="utf-8")
+    print(report.to_markdown(data))
+    return 0
+
+
+def _cmd_decide(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from pipeline import review, store
+
+    output = Path(args.output)
+    version = store.latest(output)
+    if version is None:
+        raise PipelineError(f"{output}: no dataset yet; run `make build`")
+    conflicts = {c["id"]: c for c in store.load_tables(output, version)["conflicts"]}
+    c = conflicts.get(args.conflict)
+    if c is None:
+        raise PipelineError(f"{args.conflict}: no such conflict in dataset {version}")
+    date = args.date or dt.date.today().isoformat()
+    path = Path(args.file)
+    existing = path.read_text("utf-8") if path.exists() else (
+        "# Decisions on conflicts, read by every build (see README: recording a decision).\n")
+    if any(d.conflict == c["id"] for d in review.parse_decisions(existing, str(path))):
+        raise PipelineError(f"{path}: already holds a decision on {c['id']}; edit it there")
+    entry = review.decision_entry(c, args.decision, args.reason, args.reviewer, date)
+    review.parse_decisions(existing + entry, str(path))  # never write a file the build would reject
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(existing + entry, encoding="utf-8")
+    print(f"recorded decision on {c['id']} in {path}; run `make build` to apply it")
     return 0
 
 
@@ -32,6 +99,23 @@ def main(argv: list[str] | None = None) -> int:
                    help="an extra folder of documents (repeatable), e.g. ../shared/corpus")
     b.add_argument("--output", default="output", metavar="DIR", help="output folder (default: output)")
     b.set_defaults(func=_cmd_build)
+    d = sub.add_parser("diff", help="what changed between two dataset versions (default: previous -> latest), "
+                                    "or between two sources of the latest dataset (--files A B)")
+    d.add_argument("a", nargs="?", help="older dataset version (default: the one before B)")
+    d.add_argument("b", nargs="?", help="newer dataset version (default: latest)")
+    d.add_argument("--files", nargs=2, metavar=("A", "B"), help="two source files (two versions of one page)")
+    d.add_argument("--html", metavar="FILE", help="also write the report as a self-contained HTML page")
+    d.add_argument("--output", default="output", metavar="DIR")
+    d.set_defaults(func=_cmd_diff)
+    r = sub.add_parser("decide", help="record a decision on a conflict in review/decisions.toml")
+    r.add_argument("conflict", help="conflict id (cfl_…), from the report")
+    r.add_argument("--decision", required=True, help="what was decided, e.g. 'follow newest'")
+    r.add_argument("--reason", required=True, help="why")
+    r.add_argument("--reviewer", required=True, help="who decided")
+    r.add_argument("--date", help="YYYY-MM-DD (default: today)")
+    r.add_argument("--file", default="review/decisions.toml", help="decisions file")
+    r.add_argument("--output", default="output", metavar="DIR")
+    r.set_defaults(func=_cmd_decide)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

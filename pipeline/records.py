@@ -14,7 +14,7 @@ from importlib import resources
 
 from pipeline.model import ParsedDocument
 from pipeline.normalize import fold, stable_id
-from pipeline.tables import SCHEMA_VERSION, TABLE_ORDER, TABLES
+from pipeline.tables import SCHEMA_VERSION, SOURCE_TABLES, TABLE_ORDER, TABLES
 
 
 @dataclass(frozen=True)
@@ -32,15 +32,35 @@ class SourceInfo:
         return dict(self.metadata).get(key)
 
 
+@dataclass(frozen=True)
+class Aliases:
+    """The reviewed alias table: level spellings and whole-path aliases, folded."""
+
+    level: dict[str, str]
+    path: dict[tuple[str, ...], tuple[str, ...]]
+
+
+def _split_path(text: str) -> tuple[str, ...]:
+    return tuple(fold(p) for p in text.split(" / ") if fold(p))
+
+
+def parse_aliases(text: str) -> Aliases:
+    data = tomllib.loads(text)
+    level = {fold(k): fold(v) for k, v in data.get("level", {}).items()}
+    path = {_split_path(k): _split_path(v) for k, v in data.get("path", {}).items()}
+    return Aliases(level, path)
+
+
 @lru_cache(maxsize=1)
-def level_aliases() -> dict[str, str]:
-    data = tomllib.loads(resources.files("pipeline").joinpath("data/aliases.toml").read_text("utf-8"))
-    return {fold(k): fold(v) for k, v in data.get("level", {}).items()}
+def aliases() -> Aliases:
+    return parse_aliases(resources.files("pipeline").joinpath("data/aliases.toml").read_text("utf-8"))
 
 
-def canonical_category(levels: tuple[str, ...]) -> tuple[str, ...]:
-    aliases = level_aliases()
-    return tuple(aliases.get(fold(l), fold(l)) for l in levels)
+def canonical_category(levels: tuple[str, ...], table: Aliases | None = None) -> tuple[str, ...]:
+    """Fold each level, apply level aliases, then whole-path aliases."""
+    table = table or aliases()
+    path = tuple(table.level.get(fold(l), fold(l)) for l in levels)
+    return table.path.get(path, path)
 
 
 def category_id(canonical: tuple[str, ...]) -> str:
@@ -60,8 +80,10 @@ def document_to_rows(doc: ParsedDocument, src: SourceInfo) -> dict[str, list[dic
         canon = canonical_category(st.category_raw)
         integ = st.integration
         reqs.append({
-            "id": stable_id("req", src.sha256, st.capability, st.page or "", "/".join(canon),
-                            st.span.line_start),
+            # the record id hangs on the names as written, so a new alias or rename elsewhere
+            # never changes it
+            "id": stable_id("req", src.sha256, st.capability, st.page or "",
+                            "/".join(fold(l) for l in st.category_raw), st.span.line_start),
             "source_sha256": src.sha256,
             "source_file": src.file,
             "format": src.format,
@@ -129,7 +151,7 @@ def _sort_key(table: str):
 def merge_rows(parts: list[dict[str, list[dict]]]) -> dict[str, list[dict]]:
     """All documents' rows, each table in a fixed order (file, line), fields in schema order."""
     out: dict[str, list[dict]] = {}
-    for table in TABLE_ORDER:
+    for table in SOURCE_TABLES:
         fields = [f for f, _, _ in TABLES[table]]
         rows = [row for p in parts for row in p.get(table, [])]
         rows.sort(key=_sort_key(table))
@@ -146,7 +168,7 @@ def content_hash(tables: dict[str, list[dict]]) -> str:
     from hashlib import sha256
 
     h = sha256(SCHEMA_VERSION.encode())
-    for table in TABLE_ORDER:
+    for table in (t for t in TABLE_ORDER if t in tables):
         h.update(table.encode())
         h.update(json.dumps(tables[table], ensure_ascii=False, sort_keys=True).encode("utf-8"))
     return h.hexdigest()

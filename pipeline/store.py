@@ -143,6 +143,39 @@ def build_lock(output: Path):
         fh.close()
 
 
+def read_optional_text(path: Path) -> str | None:
+    return path.read_text("utf-8") if path.exists() else None
+
+
+def load_tables(output: Path, version: str) -> dict[str, list[dict]]:
+    """The JSON tables of a published version (tables it does not have are empty)."""
+    ds = output / "datasets" / version
+    if not (ds / "manifest.json").exists():
+        raise StoreError(f"{ds}: no such dataset version")
+    out = {}
+    for table in TABLE_ORDER:
+        p = ds / f"{table}.json"
+        out[table] = json.loads(p.read_text("utf-8"))["records"] if p.exists() else []
+    return out
+
+
+def versions(output: Path) -> list[str]:
+    """Published versions in the order they became LATEST (``output/HISTORY``)."""
+    p = output / "HISTORY"
+    seen = [ln.strip() for ln in p.read_text("utf-8").splitlines() if ln.strip()] if p.exists() else []
+    existing = {d.name for d in (output / "datasets").iterdir()} if (output / "datasets").exists() else set()
+    ordered = [v for v in dict.fromkeys(seen) if v in existing]
+    # versions published before HISTORY was kept come first, in name (= date) order
+    return sorted(existing - set(ordered)) + ordered
+
+
+def published_conflict_ids(output: Path) -> set[str]:
+    ids: set[str] = set()
+    for p in sorted((output / "datasets").glob("*/conflicts.json")) if (output / "datasets").exists() else []:
+        ids.update(r["id"] for r in json.loads(p.read_text("utf-8"))["records"])
+    return ids
+
+
 def latest(output: Path) -> str | None:
     p = output / "LATEST"
     return p.read_text("utf-8").strip() or None if p.exists() else None
@@ -157,11 +190,13 @@ def _write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def publish(output: Path, version: str, files: dict[str, bytes]) -> bool:
+def publish(output: Path, version: str, files: dict[str, bytes],
+            reports: dict[str, bytes] | None = None) -> bool:
     """Put a complete version in place and point LATEST at it. False if it existed already.
 
     An existing version is left exactly as it is (versions are immutable); it is only checked
-    to be complete.
+    to be complete. ``reports`` (file suffix -> bytes) go to ``output/reports/<version>.<suffix>``
+    before LATEST moves, so LATEST never points at a version without its report.
     """
     datasets = output / "datasets"
     final = datasets / version
@@ -186,7 +221,13 @@ def publish(output: Path, version: str, files: dict[str, bytes]) -> bool:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         created = True
+    if created and reports:
+        (output / "reports").mkdir(parents=True, exist_ok=True)
+        for suffix, data in sorted(reports.items()):
+            _write_atomic(output / "reports" / f"{version}.{suffix}", data)
     if latest(output) != version:
+        with open(output / "HISTORY", "a", encoding="utf-8") as fh:
+            fh.write(version + "\n")
         _write_atomic(output / "LATEST", (version + "\n").encode())
     return created
 

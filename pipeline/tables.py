@@ -6,7 +6,7 @@ as ``list<string>``. A change to any field here bumps ``SCHEMA_VERSION``.
 """
 from __future__ import annotations
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"
 
 #: table -> [(field, kind, description)]; kind: str, int, bool, list (of str), json
 TABLES: dict[str, list[tuple[str, str, str]]] = {
@@ -83,6 +83,58 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("record_counts", "json", "{requirements, scenarios, licenses}"),
         ("warnings", "list", "recoverable oddities found in the document"),
     ],
+    "conflicts": [
+        ("id", "str", "stable conflict id (kind, relation, capability, page, category, field): survives rebuilds"),
+        ("kind", "str", "count_differs | rule_differs | documents_differ | integration_differs | scope_differs | "
+                        "scenario_differs | category_added | category_removed | category_renamed | count_mismatch | "
+                        "items_lost | capability_difference"),
+        ("relation", "str", "version (one page over time) | page (different pages, one capability) | "
+                            "capability (informative) | record (within one capture)"),
+        ("severity", "str", "high | medium | low | gap | info"),
+        ("status", "str", "open | decided | stale | gap | info"),
+        ("capability", "str", "capability (capability_difference: both, joined by +)"),
+        ("category_id", "str", "canonical category id"),
+        ("category", "list", "canonical category levels"),
+        ("page", "str", "page key for version and record conflicts"),
+        ("field", "str", "the field that differs: count, rule, documents, integration, scope, scenario, category, items"),
+        ("summary", "str", "one line a person can read"),
+        ("values", "json", "[{source_file, source_sha256, page, date, value, category_raw, line_start, line_end}]"),
+        ("values_hash", "str", "fingerprint of the values; a decision made on other values is stale"),
+        ("decision", "json", "the decision applied from review/decisions.toml, with its status"),
+    ],
+    "categories": [
+        ("category_id", "str", "canonical category id"),
+        ("capability", "str", "capability"),
+        ("category", "list", "canonical category levels"),
+        ("names", "list", "every spelling seen in the sources"),
+        ("pages", "list", "page keys stating a requirement for it"),
+        ("current", "json", "per page, its current statement: {page, source_file, date, rule, pick, of, options, "
+                            "documents, integration, items_missing, line_start}"),
+        ("conflicts", "list", "ids of the conflicts about it"),
+        ("open_conflicts", "int", "how many of them are open"),
+        ("review", "json", "for names used by one page only: {reason, candidates: [{category_id, category, score}]}"),
+    ],
+    "pages": [
+        ("page_key", "str", "capability:title (or capability:untitled:<file>)"),
+        ("capability", "str", "capability"),
+        ("title", "str", "page title"),
+        ("inferred", "str", "why an untitled document was taken as a version of this page"),
+        ("versions", "json", "[{source_file, source_sha256, date, current}], oldest first (undated first)"),
+    ],
+    "reviews": [
+        ("conflict", "str", "conflict id the decision is about"),
+        ("decision", "str", "what was decided"),
+        ("reason", "str", "why"),
+        ("reviewer", "str", "who"),
+        ("date", "str", "when (YYYY-MM-DD)"),
+        ("values", "str", "fingerprint of the values the reviewer saw"),
+        ("line", "int", "line of the decision in review/decisions.toml"),
+        ("status", "str", "applied | stale"),
+        ("stale_reason", "str", "values changed since the decision | conflict no longer exists"),
+        ("summary", "str", "the conflict's summary"),
+    ],
 }
 
-TABLE_ORDER = ("requirements", "scenarios", "licenses", "sources")
+TABLE_ORDER = ("requirements", "scenarios", "licenses", "sources", "conflicts", "categories", "pages", "reviews")
+#: tables whose rows each come from one source document (and carry its sha256)
+SOURCE_TABLES = ("requirements", "scenarios", "licenses", "sources")

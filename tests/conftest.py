@@ -29,8 +29,11 @@ def raw_copy(tmp_path):
 def fresh_build(tmp_path_factory):
     """One build of the committed raw/ into an empty output folder."""
     from pipeline.build import run_build
+    from pipeline.store import published_conflict_ids
 
     base = tmp_path_factory.mktemp("fresh")
     shutil.copytree(ROOT / "raw", base / "raw")
-    result = run_build([base / "raw"], base / "output")
+    decisions = ROOT / "review" / "decisions.toml"
+    result = run_build([base / "raw"], base / "output", decisions=decisions,
+                       known_conflicts=published_conflict_ids(ROOT / "output"))
     return result, base / "output"

@@ -1,0 +1,202 @@
+"""What changed between two sets of requirement records: the diff model, no rendering.
+
+Rows are matched by capability and canonical category id, never by position, so reordered
+sections change nothing. A category present on one side only is added or removed, unless the
+pair is a rename: the document states it (both sides share an id, their names differ) or a
+removed and an added category say exactly the same thing (inferred, and marked so).
+
+Two datasets are compared source by source: a file whose bytes changed against its old self; a
+new file against the closest earlier version of the same page (the one sharing most identical
+statements), so an edited copy shows exactly its edits.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipeline.reconcile import display, field_value
+from pipeline.records import canonical_category
+
+#: fields compared, in report order
+FIELDS = ("count", "options", "rule", "documents", "integration", "scope", "scenario", "items_missing")
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: str
+    new: str
+    #: documents only: titles added and removed
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CategoryChange:
+    kind: str  # added | removed | renamed | changed
+    capability: str
+    category_id: str
+    category: tuple[str, ...]
+    old_name: str | None
+    new_name: str | None
+    old_at: str | None  # file:line
+    new_at: str | None
+    fields: tuple[FieldChange, ...] = ()
+    inferred: bool = False
+
+
+@dataclass
+class Diff:
+    title: str
+    old_label: str
+    new_label: str
+    changes: list[CategoryChange] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def count(self, kind: str) -> int:
+        return sum(1 for c in self.changes if c.kind == kind)
+
+
+def _at(row: dict) -> str:
+    return f"{row['source_file']}:{row['provenance']['line_start']}"
+
+
+def _name(row: dict) -> str:
+    return " / ".join(row["category_raw"])
+
+
+def _value(row: dict, f: str):
+    if f in ("items_missing", "options"):
+        return row[f]
+    return field_value(row, f) if f != "count" else (row["pick"], row["of"]) if row["rule"] == "any" else None
+
+
+def _show(row: dict, f: str) -> str:
+    if f == "items_missing":
+        return "yes" if row["items_missing"] else "no"
+    if f == "options":
+        return f"{row['options']} listed" if row["options"] is not None else "(no choice)"
+    if f == "count" and row["rule"] != "any":
+        return "(no choice)"
+    return display(row, f)
+
+
+def field_changes(old: dict, new: dict) -> tuple[FieldChange, ...]:
+    out = []
+    for f in FIELDS:
+        if _value(old, f) == _value(new, f):
+            continue
+        if f == "documents":
+            a, b = list(dict.fromkeys(old["documents"])), list(dict.fromkeys(new["documents"]))
+            out.append(FieldChange(f, _show(old, f), _show(new, f),
+                                   added=tuple(d for d in b if d not in a), removed=tuple(d for d in a if d not in b)))
+        else:
+            out.append(FieldChange(f, _show(old, f), _show(new, f)))
+    return tuple(out)
+
+
+def _signature(row: dict) -> tuple:
+    return (row["capability"], row["rule"], row["pick"], row["of"], tuple(sorted(row["documents"])),
+            row["integration"], field_value(row, "scope"))
+
+
+def rows_to_diff(old: list[dict], new: list[dict], title: str, old_label: str, new_label: str) -> Diff:
+    """Compare two sets of requirement rows (two versions of a page, or of a source)."""
+    a = {(r["capability"], r["category_id"]): r for r in old}
+    b = {(r["capability"], r["category_id"]): r for r in new}
+    d = Diff(title, old_label, new_label)
+    gone = {k: a[k] for k in a.keys() - b.keys()}
+    came = {k: b[k] for k in b.keys() - a.keys()}
+    # a removed and an added category that say exactly the same thing: a rename, inferred
+    for ka, ra in sorted(gone.items()):
+        sig = _signature(ra)
+        match = [kb for kb, rb in sorted(came.items()) if _signature(rb) == sig and ra["documents"]]
+        if len(match) == 1:
+            rb = came.pop(match[0])
+            del gone[ka]
+            old_name, new_name = _name(ra), _name(rb)
+            if old_name == new_name:  # written the same: the canonical name is what moved
+                old_name, new_name = " / ".join(ra["category"]), " / ".join(rb["category"])
+            d.changes.append(CategoryChange("renamed", rb["capability"], rb["category_id"], tuple(rb["category"]),
+                                            old_name, new_name, _at(ra), _at(rb), field_changes(ra, rb),
+                                            inferred=True))
+    for k in sorted(a.keys() & b.keys()):
+        ra, rb = a[k], b[k]
+        fields = field_changes(ra, rb)
+        renamed = canonical_category(tuple(ra["category_raw"])) != canonical_category(tuple(rb["category_raw"]))
+        if renamed or fields:
+            d.changes.append(CategoryChange("renamed" if renamed else "changed", rb["capability"], rb["category_id"],
+                                            tuple(rb["category"]), _name(ra), _name(rb), _at(ra), _at(rb), fields))
+    for k, r in sorted(came.items()):
+        d.changes.append(CategoryChange("added", r["capability"], r["category_id"], tuple(r["category"]),
+                                        None, _name(r), None, _at(r)))
+    for k, r in sorted(gone.items()):
+        d.changes.append(CategoryChange("removed", r["capability"], r["category_id"], tuple(r["category"]),
+                                        _name(r), None, _at(r), None))
+    d.changes.sort(key=lambda c: (c.category, c.capability, c.kind))
+    return d
+
+
+def _page_of(pages: list[dict]) -> dict[str, str]:
+    """source sha256 -> page key, from a dataset's ``pages`` table."""
+    return {v["source_sha256"]: p["page_key"] for p in pages for v in p["versions"]}
+
+
+def datasets_to_diffs(old: dict[str, list[dict]] | None, new: dict[str, list[dict]]) -> list[Diff]:
+    """Source-by-source differences between two datasets (``old`` None: everything is new)."""
+    old = old or {"requirements": [], "sources": [], "pages": []}
+    old_src = {s["source_file"]: s for s in old["sources"]}
+    new_src = {s["source_file"]: s for s in new["sources"]}
+    rows_old: dict[str, list[dict]] = {}
+    rows_new: dict[str, list[dict]] = {}
+    for r in old["requirements"]:
+        rows_old.setdefault(r["source_sha256"], []).append(r)
+    for r in new["requirements"]:
+        rows_new.setdefault(r["source_sha256"], []).append(r)
+    page_old = _page_of(old.get("pages", []))
+    page_new = _page_of(new.get("pages", []))
+    diffs: list[Diff] = []
+    for name in sorted(new_src):
+        s = new_src[name]
+        prev = old_src.get(name)
+        mine = rows_new.get(s["source_sha256"], [])
+        if prev and prev["source_sha256"] == s["source_sha256"]:
+            # same bytes, but the parsers or the alias table may read them differently now
+            d = rows_to_diff(rows_old.get(prev["source_sha256"], []), mine,
+                             f"{name} (file unchanged; read differently by this build)", f"{name} before", f"{name} now")
+            if d.changes:
+                d.notes.append("the file's bytes are the same: the parsers or the reviewed alias table changed")
+                diffs.append(d)
+            continue
+        if prev:
+            d = rows_to_diff(rows_old.get(prev["source_sha256"], []), mine, f"{name} (changed)",
+                             f"{name} as before", f"{name} now")
+        else:
+            base = _closest(mine, page_new.get(s["source_sha256"]), page_old, rows_old, old_src)
+            if base:
+                d = rows_to_diff(rows_old[base["source_sha256"]], mine, f"{name} (new version of "
+                                 f"{page_new.get(s['source_sha256'])})", base["source_file"], name)
+                d.notes.append(f"compared with {base['source_file']}, the earlier version of the same "
+                               f"page that shares most statements with it")
+            else:
+                d = rows_to_diff([], mine, f"{name} (new source)", "(nothing)", name)
+        diffs.append(d)
+    for name in sorted(old_src.keys() - new_src.keys()):
+        s = old_src[name]
+        diffs.append(rows_to_diff(rows_old.get(s["source_sha256"], []), [], f"{name} (removed)", name, "(nothing)"))
+    return diffs
+
+
+def _closest(mine: list[dict], page: str | None, page_old: dict[str, str], rows_old: dict[str, list[dict]],
+             old_src: dict[str, dict]) -> dict | None:
+    if not mine:
+        return None
+    sigs = {(r["category_id"],) + _signature(r) for r in mine}
+    best, score = None, 0
+    for s in sorted(old_src.values(), key=lambda s: s["source_file"]):
+        if page is not None and page_old.get(s["source_sha256"]) not in (page, None):
+            continue
+        theirs = {(r["category_id"],) + _signature(r) for r in rows_old.get(s["source_sha256"], [])}
+        shared = len(sigs & theirs)
+        if shared > score:
+            best, score = s, shared
+    return best

@@ -1,0 +1,407 @@
+"""Reconcile all sources into one canonical view and flag every disagreement. Pure functions.
+
+Three kinds of difference are told apart (``relation`` of a conflict):
+- ``version``: one page changed over time (its captures ordered by date);
+- ``page``: two different pages about the same capability disagree (their current statements);
+- ``capability``: the same category needs different things for face verification and live
+  streaming; informative, never an open conflict.
+Record-level problems (``relation = record``): a declared count that does not match the items
+listed, and items lost in a capture (a coverage gap, reported apart from substantive changes).
+
+A page is identified by capability and title. A document without a title (Markdown source) is
+taken as a version of the titled page whose categories it shares most (Jaccard >= 0.5),
+otherwise it is a page of its own. Versions are ordered by date, undated ones first (their
+place is unknown); the newest dated version is the page's current statement.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from pipeline.normalize import fold, stable_id
+from pipeline.records import Aliases, aliases, canonical_category, category_id
+
+SEVERITY = {
+    "count_differs": "high", "rule_differs": "high", "documents_differ": "high",
+    "count_mismatch": "high", "integration_differs": "medium", "category_added": "medium",
+    "category_removed": "medium", "category_renamed": "medium", "scope_differs": "low",
+    "scenario_differs": "low", "items_lost": "gap", "capability_difference": "info",
+}
+#: field compared -> conflict kind
+FIELD_KIND = {"count": "count_differs", "rule": "rule_differs", "documents": "documents_differ",
+              "integration": "integration_differs", "scope": "scope_differs",
+              "scenario": "scenario_differs"}
+SAME_PAGE_MIN_OVERLAP = 0.5
+
+
+# --- names ---------------------------------------------------------------------------------
+
+def apply_stated_renames(rows: list[dict], table: Aliases | None = None) -> list[dict]:
+    """Give a category its new name's id everywhere when a document states the rename
+    (``企业征信 (注:原二级名称为【征信业务】)``): 征信业务 in older captures is the same category."""
+    table = table or aliases()
+    renames: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for r in rows:
+        for old in r.get("renamed_from") or []:
+            old_path = canonical_category(tuple(r["category_raw"][:-1]) + (old,), table)
+            if old_path != tuple(r["category"]):
+                renames[old_path] = tuple(r["category"])
+    out = []
+    for r in rows:
+        new = renames.get(tuple(r["category"]))
+        if new:
+            r = dict(r, category=list(new), category_id=category_id(new))
+        out.append(r)
+    return out
+
+
+# --- pages and versions --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Version:
+    page_key: str
+    source_file: str
+    source_sha256: str
+    date: str | None
+    rows: tuple[dict, ...]
+
+
+def _jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a | b else 0.0
+
+
+def page_versions(rows: list[dict]) -> tuple[dict[str, list[Version]], dict[str, dict]]:
+    """Versions of every page, oldest first, and a description of each page."""
+    groups: dict[tuple[str, str, str | None], list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["capability"], r["source_sha256"], r["page"]), []).append(r)
+    titled: dict[str, set] = {}
+    info: dict[str, dict] = {}
+    for (cap, _, title), rs in groups.items():
+        if title:
+            key = f"{cap}:{title}"
+            titled.setdefault(key, set()).update(r["category_id"] for r in rs)
+            info[key] = {"page_key": key, "capability": cap, "title": title, "inferred": None}
+    keys: dict[tuple, str] = {}
+    for (cap, sha, title), rs in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[1][0]["source_file"])):
+        if title:
+            key = f"{cap}:{title}"
+        else:
+            ids = {r["category_id"] for r in rs}
+            best = max(((k, _jaccard(ids, v)) for k, v in titled.items() if k.startswith(cap + ":")),
+                       key=lambda kv: (kv[1], kv[0]), default=(None, 0.0))
+            if best[0] and best[1] >= SAME_PAGE_MIN_OVERLAP:
+                key = best[0]
+                info[key]["inferred"] = (info[key]["inferred"] or "") + \
+                    f"{rs[0]['source_file']} has no title; shares {best[1]:.0%} of its categories. "
+            else:
+                key = f"{cap}:untitled:{rs[0]['source_file']}"
+                titled[key] = ids
+                info[key] = {"page_key": key, "capability": cap, "title": None,
+                             "inferred": f"no title; first seen in {rs[0]['source_file']}"}
+        keys[(cap, sha, title)] = key
+    pages: dict[str, list[Version]] = {}
+    for gk, rs in groups.items():
+        rs = sorted(rs, key=lambda r: (r["provenance"]["line_start"], r["id"]))
+        dates = sorted({r["page_updated"] for r in rs if r["page_updated"]})
+        pages.setdefault(keys[gk], []).append(
+            Version(keys[gk], rs[0]["source_file"], gk[1], dates[-1] if dates else None, tuple(rs)))
+    for key, vs in pages.items():
+        vs.sort(key=lambda v: (v.date is not None, v.date or "", v.source_file))
+        info[key]["versions"] = [{"source_file": v.source_file, "source_sha256": v.source_sha256,
+                                  "date": v.date, "current": v is current(vs)} for v in vs]
+    for key in info:
+        if info[key]["inferred"]:
+            info[key]["inferred"] = info[key]["inferred"].strip()
+    return pages, info
+
+
+def transitions(versions: list[Version]) -> list[tuple[Version, Version]]:
+    """Pairs of versions to compare for categories added, removed or renamed: consecutive dated
+    versions, and each undated version against the current one (where it falls is unknown)."""
+    dated = [v for v in versions if v.date]
+    if not dated:
+        return list(zip(versions, versions[1:]))
+    now = dated[-1]
+    return list(zip(dated, dated[1:])) + [(v, now) for v in versions if not v.date]
+
+
+def current(versions: list[Version]) -> Version:
+    """The newest dated version; with no dates at all, the last by file name."""
+    dated = [v for v in versions if v.date]
+    return dated[-1] if dated else versions[-1]
+
+
+# --- comparable values ---------------------------------------------------------------------
+
+def _text(v: str | None) -> str | None:
+    return fold(v).rstrip("。.；;") if v else None
+
+
+def field_value(row: dict, field: str):
+    """The comparable value of a field, or None when this capture cannot tell (items lost)."""
+    lost = row["items_missing"] or row["rule"] == "unknown"
+    if field == "count":
+        # only declared counts are compared: "no count" next to "2选1" is not a disagreement
+        return (row["pick"], row["of"]) if row["rule"] == "any" and row["of"] is not None else None
+    if field == "rule":
+        return None if row["rule"] == "unknown" else row["rule"]
+    if field == "documents":
+        return None if lost else tuple(sorted(set(row["documents"])))
+    if field == "integration":
+        return row["integration"].replace("·", "") if row["integration"] else None
+    if field in ("scope", "scenario"):
+        return _text(row[field])
+    raise KeyError(field)
+
+
+def display(row: dict, field: str) -> str:
+    """The value as a person reads it."""
+    if field == "count":
+        return f"{row['of']}选{row['pick']}" if row["of"] else f"choose {row['pick']} (no count declared)"
+    if field == "documents":
+        return "、".join(f"《{d}》" for d in row["documents"]) or "(none)"
+    v = row.get(field)
+    return str(v) if v is not None else "(none)"
+
+
+def _value(row: dict, field: str, page_key: str, date: str | None) -> dict:
+    p = row["provenance"]
+    return {"source_file": row["source_file"], "source_sha256": row["source_sha256"], "page": page_key,
+            "date": date, "value": display(row, field), "category_raw": row["category_raw"],
+            "line_start": p["line_start"], "line_end": p["line_end"]}
+
+
+def values_hash(values: list[dict]) -> str:
+    """Fingerprint of what a reviewer saw: which captures said what."""
+    key = sorted((v["source_sha256"], v["value"], "/".join(v.get("category_raw") or [])) for v in values)
+    return hashlib.sha256(json.dumps(key, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def _conflict(kind: str, relation: str, capability: str, page: str | None, row: dict, field: str | None,
+              values: list[dict], summary: str) -> dict:
+    severity = SEVERITY[kind]
+    status = {"info": "info", "gap": "gap"}.get(severity, "open")
+    return {
+        "id": stable_id("cfl", kind, relation, capability, page or "", row["category_id"], field or ""),
+        "kind": kind, "relation": relation, "severity": severity, "status": status,
+        "capability": capability, "category_id": row["category_id"], "category": row["category"],
+        "page": page, "field": field, "summary": summary, "values": values,
+        "values_hash": values_hash(values), "decision": None,
+    }
+
+
+def _summarise(field: str, groups: dict) -> str:
+    parts = []
+    for shown, vals in groups.items():
+        where = ", ".join(f"{v['source_file']}:{v['line_start']}" for v in vals)
+        parts.append(f"{shown} ({where})")
+    return f"{field}: " + " vs ".join(parts)
+
+
+def _compare(field: str, entries: list[tuple[dict, str, str | None]]):
+    """entries: (row, page_key, date). Returns (values, summary) when the known values differ."""
+    known = [(r, p, d) for r, p, d in entries if field_value(r, field) is not None]
+    if len({field_value(r, field) for r, _, _ in known}) < 2:
+        return None
+    values = [_value(r, field, p, d) for r, p, d in known]
+    groups: dict[str, list[dict]] = {}
+    for v in values:
+        groups.setdefault(v["value"], []).append(v)
+    if field == "documents":
+        sets = [set(r["documents"]) for r, _, _ in known]
+        common = set.intersection(*sets)
+        extra = sorted(set.union(*sets) - common)
+        return values, f"documents differ: not in every capture: {'、'.join(f'《{d}》' for d in extra)}"
+    return values, _summarise(field, groups)
+
+
+# --- conflicts -----------------------------------------------------------------------------
+
+def records_to_conflicts(rows: list[dict], pages: dict[str, list[Version]]) -> list[dict]:
+    out: list[dict] = []
+    table = aliases()
+    # 1. change over time within one page
+    for key, versions in sorted(pages.items()):
+        cap = key.split(":", 1)[0]
+        by_cat: dict[str, list[tuple[dict, str, str | None]]] = {}
+        for v in versions:
+            for r in v.rows:
+                by_cat.setdefault(r["category_id"], []).append((r, key, v.date))
+        if len(versions) > 1:
+            for cid, entries in sorted(by_cat.items()):
+                for field, kind in FIELD_KIND.items():
+                    got = _compare(field, entries)
+                    if got:
+                        out.append(_conflict(kind, "version", cap, key, entries[0][0], field, *got))
+            out += _membership(key, cap, versions, table)
+        # record-level problems, per capture
+        for cid, entries in sorted(by_cat.items()):
+            mismatch = [(r, p, d) for r, p, d in entries if r["rule"] == "any" and r["of"] is not None
+                        and r["options"] and r["options"] != r["of"]]
+            if mismatch:
+                vals = [dict(_value(r, "count", p, d), value=f"declares {r['of']}选{r['pick']}, lists {r['options']}")
+                        for r, p, d in mismatch]
+                out.append(_conflict("count_mismatch", "record", cap, key, mismatch[0][0], "count", vals,
+                                     "declared count does not match the items listed: "
+                                     + "; ".join(f"{v['value']} ({v['source_file']}:{v['line_start']})" for v in vals)))
+            lost = [(r, p, d) for r, p, d in entries if r["items_missing"] or r["rule"] == "unknown"]
+            if lost:
+                vals = [dict(_value(r, "rule", p, d), value=_lost_text(r)) for r, p, d in lost]
+                out.append(_conflict("items_lost", "record", cap, key, lost[0][0], "items", vals,
+                                     "items lost in capture: " + "; ".join(
+                                         f"{v['value']} ({v['source_file']}:{v['line_start']})" for v in vals)))
+    # 2. different pages of one capability (their current statements)
+    currents = {key: current(vs) for key, vs in pages.items()}
+    by_cap_cat: dict[tuple[str, str], list[tuple[dict, str, str | None]]] = {}
+    for key, v in sorted(currents.items()):
+        for r in v.rows:
+            by_cap_cat.setdefault((r["capability"], r["category_id"]), []).append((r, key, v.date))
+    for (cap, cid), entries in sorted(by_cap_cat.items()):
+        if len({p for _, p, _ in entries}) < 2:
+            continue
+        for field, kind in FIELD_KIND.items():
+            got = _compare(field, entries)
+            if got:
+                out.append(_conflict(kind, "page", cap, None, entries[0][0], field, *got))
+    # 3. between capabilities: informative
+    by_cat_all: dict[str, list[tuple[dict, str, str | None]]] = {}
+    for (cap, cid), entries in sorted(by_cap_cat.items()):
+        by_cat_all.setdefault(cid, []).extend(entries)
+    for cid, entries in sorted(by_cat_all.items()):
+        caps = sorted({r["capability"] for r, _, _ in entries})
+        if len(caps) < 2:
+            continue
+        for field in ("count", "rule", "documents"):
+            got = _compare(field, entries)
+            if got and len({r["capability"] for r, _, _ in entries if field_value(r, field) is not None}) > 1:
+                out.append(_conflict("capability_difference", "capability", "+".join(caps), None,
+                                     entries[0][0], field, got[0], got[1]))
+    out.sort(key=lambda c: ("/".join(c["category"]), c["relation"], c["kind"], c["id"]))
+    ids = [c["id"] for c in out]
+    assert len(ids) == len(set(ids)), "conflict ids must be unique"
+    return out
+
+
+def _lost_text(r: dict) -> str:
+    if r["rule"] == "unknown":
+        return "requirement text lost (no rule, no items)"
+    if r["of"]:
+        return f"declares {r['of']}选{r['pick']}, lists {r['options'] or 0} with items missing"
+    return f"declares {r['declared'] or r['rule']} with items missing"
+
+
+def _membership(key: str, cap: str, versions: list[Version], table: Aliases) -> list[dict]:
+    """Categories added, removed and renamed between consecutive versions of a page."""
+    added: dict[str, list[dict]] = {}
+    removed: dict[str, list[dict]] = {}
+    renamed: dict[str, list[dict]] = {}
+    rows_of: dict[str, dict] = {}
+    for prev, nxt in transitions(versions):
+        a = {r["category_id"]: r for r in prev.rows}
+        b = {r["category_id"]: r for r in nxt.rows}
+        for cid in sorted(b.keys() - a.keys()):
+            rows_of[cid] = b[cid]
+            added.setdefault(cid, []).append(_value(b[cid], "rule", key, nxt.date)
+                                            | {"value": f"added in {nxt.source_file} ({nxt.date or 'date unknown'}), "
+                                                        f"absent from {prev.source_file} ({prev.date or 'date unknown'})"})
+        for cid in sorted(a.keys() - b.keys()):
+            rows_of[cid] = a[cid]
+            removed.setdefault(cid, []).append(_value(a[cid], "rule", key, prev.date)
+                                              | {"value": f"in {prev.source_file} ({prev.date or 'date unknown'}), "
+                                                          f"absent from {nxt.source_file} ({nxt.date or 'date unknown'})"})
+        for cid in sorted(a.keys() & b.keys()):
+            old = canonical_category(tuple(a[cid]["category_raw"]), table)
+            new = canonical_category(tuple(b[cid]["category_raw"]), table)
+            if old != new:
+                rows_of[cid] = b[cid]
+                renamed.setdefault(cid, []).extend([
+                    _value(a[cid], "rule", key, prev.date) | {"value": " / ".join(a[cid]["category_raw"])},
+                    _value(b[cid], "rule", key, nxt.date) | {"value": " / ".join(b[cid]["category_raw"])}])
+    out = []
+    for kind, found in (("category_added", added), ("category_removed", removed), ("category_renamed", renamed)):
+        for cid, vals in sorted(found.items()):
+            row = rows_of[cid]
+            name = " / ".join(row["category_raw"])
+            if kind == "category_renamed":
+                summary = "renamed: " + " → ".join(dict.fromkeys(v["value"] for v in vals))
+            else:
+                summary = f"{name}: " + "; ".join(v["value"] for v in vals)
+            out.append(_conflict(kind, "version", cap, key, row, "category", vals, summary))
+    return out
+
+
+# --- the canonical view --------------------------------------------------------------------
+
+def categories_view(rows: list[dict], pages: dict[str, list[Version]], conflicts: list[dict]) -> list[dict]:
+    """One row per capability and canonical category: its names, pages, current statements,
+    conflicts, and (for names no other page uses) fuzzy candidates for a reviewer."""
+    from rapidfuzz import fuzz, process
+
+    currents = {key: current(vs) for key, vs in pages.items()}
+    page_of: dict[str, set[str]] = {}
+    for key, vs in pages.items():
+        for v in vs:
+            for r in v.rows:
+                page_of.setdefault(r["category_id"], set()).add(key)
+    names: dict[str, str] = {}
+    for r in rows:
+        names.setdefault(r["category_id"], " / ".join(r["category"]))
+    choices = sorted(names.items())
+    out: dict[tuple[str, str], dict] = {}
+    for r in sorted(rows, key=lambda r: (r["capability"], r["category_id"], r["source_file"])):
+        k = (r["capability"], r["category_id"])
+        e = out.setdefault(k, {"category_id": r["category_id"], "capability": r["capability"],
+                               "category": r["category"], "names": [], "pages": [], "current": [],
+                               "conflicts": [], "open_conflicts": 0, "review": None})
+        shown = " / ".join(r["category_raw"])
+        if shown not in e["names"]:
+            e["names"].append(shown)
+    for key, v in sorted(currents.items()):
+        for r in v.rows:
+            e = out[(r["capability"], r["category_id"])]
+            e["current"].append({"page": key, "source_file": r["source_file"], "date": v.date,
+                                 "rule": r["rule"], "pick": r["pick"], "of": r["of"], "options": r["options"],
+                                 "documents": r["documents"], "integration": r["integration"],
+                                 "items_missing": r["items_missing"], "line_start": r["provenance"]["line_start"]})
+    for e in out.values():
+        e["pages"] = sorted(page_of.get(e["category_id"], ()))
+        e["names"].sort()
+    for c in conflicts:
+        for cap in c["capability"].split("+"):
+            e = out.get((cap, c["category_id"]))
+            if e is not None:
+                e["conflicts"].append(c["id"])
+                e["open_conflicts"] += c["status"] == "open"
+    for e in out.values():
+        if len(e["pages"]) == 1:
+            others = [(cid, n) for cid, n in choices if cid != e["category_id"]
+                      and not (page_of.get(cid, set()) <= set(e["pages"]))]
+            found = process.extract(" / ".join(e["category"]), dict(others), scorer=fuzz.ratio,
+                                    limit=3, score_cutoff=60)
+            e["review"] = {"reason": f"name used by one page only ({e['pages'][0]})",
+                           "candidates": [{"category_id": cid, "category": n, "score": round(score, 1)}
+                                          for n, score, cid in found]}
+    return [out[k] for k in sorted(out, key=lambda k: (k[0], out[k]["category"]))]
+
+
+def pages_view(info: dict[str, dict]) -> list[dict]:
+    return [info[k] for k in sorted(info)]
+
+
+def reconcile_tables(tables: dict[str, list[dict]], decisions: list, known_ids: set[str],
+                     decisions_file: str) -> dict[str, list[dict]]:
+    """The source tables plus the reconciled ones: conflicts (with decisions applied),
+    the canonical categories view, page versions, and the review of every decision."""
+    from pipeline.review import apply_decisions
+    from pipeline.tables import TABLES
+
+    reqs = apply_stated_renames(tables["requirements"])
+    pages, info = page_versions(reqs)
+    conflicts = records_to_conflicts(reqs, pages)
+    conflicts, reviews = apply_decisions(conflicts, decisions, known_ids | {c["id"] for c in conflicts},
+                                         decisions_file)
+    out = dict(tables, requirements=reqs, conflicts=conflicts,
+               categories=categories_view(reqs, pages, conflicts), pages=pages_view(info), reviews=reviews)
+    return {t: [{f: row.get(f) for f, _, _ in TABLES[t]} for row in rows] for t, rows in out.items()}

@@ -1,0 +1,157 @@
+"""Render the review report (Markdown and one self-contained HTML page) from data.
+
+The data comes from ``reconcile`` (conflicts, pages, categories) and ``diff`` (what changed);
+nothing here decides anything. Every value taken from a document is escaped in HTML (jinja2
+autoescape) and shown with the file and line to check by hand.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from importlib import resources
+
+from pipeline.diff import Diff
+
+STATUS_ORDER = ("open", "stale", "decided", "gap", "info")
+RELATION_TEXT = {"version": "change over time (one page)", "page": "different pages disagree",
+                 "capability": "differs between capabilities (informative)",
+                 "record": "problem within one capture"}
+
+
+@dataclass(frozen=True)
+class ReportData:
+    version: str
+    previous: str | None
+    diffs: list[Diff]
+    conflicts: list[dict]
+    reviews: list[dict]
+    pages: list[dict]
+    categories: list[dict]
+    sources: list[dict]
+    previous_conflict_ids: frozenset[str] = frozenset()
+
+
+def summary(data: ReportData) -> dict:
+    kinds = Counter(c.kind for d in data.diffs for c in d.changes)
+    status = Counter(c["status"] for c in data.conflicts)
+    new_ids = [c["id"] for c in data.conflicts if c["id"] not in data.previous_conflict_ids]
+    return {
+        "categories_added": kinds["added"], "categories_removed": kinds["removed"],
+        "categories_renamed": kinds["renamed"], "categories_changed": kinds["changed"],
+        "conflicts_open": status["open"], "conflicts_decided": status["decided"],
+        "conflicts_stale": status["stale"] + sum(1 for r in data.reviews if r["stale_reason"] == "conflict no longer exists"),
+        "coverage_gaps": status["gap"], "informative": status["info"],
+        "conflicts_new": len(new_ids) if data.previous else 0,
+    }
+
+
+def grouped_conflicts(conflicts: list[dict]) -> list[tuple[str, list[dict]]]:
+    """Conflicts grouped by canonical category, open ones first inside each group."""
+    groups: dict[str, list[dict]] = {}
+    for c in conflicts:
+        groups.setdefault(" / ".join(c["category"]), []).append(c)
+    order = {s: i for i, s in enumerate(STATUS_ORDER)}
+    out = []
+    for name in sorted(groups):
+        cs = sorted(groups[name], key=lambda c: (order.get(c["status"], 9), c["relation"], c["kind"], c["id"]))
+        out.append((name, cs))
+    out.sort(key=lambda g: (min(order.get(c["status"], 9) for c in g[1]), g[0]))
+    return out
+
+
+def _md(text: object) -> str:
+    """Table-safe Markdown text."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(data: ReportData) -> str:
+    s = summary(data)
+    out = [f"# Review report: dataset {data.version}", ""]
+    out.append(f"Compared with: {data.previous or '(no earlier version)'}")
+    out += ["", "## Summary", "",
+            "| | count |", "|---|---|",
+            f"| categories added | {s['categories_added']} |", f"| categories removed | {s['categories_removed']} |",
+            f"| categories renamed | {s['categories_renamed']} |", f"| categories changed | {s['categories_changed']} |",
+            f"| conflicts open | {s['conflicts_open']} |", f"| conflicts decided | {s['conflicts_decided']} |",
+            f"| decisions stale | {s['conflicts_stale']} |", f"| new conflicts since previous | {s['conflicts_new']} |",
+            f"| coverage gaps (items lost in a capture) | {s['coverage_gaps']} |",
+            f"| differences between capabilities (informative) | {s['informative']} |", ""]
+    out += ["## What changed since the previous version", ""]
+    if not data.diffs:
+        out += ["No source changed.", ""]
+    for d in data.diffs:
+        out += [f"### {_md(d.title)}", "", f"{_md(d.old_label)} → {_md(d.new_label)}", ""]
+        out += [f"_{_md(n)}_" for n in d.notes] + ([""] if d.notes else [])
+        if not d.changes:
+            out += ["No category changed.", ""]
+            continue
+        out += ["| category | change | field | old | new | check |", "|---|---|---|---|---|---|"]
+        for c in d.changes:
+            where = " → ".join(x for x in (c.old_at, c.new_at) if x)
+            name = " / ".join(c.category)
+            if c.kind in ("added", "removed"):
+                out.append(f"| {_md(name)} | {c.kind} | | {_md(c.old_name or '')} | {_md(c.new_name or '')} | {_md(where)} |")
+                continue
+            if c.kind == "renamed":
+                label = "renamed (inferred: same content)" if c.inferred else "renamed"
+                out.append(f"| {_md(name)} | {label} | name | {_md(c.old_name)} | {_md(c.new_name)} | {_md(where)} |")
+            for f in c.fields:
+                old, new = f.old, f.new
+                if f.field == "documents":
+                    old = "removed: " + "、".join(f"《{x}》" for x in f.removed) if f.removed else ""
+                    new = "added: " + "、".join(f"《{x}》" for x in f.added) if f.added else ""
+                out.append(f"| {_md(name)} | changed | {f.field} | {_md(old)} | {_md(new)} | {_md(where)} |")
+        out.append("")
+    out += ["## Conflicts by category", "",
+            "Status: open (needs a decision), stale (decided, but the values changed or the conflict is gone), "
+            "decided, gap (items lost in a capture), info (differs between capabilities: not a conflict).", ""]
+    for name, cs in grouped_conflicts(data.conflicts):
+        out += [f"### {_md(name)}", ""]
+        for c in cs:
+            out.append(f"- **{c['status']}** · {c['kind']} · {RELATION_TEXT[c['relation']]} · severity {c['severity']}"
+                       f" · `{c['id']}`" + (f" · page {_md(c['page'])}" if c["page"] else ""))
+            for v in c["values"]:
+                out.append(f"  - {_md(v['value'])} — {v['source_file']}:{v['line_start']}"
+                           f" ({v['date'] or 'date unknown'})")
+            if c["decision"]:
+                d = c["decision"]
+                out.append(f"  - decision: {_md(d['decision'])} by {_md(d['reviewer'])} on {d['date']}: "
+                           f"{_md(d['reason'])}" + (f" — **stale: {d['stale_reason']}**" if d["stale_reason"] else ""))
+        out.append("")
+    gone = [r for r in data.reviews if r["stale_reason"] == "conflict no longer exists"]
+    if gone:
+        out += ["## Decisions whose conflict no longer exists", ""]
+        out += [f"- `{r['conflict']}` ({r['decision']} by {r['reviewer']}, {r['date']}; decisions file line {r['line']})"
+                for r in gone]
+        out.append("")
+    out += ["## Page versions", ""]
+    for p in data.pages:
+        out.append(f"### {_md(p['page_key'])}")
+        if p["inferred"]:
+            out.append(f"_{_md(p['inferred'])}_")
+        out.append("")
+        for v in p["versions"]:
+            out.append(f"- {v['source_file']} — {v['date'] or 'date unknown'}" + (" — **current**" if v["current"] else ""))
+        out.append("")
+    review = [c for c in data.categories if c["review"]]
+    out += ["## Category names to review", "",
+            "Names used by one page only. None is merged with another; to merge, add a reviewed line to "
+            "`pipeline/data/aliases.toml`.", "",
+            "| category | capability | page | closest names elsewhere |", "|---|---|---|---|"]
+    for c in sorted(review, key=lambda c: (not c["review"]["candidates"], " / ".join(c["category"]))):
+        cands = "; ".join(f"{x['category']} ({x['score']})" for x in c["review"]["candidates"]) or "(none)"
+        out.append(f"| {_md(' / '.join(c['category']))} | {c['capability']} | {_md(c['pages'][0])} | {_md(cands)} |")
+    out.append("")
+    return "\n".join(out)
+
+
+def to_html(data: ReportData) -> str:
+    from jinja2 import Environment, select_autoescape
+
+    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True),
+                      trim_blocks=True, lstrip_blocks=True)
+    template = env.from_string(resources.files("pipeline").joinpath("data/report.html.j2").read_text("utf-8"))
+    return template.render(d=data, s=summary(data), groups=grouped_conflicts(data.conflicts),
+                           relation_text=RELATION_TEXT,
+                           review=[c for c in data.categories if c["review"]],
+                           gone=[r for r in data.reviews if r["stale_reason"] == "conflict no longer exists"])
