@@ -73,6 +73,7 @@ def _provenance(span) -> dict:
 
 def document_to_rows(doc: ParsedDocument, src: SourceInfo) -> dict[str, list[dict]]:
     """The rows one document contributes to each table."""
+    # a date in the metadata file is a person's statement: it overrides what the page says
     page_override = src.meta("updated")
     reqs = []
     for st in doc.statements:
@@ -88,7 +89,7 @@ def document_to_rows(doc: ParsedDocument, src: SourceInfo) -> dict[str, list[dic
             "source_file": src.file,
             "format": src.format,
             "page": st.page or src.meta("title"),
-            "page_updated": st.page_updated or page_override,
+            "page_updated": page_override or st.page_updated,
             "capability": src.meta("capability") or st.capability,
             "section": st.section,
             "category_raw": list(st.category_raw),
@@ -118,13 +119,13 @@ def document_to_rows(doc: ParsedDocument, src: SourceInfo) -> dict[str, list[dic
     scen = [{
         "id": stable_id("scn", src.sha256, s.page or "", s.scenario, s.span.line_start),
         "source_sha256": src.sha256, "source_file": src.file, "page": s.page,
-        "page_updated": s.page_updated or page_override, "scenario": s.scenario, "content": s.content,
+        "page_updated": page_override or s.page_updated, "scenario": s.scenario, "content": s.content,
         "requirements": list(s.requirements), "solutions": list(s.solutions), "notes": list(s.notes),
         "provenance": _provenance(s.span)} for s in doc.scenarios]
     lic = [{
         "id": stable_id("lic", src.sha256, l.page or "", l.business, l.licence, l.span.line_start),
         "source_sha256": src.sha256, "source_file": src.file, "page": l.page,
-        "page_updated": l.page_updated or page_override, "business": l.business, "licence": l.licence,
+        "page_updated": page_override or l.page_updated, "business": l.business, "licence": l.licence,
         "authority": l.authority, "provenance": _provenance(l.span)} for l in doc.licenses]
     dates = [p.updated for p in doc.pages if p.updated]
     source = {

@@ -206,3 +206,10 @@ def test_a_parser_bug_still_names_the_file(tmp_path, raw_copy, monkeypatch):
         run_build([raw_copy], tmp_path / "output")
     assert str(e.value).startswith("raw/003_3b374c8cbaf8a554.txt:1: the column_text parser failed (KeyError")
     assert not (tmp_path / "output" / "datasets").exists()
+
+
+def test_metadata_date_overrides_the_page_date(tmp_path, raw_copy):
+    (raw_copy / "metadata.toml").write_text('["002_ff5f8a7ab923942f.txt"]\nupdated = "2026-03-01"\n')
+    run_build([raw_copy], tmp_path / "output")
+    reqs = json.loads((_dataset(tmp_path / "output") / "requirements.json").read_text())["records"]
+    assert {r["page_updated"] for r in reqs if r["source_file"].endswith("002_ff5f8a7ab923942f.txt")} == {"2026-03-01"}

@@ -9,7 +9,7 @@ from pipeline.records import canonical_category, category_id
 
 def row(cat, *, file="raw/a.txt", sha=None, page="类目申请资质要求", date="2024-01-01", cap="live_streaming",
         rule="any", pick=1, of=2, options=2, documents=("A",), integration="标准直播+直播标签", scope="范围",
-        scenario=None, items_missing=False, renamed_from=(), line=1, raw=None):
+        scenario="场景", items_missing=False, renamed_from=(), line=1, raw=None):
     raw = raw or cat
     canon = canonical_category(tuple(raw))
     return {"id": f"req_{file}_{line}", "source_sha256": sha or f"sha-{file}", "source_file": file, "page": page,
@@ -41,6 +41,7 @@ def test_no_conflict_when_versions_agree():
     ({"documents": ("A", "B")}, "documents_differ"),
     ({"integration": "微信原生组件标签"}, "integration_differs"),
     ({"scope": "另一个范围"}, "scope_differs"),
+    ({"scenario": "直播带货"}, "scenario_differs"),
 ])
 def test_each_field_change_over_time_is_a_version_conflict(change, kind):
     cs = conflicts([row(["金融业", "公募基金"], file="old"), row(["金融业", "公募基金"], file="new", date="2026-02-11", **change)])
