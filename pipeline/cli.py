@@ -90,6 +90,13 @@ def _cmd_decide(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from pipeline.tables import SCHEMA_VERSION, schema_markdown
+
+    print(f"Schema version {SCHEMA_VERSION}.\n\n{schema_markdown()}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline",
                                      description="Tencent compliance documentation -> datasets")
@@ -116,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--file", default="review/decisions.toml", help="decisions file")
     r.add_argument("--output", default="output", metavar="DIR")
     r.set_defaults(func=_cmd_decide)
+    sc = sub.add_parser("schema", help="print the published tables' fields as Markdown")
+    sc.set_defaults(func=_cmd_schema)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -139,8 +139,16 @@ class Statement:
     page: str | None = None
     page_updated: str | None = None
     warnings: tuple[str, ...] = ()
+    #: which part of the page: a category table's own heading, when a page holds several
+    #: tables that are separate statements (非个人主体 / 个人主体 / 海外主体)
+    page_part: str | None = None
+    #: ``qualification`` (what a category must show) or ``whitelist`` (a list of categories
+    #: allowed to use a capability, with no qualification column)
+    kind: str = "qualification"
 
     def __post_init__(self) -> None:
+        if self.kind not in ("qualification", "whitelist"):
+            raise ValueError(f"unknown statement kind {self.kind!r}")
         if self.capability not in CAPABILITIES:
             raise ValueError(f"unknown capability {self.capability!r}")
         if not self.category_raw or not all(self.category_raw):

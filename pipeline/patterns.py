@@ -163,13 +163,19 @@ LABEL_REQUIREMENT = "资质要求"
 LABEL_HEADER = ("要求", "说明")
 LABEL_NOTE = re.compile(r"^\s*(?:注意|说明)\s*[:：]?\s*$")
 
-#: Column headers of a category table: ``一级类目 二级类目 三级类目 使用微信人脸核身能力所需资质``.
-LEVEL_HEADER = re.compile(r"^(?:小程序)?(?P<level>[一二三])级类目$")
+#: Column headers of a category table: ``一级类目 二级类目 三级类目 使用微信人脸核身能力所需资质``,
+#: ``小程序一级类目``, ``一级分类 二级分类 三级分类 法务建议的资质文件 备注``.
+LEVEL_HEADER = re.compile(r"^(?:小程序)?(?P<level>[一二三])级(?:类目|分类)$")
 QUALIFICATION_HEADER = re.compile(r"资质")
+NOTE_HEADER = re.compile(r"^(?:备注|说明)$")
+#: A level cell of a category whitelist (a table without a qualification column) may list
+#: several categories: ``互联网医院，公立医院``, ``基金、信托、保险、银行、证券/期货``.
+WHITELIST_LIST_SEPARATOR = re.compile(r"\s*[，,、；;]\s*")
 
 #: Words that tell which capability a page is about.
 FACE_WORDS = re.compile(r"人脸核[身验]|人脸识别|人脸验证")
-LIVE_WORDS = re.compile(r"直播")
+#: ``直播``, and WeChat's live components ``<live-player>``/``<live-pusher>``
+LIVE_WORDS = re.compile(r"直播|live-player|live-pusher")
 
 # --- scenario and licence pages ------------------------------------------------------------
 

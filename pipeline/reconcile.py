@@ -72,35 +72,48 @@ def _jaccard(a: set, b: set) -> float:
 
 
 def page_versions(rows: list[dict]) -> tuple[dict[str, list[Version]], dict[str, dict]]:
-    """Versions of every page, oldest first, and a description of each page."""
-    groups: dict[tuple[str, str, str | None], list[dict]] = {}
+    """Versions of every page, oldest first, and a description of each page.
+
+    A page is (capability, title, part); ``part`` separates tables of one page that are separate
+    statements (非个人主体 / 个人主体 / 海外主体). A capture without a title joins the page whose
+    latest version shares most of its categories (Jaccard >= 0.5), so a list that grows from 46
+    to 380 rows over two years stays one page; otherwise it starts a page of its own.
+    """
+    groups: dict[tuple, list[dict]] = {}
     for r in rows:
-        groups.setdefault((r["capability"], r["source_sha256"], r["page"]), []).append(r)
-    titled: dict[str, set] = {}
+        groups.setdefault((r["capability"], r["source_sha256"], r["page"], r.get("page_part")), []).append(r)
+
+    def name(cap: str, title: str, part: str | None) -> str:
+        return f"{cap}:{title}" + (f" / {part}" if part else "")
+
     info: dict[str, dict] = {}
-    for (cap, _, title), rs in groups.items():
+    latest: dict[str, tuple[str, set]] = {}  # page key -> (date or file, categories of its newest member)
+    for (cap, sha, title, part), rs in sorted(groups.items(), key=lambda kv: _group_order(kv[1])):
         if title:
-            key = f"{cap}:{title}"
-            titled.setdefault(key, set()).update(r["category_id"] for r in rs)
-            info[key] = {"page_key": key, "capability": cap, "title": title, "inferred": None}
+            key = name(cap, title, part)
+            info.setdefault(key, {"page_key": key, "capability": cap, "title": title, "part": part,
+                                  "inferred": None})
+            latest[key] = (_group_order(rs), {r["category_id"] for r in rs})
     keys: dict[tuple, str] = {}
-    for (cap, sha, title), rs in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[1][0]["source_file"])):
+    for gk, rs in sorted(groups.items(), key=lambda kv: _group_order(kv[1])):
+        cap, sha, title, part = gk
+        ids = {r["category_id"] for r in rs}
         if title:
-            key = f"{cap}:{title}"
+            key = name(cap, title, part)
         else:
-            ids = {r["category_id"] for r in rs}
-            best = max(((k, _jaccard(ids, v)) for k, v in titled.items() if k.startswith(cap + ":")),
+            best = max(((k, _jaccard(ids, v[1])) for k, v in latest.items() if k.startswith(cap + ":")),
                        key=lambda kv: (kv[1], kv[0]), default=(None, 0.0))
             if best[0] and best[1] >= SAME_PAGE_MIN_OVERLAP:
                 key = best[0]
-                info[key]["inferred"] = (info[key]["inferred"] or "") + \
-                    f"{rs[0]['source_file']} has no title; shares {best[1]:.0%} of its categories. "
+                note = f"{rs[0]['source_file']} has no title; shares {best[1]:.0%} of its categories. "
+                if len(info[key]["inferred"] or "") < 2000:
+                    info[key]["inferred"] = (info[key]["inferred"] or "") + note
             else:
-                key = f"{cap}:untitled:{rs[0]['source_file']}"
-                titled[key] = ids
-                info[key] = {"page_key": key, "capability": cap, "title": None,
+                key = name(cap, f"untitled:{rs[0]['source_file']}", part)
+                info[key] = {"page_key": key, "capability": cap, "title": None, "part": part,
                              "inferred": f"no title; first seen in {rs[0]['source_file']}"}
-        keys[(cap, sha, title)] = key
+            latest[key] = (_group_order(rs), ids)
+        keys[gk] = key
     pages: dict[str, list[Version]] = {}
     for gk, rs in groups.items():
         rs = sorted(rs, key=lambda r: (r["provenance"]["line_start"], r["id"]))
@@ -109,12 +122,19 @@ def page_versions(rows: list[dict]) -> tuple[dict[str, list[Version]], dict[str,
             Version(keys[gk], rs[0]["source_file"], gk[1], dates[-1] if dates else None, tuple(rs)))
     for key, vs in pages.items():
         vs.sort(key=lambda v: (v.date is not None, v.date or "", v.source_file))
+        now = current(vs)
         info[key]["versions"] = [{"source_file": v.source_file, "source_sha256": v.source_sha256,
-                                  "date": v.date, "current": v is current(vs)} for v in vs]
+                                  "date": v.date, "current": v is now} for v in vs]
     for key in info:
         if info[key]["inferred"]:
             info[key]["inferred"] = info[key]["inferred"].strip()
     return pages, info
+
+
+def _group_order(rs: list[dict]) -> tuple:
+    """Captures in time order where known (dates, then file names, which often carry dates)."""
+    dates = sorted(r["page_updated"] for r in rs if r["page_updated"])
+    return (dates[-1] if dates else "", rs[0]["source_file"])
 
 
 def transitions(versions: list[Version]) -> list[tuple[Version, Version]]:
@@ -220,6 +240,8 @@ def _compare(field: str, entries: list[tuple[dict, str, str | None]]):
 # --- conflicts -----------------------------------------------------------------------------
 
 def records_to_conflicts(rows: list[dict], pages: dict[str, list[Version]]) -> list[dict]:
+    """Every disagreement. Whitelist rows (a category list without a qualification column) state
+    no requirement: they count for categories added and removed, never in value comparisons."""
     out: list[dict] = []
     table = aliases()
     # 1. change over time within one page
@@ -228,7 +250,8 @@ def records_to_conflicts(rows: list[dict], pages: dict[str, list[Version]]) -> l
         by_cat: dict[str, list[tuple[dict, str, str | None]]] = {}
         for v in versions:
             for r in v.rows:
-                by_cat.setdefault(r["category_id"], []).append((r, key, v.date))
+                if r.get("kind", "qualification") == "qualification":
+                    by_cat.setdefault(r["category_id"], []).append((r, key, v.date))
         if len(versions) > 1:
             for cid, entries in sorted(by_cat.items()):
                 for field, kind in FIELD_KIND.items():
@@ -257,9 +280,12 @@ def records_to_conflicts(rows: list[dict], pages: dict[str, list[Version]]) -> l
     by_cap_cat: dict[tuple[str, str], list[tuple[dict, str, str | None]]] = {}
     for key, v in sorted(currents.items()):
         for r in v.rows:
-            by_cap_cat.setdefault((r["capability"], r["category_id"]), []).append((r, key, v.date))
+            if r.get("kind", "qualification") == "qualification":
+                by_cap_cat.setdefault((r["capability"], r["category_id"]), []).append((r, key, v.date))
     for (cap, cid), entries in sorted(by_cap_cat.items()):
-        if len({p for _, p, _ in entries}) < 2:
+        # parts of one page (非个人主体 / 个人主体 tables) address different subjects: not a
+        # disagreement between pages
+        if len({_page_base(r) for r, _, _ in entries}) < 2 or len({p for _, p, _ in entries}) < 2:
             continue
         for field, kind in FIELD_KIND.items():
             got = _compare(field, entries)
@@ -282,6 +308,11 @@ def records_to_conflicts(rows: list[dict], pages: dict[str, list[Version]]) -> l
     ids = [c["id"] for c in out]
     assert len(ids) == len(set(ids)), "conflict ids must be unique"
     return out
+
+
+def _page_base(r: dict) -> str:
+    """The page a row belongs to, ignoring which of its tables."""
+    return f"{r['capability']}:{r['page'] or r['source_file']}"
 
 
 def _lost_text(r: dict) -> str:

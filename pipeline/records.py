@@ -83,7 +83,7 @@ def document_to_rows(doc: ParsedDocument, src: SourceInfo) -> dict[str, list[dic
         reqs.append({
             # the record id hangs on the names as written, so a new alias or rename elsewhere
             # never changes it
-            "id": stable_id("req", src.sha256, st.capability, st.page or "",
+            "id": stable_id("req", src.sha256, st.capability, st.page or "", st.page_part or "",
                             "/".join(fold(l) for l in st.category_raw), st.span.line_start),
             "source_sha256": src.sha256,
             "source_file": src.file,
@@ -92,6 +92,8 @@ def document_to_rows(doc: ParsedDocument, src: SourceInfo) -> dict[str, list[dic
             "page_updated": page_override or st.page_updated,
             "capability": src.meta("capability") or st.capability,
             "section": st.section,
+            "page_part": st.page_part,
+            "kind": st.kind,
             "category_raw": list(st.category_raw),
             "category": list(canon),
             "category_id": category_id(canon),

@@ -10,8 +10,9 @@ from pipeline import patterns
 from pipeline.model import Integration, Requirement
 from pipeline.normalize import clean, fold
 
-_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_TAG = re.compile(r"<\s*([A-Za-z][\w-]*)[^>]*>")
+#: ``[text](url)`` and ``[text](url "title")``; the title may hold parentheses: ``"_('小程序')"``
+_MD_LINK = re.compile(r'\[([^\]]*)\]\(\s*[^)\s]*(?:\s+"[^"]*")?\s*\)')
+_TAG = re.compile(r"<\s*/?\s*([A-Za-z][\w-]*)[^>]*>")
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def parse_sentence(text: str, line: int) -> Sentence | None:
     if not m:
         return None
     raw_method = m.group("method")
-    components = tuple(t.lower() for t in _TAG.findall(raw_method))
+    components = tuple(dict.fromkeys(t.lower() for t in _TAG.findall(raw_method)))
     method = clean(_TAG.sub(" ", raw_method))
     names = m.group("cats")
     renamed = tuple(r.group("old") for r in patterns.RENAMED_FROM.finditer(names))

@@ -6,7 +6,7 @@ as ``list<string>``. A change to any field here bumps ``SCHEMA_VERSION``.
 """
 from __future__ import annotations
 
-SCHEMA_VERSION = "1.1.0"
+SCHEMA_VERSION = "1.2.0"
 
 #: table -> [(field, kind, description)]; kind: str, int, bool, list (of str), json
 TABLES: dict[str, list[tuple[str, str, str]]] = {
@@ -19,6 +19,8 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("page_updated", "str", "the page's own 最近更新时间 date (YYYY-MM-DD), or metadata"),
         ("capability", "str", "face_verification | live_streaming | category_list"),
         ("section", "str", "table or page part the record comes from"),
+        ("page_part", "str", "the table a record comes from when a page holds several separate category tables"),
+        ("kind", "str", "qualification | whitelist (a category list without a qualification column)"),
         ("category_raw", "list", "category levels as written"),
         ("category", "list", "canonical category levels (width/space folded, aliases applied)"),
         ("category_id", "str", "stable id of the canonical category"),
@@ -118,6 +120,7 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("page_key", "str", "capability:title (or capability:untitled:<file>)"),
         ("capability", "str", "capability"),
         ("title", "str", "page title"),
+        ("part", "str", "the table of the page, when a page holds several separate statements"),
         ("inferred", "str", "why an untitled document was taken as a version of this page"),
         ("versions", "json", "[{source_file, source_sha256, date, current}], oldest first (undated first)"),
     ],
@@ -138,3 +141,13 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
 TABLE_ORDER = ("requirements", "scenarios", "licenses", "sources", "conflicts", "categories", "pages", "reviews")
 #: tables whose rows each come from one source document (and carry its sha256)
 SOURCE_TABLES = ("requirements", "scenarios", "licenses", "sources")
+
+
+def schema_markdown() -> str:
+    """The field tables as Markdown (the README's schema section is this text)."""
+    parts = []
+    for table, fields in TABLES.items():
+        parts.append(f"### `{table}`\n\n| field | type | meaning |\n|---|---|---|")
+        parts += [f"| `{f}` | {k} | {d.replace('|', '/')} |" for f, k, d in fields]
+        parts.append("")
+    return "\n".join(parts)

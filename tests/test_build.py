@@ -213,3 +213,9 @@ def test_metadata_date_overrides_the_page_date(tmp_path, raw_copy):
     run_build([raw_copy], tmp_path / "output")
     reqs = json.loads((_dataset(tmp_path / "output") / "requirements.json").read_text())["records"]
     assert {r["page_updated"] for r in reqs if r["source_file"].endswith("002_ff5f8a7ab923942f.txt")} == {"2026-03-01"}
+
+
+def test_readme_schema_section_is_generated_from_the_tables():
+    from pipeline.tables import schema_markdown
+
+    assert schema_markdown() in (ROOT / "README.md").read_text()

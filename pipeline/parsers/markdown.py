@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pipeline import patterns
 from pipeline.errors import ParseError
 from pipeline.htmltable import Table, read_tables
-from pipeline.model import Line, Page, ParsedDocument, Span, Statement
+from pipeline.model import Line, Page, ParsedDocument, Requirement, Span, Statement
 from pipeline.normalize import clean, fold
 from pipeline.rules import lines_to_requirement
 from pipeline.sections import (Draft, Sentence, detect_capability, drafts_to_statements,
@@ -37,6 +37,8 @@ class _Heading:
     paragraphs: list[tuple[str, int]] = field(default_factory=list)
     end: int = 0
     children: int = 0
+    #: category tables (one row per category) under this heading
+    category_tables: int = 0
 
 
 def parse(text: str, file: str) -> ParsedDocument:
@@ -75,7 +77,9 @@ def parse(text: str, file: str) -> ParsedDocument:
                 warnings.extend(f"{file}:{w}" for w in t.warnings)
                 if _is_category_table(t):
                     label = cur.paragraphs[-1][0] if cur.paragraphs else cur.text
-                    category_tables.append((t, label, no))
+                    intro = " ".join(p for p, _ in cur.paragraphs[-3:])
+                    category_tables.append((t, label, intro))
+                    cur.category_tables += 1
                 else:
                     cur.tables.append(t)
             cur.end = j + 1
@@ -97,16 +101,15 @@ def parse(text: str, file: str) -> ParsedDocument:
             cur.end = no
         i += 1
 
-    capability = detect_capability(text)
-    if capability is None:
-        raise ParseError(file, 1, "cannot tell whether the page is about face verification or live streaming")
-
+    title = _title(headings)
     statements: list[Statement] = []
-    for t, label, _ in category_tables:
-        statements.extend(_category_rows(t, label, file, capability))
+    parts = len(category_tables) > 1
+    for t, label, intro in category_tables:
+        statements.extend(_category_rows(t, label, intro, file, title, parts))
 
     drafts = []
     all_sentences = [s for h in headings for s in h.sentences]
+    capability = detect_capability(text)
     for idx, h in enumerate(headings[1:], start=1):
         kv = [t for t in h.tables if _kv_rows(t)]
         own_sentence = any(not s.also for s in h.sentences)
@@ -116,33 +119,63 @@ def parse(text: str, file: str) -> ParsedDocument:
         if not path:
             continue
         drafts.append(_kv_draft(h, kv[0] if kv else None, path, _section(headings, idx)))
-    got, unused = drafts_to_statements(drafts, all_sentences, capability=capability, file=file)
+    if drafts and capability is None:
+        raise ParseError(file, drafts[0].line_start,
+                         "cannot tell whether the page is about face verification or live streaming")
+    got, unused = drafts_to_statements(drafts, all_sentences, capability=capability or "live_streaming",
+                                       file=file, page=title)
     statements.extend(got)
     warnings += [f"{file}:{s.line}: sentence names {s.names!r} but no section of that category "
                  f"was found" for s in unused]
     if not statements:
         raise ParseError(file, 1, "no category table and no category section found")
-    pages = (Page(title=_title(headings), updated=None, line_start=1, line_end=max(1, len(lines)),
+    pages = (Page(title=title, updated=None, line_start=1, line_end=max(1, len(lines)),
                   kind="requirements"),)
+    capability = statements[0].capability if len({s.capability for s in statements}) == 1 else capability
     return ParsedDocument(format="markdown", capability=capability, pages=pages,
                           statements=tuple(statements), warnings=tuple(warnings))
 
 
 def _title(headings: list[_Heading]) -> str | None:
-    top = [h for h in headings[1:] if h.level == 1]
-    return top[0].text if len(top) == 1 else None
+    """The page's own title: the first non-empty heading above every table that does not open a
+    category section itself, and is the only heading of its level up to there.
+
+    Site navigation leaves empty headings (``# [](javascript:;)``) and search-box headings after
+    the content; a page whose first heading is a category (``## 电商平台 - 电商平台``) has none.
+    """
+    before = []
+    for h in headings[1:]:
+        before.append(h)
+        if h.tables or h.category_tables:
+            break
+    named = [h for h in before if h.text]
+    if not named:
+        return None
+    if any(_kv_rows(t) for h in headings[1:] for t in h.tables):
+        # with category sections, headings above them are category levels (## 教育): only a
+        # single top-level heading is a title
+        named = [h for h in named if h.level == 1]
+        if len(named) != 1:
+            return None
+    first = named[0]
+    if first.tables and any(_kv_rows(t) for t in first.tables):
+        return None
+    if sum(1 for h in named if h.level == first.level) > 1:
+        return None
+    return first.text
 
 
 def _path(headings: list[_Heading], idx: int) -> tuple[str, ...]:
-    """Levels of a heading, prefixed by the levels of the container headings above it."""
+    """Levels of a heading, prefixed by the levels of the container headings above it
+    (the page title is not a category level)."""
     h = headings[idx]
     path = heading_levels(h.text)
     level = h.level
+    title = _title(headings)
     for prev in reversed(headings[1:idx]):
         if prev.level < level:
-            if prev.level == 1 and any(x.level == 1 for x in headings[1:]) and \
-                    sum(1 for x in headings[1:] if x.level == 1) == 1:
-                break  # a single top-level heading is the document title, not a category
+            if not prev.text or prev.text == title:
+                break
             path = heading_levels(prev.text) + path
             level = prev.level
     return path
@@ -161,22 +194,41 @@ def _header_roles(row) -> dict[int, str]:
 
 
 def _is_category_table(t: Table) -> bool:
+    """A header row naming category levels (with or without a qualification column)."""
     if not t.rows:
         return False
     roles = _header_roles(t.rows[0])
-    return "level1" in roles.values() and "requirement" in roles.values()
+    return "level1" in roles.values() and "level2" in roles.values()
 
 
-def _category_rows(t: Table, label: str, file: str, doc_capability: str) -> list[Statement]:
+def _category_rows(t: Table, label: str, intro: str, file: str, title: str | None,
+                   parts: bool) -> list[Statement]:
+    """One statement per row (per listed category, in a whitelist).
+
+    Capability: what the qualification column's header names (``使用人脸核验接口所需资质``);
+    a generic header (``法务建议资质文件``) makes it WeChat's category list; a table without a
+    qualification column is a whitelist for the capability its page is about."""
     header = t.rows[0]
     roles = _header_roles(header)
-    req_col = next(i for i, r in roles.items() if r == "requirement")
-    capability = detect_capability(header.cells[req_col].text) or doc_capability
+    for i, c in enumerate(header.cells):
+        if i not in roles and patterns.NOTE_HEADER.match(fold(c.text)):
+            roles[i] = "note"
+    req_col = next((i for i, r in roles.items() if r == "requirement"), None)
+    if req_col is not None:
+        kind = "qualification"
+        capability = detect_capability(header.cells[req_col].text) or "category_list"
+    else:
+        kind = "whitelist"
+        capability = detect_capability(" ".join(x for x in (title, label, intro) if x))
+        if capability is None:
+            raise ParseError(file, t.line_start, "category table without a qualification column, and the "
+                                                 "page does not say which capability it lists categories for")
     level_cols = sorted((r, i) for i, r in roles.items() if r.startswith("level"))
+    note_cols = [i for i, r in roles.items() if r == "note"]
     section = clean(label).rstrip("：:。.") or "table"
     out = []
     for row in t.rows[1:]:
-        if len(row.cells) <= req_col:
+        if len(row.cells) < len(header.cells) and req_col is not None and len(row.cells) <= req_col:
             raise ParseError(file, row.line, f"table row has {len(row.cells)} cells, "
                                              f"expected {len(header.cells)}")
         levels = []
@@ -186,13 +238,24 @@ def _category_rows(t: Table, label: str, file: str, doc_capability: str) -> list
                 levels.append(v)
         if not levels:
             raise ParseError(file, row.line, "table row without a category name")
+        notes = tuple(row.cells[i].text for i in note_cols if i < len(row.cells) and row.cells[i].text
+                      and not patterns.NONE_TEXT.match(row.cells[i].text))
+        last = max([c.lines[-1].last for c in row.cells if c.lines and not c.carried] + [row.line])
+        span = Span(file, row.line, last)
+        if kind == "whitelist":
+            for name in patterns.WHITELIST_LIST_SEPARATOR.split(levels[-1]):
+                if name:
+                    out.append(Statement(
+                        capability=capability, section=section, category_raw=tuple(levels[:-1]) + (name,),
+                        requirement=Requirement(rule="none", declared=None), span=span, notes=notes,
+                        page=title, page_part=section if parts else None, kind="whitelist"))
+            continue
         cell = row.cells[req_col]
         req = lines_to_requirement(cell.lines)
-        last = max([c.lines[-1].last for c in row.cells if c.lines and not c.carried] + [row.line])
         out.append(Statement(
             capability=capability, section=section, category_raw=tuple(levels), requirement=req,
-            requirement_text="\n".join(l.text for l in cell.lines),
-            span=Span(file, row.line, last), warnings=req.warnings))
+            requirement_text="\n".join(l.text for l in cell.lines), span=span, notes=notes,
+            warnings=req.warnings, page=title, page_part=section if parts else None))
     return out
 
 
