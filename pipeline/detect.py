@@ -21,28 +21,66 @@ class Format(str, Enum):
 _TABLE = re.compile(r"<table\b", re.IGNORECASE)
 
 
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+
+
+def _reads_as_text(text: str) -> bool:
+    """Mostly CJK, ASCII and punctuation, no control characters: a decode that makes sense."""
+    if not text:
+        return False
+    bad = sum(1 for c in text if (ord(c) < 32 and c not in "\t\n\r") or 0xE000 <= ord(c) <= 0xF8FF)
+    cjk = sum(1 for c in text if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef")
+    return bad == 0 and cjk >= max(1, len(text.strip()) // 20)
+
+
 def decode(data: bytes, file: str) -> tuple[str, str]:
     """Bytes -> (text with ``\\n`` line ends, encoding name).
 
-    UTF-8 (with or without BOM) and UTF-16 with BOM are recognised by their bytes; anything
-    else must decode as UTF-8, or the file is rejected at the line of the first bad byte.
+    UTF-8 (with or without BOM) and UTF-16 with a BOM are recognised by their bytes. Text that is
+    not UTF-8 is tried as GB18030 (which covers GBK and GB2312) and kept only if it reads as
+    Chinese text; anything else is rejected at the line of the first byte that is not UTF-8, so
+    no mojibake ever reaches the dataset. Zero-width characters are dropped; line ends become
+    ``\\n`` (CRLF and CR alike), so line numbers are those an editor shows.
     """
     if not data.strip():
         raise ParseError(file, 1, "file is empty")
     if data.startswith(codecs.BOM_UTF8):
-        text, enc = data[len(codecs.BOM_UTF8):].decode("utf-8", errors="strict"), "utf-8-sig"
+        try:
+            text, enc = data[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as e:
+            raise _bad_utf8(data, e, file, len(codecs.BOM_UTF8)) from None
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        text, enc = data.decode("utf-16"), "utf-16"
+        try:
+            text, enc = data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as e:
+            raise ParseError(file, 1, f"starts with a UTF-16 byte order mark but is not UTF-16 ({e.reason})") from None
+    elif b"\x00" in data:
+        line = data[:data.index(b"\x00")].count(b"\n") + 1
+        raise ParseError(file, line, "binary content (NUL byte): not a text document")
     else:
         try:
             text, enc = data.decode("utf-8"), "utf-8"
         except UnicodeDecodeError as e:
-            line = data[:e.start].count(b"\n") + 1
-            raise ParseError(file, line, f"not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start})") from None
+            try:
+                text, enc = data.decode("gb18030"), "gb18030"
+            except UnicodeDecodeError:
+                raise _bad_utf8(data, e, file, 0) from None
+            if not _reads_as_text(text):
+                raise _bad_utf8(data, e, file, 0) from None
     if "\x00" in text:
         line = text[:text.index("\x00")].count("\n") + 1
         raise ParseError(file, line, "binary content (NUL byte): not a text document")
-    return text.replace("\r\n", "\n").replace("\r", "\n"), enc
+    text = text.translate(_ZERO_WIDTH).replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise ParseError(file, 1, "file holds no text")
+    return text, enc
+
+
+def _bad_utf8(data: bytes, e: UnicodeDecodeError, file: str, skip: int) -> ParseError:
+    at = e.start + skip
+    line = data[:at].replace(b"\r\n", b"\n").replace(b"\r", b"\n").count(b"\n") + 1
+    return ParseError(file, line, f"cannot decode: byte 0x{data[at]:02x} at offset {at} is not UTF-8, "
+                                  f"and the file is not GB18030 text either")
 
 
 def detect_format(data: bytes, text: str | None) -> Format | None:

@@ -49,6 +49,10 @@ def to_int(token: str) -> int | None:
 #: ``n`` is the number of alternatives, ``k`` how many must be provided.
 DECLARED_CHOICE = re.compile(rf"(?P<n>{NUMBER})\s*选\s*(?P<k>{NUMBER})")
 
+#: Something that looks like a declared choice but whose numbers cannot be read: ``（N选1）``,
+#: ``(几选一)``. Reported as a warning; the count is then left unknown, never guessed.
+UNREADABLE_CHOICE = re.compile(r"[（(]\s*[^（）()\s，,。]{0,4}\s*选\s*[^（）()\s，,。]{0,4}\s*[）)]")
+
 #: A choice declared without a count: ``任选其一``, ``任选一项``, ``满足其一``, ``其中之一即可``.
 UNCOUNTED_CHOICE = re.compile(r"任选其一|任选一项|满足其一|其中之一")
 

@@ -201,17 +201,20 @@ def _variants(text: str) -> tuple[str, list[tuple[str, int, int]]] | None:
 
 
 def _preamble_facts(preamble: str) -> tuple[tuple[int, int] | None, bool, bool, str | None, list[str]]:
-    """Declared choice, 需同时提供, uncounted choice, the declaration as written, restrictions."""
+    """Declared choice, 需同时提供, uncounted choice, the declaration as written, restrictions.
+
+    A choice whose count cannot be read (``（N选1）``) counts as a choice without a count."""
     decl = patterns.declared_choice(preamble)
     all_req = bool(patterns.ALL_REQUIRED.search(preamble))
-    uncounted = bool(patterns.UNCOUNTED_CHOICE.search(preamble))
+    uncounted = bool(patterns.UNCOUNTED_CHOICE.search(preamble)) or (
+        decl is None and bool(patterns.UNREADABLE_CHOICE.search(preamble)))
     declared = None
     if decl:
         declared = patterns.DECLARED_CHOICE.search(preamble).group(0)
     elif all_req:
         declared = patterns.ALL_REQUIRED.search(preamble).group(0)
     elif uncounted:
-        declared = patterns.UNCOUNTED_CHOICE.search(preamble).group(0)
+        declared = (patterns.UNCOUNTED_CHOICE.search(preamble) or patterns.UNREADABLE_CHOICE.search(preamble)).group(0)
     conditions = []
     m = patterns.LEADING_RESTRICTION.match(preamble)
     if m:
@@ -295,10 +298,13 @@ def _finish(rule: str, items: list[Item], decl, all_req: bool, uncounted: bool,
                            conditions=tuple(conditions), documents=documents,
                            warnings=tuple(warnings or ()))
     if uncounted or alternatives:
-        return Requirement(rule="any", pick=1, of=None, items=tuple(items),
-                           items_missing=(not items) or nested_missing, declared=declared,
-                           conditions=tuple(conditions), documents=documents,
-                           warnings=tuple(warnings or ()))
+        warn = list(warnings or ())
+        unreadable = uncounted and declared and patterns.UNREADABLE_CHOICE.fullmatch(declared)
+        if unreadable:
+            warn.append(f"declared count {declared} cannot be read: left unknown")
+        return Requirement(rule="any", pick=None if unreadable else 1, of=None, items=tuple(items),
+                           items_missing=(not items and not alternatives) or nested_missing, declared=declared,
+                           conditions=tuple(conditions), documents=documents, warnings=tuple(warn))
     if all_req:
         return Requirement(rule="all", items=tuple(items), items_missing=not items or nested_missing,
                            declared=declared, conditions=tuple(conditions), documents=documents,

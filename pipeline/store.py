@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -210,12 +211,16 @@ def publish(output: Path, version: str, files: dict[str, bytes],
         if tmp.exists():
             shutil.rmtree(tmp)
         tmp.mkdir(parents=True)
+        # fault injection for the kill-mid-write test: die for real after N files
+        kill_after = int(os.environ.get("PIPELINE_FAULT_KILL_AFTER_FILES", "0") or 0)
         try:
-            for name, data in sorted(files.items()):
+            for n, (name, data) in enumerate(sorted(files.items()), start=1):
                 with open(tmp / name, "wb") as fh:
                     fh.write(data)
                     fh.flush()
                     os.fsync(fh.fileno())
+                if n == kill_after:
+                    os.kill(os.getpid(), signal.SIGKILL)
             os.rename(tmp, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -132,3 +132,9 @@ def test_numbered_items_holding_circled_items():
     assert (first.group.rule, first.group.of, first.group.options) == ("any", 6, 3)
     assert (second.group.of, second.group.options) == (2, 2)
     assert third.group is None and r.documents == ("A", "B", "C", "D", "E", "F")
+
+
+def test_unreadable_count_is_a_warning_not_a_guess():
+    r = text_to_requirement("（N选1）：\n1、《A》\n2、《B》")
+    assert (r.rule, r.pick, r.of, r.options) == ("any", None, None, 2)
+    assert r.warnings == ("declared count （N选1） cannot be read: left unknown",)

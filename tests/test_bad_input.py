@@ -1,0 +1,125 @@
+"""Whatever a person drops into raw/: decoded and recorded, or one clear file:line error.
+Never a traceback, never a silently wrong record, never a half-written output."""
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from pipeline import detect
+from pipeline.build import parse_raw, run_build
+from pipeline.errors import ParseError
+from pipeline.store import RawFile
+
+SEED = (ROOT / "raw" / "003_3b374c8cbaf8a554.txt").read_text()
+MD = (ROOT / "raw" / "000_5e444a4c87042c42.txt").read_text()
+
+
+def _parse(name: str, data: bytes):
+    return parse_raw(RawFile(f"raw/{name}", ROOT / "raw" / name, data))
+
+
+def _cats(doc):
+    return [tuple(s.category_raw) for s in doc.statements]
+
+
+@pytest.mark.parametrize("encoding,data,expected", [
+    ("utf-8", SEED.encode("utf-8"), "utf-8"),
+    ("utf-8 with BOM", b"\xef\xbb\xbf" + SEED.encode("utf-8"), "utf-8-sig"),
+    ("gb18030", SEED.encode("gb18030"), "gb18030"),
+    ("gbk", SEED.encode("gbk"), "gb18030"),
+    ("utf-16 with BOM", SEED.encode("utf-16"), "utf-16"),
+    ("crlf", SEED.replace("\n", "\r\n").encode(), "utf-8"),
+    ("cr", SEED.replace("\n", "\r").encode(), "utf-8"),
+])
+def test_encodings_and_line_ends_give_the_same_records(encoding, data, expected):
+    reference, _ = _parse("ref.txt", SEED.encode())
+    doc, info = _parse("x.txt", data)
+    assert info.encoding == expected
+    assert _cats(doc) == _cats(reference)
+    assert [s.span.line_start for s in doc.statements] == [s.span.line_start for s in reference.statements]
+    assert [s.requirement.documents for s in doc.statements] == [s.requirement.documents for s in reference.statements]
+
+
+def test_full_width_spaces_and_zero_width_characters_are_folded():
+    noisy = SEED.replace("金融业 公募基金 /", "金融业\u3000公募\u200b基金 /")
+    doc, _ = _parse("x.txt", noisy.encode())
+    assert ("金融业", "公募基金") in _cats(doc)
+
+
+@pytest.mark.parametrize("name,data,line,message", [
+    ("empty.txt", b"", 1, "file is empty"),
+    ("blank.txt", b"\n\n   \n", 1, "file is empty"),
+    ("junk.bin", bytes(range(256)) * 4, 1, "binary content"),
+    ("latin1.txt", "第一行\n第二行\ncafé\n".encode("utf-8")[:-3] + b"\xe9\xff\n", 3, "cannot decode"),
+    ("random.txt", bytes([0x80 + (i * 37) % 120 for i in range(400)]), 1, "cannot decode"),
+    ("utf16_broken.txt", b"\xff\xfe" + b"\x00\xd8", 1, "not UTF-16"),
+    ("prose.txt", "这只是一段说明文字。\n没有表格。\n".encode(), 1, "cannot tell the document's format"),
+    ("heading_only.md", "# 标题\n\n## 教育\n\n说明文字。\n<table><tr><td>a</td></tr></table>\n".encode(), 1,
+     "no category table and no category section found"),
+])
+def test_broken_documents_are_one_clear_error(name, data, line, message):
+    with pytest.raises(ParseError) as e:
+        _parse(name, data)
+    assert str(e.value).startswith(f"raw/{name}:{line}: ") and message in str(e.value), str(e.value)
+
+
+def test_truncated_table_is_read_to_the_end_with_a_warning():
+    cut = MD[:MD.rindex("</table>")]
+    doc, _ = _parse("cut.md", cut.encode())
+    assert ("社交", "直播") in _cats(doc)
+    assert any("<table> is not closed" in w for w in doc.warnings)
+
+
+def test_table_without_header_row_is_not_guessed():
+    md = "<table>\n<tr><td>金融</td><td>银行</td><td>《金融许可证》</td></tr>\n</table>\n"
+    with pytest.raises(ParseError) as e:
+        _parse("nohead.md", md.encode())
+    assert "no category table" in str(e.value)
+
+
+def test_heading_without_table_and_requirement_without_content():
+    text = ("类目申请资质要求\n\n最近更新时间:2026-02-11 19:22:42\n\n教育\n\n驾校培训\n\n具备教育-驾校培训类目,可使用 小程序·云直播插件 进行接入。\n\n"
+            "教育平台\n\n具备教育-教育平台类目,可使用 小程序·云直播插件 进行接入。\n要求\n说明\n资质要求\n")
+    doc, _ = _parse("web.txt", text.encode())
+    a, b = doc.statements
+    assert (a.requirement.rule, a.requirement.items_missing) == ("unknown", True)
+    assert a.warnings == ("section has no 要求/资质要求 table: requirement unknown",)
+    assert (b.requirement.rule, b.requirement.items_missing) == ("unknown", True)
+
+
+def test_unreadable_count_gives_a_record_with_a_warning():
+    text = SEED.replace("(4选1):1、《经营证券期货业务许可证》", "(N选1):1、《经营证券期货业务许可证》")
+    doc, _ = _parse("x.txt", text.encode())
+    fund = next(s for s in doc.statements if s.category_raw == ("金融业", "公募基金"))
+    assert (fund.requirement.rule, fund.requirement.of) == ("any", None)
+    assert any("cannot be read" in w for w in fund.warnings)
+
+
+def _env():
+    return dict(os.environ, PYTHONPATH=str(ROOT))
+
+
+def test_killed_mid_write_leaves_no_partial_version(tmp_path, raw_copy):
+    run = [sys.executable, "-m", "pipeline", "build"]
+    assert subprocess.run(run, cwd=tmp_path, env=_env(), capture_output=True).returncode == 0
+    out = tmp_path / "output"
+    before_latest = (out / "LATEST").read_text()
+    before = sorted(p.name for p in (out / "datasets").iterdir())
+    p = raw_copy / "003_3b374c8cbaf8a554.txt"
+    p.write_text(p.read_text().replace("(4选1)", "(5选1)"))
+    proc = subprocess.run(run, cwd=tmp_path, env=dict(_env(), PIPELINE_FAULT_KILL_AFTER_FILES="5"),
+                          capture_output=True)
+    assert proc.returncode == -signal.SIGKILL
+    assert sorted(p.name for p in (out / "datasets").iterdir()) == before
+    assert (out / "LATEST").read_text() == before_latest
+    assert list(out.glob(".tmp-*")), "the half-written version stays hidden in .tmp-*"
+    again = subprocess.run(run, cwd=tmp_path, env=_env(), capture_output=True, text=True)
+    assert again.returncode == 0 and again.stdout.startswith("report:")
+    assert not list(out.glob(".tmp-*")) and len(list((out / "datasets").iterdir())) == len(before) + 1
+    v = (out / "LATEST").read_text().strip()
+    manifest = json.loads((out / "datasets" / v / "manifest.json").read_text())
+    assert all((out / "datasets" / v / o["file"]).stat().st_size == o["bytes"] for o in manifest["outputs"])
