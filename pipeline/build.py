@@ -26,8 +26,18 @@ def parse_raw(raw: store.RawFile) -> tuple[ParsedDocument, records.SourceInfo]:
     """One raw file -> what its parser read, and how it was read. Raises ``ParseError``."""
     meta = dict(raw.metadata)
     fmt = meta.get("format")
-    if raw.data.startswith(b"%PDF"):
-        raise ParseError(raw.display, 1, "PDF files are not supported yet; export the text")
+    if raw.data.startswith(b"%PDF") and fmt in (None, "pdf"):
+        from pipeline.parsers import pdf
+
+        try:
+            doc = pdf.parse(raw.data, raw.display)
+        except ParseError:
+            raise
+        except Exception as e:  # a parser bug must still name the file
+            raise ParseError(raw.display, 1, f"the pdf parser failed ({type(e).__name__}: {e}); "
+                                             f"please report this file") from e
+        return doc, records.SourceInfo(file=raw.display, sha256=sha256_bytes(raw.data), size=len(raw.data),
+                                       encoding="pdf", format="pdf", metadata=raw.metadata)
     text, encoding = detect.decode(raw.data, raw.display)
     if fmt is None:
         found = detect.detect_format(raw.data, text)

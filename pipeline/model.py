@@ -18,8 +18,10 @@ class Span:
     file: str
     line_start: int
     line_end: int
-    #: the page of a multi-page export (``类目申请资质要求``) or a PDF page number, when known
+    #: the page of a multi-page export (``类目申请资质要求``), when known
     page: str | None = None
+    #: for a PDF: the page to open (1-based); lines then count the text read from the PDF
+    pdf_page: int | None = None
 
     def __post_init__(self) -> None:
         if self.line_start < 1 or self.line_end < self.line_start:
@@ -27,7 +29,7 @@ class Span:
 
     def to_dict(self) -> dict:
         return {"file": self.file, "line_start": self.line_start, "line_end": self.line_end,
-                "page": self.page}
+                "page": self.page, "pdf_page": self.pdf_page}
 
 
 @dataclass(frozen=True)
@@ -203,3 +205,5 @@ class ParsedDocument:
     scenarios: tuple[Scenario, ...] = ()
     licenses: tuple[License, ...] = ()
     warnings: tuple[str, ...] = field(default=())
+    #: link targets kept apart from the text (PDF link annotations): (pdf page, uri)
+    links: tuple[tuple[int, str], ...] = ()

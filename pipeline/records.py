@@ -140,6 +140,7 @@ def document_to_rows(doc: ParsedDocument, src: SourceInfo) -> dict[str, list[dic
                    "line_end": p.line_end} for p in doc.pages],
         "url": src.meta("url"), "captured": src.meta("captured"),
         "record_counts": {"requirements": len(reqs), "scenarios": len(scen), "licenses": len(lic)},
+        "links": [{"pdf_page": page, "uri": uri} for page, uri in doc.links],
         "warnings": list(doc.warnings),
     }
     return {"requirements": reqs, "scenarios": scen, "licenses": lic, "sources": [source]}

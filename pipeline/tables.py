@@ -6,7 +6,7 @@ as ``list<string>``. A change to any field here bumps ``SCHEMA_VERSION``.
 """
 from __future__ import annotations
 
-SCHEMA_VERSION = "1.2.0"
+SCHEMA_VERSION = "1.3.0"
 
 #: table -> [(field, kind, description)]; kind: str, int, bool, list (of str), json
 TABLES: dict[str, list[tuple[str, str, str]]] = {
@@ -43,7 +43,7 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("notes", "list", "注意 notes of the section"),
         ("requirement_text", "str", "the qualification text the structure was read from"),
         ("warnings", "list", "recoverable oddities found while reading this record"),
-        ("provenance", "json", "{file, line_start, line_end, page}"),
+        ("provenance", "json", "{file, line_start, line_end, page, pdf_page}; for a PDF, lines count the text read from it"),
     ],
     "scenarios": [
         ("id", "str", "stable id"),
@@ -57,7 +57,7 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("requirements", "list", "要求 cells"),
         ("solutions", "list", "接入方案 cells (access methods or 见场景N…方案)"),
         ("notes", "list", "注意/说明 under the scenario"),
-        ("provenance", "json", "{file, line_start, line_end, page}"),
+        ("provenance", "json", "{file, line_start, line_end, page, pdf_page}; for a PDF, lines count the text read from it"),
     ],
     "licenses": [
         ("id", "str", "stable id"),
@@ -68,14 +68,14 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("business", "str", "the business (经营网络表演业务)"),
         ("licence", "str", "the licence, without 《》"),
         ("authority", "str", "where to apply"),
-        ("provenance", "json", "{file, line_start, line_end, page}"),
+        ("provenance", "json", "{file, line_start, line_end, page, pdf_page}; for a PDF, lines count the text read from it"),
     ],
     "sources": [
         ("source_sha256", "str", "sha256 of the raw file's bytes"),
         ("source_file", "str", "raw file"),
         ("bytes", "int", "size of the raw file"),
         ("encoding", "str", "how its text was decoded"),
-        ("format", "str", "detected (or metadata) format"),
+        ("format", "str", "detected (or metadata) format: markdown, web_text, pdf_text, column_text, pdf"),
         ("capability", "str", "detected (or metadata) capability"),
         ("title", "str", "title of the first page"),
         ("updated", "str", "newest page date in the document (or metadata)"),
@@ -83,6 +83,7 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("url", "str", "source URL (metadata)"),
         ("captured", "str", "capture date (metadata)"),
         ("record_counts", "json", "{requirements, scenarios, licenses}"),
+        ("links", "json", "[{pdf_page, uri}]: link annotations of a PDF, kept apart from its text"),
         ("warnings", "list", "recoverable oddities found in the document"),
     ],
     "conflicts": [

@@ -86,3 +86,23 @@ def test_random_bytes(data):
         parse_raw(RawFile("raw/fuzz.bin", ROOT / "raw" / "fuzz.bin", data))
     except ParseError:
         pass
+
+
+PDF_SEED = (ROOT / "tests" / "fixtures" / "pdf" / "004-flowing-text.pdf").read_bytes()
+
+
+@settings(max_examples=max(10, EXAMPLES // 4), deadline=None, derandomize=not os.environ.get("FUZZ_RANDOM"),
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(st.tuples(st.integers(0, len(PDF_SEED) - 1), st.integers(0, 255)), max_size=8),
+       st.integers(200, len(PDF_SEED)))
+def test_mutated_pdf_bytes(flips, cut):
+    from pipeline.parsers import pdf
+
+    data = bytearray(PDF_SEED[:cut])
+    for pos, value in flips:
+        if pos < len(data):
+            data[pos] = value
+    try:
+        pdf.parse(bytes(data), "raw/fuzz.pdf")
+    except ParseError:
+        pass
