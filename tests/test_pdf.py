@@ -127,6 +127,6 @@ def test_cjk_punctuation_width_never_becomes_a_space():
         return {"text": text, "x0": x0, "x1": x0 + width, "top": 100.0, "bottom": 109.0, "size": 9.0}
     # a full-width comma draws its glyph at the left of a 9 pt box: the next character starts
     # a full em later than the comma's ink would suggest
-    row = [ch("许", 10), ch("可", 19), ch("，", 28, 3.0), ch("且", 37), ch("A", 46, 5), ch("B", 53, 5)]
+    row = [ch("许", 10), ch("可", 19), ch("，", 28, 3.0), ch("且", 37), ch("A", 46, 5), ch("B", 55, 5)]
     (line,) = pdf._chars_to_lines(row, 1)
     assert line.text == "许可，且A B"
