@@ -1,17 +1,32 @@
-"""The build: raw files -> parsed documents -> table rows -> one dataset version.
+"""The build: raw files -> parsed rows (cached) -> reconciled tables -> one dataset version.
 
-Parsing and row-making are pure; ``store`` does the reading and writing.
+Scale is a design input (tens of thousands of captures):
+- nothing heavy is imported, and nothing is parsed, when the inputs, the decisions and the
+  parser are unchanged since the last build ("up to date");
+- parsed rows are cached per source, keyed by its bytes, name, metadata and the parser version,
+  so an unchanged source is never parsed twice;
+- sources that must be parsed are parsed in a process pool (serial for a handful), in file
+  order, so the output is identical either way;
+- rows are streamed into the dataset files (JSON one record per line, Parquet in row groups);
+  reconciliation keeps only slim rows, so memory follows the largest document, not the archive.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import hashlib
+import json
+import os
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
-from pipeline import detect, diff, reconcile, records, report, review, store
+from pipeline import store
 from pipeline.errors import ParseError
-from pipeline.model import ParsedDocument
 from pipeline.normalize import sha256_bytes
-from pipeline.parsers import PARSERS
+from pipeline.tables import SCHEMA_VERSION, TABLE_ORDER
+
+#: sources parsed in one process below this many (a pool costs more than it saves)
+POOL_MIN_SOURCES = 12
 
 
 @dataclass(frozen=True)
@@ -20,10 +35,27 @@ class BuildResult:
     created: bool
     counts: dict[str, int]
     warnings: tuple[str, ...]
+    parsed: int = 0
+    cached: int = 0
 
 
-def parse_raw(raw: store.RawFile) -> tuple[ParsedDocument, records.SourceInfo]:
-    """One raw file -> what its parser read, and how it was read. Raises ``ParseError``."""
+@lru_cache(maxsize=1)
+def parser_version() -> str:
+    """A fingerprint of the code and data that turn documents into rows: any change to the
+    package invalidates the cache of parsed rows."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256(SCHEMA_VERSION.encode())
+    for p in sorted(list(root.rglob("*.py")) + list((root / "data").glob("*"))):
+        h.update(p.relative_to(root).as_posix().encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def parse_raw(raw: store.RawFile):
+    """One raw file -> (ParsedDocument, SourceInfo). Raises ``ParseError`` (never anything else)."""
+    from pipeline import detect, records
+    from pipeline.parsers import PARSERS
+
     meta = dict(raw.metadata)
     fmt = meta.get("format")
     if raw.data.startswith(b"%PDF") and fmt in (None, "pdf"):
@@ -59,50 +91,218 @@ def parse_raw(raw: store.RawFile) -> tuple[ParsedDocument, records.SourceInfo]:
     return doc, info
 
 
-def build_tables(raws: list[store.RawFile]) -> dict[str, list[dict]]:
-    parts = []
-    for raw in raws:
-        doc, info = parse_raw(raw)
-        parts.append(records.document_to_rows(doc, info))
-    return records.merge_rows(parts)
+def rows_of(raw: store.RawFile) -> dict[str, list[dict]]:
+    """The table rows one source contributes, sorted as they are published."""
+    from pipeline import records
+
+    doc, info = parse_raw(raw)
+    rows = records.document_to_rows(doc, info)
+    for table in ("requirements", "scenarios", "licenses"):
+        rows[table].sort(key=lambda r: (r["provenance"]["line_start"], r["id"]))
+    return rows
+
+
+def _cache_key(ref: store.RawRef, sha: str) -> str:
+    return hashlib.sha256("\x1f".join([parser_version(), sha, ref.display,
+                                       json.dumps(ref.metadata)]).encode()).hexdigest()[:32]
+
+
+def _parse_job(job: tuple[store.RawRef, str, str]) -> dict:
+    """Worker: parse one source and cache its rows. Top level so a process pool can call it."""
+    ref, key, cache_dir = job
+    rows = rows_of(ref.read())
+    store.cache_put(Path(cache_dir), key, rows)
+    return rows
+
+
+def _progress(total: int, enabled: bool):
+    """A progress bar on a terminal (never in CI, never when stderr is not a TTY)."""
+    if not enabled or total < 50 or os.environ.get("CI") or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="doc", desc="parsing", file=sys.stderr, leave=False)
+
+
+def parsed_rows(refs: list[store.RawRef], hashes: dict[str, str], cache_dir: Path, *,
+                workers: int | None = None, use_cache: bool = True, progress: bool = False):
+    """(ref, rows, from_cache) for every source, in file order."""
+    keys = {r.display: _cache_key(r, hashes[r.display]) for r in refs}
+    cached = {r.display: store.cache_get(cache_dir, keys[r.display]) if use_cache else None for r in refs}
+    todo = [r for r in refs if cached[r.display] is None]
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    bar = _progress(len(refs), progress)
+    fresh: dict[str, dict] = {}
+    pool = None
+    if workers > 1 and len(todo) >= POOL_MIN_SOURCES:
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(max_workers=workers)
+        results = pool.map(_parse_job, [(r, keys[r.display], str(cache_dir)) for r in todo], chunksize=8)
+    else:
+        results = (_parse_job((r, keys[r.display], str(cache_dir))) for r in todo)
+    try:
+        todo_iter = iter(todo)
+        for ref in refs:
+            if cached[ref.display] is not None:
+                rows, hit = cached[ref.display], True
+            else:
+                nxt = next(todo_iter)
+                assert nxt is ref
+                rows, hit = next(results), False
+            if bar:
+                bar.update(1)
+            yield ref, rows, hit
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)
+        if bar:
+            bar.close()
+
+
+def build_key(hashes: dict[str, str], refs: list[store.RawRef], decisions_sha: str | None) -> str:
+    """What the output depends on: every input's bytes and name, the decisions, the parser."""
+    h = hashlib.sha256(parser_version().encode())
+    for r in refs:
+        h.update(f"{r.display}\x1f{hashes[r.display]}\x1f{json.dumps(r.metadata)}\n".encode())
+    h.update((decisions_sha or "-").encode())
+    return h.hexdigest()
 
 
 def run_build(raw_dirs: list[Path], output: Path, decisions: Path | None = None,
-              known_conflicts: set[str] | None = None) -> BuildResult:
+              known_conflicts: set[str] | None = None, *, workers: int | None = None,
+              use_cache: bool = True, progress: bool = False) -> BuildResult:
     """Read, parse, reconcile, publish, report. Any error leaves ``output`` as it was.
 
     ``known_conflicts``: conflict ids published elsewhere (default: every version in ``output``),
     so a decision on a conflict that no longer exists is stale rather than unknown.
     """
-    raws = store.read_raw(raw_dirs)
-    if not raws:
+    from pipeline import review
+
+    refs = store.list_raw(raw_dirs)
+    if not refs:
         raise ParseError(str(raw_dirs[0]), 1, "no documents to build from")
-    tables = build_tables(raws)
     decisions = decisions if decisions is not None else Path(review.DECISIONS_FILE)
     text = store.read_optional_text(decisions)
     # shown as <folder>/<name>, like raw files, so the manifest does not depend on the cwd
     shown = f"{decisions.resolve().parent.name}/{decisions.name}"
-    parsed = review.parse_decisions(text, shown) if text is not None else []
-    inputs = [{"file": r.display, "sha256": sha256_bytes(r.data), "bytes": len(r.data)} for r in raws]
-    if text is not None:
-        data = text.encode("utf-8")
-        inputs.append({"file": shown, "sha256": sha256_bytes(data), "bytes": len(data)})
+    # caches live beside output/, not in it: a failed build leaves output/ exactly as it was
+    cache_dir = Path(os.environ.get("PIPELINE_CACHE") or output.resolve().parent / ".cache")
     with store.build_lock(output):
-        known = store.published_conflict_ids(output) | (known_conflicts or set())
-        tables = reconcile.reconcile_tables(tables, parsed, known, shown)
-        version = records.version_name(tables)
-        files = store.dataset_files(version, tables, inputs)
+        hashes = store.hash_files(refs, cache_dir)
+        decisions_sha = sha256_bytes(text.encode("utf-8")) if text is not None else None
+        key = build_key(hashes, refs, decisions_sha)
+        last = store.last_build(cache_dir, output)
+        current = store.latest(output)
+        if (use_cache and last.get("key") == key and last.get("version") == current and current
+                and (output / "datasets" / current / "manifest.json").exists()):
+            return BuildResult(current, False, last.get("counts", {}), tuple(last.get("warnings", [])))
         store.clean_stale_tmp(output)
+        parsed = review.parse_decisions(text, shown) if text is not None else []
+        # unchanged files are compared record by record only if the parser changed since
+        # (otherwise their rows are the same by construction)
+        recheck = not use_cache or last.get("parser") != parser_version() or last.get("version") != current
+        result = _full_build(refs, hashes, output, cache_dir, parsed, shown, text, known_conflicts,
+                             workers=workers, use_cache=use_cache, progress=progress, recheck=recheck)
+        store.save_last_build(cache_dir, output, {"key": key, "version": result.version, "counts": result.counts,
+                                          "warnings": list(result.warnings), "parser": parser_version()})
+        return result
+
+
+def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: str, text: str | None,
+                known_conflicts, *, workers, use_cache, progress, recheck: bool) -> BuildResult:
+    from pipeline import reconcile, records
+
+    writer = store.DatasetWriter(output)
+    try:
+        scratch = open(writer.scratch("requirements"), "w", encoding="utf-8")
+        slim: list[records.Slim] = []
+        ids: set[str] = set()
+        dates: list[str] = []
+        warnings: list[str] = []
+        n_parsed = n_cached = 0
+        for ref, rows, hit in parsed_rows(refs, hashes, cache_dir, workers=workers, use_cache=use_cache,
+                                          progress=progress):
+            n_cached += hit
+            n_parsed += not hit
+            for r in rows["requirements"]:
+                if r["id"] in ids:
+                    raise ParseError(ref.display, r["provenance"]["line_start"], f"duplicate record id {r['id']}")
+                ids.add(r["id"])
+                scratch.write(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")
+                slim.append(records.Slim(r))
+            for table in ("scenarios", "licenses", "sources"):
+                for r in rows[table]:
+                    writer.table(table).add(r)
+            for s in rows["sources"]:
+                if s["updated"]:
+                    dates.append(s["updated"])
+                warnings += s["warnings"]
+        scratch.close()
+        # renames the documents state apply to every capture of the category: second pass
+        renames = reconcile.stated_renames(slim)
+        slim = [reconcile.rename_row(r, renames) for r in slim]
+        with open(writer.scratch("requirements"), encoding="utf-8") as fh:
+            for line in fh:
+                writer.table("requirements").add(reconcile.rename_row(json.loads(line), renames))
+        known = store.published_conflict_ids(output) | (known_conflicts or set())
+        tables = reconcile.reconcile_rows(slim, decisions, known, shown)
+        for name in ("conflicts", "categories", "pages", "reviews"):
+            for r in tables[name]:
+                writer.table(name).add(r)
+        version = f"{max(dates) if dates else 'undated'}-{writer.content_hash()[:12]}"
+        inputs = [{"file": r.display, "sha256": hashes[r.display], "bytes": r.size} for r in refs]
+        if text is not None:
+            data = text.encode("utf-8")
+            inputs.append({"file": shown, "sha256": sha256_bytes(data), "bytes": len(data)})
         previous = store.latest(output)
+        exists = (output / "datasets" / version).exists()
+        writer.finish(version, inputs)
         reports = None
-        if previous != version and not (output / "datasets" / version).exists():
-            old = store.load_tables(output, previous) if previous else None
-            data = report.ReportData(
-                version=version, previous=previous, diffs=diff.datasets_to_diffs(old, tables),
-                conflicts=tables["conflicts"], reviews=tables["reviews"], pages=tables["pages"],
-                categories=tables["categories"], sources=tables["sources"],
-                previous_conflict_ids=frozenset(c["id"] for c in (old or {}).get("conflicts", [])))
-            reports = {"md": report.to_markdown(data).encode("utf-8"), "html": report.to_html(data).encode("utf-8")}
-        created = store.publish(output, version, files, reports)
-    warnings = tuple(w for s in tables["sources"] for w in s["warnings"])
-    return BuildResult(version, created, {t: len(rows) for t, rows in tables.items()}, warnings)
+        if previous != version and not exists:
+            reports = _reports(output, previous, version, slim, tables, refs, hashes, recheck)
+        created = writer.publish(version, reports)
+    except BaseException:
+        writer.abandon()
+        raise
+    counts = {t: writer.table(t).rows for t in TABLE_ORDER}
+    return BuildResult(version, created, counts, tuple(warnings), n_parsed, n_cached)
+
+
+def _reports(output: Path, previous: str | None, version: str, slim, tables, refs, hashes,
+             recheck: bool) -> dict[str, bytes]:
+    """The review report of a new version against the previous one. Only sources whose bytes
+    changed are compared record by record, and unchanged ones too when the parser changed."""
+    from pipeline import diff, records, report
+
+    old = store.load_small_tables(output, previous) if previous else None
+    new_sources = {r.display: hashes[r.display] for r in refs}
+    if old is not None:
+        old_sources = {s["source_file"]: s["source_sha256"] for s in old["sources"]}
+        wanted = {sha for f, sha in old_sources.items() if recheck or new_sources.get(f) != sha}
+        # a new file is compared with the closest earlier version of its page: load the most
+        # recent versions of every page that gained one
+        added = {sha for f, sha in new_sources.items() if f not in old_sources}
+        pages = {p["page_key"] for p in tables["pages"] if any(v["source_sha256"] in added for v in p["versions"])}
+        for p in old["pages"]:
+            if p["page_key"] in pages:
+                wanted |= {v["source_sha256"] for v in p["versions"][-20:]}
+        old["requirements"] = [records.Slim(r) for r in
+                               store.iter_records(output / "datasets" / previous / "requirements.json")
+                               if r["source_sha256"] in wanted]
+    new = {"requirements": slim, "sources": [{"source_file": f, "source_sha256": s} for f, s in new_sources.items()],
+           "pages": tables["pages"]}
+    data = report.ReportData(
+        version=version, previous=previous, diffs=diff.datasets_to_diffs(old, new, compare_unchanged=recheck),
+        conflicts=tables["conflicts"], reviews=tables["reviews"], pages=tables["pages"],
+        categories=tables["categories"], sources=[],
+        previous_conflict_ids=frozenset(c["id"] for c in (old or {}).get("conflicts", [])))
+    return {"md": report.to_markdown(data).encode("utf-8"), "html": report.to_html(data).encode("utf-8")}
+
+
+def build_tables(raws: list[store.RawFile]) -> dict[str, list[dict]]:
+    """All tables of the given sources in memory (tests and small tools; the build streams)."""
+    from pipeline import records
+
+    parts = [rows_of(raw) for raw in raws]
+    return records.merge_rows(parts)

@@ -12,7 +12,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from pipeline.build import run_build
 
     raw_dirs = [Path("raw")] + [Path(d) for d in args.raw]
-    result = run_build(raw_dirs, Path(args.output))
+    result = run_build(raw_dirs, Path(args.output), workers=args.jobs, use_cache=not args.no_cache,
+                       progress=True)
     if result.created:
         print(f"report: {args.output}/reports/{result.version}.md (and .html)")
     counts = ", ".join(f"{n} {t}" for t, n in result.counts.items())
@@ -105,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--raw", action="append", default=[], metavar="DIR",
                    help="an extra folder of documents (repeatable), e.g. ../shared/corpus")
     b.add_argument("--output", default="output", metavar="DIR", help="output folder (default: output)")
+    b.add_argument("--jobs", type=int, default=None, metavar="N", help="parser processes (default: one per core)")
+    b.add_argument("--no-cache", action="store_true", help="parse every source again (ignore the cache)")
     b.set_defaults(func=_cmd_build)
     d = sub.add_parser("diff", help="what changed between two dataset versions (default: previous -> latest), "
                                     "or between two sources of the latest dataset (--files A B)")

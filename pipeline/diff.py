@@ -141,8 +141,12 @@ def _page_of(pages: list[dict]) -> dict[str, str]:
     return {v["source_sha256"]: p["page_key"] for p in pages for v in p["versions"]}
 
 
-def datasets_to_diffs(old: dict[str, list[dict]] | None, new: dict[str, list[dict]]) -> list[Diff]:
-    """Source-by-source differences between two datasets (``old`` None: everything is new)."""
+def datasets_to_diffs(old: dict[str, list[dict]] | None, new: dict[str, list[dict]],
+                      compare_unchanged: bool = True) -> list[Diff]:
+    """Source-by-source differences between two datasets (``old`` None: everything is new).
+
+    ``compare_unchanged``: also compare files whose bytes did not change (needed when the
+    parsers or the alias table may have changed)."""
     old = old or {"requirements": [], "sources": [], "pages": []}
     old_src = {s["source_file"]: s for s in old["sources"]}
     new_src = {s["source_file"]: s for s in new["sources"]}
@@ -160,6 +164,8 @@ def datasets_to_diffs(old: dict[str, list[dict]] | None, new: dict[str, list[dic
         prev = old_src.get(name)
         mine = rows_new.get(s["source_sha256"], [])
         if prev and prev["source_sha256"] == s["source_sha256"]:
+            if not compare_unchanged:
+                continue
             # same bytes, but the parsers or the alias table may read them differently now
             d = rows_to_diff(rows_old.get(prev["source_sha256"], []), mine,
                              f"{name} (file unchanged; read differently by this build)", f"{name} before", f"{name} now")

@@ -37,23 +37,32 @@ SAME_PAGE_MIN_OVERLAP = 0.5
 
 # --- names ---------------------------------------------------------------------------------
 
-def apply_stated_renames(rows: list[dict], table: Aliases | None = None) -> list[dict]:
+def apply_stated_renames(rows: list) -> list:
     """Give a category its new name's id everywhere when a document states the rename
     (``企业征信 (注:原二级名称为【征信业务】)``): 征信业务 in older captures is the same category."""
-    table = table or aliases()
+    renames = stated_renames(rows)
+    return [rename_row(r, renames) for r in rows]
+
+
+def rename_row(r, renames: dict[tuple[str, ...], tuple[str, ...]]):
+    new = renames.get(tuple(r["category"]))
+    if not new:
+        return r
+    if hasattr(r, "replace"):
+        return r.replace(category=list(new), category_id=category_id(new))
+    return dict(r, category=list(new), category_id=category_id(new))
+
+
+def stated_renames(rows) -> dict[tuple[str, ...], tuple[str, ...]]:
+    """old canonical path -> new canonical path, for every rename a document states."""
+    table = aliases()
     renames: dict[tuple[str, ...], tuple[str, ...]] = {}
     for r in rows:
-        for old in r.get("renamed_from") or []:
+        for old in r["renamed_from"] or ():
             old_path = canonical_category(tuple(r["category_raw"][:-1]) + (old,), table)
             if old_path != tuple(r["category"]):
                 renames[old_path] = tuple(r["category"])
-    out = []
-    for r in rows:
-        new = renames.get(tuple(r["category"]))
-        if new:
-            r = dict(r, category=list(new), category_id=category_id(new))
-        out.append(r)
-    return out
+    return renames
 
 
 # --- pages and versions --------------------------------------------------------------------
@@ -421,18 +430,40 @@ def pages_view(info: dict[str, dict]) -> list[dict]:
     return [info[k] for k in sorted(info)]
 
 
-def reconcile_tables(tables: dict[str, list[dict]], decisions: list, known_ids: set[str],
-                     decisions_file: str) -> dict[str, list[dict]]:
-    """The source tables plus the reconciled ones: conflicts (with decisions applied),
-    the canonical categories view, page versions, and the review of every decision."""
+def reconcile_rows(rows: list, decisions: list, known_ids: set[str], decisions_file: str) -> dict[str, list[dict]]:
+    """The reconciled tables from (slim) requirement rows whose stated renames are applied:
+    conflicts (with decisions applied), the canonical categories view, page versions, and the
+    review of every decision."""
     from pipeline.review import apply_decisions
     from pipeline.tables import TABLES
 
-    reqs = apply_stated_renames(tables["requirements"])
-    pages, info = page_versions(reqs)
-    conflicts = records_to_conflicts(reqs, pages)
+    pages, info = page_versions(rows)
+    conflicts = records_to_conflicts(rows, pages)
     conflicts, reviews = apply_decisions(conflicts, decisions, known_ids | {c["id"] for c in conflicts},
                                          decisions_file)
-    out = dict(tables, requirements=reqs, conflicts=conflicts,
-               categories=categories_view(reqs, pages, conflicts), pages=pages_view(info), reviews=reviews)
+    out = dict(conflicts=conflicts, categories=categories_view(rows, pages, conflicts),
+               pages=pages_view(info), reviews=reviews)
+    return {t: [{f: _plain(row.get(f)) for f, _, _ in TABLES[t]} for row in rs] for t, rs in out.items()}
+
+
+def _plain(value):
+    """Slim values (tuples, Provenance) back to JSON types."""
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    return value
+
+
+def reconcile_tables(tables: dict[str, list[dict]], decisions: list, known_ids: set[str],
+                     decisions_file: str) -> dict[str, list[dict]]:
+    """The source tables (in memory) plus the reconciled ones; for tests and small tools."""
+    from pipeline.tables import TABLES
+
+    reqs = apply_stated_renames(tables["requirements"])
+    out = dict(tables, requirements=reqs, **reconcile_rows(reqs, decisions, known_ids, decisions_file))
     return {t: [{f: row.get(f) for f, _, _ in TABLES[t]} for row in rows] for t, rows in out.items()}

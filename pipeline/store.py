@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import tomllib
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,7 +157,20 @@ def load_tables(output: Path, version: str) -> dict[str, list[dict]]:
     out = {}
     for table in TABLE_ORDER:
         p = ds / f"{table}.json"
-        out[table] = json.loads(p.read_text("utf-8"))["records"] if p.exists() else []
+        out[table] = list(iter_records(p)) if p.exists() else []
+    return out
+
+
+def load_small_tables(output: Path, version: str) -> dict[str, list[dict]]:
+    """Every table of a version but ``requirements`` (which can be large: stream it with
+    ``iter_records``)."""
+    ds = output / "datasets" / version
+    if not (ds / "manifest.json").exists():
+        raise StoreError(f"{ds}: no such dataset version")
+    out = {}
+    for table in TABLE_ORDER:
+        p = ds / f"{table}.json"
+        out[table] = [] if table == "requirements" or not p.exists() else list(iter_records(p))
     return out
 
 
@@ -241,4 +255,290 @@ def clean_stale_tmp(output: Path) -> None:
     """Remove half-written versions left by a build that was killed (never visible as versions)."""
     if output.exists():
         for p in output.glob(".tmp-*"):
-            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+            if p.is_dir():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+
+
+# --- listing and hashing raw files without reading them twice ------------------------------
+
+@dataclass(frozen=True)
+class RawRef:
+    """A raw document found on disk; its bytes are read only when it has to be parsed."""
+
+    display: str
+    path: Path
+    size: int
+    mtime_ns: int
+    metadata: tuple[tuple[str, str], ...] = ()
+
+    def read(self) -> RawFile:
+        return RawFile(self.display, self.path, self.path.read_bytes(), self.metadata)
+
+
+def list_raw(dirs: list[Path]) -> list[RawRef]:
+    """Every document under the raw folders, like ``read_raw`` but without reading any bytes."""
+    out: list[RawRef] = []
+    for d in dirs:
+        if not d.is_dir():
+            raise StoreError(f"{d}: raw folder not found")
+        meta = _read_metadata(d)
+        base = d.resolve().name
+        seen = set()
+        for p in sorted(d.rglob("*")):
+            rel = p.relative_to(d).as_posix()
+            if not p.is_file() or any(part.startswith((".", "_")) for part in p.relative_to(d).parts):
+                continue
+            if rel == METADATA_FILE or p.name.upper().startswith(("README", "MANIFEST")):
+                continue
+            seen.add(rel)
+            st = p.stat()
+            out.append(RawRef(f"{base}/{rel}", p, st.st_size, st.st_mtime_ns, tuple(sorted(meta.get(rel, {}).items()))))
+        for name in meta:
+            if name not in seen:
+                raise ParseError(f"{base}/{METADATA_FILE}", 1, f"metadata for unknown file {name!r}")
+    out.sort(key=lambda r: r.display)
+    return out
+
+
+def hash_files(refs: list[RawRef], cache_dir: Path) -> dict[str, str]:
+    """display name -> sha256 of the bytes; a file whose size and mtime are unchanged since the
+    last build is not read again."""
+    path = cache_dir / "hashes.json"
+    try:
+        known = json.loads(path.read_text("utf-8")) if path.exists() else {}
+    except (OSError, ValueError):
+        known = {}
+    out, fresh = {}, {}
+    for r in refs:
+        k = known.get(str(r.path.resolve()))
+        if k and k[0] == r.size and k[1] == r.mtime_ns:
+            sha = k[2]
+        else:
+            sha = hashlib.sha256(r.path.read_bytes()).hexdigest()
+        out[r.display] = sha
+        fresh[str(r.path.resolve())] = [r.size, r.mtime_ns, sha]
+    if fresh != known:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        _write_atomic(path, json.dumps(fresh, sort_keys=True).encode())
+    return out
+
+
+# --- caches --------------------------------------------------------------------------------
+
+def cache_get(cache_dir: Path, key: str) -> dict | None:
+    """Parsed rows of a source, cached by its bytes, name, metadata and the parser version."""
+    p = cache_dir / "parsed" / f"{key}.json.z"
+    try:
+        return json.loads(zlib.decompress(p.read_bytes()))
+    except (OSError, ValueError, zlib.error):
+        return None
+
+
+def cache_put(cache_dir: Path, key: str, rows: dict) -> None:
+    d = cache_dir / "parsed"
+    d.mkdir(parents=True, exist_ok=True)
+    data = zlib.compress(json.dumps(rows, ensure_ascii=False, sort_keys=True).encode("utf-8"), 1)
+    tmp = d / f".{key}.{os.getpid()}.tmp"
+    tmp.write_bytes(data)
+    os.replace(tmp, d / f"{key}.json.z")
+
+
+def _last_build_file(cache_dir: Path, output: Path) -> Path:
+    tag = hashlib.sha256(str(output.resolve()).encode()).hexdigest()[:12]
+    return cache_dir / f"last-build-{tag}.json"
+
+
+def last_build(cache_dir: Path, output: Path) -> dict:
+    """What the last successful build into ``output`` was made from (its key and version)."""
+    try:
+        return json.loads(_last_build_file(cache_dir, output).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def save_last_build(cache_dir: Path, output: Path, info: dict) -> None:
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    _write_atomic(_last_build_file(cache_dir, output), json.dumps(info, sort_keys=True).encode())
+
+
+# --- streaming dataset writer --------------------------------------------------------------
+
+ROW_GROUP = 5_000
+
+
+class _HashingFile:
+    def __init__(self, path: Path):
+        self.fh = open(path, "wb")
+        self.sha = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self.fh.write(data)
+        self.sha.update(data)
+        self.size += len(data)
+
+    def close(self) -> None:
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+        self.fh.close()
+
+
+class TableWriter:
+    """One table written as it comes: JSON one record per line, Parquet in row groups.
+
+    The JSON file is ``{"schema_version", "table", "records": [ … ], "dataset_version"}``: the
+    version comes last because it is the hash of everything written before it.
+    """
+
+    def __init__(self, folder: Path, table: str):
+        self.table = table
+        self.folder = folder
+        self.json = _HashingFile(folder / f"{table}.json")
+        self.json.write(f'{{"schema_version": {json.dumps(SCHEMA_VERSION)}, "table": {json.dumps(table)}, '
+                        f'"records": [\n'.encode())
+        self.content = hashlib.sha256()
+        self.rows = 0
+        self.batch: list[dict] = []
+        self.parquet = None
+
+    def add(self, row: dict) -> None:
+        line = json.dumps(row, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        self.json.write(((",\n" if self.rows else "") + line).encode("utf-8"))
+        self.content.update(line.encode("utf-8"))
+        self.content.update(b"\n")
+        self.rows += 1
+        self.batch.append(row)
+        if len(self.batch) >= ROW_GROUP:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        schema = _arrow_schema(self.table)
+        if self.parquet is None:
+            self.parquet = pq.ParquetWriter(str(self.folder / f"{self.table}.parquet"), schema, compression="zstd")
+        self.parquet.write_table(pa.Table.from_pydict(_columns(self.table, self.batch), schema=schema))
+        self.batch = []
+
+    def finish(self, version: str) -> dict:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if self.batch or self.parquet is None:
+            self._flush()
+        self.parquet.close()
+        self.json.write(f'\n], "dataset_version": {json.dumps(version)}}}\n'.encode())
+        self.json.close()
+        pdata = (self.folder / f"{self.table}.parquet").read_bytes()
+        return {f"{self.table}.json": (self.json.sha.hexdigest(), self.json.size, self.rows),
+                f"{self.table}.parquet": (hashlib.sha256(pdata).hexdigest(), len(pdata), self.rows)}
+
+
+def _arrow_schema(table: str):
+    import pyarrow as pa
+
+    kinds = {"str": pa.string(), "int": pa.int64(), "bool": pa.bool_(), "list": pa.list_(pa.string()),
+             "json": pa.string()}
+    return pa.schema([pa.field(name, kinds[kind], metadata={"description": desc, "kind": kind})
+                      for name, kind, desc in TABLES[table]],
+                     metadata={"schema_version": SCHEMA_VERSION, "table": table})
+
+
+def _columns(table: str, rows: list[dict]) -> dict[str, list]:
+    cols = {}
+    for name, kind, _ in TABLES[table]:
+        values = [r.get(name) for r in rows]
+        if kind == "json":
+            values = [json.dumps(v, ensure_ascii=False, sort_keys=True) for v in values]
+        cols[name] = values
+    return cols
+
+
+class DatasetWriter:
+    """A dataset version being written under ``output/.tmp-*``; nothing is visible until
+    ``publish`` renames it into ``output/datasets/``."""
+
+    def __init__(self, output: Path):
+        output.mkdir(parents=True, exist_ok=True)
+        self.output = output
+        self.folder = output / f".tmp-build-{os.getpid()}"
+        if self.folder.exists():
+            shutil.rmtree(self.folder)
+        self.folder.mkdir()
+        self.tables: dict[str, TableWriter] = {}
+
+    def table(self, name: str) -> TableWriter:
+        if name not in self.tables:
+            self.tables[name] = TableWriter(self.folder, name)
+        return self.tables[name]
+
+    def scratch(self, name: str) -> Path:
+        return self.folder / f"{name}.scratch"
+
+    def content_hash(self) -> str:
+        h = hashlib.sha256(SCHEMA_VERSION.encode())
+        for name in TABLE_ORDER:
+            h.update(name.encode())
+            h.update(self.table(name).content.hexdigest().encode())
+        return h.hexdigest()
+
+    def finish(self, version: str, inputs: list[dict]) -> None:
+        outputs = []
+        # fault injection for the kill-mid-write test: die for real after N finished files
+        kill_after = int(os.environ.get("PIPELINE_FAULT_KILL_AFTER_FILES", "0") or 0)
+        for name in TABLE_ORDER:
+            for file, (sha, size, rows) in sorted(self.table(name).finish(version).items()):
+                outputs.append({"file": file, "sha256": sha, "bytes": size, "rows": rows})
+                if len(outputs) == kill_after:
+                    os.kill(os.getpid(), signal.SIGKILL)
+        for p in self.folder.glob("*.scratch"):
+            p.unlink()
+        manifest = {"dataset_version": version, "schema_version": SCHEMA_VERSION, "inputs": inputs,
+                    "outputs": sorted(outputs, key=lambda o: o["file"])}
+        with open(self.folder / "manifest.json", "wb") as fh:
+            fh.write(_json_bytes(manifest))
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def publish(self, version: str, reports: dict[str, bytes] | None) -> bool:
+        """Rename the finished folder into place (unless that version exists), then LATEST."""
+        final = self.output / "datasets" / version
+        if final.exists():
+            shutil.rmtree(self.folder, ignore_errors=True)
+            created = False
+        else:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            if int(os.environ.get("PIPELINE_FAULT_KILL_BEFORE_RENAME", "0") or 0):
+                os.kill(os.getpid(), signal.SIGKILL)  # fault injection for the kill test
+            os.rename(self.folder, final)
+            created = True
+        if created and reports:
+            (self.output / "reports").mkdir(parents=True, exist_ok=True)
+            for suffix, data in sorted(reports.items()):
+                _write_atomic(self.output / "reports" / f"{version}.{suffix}", data)
+        if latest(self.output) != version:
+            with open(self.output / "HISTORY", "a", encoding="utf-8") as fh:
+                fh.write(version + "\n")
+            _write_atomic(self.output / "LATEST", (version + "\n").encode())
+        return created
+
+    def abandon(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def iter_records(path: Path):
+    """The records of a published JSON table, one at a time when it is written one per line
+    (older versions, written indented, are read whole)."""
+    with open(path, "rb") as fh:
+        head = fh.readline()
+        if not head.rstrip().endswith(b"["):
+            fh.seek(0)
+            yield from json.loads(fh.read().decode("utf-8"))["records"]
+            return
+        for line in fh:
+            line = line.rstrip(b"\n").rstrip(b",")
+            if line.startswith(b"{"):
+                yield json.loads(line)

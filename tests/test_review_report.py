@@ -203,7 +203,9 @@ def test_unchanged_file_read_differently_is_reported(tmp_path, raw_copy, monkeyp
     table = replace(real, path={**real.path, **extra.path})
     monkeypatch.setattr(records, "aliases", lambda: table)
     monkeypatch.setattr(reconcile, "aliases", lambda: table)
-    run_build([raw_copy], out)
+    # a real edit of aliases.toml changes the parser fingerprint; patched in memory, the cache
+    # cannot know, so this build skips it
+    run_build([raw_copy], out, use_cache=False)
     md, _ = _report(out)
     assert "raw/003_3b374c8cbaf8a554.txt (file unchanged; read differently by this build)" in md
     assert len(_change_rows(md)) == 1

@@ -1,0 +1,55 @@
+"""Incremental and parallel builds give exactly what a plain serial build gives."""
+import os
+import subprocess
+import sys
+
+from conftest import ROOT
+from pipeline import build
+from pipeline.build import run_build
+
+
+def _tree(path):
+    return {p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+def _copies(raw_copy, n):
+    """More sources than the pool threshold: edited copies of a seed (distinct bytes)."""
+    seed = (raw_copy / "003_3b374c8cbaf8a554.txt").read_text()
+    for i in range(n):
+        (raw_copy / f"copy_{i:02}.txt").write_text(seed.replace("(4选1)", f"({4 + i % 3}选1)") + f"\n# copy {i}\n")
+
+
+def test_parallel_build_equals_serial_build(tmp_path, raw_copy, monkeypatch):
+    _copies(raw_copy, 14)
+    monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "cache-a"))
+    serial = run_build([raw_copy], tmp_path / "serial", workers=1, use_cache=False)
+    monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "cache-b"))
+    monkeypatch.setattr(build, "POOL_MIN_SOURCES", 2)
+    parallel = run_build([raw_copy], tmp_path / "parallel", workers=2, use_cache=False)
+    assert serial.version == parallel.version and parallel.parsed == 19
+    assert _tree(tmp_path / "serial" / "datasets") == _tree(tmp_path / "parallel" / "datasets")
+
+
+def test_cached_build_equals_uncached_and_parses_only_what_changed(tmp_path, raw_copy, monkeypatch):
+    monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "cache"))
+    first = run_build([raw_copy], tmp_path / "a")
+    assert (first.parsed, first.cached) == (5, 0)
+    again = run_build([raw_copy], tmp_path / "b")  # a new output folder, the same cache
+    assert (again.parsed, again.cached) == (0, 5)
+    fresh = run_build([raw_copy], tmp_path / "c", use_cache=False)
+    assert _tree(tmp_path / "b" / "datasets") == _tree(tmp_path / "c" / "datasets") == _tree(tmp_path / "a" / "datasets")
+    p = raw_copy / "003_3b374c8cbaf8a554.txt"
+    p.write_text(p.read_text().replace("(4选1)", "(5选1)"))
+    edited = run_build([raw_copy], tmp_path / "a")
+    assert (edited.parsed, edited.cached) == (1, 4) and edited.created
+
+
+def test_unchanged_rebuild_is_up_to_date_without_pandas_or_pyarrow(tmp_path, raw_copy):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-X", "importtime", "-m", "pipeline", "build"]
+    first = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert first.returncode == 0 and "pyarrow" in first.stderr
+    again = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert again.returncode == 0 and again.stdout.startswith("up to date")
+    imported = {ln.rsplit("|", 1)[-1].strip() for ln in again.stderr.splitlines() if ln.startswith("import time:")}
+    assert not {m for m in imported if m.split(".")[0] in ("pandas", "pyarrow", "numpy", "bs4", "pdfplumber")}
