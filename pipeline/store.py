@@ -519,6 +519,7 @@ class DatasetWriter:
             (self.output / "reports").mkdir(parents=True, exist_ok=True)
             for suffix, data in sorted(reports.items()):
                 _write_atomic(self.output / "reports" / f"{version}.{suffix}", data)
+        link_partitions(self.output)
         if latest(self.output) != version:
             with open(self.output / "HISTORY", "a", encoding="utf-8") as fh:
                 fh.write(version + "\n")
@@ -542,3 +543,20 @@ def iter_records(path: Path):
             line = line.rstrip(b"\n").rstrip(b",")
             if line.startswith(b"{"):
                 yield json.loads(line)
+
+
+def link_partitions(output: Path) -> None:
+    """``output/parquet/<table>/dataset_version=<v>/<table>.parquet``: every version's Parquet
+    as one Hive-partitioned dataset per table (relative symlinks, no copies), so DuckDB, Spark
+    or pandas read all versions at once with ``dataset_version`` as a column."""
+    datasets = output / "datasets"
+    if not datasets.exists():
+        return
+    for version_dir in sorted(p for p in datasets.iterdir() if (p / "manifest.json").exists()):
+        for parquet in sorted(version_dir.glob("*.parquet")):
+            part = output / "parquet" / parquet.stem / f"dataset_version={version_dir.name}"
+            link = part / parquet.name
+            if link.is_symlink() or link.exists():
+                continue
+            part.mkdir(parents=True, exist_ok=True)
+            os.symlink(os.path.relpath(parquet, part), link)

@@ -53,3 +53,24 @@ def test_unchanged_rebuild_is_up_to_date_without_pandas_or_pyarrow(tmp_path, raw
     assert again.returncode == 0 and again.stdout.startswith("up to date")
     imported = {ln.rsplit("|", 1)[-1].strip() for ln in again.stderr.splitlines() if ln.startswith("import time:")}
     assert not {m for m in imported if m.split(".")[0] in ("pandas", "pyarrow", "numpy", "bs4", "pdfplumber")}
+
+
+def test_all_versions_read_as_one_partitioned_dataset(tmp_path, raw_copy):
+    import re
+
+    import duckdb
+    import pyarrow.dataset as ds
+
+    out = tmp_path / "output"
+    first = run_build([raw_copy], out)
+    p = raw_copy / "003_3b374c8cbaf8a554.txt"
+    p.write_text(p.read_text().replace("(4选1)", "(6选1)"))
+    second = run_build([raw_copy], out)
+    table = ds.dataset(out / "parquet" / "requirements", partitioning="hive").to_table()
+    assert set(table.column("dataset_version").to_pylist()) == {first.version, second.version}
+    readme = (ROOT / "README.md").read_text()
+    query = re.search(r"```sql\n(.*?)```", readme, re.S).group(1)
+    rows = duckdb.connect().execute(query.replace("output/", f"{out}/")).fetchall()
+    face = {(v, r[4]) for r in rows for v in [r[0]] if r[1] == "face_verification" and "003" in r[2]}
+    assert {(first.version, 4), (second.version, 4)} <= {(v, o) for v, o in face}
+    assert {r[3] for r in rows if r[0] == second.version and "003" in r[2]} == {6}
