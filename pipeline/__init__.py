@@ -2,6 +2,13 @@
 
 The library is importable as a whole; ``pipeline.cli`` is only a thin wrapper.
 """
-__all__ = ["__version__"]
+__all__ = ["__version__", "load"]
 
 __version__ = "0.1.0"
+
+
+def load(version: str = "latest", output="output", **kwargs):
+    """The tables of a published dataset version (see ``pipeline.loader.load``)."""
+    from pipeline.loader import load as _load
+
+    return _load(version, output, **kwargs)

@@ -99,7 +99,21 @@ def rows_of(raw: store.RawFile) -> dict[str, list[dict]]:
     rows = records.document_to_rows(doc, info)
     for table in ("requirements", "scenarios", "licenses"):
         rows[table].sort(key=lambda r: (r["provenance"]["line_start"], r["id"]))
+    _validate(rows)
     return rows
+
+
+def _validate(tables: dict[str, list[dict]]) -> None:
+    """Every record against its table's JSON Schema, before it can reach a dataset."""
+    from pipeline.errors import SchemaError
+    from pipeline.tables import SchemaViolation, validate_row
+
+    try:
+        for table, rows in tables.items():
+            for row in rows:
+                validate_row(table, row)
+    except SchemaViolation as e:
+        raise SchemaError(str(e)) from None
 
 
 def _cache_key(ref: store.RawRef, sha: str) -> str:
@@ -247,6 +261,7 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
                 writer.table("requirements").add(reconcile.rename_row(json.loads(line), renames))
         known = store.published_conflict_ids(output) | (known_conflicts or set())
         tables = reconcile.reconcile_rows(slim, decisions, known, shown)
+        _validate(tables)
         for name in ("conflicts", "categories", "pages", "reviews"):
             for r in tables[name]:
                 writer.table(name).add(r)

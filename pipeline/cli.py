@@ -91,6 +91,44 @@ def _cmd_decide(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_show(args: argparse.Namespace) -> int:
+    import json
+
+    from pipeline import show
+    from pipeline.loader import load
+
+    tables = load(args.version, args.output, records=True,
+                  tables=("requirements", "categories", "conflicts"))
+    found, suggestions = show.find(args.category, tables["categories"])
+    if not found:
+        hint = f"; did you mean: {', '.join(suggestions)}" if suggestions else ""
+        raise PipelineError(f"no category matches {args.category!r}{hint}")
+    described = [show.describe(cid, tables) for cid in found]
+    if args.json:
+        print(json.dumps(described, ensure_ascii=False, indent=1, sort_keys=True))
+    else:
+        print("\n\n".join(show.to_text(d) for d in described))
+    return 0
+
+
+def _cmd_sources(args: argparse.Namespace) -> int:
+    import json
+
+    from pipeline.loader import load
+
+    tables = load(args.version, args.output, records=True, tables=("sources",))
+    rows = tables["sources"]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1, sort_keys=True))
+        return 0
+    print(f"{'source':<58} {'format':<11} {'capability':<17} {'updated':<10} {'records':>7}  pages")
+    for s in rows:
+        pages = "; ".join(f"{p['title'] or '(untitled)'} {p['updated'] or ''}".strip() for p in s["pages"])
+        print(f"{s['source_file']:<58} {s['format']:<11} {s['capability'] or '':<17} {s['updated'] or '—':<10} "
+              f"{sum(s['record_counts'].values()):>7}  {pages}")
+    return 0
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
     from pipeline.tables import SCHEMA_VERSION, schema_markdown
 
@@ -126,6 +164,17 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--file", default="review/decisions.toml", help="decisions file")
     r.add_argument("--output", default="output", metavar="DIR")
     r.set_defaults(func=_cmd_decide)
+    sh = sub.add_parser("show", help="what a category needs today, its history and open conflicts")
+    sh.add_argument("category", help="canonical path (金融业/公募基金), any spelling seen (金融-基金), or part of a name")
+    sh.add_argument("--json", action="store_true", help="print JSON instead of text")
+    sh.add_argument("--version", default="latest", help="dataset version (default: latest)")
+    sh.add_argument("--output", default="output", metavar="DIR")
+    sh.set_defaults(func=_cmd_show)
+    so = sub.add_parser("sources", help="every source with its format, pages, dates and record count")
+    so.add_argument("--json", action="store_true")
+    so.add_argument("--version", default="latest")
+    so.add_argument("--output", default="output", metavar="DIR")
+    so.set_defaults(func=_cmd_sources)
     sc = sub.add_parser("schema", help="print the published tables' fields as Markdown")
     sc.set_defaults(func=_cmd_schema)
     args = parser.parse_args(argv)

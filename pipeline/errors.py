@@ -21,3 +21,7 @@ class ParseError(PipelineError):
 
 class StoreError(PipelineError):
     """Output could not be read or written (lock held, corrupt dataset, ...)."""
+
+
+class SchemaError(PipelineError):
+    """A record does not match its published JSON Schema: the build stops, naming the record."""

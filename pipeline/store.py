@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import ParseError, StoreError
-from pipeline.tables import SCHEMA_VERSION, TABLE_ORDER, TABLES
+from pipeline.tables import SCHEMA_VERSION, TABLE_ORDER, TABLES, json_schema, table_schema_fields
 
 METADATA_FILE = "metadata.toml"
 _METADATA_KEYS = {"url", "captured", "updated", "capability", "title", "format"}
@@ -496,8 +496,22 @@ class DatasetWriter:
                     os.kill(os.getpid(), signal.SIGKILL)
         for p in self.folder.glob("*.scratch"):
             p.unlink()
+        # the JSON Schema of every table ships with the data, named by an $id carrying the version
+        (self.folder / "schema").mkdir()
+        schemas = {}
+        for name in TABLE_ORDER:
+            schema = json_schema(name)
+            path = f"schema/{name}.schema.json"
+            data = _json_bytes(schema)
+            (self.folder / path).write_bytes(data)
+            schemas[name] = {"$id": schema["$id"], "file": path, "sha256": hashlib.sha256(data).hexdigest(),
+                             "bytes": len(data)}
+        package = _json_bytes(datapackage(version, outputs, schemas))
+        (self.folder / "datapackage.json").write_bytes(package)
+        outputs.append({"file": "datapackage.json", "sha256": hashlib.sha256(package).hexdigest(),
+                        "bytes": len(package), "rows": None})
         manifest = {"dataset_version": version, "schema_version": SCHEMA_VERSION, "inputs": inputs,
-                    "outputs": sorted(outputs, key=lambda o: o["file"])}
+                    "schemas": schemas, "outputs": sorted(outputs, key=lambda o: o["file"])}
         with open(self.folder / "manifest.json", "wb") as fh:
             fh.write(_json_bytes(manifest))
             fh.flush()
@@ -560,3 +574,36 @@ def link_partitions(output: Path) -> None:
                 continue
             part.mkdir(parents=True, exist_ok=True)
             os.symlink(os.path.relpath(parquet, part), link)
+
+
+def datapackage(version: str, outputs: list[dict], schemas: dict) -> dict:
+    """A Frictionless Data Package describing every file of a version.
+
+    Each JSON table is a tabular resource (rows under ``records``) with its Table Schema and
+    primary key, plus a file resource carrying its bytes and sha256 (Frictionless cannot count
+    the bytes of a JSON table read from a nested property). A table without rows is a file
+    resource only (nothing to read as a table). Parquet files and JSON Schemas are file
+    resources with bytes and sha256.
+    """
+    by_file = {o["file"]: o for o in outputs}
+    resources = []
+    for name in TABLE_ORDER:
+        o = by_file[f"{name}.json"]
+        if o["rows"]:
+            resources.append({
+                "name": name, "type": "table", "path": f"{name}.json", "format": "json",
+                "mediatype": "application/json", "encoding": "utf-8", "hash": f"sha256:{o['sha256']}",
+                "dialect": {"json": {"keyed": True, "property": "records"}},
+                "schema": table_schema_fields(name),
+                "description": f"{name}; JSON Schema {schemas[name]['$id']}",
+            })
+        resources.append({"name": f"{name}-json-file", "type": "file", "path": f"{name}.json", "format": "json",
+                          "bytes": o["bytes"], "hash": f"sha256:{o['sha256']}"})
+        p = by_file[f"{name}.parquet"]
+        resources.append({"name": f"{name}-parquet", "type": "file", "path": f"{name}.parquet", "format": "parquet",
+                          "bytes": p["bytes"], "hash": f"sha256:{p['sha256']}"})
+    for name, sch in schemas.items():
+        resources.append({"name": f"{name}-json-schema", "type": "file", "path": sch["file"], "format": "json",
+                          "bytes": sch["bytes"], "hash": f"sha256:{sch['sha256']}"})
+    return {"name": "tencent-compliance-dataset", "title": f"Tencent compliance dataset {version}",
+            "version": version, "resources": resources}

@@ -30,7 +30,8 @@ def test_layout_and_manifest(fresh_build):
     ds = _dataset(output)
     assert ds.name == result.version
     names = {p.name for p in ds.iterdir()}
-    assert names == {f"{t}.{ext}" for t in TABLE_ORDER for ext in ("json", "parquet")} | {"manifest.json"}
+    assert names == {f"{t}.{ext}" for t in TABLE_ORDER for ext in ("json", "parquet")} | \
+        {"manifest.json", "datapackage.json", "schema"}
     manifest = json.loads((ds / "manifest.json").read_text())
     assert manifest["dataset_version"] == result.version
     raw_files = sorted((ROOT / "raw").iterdir())
@@ -38,6 +39,8 @@ def test_layout_and_manifest(fresh_build):
     for out in manifest["outputs"]:
         data = (ds / out["file"]).read_bytes()
         assert out["sha256"] == hashlib.sha256(data).hexdigest() and out["bytes"] == len(data)
+    for entry in manifest["schemas"].values():
+        assert hashlib.sha256((ds / entry["file"]).read_bytes()).hexdigest() == entry["sha256"]
     for table in TABLE_ORDER:
         doc = json.loads((ds / f"{table}.json").read_text())
         assert doc["schema_version"] == manifest["schema_version"] and doc["dataset_version"] == result.version

@@ -1,0 +1,80 @@
+"""The HTML report in a real browser: headless Chromium (Debian's package, installed here when
+missing), no console errors, the filter works, and a screenshot is kept in tests/artifacts/."""
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+ARTIFACTS = ROOT / "tests" / "artifacts"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,1600"]
+
+
+def _ensure_chromium() -> None:
+    """Install Debian's chromium, its driver and a CJK font when they are missing (CI runs as
+    root on a fresh machine; a developer machine usually has them already)."""
+    need = [pkg for pkg, path in (("chromium", "/usr/bin/chromium"), ("chromium-driver", "/usr/bin/chromedriver"))
+            if not Path(path).exists()]
+    if not Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc").exists():
+        need.append("fonts-noto-cjk")
+    if not need:
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        pytest.fail(f"headless Chromium is required: install {' '.join(need)}")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, capture_output=True, timeout=900)
+    subprocess.run(["apt-get", "install", "-y", "-qq", *need], check=True, env=env, capture_output=True, timeout=1800)
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory):
+    _ensure_chromium()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for flag in FLAGS:
+        opts.add_argument(flag)
+    opts.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    yield d
+    d.quit()
+
+
+def test_report_loads_filters_and_is_screenshotted(driver, fresh_build):
+    from selenium.webdriver.common.by import By
+
+    result, output = fresh_build
+    page = output / "reports" / f"{result.version}.html"
+    driver.get(page.as_uri())
+    assert driver.title.startswith("Review report")
+    errors = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+    assert errors == [], errors
+    cards = driver.find_elements(By.CSS_SELECTOR, ".card")
+    assert cards and "categories added" in cards[0].text, "summary counts come first"
+    rows = driver.find_elements(By.CSS_SELECTOR, "tr.row")
+    assert len(rows) > 50
+    box = driver.find_element(By.ID, "filter")
+    box.send_keys("公募基金")
+    time.sleep(0.3)
+    visible = [r for r in rows if r.is_displayed()]
+    assert 0 < len(visible) < len(rows)
+    assert all("公募基金" in r.text or "公募基金" in r.find_element(By.XPATH, "ancestor::section").text for r in visible)
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "report-filtered.png"
+    driver.save_screenshot(str(shot))
+    assert shot.stat().st_size > 10_000
+    box.clear()
+    box.send_keys(" ")
+    box.clear()
+    driver.execute_script("document.getElementById('filter').dispatchEvent(new Event('input'))")
+    time.sleep(0.3)
+    assert all(r.is_displayed() for r in rows[:20]), "clearing the filter shows everything again"
+    assert [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")] == []

@@ -1,0 +1,130 @@
+"""For downstream tools: shipped JSON Schemas, the data package, the loader, show and sources."""
+import json
+import os
+import subprocess
+import sys
+
+import jsonschema
+import pytest
+
+import pipeline
+from conftest import ROOT
+from pipeline.build import run_build
+from pipeline.errors import SchemaError
+from pipeline.loader import UnknownVersion
+from pipeline.tables import SCHEMA_VERSION, TABLE_ORDER
+
+
+def _cli(cwd, *args):
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd, capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=300)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    base = tmp_path_factory.mktemp("down")
+    import shutil
+    shutil.copytree(ROOT / "raw", base / "raw")
+    assert _cli(base, "build").returncode == 0
+    return base
+
+
+def test_every_table_ships_its_schema_and_validates_against_it(built):
+    version = (built / "output" / "LATEST").read_text().strip()
+    ds = built / "output" / "datasets" / version
+    manifest = json.loads((ds / "manifest.json").read_text())
+    registry = {}
+    for table in TABLE_ORDER:
+        entry = manifest["schemas"][table]
+        assert entry["$id"] == f"urn:tencent-compliance-pipeline:schema:{SCHEMA_VERSION}:{table}"
+        schema = json.loads((ds / entry["file"]).read_text())
+        assert schema["$id"] == entry["$id"] and schema["$schema"].endswith("2020-12/schema")
+        jsonschema.Draft202012Validator.check_schema(schema)
+        validator = jsonschema.Draft202012Validator(schema)
+        records = pipeline.load(version, built / "output", records=True, tables=(table,))[table]
+        for r in records:
+            validator.validate(r)
+        registry[table] = schema
+
+
+def test_a_corrupted_record_is_rejected_naming_it(tmp_path, raw_copy, monkeypatch):
+    from pipeline import records
+
+    real = records.document_to_rows
+
+    def corrupt(doc, info):
+        rows = real(doc, info)
+        if rows["requirements"]:
+            rows["requirements"][0]["rule"] = "maybe"
+        return rows
+
+    monkeypatch.setattr(records, "document_to_rows", corrupt)
+    with pytest.raises(SchemaError) as e:
+        run_build([raw_copy], tmp_path / "output", use_cache=False, workers=1)
+    msg = str(e.value)
+    assert msg.startswith("requirements record req_") and "(raw/000_5e444a4c87042c42.txt:11)" in msg
+    assert "does not match schema" in msg and "rule" in msg
+    assert not (tmp_path / "output" / "datasets").exists()
+
+
+def test_datapackage_validates_with_frictionless(built):
+    version = (built / "output" / "LATEST").read_text().strip()
+    ds = built / "output" / "datasets" / version
+    package = json.loads((ds / "datapackage.json").read_text())
+    tables = {r["name"]: r for r in package["resources"] if r["type"] == "table"}
+    assert tables["requirements"]["schema"]["primaryKey"] == ["id"]
+    files = {r["path"] for r in package["resources"]}
+    assert {f"{t}.json" for t in TABLE_ORDER} | {f"{t}.parquet" for t in TABLE_ORDER} <= files
+    assert all(r.get("hash", "").startswith("sha256:") for r in package["resources"])
+    proc = subprocess.run([sys.executable, "-m", "frictionless", "validate", "--json", "datapackage.json"],
+                          cwd=ds, capture_output=True, text=True, timeout=300)
+    report = json.loads(proc.stdout)
+    assert report["valid"], json.dumps(report, ensure_ascii=False)[:2000]
+
+
+def test_loader_gives_dataframes_records_and_a_clear_error(built):
+    out = built / "output"
+    frames = pipeline.load(output=out)
+    assert set(frames) == set(TABLE_ORDER)
+    reqs = frames["requirements"]
+    assert len(reqs) == 133 and {"category", "rule", "of", "provenance"} <= set(reqs.columns)
+    fund = reqs[reqs["category"].map(lambda c: c == ["金融业", "公募基金"])]
+    assert sorted(fund["of"].dropna().astype(int)) == [3, 3, 3, 4, 5]
+    recs = pipeline.load("latest", out, records=True)
+    assert recs["requirements"][0]["provenance"]["line_start"] >= 1
+    with pytest.raises(UnknownVersion) as e:
+        pipeline.load("2099-01-01-000000000000", out)
+    assert "not found" in str(e.value) and "latest:" in str(e.value)
+
+
+@pytest.mark.parametrize("query", ["金融业/公募基金", "金融-基金", "公募基金"])
+def test_show_finds_canonical_alias_and_partial_names(built, query):
+    proc = _cli(built, "show", query, "--json")
+    assert proc.returncode == 0, proc.stderr
+    (d,) = json.loads(proc.stdout)
+    assert d["category"] == ["金融业", "公募基金"]
+    caps = {c["capability"]: c for c in d["capabilities"]}
+    live = caps["live_streaming"]
+    now = live["current"][0]
+    assert now["requirement"] == "1 of 5 (0 listed)" and now["items_missing"]
+    assert now["last_complete"]["requirement"] == "1 of 3" and now["last_complete"]["date"] == "2024-08-29"
+    assert [h["requirement"] for h in live["history"]] == ["1 of 3", "1 of 3", "1 of 5 (0 listed)"]
+    assert any(c["kind"] == "count_differs" for c in live["conflicts"])
+    face = caps["face_verification"]
+    assert sorted(c["requirement"] for c in face["current"]) == ["1 of 3", "1 of 4"]
+
+
+def test_show_text_and_typo_suggestions(built):
+    proc = _cli(built, "show", "社交/直播")
+    assert proc.returncode == 0 and "[live_streaming]" in proc.stdout and "access method: 微信原生组件标签" in proc.stdout
+    typo = _cli(built, "show", "公幕基金")
+    assert typo.returncode == 1 and typo.stderr.startswith("no category matches '公幕基金'; did you mean: ")
+    assert "金融业 / 公募基金" in typo.stderr
+
+
+def test_sources_lists_every_source(built):
+    proc = _cli(built, "sources", "--json")
+    rows = json.loads(proc.stdout)
+    assert [r["source_file"] for r in rows] == sorted(f"raw/{p.name}" for p in (ROOT / "raw").iterdir())
+    text = _cli(built, "sources").stdout
+    assert "raw/004_ef2bf0700b54b804.txt" in text and "方案选择 2024-07-26" in text and "pdf_text" in text
