@@ -57,7 +57,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     data = report.ReportData(version=new_label, previous=old_label, diffs=diffs, conflicts=conflicts,
                              reviews=tables.get("reviews", []) if not args.files else [],
                              pages=tables.get("pages", []) if not args.files else [],
-                             categories=[], sources=tables.get("sources", []))
+                             categories=[], sources=tables.get("sources", []), full=True)
     if args.html:
         Path(args.html).write_text(report.to_html(data), encoding="utf-8")
     print(report.to_markdown(data))

@@ -13,6 +13,11 @@ from importlib import resources
 from pipeline.diff import Diff
 
 STATUS_ORDER = ("open", "stale", "decided", "gap", "info")
+#: values shown per conflict; the dataset's conflicts table has all of them
+MAX_VALUES = 12
+#: rows shown per changed source, and changed sources shown in detail
+MAX_ROWS = 50
+MAX_SOURCES = 200
 RELATION_TEXT = {"version": "change over time (one page)", "page": "different pages disagree",
                  "capability": "differs between capabilities (informative)",
                  "record": "problem within one capture"}
@@ -29,6 +34,12 @@ class ReportData:
     categories: list[dict]
     sources: list[dict]
     previous_conflict_ids: frozenset[str] = frozenset()
+    #: list every changed row and every value (``pipeline diff``); the build's report is capped
+    full: bool = False
+
+    def caps(self) -> tuple[int, int, int]:
+        big = 10 ** 9
+        return (big, big, big) if self.full else (MAX_VALUES, MAX_ROWS, MAX_SOURCES)
 
 
 def summary(data: ReportData) -> dict:
@@ -66,6 +77,7 @@ def _md(text: object) -> str:
 
 def to_markdown(data: ReportData) -> str:
     s = summary(data)
+    max_values, max_rows, max_sources = data.caps()
     out = [f"# Review report: dataset {data.version}", ""]
     out.append(f"Compared with: {data.previous or '(no earlier version)'}")
     out += ["", "## Summary", "",
@@ -79,14 +91,16 @@ def to_markdown(data: ReportData) -> str:
     out += ["## What changed since the previous version", ""]
     if not data.diffs:
         out += ["No source changed.", ""]
-    for d in data.diffs:
+    if len(data.diffs) > max_sources:
+        out += [f"{len(data.diffs)} sources changed; the first {max_sources} are shown in detail.", ""]
+    for d in data.diffs[:max_sources]:
         out += [f"### {_md(d.title)}", "", f"{_md(d.old_label)} → {_md(d.new_label)}", ""]
         out += [f"_{_md(n)}_" for n in d.notes] + ([""] if d.notes else [])
         if not d.changes:
             out += ["No category changed.", ""]
             continue
         out += ["| category | change | field | old | new | check |", "|---|---|---|---|---|---|"]
-        for c in d.changes:
+        for c in d.changes[:max_rows]:
             where = " → ".join(x for x in (c.old_at, c.new_at) if x)
             name = " / ".join(c.category)
             if c.kind in ("added", "removed"):
@@ -101,6 +115,8 @@ def to_markdown(data: ReportData) -> str:
                     old = "removed: " + "、".join(f"《{x}》" for x in f.removed) if f.removed else ""
                     new = "added: " + "、".join(f"《{x}》" for x in f.added) if f.added else ""
                 out.append(f"| {_md(name)} | changed | {f.field} | {_md(old)} | {_md(new)} | {_md(where)} |")
+        if len(d.changes) > max_rows:
+            out.append(f"\n… and {len(d.changes) - max_rows} more categories (`python -m pipeline diff` lists them all)")
         out.append("")
     out += ["## Conflicts by category", "",
             "Status: open (needs a decision), stale (decided, but the values changed or the conflict is gone), "
@@ -110,9 +126,11 @@ def to_markdown(data: ReportData) -> str:
         for c in cs:
             out.append(f"- **{c['status']}** · {c['kind']} · {RELATION_TEXT[c['relation']]} · severity {c['severity']}"
                        f" · `{c['id']}`" + (f" · page {_md(c['page'])}" if c["page"] else ""))
-            for v in c["values"]:
+            for v in c["values"][:max_values]:
                 out.append(f"  - {_md(v['value'])} — {v['source_file']}:{v['line_start']}"
                            f" ({v['date'] or 'date unknown'})")
+            if len(c["values"]) > max_values:
+                out.append(f"  - … and {len(c['values']) - max_values} more (conflicts.json has them all)")
             if c["decision"]:
                 d = c["decision"]
                 out.append(f"  - decision: {_md(d['decision'])} by {_md(d['reviewer'])} on {d['date']}: "
@@ -152,6 +170,7 @@ def to_html(data: ReportData) -> str:
                       trim_blocks=True, lstrip_blocks=True)
     template = env.from_string(resources.files("pipeline").joinpath("data/report.html.j2").read_text("utf-8"))
     return template.render(d=data, s=summary(data), groups=grouped_conflicts(data.conflicts),
-                           relation_text=RELATION_TEXT,
+                           relation_text=RELATION_TEXT, max_values=data.caps()[0], max_rows=data.caps()[1],
+                           max_sources=data.caps()[2],
                            review=[c for c in data.categories if c["review"]],
                            gone=[r for r in data.reviews if r["stale_reason"] == "conflict no longer exists"])
