@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 # Extra raw folders (e.g. RAW_EXTRA=../shared/corpus); never copied into raw/.
 RAW_EXTRA ?=
 
-.PHONY: build test venv clean-venv
+.PHONY: build test venv clean-venv bench
 
 # The stamp is rebuilt only when pyproject.toml changes, so a second `make build` skips pip.
 $(VENV)/.installed: pyproject.toml
@@ -21,6 +21,11 @@ build: venv
 
 test: venv
 	$(PY) -m pytest
+
+# Synthetic archives of growing size (bench/README.md); minutes at 10,000 documents.
+# `make bench SIZES=10,100` for a quick run.
+bench: venv
+	$(PY) bench/run.py $(if $(SIZES),--sizes $(SIZES))
 
 clean-venv:
 	rm -rf $(VENV)

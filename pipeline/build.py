@@ -121,12 +121,17 @@ def _cache_key(ref: store.RawRef, sha: str) -> str:
                                        json.dumps(ref.metadata)]).encode()).hexdigest()[:32]
 
 
-def _parse_job(job: tuple[store.RawRef, str, str]) -> dict:
-    """Worker: parse one source and cache its rows. Top level so a process pool can call it."""
+def _parse_job(job: tuple[store.RawRef, str, str]) -> tuple[dict, dict]:
+    """Worker: parse one source, cache its rows, and serialise its records (so the parent,
+    which writes every record, does not have to). Top level so a process pool can call it."""
     ref, key, cache_dir = job
     rows = rows_of(ref.read())
     store.cache_put(Path(cache_dir), key, rows)
-    return rows
+    return rows, _lines(rows)
+
+
+def _lines(rows: dict) -> dict[str, list[str]]:
+    return {t: [store.record_line(r) for r in rs] for t, rs in rows.items()}
 
 
 def _progress(total: int, enabled: bool):
@@ -140,7 +145,7 @@ def _progress(total: int, enabled: bool):
 
 def parsed_rows(refs: list[store.RawRef], hashes: dict[str, str], cache_dir: Path, *,
                 workers: int | None = None, use_cache: bool = True, progress: bool = False):
-    """(ref, rows, from_cache) for every source, in file order."""
+    """(ref, rows, record lines, from_cache) for every source, in file order."""
     keys = {r.display: _cache_key(r, hashes[r.display]) for r in refs}
     cached = {r.display: store.cache_get(cache_dir, keys[r.display]) if use_cache else None for r in refs}
     todo = [r for r in refs if cached[r.display] is None]
@@ -160,13 +165,14 @@ def parsed_rows(refs: list[store.RawRef], hashes: dict[str, str], cache_dir: Pat
         for ref in refs:
             if cached[ref.display] is not None:
                 rows, hit = cached[ref.display], True
+                lines = _lines(rows)
             else:
                 nxt = next(todo_iter)
                 assert nxt is ref
-                rows, hit = next(results), False
+                (rows, lines), hit = next(results), False
             if bar:
                 bar.update(1)
-            yield ref, rows, hit
+            yield ref, rows, lines, hit
     finally:
         if pool:
             pool.shutdown(cancel_futures=True)
@@ -223,10 +229,22 @@ def run_build(raw_dirs: list[Path], output: Path, decisions: Path | None = None,
         return result
 
 
+def _phase(name: str, _t=[None]) -> None:
+    """``PIPELINE_TIMING=1``: print how long each build phase took (for ``make bench``)."""
+    import time
+
+    if os.environ.get("PIPELINE_TIMING"):
+        now = time.perf_counter()
+        if _t[0] is not None:
+            print(f"timing: {name} {now - _t[0]:.2f}s", file=sys.stderr)
+        _t[0] = now
+
+
 def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: str, text: str | None,
                 known_conflicts, *, workers, use_cache, progress, recheck: bool) -> BuildResult:
     from pipeline import reconcile, records
 
+    _phase("start")
     writer = store.DatasetWriter(output)
     try:
         scratch = open(writer.scratch("requirements"), "w", encoding="utf-8")
@@ -235,36 +253,41 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
         dates: list[str] = []
         warnings: list[str] = []
         n_parsed = n_cached = 0
-        for ref, rows, hit in parsed_rows(refs, hashes, cache_dir, workers=workers, use_cache=use_cache,
-                                          progress=progress):
+        for ref, rows, lines, hit in parsed_rows(refs, hashes, cache_dir, workers=workers, use_cache=use_cache,
+                                                 progress=progress):
             n_cached += hit
             n_parsed += not hit
-            for r in rows["requirements"]:
+            for r, line in zip(rows["requirements"], lines["requirements"]):
                 if r["id"] in ids:
                     raise ParseError(ref.display, r["provenance"]["line_start"], f"duplicate record id {r['id']}")
                 ids.add(r["id"])
-                scratch.write(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")
+                scratch.write(line + "\n")
                 slim.append(records.Slim(r))
             for table in ("scenarios", "licenses", "sources"):
-                for r in rows[table]:
-                    writer.table(table).add(r)
+                for r, line in zip(rows[table], lines[table]):
+                    writer.table(table).add(r, line)
             for s in rows["sources"]:
                 if s["updated"]:
                     dates.append(s["updated"])
                 warnings += s["warnings"]
         scratch.close()
+        _phase("parse")
         # renames the documents state apply to every capture of the category: second pass
         renames = reconcile.stated_renames(slim)
         slim = [reconcile.rename_row(r, renames) for r in slim]
         with open(writer.scratch("requirements"), encoding="utf-8") as fh:
             for line in fh:
-                writer.table("requirements").add(reconcile.rename_row(json.loads(line), renames))
+                row = json.loads(line)
+                renamed = reconcile.rename_row(row, renames)
+                writer.table("requirements").add(renamed, None if renamed is not row else line.rstrip("\n"))
+        _phase("requirements written")
         known = store.published_conflict_ids(output) | (known_conflicts or set())
         tables = reconcile.reconcile_rows(slim, decisions, known, shown)
         _validate(tables)
         for name in ("conflicts", "categories", "pages", "reviews"):
             for r in tables[name]:
                 writer.table(name).add(r)
+        _phase("reconciled")
         version = f"{max(dates) if dates else 'undated'}-{writer.content_hash()[:12]}"
         inputs = [{"file": r.display, "sha256": hashes[r.display], "bytes": r.size} for r in refs]
         if text is not None:
@@ -276,7 +299,9 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
         reports = None
         if previous != version and not exists:
             reports = _reports(output, previous, version, slim, tables, refs, hashes, recheck)
+        _phase("finished and reported")
         created = writer.publish(version, reports)
+        _phase("published")
     except BaseException:
         writer.abandon()
         raise

@@ -1,14 +1,15 @@
 """Read HTML tables as written by people: missing ``<tr>``, unclosed ``<td>``/``<li>``, rowspans.
 
-``html.parser`` (not lxml) is used on purpose: it keeps every tag's source line and leaves a stray
-``<td>`` where it stands, so a row without its ``<tr>`` can be recognised instead of silently
-merged into another row.
+lxml's HTML parser is used directly: it is fast (C), keeps every element's source line, closes an
+unclosed ``<li>``/``<td>`` where a browser would, and leaves a stray ``<td>`` (a row that lost its
+``<tr>``) where it stands, so such a row can be recognised instead of silently merged.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+import lxml.html
+from lxml import etree
 
 from pipeline.model import Line
 from pipeline.normalize import clean
@@ -47,79 +48,98 @@ class Table:
     warnings: tuple[str, ...] = field(default=())
 
 
-def _int_attr(tag: Tag, name: str) -> int:
+def _int_attr(el, name: str) -> int:
     try:
-        return max(1, int(str(tag.get(name, "1")).strip() or 1))
+        return max(1, int(str(el.get(name, "1")).strip() or 1))
     except ValueError:
         return 1
 
 
-def cell_lines(cell: Tag, first_line: int) -> tuple[Line, ...]:
+def _within(el, cell) -> bool:
+    return el is cell or any(a is cell for a in el.iterancestors())
+
+
+def cell_lines(cell, first_line: int) -> tuple[Line, ...]:
     """The logical lines of a cell: ``<br>``, list items and block tags end a line.
 
-    A list item becomes a bullet line whose depth is the number of lists around it (so an
-    unclosed ``<li>`` that ``html.parser`` nests in its sibling still gets the right depth).
+    A list item becomes a bullet line whose depth is the number of lists around it inside the
+    cell.
     """
     out: list[Line] = []
     buf: list[str] = []
-    start: int | None = None
-    key: object = None
-    bullet, depth = False, 0
-    line = (cell.sourceline or 1) + first_line - 1
+    state = {"start": None, "line": (cell.sourceline or 1) + first_line - 1, "key": None,
+             "bullet": False, "depth": 0}
 
     def flush() -> None:
-        nonlocal buf, start
         text = clean("".join(buf))
         if text:
-            out.append(Line(text, start or line, line, bullet, depth))
-        buf, start = [], None
+            out.append(Line(text, state["start"] or state["line"], state["line"], state["bullet"], state["depth"]))
+        buf.clear()
+        state["start"] = None
 
-    for node in cell.descendants:
-        if isinstance(node, Tag):
-            if node.sourceline:
-                line = node.sourceline + first_line - 1
-            if node.name == "br" or node.name in _BLOCK:
-                flush()
-            continue
-        if not isinstance(node, NavigableString) or isinstance(node, Comment):
-            continue
-        text = str(node)
-        li = node.find_parent("li")
-        if li is not None and cell not in li.parents:
+    def text(piece: str | None, owner) -> None:
+        """Text whose nearest element is ``owner`` (for its list-item context)."""
+        if not piece:
+            return
+        li = owner if owner.tag == "li" else next((a for a in owner.iterancestors("li") if _within(a, cell)), None)
+        if li is not None and not _within(li, cell):
             li = None
-        if li is not key:
+        if li is not state["key"]:
             flush()
-            key = li
-            bullet = li is not None
-            depth = sum(1 for p in node.parents if p.name in ("ul", "ol") and cell in p.parents) if li else 0
-        stripped = text.lstrip()
-        if stripped and start is None:
-            start = line + text[: len(text) - len(stripped)].count("\n")
-        buf.append(text)
-        line += text.count("\n")
+            state["key"] = li
+            state["bullet"] = li is not None
+            state["depth"] = sum(1 for a in li.iterancestors() if a.tag in ("ul", "ol") and _within(a, cell)) if li is not None else 0
+        stripped = piece.lstrip()
+        if stripped and state["start"] is None:
+            state["start"] = state["line"] + piece[: len(piece) - len(stripped)].count("\n")
+        buf.append(piece)
+        state["line"] += piece.count("\n")
+
+    def walk(el) -> None:
+        if isinstance(el.tag, str):
+            if el is not cell and el.sourceline:
+                state["line"] = max(state["line"], el.sourceline + first_line - 1)
+            if el.tag == "br" or el.tag in _BLOCK:
+                flush()
+            text(el.text, el)
+            for child in el:
+                walk(child)
+                if isinstance(child.tag, str) and child.tag in _BLOCK and child.tag != "br":
+                    flush()
+                text(child.tail, el)
+        # comments and processing instructions carry no text for us; their tails do
+        else:
+            pass
+
+    walk(cell)
     flush()
     return tuple(out)
 
 
 def read_tables(html: str, first_line: int = 1) -> list[Table]:
     """Every top-level ``<table>`` in ``html``; ``first_line`` is the line ``html`` starts on."""
-    soup = BeautifulSoup(html, "html.parser")
+    if "<table" not in html.lower():
+        return []
+    try:
+        root = lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return []
     tables = []
-    for t in soup.find_all("table"):
-        if t.find_parent("table") is not None:
+    for t in root.iter("table"):
+        if any(a.tag == "table" for a in t.iterancestors()):
             continue
         tables.append(_read_table(t, first_line, html))
     return tables
 
 
-def _read_table(table: Tag, first_line: int, html: str) -> Table:
-    raw_rows: list[tuple[list[Tag], int, bool]] = []
-    current_tr: Tag | None = None
-    for cell in table.find_all(["td", "th"]):
-        if cell.find_parent("table") is not table:
+def _read_table(table, first_line: int, html: str) -> Table:
+    raw_rows: list[tuple[list, int, bool]] = []
+    current_tr = None
+    for cell in table.iter("td", "th"):
+        if next((a for a in cell.iterancestors("table")), None) is not table:
             continue
-        tr = cell.find_parent("tr")
-        if tr is not None and table not in tr.parents:
+        tr = next((a for a in cell.iterancestors("tr")), None)
+        if tr is not None and not _within(tr, table):
             tr = None
         if tr is not None:
             if tr is not current_tr:
@@ -130,13 +150,12 @@ def _read_table(table: Tag, first_line: int, html: str) -> Table:
             raw_rows.append(([], (cell.sourceline or 1) + first_line - 1, True))
             current_tr = None
         raw_rows[-1][0].append(cell)
-
     warnings: list[str] = []
     width = sum(_int_attr(c, "colspan") for c in raw_rows[0][0]) if raw_rows else 0
     pending: dict[int, tuple[Cell, int]] = {}
     rows: list[Row] = []
     for cells, line, implicit in raw_rows:
-        own = [Cell(header=c.name == "th", lines=cell_lines(c, first_line),
+        own = [Cell(header=c.tag == "th", lines=cell_lines(c, first_line),
                     line=(c.sourceline or 1) + first_line - 1,
                     rowspan=_int_attr(c, "rowspan"), colspan=_int_attr(c, "colspan")) for c in cells]
         own_width = sum(c.colspan for c in own)
@@ -171,5 +190,6 @@ def _read_table(table: Tag, first_line: int, html: str) -> Table:
     start = (table.sourceline or 1) + first_line - 1
     if pending:
         warnings.append(f"{start}: rowspan runs past the last row")
-    end = start + str(table).count("\n")
+    last = max([c.sourceline or 0 for c in table.iter()] + [table.sourceline or 0]) + first_line - 1
+    end = max(last, max((ln.last for r in rows for c in r.cells for ln in c.lines), default=start))
     return Table(tuple(rows), start, max(start, end), tuple(warnings))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 
 from pipeline import patterns
 
@@ -13,6 +14,8 @@ _CJK = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef\u2460-\u24ff《》
 _SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
 
 
+# pure and called millions of times on a large archive, with much repetition
+@lru_cache(maxsize=1 << 16)
 def clean(text: str) -> str:
     """Drop zero-width characters, turn every run of spaces (incl. full-width) into one, strip.
 
@@ -21,6 +24,7 @@ def clean(text: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH)).strip()
 
 
+@lru_cache(maxsize=1 << 16)
 def fold(text: str) -> str:
     """The comparison form of a name: NFKC (full width -> ASCII) and no whitespace at all.
 
@@ -29,16 +33,19 @@ def fold(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH).split())
 
 
+@lru_cache(maxsize=1 << 16)
 def squeeze_cjk(text: str) -> str:
     """Remove spaces a line break left between two CJK characters (``…审核要求或 规范文件``)."""
     return _SPACE_BETWEEN_CJK.sub("", text)
 
 
+@lru_cache(maxsize=1 << 16)
 def display_width(text: str) -> int:
     """Columns the text takes in a monospace rendering: wide (CJK) characters count two."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
+@lru_cache(maxsize=1 << 16)
 def document_titles(text: str) -> tuple[str, ...]:
     """Every 《》 title, without the marks, in first-appearance order, without duplicates."""
     seen: list[str] = []

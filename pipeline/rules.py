@@ -22,6 +22,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Sequence
 
 from pipeline import patterns
@@ -33,7 +34,8 @@ _CLOSE = "）)》”’]】"
 _PAIR = dict(zip(_CLOSE, _OPEN))
 
 
-def depth_map(text: str) -> list[int]:
+@lru_cache(maxsize=1 << 14)
+def depth_map(text: str) -> tuple[int, ...]:
     """Nesting depth of every character: inside ``（）``, ``《》``, ``“”``, ``【】`` counts.
 
     An unclosed bracket (``(范围均需含…`` at the end of a cell) just keeps the rest nested,
@@ -54,7 +56,7 @@ def depth_map(text: str) -> list[int]:
         if ch in _CLOSE and stack and stack[-1] == _PAIR[ch]:
             stack.pop()
             depth -= 1
-    return out
+    return tuple(out)
 
 
 def _or_positions(text: str) -> list[int]:

@@ -166,10 +166,26 @@ def drafts_to_statements(drafts: list[Draft], sentences: list[Sentence], *, capa
     """
     from pipeline.model import Span, Statement  # local: model imports nothing from here
 
+    # sentences by the names they end on, so each section looks only at plausible ones
+    by_name: dict[str, list[Sentence]] = {}
+    order = {id(s): n for n, s in enumerate(sentences)}
+    for s in sentences:
+        if not s.also:
+            for key in {fold(level) for p in s.paths for level in p[-1:]} | {fold(s.names)}:
+                by_name.setdefault(key, []).append(s)
+
+    def candidates(path: tuple[str, ...]) -> list[Sentence]:
+        keys = [fold(path[-1])] + [fold(p) for p in path[-1].split("/") if p.strip()]
+        found = {id(s): s for k in keys for s in by_name.get(k, ())}
+        # a sentence whose levels run together (…职业培训教育-…) is found by containment
+        if len(found) == 0:
+            found = {id(s): s for s in sentences if not s.also}
+        return sorted(found.values(), key=lambda s: order[id(s)])
+
     own: dict[int, Sentence] = {}
     for i, d in enumerate(drafts):
         mine = [s for s in d.inplace if not s.also and names_section(s, d.path)]
-        anywhere = [s for s in sentences if not s.also and names_section(s, d.path)]
+        anywhere = [s for s in candidates(d.path) if names_section(s, d.path)]
         if mine:
             own[i] = mine[0]
         elif anywhere:

@@ -385,6 +385,11 @@ class _HashingFile:
         self.fh.close()
 
 
+def record_line(row: dict) -> str:
+    """One record as it is written: compact JSON, keys sorted."""
+    return json.dumps(row, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 class TableWriter:
     """One table written as it comes: JSON one record per line, Parquet in row groups.
 
@@ -403,8 +408,10 @@ class TableWriter:
         self.batch: list[dict] = []
         self.parquet = None
 
-    def add(self, row: dict) -> None:
-        line = json.dumps(row, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    def add(self, row: dict, line: str | None = None) -> None:
+        """Append a record; ``line`` is its serialised form when the caller has it already."""
+        if line is None:
+            line = record_line(row)
         self.json.write(((",\n" if self.rows else "") + line).encode("utf-8"))
         self.content.update(line.encode("utf-8"))
         self.content.update(b"\n")

@@ -13,6 +13,7 @@ page is read by what it contains, not by its title:
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -150,9 +151,13 @@ class _Sections:
     def __init__(self, lines: list[Phys], sentences: list[Sentence], wrapped: bool, page: str | None = None):
         self.page = page
         self.sig = [ln for ln in lines if ln.text and not patterns.URL_LINE.match(ln.text)]
-        self.sentences = sentences
+        self.sentences = sorted(sentences, key=lambda s: s.line)
+        self._sentence_lines = [s.line for s in self.sentences]
         self.wrapped = wrapped
         self._section_cache: dict[int, bool] = {}
+        # every lookahead asks the same questions of the same lines: answer each once
+        self._label_cache: dict[int, tuple[str, int, str] | None] = {}
+        self._heading_cache: dict[int, bool] = {}
 
     # lookahead helpers -------------------------------------------------------------------
     def table_header(self, k: int) -> int:
@@ -171,6 +176,11 @@ class _Sections:
 
         Returns (label, lines taken, rest of the last line after the label).
         """
+        if k not in self._label_cache:
+            self._label_cache[k] = self._label_at(k)
+        return self._label_cache[k]
+
+    def _label_at(self, k: int) -> tuple[str, int, str] | None:
         for label in _LABELS:
             acc = ""
             for n in range(3):
@@ -188,6 +198,11 @@ class _Sections:
         return None
 
     def heading_like(self, k: int) -> bool:
+        if k not in self._heading_cache:
+            self._heading_cache[k] = self._heading_like(k)
+        return self._heading_cache[k]
+
+    def _heading_like(self, k: int) -> bool:
         ln = self.sig[k]
         t = ln.text
         if (not t or len(fold(t)) > _HEADING_MAX or _NOT_IN_HEADING.search(t)
@@ -201,7 +216,9 @@ class _Sections:
     def _sentences_after(self, k: int) -> list[Sentence]:
         lo = self.sig[k].no
         hi = self.sig[k + 1].no if k + 1 < len(self.sig) else 10 ** 9
-        return [s for s in self.sentences if lo < s.line < hi]
+        i = bisect.bisect_right(self._sentence_lines, lo)
+        j = bisect.bisect_left(self._sentence_lines, hi)
+        return self.sentences[i:j]
 
     def section_heading(self, k: int, strict: bool = False) -> bool:
         """A category heading: its own sentence follows, or (after notes) a ``要求 说明`` table."""

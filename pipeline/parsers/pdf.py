@@ -171,10 +171,25 @@ def _is_bullet(text: str) -> bool:
     return text[:1] in "●•▪◆◦·" or (text[:1] in "-–" and text[1:2] in (" ", "\u3000"))
 
 
+def _dedupe(chars: list[dict], tolerance: float = 1.0) -> list[dict]:
+    """Drop glyphs drawn twice at (almost) the same place: fake bold. Linear, unlike
+    pdfplumber's ``dedupe_chars``, which compares every pair on a page."""
+    seen: dict[tuple, list[dict]] = {}
+    out = []
+    for c in chars:
+        key = (c["text"], round(c["top"] / tolerance), round(c["size"], 1))
+        near = seen.setdefault(key, [])
+        if any(abs(o["x0"] - c["x0"]) <= tolerance and abs(o["top"] - c["top"]) <= tolerance for o in near):
+            continue
+        near.append(c)
+        out.append(c)
+    return out
+
+
 def _read_page(page, number: int) -> _Page:
-    page = page.dedupe_chars(tolerance=1)
-    tables = page.find_tables()
-    chars = [c for c in page.chars if c["text"].strip() or c["text"] == " "]
+    # the table finder needs ruling lines: a page without any has no ruled table
+    tables = page.find_tables() if (page.lines or page.rects) else []
+    chars = [c for c in _dedupe(page.chars) if c["text"].strip() or c["text"] == " "]
     out = _Page(number, float(page.height))
     taken: list[tuple] = []
     for t in tables:

@@ -1,0 +1,297 @@
+"""Benchmark the build on synthetic archives of growing size, and the readers a user might use
+instead of ours on the same inputs.
+
+    python bench/run.py                    # sizes 10, 100, 1000, 10000
+    python bench/run.py --sizes 10,100     # a quick run
+
+Every build is a fresh ``python -m pipeline build`` process in a temporary project folder, timed
+from here (so interpreter start and imports count, as they do for a user), followed by a second,
+no-op build of the same inputs. See bench/README.md for what each number means.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path[:0] = [str(ROOT), str(BENCH)]
+
+import synth  # noqa: E402
+
+DEFAULT_SIZES = (10, 100, 1000, 10000)
+#: the five-seed build is what `make build` does on a fresh clone: it should feel instant
+SEED_TARGETS = {"build": 1.5, "no-op": 0.3}
+TABLE = re.compile(r"<table\b.*?</table>", re.S | re.I)
+
+
+@dataclass
+class Run:
+    wall: float       # seconds, parent's clock, process start to exit
+    rss_mb: float     # peak resident set of the build process (or its largest descendant)
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def error(self) -> str:
+        """The one-line error the CLI prints, or the last line of a traceback."""
+        lines = [l for l in self.stderr.splitlines() if l.strip() and not l.startswith("warning:")]
+        return lines[-1] if lines else f"exit status {self.code}"
+
+    @property
+    def up_to_date(self) -> bool:
+        return any(l.startswith("up to date") for l in self.stdout.splitlines())
+
+
+def build(project: Path) -> Run:
+    """One ``python -m pipeline build`` in ``project``.
+
+    Peak RSS comes from ``os.wait4`` on this very child: the kernel reports the child's own peak
+    (or that of its largest waited-for descendant, should the build use worker processes), so
+    each run is measured on its own. ``getrusage(RUSAGE_CHILDREN)`` would not do: its
+    ``ru_maxrss`` is a maximum over all children so far, so a smaller later build reads as the
+    earlier one's peak and deltas are meaningless.
+    """
+    # PIPELINE_* settings (a shared parse cache, fault injection) would make this something other
+    # than a fresh build of this project, so none is passed on
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIPELINE_")}
+    env["PYTHONPATH"] = str(ROOT)
+    # files rather than pipes: nothing to drain while we block in wait4, so no pipe can fill up
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "pipeline", "build"], cwd=project, env=env,
+                                stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here; Popen must not wait again
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
+    # Linux reports ru_maxrss in KiB, macOS in bytes
+    rss_kib = usage.ru_maxrss / 1024 if sys.platform == "darwin" else usage.ru_maxrss
+    return Run(wall, rss_kib / 1024, proc.returncode, stdout, stderr)
+
+
+def code_stamp() -> tuple:
+    """Names, sizes and times of the pipeline's files. The package is under active development:
+    if it changes between a full build and its no-op rebuild, the rebuild re-parses everything
+    (parsed rows are cached per code version) and the row would compare two different programs."""
+    files = sorted(p for p in (ROOT / "pipeline").rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    return tuple((p.relative_to(ROOT).as_posix(), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+
+
+def progress(msg: str) -> None:
+    """Progress goes to stderr so that stdout holds only the results."""
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- alternatives
+
+def compare_tables(raw: Path) -> str:
+    """pandas.read_html vs pipeline.htmltable.read_tables on every <table> of the text documents
+    (only the Markdown ones hold tables). Each table is read on its own by both, as a user
+    feeding tables one by one would; a table pandas rejects is counted, not fatal."""
+    import pandas as pd
+
+    from pipeline.htmltable import read_tables
+
+    tables = [m.group(0) for p in sorted(raw.glob("*.txt"))
+              for m in TABLE.finditer(p.read_text("utf-8"))]
+    if not tables:
+        return "HTML tables: none in this archive"
+    # first calls import parsers and build caches: keep that out of both timings
+    read_tables(tables[0])
+    pd.read_html(io.StringIO(tables[0]))
+    failed = 0
+    start = time.perf_counter()
+    for t in tables:
+        try:
+            pd.read_html(io.StringIO(t))
+        except ValueError:  # "No tables found" and friends
+            failed += 1
+    t_pandas = time.perf_counter() - start
+    start = time.perf_counter()
+    for t in tables:
+        read_tables(t)
+    t_ours = time.perf_counter() - start
+    note = f", pandas rejected {failed}" if failed else ""
+    return (f"HTML tables ({len(tables)} tables{note}): pandas.read_html {t_pandas:.2f} s, "
+            f"pipeline.htmltable.read_tables {t_ours:.2f} s, ours/pandas {t_ours / t_pandas:.2f}×")
+
+
+def compare_pdfs(raw: Path) -> str:
+    """Plain pdfplumber text extraction vs our PDF parser (which also finds headings, ruled
+    tables and merged cells, and runs the text parser) over every PDF of the archive."""
+    import pdfplumber
+
+    from pipeline.parsers import pdf
+
+    files = sorted(raw.glob("*.pdf"))
+    if not files:
+        return "PDF pages: no PDF in this archive"
+    blobs = [(f"raw/{p.name}", p.read_bytes()) for p in files]
+    pages = 0
+    start = time.perf_counter()
+    for _, data in blobs:
+        with pdfplumber.open(io.BytesIO(data)) as doc:
+            for page in doc.pages:
+                page.extract_text()
+                pages += 1
+    t_plumber = time.perf_counter() - start
+    start = time.perf_counter()
+    for name, data in blobs:
+        pdf.parse(data, name)
+    t_ours = time.perf_counter() - start
+    plural = "s" if len(files) != 1 else ""
+    return (f"PDF pages ({len(files)} PDF{plural}, {pages} pages): pdfplumber extract_text {t_plumber:.2f} s, "
+            f"pipeline.parsers.pdf.parse {t_ours:.2f} s, ours/pdfplumber {t_ours / t_plumber:.2f}×")
+
+
+# ---------------------------------------------------------------- the runs
+
+@dataclass
+class Result:
+    docs: int
+    mb: float
+    full: Run | None = None
+    noop: Run | None = None  # only after a successful full build
+    #: pipeline/ was edited while this size was measured
+    code_changed: bool = False
+
+
+def seed_build(keep: bool) -> str:
+    """The five seeds as a fresh clone has them: one full build and one no-op rebuild."""
+    project = Path(tempfile.mkdtemp(prefix="bench-seeds-"))
+    try:
+        shutil.copytree(synth.SEEDS_DIR, project / "raw",
+                        ignore=lambda d, names: [n for n in names if n.startswith((".", "_"))])
+        full = build(project)
+        if full.code:
+            return f"five-seed build failed: {full.error}"
+        noop = build(project)
+        verdict = {k: "ok" if t < SEED_TARGETS[k] else "over target"
+                   for k, t in (("build", full.wall), ("no-op", noop.wall))}
+        note = "" if noop.up_to_date else " (second build did not say 'up to date')"
+        return (f"five-seed build: {full.wall:.2f} s (target < {SEED_TARGETS['build']} s: {verdict['build']}), "
+                f"no-op rebuild: {noop.wall:.2f} s (target < {SEED_TARGETS['no-op']} s: {verdict['no-op']}){note}")
+    finally:
+        if not keep:
+            shutil.rmtree(project, ignore_errors=True)
+
+
+def bench_size(n: int, compare: bool, keep: bool) -> tuple[Result, list[str]]:
+    project = Path(tempfile.mkdtemp(prefix=f"bench-{n}-"))
+    lines: list[str] = []
+    try:
+        start = time.perf_counter()
+        docs = synth.generate(n, project / "raw")
+        mb = sum((project / "raw" / d.name).stat().st_size for d in docs) / 1e6
+        progress(f"[{n} documents] generated {mb:.1f} MB ({sum(d.pdf for d in docs)} PDF) "
+                 f"in {time.perf_counter() - start:.1f} s; building…")
+        result = Result(n, mb)
+        stamp = code_stamp()
+        result.full = build(project)
+        if result.full.code == 0:
+            progress(f"[{n} documents] built in {result.full.wall:.1f} s; no-op rebuild…")
+            result.noop = build(project)
+        else:
+            progress(f"[{n} documents] build failed: {result.full.error}")
+        result.code_changed = code_stamp() != stamp
+        if compare:
+            progress(f"[{n} documents] comparing readers…")
+            for name, fn in (("HTML tables", compare_tables), ("PDF pages", compare_pdfs)):
+                try:
+                    line = fn(project / "raw")
+                except Exception as e:  # a reader broken mid-refactor must not lose the table above
+                    line = f"{name}: comparison failed: {type(e).__name__}: {e}"
+                lines.append(f"{line}  [on the {n}-document archive]")
+        return result, lines
+    finally:
+        if keep:
+            progress(f"[{n} documents] kept in {project}")
+        else:
+            shutil.rmtree(project, ignore_errors=True)
+
+
+def table(results: list[Result]) -> list[str]:
+    out = [f"{'documents':>9} {'MB':>8} {'wall s':>8} {'MB/s':>7} {'peak RSS MB':>11} {'no-op s':>8}"]
+    errors = []
+    for r in results:
+        f, nop = r.full, r.noop
+        if f.code:
+            out.append(f"{r.docs:>9} {r.mb:>8.2f} {'failed':>8}")
+            errors.append(f"  {r.docs} documents: build exit status {f.code}: {f.error}")
+            continue
+        noop = "n/a" if nop is None else f"{nop.wall:.2f}" if nop.code == 0 else "failed"
+        if nop is not None and nop.code == 0 and not nop.up_to_date:
+            noop += "*"  # the rebuild did work: inputs were unchanged, so that is a finding
+        out.append(f"{r.docs:>9} {r.mb:>8.2f} {f.wall:>8.2f} {r.mb / f.wall:>7.2f} {f.rss_mb:>11.1f} {noop:>8}")
+        if nop is not None and nop.code:
+            errors.append(f"  {r.docs} documents: no-op build exit status {nop.code}: {nop.error}")
+    if any(r.noop and r.noop.code == 0 and not r.noop.up_to_date for r in results):
+        out.append("  * the second build did not print 'up to date'")
+    changed = [str(r.docs) for r in results if r.code_changed]
+    if changed:
+        out.append(f"  ! pipeline/ changed while measuring {', '.join(changed)} documents: "
+                   "those builds ran different code; measure again")
+    return out + errors
+
+
+def scaling(results: list[Result]) -> list[str]:
+    """Time ratio between consecutive sizes, next to the document ratio: equal means linear.
+    Small sizes are dominated by interpreter start and imports, so look at the large end."""
+    ok = [r for r in results if r.full and r.full.code == 0]
+    out = []
+    for a, b in zip(ok, ok[1:]):
+        out.append(f"  {a.docs}→{b.docs} ({b.docs / a.docs:g}× documents): {b.full.wall / a.full.wall:.1f}× time")
+    return ["scaling of the full build:"] + out if out else []
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Benchmark `python -m pipeline build` on synthetic archives.")
+    ap.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
+                    help="comma-separated archive sizes in documents (default: %(default)s)")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary project folders")
+    args = ap.parse_args(argv)
+    try:
+        sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
+    except ValueError:
+        ap.error(f"--sizes must be comma-separated integers, not {args.sizes!r}")
+    if not sizes or min(sizes) < 1:
+        ap.error("--sizes needs at least one size ≥ 1")
+
+    progress("five-seed build…")
+    seeds = seed_build(args.keep)
+    results, comparisons = [], []
+    for n in sizes:
+        # the readers are compared once, on the largest archive: both are per-table / per-file,
+        # so one archive is enough and the small ones would only add noise
+        result, lines = bench_size(n, compare=n == sizes[-1], keep=args.keep)
+        results.append(result)
+        comparisons += lines
+
+    print("\n".join(table(results)))
+    print()
+    print("\n".join(comparisons))
+    print(seeds)
+    print("\n".join(scaling(results)))
+    # cpu_count is the machine; the affinity set is what a parallel build may actually use
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else "n/a"
+    print(f"cores: {os.cpu_count()} (usable by this process: {usable}); "
+          f"Python {platform.python_version()} on {platform.system()} {platform.machine()}")
+    return 0 if all(r.full.code == 0 for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
