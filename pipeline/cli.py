@@ -64,6 +64,30 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    """(Re)write output/reports/<version>.md/.html, against the version published before it."""
+    from pipeline import diff, report, store
+    from pipeline.loader import resolve_version
+
+    output = Path(args.output)
+    version = resolve_version(args.version, output)
+    history = store.versions(output)
+    idx = history.index(version) if version in history else len(history)
+    previous = history[idx - 1] if idx > 0 else None
+    new = store.load_tables(output, version)
+    old = store.load_tables(output, previous) if previous else None
+    data = report.ReportData(version=version, previous=previous, diffs=diff.datasets_to_diffs(old, new),
+                             conflicts=new["conflicts"], reviews=new["reviews"], pages=new["pages"],
+                             categories=new["categories"], sources=new["sources"],
+                             previous_conflict_ids=frozenset(c["id"] for c in (old or {}).get("conflicts", [])))
+    folder = output / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{version}.md").write_text(report.to_markdown(data), encoding="utf-8")
+    (folder / f"{version}.html").write_text(report.to_html(data), encoding="utf-8")
+    print(f"report: {folder}/{version}.md (and .html), compared with {previous or '(no earlier version)'}")
+    return 0
+
+
 def _cmd_decide(args: argparse.Namespace) -> int:
     import datetime as dt
 
@@ -175,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     so.add_argument("--version", default="latest")
     so.add_argument("--output", default="output", metavar="DIR")
     so.set_defaults(func=_cmd_sources)
+    rp = sub.add_parser("report", help="(re)write the review report of a dataset version")
+    rp.add_argument("version", nargs="?", default="latest")
+    rp.add_argument("--output", default="output", metavar="DIR")
+    rp.set_defaults(func=_cmd_report)
     sc = sub.add_parser("schema", help="print the published tables' fields as Markdown")
     sc.set_defaults(func=_cmd_schema)
     args = parser.parse_args(argv)

@@ -78,3 +78,17 @@ def test_report_loads_filters_and_is_screenshotted(driver, fresh_build):
     time.sleep(0.3)
     assert all(r.is_displayed() for r in rows[:20]), "clearing the filter shows everything again"
     assert [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")] == []
+
+
+def test_every_value_links_to_its_source_file(driver, fresh_build):
+    from selenium.webdriver.common.by import By
+
+    result, output = fresh_build
+    driver.get((output / "reports" / f"{result.version}.html").as_uri())
+    links = driver.find_elements(By.CSS_SELECTOR, "a.src")
+    assert len(links) > 100
+    for a in links[:40]:
+        href = a.get_attribute("href")
+        file, line = a.text.rsplit(":", 1)
+        assert href.endswith("/" + file) and line.isdigit()
+        assert (ROOT / file).exists() or file.startswith("raw/"), file

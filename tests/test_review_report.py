@@ -209,3 +209,14 @@ def test_unchanged_file_read_differently_is_reported(tmp_path, raw_copy, monkeyp
     md, _ = _report(out)
     assert "raw/003_3b374c8cbaf8a554.txt (file unchanged; read differently by this build)" in md
     assert len(_change_rows(md)) == 1
+
+
+def test_report_command_rewrites_a_versions_report(tmp_path, raw_copy):
+    assert _cli(tmp_path, "build").returncode == 0
+    v = (tmp_path / "output" / "LATEST").read_text().strip()
+    (tmp_path / "output" / "reports" / f"{v}.html").unlink()
+    proc = _cli(tmp_path, "report")
+    assert proc.returncode == 0 and "(no earlier version)" in proc.stdout
+    html = (tmp_path / "output" / "reports" / f"{v}.html").read_text()
+    assert 'href="../../raw/002_ff5f8a7ab923942f.txt"' in html
+    assert _cli(tmp_path, "report", "2000-01-01-000000000000").returncode == 1
