@@ -283,8 +283,12 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
         _phase("requirements written")
         known = store.published_conflict_ids(output) | (known_conflicts or set())
         tables = reconcile.reconcile_rows(slim, decisions, known, shown)
-        _validate(tables)
-        for name in ("conflicts", "categories", "pages", "reviews"):
+        _validate({t: tables[t] for t in ("categories", "pages", "reviews")})
+        for c in tables["conflicts"]:
+            row = reconcile.plain_row("conflicts", c)
+            _validate({"conflicts": [row]})
+            writer.table("conflicts").add(row)
+        for name in ("categories", "pages", "reviews"):
             for r in tables[name]:
                 writer.table(name).add(r)
         _phase("reconciled")

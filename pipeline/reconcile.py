@@ -195,11 +195,38 @@ def display(row: dict, field: str) -> str:
     return str(v) if v is not None else "(none)"
 
 
-def _value(row: dict, field: str, page_key: str, date: str | None) -> dict:
+class Value:
+    """One capture's value in a conflict: ``{source_file, source_sha256, page, date, value,
+    category_raw, line_start, line_end}`` as a slotted read-only mapping. A conflict over an
+    archive lists every capture, so this is the bulk of the reconciliation's memory."""
+
+    __slots__ = ("source_file", "source_sha256", "page", "date", "value", "category_raw", "line_start", "line_end")
+
+    def __init__(self, **kw):
+        for k in self.__slots__:
+            setattr(self, k, kw.get(k))
+
+    def __getitem__(self, key: str):
+        return getattr(self, key)
+
+    def get(self, key: str, default=None):
+        return getattr(self, key, default)
+
+    def keys(self):
+        return self.__slots__
+
+    def __or__(self, changes: dict) -> "Value":
+        return Value(**{**self.to_dict(), **changes})
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+def _value(row: dict, field: str, page_key: str, date: str | None) -> Value:
     p = row["provenance"]
-    return {"source_file": row["source_file"], "source_sha256": row["source_sha256"], "page": page_key,
-            "date": date, "value": display(row, field), "category_raw": row["category_raw"],
-            "line_start": p["line_start"], "line_end": p["line_end"]}
+    return Value(source_file=row["source_file"], source_sha256=row["source_sha256"], page=page_key,
+                 date=date, value=display(row, field), category_raw=row["category_raw"],
+                 line_start=p["line_start"], line_end=p["line_end"])
 
 
 def values_hash(values: list[dict]) -> str:
@@ -273,14 +300,14 @@ def records_to_conflicts(rows: list[dict], pages: dict[str, list[Version]]) -> l
             mismatch = [(r, p, d) for r, p, d in entries if r["rule"] == "any" and r["of"] is not None
                         and r["options"] and r["options"] != r["of"]]
             if mismatch:
-                vals = [dict(_value(r, "count", p, d), value=f"declares {r['of']}选{r['pick']}, lists {r['options']}")
+                vals = [_value(r, "count", p, d) | {"value": f"declares {r['of']}选{r['pick']}, lists {r['options']}"}
                         for r, p, d in mismatch]
                 out.append(_conflict("count_mismatch", "record", cap, key, mismatch[0][0], "count", vals,
                                      "declared count does not match the items listed: "
                                      + "; ".join(f"{v['value']} ({v['source_file']}:{v['line_start']})" for v in vals)))
             lost = [(r, p, d) for r, p, d in entries if r["items_missing"] or r["rule"] == "unknown"]
             if lost:
-                vals = [dict(_value(r, "rule", p, d), value=_lost_text(r)) for r, p, d in lost]
+                vals = [_value(r, "rule", p, d) | {"value": _lost_text(r)} for r, p, d in lost]
                 out.append(_conflict("items_lost", "record", cap, key, lost[0][0], "items", vals,
                                      "items lost in capture: " + "; ".join(
                                          f"{v['value']} ({v['source_file']}:{v['line_start']})" for v in vals)))
@@ -435,15 +462,23 @@ def reconcile_rows(rows: list, decisions: list, known_ids: set[str], decisions_f
     conflicts (with decisions applied), the canonical categories view, page versions, and the
     review of every decision."""
     from pipeline.review import apply_decisions
-    from pipeline.tables import TABLES
 
     pages, info = page_versions(rows)
     conflicts = records_to_conflicts(rows, pages)
     conflicts, reviews = apply_decisions(conflicts, decisions, known_ids | {c["id"] for c in conflicts},
                                          decisions_file)
-    out = dict(conflicts=conflicts, categories=categories_view(rows, pages, conflicts),
-               pages=pages_view(info), reviews=reviews)
-    return {t: [{f: _plain(row.get(f)) for f, _, _ in TABLES[t]} for row in rs] for t, rs in out.items()}
+    out = dict(categories=categories_view(rows, pages, conflicts), pages=pages_view(info), reviews=reviews)
+    out = {t: [plain_row(t, row) for row in rs] for t, rs in out.items()}
+    # conflicts can be large (every capture's value): made plain one at a time as they are written
+    out["conflicts"] = conflicts
+    return out
+
+
+def plain_row(table: str, row) -> dict:
+    """A reconciled row as plain JSON types, fields in schema order."""
+    from pipeline.tables import TABLES
+
+    return {f: _plain(row.get(f)) for f, _, _ in TABLES[table]}
 
 
 def _plain(value):
@@ -466,4 +501,5 @@ def reconcile_tables(tables: dict[str, list[dict]], decisions: list, known_ids: 
 
     reqs = apply_stated_renames(tables["requirements"])
     out = dict(tables, requirements=reqs, **reconcile_rows(reqs, decisions, known_ids, decisions_file))
+    out["conflicts"] = [plain_row("conflicts", c) for c in out["conflicts"]]
     return {t: [{f: row.get(f) for f, _, _ in TABLES[t]} for row in rows] for t, rows in out.items()}
