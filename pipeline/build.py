@@ -151,7 +151,6 @@ def parsed_rows(refs: list[store.RawRef], hashes: dict[str, str], cache_dir: Pat
     todo = [r for r in refs if cached[r.display] is None]
     workers = workers if workers is not None else (os.cpu_count() or 1)
     bar = _progress(len(refs), progress)
-    fresh: dict[str, dict] = {}
     pool = None
     if workers > 1 and len(todo) >= POOL_MIN_SOURCES:
         from concurrent.futures import ProcessPoolExecutor

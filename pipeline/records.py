@@ -6,7 +6,6 @@ same category gets the same id in every build and from every source.
 """
 from __future__ import annotations
 
-import json
 import sys
 import tomllib
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from importlib import resources
 
 from pipeline.model import ParsedDocument
 from pipeline.normalize import fold, stable_id
-from pipeline.tables import SCHEMA_VERSION, SOURCE_TABLES, TABLE_ORDER, TABLES
+from pipeline.tables import SOURCE_TABLES, TABLES
 
 
 @dataclass(frozen=True)
@@ -166,24 +165,6 @@ def merge_rows(parts: list[dict[str, list[dict]]]) -> dict[str, list[dict]]:
             dup = next(i for i in ids if ids.count(i) > 1)
             raise ValueError(f"duplicate id {dup} in table {table}")
     return out
-
-
-def content_hash(tables: dict[str, list[dict]]) -> str:
-    """Hash of everything published, so identical content gives the identical version name."""
-    from hashlib import sha256
-
-    h = sha256(SCHEMA_VERSION.encode())
-    for table in (t for t in TABLE_ORDER if t in tables):
-        h.update(table.encode())
-        h.update(json.dumps(tables[table], ensure_ascii=False, sort_keys=True).encode("utf-8"))
-    return h.hexdigest()
-
-
-def version_name(tables: dict[str, list[dict]]) -> str:
-    """``<newest source date>-<content hash>``: sorts by the documents' own dates, and the same
-    content always gets the same name (the build date plays no part)."""
-    dates = [s["updated"] for s in tables["sources"] if s.get("updated")]
-    return f"{max(dates) if dates else 'undated'}-{content_hash(tables)[:12]}"
 
 
 # --- slim rows: what reconciliation, diffs and reports read ----------------------------------

@@ -89,47 +89,6 @@ def _json_bytes(obj) -> bytes:
     return (json.dumps(obj, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
 
 
-def _parquet_bytes(table: str, rows: list[dict]) -> bytes:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    kinds = {"str": pa.string(), "int": pa.int64(), "bool": pa.bool_(), "list": pa.list_(pa.string()),
-             "json": pa.string()}
-    fields = TABLES[table]
-    schema = pa.schema([pa.field(name, kinds[kind], metadata={"description": desc, "kind": kind})
-                        for name, kind, desc in fields],
-                       metadata={"schema_version": SCHEMA_VERSION, "table": table})
-    columns = {}
-    for name, kind, _ in fields:
-        values = [r.get(name) for r in rows]
-        if kind == "json":
-            values = [json.dumps(v, ensure_ascii=False, sort_keys=True) for v in values]
-        columns[name] = values
-    t = pa.Table.from_pydict(columns, schema=schema)
-    sink = pa.BufferOutputStream()
-    pq.write_table(t, sink, compression="zstd", row_group_size=10_000)
-    return sink.getvalue().to_pybytes()
-
-
-def dataset_files(version: str, tables: dict[str, list[dict]], inputs: list[dict]) -> dict[str, bytes]:
-    """Every file of a dataset version, as bytes (deterministic for the same content)."""
-    files: dict[str, bytes] = {}
-    for table in TABLE_ORDER:
-        rows = tables[table]
-        files[f"{table}.json"] = _json_bytes({"schema_version": SCHEMA_VERSION, "dataset_version": version,
-                                              "table": table, "records": rows})
-        files[f"{table}.parquet"] = _parquet_bytes(table, rows)
-    manifest = {
-        "dataset_version": version,
-        "schema_version": SCHEMA_VERSION,
-        "inputs": inputs,
-        "outputs": [{"file": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
-                     "rows": len(tables[name.rsplit(".", 1)[0]])} for name, data in sorted(files.items())],
-    }
-    files["manifest.json"] = _json_bytes(manifest)
-    return files
-
-
 @contextlib.contextmanager
 def build_lock(output: Path):
     """One build at a time; a second one is told so instead of waiting or corrupting output."""
@@ -203,52 +162,6 @@ def _write_atomic(path: Path, data: bytes) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
-
-
-def publish(output: Path, version: str, files: dict[str, bytes],
-            reports: dict[str, bytes] | None = None) -> bool:
-    """Put a complete version in place and point LATEST at it. False if it existed already.
-
-    An existing version is left exactly as it is (versions are immutable); it is only checked
-    to be complete. ``reports`` (file suffix -> bytes) go to ``output/reports/<version>.<suffix>``
-    before LATEST moves, so LATEST never points at a version without its report.
-    """
-    datasets = output / "datasets"
-    final = datasets / version
-    created = False
-    if final.exists():
-        if not (final / "manifest.json").exists():
-            raise StoreError(f"{final}: exists without manifest.json (not written by this tool?)")
-    else:
-        datasets.mkdir(parents=True, exist_ok=True)
-        tmp = output / f".tmp-{version}-{os.getpid()}"
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        tmp.mkdir(parents=True)
-        # fault injection for the kill-mid-write test: die for real after N files
-        kill_after = int(os.environ.get("PIPELINE_FAULT_KILL_AFTER_FILES", "0") or 0)
-        try:
-            for n, (name, data) in enumerate(sorted(files.items()), start=1):
-                with open(tmp / name, "wb") as fh:
-                    fh.write(data)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                if n == kill_after:
-                    os.kill(os.getpid(), signal.SIGKILL)
-            os.rename(tmp, final)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        created = True
-    if created and reports:
-        (output / "reports").mkdir(parents=True, exist_ok=True)
-        for suffix, data in sorted(reports.items()):
-            _write_atomic(output / "reports" / f"{version}.{suffix}", data)
-    if latest(output) != version:
-        with open(output / "HISTORY", "a", encoding="utf-8") as fh:
-            fh.write(version + "\n")
-        _write_atomic(output / "LATEST", (version + "\n").encode())
-    return created
 
 
 def clean_stale_tmp(output: Path) -> None:
@@ -431,9 +344,6 @@ class TableWriter:
         self.batch = []
 
     def finish(self, version: str) -> dict:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
         if self.batch or self.parquet is None:
             self._flush()
         self.parquet.close()

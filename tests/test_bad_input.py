@@ -9,8 +9,7 @@ import sys
 import pytest
 
 from conftest import ROOT
-from pipeline import detect
-from pipeline.build import parse_raw, run_build
+from pipeline.build import parse_raw
 from pipeline.errors import ParseError
 from pipeline.store import RawFile
 

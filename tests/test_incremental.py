@@ -36,7 +36,7 @@ def test_cached_build_equals_uncached_and_parses_only_what_changed(tmp_path, raw
     assert (first.parsed, first.cached) == (5, 0)
     again = run_build([raw_copy], tmp_path / "b")  # a new output folder, the same cache
     assert (again.parsed, again.cached) == (0, 5)
-    fresh = run_build([raw_copy], tmp_path / "c", use_cache=False)
+    run_build([raw_copy], tmp_path / "c", use_cache=False)
     assert _tree(tmp_path / "b" / "datasets") == _tree(tmp_path / "c" / "datasets") == _tree(tmp_path / "a" / "datasets")
     p = raw_copy / "003_3b374c8cbaf8a554.txt"
     p.write_text(p.read_text().replace("(4选1)", "(5选1)"))

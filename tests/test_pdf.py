@@ -93,7 +93,6 @@ def test_pdf_through_the_build_records_format_links_and_pages(pdfs):
 
 
 def _encrypted(path):
-    from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfgen import canvas
     c = canvas.Canvas(str(path), encrypt="secret", invariant=1)
     c.drawString(72, 720, "secret")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pipeline import patterns
 from pipeline.errors import ParseError
 from pipeline.htmltable import Table, read_tables
-from pipeline.model import Line, Page, ParsedDocument, Requirement, Span, Statement
+from pipeline.model import Page, ParsedDocument, Requirement, Span, Statement
 from pipeline.normalize import clean, fold
 from pipeline.rules import lines_to_requirement
 from pipeline.sections import (Draft, Sentence, detect_capability, drafts_to_statements,
