@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from dataclasses import dataclass
 
 from pipeline.normalize import fold, stable_id
@@ -224,8 +225,9 @@ class Value:
 
 def _value(row: dict, field: str, page_key: str, date: str | None) -> Value:
     p = row["provenance"]
+    # the same value recurs in thousands of captures: keep one copy of its text
     return Value(source_file=row["source_file"], source_sha256=row["source_sha256"], page=page_key,
-                 date=date, value=display(row, field), category_raw=row["category_raw"],
+                 date=date, value=sys.intern(display(row, field)), category_raw=row["category_raw"],
                  line_start=p["line_start"], line_end=p["line_end"])
 
 
