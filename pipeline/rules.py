@@ -22,19 +22,18 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Sequence
 
 from pipeline import patterns
 from pipeline.model import Item, Line, Requirement
-from pipeline.normalize import clean, document_titles, squeeze_cjk
+from pipeline.normalize import clean, document_titles, memo_short, squeeze_cjk
 
 _OPEN = "（(《“‘[【"
 _CLOSE = "）)》”’]】"
 _PAIR = dict(zip(_CLOSE, _OPEN))
 
 
-@lru_cache(maxsize=1 << 14)
+@memo_short(limit=400, size=1 << 12)
 def depth_map(text: str) -> tuple[int, ...]:
     """Nesting depth of every character: inside ``（）``, ``《》``, ``“”``, ``【】`` counts.
 
