@@ -235,7 +235,15 @@ def _phase(name: str, _t=[None]) -> None:
     if os.environ.get("PIPELINE_TIMING"):
         now = time.perf_counter()
         if _t[0] is not None:
-            print(f"timing: {name} {now - _t[0]:.2f}s", file=sys.stderr)
+            mem = ""
+            try:  # current and peak resident memory of this process (Linux)
+                status = Path("/proc/self/status").read_text()
+                rss = {k: int(v.split()[0]) // 1024 for k, v in (ln.split(":", 1) for ln in status.splitlines())
+                       if k in ("VmRSS", "VmHWM")}
+                mem = f"  rss {rss.get('VmRSS')} MB, peak {rss.get('VmHWM')} MB"
+            except OSError:
+                pass
+            print(f"timing: {name} {now - _t[0]:.2f}s{mem}", file=sys.stderr)
         _t[0] = now
 
 

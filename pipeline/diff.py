@@ -51,9 +51,12 @@ class Diff:
     new_label: str
     changes: list[CategoryChange] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: categories added by a source with no earlier version to compare with: counted, not
+    #: listed (a first build of an archive would otherwise hold a change per record)
+    added_only: int = 0
 
     def count(self, kind: str) -> int:
-        return sum(1 for c in self.changes if c.kind == kind)
+        return sum(1 for c in self.changes if c.kind == kind) + (self.added_only if kind == "added" else 0)
 
 
 def _at(row: dict) -> str:
@@ -184,7 +187,9 @@ def datasets_to_diffs(old: dict[str, list[dict]] | None, new: dict[str, list[dic
                 d.notes.append(f"compared with {base['source_file']}, the earlier version of the same "
                                f"page that shares most statements with it")
             else:
-                d = rows_to_diff([], mine, f"{name} (new source)", "(nothing)", name)
+                d = Diff(f"{name} (new source)", "(nothing)", name,
+                         added_only=len({(r["capability"], r["category_id"]) for r in mine}))
+                d.notes.append(f"{d.added_only} categories; no earlier version of its page to compare with")
         diffs.append(d)
     for name in sorted(old_src.keys() - new_src.keys()):
         s = old_src[name]

@@ -97,7 +97,7 @@ def to_markdown(data: ReportData) -> str:
         out += [f"### {_md(d.title)}", "", f"{_md(d.old_label)} → {_md(d.new_label)}", ""]
         out += [f"_{_md(n)}_" for n in d.notes] + ([""] if d.notes else [])
         if not d.changes:
-            out += ["No category changed.", ""]
+            out += ["" if d.added_only else "No category changed.", ""]
             continue
         out += ["| category | change | field | old | new | check |", "|---|---|---|---|---|---|"]
         for c in d.changes[:max_rows]:
