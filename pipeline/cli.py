@@ -41,14 +41,10 @@ def _cmd_diff(args: argparse.Namespace) -> int:
         diffs = [diff.rows_to_diff(rows[a], rows[b], f"{a} → {b}", a, b)]
         old_label, new_label, conflicts = a, b, []
     else:
-        history = store.versions(output)
         new_v = args.b or store.latest(output)
         if new_v is None:
             raise PipelineError(f"{output}: no dataset yet; run `make build`")
-        old_v = args.a
-        if old_v is None:
-            idx = history.index(new_v) if new_v in history else len(history)
-            old_v = history[idx - 1] if idx > 0 else None
+        old_v = args.a or store.previous_version(output, new_v)
         old = store.load_tables(output, old_v) if old_v else None
         new = store.load_tables(output, new_v)
         diffs = diff.datasets_to_diffs(old, new)
@@ -71,9 +67,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     output = Path(args.output)
     version = resolve_version(args.version, output)
-    history = store.versions(output)
-    idx = history.index(version) if version in history else len(history)
-    previous = history[idx - 1] if idx > 0 else None
+    previous = store.previous_version(output, version)
     new = store.load_tables(output, version)
     old = store.load_tables(output, previous) if previous else None
     data = report.ReportData(version=version, previous=previous, diffs=diff.datasets_to_diffs(old, new),

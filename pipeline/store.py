@@ -35,30 +35,8 @@ class RawFile:
 
 
 def read_raw(dirs: list[Path]) -> list[RawFile]:
-    """Every document under the raw folders (recursively), sorted by display name.
-
-    Hidden files, ``README*``/``MANIFEST*`` of a folder and the metadata file are not documents.
-    """
-    out: list[RawFile] = []
-    for d in dirs:
-        if not d.is_dir():
-            raise StoreError(f"{d}: raw folder not found")
-        meta = _read_metadata(d)
-        base = d.resolve().name
-        seen = set()
-        for p in sorted(d.rglob("*")):
-            rel = p.relative_to(d).as_posix()
-            if not p.is_file() or any(part.startswith((".", "_")) for part in p.relative_to(d).parts):
-                continue
-            if rel == METADATA_FILE or p.name.upper().startswith(("README", "MANIFEST")):
-                continue
-            seen.add(rel)
-            out.append(RawFile(f"{base}/{rel}", p, p.read_bytes(), tuple(sorted(meta.get(rel, {}).items()))))
-        for name in meta:
-            if name not in seen:
-                raise ParseError(f"{base}/{METADATA_FILE}", 1, f"metadata for unknown file {name!r}")
-    out.sort(key=lambda r: r.display)
-    return out
+    """Every document under the raw folders with its bytes (see ``list_raw``)."""
+    return [ref.read() for ref in list_raw(dirs)]
 
 
 def _read_metadata(d: Path) -> dict[str, dict[str, str]]:
@@ -131,6 +109,13 @@ def load_small_tables(output: Path, version: str) -> dict[str, list[dict]]:
         p = ds / f"{table}.json"
         out[table] = [] if table == "requirements" or not p.exists() else list(iter_records(p))
     return out
+
+
+def previous_version(output: Path, version: str) -> str | None:
+    """The version published just before ``version`` (None for the first)."""
+    history = versions(output)
+    idx = history.index(version) if version in history else len(history)
+    return history[idx - 1] if idx > 0 else None
 
 
 def versions(output: Path) -> list[str]:

@@ -115,10 +115,10 @@ def parse(text: str, file: str) -> ParsedDocument:
         own_sentence = any(not s.also for s in h.sentences)
         if not kv and not (own_sentence and h.children == 0):
             continue
-        path = _path(headings, idx)
+        path = _path(headings, idx, title)
         if not path:
             continue
-        drafts.append(_kv_draft(h, kv[0] if kv else None, path, _section(headings, idx)))
+        drafts.append(_kv_draft(h, kv[0] if kv else None, path, _section(headings, idx, title)))
     if drafts and capability is None:
         raise ParseError(file, drafts[0].line_start,
                          "cannot tell whether the page is about face verification or live streaming")
@@ -165,13 +165,12 @@ def _title(headings: list[_Heading]) -> str | None:
     return first.text
 
 
-def _path(headings: list[_Heading], idx: int) -> tuple[str, ...]:
+def _path(headings: list[_Heading], idx: int, title: str | None) -> tuple[str, ...]:
     """Levels of a heading, prefixed by the levels of the container headings above it
     (the page title is not a category level)."""
     h = headings[idx]
     path = heading_levels(h.text)
     level = h.level
-    title = _title(headings)
     for prev in reversed(headings[1:idx]):
         if prev.level < level:
             if not prev.text or prev.text == title:
@@ -304,9 +303,8 @@ def _kv_draft(h: _Heading, t: Table | None, path: tuple[str, ...], section: str)
                  scenario=scenario, notes=tuple(notes), inplace=tuple(h.sentences))
 
 
-def _section(headings: list[_Heading], idx: int) -> str:
+def _section(headings: list[_Heading], idx: int, title: str | None) -> str:
     """The document title when it has one, else the top heading the section sits under."""
-    title = _title(headings)
     if title:
         return title
     h = headings[idx]
