@@ -489,9 +489,9 @@ def _rows_of_table(frags: list[_Frag], methods: re.Pattern) -> list[dict]:
         pos += len(f.text)
         if kind == "solution":
             sol = next((joined[s:e] for s, e in spans if s < pos and start < e), f.text)
+            # one solution may span several fragments ("标准直播+直" / "播标签"): record it once
             if not row["solutions"] or row["solutions"][-1] != sol:
-                if not (last_kind == "solution" and row["solutions"] and row["solutions"][-1] == sol):
-                    row["solutions"].append(sol)
+                row["solutions"].append(sol)
             last_kind = "solution"
             continue
         if last_kind == "solution" or (kind == "content" and last_kind == "requirement"
