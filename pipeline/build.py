@@ -116,22 +116,40 @@ def _validate(tables: dict[str, list[dict]]) -> None:
         raise SchemaError(str(e)) from None
 
 
+@lru_cache(maxsize=1)
+def _payload_format() -> str:
+    """The cached payload holds marshal data and Arrow record batches: their versions count."""
+    from importlib.metadata import version
+
+    return f"python-{sys.version_info[0]}.{sys.version_info[1]}/pyarrow-{version('pyarrow')}"
+
+
 def _cache_key(ref: store.RawRef, sha: str) -> str:
-    return hashlib.sha256("\x1f".join([parser_version(), sha, ref.display,
+    return hashlib.sha256("\x1f".join([parser_version(), _payload_format(), sha, ref.display,
                                        json.dumps(ref.metadata)]).encode()).hexdigest()[:32]
 
 
-def _parse_job(job: tuple[store.RawRef, str, str]) -> tuple[dict, dict]:
-    """Worker: parse one source, cache its rows, and serialise its records (so the parent,
-    which writes every record, does not have to). Top level so a process pool can call it."""
+def source_payload(rows: dict[str, list[dict]]) -> dict:
+    """What the build needs of one source's rows, in the form it writes them: per table the
+    JSON lines and one Arrow record batch, the slim requirement tuples reconciliation reads,
+    and the source's dates and warnings. Made in the worker (in parallel), cached as is, so the
+    parent process only copies."""
+    from pipeline import records
+
+    return {"lines": {t: [store.record_line(r) for r in rs] for t, rs in rows.items()},
+            "arrow": {t: store.arrow_bytes(t, rs) for t, rs in rows.items() if rs},
+            "slim": [records.slim_tuple(r) for r in rows["requirements"]],
+            "updated": [s["updated"] for s in rows["sources"] if s["updated"]],
+            "warnings": [w for s in rows["sources"] for w in s["warnings"]]}
+
+
+def _parse_job(job: tuple[store.RawRef, str, str]) -> dict:
+    """Worker: parse one source and cache what it contributes. Top level so a process pool can
+    call it."""
     ref, key, cache_dir = job
-    rows = rows_of(ref.read())
-    store.cache_put(Path(cache_dir), key, rows)
-    return rows, _lines(rows)
-
-
-def _lines(rows: dict) -> dict[str, list[str]]:
-    return {t: [store.record_line(r) for r in rs] for t, rs in rows.items()}
+    payload = source_payload(rows_of(ref.read()))
+    store.cache_put(Path(cache_dir), key, payload)
+    return payload
 
 
 def _progress(total: int, enabled: bool):
@@ -143,12 +161,14 @@ def _progress(total: int, enabled: bool):
     return tqdm(total=total, unit="doc", desc="parsing", file=sys.stderr, leave=False)
 
 
-def parsed_rows(refs: list[store.RawRef], hashes: dict[str, str], cache_dir: Path, *,
-                workers: int | None = None, use_cache: bool = True, progress: bool = False):
-    """(ref, rows, record lines, from_cache) for every source, in file order."""
+def parsed_sources(refs: list[store.RawRef], hashes: dict[str, str], cache_dir: Path, *,
+                   workers: int | None = None, use_cache: bool = True, progress: bool = False):
+    """(ref, payload, from_cache) for every source, in file order (``source_payload``)."""
     keys = {r.display: _cache_key(r, hashes[r.display]) for r in refs}
-    cached = {r.display: store.cache_get(cache_dir, keys[r.display]) if use_cache else None for r in refs}
-    todo = [r for r in refs if cached[r.display] is None]
+    # cached payloads are read one at a time as they are written (reading them all first would
+    # hold the whole archive in memory); one that turns out unreadable is parsed again here
+    cached = {r.display for r in refs if use_cache and store.cache_has(cache_dir, keys[r.display])}
+    todo = [r for r in refs if r.display not in cached]
     workers = workers if workers is not None else (os.cpu_count() or 1)
     bar = _progress(len(refs), progress)
     pool = None
@@ -162,16 +182,17 @@ def parsed_rows(refs: list[store.RawRef], hashes: dict[str, str], cache_dir: Pat
     try:
         todo_iter = iter(todo)
         for ref in refs:
-            if cached[ref.display] is not None:
-                rows, hit = cached[ref.display], True
-                lines = _lines(rows)
-            else:
+            hit = ref.display in cached
+            payload = store.cache_get(cache_dir, keys[ref.display]) if hit else None
+            if not hit:
                 nxt = next(todo_iter)
                 assert nxt is ref
-                (rows, lines), hit = next(results), False
+                payload = next(results)
+            elif payload is None:
+                payload, hit = _parse_job((ref, keys[ref.display], str(cache_dir))), False
             if bar:
                 bar.update(1)
-            yield ref, rows, lines, hit
+            yield ref, payload, hit
     finally:
         if pool:
             pool.shutdown(cancel_futures=True)
@@ -254,39 +275,42 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
     _phase("start")
     writer = store.DatasetWriter(output)
     try:
-        scratch = open(writer.scratch("requirements"), "w", encoding="utf-8")
+        # requirements wait for the stated renames (known once every source is read): their
+        # lines and record batches go to scratch files, the other tables straight to the writer
+        lines_file = open(writer.scratch("requirements"), "w", encoding="utf-8")
+        batches_file = open(writer.scratch("requirements-arrow"), "wb")
         slim: list[records.Slim] = []
         ids: set[str] = set()
         dates: list[str] = []
         warnings: list[str] = []
         n_parsed = n_cached = 0
-        for ref, rows, lines, hit in parsed_rows(refs, hashes, cache_dir, workers=workers, use_cache=use_cache,
-                                                 progress=progress):
+        for ref, payload, hit in parsed_sources(refs, hashes, cache_dir, workers=workers, use_cache=use_cache,
+                                                progress=progress):
             n_cached += hit
             n_parsed += not hit
-            for r, line in zip(rows["requirements"], lines["requirements"]):
-                if r["id"] in ids:
-                    raise ParseError(ref.display, r["provenance"]["line_start"], f"duplicate record id {r['id']}")
-                ids.add(r["id"])
-                scratch.write(line + "\n")
-                slim.append(records.Slim(r))
+            for t in payload["slim"]:
+                if t[0] in ids:
+                    raise ParseError(ref.display, t[4][1], f"duplicate record id {t[0]}")
+                ids.add(t[0])
+                slim.append(records.Slim.from_tuple(t))
+            lines = payload["lines"]["requirements"]
+            if lines:
+                lines_file.write("\n".join(lines) + "\n")
+                data = payload["arrow"]["requirements"]
+                batches_file.write(len(lines).to_bytes(4, "little") + len(data).to_bytes(8, "little") + data)
             for table in ("scenarios", "licenses", "sources"):
-                for r, line in zip(rows[table], lines[table]):
-                    writer.table(table).add(r, line)
-            for s in rows["sources"]:
-                if s["updated"]:
-                    dates.append(s["updated"])
-                warnings += s["warnings"]
-        scratch.close()
+                lines = payload["lines"][table]
+                if lines:
+                    writer.table(table).add_batch(lines, store.arrow_batch(table, payload["arrow"][table]))
+            dates += payload["updated"]
+            warnings += payload["warnings"]
+        lines_file.close()
+        batches_file.close()
         _phase("parse")
-        # renames the documents state apply to every capture of the category: second pass
+        # renames the documents state apply to every capture of the category
         renames = reconcile.stated_renames(slim)
         slim = [reconcile.rename_row(r, renames) for r in slim]
-        with open(writer.scratch("requirements"), encoding="utf-8") as fh:
-            for line in fh:
-                row = json.loads(line)
-                renamed = reconcile.rename_row(row, renames)
-                writer.table("requirements").add(renamed, None if renamed is not row else line.rstrip("\n"))
+        _write_requirements(writer, renames)
         _phase("requirements written")
         known = store.published_conflict_ids(output) | (known_conflicts or set())
         tables = reconcile.reconcile_rows(slim, decisions, known, shown)
@@ -318,6 +342,32 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
         raise
     counts = {t: writer.table(t).rows for t in TABLE_ORDER}
     return BuildResult(version, created, counts, tuple(warnings), n_parsed, n_cached)
+
+
+def _write_requirements(writer: store.DatasetWriter, renames: dict) -> None:
+    """The requirements from the scratch files, with the stated renames applied. A line is read
+    back only when it names a renamed category's id (a substring test); most are copied."""
+    from pipeline import reconcile, records
+
+    marks = [f'"category_id":"{records.category_id(old)}"' for old in renames]
+    out = writer.table("requirements")
+    with open(writer.scratch("requirements"), encoding="utf-8") as lines_file, \
+            open(writer.scratch("requirements-arrow"), "rb") as batches_file:
+        while head := batches_file.read(12):
+            n, size = int.from_bytes(head[:4], "little"), int.from_bytes(head[4:], "little")
+            batch = store.arrow_batch("requirements", batches_file.read(size))
+            lines = [lines_file.readline().rstrip("\n") for _ in range(n)]
+            changed = {}
+            for i, line in enumerate(lines):
+                if any(m in line for m in marks):
+                    row = json.loads(line)
+                    new = reconcile.rename_row(row, renames)
+                    if new is not row:
+                        lines[i] = store.record_line(new)
+                        changed[i] = (row, new)
+            if changed:
+                batch = store.patch_batch("requirements", batch, changed)
+            out.add_batch(lines, batch)
 
 
 def _reports(output: Path, previous: str | None, version: str, slim, tables, refs, hashes,

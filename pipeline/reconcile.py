@@ -21,7 +21,7 @@ import sys
 from dataclasses import dataclass
 
 from pipeline.normalize import fold, stable_id
-from pipeline.records import Aliases, aliases, canonical_category, category_id
+from pipeline.records import aliases, canonical_category, category_id
 
 SEVERITY = {
     "count_differs": "high", "rule_differs": "high", "documents_differ": "high",
@@ -165,10 +165,32 @@ def current(versions: list[Version]) -> Version:
 
 # --- comparable values ---------------------------------------------------------------------
 
+def _per_content(fn):
+    """``fn(row, field)`` reads only what a category requires, which ``Slim`` rows share (one
+    content tuple for thousands of captures): computed once per content and field. The content
+    tuples live as long as the process (``records._CONTENTS``), so their ids stay unique."""
+    memo: dict = {}
+
+    def wrapper(row, field):
+        c = getattr(row, "_c", None)
+        if c is None:
+            return fn(row, field)
+        key = (field, id(c))
+        try:
+            return memo[key]
+        except KeyError:
+            value = memo[key] = fn(row, field)
+            return value
+
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
 def _text(v: str | None) -> str | None:
     return fold(v).rstrip("。.；;") if v else None
 
 
+@_per_content
 def field_value(row: dict, field: str):
     """The comparable value of a field, or None when this capture cannot tell (items lost)."""
     lost = row["items_missing"] or row["rule"] == "unknown"
@@ -186,8 +208,13 @@ def field_value(row: dict, field: str):
     raise KeyError(field)
 
 
+@_per_content
 def display(row: dict, field: str) -> str:
-    """The value as a person reads it."""
+    """The value as a person reads it (interned: it recurs in thousands of captures)."""
+    return sys.intern(_display(row, field))
+
+
+def _display(row: dict, field: str) -> str:
     if field == "count":
         return f"{row['of']}选{row['pick']}" if row["of"] else f"choose {row['pick']} (no count declared)"
     if field == "documents":
@@ -203,9 +230,15 @@ class Value:
 
     __slots__ = ("source_file", "source_sha256", "page", "date", "value", "category_raw", "line_start", "line_end")
 
-    def __init__(self, **kw):
-        for k in self.__slots__:
-            setattr(self, k, kw.get(k))
+    def __init__(self, source_file, source_sha256, page, date, value, category_raw, line_start, line_end):
+        self.source_file = source_file
+        self.source_sha256 = source_sha256
+        self.page = page
+        self.date = date
+        self.value = value
+        self.category_raw = category_raw
+        self.line_start = line_start
+        self.line_end = line_end
 
     def __getitem__(self, key: str):
         return getattr(self, key)
@@ -225,10 +258,8 @@ class Value:
 
 def _value(row: dict, field: str, page_key: str, date: str | None) -> Value:
     p = row["provenance"]
-    # the same value recurs in thousands of captures: keep one copy of its text
-    return Value(source_file=row["source_file"], source_sha256=row["source_sha256"], page=page_key,
-                 date=date, value=sys.intern(display(row, field)), category_raw=row["category_raw"],
-                 line_start=p["line_start"], line_end=p["line_end"])
+    return Value(row["source_file"], row["source_sha256"], page_key, date, display(row, field),
+                 row["category_raw"], p["line_start"], p["line_end"])
 
 
 def values_hash(values: list[dict]) -> str:
@@ -260,9 +291,10 @@ def _summarise(field: str, groups: dict) -> str:
 
 def _compare(field: str, entries: list[tuple[dict, str, str | None]]):
     """entries: (row, page_key, date). Returns (values, summary) when the known values differ."""
-    known = [(r, p, d) for r, p, d in entries if field_value(r, field) is not None]
-    if len({field_value(r, field) for r, _, _ in known}) < 2:
+    found = [(r, p, d, field_value(r, field)) for r, p, d in entries]
+    if len({v for _, _, _, v in found if v is not None}) < 2:
         return None
+    known = [(r, p, d) for r, p, d, v in found if v is not None]
     values = [_value(r, field, p, d) for r, p, d in known]
     groups: dict[str, list[dict]] = {}
     for v in values:
@@ -281,7 +313,6 @@ def records_to_conflicts(rows: list[dict], pages: dict[str, list[Version]]) -> l
     """Every disagreement. Whitelist rows (a category list without a qualification column) state
     no requirement: they count for categories added and removed, never in value comparisons."""
     out: list[dict] = []
-    table = aliases()
     # 1. change over time within one page
     for key, versions in sorted(pages.items()):
         cap = key.split(":", 1)[0]
@@ -296,7 +327,7 @@ def records_to_conflicts(rows: list[dict], pages: dict[str, list[Version]]) -> l
                     got = _compare(field, entries)
                     if got:
                         out.append(_conflict(kind, "version", cap, key, entries[0][0], field, *got))
-            out += _membership(key, cap, versions, table)
+            out += _membership(key, cap, versions)
         # record-level problems, per capture
         for cid, entries in sorted(by_cat.items()):
             mismatch = [(r, p, d) for r, p, d in entries if r["rule"] == "any" and r["of"] is not None
@@ -361,7 +392,7 @@ def _lost_text(r: dict) -> str:
     return f"declares {r['declared'] or r['rule']} with items missing"
 
 
-def _membership(key: str, cap: str, versions: list[Version], table: Aliases) -> list[dict]:
+def _membership(key: str, cap: str, versions: list[Version]) -> list[dict]:
     """Categories added, removed and renamed between consecutive versions of a page."""
     added: dict[str, list[dict]] = {}
     removed: dict[str, list[dict]] = {}
@@ -381,8 +412,7 @@ def _membership(key: str, cap: str, versions: list[Version], table: Aliases) -> 
                                               | {"value": f"in {prev.source_file} ({prev.date or 'date unknown'}), "
                                                           f"absent from {nxt.source_file} ({nxt.date or 'date unknown'})"})
         for cid in sorted(a.keys() & b.keys()):
-            old = canonical_category(tuple(a[cid]["category_raw"]), table)
-            new = canonical_category(tuple(b[cid]["category_raw"]), table)
+            old, new = _canonical_raw(a[cid], "category_raw"), _canonical_raw(b[cid], "category_raw")
             if old != new:
                 rows_of[cid] = b[cid]
                 renamed.setdefault(cid, []).extend([
@@ -399,6 +429,13 @@ def _membership(key: str, cap: str, versions: list[Version], table: Aliases) -> 
                 summary = f"{name}: " + "; ".join(v["value"] for v in vals)
             out.append(_conflict(kind, "version", cap, key, row, "category", vals, summary))
     return out
+
+
+@_per_content
+def _canonical_raw(row: dict, field: str) -> tuple[str, ...]:
+    """The canonical path of the names as written (before stated renames), by the reviewed
+    alias table."""
+    return canonical_category(tuple(row[field]), aliases())
 
 
 # --- the canonical view --------------------------------------------------------------------
@@ -419,14 +456,15 @@ def categories_view(rows: list[dict], pages: dict[str, list[Version]], conflicts
         names.setdefault(r["category_id"], " / ".join(r["category"]))
     choices = sorted(names.items())
     out: dict[tuple[str, str], dict] = {}
-    for r in sorted(rows, key=lambda r: (r["capability"], r["category_id"], r["source_file"])):
+    spellings: dict[tuple[str, str], set[str]] = {}
+    for r in rows:  # one category id is one canonical path, so any of its rows names it
         k = (r["capability"], r["category_id"])
-        e = out.setdefault(k, {"category_id": r["category_id"], "capability": r["capability"],
-                               "category": r["category"], "names": [], "pages": [], "current": [],
-                               "conflicts": [], "open_conflicts": 0, "review": None})
-        shown = " / ".join(r["category_raw"])
-        if shown not in e["names"]:
-            e["names"].append(shown)
+        if k not in out:
+            out[k] = {"category_id": r["category_id"], "capability": r["capability"], "category": r["category"],
+                      "names": [], "pages": [], "current": [], "conflicts": [], "open_conflicts": 0,
+                      "review": None}
+            spellings[k] = set()
+        spellings[k].add(r["category_raw"] if isinstance(r["category_raw"], tuple) else tuple(r["category_raw"]))
     for key, v in sorted(currents.items()):
         for r in v.rows:
             e = out[(r["capability"], r["category_id"])]
@@ -434,9 +472,9 @@ def categories_view(rows: list[dict], pages: dict[str, list[Version]], conflicts
                                  "rule": r["rule"], "pick": r["pick"], "of": r["of"], "options": r["options"],
                                  "documents": r["documents"], "integration": r["integration"],
                                  "items_missing": r["items_missing"], "line_start": r["provenance"]["line_start"]})
-    for e in out.values():
+    for k, e in out.items():
         e["pages"] = sorted(page_of.get(e["category_id"], ()))
-        e["names"].sort()
+        e["names"] = sorted({" / ".join(raw) for raw in spellings[k]})
     for c in conflicts:
         for cap in c["capability"].split("+"):
             e = out.get((cap, c["category_id"]))

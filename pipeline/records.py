@@ -174,6 +174,13 @@ SLIM_FIELDS = ("id", "source_sha256", "source_file", "page", "page_part", "page_
                "category_raw", "category", "category_id", "rule", "pick", "of", "options", "declared",
                "documents", "items_missing", "integration", "scope", "scenario", "renamed_from", "kind",
                "provenance")
+#: fields that differ from capture to capture; the others (what a category requires) are the
+#: same in thousands of captures and are stored once (``Slim._c``)
+_PER_CAPTURE = ("id", "source_sha256", "source_file", "page_updated", "provenance")
+_CONTENT = tuple(f for f in SLIM_FIELDS if f not in _PER_CAPTURE)
+_INDEX = {f: i for i, f in enumerate(_CONTENT)}
+#: interned content tuples (one per distinct content, for the life of the process)
+_CONTENTS: dict[tuple, tuple] = {}
 
 
 def _compact(value):
@@ -188,6 +195,10 @@ def _compact(value):
     return value
 
 
+def _provenance_tuple(p: dict) -> tuple:
+    return tuple(p.get(k) for k in Provenance.__slots__)
+
+
 class Provenance:
     """``{file, line_start, line_end, page, pdf_page}`` as a read-only mapping with slots."""
 
@@ -196,6 +207,13 @@ class Provenance:
     def __init__(self, d: dict):
         for k in self.__slots__:
             setattr(self, k, _compact(d.get(k)))
+
+    @classmethod
+    def from_tuple(cls, t: tuple) -> "Provenance":
+        new = object.__new__(cls)
+        new.file, new.line_start, new.line_end, new.page, new.pdf_page = (
+            sys.intern(t[0]), t[1], t[2], sys.intern(t[3]) if t[3] else t[3], t[4])
+        return new
 
     def __getitem__(self, key: str):
         return getattr(self, key)
@@ -207,24 +225,63 @@ class Provenance:
         return {k: getattr(self, k) for k in self.__slots__}
 
 
-class Slim:
-    """A requirement row reduced to ``SLIM_FIELDS``; reads like a dict (``r["rule"]``) at a
-    fraction of the memory, so an archive of 10 000 documents reconciles in bounded memory."""
+def slim_tuple(row: dict) -> tuple:
+    """A requirement row reduced to what ``Slim`` keeps, as plain tuples (cheap to pickle and
+    to cache): ``(id, source_sha256, source_file, page_updated, provenance, content)``."""
+    content = tuple(_tuples(row.get(f)) for f in _CONTENT)
+    return (row["id"], row["source_sha256"], row["source_file"], row.get("page_updated"),
+            _provenance_tuple(row["provenance"]), content)
 
-    __slots__ = SLIM_FIELDS
+
+def _tuples(value):
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+class Slim:
+    """A requirement row reduced to ``SLIM_FIELDS``; reads like a dict (``r["rule"]``). What a
+    category requires is kept in one shared tuple per distinct content, so an archive of
+    10 000 captures of a few pages costs a few hundred bytes per record."""
+
+    __slots__ = _PER_CAPTURE + ("_c",)
 
     def __init__(self, row: dict):
-        for f in SLIM_FIELDS:
-            setattr(self, f, _compact(row.get(f)))
+        self._set(row["id"], row["source_sha256"], row["source_file"], row.get("page_updated"),
+                  row["provenance"] if isinstance(row["provenance"], Provenance) else Provenance(row["provenance"]),
+                  tuple(_compact(row.get(f)) for f in _CONTENT))
+
+    @classmethod
+    def from_tuple(cls, t: tuple) -> "Slim":
+        new = object.__new__(cls)
+        new._set(t[0], t[1], t[2], t[3], Provenance.from_tuple(t[4]), tuple(_compact(v) for v in t[5]))
+        return new
+
+    def _set(self, id_, sha, file, updated, prov, content):
+        self.id = id_
+        self.source_sha256 = sys.intern(sha)
+        self.source_file = sys.intern(file)
+        self.page_updated = sys.intern(updated) if updated else updated
+        self.provenance = prov
+        self._c = _CONTENTS.setdefault(content, content)
 
     def __getitem__(self, key: str):
-        return getattr(self, key)
+        i = _INDEX.get(key)
+        return getattr(self, key) if i is None else self._c[i]
+
+    def __getattr__(self, key: str):  # content fields as attributes too (r.rule)
+        try:
+            return self._c[_INDEX[key]]
+        except KeyError:
+            raise AttributeError(key) from None
 
     def get(self, key: str, default=None):
+        i = _INDEX.get(key)
+        if i is not None:
+            return self._c[i]
         return getattr(self, key, default)
 
     def replace(self, **changes) -> "Slim":
         new = object.__new__(Slim)
-        for f in SLIM_FIELDS:
-            setattr(new, f, _compact(changes[f]) if f in changes else getattr(self, f))
+        content = tuple(_compact(changes[f]) if f in changes else v for f, v in zip(_CONTENT, self._c))
+        new._set(changes.get("id", self.id), self.source_sha256, self.source_file, self.page_updated,
+                 self.provenance, content)
         return new

@@ -10,12 +10,14 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import marshal
 import os
 import shutil
 import signal
 import tomllib
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from pipeline.errors import ParseError, StoreError
@@ -225,22 +227,27 @@ def hash_files(refs: list[RawRef], cache_dir: Path) -> dict[str, str]:
 
 # --- caches --------------------------------------------------------------------------------
 
-def cache_get(cache_dir: Path, key: str) -> dict | None:
-    """Parsed rows of a source, cached by its bytes, name, metadata and the parser version."""
-    p = cache_dir / "parsed" / f"{key}.json.z"
+def cache_get(cache_dir: Path, key: str):
+    """What a source contributes (see ``build.source_payload``), cached by its bytes, name,
+    metadata and the parser version. ``marshal``: plain values only, fast, never runs code."""
+    p = cache_dir / "parsed" / f"{key}.marshal.z"
     try:
-        return json.loads(zlib.decompress(p.read_bytes()))
-    except (OSError, ValueError, zlib.error):
+        return marshal.loads(zlib.decompress(p.read_bytes()))
+    except (OSError, ValueError, EOFError, TypeError, zlib.error):
         return None
 
 
-def cache_put(cache_dir: Path, key: str, rows: dict) -> None:
+def cache_has(cache_dir: Path, key: str) -> bool:
+    return (cache_dir / "parsed" / f"{key}.marshal.z").is_file()
+
+
+def cache_put(cache_dir: Path, key: str, payload) -> None:
     d = cache_dir / "parsed"
     d.mkdir(parents=True, exist_ok=True)
-    data = zlib.compress(json.dumps(rows, ensure_ascii=False, sort_keys=True).encode("utf-8"), 1)
+    data = zlib.compress(marshal.dumps(payload), 1)
     tmp = d / f".{key}.{os.getpid()}.tmp"
     tmp.write_bytes(data)
-    os.replace(tmp, d / f"{key}.json.z")
+    os.replace(tmp, d / f"{key}.marshal.z")
 
 
 def _last_build_file(cache_dir: Path, output: Path) -> Path:
@@ -296,6 +303,9 @@ class TableWriter:
 
     The JSON file is ``{"schema_version", "table", "records": [ … ], "dataset_version"}``: the
     version comes last because it is the hash of everything written before it.
+
+    Records come either as dicts (``add``) or, already serialised by a worker, as JSON lines
+    with their Arrow record batch (``add_batch``); the files are the same either way.
     """
 
     def __init__(self, folder: Path, table: str):
@@ -306,22 +316,44 @@ class TableWriter:
                         f'"records": [\n'.encode())
         self.content = hashlib.sha256()
         self.rows = 0
-        self.batch: list[dict] = []
+        self.batch: list[dict] = []       # rows given as dicts, not yet in a row group
+        self.pending: list = []           # Arrow record batches not yet in a row group
+        self.group_rows = 0
         self.batch_bytes = 0
         self.parquet = None
+
+    def _lines(self, lines: list[str]) -> None:
+        self.json.write(((",\n" if self.rows else "") + ",\n".join(lines)).encode("utf-8"))
+        self.content.update(("\n".join(lines) + "\n").encode("utf-8"))
+        self.rows += len(lines)
 
     def add(self, row: dict, line: str | None = None) -> None:
         """Append a record; ``line`` is its serialised form when the caller has it already."""
         if line is None:
             line = record_line(row)
-        self.json.write(((",\n" if self.rows else "") + line).encode("utf-8"))
-        self.content.update(line.encode("utf-8"))
-        self.content.update(b"\n")
-        self.rows += 1
+        self._lines([line])
         self.batch.append(row)
+        self.group_rows += 1
         self.batch_bytes += len(line)
-        if len(self.batch) >= ROW_GROUP or self.batch_bytes >= ROW_GROUP_BYTES:
+        if self.group_rows >= ROW_GROUP or self.batch_bytes >= ROW_GROUP_BYTES:
             self._flush()
+
+    def add_batch(self, lines: list[str], batch) -> None:
+        """Append records serialised already: their JSON lines and their Arrow record batch
+        (``arrow_batch``). Row groups end where they would for the same rows given one by one."""
+        if not lines:
+            return
+        self._lines(lines)
+        start = 0
+        for i, line in enumerate(lines):
+            self.group_rows += 1
+            self.batch_bytes += len(line)
+            if self.group_rows >= ROW_GROUP or self.batch_bytes >= ROW_GROUP_BYTES:
+                self.pending.append(batch.slice(start, i + 1 - start))
+                start = i + 1
+                self._flush()
+        if start < len(lines):
+            self.pending.append(batch.slice(start))
 
     def _flush(self) -> None:
         import pyarrow as pa
@@ -330,12 +362,19 @@ class TableWriter:
         schema = _arrow_schema(self.table)
         if self.parquet is None:
             self.parquet = pq.ParquetWriter(str(self.folder / f"{self.table}.parquet"), schema, compression="zstd")
-        self.parquet.write_table(pa.Table.from_pydict(_columns(self.table, self.batch), schema=schema))
+        assert not (self.batch and self.pending), "one table is written from dicts or from batches, not both"
+        if self.pending:
+            data = pa.Table.from_batches(self.pending, schema=schema).combine_chunks()
+        else:
+            data = pa.Table.from_pydict(_columns(self.table, self.batch), schema=schema)
+        self.parquet.write_table(data)
         self.batch = []
+        self.pending = []
+        self.group_rows = 0
         self.batch_bytes = 0
 
     def finish(self, version: str) -> dict:
-        if self.batch or self.parquet is None:
+        if self.group_rows or self.parquet is None:
             self._flush()
         self.parquet.close()
         self.json.write(f'\n], "dataset_version": {json.dumps(version)}}}\n'.encode())
@@ -345,8 +384,19 @@ class TableWriter:
                 f"{self.table}.parquet": (hashlib.sha256(pdata).hexdigest(), len(pdata), self.rows)}
 
 
-def _arrow_schema(table: str):
+@lru_cache(maxsize=1)
+def _pyarrow():
     import pyarrow as pa
+
+    # the writer frees each row group's buffers at once; the system allocator hands them back to
+    # the OS (pyarrow's default, mimalloc, keeps ~50 MB more resident on a large build)
+    pa.set_memory_pool(pa.system_memory_pool())
+    return pa
+
+
+@lru_cache(maxsize=None)
+def _arrow_schema(table: str):
+    pa = _pyarrow()
 
     kinds = {"str": pa.string(), "int": pa.int64(), "bool": pa.bool_(), "list": pa.list_(pa.string()),
              "json": pa.string()}
@@ -363,6 +413,40 @@ def _columns(table: str, rows: list[dict]) -> dict[str, list]:
             values = [json.dumps(v, ensure_ascii=False, sort_keys=True) for v in values]
         cols[name] = values
     return cols
+
+
+def arrow_bytes(table: str, rows: list[dict]) -> bytes:
+    """Rows as one serialised Arrow record batch (no schema: both sides know it), so a worker
+    process does the conversion and the writer only copies."""
+    import pyarrow as pa
+
+    batch = pa.RecordBatch.from_pydict(_columns(table, rows), schema=_arrow_schema(table))
+    return batch.serialize().to_pybytes()
+
+
+def patch_batch(table: str, batch, changed: dict[int, tuple[dict, dict]]):
+    """``batch`` with rows ``i`` changed from ``old`` to ``new`` (``changed[i] = (old, new)``):
+    only the columns that differ are rebuilt."""
+    import pyarrow as pa
+
+    fields = sorted({f for old, new in changed.values() for f in new if new.get(f) != old.get(f)})
+    if not fields:
+        return batch
+    columns = list(batch.columns)
+    for f in fields:
+        i = batch.schema.get_field_index(f)
+        values = columns[i].to_pylist()
+        for n, (_, new) in changed.items():
+            values[n] = _columns(table, [new])[f][0]
+        columns[i] = pa.array(values, type=batch.schema.field(i).type)
+    return pa.RecordBatch.from_arrays(columns, schema=batch.schema)
+
+
+def arrow_batch(table: str, data: bytes):
+    """The record batch ``arrow_bytes`` wrote."""
+    import pyarrow as pa
+
+    return pa.ipc.read_record_batch(pa.py_buffer(data), _arrow_schema(table))
 
 
 class DatasetWriter:

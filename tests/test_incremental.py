@@ -44,6 +44,17 @@ def test_cached_build_equals_uncached_and_parses_only_what_changed(tmp_path, raw
     assert (edited.parsed, edited.cached) == (1, 4) and edited.created
 
 
+def test_unreadable_cache_entry_is_parsed_again(tmp_path, raw_copy, monkeypatch):
+    monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "cache"))
+    run_build([raw_copy], tmp_path / "a")
+    entries = sorted((tmp_path / "cache" / "parsed").iterdir())
+    assert len(entries) == 5
+    entries[2].write_bytes(b"not zlib")
+    again = run_build([raw_copy], tmp_path / "b")
+    assert (again.parsed, again.cached) == (1, 4)
+    assert _tree(tmp_path / "a" / "datasets") == _tree(tmp_path / "b" / "datasets")
+
+
 def test_unchanged_rebuild_is_up_to_date_without_pandas_or_pyarrow(tmp_path, raw_copy):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     cmd = [sys.executable, "-X", "importtime", "-m", "pipeline", "build"]
