@@ -313,12 +313,14 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
         _write_requirements(writer, renames)
         _phase("requirements written")
         known = store.published_conflict_ids(output) | (known_conflicts or set())
-        tables = reconcile.reconcile_rows(slim, decisions, known, shown)
-        _validate({t: tables[t] for t in ("categories", "pages", "reviews")})
-        for c in tables["conflicts"]:
-            row = reconcile.plain_row("conflicts", c)
-            _validate({"conflicts": [row]})
-            writer.table("conflicts").add(row)
+        with open(writer.scratch("conflicts"), "w+b") as scratch:
+            tables = reconcile.reconcile_rows(slim, decisions, known, shown, sink=_conflict_sink(scratch))
+            _validate({t: tables[t] for t in ("categories", "pages", "reviews")})
+            for c in tables["conflicts"]:  # in publishing order, from the scratch file
+                at, n_line, n_data = c.pop("scratch")
+                scratch.seek(at)
+                line = scratch.read(n_line).decode("utf-8")
+                writer.table("conflicts").add_batch([line], store.arrow_batch("conflicts", scratch.read(n_data)))
         for name in ("categories", "pages", "reviews"):
             for r in tables[name]:
                 writer.table(name).add(r)
@@ -342,6 +344,25 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
         raise
     counts = {t: writer.table(t).rows for t in TABLE_ORDER}
     return BuildResult(version, created, counts, tuple(warnings), n_parsed, n_cached)
+
+
+def _conflict_sink(scratch):
+    """Validate and serialise each conflict as reconciliation finds it, into ``scratch``; keep
+    its header (the report's first values) and where its record is."""
+    from pipeline import reconcile
+    from pipeline.report import MAX_VALUES
+
+    def sink(c: dict) -> dict:
+        row = reconcile.plain_row("conflicts", c)
+        _validate({"conflicts": [row]})
+        line = store.record_line(row).encode("utf-8")
+        data = store.arrow_bytes("conflicts", [row])
+        at = scratch.seek(0, os.SEEK_END)
+        scratch.write(line)
+        scratch.write(data)
+        return dict(reconcile.conflict_header(c, MAX_VALUES), scratch=(at, len(line), len(data)))
+
+    return sink
 
 
 def _write_requirements(writer: store.DatasetWriter, renames: dict) -> None:

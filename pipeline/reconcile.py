@@ -310,9 +310,22 @@ def _compare(field: str, entries: list[tuple[dict, str, str | None]]):
 # --- conflicts -----------------------------------------------------------------------------
 
 def records_to_conflicts(rows: list[dict], pages: dict[str, list[Version]]) -> list[dict]:
-    """Every disagreement. Whitelist rows (a category list without a qualification column) state
-    no requirement: they count for categories added and removed, never in value comparisons."""
-    out: list[dict] = []
+    """Every disagreement, in publishing order (``conflict_order``)."""
+    out = sorted(iter_conflicts(rows, pages), key=conflict_order)
+    ids = [c["id"] for c in out]
+    assert len(ids) == len(set(ids)), "conflict ids must be unique"
+    return out
+
+
+def conflict_order(c: dict) -> tuple:
+    return ("/".join(c["category"]), c["relation"], c["kind"], c["id"])
+
+
+def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
+    """Every disagreement, one at a time (a conflict over an archive lists every capture's value,
+    so the build writes each as it comes). Whitelist rows (a category list without a
+    qualification column) state no requirement: they count for categories added and removed,
+    never in value comparisons."""
     # 1. change over time within one page
     for key, versions in sorted(pages.items()):
         cap = key.split(":", 1)[0]
@@ -326,8 +339,8 @@ def records_to_conflicts(rows: list[dict], pages: dict[str, list[Version]]) -> l
                 for field, kind in FIELD_KIND.items():
                     got = _compare(field, entries)
                     if got:
-                        out.append(_conflict(kind, "version", cap, key, entries[0][0], field, *got))
-            out += _membership(key, cap, versions)
+                        yield (_conflict(kind, "version", cap, key, entries[0][0], field, *got))
+            yield from _membership(key, cap, versions)
         # record-level problems, per capture
         for cid, entries in sorted(by_cat.items()):
             mismatch = [(r, p, d) for r, p, d in entries if r["rule"] == "any" and r["of"] is not None
@@ -335,13 +348,13 @@ def records_to_conflicts(rows: list[dict], pages: dict[str, list[Version]]) -> l
             if mismatch:
                 vals = [_value(r, "count", p, d) | {"value": f"declares {r['of']}选{r['pick']}, lists {r['options']}"}
                         for r, p, d in mismatch]
-                out.append(_conflict("count_mismatch", "record", cap, key, mismatch[0][0], "count", vals,
+                yield (_conflict("count_mismatch", "record", cap, key, mismatch[0][0], "count", vals,
                                      "declared count does not match the items listed: "
                                      + "; ".join(f"{v['value']} ({v['source_file']}:{v['line_start']})" for v in vals)))
             lost = [(r, p, d) for r, p, d in entries if r["items_missing"] or r["rule"] == "unknown"]
             if lost:
                 vals = [_value(r, "rule", p, d) | {"value": _lost_text(r)} for r, p, d in lost]
-                out.append(_conflict("items_lost", "record", cap, key, lost[0][0], "items", vals,
+                yield (_conflict("items_lost", "record", cap, key, lost[0][0], "items", vals,
                                      "items lost in capture: " + "; ".join(
                                          f"{v['value']} ({v['source_file']}:{v['line_start']})" for v in vals)))
     # 2. different pages of one capability (their current statements)
@@ -359,7 +372,7 @@ def records_to_conflicts(rows: list[dict], pages: dict[str, list[Version]]) -> l
         for field, kind in FIELD_KIND.items():
             got = _compare(field, entries)
             if got:
-                out.append(_conflict(kind, "page", cap, None, entries[0][0], field, *got))
+                yield (_conflict(kind, "page", cap, None, entries[0][0], field, *got))
     # 3. between capabilities: informative
     by_cat_all: dict[str, list[tuple[dict, str, str | None]]] = {}
     for (cap, cid), entries in sorted(by_cap_cat.items()):
@@ -371,12 +384,8 @@ def records_to_conflicts(rows: list[dict], pages: dict[str, list[Version]]) -> l
         for field in ("count", "rule", "documents"):
             got = _compare(field, entries)
             if got and len({r["capability"] for r, _, _ in entries if field_value(r, field) is not None}) > 1:
-                out.append(_conflict("capability_difference", "capability", "+".join(caps), None,
+                yield (_conflict("capability_difference", "capability", "+".join(caps), None,
                                      entries[0][0], field, got[0], got[1]))
-    out.sort(key=lambda c: ("/".join(c["category"]), c["relation"], c["kind"], c["id"]))
-    ids = [c["id"] for c in out]
-    assert len(ids) == len(set(ids)), "conflict ids must be unique"
-    return out
 
 
 def _page_base(r: dict) -> str:
@@ -497,21 +506,38 @@ def pages_view(info: dict[str, dict]) -> list[dict]:
     return [info[k] for k in sorted(info)]
 
 
-def reconcile_rows(rows: list, decisions: list, known_ids: set[str], decisions_file: str) -> dict[str, list[dict]]:
+def reconcile_rows(rows: list, decisions: list, known_ids: set[str], decisions_file: str,
+                   sink=None) -> dict[str, list[dict]]:
     """The reconciled tables from (slim) requirement rows whose stated renames are applied:
     conflicts (with decisions applied), the canonical categories view, page versions, and the
-    review of every decision."""
-    from pipeline.review import apply_decisions
+    review of every decision.
+
+    ``sink(conflict)``, when given, receives each conflict as it is found and returns what to
+    keep of it (``conflict_header``): a conflict lists every capture's value, so over an archive
+    the build writes them out rather than holding them all.
+    """
+    from pipeline.review import apply_decision, review_rows
 
     pages, info = page_versions(rows)
-    conflicts = records_to_conflicts(rows, pages)
-    conflicts, reviews = apply_decisions(conflicts, decisions, known_ids | {c["id"] for c in conflicts},
-                                         decisions_file)
-    out = dict(categories=categories_view(rows, pages, conflicts), pages=pages_view(info), reviews=reviews)
+    by_id = {d.conflict: d for d in decisions}
+    kept = []
+    for c in iter_conflicts(rows, pages):
+        c = apply_decision(c, by_id.get(c["id"]))
+        kept.append(sink(c) if sink else c)
+    kept.sort(key=conflict_order)
+    ids = {c["id"] for c in kept}
+    assert len(ids) == len(kept), "conflict ids must be unique"
+    reviews = review_rows(decisions, {c["id"]: c for c in kept}, known_ids | ids, decisions_file)
+    out = dict(categories=categories_view(rows, pages, kept), pages=pages_view(info), reviews=reviews)
     out = {t: [plain_row(t, row) for row in rs] for t, rs in out.items()}
-    # conflicts can be large (every capture's value): made plain one at a time as they are written
-    out["conflicts"] = conflicts
+    out["conflicts"] = kept
     return out
+
+
+def conflict_header(c: dict, keep_values: int) -> dict:
+    """A conflict without the bulk of its values: the first ``keep_values`` and their number
+    (``values_total``), for the report and the categories view."""
+    return dict(c, values=list(c["values"][:keep_values]), values_total=len(c["values"]))
 
 
 def plain_row(table: str, row) -> dict:

@@ -42,6 +42,12 @@ class ReportData:
         return (big, big, big) if self.full else (MAX_VALUES, MAX_ROWS, MAX_SOURCES)
 
 
+def n_values(conflict: dict) -> int:
+    """How many values a conflict has (the build keeps only the first ``MAX_VALUES`` for the
+    report, with ``values_total``)."""
+    return conflict.get("values_total", len(conflict["values"]))
+
+
 def summary(data: ReportData) -> dict:
     kinds = Counter(c.kind for d in data.diffs for c in d.changes)
     status = Counter(c["status"] for c in data.conflicts)
@@ -129,8 +135,8 @@ def to_markdown(data: ReportData) -> str:
             for v in c["values"][:max_values]:
                 out.append(f"  - {_md(v['value'])} — {v['source_file']}:{v['line_start']}"
                            f" ({v['date'] or 'date unknown'})")
-            if len(c["values"]) > max_values:
-                out.append(f"  - … and {len(c['values']) - max_values} more (conflicts.json has them all)")
+            if n_values(c) > max_values:
+                out.append(f"  - … and {n_values(c) - max_values} more (conflicts.json has them all)")
             if c["decision"]:
                 d = c["decision"]
                 out.append(f"  - decision: {_md(d['decision'])} by {_md(d['reviewer'])} on {d['date']}: "
@@ -170,7 +176,7 @@ def to_html(data: ReportData) -> str:
                       trim_blocks=True, lstrip_blocks=True)
     template = env.from_string(resources.files("pipeline").joinpath("data/report.html.j2").read_text("utf-8"))
     return template.render(d=data, s=summary(data), groups=grouped_conflicts(data.conflicts),
-                           relation_text=RELATION_TEXT, max_values=data.caps()[0], max_rows=data.caps()[1],
+                           relation_text=RELATION_TEXT, n_values=n_values, max_values=data.caps()[0], max_rows=data.caps()[1],
                            max_sources=data.caps()[2],
                            review=[c for c in data.categories if c["review"]],
                            gone=[r for r in data.reviews if r["stale_reason"] == "conflict no longer exists"])

@@ -88,26 +88,38 @@ def apply_decisions(conflicts: list[dict], decisions: list[Decision], known_ids:
     ``known_ids``: conflict ids of every published dataset version, to tell "no longer exists"
     (stale) from an id no build ever produced (an error: a typo would otherwise hide).
     """
-    by_id = {c["id"]: c for c in conflicts}
-    out = {c["id"]: dict(c) for c in conflicts}
+    by_id = {d.conflict: d for d in decisions}
+    out = [apply_decision(c, by_id.get(c["id"])) for c in conflicts]
+    return out, review_rows(decisions, {c["id"]: c for c in out}, known_ids, file)
+
+
+def apply_decision(conflict: dict, decision: Decision | None) -> dict:
+    """The conflict with its decision: ``decided`` if the values are those the reviewer saw,
+    otherwise ``stale``."""
+    if decision is None:
+        return conflict
+    status, why = ("applied", None) if conflict["values_hash"] == decision.values else \
+        ("stale", "values changed since the decision")
+    return dict(conflict, status="decided" if status == "applied" else "stale",
+                decision=dict(decision.to_dict(), status=status, stale_reason=why))
+
+
+def review_rows(decisions: list[Decision], conflicts: dict[str, dict], known_ids: set[str],
+                file: str = DECISIONS_FILE) -> list[dict]:
+    """One row per decision; ``conflicts``: this build's conflicts by id, decisions applied."""
     reviews = []
     for d in decisions:
-        c = by_id.get(d.conflict)
+        c = conflicts.get(d.conflict)
         if c is None:
             if d.conflict not in known_ids:
                 raise ParseError(file, d.line, f"unknown conflict id {d.conflict}: not in this build "
                                                f"nor in any published dataset version")
             status, why = "stale", "conflict no longer exists"
-        elif c["values_hash"] != d.values:
-            status, why = "stale", "values changed since the decision"
         else:
-            status, why = "applied", None
-        if c is not None:
-            out[d.conflict]["status"] = "decided" if status == "applied" else "stale"
-            out[d.conflict]["decision"] = dict(d.to_dict(), status=status, stale_reason=why)
+            status, why = c["decision"]["status"], c["decision"]["stale_reason"]
         reviews.append(dict(d.to_dict(), status=status, stale_reason=why,
                             summary=c["summary"] if c else None))
-    return [out[c["id"]] for c in conflicts], reviews
+    return reviews
 
 
 def decision_entry(conflict: dict, decision: str, reason: str, reviewer: str, date: str) -> str:
