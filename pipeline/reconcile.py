@@ -21,7 +21,7 @@ import sys
 from dataclasses import dataclass
 
 from pipeline.normalize import fold, stable_id
-from pipeline.records import aliases, canonical_category, category_id
+from pipeline.records import Slim, aliases, canonical_category, category_id, distinct_contents
 
 SEVERITY = {
     "count_differs": "high", "rule_differs": "high", "documents_differ": "high",
@@ -96,16 +96,18 @@ def page_versions(rows: list[dict]) -> tuple[dict[str, list[Version]], dict[str,
     def name(cap: str, title: str, part: str | None) -> str:
         return f"{cap}:{title}" + (f" / {part}" if part else "")
 
+    order = {gk: _group_order(rs) for gk, rs in groups.items()}
+    in_order = sorted(groups.items(), key=lambda kv: order[kv[0]])
     info: dict[str, dict] = {}
     latest: dict[str, tuple[str, set]] = {}  # page key -> (date or file, categories of its newest member)
-    for (cap, sha, title, part), rs in sorted(groups.items(), key=lambda kv: _group_order(kv[1])):
+    for (cap, sha, title, part), rs in in_order:
         if title:
             key = name(cap, title, part)
             info.setdefault(key, {"page_key": key, "capability": cap, "title": title, "part": part,
                                   "inferred": None})
-            latest[key] = (_group_order(rs), {r["category_id"] for r in rs})
+            latest[key] = (order[(cap, sha, title, part)], {r["category_id"] for r in rs})
     keys: dict[tuple, str] = {}
-    for gk, rs in sorted(groups.items(), key=lambda kv: _group_order(kv[1])):
+    for gk, rs in in_order:
         cap, sha, title, part = gk
         ids = {r["category_id"] for r in rs}
         if title:
@@ -122,7 +124,7 @@ def page_versions(rows: list[dict]) -> tuple[dict[str, list[Version]], dict[str,
                 key = name(cap, f"untitled:{rs[0]['source_file']}", part)
                 info[key] = {"page_key": key, "capability": cap, "title": None, "part": part,
                              "inferred": f"no title; first seen in {rs[0]['source_file']}"}
-            latest[key] = (_group_order(rs), ids)
+            latest[key] = (order[gk], ids)
         keys[gk] = key
     pages: dict[str, list[Version]] = {}
     for gk, rs in groups.items():
@@ -253,10 +255,16 @@ class Value:
         return Value(**{**self.to_dict(), **changes})
 
     def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__slots__}
+        return {"source_file": self.source_file, "source_sha256": self.source_sha256, "page": self.page,
+                "date": self.date, "value": self.value, "category_raw": self.category_raw,
+                "line_start": self.line_start, "line_end": self.line_end}
 
 
 def _value(row: dict, field: str, page_key: str, date: str | None) -> Value:
+    if type(row) is Slim:  # the archive's bulk: slots read directly
+        p = row.provenance
+        return Value(row.source_file, row.source_sha256, page_key, date, display(row, field),
+                     row.category_raw, p.line_start, p.line_end)
     p = row["provenance"]
     return Value(row["source_file"], row["source_sha256"], page_key, date, display(row, field),
                  row["category_raw"], p["line_start"], p["line_end"])
@@ -289,8 +297,12 @@ def _summarise(field: str, groups: dict) -> str:
     return f"{field}: " + " vs ".join(parts)
 
 
-def _compare(field: str, entries: list[tuple[dict, str, str | None]]):
-    """entries: (row, page_key, date). Returns (values, summary) when the known values differ."""
+def _compare(field: str, entries: list[tuple[dict, str, str | None]], reps: list[dict] | None = None):
+    """entries: (row, page_key, date). Returns (values, summary) when the known values differ.
+    ``reps``: one row per distinct content among the entries (``distinct_contents``); a field's
+    value depends on nothing else, so whether they differ is decided on these alone."""
+    if reps is not None and len({field_value(r, field) for r in reps} - {None}) < 2:
+        return None
     found = [(r, p, d, field_value(r, field)) for r, p, d in entries]
     if len({v for _, _, _, v in found if v is not None}) < 2:
         return None
@@ -334,24 +346,25 @@ def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
             for r in v.rows:
                 if r.get("kind", "qualification") == "qualification":
                     by_cat.setdefault(r["category_id"], []).append((r, key, v.date))
+        reps = {cid: list(distinct_contents(r for r, _, _ in entries)) for cid, entries in by_cat.items()}
         if len(versions) > 1:
             for cid, entries in sorted(by_cat.items()):
                 for field, kind in FIELD_KIND.items():
-                    got = _compare(field, entries)
+                    got = _compare(field, entries, reps[cid])
                     if got:
                         yield (_conflict(kind, "version", cap, key, entries[0][0], field, *got))
             yield from _membership(key, cap, versions)
         # record-level problems, per capture
         for cid, entries in sorted(by_cat.items()):
-            mismatch = [(r, p, d) for r, p, d in entries if r["rule"] == "any" and r["of"] is not None
-                        and r["options"] and r["options"] != r["of"]]
+            mismatch = [(r, p, d) for r, p, d in entries if _count_mismatch(r)] \
+                if any(_count_mismatch(r) for r in reps[cid]) else []
             if mismatch:
                 vals = [_value(r, "count", p, d) | {"value": f"declares {r['of']}选{r['pick']}, lists {r['options']}"}
                         for r, p, d in mismatch]
                 yield (_conflict("count_mismatch", "record", cap, key, mismatch[0][0], "count", vals,
                                      "declared count does not match the items listed: "
                                      + "; ".join(f"{v['value']} ({v['source_file']}:{v['line_start']})" for v in vals)))
-            lost = [(r, p, d) for r, p, d in entries if r["items_missing"] or r["rule"] == "unknown"]
+            lost = [(r, p, d) for r, p, d in entries if _lost(r)] if any(_lost(r) for r in reps[cid]) else []
             if lost:
                 vals = [_value(r, "rule", p, d) | {"value": _lost_text(r)} for r, p, d in lost]
                 yield (_conflict("items_lost", "record", cap, key, lost[0][0], "items", vals,
@@ -386,6 +399,14 @@ def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
             if got and len({r["capability"] for r, _, _ in entries if field_value(r, field) is not None}) > 1:
                 yield (_conflict("capability_difference", "capability", "+".join(caps), None,
                                      entries[0][0], field, got[0], got[1]))
+
+
+def _count_mismatch(r: dict) -> bool:
+    return r["rule"] == "any" and r["of"] is not None and bool(r["options"]) and r["options"] != r["of"]
+
+
+def _lost(r: dict) -> bool:
+    return bool(r["items_missing"]) or r["rule"] == "unknown"
 
 
 def _page_base(r: dict) -> str:
@@ -457,9 +478,9 @@ def categories_view(rows: list[dict], pages: dict[str, list[Version]], conflicts
     currents = {key: current(vs) for key, vs in pages.items()}
     page_of: dict[str, set[str]] = {}
     for key, vs in pages.items():
-        for v in vs:
-            for r in v.rows:
-                page_of.setdefault(r["category_id"], set()).add(key)
+        for r in distinct_contents(r for v in vs for r in v.rows):
+            page_of.setdefault(r["category_id"], set()).add(key)
+    rows = list(distinct_contents(rows))  # only what categories require is read below
     names: dict[str, str] = {}
     for r in rows:
         names.setdefault(r["category_id"], " / ".join(r["category"]))

@@ -252,7 +252,9 @@ class Slim:
     @classmethod
     def from_tuple(cls, t: tuple) -> "Slim":
         new = object.__new__(cls)
-        new._set(t[0], t[1], t[2], t[3], Provenance.from_tuple(t[4]), tuple(_compact(v) for v in t[5]))
+        content = _CONTENTS.get(t[5])  # most contents were seen before: nothing to compact
+        new._set(t[0], t[1], t[2], t[3], Provenance.from_tuple(t[4]),
+                 content if content is not None else tuple(_compact(v) for v in t[5]))
         return new
 
     def _set(self, id_, sha, file, updated, prov, content):
@@ -285,3 +287,16 @@ class Slim:
         new._set(changes.get("id", self.id), self.source_sha256, self.source_file, self.page_updated,
                  self.provenance, content)
         return new
+
+
+def distinct_contents(rows):
+    """One row per distinct content (every field but the capture's own: id, file, date, lines),
+    for loops that read nothing else; plain dict rows are all distinct."""
+    seen: set[int] = set()
+    for r in rows:
+        c = getattr(r, "_c", None)
+        if c is None:
+            yield r
+        elif id(c) not in seen:
+            seen.add(id(c))
+            yield r

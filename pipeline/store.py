@@ -323,8 +323,10 @@ class TableWriter:
         self.parquet = None
 
     def _lines(self, lines: list[str]) -> None:
-        self.json.write(((",\n" if self.rows else "") + ",\n".join(lines)).encode("utf-8"))
-        self.content.update(("\n".join(lines) + "\n").encode("utf-8"))
+        data = ("\n".join(lines) + "\n").encode("utf-8")
+        # a record line never holds a newline (JSON escapes it): encoded once, separated twice
+        self.json.write((b",\n" if self.rows else b"") + data[:-1].replace(b"\n", b",\n"))
+        self.content.update(data)
         self.rows += len(lines)
 
     def add(self, row: dict, line: str | None = None) -> None:
@@ -410,9 +412,14 @@ def _columns(table: str, rows: list[dict]) -> dict[str, list]:
     for name, kind, _ in TABLES[table]:
         values = [r.get(name) for r in rows]
         if kind == "json":
-            values = [json.dumps(v, ensure_ascii=False, sort_keys=True) for v in values]
+            values = [_cell(kind, v) for v in values]
         cols[name] = values
     return cols
+
+
+def _cell(kind: str, value):
+    """A value as its Parquet column holds it: nested values as JSON text."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True) if kind == "json" else value
 
 
 def arrow_bytes(table: str, rows: list[dict]) -> bytes:
@@ -432,12 +439,13 @@ def patch_batch(table: str, batch, changed: dict[int, tuple[dict, dict]]):
     fields = sorted({f for old, new in changed.values() for f in new if new.get(f) != old.get(f)})
     if not fields:
         return batch
+    kinds = {name: kind for name, kind, _ in TABLES[table]}
     columns = list(batch.columns)
     for f in fields:
         i = batch.schema.get_field_index(f)
         values = columns[i].to_pylist()
         for n, (_, new) in changed.items():
-            values[n] = _columns(table, [new])[f][0]
+            values[n] = _cell(kinds[f], new.get(f))
         columns[i] = pa.array(values, type=batch.schema.field(i).type)
     return pa.RecordBatch.from_arrays(columns, schema=batch.schema)
 
