@@ -249,6 +249,19 @@ def run_build(raw_dirs: list[Path], output: Path, decisions: Path | None = None,
         return result
 
 
+def _give_back_memory() -> None:
+    """Return freed heap memory to the OS (glibc ``malloc_trim``) between phases: the parse
+    phase frees a payload per source amid the records it keeps, and without this the peak of
+    the next phase lands on top of those holes. A no-op where there is no glibc."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _phase(name: str, _t=[None]) -> None:
     """``PIPELINE_TIMING=1``: print how long each build phase took (for ``make bench``)."""
     import time
@@ -306,25 +319,35 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
             warnings += payload["warnings"]
         lines_file.close()
         batches_file.close()
+        _give_back_memory()
         _phase("parse")
         # renames the documents state apply to every capture of the category
         renames = reconcile.stated_renames(slim)
         slim = [reconcile.rename_row(r, renames) for r in slim]
-        _write_requirements(writer, renames)
-        _phase("requirements written")
-        known = store.published_conflict_ids(output) | (known_conflicts or set())
-        with open(writer.scratch("conflicts"), "w+b") as scratch:
-            tables = reconcile.reconcile_rows(slim, decisions, known, shown, sink=_conflict_sink(scratch))
-            _validate({t: tables[t] for t in ("categories", "pages", "reviews")})
-            for c in tables["conflicts"]:  # in publishing order, from the scratch file
-                at, n_line, n_data = c.pop("scratch")
-                scratch.seek(at)
-                line = scratch.read(n_line).decode("utf-8")
-                writer.table("conflicts").add_batch([line], store.arrow_batch("conflicts", scratch.read(n_data)))
+        # the requirements are copied out in a thread while reconciliation runs: much of the
+        # copy (hashing, file writes, Parquet encoding) does not hold the GIL
+        from concurrent.futures import ThreadPoolExecutor
+
+        writer.table("requirements")  # created here, then touched by the thread only
+        with ThreadPoolExecutor(max_workers=1) as copier:
+            copied = copier.submit(_write_requirements, writer, renames)
+            known = store.published_conflict_ids(output) | (known_conflicts or set())
+            with open(writer.scratch("conflicts"), "w+b") as scratch:
+                tables = reconcile.reconcile_rows(slim, decisions, known, shown, sink=_conflict_sink(scratch))
+                _give_back_memory()
+                _phase("reconciled")
+                copied.result()
+                _phase("requirements written")
+                _validate({t: tables[t] for t in ("categories", "pages", "reviews")})
+                for c in tables["conflicts"]:  # in publishing order, from the scratch file
+                    at, n_line, n_data = c.pop("scratch")
+                    scratch.seek(at)
+                    line = scratch.read(n_line).decode("utf-8")
+                    writer.table("conflicts").add_batch([line], store.arrow_batch("conflicts", scratch.read(n_data)))
         for name in ("categories", "pages", "reviews"):
             for r in tables[name]:
                 writer.table(name).add(r)
-        _phase("reconciled")
+        _phase("reconciled tables written")
         version = f"{max(dates) if dates else 'undated'}-{writer.content_hash()[:12]}"
         inputs = [{"file": r.display, "sha256": hashes[r.display], "bytes": r.size} for r in refs]
         if text is not None:
