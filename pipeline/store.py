@@ -228,7 +228,7 @@ def hash_files(refs: list[RawRef], cache_dir: Path) -> dict[str, str]:
 # --- caches --------------------------------------------------------------------------------
 
 def cache_get(cache_dir: Path, key: str):
-    """What a source contributes (see ``build.source_payload``), cached by its bytes, name,
+    """What a source contributes (see ``build.source_payloads``), cached by its bytes, name,
     metadata and the parser version. ``marshal``: plain values only, fast, never runs code."""
     p = cache_dir / "parsed" / f"{key}.marshal.z"
     try:
@@ -448,6 +448,21 @@ def patch_batch(table: str, batch, changed: dict[int, tuple[dict, dict]]):
             values[n] = _cell(kinds[f], new.get(f))
         columns[i] = pa.array(values, type=batch.schema.field(i).type)
     return pa.RecordBatch.from_arrays(columns, schema=batch.schema)
+
+
+def arrow_slices(table: str, parts: list[list[dict]]) -> list[bytes | None]:
+    """``arrow_bytes`` of each part, converted together (one conversion, then slices)."""
+    pa = _pyarrow()
+
+    rows = [r for part in parts for r in part]
+    if not rows:
+        return [None] * len(parts)
+    batch = pa.RecordBatch.from_pydict(_columns(table, rows), schema=_arrow_schema(table))
+    out, at = [], 0
+    for part in parts:
+        out.append(batch.slice(at, len(part)).serialize().to_pybytes() if part else None)
+        at += len(part)
+    return out
 
 
 def arrow_batch(table: str, data: bytes):

@@ -151,6 +151,8 @@ class _Sections:
     def __init__(self, lines: list[Phys], sentences: list[Sentence], wrapped: bool, page: str | None = None):
         self.page = page
         self.sig = [ln for ln in lines if ln.text and not patterns.URL_LINE.match(ln.text)]
+        # the lookaheads compare folded text many times over: fold each line once
+        self.folded = [fold(ln.text) for ln in self.sig]
         self.sentences = sorted(sentences, key=lambda s: s.line)
         self._sentence_lines = [s.line for s in self.sentences]
         self.wrapped = wrapped
@@ -164,10 +166,10 @@ class _Sections:
         """Lines taken by a ``要求 说明`` header at k (0 if none)."""
         if k >= len(self.sig):
             return 0
-        f = fold(self.sig[k].text)
+        f = self.folded[k]
         if f == "要求说明":
             return 1
-        if f == "要求" and k + 1 < len(self.sig) and fold(self.sig[k + 1].text) == "说明":
+        if f == "要求" and k + 1 < len(self.sig) and self.folded[k + 1] == "说明":
             return 2
         return 0
 
@@ -187,7 +189,7 @@ class _Sections:
                 if k + n >= len(self.sig):
                     break
                 t = self.sig[k + n].text
-                f = fold(t)
+                f = self.folded[k + n]
                 need = label[len(acc):]
                 if f.startswith(need):
                     return label, n + 1, _after(t, need)
@@ -205,7 +207,7 @@ class _Sections:
     def _heading_like(self, k: int) -> bool:
         ln = self.sig[k]
         t = ln.text
-        if (not t or len(fold(t)) > _HEADING_MAX or _NOT_IN_HEADING.search(t)
+        if (not t or len(self.folded[k]) > _HEADING_MAX or _NOT_IN_HEADING.search(t)
                 or patterns.NONE_TEXT.match(t) or patterns.STARTS_WITH_ENUM.match(t)
                 or t[0] in "（(" or self.table_header(k) or self.label_at(k)
                 or patterns.LABEL_NOTE.match(t) or patterns.URL_LINE.match(t)
@@ -254,7 +256,7 @@ class _Sections:
         below = heading_levels(self.sig[k + 1].text)
         if len(below) != 1:
             return False
-        mine = fold(self.sig[k].text)
+        mine = self.folded[k]
         for s in self.sentences:
             if not s.also and names_section(s, below):
                 firsts = [fold(p[0]) for p in s.paths if len(p) > 1]
