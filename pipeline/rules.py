@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Sequence
 
 from pipeline import patterns
@@ -320,7 +321,38 @@ def lines_to_requirement(lines: Sequence[Line], header: str = "",
     """Read a requirement from its header (``资质要求（3选1）``) and content lines.
 
     ``columns``: alternative cells side by side (each a list of lines), when the layout says so.
+
+    The same requirement text recurs in capture after capture of a page, usually at other line
+    numbers: it is read once, as if its first line were line 1, and the item lines are shifted.
     """
+    firsts = [l.line for l in lines] + [l.line for col in columns or () for l in col]
+    base = (min(firsts) if firsts else 1) - 1
+    req = _read_at_line_1(header, _relative(lines, base),
+                          None if columns is None else tuple(_relative(c, base) for c in columns))
+    return _shift(req, base)
+
+
+def _relative(lines: Sequence[Line], base: int) -> tuple:
+    return tuple((l.text, l.line - base, l.end - base if l.end else l.end, l.bullet, l.depth) for l in lines)
+
+
+def _shift(req: Requirement, delta: int) -> Requirement:
+    """``req`` with every item line moved by ``delta``."""
+    if not delta or not req.items:
+        return req
+    return replace(req, items=tuple(
+        replace(i, line=None if i.line is None else i.line + delta, group=i.group and _shift(i.group, delta))
+        for i in req.items))
+
+
+@lru_cache(maxsize=4096)
+def _read_at_line_1(header: str, lines: tuple, columns: tuple | None) -> Requirement:
+    return _lines_to_requirement([Line(*t) for t in lines], header,
+                                 None if columns is None else [[Line(*t) for t in c] for c in columns])
+
+
+def _lines_to_requirement(lines: Sequence[Line], header: str,
+                          columns: Sequence[Sequence[Line]] | None) -> Requirement:
     header = clean(header)
     lines = [Line(clean(l.text), l.line, l.end, l.bullet, l.depth) for l in lines if clean(l.text)]
     if columns:
