@@ -119,9 +119,9 @@ def _validate(tables: dict[str, list[dict]]) -> None:
 @lru_cache(maxsize=1)
 def _payload_format() -> str:
     """The cached payload holds marshal data and Arrow record batches: their versions count."""
-    from importlib.metadata import version
+    import pyarrow  # needed to write the tables anyway
 
-    return f"python-{sys.version_info[0]}.{sys.version_info[1]}/pyarrow-{version('pyarrow')}"
+    return f"python-{sys.version_info[0]}.{sys.version_info[1]}/pyarrow-{pyarrow.__version__}"
 
 
 def _cache_key(ref: store.RawRef, sha: str) -> str:
