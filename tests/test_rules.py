@@ -138,3 +138,27 @@ def test_unreadable_count_is_a_warning_not_a_guess():
     r = text_to_requirement("（N选1）：\n1、《A》\n2、《B》")
     assert (r.rule, r.pick, r.of, r.options) == ("any", None, None, 2)
     assert r.warnings == ("declared count （N选1） cannot be read: left unknown",)
+
+
+def _item_lines(req) -> list:
+    return [x for i in req.items for x in [i.line] + (_item_lines(i.group) if i.group else [])]
+
+
+def test_requirement_text_at_another_line_reads_the_same_with_lines_shifted():
+    """lines_to_requirement memoises by text read from line 1; a repeat elsewhere must come back
+    exactly as a fresh reading there would (regression guard for the shift)."""
+    from dataclasses import replace
+
+    from pipeline import rules
+
+    text = "（3选1）\n1、《A》\n2、《B》或《C》\n3、需同时提供：\n《D》\n《E》"
+    first = rules.text_to_requirement(text, line=1)
+    later = rules.text_to_requirement(text, line=41)
+    fresh = rules._lines_to_requirement([Line(t, 41 + i) for i, t in enumerate(text.split("\n"))], "", None)
+    assert later == fresh
+    assert _item_lines(later) == [n + 40 for n in _item_lines(first)] and len(_item_lines(first)) >= 4
+
+    def strip(req):
+        return replace(req, items=tuple(replace(i, line=None, group=i.group and strip(i.group)) for i in req.items))
+
+    assert strip(first) == strip(later)
