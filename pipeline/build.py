@@ -300,9 +300,8 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
     writer = store.DatasetWriter(output)
     try:
         # requirements wait for the stated renames (known once every source is read): their
-        # lines and record batches go to scratch files, the other tables straight to the writer
-        lines_file = open(writer.scratch("requirements"), "w", encoding="utf-8")
-        batches_file = open(writer.scratch("requirements-arrow"), "wb")
+        # lines and record batches wait in a spool, the other tables go straight to the writer
+        spooled = writer.spool("requirements")
         slim: list[records.Slim] = []
         ids: set[str] = set()
         dates: list[str] = []
@@ -317,19 +316,14 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
                     raise ParseError(ref.display, t[4][1], f"duplicate record id {t[0]}")
                 ids.add(t[0])
                 slim.append(records.Slim.from_tuple(t))
-            lines = payload["lines"]["requirements"]
-            if lines:
-                lines_file.write("\n".join(lines) + "\n")
-                data = payload["arrow"]["requirements"]
-                batches_file.write(len(lines).to_bytes(4, "little") + len(data).to_bytes(8, "little") + data)
+            if payload["lines"]["requirements"]:
+                spooled.put(payload["lines"]["requirements"], payload["arrow"]["requirements"])
             for table in ("scenarios", "licenses", "sources"):
                 lines = payload["lines"][table]
                 if lines:
                     writer.table(table).add_batch(lines, store.arrow_batch(table, payload["arrow"][table]))
             dates += payload["updated"]
             warnings += payload["warnings"]
-        lines_file.close()
-        batches_file.close()
         _give_back_memory()
         _phase("parse")
         # renames the documents state apply to every capture of the category
@@ -339,22 +333,19 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
         # copy (hashing, file writes, Parquet encoding) does not hold the GIL
         from concurrent.futures import ThreadPoolExecutor
 
-        writer.table("requirements")  # created here, then touched by the thread only
-        with ThreadPoolExecutor(max_workers=1) as copier:
-            copied = copier.submit(_write_requirements, writer, renames)
+        requirements = writer.table("requirements")  # written by the thread only
+        with spooled, writer.spool("conflicts") as conflicts, ThreadPoolExecutor(max_workers=1) as copier:
+            copied = copier.submit(_write_requirements, requirements, spooled, renames)
             known = store.published_conflict_ids(output) | (known_conflicts or set())
-            with open(writer.scratch("conflicts"), "w+b") as scratch:
-                tables = reconcile.reconcile_rows(slim, decisions, known, shown, sink=_conflict_sink(scratch))
-                _give_back_memory()
-                _phase("reconciled")
-                copied.result()
-                _phase("requirements written")
-                _validate({t: tables[t] for t in ("categories", "pages", "reviews")})
-                for c in tables["conflicts"]:  # in publishing order, from the scratch file
-                    at, n_line, n_data = c.pop("scratch")
-                    scratch.seek(at)
-                    line = scratch.read(n_line).decode("utf-8")
-                    writer.table("conflicts").add_batch([line], store.arrow_batch("conflicts", scratch.read(n_data)))
+            tables = reconcile.reconcile_rows(slim, decisions, known, shown, sink=_conflict_sink(conflicts))
+            _give_back_memory()
+            _phase("reconciled")
+            copied.result()
+            _phase("requirements written")
+            _validate({t: tables[t] for t in ("categories", "pages", "reviews")})
+            for c in tables["conflicts"]:  # in publishing order, from the spool
+                lines, data = conflicts.get(c.pop("spooled"))
+                writer.table("conflicts").add_batch(lines, store.arrow_batch("conflicts", data))
         for name in ("categories", "pages", "reviews"):
             for r in tables[name]:
                 writer.table(name).add(r)
@@ -380,8 +371,8 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
     return BuildResult(version, created, counts, tuple(warnings), n_parsed, n_cached)
 
 
-def _conflict_sink(scratch):
-    """Validate and serialise each conflict as reconciliation finds it, into ``scratch``; keep
+def _conflict_sink(spool: store.Spool):
+    """Validate and serialise each conflict as reconciliation finds it, into ``spool``; keep
     its header (the report's first values) and where its record is."""
     from pipeline import reconcile
     from pipeline.report import MAX_VALUES
@@ -389,40 +380,31 @@ def _conflict_sink(scratch):
     def sink(c: dict) -> dict:
         row = reconcile.plain_row("conflicts", c)
         _validate({"conflicts": [row]})
-        line = store.record_line(row).encode("utf-8")
-        data = store.arrow_bytes("conflicts", [row])
-        at = scratch.seek(0, os.SEEK_END)
-        scratch.write(line)
-        scratch.write(data)
-        return dict(reconcile.conflict_header(c, MAX_VALUES), scratch=(at, len(line), len(data)))
+        at = spool.put([store.record_line(row)], store.arrow_bytes("conflicts", [row]))
+        return dict(reconcile.conflict_header(c, MAX_VALUES), spooled=at)
 
     return sink
 
 
-def _write_requirements(writer: store.DatasetWriter, renames: dict) -> None:
-    """The requirements from the scratch files, with the stated renames applied. A line is read
-    back only when it names a renamed category's id (a substring test); most are copied."""
+def _write_requirements(out: store.TableWriter, spooled: store.Spool, renames: dict) -> None:
+    """The spooled requirements, with the stated renames applied. A line is read back only
+    when it names a renamed category's id (a substring test); most are copied."""
     from pipeline import reconcile, records
 
     marks = [f'"category_id":"{records.category_id(old)}"' for old in renames]
-    out = writer.table("requirements")
-    with open(writer.scratch("requirements"), encoding="utf-8") as lines_file, \
-            open(writer.scratch("requirements-arrow"), "rb") as batches_file:
-        while head := batches_file.read(12):
-            n, size = int.from_bytes(head[:4], "little"), int.from_bytes(head[4:], "little")
-            batch = store.arrow_batch("requirements", batches_file.read(size))
-            lines = [lines_file.readline().rstrip("\n") for _ in range(n)]
-            changed = {}
-            for i, line in enumerate(lines):
-                if any(m in line for m in marks):
-                    row = json.loads(line)
-                    new = reconcile.rename_row(row, renames)
-                    if new is not row:
-                        lines[i] = store.record_line(new)
-                        changed[i] = (row, new)
-            if changed:
-                batch = store.patch_batch("requirements", batch, changed)
-            out.add_batch(lines, batch)
+    for lines, data in spooled:
+        batch = store.arrow_batch("requirements", data)
+        changed = {}
+        for i, line in enumerate(lines):
+            if any(m in line for m in marks):
+                row = json.loads(line)
+                new = reconcile.rename_row(row, renames)
+                if new is not row:
+                    lines[i] = store.record_line(new)
+                    changed[i] = (row, new)
+        if changed:
+            batch = store.patch_batch("requirements", batch, changed)
+        out.add_batch(lines, batch)
 
 
 def _reports(output: Path, previous: str | None, version: str, slim, tables, refs, hashes,

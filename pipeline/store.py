@@ -14,6 +14,7 @@ import marshal
 import os
 import shutil
 import signal
+import struct
 import tomllib
 import zlib
 from dataclasses import dataclass
@@ -472,6 +473,47 @@ def arrow_batch(table: str, data: bytes):
     return pa.ipc.read_record_batch(pa.py_buffer(data), _arrow_schema(table))
 
 
+class Spool:
+    """Records set aside while a dataset is written (in its temporary folder): per entry, the
+    JSON lines of some records and their serialised Arrow record batch. Read back in order
+    (iteration) or by the position ``put`` returned (``get``)."""
+
+    _HEAD = struct.Struct("<IQQ")  # number of lines, bytes of lines, bytes of the batch
+
+    def __init__(self, path: Path):
+        self.fh = open(path, "w+b")
+
+    def put(self, lines: list[str], data: bytes) -> int:
+        text = "\n".join(lines).encode("utf-8")  # a record line never holds a newline
+        at = self.fh.seek(0, os.SEEK_END)
+        self.fh.write(self._HEAD.pack(len(lines), len(text), len(data)) + text + data)
+        return at
+
+    def get(self, at: int) -> tuple[list[str], bytes]:
+        self.fh.seek(at)
+        return self._next()
+
+    def __iter__(self):
+        self.fh.seek(0)
+        while self.fh.read(1):
+            self.fh.seek(-1, os.SEEK_CUR)
+            yield self._next()
+
+    def _next(self) -> tuple[list[str], bytes]:
+        n, n_text, n_data = self._HEAD.unpack(self.fh.read(self._HEAD.size))
+        lines = self.fh.read(n_text).decode("utf-8").split("\n") if n else []
+        return lines, self.fh.read(n_data)
+
+    def close(self) -> None:
+        self.fh.close()
+
+    def __enter__(self) -> "Spool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 class DatasetWriter:
     """A dataset version being written under ``output/.tmp-*``; nothing is visible until
     ``publish`` renames it into ``output/datasets/``."""
@@ -490,8 +532,9 @@ class DatasetWriter:
             self.tables[name] = TableWriter(self.folder, name)
         return self.tables[name]
 
-    def scratch(self, name: str) -> Path:
-        return self.folder / f"{name}.scratch"
+    def spool(self, name: str) -> Spool:
+        """A scratch file of records, deleted when the dataset is finished."""
+        return Spool(self.folder / f"{name}.scratch")
 
     def content_hash(self) -> str:
         h = hashlib.sha256(SCHEMA_VERSION.encode())
