@@ -352,7 +352,7 @@ def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
                 for field, kind in FIELD_KIND.items():
                     got = _compare(field, entries, reps[cid])
                     if got:
-                        yield (_conflict(kind, "version", cap, key, entries[0][0], field, *got))
+                        yield _conflict(kind, "version", cap, key, entries[0][0], field, *got)
             yield from _membership(key, cap, versions)
         # record-level problems, per capture
         for cid, entries in sorted(by_cat.items()):
@@ -361,15 +361,15 @@ def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
             if mismatch:
                 vals = [_value(r, "count", p, d) | {"value": f"declares {r['of']}选{r['pick']}, lists {r['options']}"}
                         for r, p, d in mismatch]
-                yield (_conflict("count_mismatch", "record", cap, key, mismatch[0][0], "count", vals,
-                                     "declared count does not match the items listed: "
-                                     + "; ".join(f"{v['value']} ({v['source_file']}:{v['line_start']})" for v in vals)))
+                yield _conflict("count_mismatch", "record", cap, key, mismatch[0][0], "count", vals,
+                                "declared count does not match the items listed: "
+                                + "; ".join(f"{v['value']} ({v['source_file']}:{v['line_start']})" for v in vals))
             lost = [(r, p, d) for r, p, d in entries if _lost(r)] if any(_lost(r) for r in reps[cid]) else []
             if lost:
                 vals = [_value(r, "rule", p, d) | {"value": _lost_text(r)} for r, p, d in lost]
-                yield (_conflict("items_lost", "record", cap, key, lost[0][0], "items", vals,
-                                     "items lost in capture: " + "; ".join(
-                                         f"{v['value']} ({v['source_file']}:{v['line_start']})" for v in vals)))
+                yield _conflict("items_lost", "record", cap, key, lost[0][0], "items", vals,
+                                "items lost in capture: " + "; ".join(
+                                    f"{v['value']} ({v['source_file']}:{v['line_start']})" for v in vals))
     # 2. different pages of one capability (their current statements)
     currents = {key: current(vs) for key, vs in pages.items()}
     by_cap_cat: dict[tuple[str, str], list[tuple[dict, str, str | None]]] = {}
@@ -385,7 +385,7 @@ def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
         for field, kind in FIELD_KIND.items():
             got = _compare(field, entries)
             if got:
-                yield (_conflict(kind, "page", cap, None, entries[0][0], field, *got))
+                yield _conflict(kind, "page", cap, None, entries[0][0], field, *got)
     # 3. between capabilities: informative
     by_cat_all: dict[str, list[tuple[dict, str, str | None]]] = {}
     for (cap, cid), entries in sorted(by_cap_cat.items()):
@@ -397,8 +397,8 @@ def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
         for field in ("count", "rule", "documents"):
             got = _compare(field, entries)
             if got and len({r["capability"] for r, _, _ in entries if field_value(r, field) is not None}) > 1:
-                yield (_conflict("capability_difference", "capability", "+".join(caps), None,
-                                     entries[0][0], field, got[0], got[1]))
+                yield _conflict("capability_difference", "capability", "+".join(caps), None,
+                                entries[0][0], field, got[0], got[1])
 
 
 def _count_mismatch(r: dict) -> bool:
