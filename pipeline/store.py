@@ -359,9 +359,9 @@ class TableWriter:
             self.pending.append(batch.slice(start))
 
     def _flush(self) -> None:
-        import pyarrow as pa
         import pyarrow.parquet as pq
 
+        pa = _pyarrow()
         schema = _arrow_schema(self.table)
         if self.parquet is None:
             self.parquet = pq.ParquetWriter(str(self.folder / f"{self.table}.parquet"), schema, compression="zstd")
@@ -426,16 +426,13 @@ def _cell(kind: str, value):
 def arrow_bytes(table: str, rows: list[dict]) -> bytes:
     """Rows as one serialised Arrow record batch (no schema: both sides know it), so a worker
     process does the conversion and the writer only copies."""
-    import pyarrow as pa
-
-    batch = pa.RecordBatch.from_pydict(_columns(table, rows), schema=_arrow_schema(table))
-    return batch.serialize().to_pybytes()
+    return arrow_slices(table, [rows])[0]
 
 
 def patch_batch(table: str, batch, changed: dict[int, tuple[dict, dict]]):
     """``batch`` with rows ``i`` changed from ``old`` to ``new`` (``changed[i] = (old, new)``):
     only the columns that differ are rebuilt."""
-    import pyarrow as pa
+    pa = _pyarrow()
 
     fields = sorted({f for old, new in changed.values() for f in new if new.get(f) != old.get(f)})
     if not fields:
@@ -468,7 +465,7 @@ def arrow_slices(table: str, parts: list[list[dict]]) -> list[bytes | None]:
 
 def arrow_batch(table: str, data: bytes):
     """The record batch ``arrow_bytes`` wrote."""
-    import pyarrow as pa
+    pa = _pyarrow()
 
     return pa.ipc.read_record_batch(pa.py_buffer(data), _arrow_schema(table))
 
