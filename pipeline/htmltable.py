@@ -7,6 +7,7 @@ unclosed ``<li>``/``<td>`` where a browser would, and leaves a stray ``<td>`` (a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import lxml.html
 from lxml import etree
@@ -116,8 +117,39 @@ def cell_lines(cell, first_line: int) -> tuple[Line, ...]:
     return tuple(out)
 
 
+#: tables up to this many characters are remembered: captures of a page repeat most of its
+#: (small, per-category) tables unchanged, at other lines
+_MEMO_MAX = 8192
+
+
 def read_tables(html: str, first_line: int = 1) -> list[Table]:
     """Every top-level ``<table>`` in ``html``; ``first_line`` is the line ``html`` starts on."""
+    if len(html) > _MEMO_MAX:
+        return _read_tables(html, first_line)
+    return [_shift(t, first_line - 1) for t in _read_tables_at_line_1(html)]
+
+
+@lru_cache(maxsize=2048)
+def _read_tables_at_line_1(html: str) -> tuple[Table, ...]:
+    return tuple(_read_tables(html, 1))
+
+
+def _shift(t: Table, d: int) -> Table:
+    """``t`` as read ``d`` lines further down."""
+    if not d:
+        return t
+
+    def line(ln: Line) -> Line:
+        return Line(ln.text, ln.line + d, ln.end + d if ln.end else ln.end, ln.bullet, ln.depth)
+
+    rows = tuple(Row(tuple(Cell(c.header, tuple(line(ln) for ln in c.lines), c.line + d, c.rowspan, c.colspan,
+                                c.carried) for c in r.cells), r.line + d, r.implicit) for r in t.rows)
+    # every warning starts with the line it is about: "12: row without <tr>"
+    warnings = tuple(f"{int(w.split(':', 1)[0]) + d}:{w.split(':', 1)[1]}" for w in t.warnings)
+    return Table(rows, t.line_start + d, t.line_end + d, warnings)
+
+
+def _read_tables(html: str, first_line: int) -> list[Table]:
     if "<table" not in html.lower():
         return []
     try:

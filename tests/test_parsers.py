@@ -291,3 +291,22 @@ def test_pdf_text_sentence_without_its_section_is_reported():
     text = PDF.replace("具备 金融-征信业务 类目", "具备 金融-私募基金 类目")
     doc = pdftext.parse(text, "raw/p.txt")
     assert any(w.startswith("raw/p.txt:30: sentence names '金融-私募基金'") for w in doc.warnings)
+
+
+def test_a_table_read_again_at_another_line_equals_a_fresh_reading():
+    """read_tables remembers small tables as read from line 1 and shifts them; the result must
+    be what reading them there gives, warnings included."""
+    from pipeline import htmltable
+
+    html = textwrap.dedent("""\
+        <table>
+        <tr><th>一级类目</th><th>二级类目</th><th>所需资质</th></tr>
+        <tr><td rowspan="3">金融</td><td>基金</td><td>1、《A》<br>2、《B》</td></tr>
+        <td>保险</td><td>《C》</td>
+        <tr><td>银行</td><td><ul><li>《D》</li><li>《E》</li></ul></td></tr>
+        </table>""")
+    first = read_tables(html, 1)
+    assert first[0].warnings  # the row without <tr>
+    assert read_tables(html, 41) == htmltable._read_tables(html, 41)
+    assert read_tables(html, 41)[0].warnings == tuple(
+        f"{int(w.split(':')[0]) + 40}:{w.split(':', 1)[1]}" for w in first[0].warnings)
