@@ -121,13 +121,20 @@ def compare_tables(raw: Path) -> str:
         except ValueError:  # "No tables found" and friends
             failed += 1
     t_pandas = time.perf_counter() - start
+    # the reader itself, every table read afresh; then as the build uses it, remembering the
+    # small tables it has read (captures repeat them), which no longer measures the reader
+    start = time.perf_counter()
+    for t in tables:
+        read_tables(t, remember=False)
+    t_ours = time.perf_counter() - start
     start = time.perf_counter()
     for t in tables:
         read_tables(t)
-    t_ours = time.perf_counter() - start
+    t_remembered = time.perf_counter() - start
     note = f", pandas rejected {failed}" if failed else ""
     return (f"HTML tables ({len(tables)} tables{note}): pandas.read_html {t_pandas:.2f} s, "
-            f"pipeline.htmltable.read_tables {t_ours:.2f} s, ours/pandas {t_ours / t_pandas:.2f}×")
+            f"pipeline.htmltable.read_tables {t_ours:.2f} s, ours/pandas {t_ours / t_pandas:.2f}× "
+            f"(remembering repeated tables, as the build does: {t_remembered:.2f} s)")
 
 
 def compare_pdfs(raw: Path) -> str:

@@ -122,9 +122,10 @@ def cell_lines(cell, first_line: int) -> tuple[Line, ...]:
 _MEMO_MAX = 8192
 
 
-def read_tables(html: str, first_line: int = 1) -> list[Table]:
-    """Every top-level ``<table>`` in ``html``; ``first_line`` is the line ``html`` starts on."""
-    if len(html) > _MEMO_MAX:
+def read_tables(html: str, first_line: int = 1, remember: bool = True) -> list[Table]:
+    """Every top-level ``<table>`` in ``html``; ``first_line`` is the line ``html`` starts on.
+    ``remember=False`` reads it afresh even if the same table was read before (benchmarks)."""
+    if not remember or len(html) > _MEMO_MAX:
         return _read_tables(html, first_line)
     return [_shift(t, first_line - 1) for t in _read_tables_at_line_1(html)]
 
