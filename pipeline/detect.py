@@ -19,6 +19,8 @@ class Format(str, Enum):
 
 
 _TABLE = re.compile(r"<table\b", re.IGNORECASE)
+_HEADER_ONE_LINE = re.compile(r"要求\s+说明")
+_SPACES = re.compile(r"\s+")
 
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
@@ -96,9 +98,10 @@ def detect_format(data: bytes, text: str | None) -> Format | None:
         return Format.COLUMN_TEXT
     url_run = any(patterns.URL_LINE.match(a) and patterns.URL_LINE.match(b)
                   for a, b in zip(lines, lines[1:]))
-    folded = [re.sub(r"\s+", "", ln) for ln in lines]
-    header_one_line = any(re.fullmatch(r"要求\s+说明", ln.strip()) for ln in lines)
-    header_two_lines = any(a == "要求" and b == "说明" for a, b in zip(folded, folded[1:]))
+    # the substring tests first: most lines are neither header
+    header_one_line = any(_HEADER_ONE_LINE.fullmatch(ln.strip()) for ln in lines if "说明" in ln)
+    header_two_lines = any(_SPACES.sub("", a) == "要求" and _SPACES.sub("", b) == "说明"
+                           for a, b in zip(lines, lines[1:]) if "要求" in a)
     if url_run or header_one_line:
         return Format.PDF_TEXT
     if header_two_lines:
