@@ -265,10 +265,9 @@ def _give_back_memory() -> None:
     phase frees a payload per source amid the records it keeps, and without this the peak of
     the next phase lands on top of those holes. A no-op where there is no glibc."""
     import ctypes
-    import ctypes.util
 
-    try:
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    try:  # glibc's soname; elsewhere (musl, macOS) there is nothing to do
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass
 
