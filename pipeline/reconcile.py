@@ -299,14 +299,14 @@ def _summarise(field: str, groups: dict) -> str:
 
 def _compare(field: str, entries: list[tuple[dict, str, str | None]], reps: list[dict] | None = None):
     """entries: (row, page_key, date). Returns (values, summary) when the known values differ.
-    ``reps``: one row per distinct content among the entries (``distinct_contents``); a field's
-    value depends on nothing else, so whether they differ is decided on these alone."""
-    if reps is not None and len({field_value(r, field) for r in reps} - {None}) < 2:
+    ``reps``: one row per distinct content among the entries (``distinct_contents``, computed
+    when not given); a field's value depends on nothing else, so whether they differ is decided
+    on these alone."""
+    if reps is None:
+        reps = list(distinct_contents(r for r, _, _ in entries))
+    if len({field_value(r, field) for r in reps} - {None}) < 2:
         return None
-    found = [(r, p, d, field_value(r, field)) for r, p, d in entries]
-    if len({v for _, _, _, v in found if v is not None}) < 2:
-        return None
-    known = [(r, p, d) for r, p, d, v in found if v is not None]
+    known = [(r, p, d) for r, p, d in entries if field_value(r, field) is not None]
     values = [_value(r, field, p, d) for r, p, d in known]
     groups: dict[str, list[dict]] = {}
     for v in values:
