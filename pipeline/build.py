@@ -17,7 +17,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 from pipeline import store
@@ -56,31 +56,25 @@ def parse_raw(raw: store.RawFile):
     from pipeline import detect, records
     from pipeline.parsers import PARSERS
 
-    meta = dict(raw.metadata)
-    fmt = meta.get("format")
+    fmt = dict(raw.metadata).get("format")
     if raw.data.startswith(b"%PDF") and fmt in (None, "pdf"):
         from pipeline.parsers import pdf
 
-        try:
-            doc = pdf.parse(raw.data, raw.display)
-        except ParseError:
-            raise
-        except Exception as e:  # a parser bug must still name the file
-            raise ParseError(raw.display, 1, f"the pdf parser failed ({type(e).__name__}: {e}); "
-                                             f"please report this file") from e
-        return doc, records.SourceInfo(file=raw.display, sha256=sha256_bytes(raw.data), size=len(raw.data),
-                                       encoding="pdf", format="pdf", metadata=raw.metadata)
-    text, encoding = detect.decode(raw.data, raw.display)
-    if fmt is None:
-        found = detect.detect_format(raw.data, text)
-        if found is None:
-            raise ParseError(raw.display, 1, "cannot tell the document's format (no HTML table, category "
-                                             "table, section table, scenario or licence text found)")
-        fmt = found.value
-    if fmt not in PARSERS:
-        raise ParseError(raw.display, 1, f"unknown format {fmt!r} (metadata); known: {sorted(PARSERS)}")
+        fmt, encoding = "pdf", "pdf"
+        parse = partial(pdf.parse, raw.data, raw.display)
+    else:
+        text, encoding = detect.decode(raw.data, raw.display)
+        if fmt is None:
+            found = detect.detect_format(raw.data, text)
+            if found is None:
+                raise ParseError(raw.display, 1, "cannot tell the document's format (no HTML table, category "
+                                                 "table, section table, scenario or licence text found)")
+            fmt = found.value
+        if fmt not in PARSERS:
+            raise ParseError(raw.display, 1, f"unknown format {fmt!r} (metadata); known: {sorted(PARSERS)}")
+        parse = partial(PARSERS[fmt], text, raw.display)
     try:
-        doc = PARSERS[fmt](text, raw.display)
+        doc = parse()
     except ParseError:
         raise
     except Exception as e:  # a parser bug must still name the file, never print a traceback
