@@ -184,14 +184,12 @@ _CONTENTS: dict[tuple, tuple] = {}
 
 
 def _compact(value):
-    """Intern strings and turn lists into tuples: the same category, document or scope text
+    """Intern strings and make sequences tuples: the same category, document or scope text
     across thousands of captures is then stored once."""
     if isinstance(value, str):
         return sys.intern(value)
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return tuple(_compact(v) for v in value)
-    if isinstance(value, dict):
-        return Provenance(value)
     return value
 
 
@@ -204,16 +202,9 @@ class Provenance:
 
     __slots__ = ("file", "line_start", "line_end", "page", "pdf_page")
 
-    def __init__(self, d: dict):
-        for k in self.__slots__:
-            setattr(self, k, _compact(d.get(k)))
-
-    @classmethod
-    def from_tuple(cls, t: tuple) -> "Provenance":
-        new = object.__new__(cls)
-        new.file, new.line_start, new.line_end, new.page, new.pdf_page = (
-            sys.intern(t[0]), t[1], t[2], sys.intern(t[3]) if t[3] else t[3], t[4])
-        return new
+    def __init__(self, t: tuple):
+        """``t``: the values in slot order (``_provenance_tuple``)."""
+        self.file, self.line_start, self.line_end, self.page, self.pdf_page = (_compact(v) for v in t)
 
     def __getitem__(self, key: str):
         return getattr(self, key)
@@ -245,17 +236,19 @@ class Slim:
     __slots__ = _PER_CAPTURE + ("_c",)
 
     def __init__(self, row: dict):
-        self._set(row["id"], row["source_sha256"], row["source_file"], row.get("page_updated"),
-                  row["provenance"] if isinstance(row["provenance"], Provenance) else Provenance(row["provenance"]),
-                  tuple(_compact(row.get(f)) for f in _CONTENT))
+        self._load(slim_tuple(row))
 
     @classmethod
     def from_tuple(cls, t: tuple) -> "Slim":
+        """From ``slim_tuple``'s form (what workers send and the parse cache holds)."""
         new = object.__new__(cls)
-        content = _CONTENTS.get(t[5])  # most contents were seen before: nothing to compact
-        new._set(t[0], t[1], t[2], t[3], Provenance.from_tuple(t[4]),
-                 content if content is not None else tuple(_compact(v) for v in t[5]))
+        new._load(t)
         return new
+
+    def _load(self, t: tuple) -> None:
+        content = _CONTENTS.get(t[5])  # most contents were seen before: nothing to compact
+        self._set(t[0], t[1], t[2], t[3], Provenance(t[4]),
+                  content if content is not None else _compact(t[5]))
 
     def _set(self, id_, sha, file, updated, prov, content):
         self.id = id_
