@@ -89,29 +89,22 @@ def read_optional_text(path: Path) -> str | None:
     return path.read_text("utf-8") if path.exists() else None
 
 
-def load_tables(output: Path, version: str) -> dict[str, list[dict]]:
-    """The JSON tables of a published version (tables it does not have are empty)."""
+def load_tables(output: Path, version: str, skip: tuple[str, ...] = ()) -> dict[str, list[dict]]:
+    """The JSON tables of a published version (tables it does not have, or ``skip``, are empty)."""
     ds = output / "datasets" / version
     if not (ds / "manifest.json").exists():
         raise StoreError(f"{ds}: no such dataset version")
     out = {}
     for table in TABLE_ORDER:
         p = ds / f"{table}.json"
-        out[table] = list(iter_records(p)) if p.exists() else []
+        out[table] = list(iter_records(p)) if p.exists() and table not in skip else []
     return out
 
 
 def load_small_tables(output: Path, version: str) -> dict[str, list[dict]]:
     """Every table of a version but ``requirements`` (which can be large: stream it with
     ``iter_records``)."""
-    ds = output / "datasets" / version
-    if not (ds / "manifest.json").exists():
-        raise StoreError(f"{ds}: no such dataset version")
-    out = {}
-    for table in TABLE_ORDER:
-        p = ds / f"{table}.json"
-        out[table] = [] if table == "requirements" or not p.exists() else list(iter_records(p))
-    return out
+    return load_tables(output, version, skip=("requirements",))
 
 
 def previous_version(output: Path, version: str) -> str | None:
@@ -228,27 +221,29 @@ def hash_files(refs: list[RawRef], cache_dir: Path) -> dict[str, str]:
 
 # --- caches --------------------------------------------------------------------------------
 
+def _cache_file(cache_dir: Path, key: str) -> Path:
+    return cache_dir / "parsed" / f"{key}.marshal.z"
+
+
 def cache_get(cache_dir: Path, key: str):
     """What a source contributes (see ``build.source_payloads``), cached by its bytes, name,
     metadata and the parser version. ``marshal``: plain values only, fast, never runs code."""
-    p = cache_dir / "parsed" / f"{key}.marshal.z"
     try:
-        return marshal.loads(zlib.decompress(p.read_bytes()))
+        return marshal.loads(zlib.decompress(_cache_file(cache_dir, key).read_bytes()))
     except (OSError, ValueError, EOFError, TypeError, zlib.error):
         return None
 
 
 def cache_has(cache_dir: Path, key: str) -> bool:
-    return (cache_dir / "parsed" / f"{key}.marshal.z").is_file()
+    return _cache_file(cache_dir, key).is_file()
 
 
 def cache_put(cache_dir: Path, key: str, payload) -> None:
-    d = cache_dir / "parsed"
-    d.mkdir(parents=True, exist_ok=True)
-    data = zlib.compress(marshal.dumps(payload), 1)
-    tmp = d / f".{key}.{os.getpid()}.tmp"
-    tmp.write_bytes(data)
-    os.replace(tmp, d / f"{key}.marshal.z")
+    path = _cache_file(cache_dir, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{key}.{os.getpid()}.tmp"
+    tmp.write_bytes(zlib.compress(marshal.dumps(payload), 1))
+    os.replace(tmp, path)
 
 
 def _last_build_file(cache_dir: Path, output: Path) -> Path:
