@@ -340,8 +340,7 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
                 lines, data = conflicts.get(c.pop("spooled"))
                 writer.table("conflicts").add_batch(lines, store.arrow_batch("conflicts", data))
         for name in ("categories", "pages", "reviews"):
-            for r in tables[name]:
-                writer.table(name).add(r)
+            writer.table(name).add_rows(tables[name])
         _phase("reconciled tables written")
         version = f"{max(dates) if dates else 'undated'}-{writer.content_hash()[:12]}"
         inputs = [{"file": r.display, "sha256": hashes[r.display], "bytes": r.size} for r in refs]

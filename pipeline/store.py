@@ -300,8 +300,8 @@ class TableWriter:
     The JSON file is ``{"schema_version", "table", "records": [ … ], "dataset_version"}``: the
     version comes last because it is the hash of everything written before it.
 
-    Records come either as dicts (``add``) or, already serialised by a worker, as JSON lines
-    with their Arrow record batch (``add_batch``); the files are the same either way.
+    Records come as their JSON lines and their Arrow record batch (``add_batch``), serialised
+    already by a worker, or as dicts (``add_rows``, which serialises them here).
     """
 
     def __init__(self, folder: Path, table: str):
@@ -312,7 +312,6 @@ class TableWriter:
                         f'"records": [\n'.encode())
         self.content = hashlib.sha256()
         self.rows = 0
-        self.batch: list[dict] = []       # rows given as dicts, not yet in a row group
         self.pending: list = []           # Arrow record batches not yet in a row group
         self.group_rows = 0
         self.batch_bytes = 0
@@ -325,16 +324,8 @@ class TableWriter:
         self.content.update(data)
         self.rows += len(lines)
 
-    def add(self, row: dict, line: str | None = None) -> None:
-        """Append a record; ``line`` is its serialised form when the caller has it already."""
-        if line is None:
-            line = record_line(row)
-        self._lines([line])
-        self.batch.append(row)
-        self.group_rows += 1
-        self.batch_bytes += len(line)
-        if self.group_rows >= ROW_GROUP or self.batch_bytes >= ROW_GROUP_BYTES:
-            self._flush()
+    def add_rows(self, rows: list[dict]) -> None:
+        self.add_batch([record_line(r) for r in rows], to_batch(self.table, rows) if rows else None)
 
     def add_batch(self, lines: list[str], batch) -> None:
         """Append records serialised already: their JSON lines and their Arrow record batch
@@ -360,13 +351,7 @@ class TableWriter:
         schema = _arrow_schema(self.table)
         if self.parquet is None:
             self.parquet = pq.ParquetWriter(str(self.folder / f"{self.table}.parquet"), schema, compression="zstd")
-        assert not (self.batch and self.pending), "one table is written from dicts or from batches, not both"
-        if self.pending:
-            data = pa.Table.from_batches(self.pending, schema=schema).combine_chunks()
-        else:
-            data = pa.Table.from_pydict(_columns(self.table, self.batch), schema=schema)
-        self.parquet.write_table(data)
-        self.batch = []
+        self.parquet.write_table(pa.Table.from_batches(self.pending, schema=schema).combine_chunks())
         self.pending = []
         self.group_rows = 0
         self.batch_bytes = 0
@@ -443,14 +428,17 @@ def patch_batch(table: str, batch, changed: dict[int, tuple[dict, dict]]):
     return pa.RecordBatch.from_arrays(columns, schema=batch.schema)
 
 
+def to_batch(table: str, rows: list[dict]):
+    """Rows as one Arrow record batch of the table's Parquet schema."""
+    return _pyarrow().RecordBatch.from_pydict(_columns(table, rows), schema=_arrow_schema(table))
+
+
 def arrow_slices(table: str, parts: list[list[dict]]) -> list[bytes | None]:
     """``arrow_bytes`` of each part, converted together (one conversion, then slices)."""
-    pa = _pyarrow()
-
     rows = [r for part in parts for r in part]
     if not rows:
         return [None] * len(parts)
-    batch = pa.RecordBatch.from_pydict(_columns(table, rows), schema=_arrow_schema(table))
+    batch = to_batch(table, rows)
     out, at = [], 0
     for part in parts:
         out.append(batch.slice(at, len(part)).serialize().to_pybytes() if part else None)
