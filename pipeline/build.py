@@ -7,8 +7,10 @@ Scale is a design input (tens of thousands of captures):
   so an unchanged source is never parsed twice;
 - sources that must be parsed are parsed in a process pool (serial for a handful), in file
   order, so the output is identical either way;
-- rows are streamed into the dataset files (JSON one record per line, Parquet in row groups);
-  reconciliation keeps only slim rows, so memory follows the largest document, not the archive.
+- rows are streamed into the dataset files (JSON one record per line, Parquet in row groups),
+  and each conflict is written as it is found; reconciliation keeps one slim row per requirement
+  (a few hundred bytes: what a category requires is shared between captures), so memory still
+  grows with the archive, slowly.
 """
 from __future__ import annotations
 
@@ -127,8 +129,8 @@ def source_payloads(rows_of_sources: list[dict[str, list[dict]]]) -> list[dict]:
     """What the build needs of each source's rows, in the form it writes them: per table the
     JSON lines and one Arrow record batch, the slim requirement tuples reconciliation reads,
     and the source's dates and warnings. Made in the worker (in parallel), cached as is, so the
-    parent process only copies. Several sources at once: converting rows to Arrow costs
-    about as much for 30 rows as for 300, so each table is converted once and sliced."""
+    parent process only copies. Several sources at once: each conversion to Arrow has a fixed
+    cost, so each table is converted once for all of them and sliced."""
     from pipeline import records
 
     arrow = {t: store.arrow_slices(t, [rows[t] for rows in rows_of_sources]) for t in SOURCE_TABLES}
