@@ -474,9 +474,9 @@ class Spool:
         return self._next()
 
     def __iter__(self):
+        end = self.fh.seek(0, os.SEEK_END)
         self.fh.seek(0)
-        while self.fh.read(1):
-            self.fh.seek(-1, os.SEEK_CUR)
+        while self.fh.tell() < end:
             yield self._next()
 
     def _next(self) -> tuple[list[str], bytes]:
