@@ -7,6 +7,7 @@ from enum import Enum
 
 from pipeline import patterns
 from pipeline.errors import ParseError
+from pipeline.normalize import lines_containing
 from pipeline.parsers import columns, flat
 
 
@@ -24,6 +25,7 @@ _SPACES = re.compile(r"\s+")
 
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+_ZERO_WIDTH_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 
 
 def _reads_as_text(text: str) -> bool:
@@ -72,7 +74,9 @@ def decode(data: bytes, file: str) -> tuple[str, str]:
     if "\x00" in text:
         line = text[:text.index("\x00")].count("\n") + 1
         raise ParseError(file, line, "binary content (NUL byte): not a text document")
-    text = text.translate(_ZERO_WIDTH).replace("\r\n", "\n").replace("\r", "\n")
+    if _ZERO_WIDTH_RE.search(text):  # translate copies the whole text; most have none
+        text = text.translate(_ZERO_WIDTH)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise ParseError(file, 1, "file holds no text")
     return text, enc
@@ -94,7 +98,8 @@ def detect_format(data: bytes, text: str | None) -> Format | None:
     if _TABLE.search(text):
         return Format.MARKDOWN
     lines = text.split("\n")
-    if any(columns.header_columns(ln) for ln in lines if ln.strip()):
+    # a column header names a 资质 column (``header_columns``); most lines do not say 资质
+    if any(columns.header_columns(lines[i]) for i in lines_containing(lines, "资质", text)):
         return Format.COLUMN_TEXT
     url_run = any(patterns.URL_LINE.match(a) and patterns.URL_LINE.match(b)
                   for a, b in zip(lines, lines[1:]))

@@ -11,6 +11,15 @@ RULES = ("any", "all", "none", "unknown")
 CAPABILITIES = ("face_verification", "live_streaming", "category_list")
 
 
+def _moved_copy(record, **changes):
+    """``record`` with ``changes``, like ``dataclasses.replace`` but without running ``__init__``
+    again: used only to move an already validated record down by a number of lines (which keeps
+    it valid), where ``replace`` cost as much as reading the page again."""
+    new = object.__new__(type(record))
+    new.__dict__.update(record.__dict__, **changes)
+    return new
+
+
 @dataclass(frozen=True)
 class Span:
     """Where a record came from: a file under a raw folder, 1-based inclusive line span."""
@@ -30,6 +39,10 @@ class Span:
     def to_dict(self) -> dict:
         return {"file": self.file, "line_start": self.line_start, "line_end": self.line_end,
                 "page": self.page, "pdf_page": self.pdf_page}
+
+    def moved(self, file: str, delta: int) -> Span:
+        """The same span in ``file``, ``delta`` lines further down."""
+        return Span(file, self.line_start + delta, self.line_end + delta, self.page, self.pdf_page)
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,10 @@ class Item:
     #: the entry is itself a choice or a bundle (``《A》或《B》``, ``需同时提供：…``)
     group: Requirement | None = None
     line: int | None = None
+
+    def shifted(self, delta: int) -> Item:
+        return _moved_copy(self, line=None if self.line is None else self.line + delta,
+                           group=self.group and self.group.shifted(delta))
 
     def to_dict(self) -> dict:
         return {"text": self.text, "label": self.label, "documents": list(self.documents),
@@ -102,6 +119,12 @@ class Requirement:
     def options(self) -> int | None:
         return len(self.items) if self.rule == "any" else None
 
+    def shifted(self, delta: int) -> Requirement:
+        """The same requirement read ``delta`` lines further down (item lines moved)."""
+        if not delta or not self.items:
+            return self
+        return _moved_copy(self, items=tuple(i.shifted(delta) for i in self.items))
+
     def to_dict(self) -> dict:
         return {"rule": self.rule, "pick": self.pick, "of": self.of, "options": self.options,
                 "declared": self.declared, "conditions": list(self.conditions),
@@ -120,6 +143,9 @@ class Integration:
     also: tuple[tuple[str, str], ...] = ()
     #: component tags written next to the method: ``<live-pusher><live-player>``
     components: tuple[str, ...] = ()
+
+    def shifted(self, delta: int) -> Integration:
+        return _moved_copy(self, line=self.line + delta) if delta else self
 
 
 @dataclass(frozen=True)
@@ -156,6 +182,13 @@ class Statement:
         if not self.category_raw or not all(self.category_raw):
             raise ValueError(f"{self.span.file}:{self.span.line_start}: empty category level")
 
+    def moved(self, file: str, delta: int, page_updated: str | None) -> Statement:
+        """The same statement read from ``file``, ``delta`` lines further down, on a page
+        updated ``page_updated``: a page repeated unchanged in another capture."""
+        return _moved_copy(self, span=self.span.moved(file, delta), requirement=self.requirement.shifted(delta),
+                           integration=self.integration and self.integration.shifted(delta),
+                           page_updated=page_updated)
+
 
 @dataclass(frozen=True)
 class Scenario:
@@ -170,6 +203,9 @@ class Scenario:
     page: str | None = None
     page_updated: str | None = None
 
+    def moved(self, file: str, delta: int, page_updated: str | None) -> Scenario:
+        return _moved_copy(self, span=self.span.moved(file, delta), page_updated=page_updated)
+
 
 @dataclass(frozen=True)
 class License:
@@ -181,6 +217,9 @@ class License:
     span: Span
     page: str | None = None
     page_updated: str | None = None
+
+    def moved(self, file: str, delta: int, page_updated: str | None) -> License:
+        return _moved_copy(self, span=self.span.moved(file, delta), page_updated=page_updated)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,9 @@ def memo_short(limit: int = 160, size: int = 1 << 15):
 
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+#: what ``clean`` removes (invisible characters) or turns into another character that could
+#: be CJK (NFC maps the CJK compatibility ideographs to the unified ones: U+F901 -> 更)
+_CLEAN_REWRITES = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\uf900-\ufaff\U0002f800-\U0002fa1f]")
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 _CJK = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef\u2460-\u24ff《》“”‘’"
 _SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
@@ -40,6 +43,21 @@ def clean(text: str) -> str:
     Width is kept as written: ``（学校）`` stays ``（学校）`` in ``*_raw`` fields.
     """
     return _SPACES.sub(" ", unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH)).strip()
+
+
+def cleaning_rewrites(text: str) -> bool:
+    """Could ``clean`` turn ``text`` (or any line of it) into other characters than by folding
+    spaces? When not, a word without spaces is in ``clean(line)`` exactly when it is in ``line``,
+    and the lines that can hold it are found without cleaning each."""
+    return _CLEAN_REWRITES.search(text) is not None
+
+
+def lines_containing(lines: list[str], word: str, whole: str | None = None) -> list[int]:
+    """Indexes of the ``lines`` whose ``clean`` form contains ``word`` (CJK, no spaces).
+    ``whole``: the text the lines were split from, if at hand (checked once for rewrites)."""
+    if not cleaning_rewrites(whole if whole is not None else "\n".join(lines)):
+        return [i for i, line in enumerate(lines) if word in line]
+    return [i for i, line in enumerate(lines) if word in clean(line)]
 
 
 @memo_short()

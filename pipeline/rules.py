@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Sequence
 
@@ -329,20 +329,11 @@ def lines_to_requirement(lines: Sequence[Line], header: str = "",
     base = (min(firsts) if firsts else 1) - 1
     req = _read_at_line_1(header, _relative(lines, base),
                           None if columns is None else tuple(_relative(c, base) for c in columns))
-    return _shift(req, base)
+    return req.shifted(base)
 
 
 def _relative(lines: Sequence[Line], base: int) -> tuple:
     return tuple((l.text, l.line - base, l.end - base if l.end else l.end, l.bullet, l.depth) for l in lines)
-
-
-def _shift(req: Requirement, delta: int) -> Requirement:
-    """``req`` with every item line moved by ``delta``."""
-    if not delta or not req.items:
-        return req
-    return replace(req, items=tuple(
-        replace(i, line=None if i.line is None else i.line + delta, group=i.group and _shift(i.group, delta))
-        for i in req.items))
 
 
 @lru_cache(maxsize=4096)

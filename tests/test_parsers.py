@@ -310,3 +310,35 @@ def test_a_table_read_again_at_another_line_equals_a_fresh_reading():
     assert read_tables(html, 41) == htmltable._read_tables(html, 41)
     assert read_tables(html, 41)[0].warnings == tuple(
         f"{int(w.split(':')[0]) + 40}:{w.split(':', 1)[1]}" for w in first[0].warnings)
+
+
+def test_a_page_read_again_in_another_capture_equals_a_fresh_reading():
+    """The flat parser remembers each page as read from line 1 of no file and undated, and moves
+    it to the lines, file and date of the capture it is in; that must equal reading it there."""
+    import re
+    from pathlib import Path
+
+    from pipeline.parsers import flat
+
+    (path,) = Path(__file__).resolve().parent.parent.glob("raw/004_*.txt")
+    # a sentence naming a category without a section gives a warning with a line number
+    seed = path.read_text("utf-8").replace("具备 社交-直播 类目，可使用", "具备 金融-私募基金 类目，可使用")
+    # another capture: two lines more at the top, every page dated a day later
+    later = "导出说明\n\n" + re.sub(r"(最近更新时间：\d{4}-\d{2}-)(\d{2})",
+                                   lambda m: f"{m.group(1)}{int(m.group(2)) % 28 + 1:02d}", seed)
+    pdftext.parse(seed, "raw/first.txt")
+    hits = flat._read_page_at_line_1.cache_info().hits
+    remembered = pdftext.parse(later, "raw/later.txt")
+    assert flat._read_page_at_line_1.cache_info().hits - hits == len(remembered.pages)
+    pages = flat.split_pages(later.split("\n"))
+    assert [p.first for p in pages] == [p.line_start + 1 for p in remembered.pages]
+    for pg in pages:
+        assert flat.remembered_page(pg, "raw/later.txt", True, "live_streaming") == \
+            flat.read_page(pg, "raw/later.txt", True, "live_streaming")
+    fresh = [flat.read_page(pg, "raw/later.txt", True, "live_streaming") for pg in pages]
+    assert remembered.statements == tuple(s for f in fresh for s in f.statements)
+    assert remembered.scenarios == tuple(s for f in fresh for s in f.scenarios)
+    assert remembered.licenses == tuple(s for f in fresh for s in f.licences)
+    assert remembered.statements and remembered.scenarios and remembered.licenses
+    assert [w.split(": sentence")[0] for w in remembered.warnings] == \
+        [f"raw/later.txt:{line}" for f in fresh for line, _ in f.unused] != []

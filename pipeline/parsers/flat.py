@@ -16,11 +16,12 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from pipeline import patterns
 from pipeline.errors import ParseError
 from pipeline.model import License, Line, Page, ParsedDocument, Scenario, Span, Statement
-from pipeline.normalize import clean, display_width, fold, squeeze_cjk
+from pipeline.normalize import clean, display_width, fold, lines_containing, squeeze_cjk
 from pipeline.rules import lines_to_requirement
 from pipeline.sections import (Draft, Sentence, detect_capability, drafts_to_statements,
                                heading_levels, names_section, parse_sentence)
@@ -58,27 +59,30 @@ def to_lines(text: str) -> list[Phys]:
 class _Page:
     title: str | None
     updated: str | None
-    lines: list[Phys]
+    #: the page's lines as written, the first of them being line ``first`` of the document
+    raw: tuple[str, ...]
+    first: int
 
 
-def split_pages(lines: list[Phys]) -> tuple[list[Phys], list[_Page]]:
-    """Preamble lines and pages; a page starts at the title line above ``最近更新时间``."""
+def split_pages(raw: list[str], text: str | None = None) -> list[_Page]:
+    """The pages of a document (lines as written, split from ``text``); a page starts at the
+    title line above ``最近更新时间``. Lines above the first page are left out."""
     marks = []
-    for i, ln in enumerate(lines):
-        m = patterns.UPDATED_AT.search(ln.text)
+    for i in lines_containing(raw, "最近更新时间", text):
+        m = patterns.UPDATED_AT.search(clean(raw[i]))
         if m:
             t = i - 1
-            while t >= 0 and not lines[t].text:
+            while t >= 0 and not clean(raw[t]):
                 t -= 1
             marks.append((t if t >= 0 else i, i, m.group("date")))
     if not marks:
-        return [], [_Page(None, None, lines)]
+        return [_Page(None, None, tuple(raw), 1)]
     pages = []
     for n, (t, u, date) in enumerate(marks):
-        end = marks[n + 1][0] if n + 1 < len(marks) else len(lines)
-        title = lines[t].text if t != u else None
-        pages.append(_Page(title, date, [ln for ln in lines[u + 1:end]]))
-    return lines[:marks[0][0]], pages
+        end = marks[n + 1][0] if n + 1 < len(marks) else len(raw)
+        title = clean(raw[t]) if t != u else None
+        pages.append(_Page(title, date, tuple(raw[u + 1:end]), u + 2))
+    return pages
 
 
 # --- sentences ---------------------------------------------------------------------------
@@ -276,9 +280,9 @@ class _Sections:
         return False
 
     # the scan ----------------------------------------------------------------------------
-    def read(self, file: str, page: str | None) -> tuple[list[Draft], list[str], list[Phys]]:
+    def read(self) -> tuple[list[Draft], list[Phys]]:
+        """The category sections (drafts) and the lines above the first one."""
         drafts: list[Draft] = []
-        warnings: list[str] = []
         preamble: list[Phys] = []
         cur: _Open | None = None
         level1: tuple[str, ...] = ()
@@ -288,14 +292,14 @@ class _Sections:
             in_text_field = cur is not None and cur.current in ("scenario", "scope")
             if not in_text_field and self.level1_heading(k):
                 if cur:
-                    drafts.append(self._close(cur, file, warnings))
+                    drafts.append(self._close(cur))
                     cur = None
                 level1 = heading_levels(ln.text)
                 k += 1
                 continue
             if self.section_heading(k, strict=in_text_field):
                 if cur:
-                    drafts.append(self._close(cur, file, warnings))
+                    drafts.append(self._close(cur))
                 levels = heading_levels(ln.text)
                 if len(levels) > 1 and not self._below_level1(k, levels, level1):
                     level1 = ()
@@ -343,10 +347,10 @@ class _Sections:
             cur.fields.setdefault(cur.current or "notes", []).append(ln)
             k += 1
         if cur:
-            drafts.append(self._close(cur, file, warnings))
-        return drafts, warnings, preamble
+            drafts.append(self._close(cur))
+        return drafts, preamble
 
-    def _close(self, cur: _Open, file: str, warnings: list[str]) -> Draft:
+    def _close(self, cur: _Open) -> Draft:
         def logical(name: str) -> list[Line]:
             return join_wrapped(cur.fields.get(name, []), self.wrapped)
 
@@ -614,45 +618,89 @@ def read_licences(lines: list[Phys], file: str, page: str | None, updated: str |
 
 # --- the document ------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class _PageRead:
+    """What one page says (``read_page``)."""
+
+    statements: tuple[Statement, ...]
+    scenarios: tuple[Scenario, ...]
+    licences: tuple[License, ...]
+    #: (line, names) of integration sentences that no section took
+    unused: tuple[tuple[int, str], ...]
+    kinds: tuple[str, ...]
+    #: the first section's line, when the page has sections but the document no capability
+    no_capability_at: int | None = None
+
+
+#: pages remembered: a page export repeats most of its pages unchanged from capture to capture
+_PAGE_MEMO = 256
+
+
+def read_page(pg: _Page, file: str, wrapped: bool, capability: str | None) -> _PageRead:
+    """What one page says, at its own lines, in ``file``, with its date."""
+    lines = [Phys(pg.first + i, r, clean(r)) for i, r in enumerate(pg.raw)]
+    body, sentences = hoist_sentences(lines, wrapped)
+    methods = _method_pattern(sentences)
+    kinds = []
+    statements, unused = [], []
+    drafts, _ = _Sections(body, sentences, wrapped, pg.title).read()
+    if drafts:
+        if capability is None:
+            return _PageRead((), (), (), (), (), no_capability_at=drafts[0].line_start)
+        statements, unused_sentences = drafts_to_statements(drafts, sentences, capability=capability,
+                                                            file=file, page=pg.title, updated=pg.updated)
+        unused = [(s.line, s.names) for s in unused_sentences]
+        kinds.append("requirements")
+    sc = read_scenarios(body, methods, file, pg.title, pg.updated)
+    if not sc:
+        sc = read_method_table(body, methods, pg.title, file, pg.title, pg.updated)
+    if sc:
+        kinds.append("scenarios")
+    lic = read_licences(body, file, pg.title, pg.updated)
+    if lic:
+        kinds.append("licenses")
+    return _PageRead(tuple(statements), tuple(sc), tuple(lic), tuple(unused), tuple(kinds))
+
+
+@lru_cache(maxsize=_PAGE_MEMO)
+def _read_page_at_line_1(title: str | None, raw: tuple[str, ...], wrapped: bool,
+                         capability: str | None) -> _PageRead:
+    return read_page(_Page(title, None, raw, 1), "", wrapped, capability)
+
+
+def remembered_page(pg: _Page, file: str, wrapped: bool, capability: str | None) -> _PageRead:
+    """``read_page``, through a memo: a page is read on its own (nothing outside it changes
+    what it says), so a page repeated in another capture is read once, as if it began on line 1
+    of a file named "" and had no date, and then moved to its lines, file and date."""
+    got = _read_page_at_line_1(pg.title, pg.raw, wrapped, capability)
+    delta = pg.first - 1
+    return _PageRead(tuple(s.moved(file, delta, pg.updated) for s in got.statements),
+                     tuple(s.moved(file, delta, pg.updated) for s in got.scenarios),
+                     tuple(l.moved(file, delta, pg.updated) for l in got.licences),
+                     tuple((line + delta, names) for line, names in got.unused), got.kinds,
+                     None if got.no_capability_at is None else got.no_capability_at + delta)
+
+
 def parse_document(text: str, file: str, *, fmt: str, wrapped: bool) -> ParsedDocument:
-    lines = to_lines(text)
     capability = detect_capability(text)
-    preamble, pages = split_pages(lines)
     statements: list[Statement] = []
     scenarios: list[Scenario] = []
     licences: list[License] = []
     out_pages: list[Page] = []
     warnings: list[str] = []
-    for pg in pages:
-        body, sentences = hoist_sentences(pg.lines, wrapped)
-        methods = _method_pattern(sentences)
-        kinds = []
-        reader = _Sections(body, sentences, wrapped, pg.title)
-        drafts, warn, _ = reader.read(file, pg.title)
-        if drafts:
-            if capability is None:
-                raise ParseError(file, drafts[0].line_start, "cannot tell which capability the page is about")
-            got, unused = drafts_to_statements(drafts, sentences, capability=capability, file=file,
-                                               page=pg.title, updated=pg.updated)
-            statements += got
-            warnings += [f"{file}:{s.line}: sentence names {s.names!r} but no section of that "
-                         f"category was found" for s in unused]
-            warnings += [f"{file}: {w}" for w in warn]
-            kinds.append("requirements")
-        sc = read_scenarios(body, methods, file, pg.title, pg.updated)
-        if not sc:
-            sc = read_method_table(body, methods, pg.title, file, pg.title, pg.updated)
-        if sc:
-            scenarios += sc
-            kinds.append("scenarios")
-        lic = read_licences(body, file, pg.title, pg.updated)
-        if lic:
-            licences += lic
-            kinds.append("licenses")
-        first = pg.lines[0].no - 1 if pg.lines else 1
-        last = pg.lines[-1].no if pg.lines else first
-        out_pages.append(Page(pg.title, pg.updated, max(1, first), max(1, last),
-                              "+".join(kinds) or "other"))
+    for pg in split_pages(text.split("\n"), text):
+        got = remembered_page(pg, file, wrapped, capability)
+        if got.no_capability_at is not None:
+            raise ParseError(file, got.no_capability_at, "cannot tell which capability the page is about")
+        statements += got.statements
+        scenarios += got.scenarios
+        licences += got.licences
+        warnings += [f"{file}:{line}: sentence names {names!r} but no section of that "
+                     f"category was found" for line, names in got.unused]
+        # a dated page starts at its date line; its title line above belongs to the page before
+        first = max(1, pg.first - 1) if pg.updated else pg.first
+        last = max(first, pg.first + len(pg.raw) - 1)
+        out_pages.append(Page(pg.title, pg.updated, first, last, "+".join(got.kinds) or "other"))
     if not statements and not scenarios and not licences:
         raise ParseError(file, 1, "no category section, scenario table or licence list found")
     return ParsedDocument(format=fmt, capability=capability, pages=tuple(out_pages),
