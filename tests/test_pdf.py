@@ -92,6 +92,30 @@ def test_pdf_through_the_build_records_format_links_and_pages(pdfs):
     assert (info.format, info.encoding) == ("pdf", "pdf") and doc.links
 
 
+def test_a_pdf_page_seen_before_is_read_as_afresh(tmp_path):
+    """Pages are remembered by a digest of what their reading depends on: a PDF whose pages
+    were all seen before, or that differs from one in a single page, reads exactly as afresh,
+    and a changed page is never taken for the page it replaced."""
+    text = (ROOT / "raw" / "004_ef2bf0700b54b804.txt").read_text()
+    text_to_pdf(text, tmp_path / "a.pdf")
+    # the same page export with the scenario page's first scenario renamed
+    text_to_pdf(text.replace("场景1：政府主体账号", "场景1：政府机关账号"), tmp_path / "b.pdf")
+    a, b = (tmp_path / "a.pdf").read_bytes(), (tmp_path / "b.pdf").read_bytes()
+
+    def fresh(data, name):
+        pdf._PAGES.clear()
+        return pdf.parse(data, name)
+
+    want_a, want_b = fresh(a, "raw/a.pdf"), fresh(b, "raw/b.pdf")
+    assert want_b.scenarios[0].scenario == "场景1：政府机关账号" != want_a.scenarios[0].scenario
+    pdf._PAGES.clear()
+    assert pdf.parse(a, "raw/a.pdf") == want_a
+    remembered = len(pdf._PAGES)
+    assert pdf.parse(a, "raw/a.pdf") == want_a and len(pdf._PAGES) == remembered
+    assert pdf.parse(b, "raw/b.pdf") == want_b
+    assert len(pdf._PAGES) == remembered + 1, "only the changed page is read again"
+
+
 def _encrypted(path):
     from reportlab.pdfgen import canvas
     c = canvas.Canvas(str(path), encrypt="secret", invariant=1)

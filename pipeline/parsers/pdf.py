@@ -216,6 +216,88 @@ def _read_page(page, number: int) -> _Page:
     return out
 
 
+#: pages read, by what their reading depends on (``_page_key``), oldest first: captures of a
+#: page export repeat most of its PDF pages unchanged, and pdfminer's interpreter is most of
+#: the cost of reading a PDF
+_PAGES: dict[bytes, _Page] = {}
+_PAGES_MAX = 64
+
+
+def _page_key(page) -> bytes | None:
+    """A digest of everything ``_read_page`` reads of a page: its content streams and resources
+    (fonts and their files, images, graphics states), boxes and rotation. Two pages with the same
+    key give the same glyphs at the same places. None if the page holds an object this does not
+    know how to digest or decode (then the page is simply read)."""
+    import hashlib
+
+    from pdfminer.pdftypes import PDFObjRef, PDFStream
+    from pdfminer.psparser import PSKeyword, PSLiteral
+
+    h = hashlib.sha256()
+    order: dict[int, int] = {}  # indirect objects met so far, by position (ids differ per file)
+
+    def feed(obj) -> None:
+        if isinstance(obj, PDFObjRef):
+            if obj.objid in order:
+                h.update(b"R%d;" % order[obj.objid])
+                return
+            order[obj.objid] = len(order)
+            feed(obj.resolve())
+        elif isinstance(obj, PDFStream):
+            feed(obj.attrs)
+            # decoded, as the interpreter will read it (a stream is decoded once per file)
+            data = obj.get_data() or b""
+            h.update(b"S%d:" % len(data))
+            h.update(data)
+        elif isinstance(obj, dict):
+            h.update(b"{")
+            for k in sorted(obj, key=str):
+                feed(k)
+                feed(obj[k])
+            h.update(b"}")
+        elif isinstance(obj, (list, tuple)):
+            h.update(b"[")
+            for v in obj:
+                feed(v)
+            h.update(b"]")
+        elif isinstance(obj, (PSLiteral, PSKeyword)):
+            h.update(b"/%s;" % repr(obj.name).encode())
+        elif obj is None or isinstance(obj, (bool, int, float, str, bytes)):
+            h.update(b"%s:%s;" % (type(obj).__name__.encode(), repr(obj).encode()))
+        else:
+            raise TypeError(type(obj).__name__)
+
+    po = page.page_obj
+    try:
+        feed([po.contents, po.resources, po.mediabox, po.cropbox, po.rotate])
+    except Exception:  # an object it cannot digest or decode: the reading will say what is wrong
+        return None
+    return h.digest()
+
+
+def _remembered_page(page, number: int) -> _Page:
+    """``_read_page``, through ``_PAGES``: a fresh copy, with its page number."""
+    key = _page_key(page)
+    got = _PAGES.get(key) if key is not None else None
+    if got is None:
+        got = _read_page(page, number)
+        if key is not None:
+            _PAGES[key] = got
+            if len(_PAGES) > _PAGES_MAX:
+                del _PAGES[next(iter(_PAGES))]
+    return _numbered(got, number)
+
+
+def _numbered(p: _Page, number: int) -> _Page:
+    """A copy of ``p`` as page ``number`` (later steps change the blocks and tables they get)."""
+    def block(b):
+        if isinstance(b, _Line):
+            return replace(b, page=number)
+        return replace(b, rows=list(b.rows), page=number, last_page=number, row_pages=[number] * len(b.rows))
+
+    return _Page(number, p.height, [block(b) for b in p.blocks])
+
+
 def _drop_furniture(pages: list[_Page]) -> None:
     """Remove page headers and footers: lines in the top or bottom band that recur on most pages
     (digits ignored), and page numbers."""
@@ -365,7 +447,7 @@ def pdf_to_text(data: bytes, file: str) -> tuple[str, str, list[int], list[tuple
         inner = next((c for c in causes[1:] if c), e)
         raise ParseError(file, 1, f"not a readable PDF ({type(inner).__name__}: {inner})") from None
     try:
-        pages = [_read_page(p, i + 1) for i, p in enumerate(raw_pages)]
+        pages = [_remembered_page(p, i + 1) for i, p in enumerate(raw_pages)]
         links = [(i + 1, h["uri"]) for i, p in enumerate(raw_pages) for h in p.hyperlinks if h.get("uri")]
     except Exception as e:
         raise ParseError(file, 1, f"not a readable PDF ({type(e).__name__}: {e})") from None
