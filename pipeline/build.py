@@ -14,6 +14,7 @@ Scale is a design input (tens of thousands of captures):
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -356,6 +357,7 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
                     writer.table(table).add_batch(lines, store.arrow_batch(table, payload["arrow"][table]))
             dates += payload["updated"]
             warnings += payload["warnings"]
+        del ids  # a set of every record id: tens of MB on a large archive, not needed again
         _give_back_memory()
         _phase("parse")
         # renames the documents state apply to every capture of the category
@@ -366,10 +368,13 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
         from concurrent.futures import ThreadPoolExecutor
 
         requirements = writer.table("requirements")  # written by the thread only
-        with spooled, writer.spool("conflicts") as conflicts, ThreadPoolExecutor(max_workers=1) as copier:
+        with spooled, writer.spool("conflicts") as conflicts, _conflict_pool(workers, len(refs)) as pool, \
+                ThreadPoolExecutor(max_workers=1) as copier:
             copied = copier.submit(_write_requirements, requirements, spooled, renames)
             known = store.published_conflict_ids(output) | (known_conflicts or set())
-            tables = reconcile.reconcile_rows(slim, decisions, known, shown, sink=_conflict_sink(conflicts))
+            sink = _ConflictSink(conflicts, pool)
+            tables = reconcile.reconcile_rows(slim, decisions, known, shown, sink=sink)
+            sink.close()
             _give_back_memory()
             _phase("reconciled")
             copied.result()
@@ -402,19 +407,65 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
     return BuildResult(version, created, counts, tuple(warnings), n_parsed, n_cached)
 
 
-def _conflict_sink(spool: store.Spool):
-    """Validate and serialise each conflict as reconciliation finds it, into ``spool``; keep
-    its header (the report's first values) and where its record is."""
-    from pipeline import reconcile
-    from pipeline.report import MAX_VALUES
+def _conflict_record(row: dict) -> tuple[list[str], bytes]:
+    """A conflict record validated and serialised: its JSON line and Arrow record batch.
+    Top level so a process pool can call it."""
+    _validate({"conflicts": [row]})
+    return [store.record_line(row)], store.arrow_bytes("conflicts", [row])
 
-    def sink(c: dict) -> dict:
+
+class _ConflictSink:
+    """Takes each conflict as reconciliation finds it (``reconcile_rows(sink=…)``): keeps its
+    header (the report's first values), and has its record validated and serialised into
+    ``spool``, in a process of its own when ``pool`` is given. A conflict lists every capture's
+    value, so over an archive this is half of reconciliation's work, and the build's other core
+    is idle by then. At most ``WINDOW`` records are in flight, so memory stays bounded.
+    ``close`` waits for the rest; each header then says where its record is (``spooled``)."""
+
+    WINDOW = 4
+
+    def __init__(self, spool: store.Spool, pool=None):
+        self.spool, self.pool = spool, pool
+        self.pending: list[tuple[object, dict]] = []
+
+    def __call__(self, c: dict) -> dict:
+        from pipeline import reconcile
+        from pipeline.report import MAX_VALUES
+
         row = reconcile.plain_row("conflicts", c)
-        _validate({"conflicts": [row]})
-        at = spool.put([store.record_line(row)], store.arrow_bytes("conflicts", [row]))
-        return dict(reconcile.conflict_header(c, MAX_VALUES), spooled=at)
+        header = reconcile.conflict_header(c, MAX_VALUES)
+        if self.pool is None:
+            header["spooled"] = self.spool.put(*_conflict_record(row))
+            return header
+        self.pending.append((self.pool.submit(_conflict_record, row), header))
+        if len(self.pending) > self.WINDOW:
+            self._settle()
+        return header
 
-    return sink
+    def _settle(self) -> None:
+        done, header = self.pending.pop(0)
+        header["spooled"] = self.spool.put(*done.result())
+
+    def close(self) -> None:
+        while self.pending:
+            self._settle()
+
+
+@contextlib.contextmanager
+def _conflict_pool(workers: int | None, sources: int):
+    """A one-process pool for conflict records (``_ConflictSink``) when the build is large
+    enough to parse in a pool; None otherwise. The process is started here, before the
+    requirements thread: a process forked while another thread holds a lock (in pyarrow, say)
+    could wait for it forever."""
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    if workers <= 1 or sources < POOL_MIN_SOURCES:
+        yield None
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1, initializer=_quiet_gc) as pool:
+        pool.submit(int).result()  # start the process now
+        yield pool
 
 
 def _write_requirements(out: store.TableWriter, spooled: store.Spool, renames: dict) -> None:
