@@ -270,6 +270,7 @@ def run_build(raw_dirs: list[Path], output: Path, decisions: Path | None = None,
         finally:
             import gc
 
+            gc.unfreeze()
             gc.set_threshold(*gc_before)
         store.save_last_build(cache_dir, output, {"key": key, "version": result.version, "counts": result.counts,
                                           "warnings": list(result.warnings), "parser": parser_version()})
@@ -294,11 +295,18 @@ def _quiet_gc() -> tuple[int, int, int]:
     return before
 
 
-def _give_back_memory() -> None:
-    """Return freed heap memory to the OS (glibc ``malloc_trim``) between phases: the parse
-    phase frees a payload per source amid the records it keeps, and without this the peak of
-    the next phase lands on top of those holes. A no-op where there is no glibc."""
+def _give_back_memory(freeze: bool = False) -> None:
+    """Between phases: collect the phase's reference cycles (the collector runs rarely during a
+    build, ``_quiet_gc``), ``freeze`` what is alive if asked (the slim rows, kept to the end:
+    later collections then skip them), and return freed heap memory to the OS (glibc
+    ``malloc_trim``): the parse phase frees a payload per source amid the records it keeps,
+    and without this the peak of the next phase lands on top of those holes."""
     import ctypes
+    import gc
+
+    gc.collect()
+    if freeze:
+        gc.freeze()  # undone when the build ends (run_build)
 
     try:  # glibc's soname; elsewhere (musl, macOS) there is nothing to do
         ctypes.CDLL("libc.so.6").malloc_trim(0)
@@ -331,7 +339,10 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
 
     _phase("start")
     writer = store.DatasetWriter(output)
+    processes = contextlib.ExitStack()
     try:
+        # started first: it gets ready while the sources are parsed
+        pool = processes.enter_context(_conflict_pool(workers, len(refs)))
         # requirements wait for the stated renames (known once every source is read): their
         # lines and record batches wait in a spool, the other tables go straight to the writer
         spooled = writer.spool("requirements")
@@ -358,7 +369,7 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
             dates += payload["updated"]
             warnings += payload["warnings"]
         del ids  # a set of every record id: tens of MB on a large archive, not needed again
-        _give_back_memory()
+        _give_back_memory(freeze=True)
         _phase("parse")
         # renames the documents state apply to every capture of the category
         renames = reconcile.stated_renames(slim)
@@ -368,13 +379,13 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
         from concurrent.futures import ThreadPoolExecutor
 
         requirements = writer.table("requirements")  # written by the thread only
-        with spooled, writer.spool("conflicts") as conflicts, _conflict_pool(workers, len(refs)) as pool, \
-                ThreadPoolExecutor(max_workers=1) as copier:
+        with spooled, writer.spool("conflicts") as conflicts, ThreadPoolExecutor(max_workers=1) as copier:
             copied = copier.submit(_write_requirements, requirements, spooled, renames)
             known = store.published_conflict_ids(output) | (known_conflicts or set())
             sink = _ConflictSink(conflicts, pool)
             tables = reconcile.reconcile_rows(slim, decisions, known, shown, sink=sink)
             sink.close()
+            processes.close()
             _give_back_memory()
             _phase("reconciled")
             copied.result()
@@ -395,6 +406,7 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
         exists = (output / "datasets" / version).exists()
         writer.finish(version, inputs)
         reports = None
+        _give_back_memory()
         if previous != version and not exists:
             reports = _reports(output, previous, version, slim, tables, refs, hashes, recheck)
         _phase("finished and reported")
@@ -403,6 +415,8 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
     except BaseException:
         writer.abandon()
         raise
+    finally:
+        processes.close()
     counts = {t: writer.table(t).rows for t in TABLE_ORDER}
     return BuildResult(version, created, counts, tuple(warnings), n_parsed, n_cached)
 
@@ -454,17 +468,20 @@ class _ConflictSink:
 @contextlib.contextmanager
 def _conflict_pool(workers: int | None, sources: int):
     """A one-process pool for conflict records (``_ConflictSink``) when the build is large
-    enough to parse in a pool; None otherwise. The process is started here, before the
-    requirements thread: a process forked while another thread holds a lock (in pyarrow, say)
-    could wait for it forever."""
+    enough to parse in a pool; None otherwise."""
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if workers <= 1 or sources < POOL_MIN_SOURCES:
         yield None
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=1, initializer=_quiet_gc) as pool:
-        pool.submit(int).result()  # start the process now
+    import multiprocessing
+
+    # spawned, not forked: a fork of the build would start with (and be counted at) the
+    # parent's size, and forking a process that runs threads can deadlock
+    with ProcessPoolExecutor(max_workers=1, initializer=_quiet_gc,
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool.submit(int)  # starts the process now: it imports while the sources are parsed
         yield pool
 
 
