@@ -432,8 +432,9 @@ def _with_pdf_pages(doc: ParsedDocument, pages: list[int], links) -> ParsedDocum
                    links=tuple(links))
 
 
-def pdf_to_text(data: bytes, file: str) -> tuple[str, str, list[int], list[tuple[int, str]]]:
-    """(layout, text, pdf page per line, links): the text another parser reads."""
+def pdf_to_text(data: bytes, file: str, remember: bool = True) -> tuple[str, str, list[int], list[tuple[int, str]]]:
+    """(layout, text, pdf page per line, links): the text another parser reads.
+    ``remember=False`` reads every page afresh, even one read before (benchmarks)."""
     import pdfplumber
     from pdfminer.pdfdocument import PDFPasswordIncorrect
 
@@ -447,7 +448,8 @@ def pdf_to_text(data: bytes, file: str) -> tuple[str, str, list[int], list[tuple
         inner = next((c for c in causes[1:] if c), e)
         raise ParseError(file, 1, f"not a readable PDF ({type(inner).__name__}: {inner})") from None
     try:
-        pages = [_remembered_page(p, i + 1) for i, p in enumerate(raw_pages)]
+        read = _remembered_page if remember else _read_page
+        pages = [read(p, i + 1) for i, p in enumerate(raw_pages)]
         links = [(i + 1, h["uri"]) for i, p in enumerate(raw_pages) for h in p.hyperlinks if h.get("uri")]
     except Exception as e:
         raise ParseError(file, 1, f"not a readable PDF ({type(e).__name__}: {e})") from None
@@ -464,7 +466,7 @@ def pdf_to_text(data: bytes, file: str) -> tuple[str, str, list[int], list[tuple
     return "pdf_text", text, line_pages, links
 
 
-def parse(data: bytes, file: str) -> ParsedDocument:
-    layout, text, line_pages, links = pdf_to_text(data, file)
+def parse(data: bytes, file: str, remember: bool = True) -> ParsedDocument:
+    layout, text, line_pages, links = pdf_to_text(data, file, remember)
     parser = markdown.parse if layout == "markdown" else pdftext.parse
     return _with_pdf_pages(parser(text, file), line_pages, links)
