@@ -25,7 +25,7 @@ _SPACES = re.compile(r"\s+")
 
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
-_ZERO_WIDTH_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+_ZERO_WIDTH_RE = re.compile("[" + "".join(map(chr, _ZERO_WIDTH)) + "]")
 
 
 def _reads_as_text(text: str) -> bool:
@@ -111,7 +111,7 @@ def detect_format(data: bytes, text: str | None) -> Format | None:
         return Format.PDF_TEXT
     if header_two_lines:
         return Format.WEB_TEXT
-    flat_lines = flat.to_lines(text)
+    flat_lines = flat.to_lines(lines)
     if any(patterns.SCENARIO_HEADING.match(ln.text) for ln in flat_lines) or \
             any(patterns.LICENCE_SENTENCE.search(ln.text) for ln in flat_lines):
         return Format.PDF_TEXT

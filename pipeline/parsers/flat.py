@@ -17,6 +17,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Sequence
 
 from pipeline import patterns
 from pipeline.errors import ParseError
@@ -49,8 +50,9 @@ class Phys:
         return self.raw[:1] in (" ", "\u3000") and bool(self.text)
 
 
-def to_lines(text: str) -> list[Phys]:
-    return [Phys(i + 1, raw, clean(raw)) for i, raw in enumerate(text.split("\n"))]
+def to_lines(raw: Sequence[str], first: int = 1) -> list[Phys]:
+    """Physical lines from lines as written, the first of them being line ``first``."""
+    return [Phys(first + i, r, clean(r)) for i, r in enumerate(raw)]
 
 
 # --- pages -------------------------------------------------------------------------------
@@ -280,10 +282,9 @@ class _Sections:
         return False
 
     # the scan ----------------------------------------------------------------------------
-    def read(self) -> tuple[list[Draft], list[Phys]]:
-        """The category sections (drafts) and the lines above the first one."""
+    def read(self) -> list[Draft]:
+        """The category sections, as drafts."""
         drafts: list[Draft] = []
-        preamble: list[Phys] = []
         cur: _Open | None = None
         level1: tuple[str, ...] = ()
         k = 0
@@ -306,8 +307,7 @@ class _Sections:
                 cur = _Open(ln, level1 + levels, end=ln.no, inplace=tuple(self._sentences_after(k)))
                 k += 1
                 continue
-            if cur is None:
-                preamble.append(ln)
+            if cur is None:  # above the first section
                 k += 1
                 continue
             cur.end = ln.no
@@ -348,7 +348,7 @@ class _Sections:
             k += 1
         if cur:
             drafts.append(self._close(cur))
-        return drafts, preamble
+        return drafts
 
     def _close(self, cur: _Open) -> Draft:
         def logical(name: str) -> list[Line]:
@@ -638,12 +638,11 @@ _PAGE_MEMO = 256
 
 def read_page(pg: _Page, file: str, wrapped: bool, capability: str | None) -> _PageRead:
     """What one page says, at its own lines, in ``file``, with its date."""
-    lines = [Phys(pg.first + i, r, clean(r)) for i, r in enumerate(pg.raw)]
-    body, sentences = hoist_sentences(lines, wrapped)
+    body, sentences = hoist_sentences(to_lines(pg.raw, pg.first), wrapped)
     methods = _method_pattern(sentences)
     kinds = []
     statements, unused = [], []
-    drafts, _ = _Sections(body, sentences, wrapped, pg.title).read()
+    drafts = _Sections(body, sentences, wrapped, pg.title).read()
     if drafts:
         if capability is None:
             return _PageRead((), (), (), (), (), no_capability_at=drafts[0].line_start)
