@@ -32,6 +32,12 @@ from pipeline.tables import SCHEMA_VERSION, SOURCE_TABLES, TABLE_ORDER
 POOL_MIN_SOURCES = 12
 
 
+def _pool_size(workers: int | None, sources: int) -> int:
+    """Processes to parse ``sources`` with (one per core unless told); 0: no pool at all."""
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    return workers if workers > 1 and sources >= POOL_MIN_SOURCES else 0
+
+
 @dataclass(frozen=True)
 class BuildResult:
     version: str
@@ -187,15 +193,15 @@ def parsed_sources(refs: list[store.RawRef], hashes: dict[str, str], cache_dir: 
     # hold the whole archive in memory); one that turns out unreadable is parsed again here
     cached = {r.display for r in refs if use_cache and store.cache_has(cache_dir, keys[r.display])}
     todo = [r for r in refs if r.display not in cached]
-    workers = workers if workers is not None else (os.cpu_count() or 1)
+    size = _pool_size(workers, len(todo))
     bar = _progress(len(refs), progress)
     pool = None
     tasks = [([(r, keys[r.display]) for r in todo[i:i + TASK_SOURCES]], str(cache_dir))
              for i in range(0, len(todo), TASK_SOURCES)]
-    if workers > 1 and len(todo) >= POOL_MIN_SOURCES:
+    if size:
         from concurrent.futures import ProcessPoolExecutor
 
-        pool = ProcessPoolExecutor(max_workers=workers, initializer=_quiet_gc)
+        pool = ProcessPoolExecutor(max_workers=size, initializer=_quiet_gc)
         done = pool.map(_worker_task, tasks)
     else:
         done = map(_parse_task, tasks)
@@ -469,13 +475,11 @@ class _ConflictSink:
 def _conflict_pool(workers: int | None, sources: int):
     """A one-process pool for conflict records (``_ConflictSink``) when the build is large
     enough to parse in a pool; None otherwise."""
-    workers = workers if workers is not None else (os.cpu_count() or 1)
-    if workers <= 1 or sources < POOL_MIN_SOURCES:
+    if not _pool_size(workers, sources):
         yield None
         return
-    from concurrent.futures import ProcessPoolExecutor
-
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     # spawned, not forked: a fork of the build would start with (and be counted at) the
     # parent's size, and forking a process that runs threads can deadlock
