@@ -216,9 +216,9 @@ def _read_page(page, number: int) -> _Page:
     return out
 
 
-#: pages read, by what their reading depends on (``_page_key``), oldest first: captures of a
-#: page export repeat most of its PDF pages unchanged, and pdfminer's interpreter is most of
-#: the cost of reading a PDF
+#: pages read, by what their reading depends on (``_page_key``), least recently used first:
+#: captures of a page export repeat most of its PDF pages unchanged, and pdfminer's interpreter
+#: is most of the cost of reading a PDF
 _PAGES: dict[bytes, _Page] = {}
 _PAGES_MAX = 64
 
@@ -276,15 +276,17 @@ def _page_key(page) -> bytes | None:
 
 
 def _remembered_page(page, number: int) -> _Page:
-    """``_read_page``, through ``_PAGES``: a fresh copy, with its page number."""
+    """``_read_page``, through ``_PAGES``: a copy (later steps change what they get), with its
+    page number."""
     key = _page_key(page)
-    got = _PAGES.get(key) if key is not None else None
+    if key is None:
+        return _read_page(page, number)
+    got = _PAGES.pop(key, None)  # put back last: the most recently used
     if got is None:
         got = _read_page(page, number)
-        if key is not None:
-            _PAGES[key] = got
-            if len(_PAGES) > _PAGES_MAX:
-                del _PAGES[next(iter(_PAGES))]
+    _PAGES[key] = got
+    if len(_PAGES) > _PAGES_MAX:
+        del _PAGES[next(iter(_PAGES))]
     return _numbered(got, number)
 
 
