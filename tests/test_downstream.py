@@ -6,6 +6,8 @@ import sys
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import pipeline
 from conftest import ROOT
@@ -128,3 +130,29 @@ def test_sources_lists_every_source(built):
     assert [r["source_file"] for r in rows] == sorted(f"raw/{p.name}" for p in (ROOT / "raw").iterdir())
     text = _cli(built, "sources").stdout
     assert "raw/004_ef2bf0700b54b804.txt" in text and "方案选择 2024-07-26" in text and "pdf_text" in text
+
+
+# what a record holds: strings (any character, CJK and control characters included), integers
+# of the 64-bit range, booleans, null, fuzzy-score floats, and lists and string-keyed dicts of them
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2 ** 63), 2 ** 63 - 1) | st.text()
+    | st.floats(min_value=1e-4, max_value=1e15, allow_nan=False) | st.sampled_from([0.0, 60.0, 85.7, 100.0]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(_JSON_VALUES)
+def test_compact_json_writes_what_the_standard_library_writes(value):
+    # record lines and Parquet cells go through orjson for speed; their bytes are defined as the
+    # standard library's (and the dataset version hashes them), so the two must never differ
+    from pipeline.store import compact_json
+
+    expected = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    try:
+        got = compact_json(value)
+    except TypeError:  # orjson refuses lone surrogates; the standard library could not encode them either
+        with pytest.raises(UnicodeEncodeError):
+            expected.encode("utf-8")
+        return
+    assert got == expected

@@ -50,7 +50,7 @@ def test_unreadable_cache_entry_is_parsed_again(tmp_path, raw_copy, monkeypatch)
     run_build([raw_copy], tmp_path / "a")
     entries = sorted((tmp_path / "cache" / "parsed").iterdir())
     assert len(entries) == 5
-    entries[2].write_bytes(b"not zlib")
+    entries[2].write_bytes(b"not a cache entry")
     again = run_build([raw_copy], tmp_path / "b")
     assert (again.parsed, again.cached) == (1, 4)
     assert _tree(tmp_path / "a" / "datasets") == _tree(tmp_path / "b" / "datasets")
