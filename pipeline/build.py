@@ -134,14 +134,14 @@ def _cache_key(ref: store.RawRef, sha: str) -> str:
 
 def source_payloads(rows_of_sources: list[dict[str, list[dict]]]) -> list[dict]:
     """What the build needs of each source's rows, in the form it writes them: per table the
-    JSON lines and one Arrow record batch, the slim requirement tuples reconciliation reads,
-    and the source's dates and warnings. Made in the worker (in parallel), cached as is, so the
+    records as one block of JSON lines (``store.record_block``) and one Arrow record batch,
+    the slim requirement tuples reconciliation reads, and the source's dates and warnings. Made in the worker (in parallel), cached as is, so the
     parent process only copies. Several sources at once: each conversion to Arrow has a fixed
     cost, so each table is converted once for all of them and sliced."""
     from pipeline import records
 
     arrow = {t: store.arrow_slices(t, [rows[t] for rows in rows_of_sources]) for t in SOURCE_TABLES}
-    return [{"lines": {t: [store.record_line(r) for r in rs] for t, rs in rows.items()},
+    return [{"block": {t: store.record_block(rs) for t, rs in rows.items()},
              "arrow": {t: arrow[t][i] for t in SOURCE_TABLES if rows[t]},
              "slim": [records.slim_tuple(r) for r in rows["requirements"]],
              "updated": [s["updated"] for s in rows["sources"] if s["updated"]],
@@ -366,12 +366,12 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
                     raise ParseError(ref.display, t[4][1], f"duplicate record id {t[0]}")
                 ids.add(t[0])
                 slim.append(records.Slim.from_tuple(t))
-            if payload["lines"]["requirements"]:
-                spooled.put(payload["lines"]["requirements"], payload["arrow"]["requirements"])
+            if payload["block"]["requirements"]:
+                spooled.put(payload["block"]["requirements"], payload["arrow"]["requirements"])
             for table in ("scenarios", "licenses", "sources"):
-                lines = payload["lines"][table]
-                if lines:
-                    writer.table(table).add_batch(lines, store.arrow_batch(table, payload["arrow"][table]))
+                block = payload["block"][table]
+                if block:
+                    writer.table(table).add_batch(block, store.arrow_batch(table, payload["arrow"][table]))
             dates += payload["updated"]
             warnings += payload["warnings"]
         del ids  # a set of every record id: tens of MB on a large archive, not needed again
@@ -398,8 +398,8 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
             _phase("requirements written")
             _validate({t: tables[t] for t in ("categories", "pages", "reviews")})
             for c in tables["conflicts"]:  # in publishing order, from the spool
-                lines, data = conflicts.get(c.pop("spooled"))
-                writer.table("conflicts").add_batch(lines, store.arrow_batch("conflicts", data))
+                block, data = conflicts.get(c.pop("spooled"))
+                writer.table("conflicts").add_batch(block, store.arrow_batch("conflicts", data))
         for name in ("categories", "pages", "reviews"):
             writer.table(name).add_rows(tables[name])
         _phase("reconciled tables written")
@@ -427,11 +427,11 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
     return BuildResult(version, created, counts, tuple(warnings), n_parsed, n_cached)
 
 
-def _conflict_record(row: dict) -> tuple[list[str], bytes]:
+def _conflict_record(row: dict) -> tuple[bytes, bytes]:
     """A conflict record validated and serialised: its JSON line and Arrow record batch.
     Top level so a process pool can call it."""
     _validate({"conflicts": [row]})
-    return [store.record_line(row)], store.arrow_bytes("conflicts", [row])
+    return store.record_block([row]), store.arrow_bytes("conflicts", [row])
 
 
 class _ConflictSink:
@@ -490,24 +490,28 @@ def _conflict_pool(workers: int | None, sources: int):
 
 
 def _write_requirements(out: store.TableWriter, spooled: store.Spool, renames: dict) -> None:
-    """The spooled requirements, with the stated renames applied. A line is read back only
-    when it names a renamed category's id (a substring test); most are copied."""
+    """The spooled requirements, with the stated renames applied. A block is split into its
+    lines only when it names a renamed category's id (a substring test), and a line is read
+    back only when it does; most are copied as they are."""
     from pipeline import reconcile, records
 
-    marks = [f'"category_id":"{records.category_id(old)}"' for old in renames]
-    for lines, data in spooled:
+    marks = [f'"category_id":"{records.category_id(old)}"'.encode() for old in renames]
+    for block, data in spooled:
         batch = store.arrow_batch("requirements", data)
-        changed = {}
-        for i, line in enumerate(lines):
-            if any(m in line for m in marks):
-                row = json.loads(line)
-                new = reconcile.rename_row(row, renames)
-                if new is not row:
-                    lines[i] = store.record_line(new)
-                    changed[i] = (row, new)
-        if changed:
-            batch = store.patch_batch("requirements", batch, changed)
-        out.add_batch(lines, batch)
+        if any(m in block for m in marks):
+            lines = store.block_lines(block)
+            changed = {}
+            for i, line in enumerate(lines):
+                if any(m in line for m in marks):
+                    row = json.loads(line)
+                    new = reconcile.rename_row(row, renames)
+                    if new is not row:
+                        lines[i] = store.record_block([new])
+                        changed[i] = (row, new)
+            if changed:
+                block = b"\n".join(lines)
+                batch = store.patch_batch("requirements", batch, changed)
+        out.add_batch(block, batch)
 
 
 def _reports(output: Path, previous: str | None, version: str, slim, tables, refs, hashes,

@@ -305,7 +305,7 @@ class _HashingFile:
 
 
 def compact_json(value) -> str:
-    """Compact JSON, keys sorted, non-ASCII characters as they are: the bytes of
+    """Compact JSON, keys sorted, non-ASCII characters as they are: the text of
     ``json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))`` for every
     value a record holds (strings, integers, booleans, null, lists, dicts with string keys, and
     floats of at least 1e-4 such as fuzzy scores), in a fifth of the time (orjson; the
@@ -314,9 +314,15 @@ def compact_json(value) -> str:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
 
 
-def record_line(row: dict) -> str:
-    """One record as it is written: compact JSON, keys sorted."""
-    return compact_json(row)
+def record_block(rows: list[dict]) -> bytes:
+    """Records as they are written, one ``compact_json`` line each (UTF-8), joined by newlines:
+    a record line never holds a newline (JSON escapes it). Records travel as such blocks from
+    the worker that serialised them to the file, never split into lines on the way."""
+    return b"\n".join([orjson.dumps(r, option=orjson.OPT_SORT_KEYS) for r in rows])
+
+
+def block_lines(block: bytes) -> list[bytes]:
+    return block.split(b"\n") if block else []
 
 
 class TableWriter:
@@ -325,7 +331,7 @@ class TableWriter:
     The JSON file is ``{"schema_version", "table", "records": [ … ], "dataset_version"}``: the
     version comes last because it is the hash of everything written before it.
 
-    Records come as their JSON lines and their Arrow record batch (``add_batch``), serialised
+    Records come as a ``record_block`` and their Arrow record batch (``add_batch``), serialised
     already by a worker, or as dicts (``add_rows``, which serialises them here).
     """
 
@@ -335,38 +341,44 @@ class TableWriter:
         self.json = _HashingFile(folder / f"{table}.json")
         self.json.write(f'{{"schema_version": {json.dumps(SCHEMA_VERSION)}, "table": {json.dumps(table)}, '
                         f'"records": [\n'.encode())
-        self.content = hashlib.sha256()
+        self.content = hashlib.sha256()  # of every record line, each followed by a newline
         self.rows = 0
         self.pending: list = []           # Arrow record batches not yet in a row group
         self.group_rows = 0
         self.batch_bytes = 0
         self.parquet = None
 
-    def _lines(self, lines: list[str]) -> None:
-        data = ("\n".join(lines) + "\n").encode("utf-8")
-        # a record line never holds a newline (JSON escapes it): encoded once, separated twice
-        self.json.write((b",\n" if self.rows else b"") + data[:-1].replace(b"\n", b",\n"))
-        self.content.update(data)
-        self.rows += len(lines)
-
     def add_rows(self, rows: list[dict]) -> None:
-        self.add_batch([record_line(r) for r in rows], to_batch(self.table, rows) if rows else None)
+        self.add_batch(record_block(rows), to_batch(self.table, rows) if rows else None)
 
-    def add_batch(self, lines: list[str], batch) -> None:
-        """Append records serialised already: their JSON lines and their Arrow record batch
-        (``arrow_batch``). Row groups end where they would for the same rows given one by one."""
-        if not lines:
+    def add_batch(self, block: bytes, batch) -> None:
+        """Append records serialised already: a ``record_block`` and its Arrow record batch
+        (``arrow_batch``). Row groups end where they would for the same rows given one by one:
+        after ``ROW_GROUP`` rows or ``ROW_GROUP_BYTES`` bytes of record lines."""
+        if not block:
             return
-        self._lines(lines)
+        n, lines = batch.num_rows, block.count(b"\n") + 1
+        if lines != n:  # the two forms of one set of records: they can only disagree by a bug
+            raise StoreError(f"{self.table}: {lines} record lines for {n} Arrow rows")
+        self.json.write((b",\n" if self.rows else b"") + block.replace(b"\n", b",\n"))
+        self.content.update(block)
+        self.content.update(b"\n")
+        self.rows += n
+        if self.group_rows + n < ROW_GROUP and self.batch_bytes + len(block) - (n - 1) < ROW_GROUP_BYTES:
+            # the common case: no row group ends inside the block
+            self.group_rows += n
+            self.batch_bytes += len(block) - (n - 1)
+            self.pending.append(batch)
+            return
         start = 0
-        for i, line in enumerate(lines):
+        for i, line in enumerate(block_lines(block)):
             self.group_rows += 1
             self.batch_bytes += len(line)
             if self.group_rows >= ROW_GROUP or self.batch_bytes >= ROW_GROUP_BYTES:
                 self.pending.append(batch.slice(start, i + 1 - start))
                 start = i + 1
                 self._flush()
-        if start < len(lines):
+        if start < n:
             self.pending.append(batch.slice(start))
 
     def _flush(self) -> None:
@@ -479,22 +491,23 @@ def arrow_batch(table: str, data: bytes):
 
 
 class Spool:
-    """Records set aside while a dataset is written (in its temporary folder): per entry, the
-    JSON lines of some records and their serialised Arrow record batch. Read back in order
-    (iteration) or by the position ``put`` returned (``get``)."""
+    """Records set aside while a dataset is written (in its temporary folder): per entry, a
+    ``record_block`` and its serialised Arrow record batch. Read back in order (iteration) or
+    by the position ``put`` returned (``get``)."""
 
-    _HEAD = struct.Struct("<IQQ")  # number of lines, bytes of lines, bytes of the batch
+    _HEAD = struct.Struct("<QQ")  # bytes of the block, bytes of the batch
 
     def __init__(self, path: Path):
         self.fh = open(path, "w+b")
 
-    def put(self, lines: list[str], data: bytes) -> int:
-        text = "\n".join(lines).encode("utf-8")  # a record line never holds a newline
+    def put(self, block: bytes, data: bytes) -> int:
         at = self.fh.seek(0, os.SEEK_END)
-        self.fh.write(self._HEAD.pack(len(lines), len(text), len(data)) + text + data)
+        self.fh.write(self._HEAD.pack(len(block), len(data)))
+        self.fh.write(block)
+        self.fh.write(data)
         return at
 
-    def get(self, at: int) -> tuple[list[str], bytes]:
+    def get(self, at: int) -> tuple[bytes, bytes]:
         self.fh.seek(at)
         return self._next()
 
@@ -504,10 +517,9 @@ class Spool:
         while self.fh.tell() < end:
             yield self._next()
 
-    def _next(self) -> tuple[list[str], bytes]:
-        n, n_text, n_data = self._HEAD.unpack(self.fh.read(self._HEAD.size))
-        lines = self.fh.read(n_text).decode("utf-8").split("\n") if n else []
-        return lines, self.fh.read(n_data)
+    def _next(self) -> tuple[bytes, bytes]:
+        n_block, n_data = self._HEAD.unpack(self.fh.read(self._HEAD.size))
+        return self.fh.read(n_block), self.fh.read(n_data)
 
     def close(self) -> None:
         self.fh.close()
