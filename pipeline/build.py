@@ -347,8 +347,9 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
     writer = store.DatasetWriter(output)
     processes = contextlib.ExitStack()
     try:
-        # started first: it gets ready while the sources are parsed
-        pool = processes.enter_context(_conflict_pool(workers, len(refs)))
+        # started first: they get ready while the sources are parsed
+        pool = processes.enter_context(_helper_process(workers, len(refs)))
+        copier = processes.enter_context(_helper_process(workers, len(refs)))
         # requirements wait for the stated renames (known once every source is read): their
         # lines and record batches wait in a spool, the other tables go straight to the writer
         spooled = writer.spool("requirements")
@@ -380,21 +381,23 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
         # renames the documents state apply to every capture of the category
         renames = reconcile.stated_renames(slim)
         slim = [reconcile.rename_row(r, renames) for r in slim]
-        # the requirements are copied out in a thread while reconciliation runs: much of the
-        # copy (hashing, file writes, Parquet encoding) does not hold the GIL
-        from concurrent.futures import ThreadPoolExecutor
-
-        requirements = writer.table("requirements")  # written by the thread only
-        with spooled, writer.spool("conflicts") as conflicts, ThreadPoolExecutor(max_workers=1) as copier:
-            copied = copier.submit(_write_requirements, requirements, spooled, renames)
+        with spooled, writer.spool("conflicts") as conflicts:
+            if copier:
+                # the requirements are written out in a process of their own while
+                # reconciliation runs here (hashing, encoding Parquet: seconds on a large archive)
+                spooled.flush()
+                copied = copier.submit(_copy_requirements, str(writer.folder), str(spooled.path), renames)
+            else:
+                _write_requirements(writer.table("requirements"), spooled, renames)
             known = store.published_conflict_ids(output) | (known_conflicts or set())
             sink = _ConflictSink(conflicts, pool)
             tables = reconcile.reconcile_rows(slim, decisions, known, shown, sink=sink)
             sink.close()
-            processes.close()
             _give_back_memory()
             _phase("reconciled")
-            copied.result()
+            if copier:
+                writer.adopt(copied.result())
+            processes.close()
             _phase("requirements written")
             _validate({t: tables[t] for t in ("categories", "pages", "reviews")})
             for c in tables["conflicts"]:  # in publishing order, from the spool
@@ -472,9 +475,9 @@ class _ConflictSink:
 
 
 @contextlib.contextmanager
-def _conflict_pool(workers: int | None, sources: int):
-    """A one-process pool for conflict records (``_ConflictSink``) when the build is large
-    enough to parse in a pool; None otherwise."""
+def _helper_process(workers: int | None, sources: int):
+    """A one-process pool for work beside reconciliation (conflict records, the requirements
+    table) when the build is large enough to parse in a pool; None otherwise."""
     if not _pool_size(workers, sources):
         yield None
         return
@@ -485,8 +488,23 @@ def _conflict_pool(workers: int | None, sources: int):
     # parent's size, and forking a process that runs threads can deadlock
     with ProcessPoolExecutor(max_workers=1, initializer=_quiet_gc,
                              mp_context=multiprocessing.get_context("spawn")) as pool:
-        pool.submit(int)  # starts the process now: it imports while the sources are parsed
+        pool.submit(_warm_up)  # starts the process now: it imports while the sources are parsed
         yield pool
+
+
+def _warm_up() -> None:
+    import pyarrow.parquet  # noqa: F401
+
+    from pipeline import reconcile, records  # noqa: F401
+
+
+def _copy_requirements(folder: str, spool: str, renames: dict) -> dict:
+    """Helper process: the requirements table from the spool (``_write_requirements``), left
+    for the build to finish (``TableWriter.detach``)."""
+    out = store.TableWriter(Path(folder), "requirements")
+    with store.Spool(Path(spool), "rb") as spooled:
+        _write_requirements(out, spooled, renames)
+    return out.detach()
 
 
 def _write_requirements(out: store.TableWriter, spooled: store.Spool, renames: dict) -> None:

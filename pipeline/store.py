@@ -288,10 +288,11 @@ ROW_GROUP_BYTES = 8 << 20
 
 
 class _HashingFile:
-    def __init__(self, path: Path):
-        self.fh = open(path, "wb")
-        self.sha = hashlib.sha256()
-        self.size = 0
+    def __init__(self, path: Path, resume: bool = False):
+        """``resume``: append to what another process wrote there (hashed first)."""
+        self.fh = open(path, "r+b" if resume else "wb")
+        self.sha = hashlib.file_digest(self.fh, "sha256") if resume else hashlib.sha256()
+        self.size = self.fh.seek(0, os.SEEK_END)
 
     def write(self, data: bytes) -> None:
         self.fh.write(data)
@@ -347,6 +348,7 @@ class TableWriter:
         self.group_rows = 0
         self.batch_bytes = 0
         self.parquet = None
+        self.parquet_closed = False
 
     def add_rows(self, rows: list[dict]) -> None:
         self.add_batch(record_block(rows), to_batch(self.table, rows) if rows else None)
@@ -393,15 +395,49 @@ class TableWriter:
         self.group_rows = 0
         self.batch_bytes = 0
 
-    def finish(self, version: str) -> dict:
+    def detach(self) -> dict:
+        """Close this writer's files in this process, all but the JSON file's last line (which
+        names the version, not known yet), and say what ``adopt`` needs to finish them in
+        another process: the table can then be written where the build's other work is not."""
+        self._close_parquet()
+        self.json.fh.close()
+        return {"table": self.table, "rows": self.rows, "content": self.content.hexdigest()}
+
+    @classmethod
+    def adopt(cls, folder: Path, state: dict) -> "TableWriter":
+        """The writer of a table another process wrote and ``detach``-ed, ready to ``finish``."""
+        new = object.__new__(cls)
+        new.table, new.folder, new.rows = state["table"], folder, state["rows"]
+        new.json = _HashingFile(folder / f"{new.table}.json", resume=True)
+        new.content = _Digest(state["content"])
+        new.pending, new.group_rows, new.batch_bytes, new.parquet, new.parquet_closed = [], 0, 0, None, True
+        return new
+
+    def _close_parquet(self) -> None:
+        if self.parquet_closed:
+            return
         if self.group_rows or self.parquet is None:
             self._flush()
         self.parquet.close()
+        self.parquet_closed = True
+
+    def finish(self, version: str) -> dict:
+        self._close_parquet()
         self.json.write(f'\n], "dataset_version": {json.dumps(version)}}}\n'.encode())
         self.json.close()
         pdata = (self.folder / f"{self.table}.parquet").read_bytes()
         return {f"{self.table}.json": (self.json.sha.hexdigest(), self.json.size, self.rows),
                 f"{self.table}.parquet": (hashlib.sha256(pdata).hexdigest(), len(pdata), self.rows)}
+
+
+class _Digest:
+    """A hash computed elsewhere (``TableWriter.adopt``), read like a hashlib object."""
+
+    def __init__(self, hexdigest: str):
+        self._hex = hexdigest
+
+    def hexdigest(self) -> str:
+        return self._hex
 
 
 @lru_cache(maxsize=1)
@@ -497,8 +533,10 @@ class Spool:
 
     _HEAD = struct.Struct("<QQ")  # bytes of the block, bytes of the batch
 
-    def __init__(self, path: Path):
-        self.fh = open(path, "w+b")
+    def __init__(self, path: Path, mode: str = "w+b"):
+        """``mode="rb"``: read what another process spooled there."""
+        self.path = path
+        self.fh = open(path, mode)
 
     def put(self, block: bytes, data: bytes) -> int:
         at = self.fh.seek(0, os.SEEK_END)
@@ -506,6 +544,9 @@ class Spool:
         self.fh.write(block)
         self.fh.write(data)
         return at
+
+    def flush(self) -> None:
+        self.fh.flush()
 
     def get(self, at: int) -> tuple[bytes, bytes]:
         self.fh.seek(at)
@@ -548,6 +589,10 @@ class DatasetWriter:
         if name not in self.tables:
             self.tables[name] = TableWriter(self.folder, name)
         return self.tables[name]
+
+    def adopt(self, state: dict) -> None:
+        """A table another process wrote in this folder (``TableWriter.detach``)."""
+        self.tables[state["table"]] = TableWriter.adopt(self.folder, state)
 
     def spool(self, name: str) -> Spool:
         """A scratch file of records, deleted when the dataset is finished."""
