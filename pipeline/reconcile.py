@@ -225,49 +225,20 @@ def _display(row: dict, field: str) -> str:
     return str(v) if v is not None else "(none)"
 
 
-class Value:
-    """One capture's value in a conflict: ``{source_file, source_sha256, page, date, value,
-    category_raw, line_start, line_end}`` as a slotted read-only mapping. A conflict over an
-    archive lists every capture, so this is the bulk of the reconciliation's memory."""
-
-    __slots__ = ("source_file", "source_sha256", "page", "date", "value", "category_raw", "line_start", "line_end")
-
-    def __init__(self, source_file, source_sha256, page, date, value, category_raw, line_start, line_end):
-        self.source_file = source_file
-        self.source_sha256 = source_sha256
-        self.page = page
-        self.date = date
-        self.value = value
-        self.category_raw = category_raw
-        self.line_start = line_start
-        self.line_end = line_end
-
-    def __getitem__(self, key: str):
-        return getattr(self, key)
-
-    def get(self, key: str, default=None):
-        return getattr(self, key, default)
-
-    def keys(self):
-        return self.__slots__
-
-    def __or__(self, changes: dict) -> "Value":
-        return Value(**{**self.to_dict(), **changes})
-
-    def to_dict(self) -> dict:
-        return {"source_file": self.source_file, "source_sha256": self.source_sha256, "page": self.page,
-                "date": self.date, "value": self.value, "category_raw": self.category_raw,
-                "line_start": self.line_start, "line_end": self.line_end}
-
-
-def _value(row: dict, field: str, page_key: str, date: str | None) -> Value:
+def _value(row: dict, field: str, page_key: str, date: str | None) -> dict:
+    """One capture's value in a conflict (``{source_file, source_sha256, page, date, value,
+    category_raw, line_start, line_end}``), as plain JSON types already: a conflict over an
+    archive lists every capture (hundreds of thousands of values), so ``plain_row`` passes
+    them through rather than converting each again."""
     if type(row) is Slim:  # the archive's bulk: slots read directly
         p = row.provenance
-        return Value(row.source_file, row.source_sha256, page_key, date, display(row, field),
-                     row.category_raw, p.line_start, p.line_end)
+        return {"source_file": row.source_file, "source_sha256": row.source_sha256, "page": page_key,
+                "date": date, "value": display(row, field), "category_raw": list(row.category_raw),
+                "line_start": p.line_start, "line_end": p.line_end}
     p = row["provenance"]
-    return Value(row["source_file"], row["source_sha256"], page_key, date, display(row, field),
-                 row["category_raw"], p["line_start"], p["line_end"])
+    return {"source_file": row["source_file"], "source_sha256": row["source_sha256"], "page": page_key,
+            "date": date, "value": display(row, field), "category_raw": list(row["category_raw"]),
+            "line_start": p["line_start"], "line_end": p["line_end"]}
 
 
 def values_hash(values: list[dict]) -> str:
@@ -561,11 +532,15 @@ def conflict_header(c: dict, keep_values: int) -> dict:
     return dict(c, values=list(c["values"][:keep_values]), values_total=len(c["values"]))
 
 
+#: fields built as plain JSON types (``_value``), passed through by ``plain_row``
+_BUILT_PLAIN = {("conflicts", "values")}
+
+
 def plain_row(table: str, row) -> dict:
     """A reconciled row as plain JSON types, fields in schema order."""
     from pipeline.tables import TABLES
 
-    return {f: _plain(row.get(f)) for f, _, _ in TABLES[table]}
+    return {f: row.get(f) if (table, f) in _BUILT_PLAIN else _plain(row.get(f)) for f, _, _ in TABLES[table]}
 
 
 def _plain(value):
