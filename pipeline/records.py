@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+import orjson
+
 from pipeline.model import ParsedDocument
 from pipeline.normalize import fold, stable_id
 from pipeline.tables import SOURCE_TABLES, TABLES
@@ -217,15 +219,17 @@ class Provenance:
 
 
 def slim_tuple(row: dict) -> tuple:
-    """A requirement row reduced to what ``Slim`` keeps, as plain tuples (cheap to pickle and
-    to cache): ``(id, source_sha256, source_file, page_updated, provenance, content)``."""
-    content = tuple(_tuples(row.get(f)) for f in _CONTENT)
+    """A requirement row reduced to what ``Slim`` keeps, cheap to make, pickle and cache:
+    ``(id, source_sha256, source_file, page_updated, provenance, content)``, the content (what
+    the category requires, shared by thousands of captures) as the compact JSON of its fields
+    in ``_CONTENT`` order: the process that keeps the rows decodes each distinct content once."""
+    content = orjson.dumps([row.get(f) for f in _CONTENT])
     return (row["id"], row["source_sha256"], row["source_file"], row.get("page_updated"),
             _provenance_tuple(row["provenance"]), content)
 
 
-def _tuples(value):
-    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+#: the content tuple of each content's JSON (``slim_tuple``) seen so far
+_DECODED: dict[bytes, tuple] = {}
 
 
 class Slim:
@@ -246,9 +250,11 @@ class Slim:
         return new
 
     def _load(self, t: tuple) -> None:
-        content = _CONTENTS.get(t[5])  # most contents were seen before: nothing to compact
-        self._set(t[0], t[1], t[2], t[3], Provenance(t[4]),
-                  content if content is not None else _compact(t[5]))
+        content = _DECODED.get(t[5])  # most contents were seen before: nothing to decode
+        if content is None:
+            content = _compact(orjson.loads(t[5]))
+            content = _DECODED[t[5]] = _CONTENTS.setdefault(content, content)
+        self._set(t[0], t[1], t[2], t[3], Provenance(t[4]), content)
 
     def _set(self, id_, sha, file, updated, prov, content):
         self.id = id_
