@@ -199,7 +199,7 @@ def datasets_to_diffs(old: dict[str, list[dict]] | None, new: dict[str, list[dic
 
 def _closest(mine: list[dict], page: str | None, page_old: dict[str, str], rows_old: dict[str, list[dict]],
              old_src: dict[str, dict]) -> dict | None:
-    if not mine:
+    if not mine or not old_src:  # nothing to compare with (a first build): no signatures needed
         return None
     sigs = {(r["category_id"],) + _signature(r) for r in mine}
     best, score = None, 0

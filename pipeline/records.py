@@ -205,8 +205,11 @@ class Provenance:
     __slots__ = ("file", "line_start", "line_end", "page", "pdf_page")
 
     def __init__(self, t: tuple):
-        """``t``: the values in slot order (``_provenance_tuple``)."""
-        self.file, self.line_start, self.line_end, self.page, self.pdf_page = (_compact(v) for v in t)
+        """``t``: the values in slot order (``_provenance_tuple``); file and page are names
+        repeated by every record of a capture (interned), the others numbers."""
+        file, self.line_start, self.line_end, page, self.pdf_page = t
+        self.file = sys.intern(file)
+        self.page = sys.intern(page) if page else page
 
     def __getitem__(self, key: str):
         return getattr(self, key)
