@@ -230,15 +230,42 @@ def _value(row: dict, field: str, page_key: str, date: str | None) -> dict:
     category_raw, line_start, line_end}``), as plain JSON types already: a conflict over an
     archive lists every capture (hundreds of thousands of values), so ``plain_row`` passes
     them through rather than converting each again."""
+    return _capture_value(row, page_key, date, display(row, field), list(row["category_raw"]))
+
+
+def _capture_value(row, page_key: str, date: str | None, shown: str, raw: list[str]) -> dict:
+    """``_value`` with what depends on the row's content only (``shown``, ``raw``) given."""
     if type(row) is Slim:  # the archive's bulk: slots read directly
         p = row.provenance
         return {"source_file": row.source_file, "source_sha256": row.source_sha256, "page": page_key,
-                "date": date, "value": display(row, field), "category_raw": list(row.category_raw),
-                "line_start": p.line_start, "line_end": p.line_end}
+                "date": date, "value": shown, "category_raw": raw, "line_start": p.line_start,
+                "line_end": p.line_end}
     p = row["provenance"]
     return {"source_file": row["source_file"], "source_sha256": row["source_sha256"], "page": page_key,
-            "date": date, "value": display(row, field), "category_raw": list(row["category_raw"]),
-            "line_start": p["line_start"], "line_end": p["line_end"]}
+            "date": date, "value": shown, "category_raw": raw, "line_start": p["line_start"],
+            "line_end": p["line_end"]}
+
+
+_UNSEEN = object()
+
+
+def _known_values(field: str, entries: list[tuple[dict, str, str | None]]) -> tuple[list[dict], list[dict]]:
+    """``_value`` of every entry whose ``field`` is known, and one row per distinct content
+    among them. What a capture shows (its value, its names as written) depends on its content
+    alone, which ``Slim`` rows share: worked out once per content, not once per capture."""
+    content: dict[int, tuple | None] = {}
+    values, reps = [], []
+    for r, p, d in entries:
+        c = getattr(r, "_c", r)  # a plain dict row is its own content
+        shared = content.get(id(c), _UNSEEN)
+        if shared is _UNSEEN:
+            known = field_value(r, field) is not None
+            shared = content[id(c)] = (display(r, field), list(r["category_raw"])) if known else None
+            if known:
+                reps.append(r)
+        if shared is not None:
+            values.append(_capture_value(r, p, d, *shared))
+    return values, reps
 
 
 def values_hash(values: list[dict]) -> str:
@@ -277,13 +304,12 @@ def _compare(field: str, entries: list[tuple[dict, str, str | None]], reps: list
         reps = list(distinct_contents(r for r, _, _ in entries))
     if len({field_value(r, field) for r in reps} - {None}) < 2:
         return None
-    known = [(r, p, d) for r, p, d in entries if field_value(r, field) is not None]
-    values = [_value(r, field, p, d) for r, p, d in known]
+    values, known = _known_values(field, entries)
     groups: dict[str, list[dict]] = {}
     for v in values:
         groups.setdefault(v["value"], []).append(v)
     if field == "documents":
-        sets = [set(r["documents"]) for r, _, _ in known]
+        sets = [set(r["documents"]) for r in known]
         common = set.intersection(*sets)
         extra = sorted(set.union(*sets) - common)
         return values, f"documents differ: not in every capture: {'、'.join(f'《{d}》' for d in extra)}"
