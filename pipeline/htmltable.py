@@ -30,7 +30,12 @@ class Cell:
 
     @property
     def text(self) -> str:
-        return clean(" ".join(l.text for l in self.lines))
+        # worked out once per cell (parsers read it again and again) and kept beside the
+        # fields: the dataclass is frozen, its instance dict is not
+        text = self.__dict__.get("_text")
+        if text is None:
+            text = self.__dict__["_text"] = clean(" ".join(l.text for l in self.lines))
+        return text
 
 
 @dataclass(frozen=True)
@@ -143,8 +148,12 @@ def _shift(t: Table, d: int) -> Table:
     def line(ln: Line) -> Line:
         return Line(ln.text, ln.line + d, ln.end + d if ln.end else ln.end, ln.bullet, ln.depth)
 
-    rows = tuple(Row(tuple(Cell(c.header, tuple(line(ln) for ln in c.lines), c.line + d, c.rowspan, c.colspan,
-                                c.carried) for c in r.cells), r.line + d, r.implicit) for r in t.rows)
+    def cell(c: Cell) -> Cell:
+        new = Cell(c.header, tuple(line(ln) for ln in c.lines), c.line + d, c.rowspan, c.colspan, c.carried)
+        new.__dict__["_text"] = c.text  # the same words, lower down
+        return new
+
+    rows = tuple(Row(tuple(cell(c) for c in r.cells), r.line + d, r.implicit) for r in t.rows)
     # every warning starts with the line it is about: "12: row without <tr>"
     warnings = tuple(f"{int(w.split(':', 1)[0]) + d}:{w.split(':', 1)[1]}" for w in t.warnings)
     return Table(rows, t.line_start + d, t.line_end + d, warnings)

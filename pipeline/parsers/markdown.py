@@ -101,7 +101,9 @@ def parse(text: str, file: str) -> ParsedDocument:
             cur.end = no
         i += 1
 
-    title = _title(headings)
+    # each table's key/value rows, read once (the title, the sections and their drafts ask)
+    kv_rows = {id(t): _kv_rows(t) for h in headings for t in h.tables}
+    title = _title(headings, kv_rows)
     statements: list[Statement] = []
     parts = len(category_tables) > 1
     for t, label, intro in category_tables:
@@ -111,14 +113,15 @@ def parse(text: str, file: str) -> ParsedDocument:
     all_sentences = [s for h in headings for s in h.sentences]
     capability = detect_capability(text)
     for idx, h in enumerate(headings[1:], start=1):
-        kv = [t for t in h.tables if _kv_rows(t)]
+        kv = [t for t in h.tables if kv_rows[id(t)]]
         own_sentence = any(not s.also for s in h.sentences)
         if not kv and not (own_sentence and h.children == 0):
             continue
         path = _path(headings, idx, title)
         if not path:
             continue
-        drafts.append(_kv_draft(h, kv[0] if kv else None, path, _section(headings, idx, title)))
+        drafts.append(_kv_draft(h, kv[0] if kv else None, kv_rows[id(kv[0])] if kv else [], path,
+                                _section(headings, idx, title)))
     if drafts and capability is None:
         raise ParseError(file, drafts[0].line_start,
                          "cannot tell whether the page is about face verification or live streaming")
@@ -136,7 +139,7 @@ def parse(text: str, file: str) -> ParsedDocument:
                           statements=tuple(statements), warnings=tuple(warnings))
 
 
-def _title(headings: list[_Heading]) -> str | None:
+def _title(headings: list[_Heading], kv_rows: dict[int, list]) -> str | None:
     """The page's own title: the first non-empty heading above every table that does not open a
     category section itself, and is the only heading of its level up to there.
 
@@ -151,14 +154,14 @@ def _title(headings: list[_Heading]) -> str | None:
     named = [h for h in before if h.text]
     if not named:
         return None
-    if any(_kv_rows(t) for h in headings[1:] for t in h.tables):
+    if any(kv_rows[id(t)] for h in headings[1:] for t in h.tables):
         # with category sections, headings above them are category levels (## 教育): only a
         # single top-level heading is a title
         named = [h for h in named if h.level == 1]
         if len(named) != 1:
             return None
     first = named[0]
-    if first.tables and any(_kv_rows(t) for t in first.tables):
+    if first.tables and any(kv_rows[id(t)] for t in first.tables):
         return None
     if sum(1 for h in named if h.level == first.level) > 1:
         return None
@@ -273,7 +276,9 @@ def _kv_rows(t: Table) -> list[tuple[str, list]]:
     return rows
 
 
-def _kv_draft(h: _Heading, t: Table | None, path: tuple[str, ...], section: str) -> Draft:
+def _kv_draft(h: _Heading, t: Table | None, rows: list[tuple[str, list]], path: tuple[str, ...],
+              section: str) -> Draft:
+    """``rows``: ``_kv_rows(t)``."""
     scope = scenario = None
     notes = list(h.notes)
     requirement = None
@@ -281,7 +286,7 @@ def _kv_draft(h: _Heading, t: Table | None, path: tuple[str, ...], section: str)
     end = h.end or h.line
     if t is not None:
         end = max(end, t.line_end)
-        for label, cells in _kv_rows(t):
+        for label, cells in rows:
             value = " ".join(c.text for c in cells).strip() or None
             f = fold(label)
             if f == patterns.LABEL_SCENARIO:
