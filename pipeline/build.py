@@ -383,7 +383,7 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
         # renames the documents state apply to every capture of the category
         renames = reconcile.stated_renames(slim)
         slim = [reconcile.rename_row(r, renames) for r in slim]
-        with spooled, writer.spool("conflicts") as conflicts:
+        with spooled:
             if copier:
                 # the requirements are written out in a process of their own while
                 # reconciliation runs here (hashing, encoding Parquet: seconds on a large archive)
@@ -391,22 +391,23 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
                 copied = copier.submit(_copy_requirements, str(writer.folder), str(spooled.path), renames)
             else:
                 _write_requirements(writer.table("requirements"), spooled, renames)
-            known = store.published_conflict_ids(output) | (known_conflicts or set())
-            sink = _ConflictSink(conflicts, pool)
-            tables = reconcile.reconcile_rows(slim, decisions, known, shown, sink=sink)
-            sink.close()
-            _give_back_memory()
-            _phase("reconciled")
-            if copier:
-                writer.adopt(copied.result())
-            processes.close()
-            _phase("requirements written")
-            _validate({t: tables[t] for t in ("categories", "pages", "reviews")})
-            for c in tables["conflicts"]:  # in publishing order, from the spool
-                block, data = conflicts.get(c.pop("spooled"))
-                writer.table("conflicts").add_batch(block, store.arrow_batch("conflicts", data))
+        known = store.published_conflict_ids(output) | (known_conflicts or set())
+        sink = _ConflictSink(writer.folder, pool)
+        tables = reconcile.reconcile_rows(slim, decisions, known, shown, sink=sink)
+        sink.settle()
+        # the conflicts table, in publishing order, is written where the records are
+        sink.write([c.pop("spooled") for c in tables["conflicts"]], writer)
+        _give_back_memory()
+        _phase("reconciled")
+        _validate({t: tables[t] for t in ("categories", "pages", "reviews")})
         for name in ("categories", "pages", "reviews"):
             writer.table(name).add_rows(tables[name])
+        if copier:  # long done by now (while the conflicts table is written, its file is hashed)
+            writer.adopt(copied.result())
+        sink.close(writer)
+        for helper in (pool, copier):
+            if helper:  # nothing more for them: let them exit while the build finishes
+                helper.shutdown(wait=False)
         _phase("reconciled tables written")
         version = f"{max(dates) if dates else 'undated'}-{writer.content_hash()[:12]}"
         inputs = [{"file": r.display, "sha256": hashes[r.display], "bytes": r.size} for r in refs]
@@ -432,26 +433,62 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
     return BuildResult(version, created, counts, tuple(warnings), n_parsed, n_cached)
 
 
-def _conflict_record(row: dict) -> tuple[bytes, bytes]:
-    """A conflict record validated and serialised: its JSON line and Arrow record batch.
-    Top level so a process pool can call it."""
-    _validate({"conflicts": [row]})
-    return store.record_block([row]), store.arrow_bytes("conflicts", [row])
+class _ConflictStore:
+    """Conflict records as reconciliation finds them, validated and serialised into a spool;
+    at the end, the conflicts table written from it in publishing order. A conflict lists every
+    capture's value (185 MB of JSON over 10 000 captures), so this lives in a helper process
+    when the build has one (``_helper_conflicts``), and the records never travel back."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.spool = store.Spool(folder / "conflicts.scratch")
+
+    def put(self, row: dict) -> int:
+        _validate({"conflicts": [row]})
+        return self.spool.put(store.record_block([row]), store.arrow_bytes("conflicts", [row]))
+
+    def write(self, order: list[int], out: store.TableWriter) -> None:
+        for at in order:
+            block, data = self.spool.get(at)
+            out.add_batch(block, store.arrow_batch("conflicts", data))
+        self.spool.close()
+
+
+#: the helper process's store (one build at a time per helper process)
+_HELPER_STORE: list[_ConflictStore] = []
+
+
+def _helper_put(folder: str, row: dict) -> int:
+    """Helper process: ``_ConflictStore.put``. Top level so a process pool can call it."""
+    if not _HELPER_STORE:
+        _HELPER_STORE.append(_ConflictStore(Path(folder)))
+    return _HELPER_STORE[0].put(row)
+
+
+def _helper_write(folder: str, order: list[int]) -> dict:
+    """Helper process: the conflicts table from its store, left for the build to finish."""
+    conflicts = _HELPER_STORE.pop() if _HELPER_STORE else _ConflictStore(Path(folder))
+    out = store.TableWriter(Path(folder), "conflicts")
+    conflicts.write(order, out)
+    return out.detach()
 
 
 class _ConflictSink:
     """Takes each conflict as reconciliation finds it (``reconcile_rows(sink=…)``): keeps its
-    header (the report's first values), and has its record validated and serialised into
-    ``spool``, in a process of its own when ``pool`` is given. A conflict lists every capture's
-    value, so over an archive this is half of reconciliation's work, and the build's other core
-    is idle by then. At most ``WINDOW`` records are in flight, so memory stays bounded.
-    ``close`` waits for the rest; each header then says where its record is (``spooled``)."""
+    header (the report's first values, and where its record is: ``spooled``), and has its
+    record kept by a ``_ConflictStore``, in the helper process ``pool`` when given. A conflict
+    lists every capture's value, so over an archive this is half of reconciliation's work, and
+    the build's other core is idle by then. At most ``WINDOW`` records are in flight, so memory
+    stays bounded. ``write`` has the table written (in the helper while the build goes on);
+    ``close`` waits for it."""
 
     WINDOW = 4
 
-    def __init__(self, spool: store.Spool, pool=None):
-        self.spool, self.pool = spool, pool
+    def __init__(self, folder: Path, pool=None):
+        self.folder, self.pool = folder, pool
+        self.local = None if pool else _ConflictStore(folder)
         self.pending: list[tuple[object, dict]] = []
+        self.written = None
 
     def __call__(self, c: dict) -> dict:
         from pipeline import reconcile
@@ -460,20 +497,32 @@ class _ConflictSink:
         row = reconcile.plain_row("conflicts", c)
         header = reconcile.conflict_header(c, MAX_VALUES)
         if self.pool is None:
-            header["spooled"] = self.spool.put(*_conflict_record(row))
+            header["spooled"] = self.local.put(row)
             return header
-        self.pending.append((self.pool.submit(_conflict_record, row), header))
+        self.pending.append((self.pool.submit(_helper_put, str(self.folder), row), header))
         if len(self.pending) > self.WINDOW:
             self._settle()
         return header
 
     def _settle(self) -> None:
         done, header = self.pending.pop(0)
-        header["spooled"] = self.spool.put(*done.result())
+        header["spooled"] = done.result()
 
-    def close(self) -> None:
+    def settle(self) -> None:
+        """Wait for every record in flight: each header then says where its record is."""
         while self.pending:
             self._settle()
+
+    def write(self, order: list[int], writer: store.DatasetWriter) -> None:
+        """The conflicts table, records in ``order`` (``spooled`` positions)."""
+        if self.pool is None:
+            self.local.write(order, writer.table("conflicts"))
+        else:
+            self.written = self.pool.submit(_helper_write, str(self.folder), order)
+
+    def close(self, writer: store.DatasetWriter) -> None:
+        if self.written is not None:
+            writer.adopt(self.written.result())
 
 
 @contextlib.contextmanager
