@@ -249,19 +249,20 @@ def _capture_value(row, page_key: str, date: str | None, shown: str, raw: list[s
 _UNSEEN = object()
 
 
-def _known_values(field: str, entries: list[tuple[dict, str, str | None]]) -> tuple[list[dict], list[dict]]:
-    """``_value`` of every entry whose ``field`` is known, and one row per distinct content
-    among them. What a capture shows (its value, its names as written) depends on its content
-    alone, which ``Slim`` rows share: worked out once per content, not once per capture."""
+def _capture_values(entries: list[tuple[dict, str, str | None]], shows) -> tuple[list[dict], list[dict]]:
+    """A value (``_value``) for each entry whose row shows something (``shows(row)``: the text
+    shown, or None to leave the entry out), and one row per distinct content among them. What
+    a row shows depends on its content alone, which ``Slim`` rows share: asked once per
+    content, not once per capture."""
     content: dict[int, tuple | None] = {}
     values, reps = [], []
     for r, p, d in entries:
         c = getattr(r, "_c", r)  # a plain dict row is its own content
         shared = content.get(id(c), _UNSEEN)
         if shared is _UNSEEN:
-            known = field_value(r, field) is not None
-            shared = content[id(c)] = (display(r, field), list(r["category_raw"])) if known else None
-            if known:
+            shown = shows(r)
+            shared = content[id(c)] = None if shown is None else (shown, list(r["category_raw"]))
+            if shown is not None:
                 reps.append(r)
         if shared is not None:
             values.append(_capture_value(r, p, d, *shared))
@@ -270,7 +271,15 @@ def _known_values(field: str, entries: list[tuple[dict, str, str | None]]) -> tu
 
 def values_hash(values: list[dict]) -> str:
     """Fingerprint of what a reviewer saw: which captures said what."""
-    key = sorted((v["source_sha256"], v["value"], "/".join(v.get("category_raw") or [])) for v in values)
+    names: dict[int, str] = {}  # values of one content share their category_raw list: joined once
+    key = []
+    for v in values:
+        raw = v.get("category_raw") or ()
+        name = names.get(id(raw)) if raw else ""
+        if name is None:
+            name = names[id(raw)] = "/".join(raw)
+        key.append((v["source_sha256"], v["value"], name))
+    key.sort()
     return hashlib.sha256(json.dumps(key, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
@@ -304,7 +313,8 @@ def _compare(field: str, entries: list[tuple[dict, str, str | None]], reps: list
         reps = list(distinct_contents(r for r, _, _ in entries))
     if len({field_value(r, field) for r in reps} - {None}) < 2:
         return None
-    values, known = _known_values(field, entries)
+    values, known = _capture_values(entries, lambda r: display(r, field) if field_value(r, field) is not None
+                                    else None)
     groups: dict[str, list[dict]] = {}
     for v in values:
         groups.setdefault(v["value"], []).append(v)
@@ -353,18 +363,15 @@ def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
             yield from _membership(key, cap, versions)
         # record-level problems, per capture
         for cid, entries in sorted(by_cat.items()):
-            mismatch = [(r, p, d) for r, p, d in entries if _count_mismatch(r)] \
-                if any(_count_mismatch(r) for r in reps[cid]) else []
-            if mismatch:
-                vals = [_value(r, "count", p, d) | {"value": f"declares {r['of']}选{r['pick']}, lists {r['options']}"}
-                        for r, p, d in mismatch]
-                yield _conflict("count_mismatch", "record", cap, key, mismatch[0][0], "count", vals,
+            if any(_count_mismatch(r) for r in reps[cid]):
+                vals, mismatch = _capture_values(entries, lambda r: f"declares {r['of']}选{r['pick']}, lists "
+                                                 f"{r['options']}" if _count_mismatch(r) else None)
+                yield _conflict("count_mismatch", "record", cap, key, mismatch[0], "count", vals,
                                 "declared count does not match the items listed: "
                                 + "; ".join(f"{v['value']} ({v['source_file']}:{v['line_start']})" for v in vals))
-            lost = [(r, p, d) for r, p, d in entries if _lost(r)] if any(_lost(r) for r in reps[cid]) else []
-            if lost:
-                vals = [_value(r, "rule", p, d) | {"value": _lost_text(r)} for r, p, d in lost]
-                yield _conflict("items_lost", "record", cap, key, lost[0][0], "items", vals,
+            if any(_lost(r) for r in reps[cid]):
+                vals, lost = _capture_values(entries, lambda r: _lost_text(r) if _lost(r) else None)
+                yield _conflict("items_lost", "record", cap, key, lost[0], "items", vals,
                                 "items lost in capture: " + "; ".join(
                                     f"{v['value']} ({v['source_file']}:{v['line_start']})" for v in vals))
     # 2. different pages of one capability (their current statements)
