@@ -11,7 +11,7 @@ RULES = ("any", "all", "none", "unknown")
 CAPABILITIES = ("face_verification", "live_streaming", "category_list")
 
 
-def _moved_copy(record, **changes):
+def moved_copy(record, **changes):
     """``record`` with ``changes``, like ``dataclasses.replace`` but without running ``__init__``
     again: used only to move an already validated record down by a number of lines (which keeps
     it valid), where ``replace`` cost as much as reading the page again."""
@@ -78,7 +78,7 @@ class Item:
     line: int | None = None
 
     def shifted(self, delta: int) -> Item:
-        return _moved_copy(self, line=None if self.line is None else self.line + delta,
+        return moved_copy(self, line=None if self.line is None else self.line + delta,
                            group=self.group and self.group.shifted(delta))
 
     def to_dict(self) -> dict:
@@ -123,7 +123,7 @@ class Requirement:
         """The same requirement read ``delta`` lines further down (item lines moved)."""
         if not delta or not self.items:
             return self
-        return _moved_copy(self, items=tuple(i.shifted(delta) for i in self.items))
+        return moved_copy(self, items=tuple(i.shifted(delta) for i in self.items))
 
     def to_dict(self) -> dict:
         return {"rule": self.rule, "pick": self.pick, "of": self.of, "options": self.options,
@@ -145,7 +145,7 @@ class Integration:
     components: tuple[str, ...] = ()
 
     def shifted(self, delta: int) -> Integration:
-        return _moved_copy(self, line=self.line + delta) if delta else self
+        return moved_copy(self, line=self.line + delta) if delta else self
 
 
 @dataclass(frozen=True)
@@ -185,7 +185,7 @@ class Statement:
     def moved(self, file: str, delta: int, page_updated: str | None) -> Statement:
         """The same statement read from ``file``, ``delta`` lines further down, on a page
         updated ``page_updated``: a page repeated unchanged in another capture."""
-        return _moved_copy(self, span=self.span.moved(file, delta), requirement=self.requirement.shifted(delta),
+        return moved_copy(self, span=self.span.moved(file, delta), requirement=self.requirement.shifted(delta),
                            integration=self.integration and self.integration.shifted(delta),
                            page_updated=page_updated)
 
@@ -204,7 +204,7 @@ class Scenario:
     page_updated: str | None = None
 
     def moved(self, file: str, delta: int, page_updated: str | None) -> Scenario:
-        return _moved_copy(self, span=self.span.moved(file, delta), page_updated=page_updated)
+        return moved_copy(self, span=self.span.moved(file, delta), page_updated=page_updated)
 
 
 @dataclass(frozen=True)
@@ -219,7 +219,7 @@ class License:
     page_updated: str | None = None
 
     def moved(self, file: str, delta: int, page_updated: str | None) -> License:
-        return _moved_copy(self, span=self.span.moved(file, delta), page_updated=page_updated)
+        return moved_copy(self, span=self.span.moved(file, delta), page_updated=page_updated)
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pipeline import patterns
-from pipeline.model import Integration, Requirement
+from pipeline.model import Integration, Requirement, moved_copy
 from pipeline.normalize import clean, fold
 
 #: ``[text](url)`` and ``[text](url "title")``; the title may hold parentheses: ``"_('小程序')"``
@@ -45,6 +46,13 @@ def strip_markup(text: str) -> str:
 
 def parse_sentence(text: str, line: int) -> Sentence | None:
     """Read ``具备【X】类目，可使用 M 进行接入`` from a line of text; None if it is not one."""
+    s = _sentence_at_line_0(text)
+    return moved_copy(s, line=line) if s is not None else None
+
+
+@lru_cache(maxsize=4096)
+def _sentence_at_line_0(text: str) -> Sentence | None:
+    # captures of a page repeat its lines at other places: each line is read once
     plain = clean(_MD_LINK.sub(r"\1", text).replace("**", ""))
     m = patterns.INTEGRATION.search(plain)
     if not m:
@@ -61,7 +69,7 @@ def parse_sentence(text: str, line: int) -> Sentence | None:
         if part:
             paths.append(tuple(p for p in patterns.LEVEL_SEPARATOR.split(part) if p))
     return Sentence(paths=tuple(paths), names=names.strip(" 【】"), method=method,
-                    components=components, also=bool(m.group("also")), text=plain, line=line,
+                    components=components, also=bool(m.group("also")), text=plain, line=0,
                     renamed_from=renamed)
 
 

@@ -342,3 +342,17 @@ def test_a_page_read_again_in_another_capture_equals_a_fresh_reading():
     assert remembered.statements and remembered.scenarios and remembered.licenses
     assert [w.split(": sentence")[0] for w in remembered.warnings] == \
         [f"raw/later.txt:{line}" for f in fresh for line, _ in f.unused] != []
+
+
+def test_a_sentence_read_again_elsewhere_is_the_sentence_read_there_afresh():
+    # parse_sentence remembers each line's reading (captures repeat lines at other places)
+    import dataclasses
+
+    from pipeline import sections
+
+    text = "具备【教育-培训机构-职业培训 (注:原二级名称为【职业教育】)】类目，可使用小程序直播组件<live-player>进行接入"
+    first = sections.parse_sentence(text, 12)
+    again = sections.parse_sentence(text, 40)
+    afresh = dataclasses.replace(sections._sentence_at_line_0.__wrapped__(text), line=40)
+    assert first.line == 12 and again == afresh and again.renamed_from == afresh.renamed_from
+    assert again.paths and sections.parse_sentence("没有接入说明的一行", 3) is None
