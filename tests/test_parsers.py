@@ -356,3 +356,20 @@ def test_a_sentence_read_again_elsewhere_is_the_sentence_read_there_afresh():
     afresh = dataclasses.replace(sections._sentence_at_line_0.__wrapped__(text), line=40)
     assert first.line == 12 and again == afresh and again.renamed_from == afresh.renamed_from
     assert again.paths and sections.parse_sentence("没有接入说明的一行", 3) is None
+
+
+def test_a_table_seen_before_reads_as_afresh_at_its_new_line():
+    # read_tables remembers small tables read at line 1 and shifts them where they are found
+    html = textwrap.dedent("""\
+        <table>
+        <tr><th>一级类目</th><th>二级类目</th><th>资质</th></tr>
+        <tr><td rowspan="2">金融业</td><td>银行</td><td>《金融许可证》<br>或<br>《营业执照》</td></tr>
+        <tr><td>证券</td><td><ul><li>《经营证券期货业务许可证》</li></ul></td></tr>
+        <td>保险</td><td>-</td><td>/</td>
+        </table>""")
+    read_tables(html, 1)  # remembered
+    for first in (1, 7, 300):
+        again, afresh = read_tables(html, first), read_tables(html, first, remember=False)
+        assert again == afresh and afresh[0].warnings and afresh[0].line_start == first
+        assert [[c.text for c in r.cells] for r in again[0].rows] == \
+            [[c.text for c in r.cells] for r in afresh[0].rows]
