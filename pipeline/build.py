@@ -351,7 +351,7 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
         pool = processes.enter_context(_helper_process(workers, len(refs)))
         # the requirements copy is awaited last: it yields the cores to reconciliation (the
         # build's critical path) and to the conflict records reconciliation waits for
-        copier = processes.enter_context(_helper_process(workers, len(refs), nice=0))
+        copier = processes.enter_context(_helper_process(workers, len(refs), nice=10))
         # requirements wait for the stated renames (known once every source is read): their
         # lines and record batches wait in a spool, the other tables go straight to the writer
         spooled = writer.spool("requirements")
