@@ -320,12 +320,14 @@ def _give_back_memory(freeze: bool = False) -> None:
         pass
 
 
-def _phase(name: str, _t=[None]) -> None:
+def _phase(name: str, _t=[None, 0.0]) -> None:
     """``PIPELINE_TIMING=1``: print how long each build phase took (for ``make bench``)."""
     import time
 
     if os.environ.get("PIPELINE_TIMING"):
-        now = time.perf_counter()
+        # wall time, and the CPU time of this process only (the build's own core; workers and
+        # helpers not counted)
+        now, cpu = time.perf_counter(), time.process_time()
         if _t[0] is not None:
             mem = ""
             try:  # current and peak resident memory of this process (Linux)
@@ -335,8 +337,8 @@ def _phase(name: str, _t=[None]) -> None:
                 mem = f"  rss {rss.get('VmRSS')} MB, peak {rss.get('VmHWM')} MB"
             except OSError:
                 pass
-            print(f"timing: {name} {now - _t[0]:.2f}s{mem}", file=sys.stderr)
-        _t[0] = now
+            print(f"timing: {name} {now - _t[0]:.2f}s (cpu {cpu - _t[1]:.2f}s){mem}", file=sys.stderr)
+        _t[0], _t[1] = now, cpu
 
 
 def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: str, text: str | None,
