@@ -163,17 +163,45 @@ def _parse_task(task: tuple[list[tuple[store.RawRef, str]], str]) -> list[dict]:
     return payloads
 
 
-def _worker_task(task: tuple[list[tuple[store.RawRef, str]], str]) -> list[dict]:
-    """``_parse_task`` in a pool worker, whose collector runs rarely (``_quiet_gc``). After the
-    task it collects what the task left in reference cycles (pdfminer's layout objects, lxml
-    proxies) and freezes what survives (the parse memos): otherwise the cycles pile up (a
-    worker grew to 500 MB) and the memos are walked again at every collection."""
+def _worker_task(task: tuple[list[tuple[store.RawRef, str]], str, str | None]) -> list[dict]:
+    """``_parse_task`` in a pool worker, whose collector runs rarely (``_quiet_gc``).
+
+    With a spool folder (the dataset being written), the worker leaves each source's records
+    in a spool of its own and sends only where they are (``_spooled``): the records of an
+    archive are several times its size, and the build process would only copy them on.
+
+    After the task it collects what the task left in reference cycles (pdfminer's layout
+    objects, lxml proxies) and freezes what survives (the parse memos): otherwise the cycles
+    pile up (a worker grew to 500 MB) and the memos are walked again at every collection."""
     import gc
 
-    payloads = _parse_task(task)
+    jobs, cache_dir, spool_dir = task
+    payloads = _parse_task((jobs, cache_dir))
+    if spool_dir:
+        spool = _worker_spool(spool_dir)
+        payloads = [_spooled(p, spool) for p in payloads]
+        spool.flush()  # readable by the process that writes the tables
     gc.collect()
     gc.freeze()
     return payloads
+
+
+#: this worker process's spool, per folder (``_worker_task``)
+_WORKER_SPOOLS: dict[str, store.Spool] = {}
+
+
+def _worker_spool(folder: str) -> store.Spool:
+    if folder not in _WORKER_SPOOLS:
+        _WORKER_SPOOLS[folder] = store.Spool(Path(folder) / f"tables.{os.getpid()}.scratch")
+    return _WORKER_SPOOLS[folder]
+
+
+def _spooled(payload: dict, spool: store.Spool) -> dict:
+    """``payload`` with its tables' records (``block``, ``arrow``) put in ``spool``, replaced by
+    where they are: ``refs[table] = (spool file, position)``."""
+    refs = {t: (str(spool.path), spool.put(payload["block"][t], payload["arrow"][t]))
+            for t in SOURCE_TABLES if payload["block"].get(t)}
+    return {k: v for k, v in payload.items() if k not in ("block", "arrow")} | {"refs": refs}
 
 
 def _progress(total: int, enabled: bool):
@@ -186,8 +214,11 @@ def _progress(total: int, enabled: bool):
 
 
 def parsed_sources(refs: list[store.RawRef], hashes: dict[str, str], cache_dir: Path, *,
-                   workers: int | None = None, use_cache: bool = True, progress: bool = False):
-    """(ref, payload, from_cache) for every source, in file order (``source_payloads``)."""
+                   workers: int | None = None, use_cache: bool = True, progress: bool = False,
+                   spool_dir: Path | None = None):
+    """(ref, payload, from_cache) for every source, in file order (``source_payloads``).
+    ``spool_dir``: pool workers leave the records there (``_worker_task``); their payloads
+    then say where (``refs``) instead of holding them."""
     keys = {r.display: _cache_key(r, hashes[r.display]) for r in refs}
     # cached payloads are read one at a time as they are written (reading them all first would
     # hold the whole archive in memory); one that turns out unreadable is parsed again here
@@ -202,7 +233,7 @@ def parsed_sources(refs: list[store.RawRef], hashes: dict[str, str], cache_dir: 
         from concurrent.futures import ProcessPoolExecutor
 
         pool = ProcessPoolExecutor(max_workers=size, initializer=_quiet_gc)
-        done = pool.map(_worker_task, tasks)
+        done = pool.map(_worker_task, [t + (str(spool_dir) if spool_dir else None,) for t in tasks])
     else:
         done = map(_parse_task, tasks)
     results = (payload for payloads in done for payload in payloads)
@@ -354,16 +385,18 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
         # the requirements copy is awaited last: it yields the cores to reconciliation (the
         # build's critical path) and to the conflict records reconciliation waits for
         copier = processes.enter_context(_helper_process(workers, len(refs), nice=10))
-        # requirements wait for the stated renames (known once every source is read): their
-        # lines and record batches wait in a spool, the other tables go straight to the writer
-        spooled = writer.spool("requirements")
+        # the source tables are written once every source is read (requirements wait for the
+        # stated renames), in a helper process when there is one: until then their records wait
+        # in spools, the workers' own or (for sources read from the cache) this one
+        spooled = writer.spool("tables")
+        records_at: dict[str, list[tuple[str, int]]] = {t: [] for t in SOURCE_TABLES}
         slim: list[records.Slim] = []
         ids: set[str] = set()
         dates: list[str] = []
         warnings: list[str] = []
         n_parsed = n_cached = 0
         for ref, payload, hit in parsed_sources(refs, hashes, cache_dir, workers=workers, use_cache=use_cache,
-                                                progress=progress):
+                                                progress=progress, spool_dir=writer.folder if copier else None):
             n_cached += hit
             n_parsed += not hit
             for t in payload["slim"]:
@@ -371,12 +404,11 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
                     raise ParseError(ref.display, t[4][1], f"duplicate record id {t[0]}")
                 ids.add(t[0])
                 slim.append(records.Slim.from_tuple(t))
-            if payload["block"]["requirements"]:
-                spooled.put(payload["block"]["requirements"], payload["arrow"]["requirements"])
-            for table in ("scenarios", "licenses", "sources"):
-                block = payload["block"][table]
-                if block:
-                    writer.table(table).add_batch(block, store.arrow_batch(table, payload["arrow"][table]))
+            at = payload.get("refs")
+            if at is None:
+                at = _spooled(payload, spooled)["refs"]
+            for table, where in at.items():
+                records_at[table].append(where)
             dates += payload["updated"]
             warnings += payload["warnings"]
         del ids  # a set of every record id: tens of MB on a large archive, not needed again
@@ -386,13 +418,13 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
         renames = reconcile.stated_renames(slim)
         slim = [reconcile.rename_row(r, renames) for r in slim]
         with spooled:
+            spooled.flush()
             if copier:
-                # the requirements are written out in a process of their own while
+                # the source tables are written out in a process of their own while
                 # reconciliation runs here (hashing, encoding Parquet: seconds on a large archive)
-                spooled.flush()
-                copied = copier.submit(_copy_requirements, str(writer.folder), str(spooled.path), renames)
+                copied = copier.submit(_copy_tables, str(writer.folder), records_at, renames)
             else:
-                _write_requirements(writer.table("requirements"), spooled, renames)
+                _write_tables(writer.table, records_at, renames)
         known = store.published_conflict_ids(output) | (known_conflicts or set())
         sink = _ConflictSink(writer.folder, pool)
         tables = reconcile.reconcile_rows(slim, decisions, known, shown, sink=sink)
@@ -404,8 +436,9 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
         _validate({t: tables[t] for t in ("categories", "pages", "reviews")})
         for name in ("categories", "pages", "reviews"):
             writer.table(name).add_rows(tables[name])
-        if copier:  # long done by now (while the conflicts table is written, its file is hashed)
-            writer.adopt(copied.result())
+        if copier:  # long done by now (while the conflicts table is written, its files are hashed)
+            for state in copied.result():
+                writer.adopt(state)
         sink.close(writer)
         for helper in (pool, copier):
             if helper:  # nothing more for them: let them exit while the build finishes
@@ -558,38 +591,53 @@ def _warm_up() -> None:
     from pipeline import reconcile, records  # noqa: F401
 
 
-def _copy_requirements(folder: str, spool: str, renames: dict) -> dict:
-    """Helper process: the requirements table from the spool (``_write_requirements``), left
-    for the build to finish (``TableWriter.detach``)."""
-    out = store.TableWriter(Path(folder), "requirements")
-    with store.Spool(Path(spool), "rb") as spooled:
-        _write_requirements(out, spooled, renames)
-    return out.detach()
+def _copy_tables(folder: str, records_at: dict[str, list[tuple[str, int]]], renames: dict) -> list[dict]:
+    """Helper process: the source tables (``_write_tables``), left for the build to finish
+    (``TableWriter.detach``)."""
+    writers: dict[str, store.TableWriter] = {}
+
+    def table(name: str) -> store.TableWriter:
+        writers[name] = store.TableWriter(Path(folder), name)
+        return writers[name]
+
+    _write_tables(table, records_at, renames)
+    return [w.detach() for w in writers.values()]
 
 
-def _write_requirements(out: store.TableWriter, spooled: store.Spool, renames: dict) -> None:
-    """The spooled requirements, with the stated renames applied. A block is split into its
+def _write_tables(table, records_at: dict[str, list[tuple[str, int]]], renames: dict) -> None:
+    """Each source table (``table(name)``: its writer) from the spooled records, in source
+    order, with the stated renames applied to the requirements. A block is split into its
     lines only when it names a renamed category's id (a substring test), and a line is read
     back only when it does; most are copied as they are."""
-    from pipeline import reconcile, records
+    from pipeline import records
 
     marks = [f'"category_id":"{records.category_id(old)}"'.encode() for old in renames]
-    for block, data in spooled:
-        batch = store.arrow_batch("requirements", data)
-        if any(m in block for m in marks):
-            lines = store.block_lines(block)
-            changed = {}
-            for i, line in enumerate(lines):
-                if any(m in line for m in marks):
-                    row = json.loads(line)
-                    new = reconcile.rename_row(row, renames)
-                    if new is not row:
-                        lines[i] = store.record_block([new])
-                        changed[i] = (row, new)
-            if changed:
-                block = b"\n".join(lines)
-                batch = store.patch_batch("requirements", batch, changed)
-        out.add_batch(block, batch)
+    with store.SpoolReader() as spools:
+        for name in SOURCE_TABLES:
+            out = table(name)
+            for block, data in spools.entries(records_at[name]):
+                batch = store.arrow_batch(name, data)
+                if name == "requirements" and any(m in block for m in marks):
+                    block, batch = _renamed(block, batch, marks, renames)
+                out.add_batch(block, batch)
+
+
+def _renamed(block: bytes, batch, marks: list[bytes], renames: dict):
+    """Requirement records with the stated renames applied (``_write_tables``)."""
+    from pipeline import reconcile
+
+    lines = store.block_lines(block)
+    changed = {}
+    for i, line in enumerate(lines):
+        if any(m in line for m in marks):
+            row = json.loads(line)
+            new = reconcile.rename_row(row, renames)
+            if new is not row:
+                lines[i] = store.record_block([new])
+                changed[i] = (row, new)
+    if not changed:
+        return block, batch
+    return b"\n".join(lines), store.patch_batch("requirements", batch, changed)
 
 
 def _reports(output: Path, previous: str | None, version: str, slim, tables, refs, hashes,

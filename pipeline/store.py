@@ -572,6 +572,26 @@ class Spool:
         self.close()
 
 
+class SpoolReader:
+    """Entries of several spools, read by where ``Spool.put`` left them: ``(path, position)``."""
+
+    def __init__(self):
+        self.spools: dict[str, Spool] = {}
+
+    def entries(self, refs: list[tuple[str, int]]):
+        for path, at in refs:
+            if path not in self.spools:
+                self.spools[path] = Spool(Path(path), "rb")
+            yield self.spools[path].get(at)
+
+    def __enter__(self) -> "SpoolReader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for spool in self.spools.values():
+            spool.close()
+
+
 class DatasetWriter:
     """A dataset version being written under ``output/.tmp-*``; nothing is visible until
     ``publish`` renames it into ``output/datasets/``."""

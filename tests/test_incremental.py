@@ -31,6 +31,24 @@ def test_parallel_build_equals_serial_build(tmp_path, raw_copy, monkeypatch):
     assert _tree(tmp_path / "serial" / "datasets") == _tree(tmp_path / "parallel" / "datasets")
 
 
+def test_parallel_build_with_some_sources_cached_equals_serial_build(tmp_path, raw_copy, monkeypatch):
+    # sources parsed in the pool leave their records in the workers' spools, sources read from
+    # the cache in the build's own: the tables interleave both, in file order
+    _copies(raw_copy, 14)
+    monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "cache-a"))
+    serial = run_build([raw_copy], tmp_path / "serial", workers=1, use_cache=False)
+    monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "cache-b"))
+    monkeypatch.setattr(build, "POOL_MIN_SOURCES", 2)
+    for p in sorted(raw_copy.glob("copy_*.txt"))[::2]:  # every other copy parsed (and cached) first
+        p.rename(p.with_suffix(".hold"))
+    run_build([raw_copy], tmp_path / "first", workers=2)
+    for p in sorted(raw_copy.glob("copy_*.hold")):
+        p.rename(p.with_suffix(".txt"))
+    mixed = run_build([raw_copy], tmp_path / "mixed", workers=2)
+    assert mixed.cached == 12 and mixed.parsed == 7 and mixed.version == serial.version
+    assert _tree(tmp_path / "serial" / "datasets") == _tree(tmp_path / "mixed" / "datasets")
+
+
 def test_cached_build_equals_uncached_and_parses_only_what_changed(tmp_path, raw_copy, monkeypatch):
     monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "cache"))
     first = run_build([raw_copy], tmp_path / "a")
