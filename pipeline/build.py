@@ -382,9 +382,7 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
     try:
         # started first: they get ready while the sources are parsed
         pool = processes.enter_context(_helper_process(workers, len(refs)))
-        # the requirements copy is awaited last: it yields the cores to reconciliation (the
-        # build's critical path) and to the conflict records reconciliation waits for
-        copier = processes.enter_context(_helper_process(workers, len(refs), nice=10))
+        copier = processes.enter_context(_helper_process(workers, len(refs)))
         # the source tables are written once every source is read (requirements wait for the
         # stated renames), in a helper process when there is one: until then their records wait
         # in spools, the workers' own or (for sources read from the cache) this one
@@ -561,10 +559,9 @@ class _ConflictSink:
 
 
 @contextlib.contextmanager
-def _helper_process(workers: int | None, sources: int, nice: int = 0):
-    """A one-process pool for work beside reconciliation (conflict records, the requirements
-    table) when the build is large enough to parse in a pool; None otherwise. ``nice``: the
-    process's lower scheduling priority (``os.nice``)."""
+def _helper_process(workers: int | None, sources: int):
+    """A one-process pool for work beside reconciliation (conflict records, the source tables)
+    when the build is large enough to parse in a pool; None otherwise."""
     if not _pool_size(workers, sources):
         yield None
         return
@@ -573,16 +570,10 @@ def _helper_process(workers: int | None, sources: int, nice: int = 0):
 
     # spawned, not forked: a fork of the build would start with (and be counted at) the
     # parent's size, and forking a process that runs threads can deadlock
-    with ProcessPoolExecutor(max_workers=1, initializer=_helper_init, initargs=(nice,),
+    with ProcessPoolExecutor(max_workers=1, initializer=_quiet_gc,
                              mp_context=multiprocessing.get_context("spawn")) as pool:
         pool.submit(_warm_up)  # starts the process now: it imports while the sources are parsed
         yield pool
-
-
-def _helper_init(nice: int) -> None:
-    _quiet_gc()
-    if nice:
-        os.nice(nice)
 
 
 def _warm_up() -> None:
