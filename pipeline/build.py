@@ -470,7 +470,7 @@ class _ConflictStore:
     """Conflict records as reconciliation finds them, validated and serialised into a spool;
     at the end, the conflicts table written from it in publishing order. A conflict lists every
     capture's value (185 MB of JSON over 10 000 captures), so this lives in a helper process
-    when the build has one (``_helper_conflicts``), and the records never travel back."""
+    when the build has one (``_helper_put``, ``_helper_write``): the records never come back."""
 
     def __init__(self, folder: Path):
         self.folder = folder
