@@ -135,9 +135,9 @@ def _cache_key(ref: store.RawRef, sha: str) -> str:
 def source_payloads(rows_of_sources: list[dict[str, list[dict]]]) -> list[dict]:
     """What the build needs of each source's rows, in the form it writes them: per table the
     records as one block of JSON lines (``store.record_block``) and one Arrow record batch,
-    the slim requirement tuples reconciliation reads, and the source's dates and warnings. Made in the worker (in parallel), cached as is, so the
-    parent process only copies. Several sources at once: each conversion to Arrow has a fixed
-    cost, so each table is converted once for all of them and sliced."""
+    the slim requirement tuples reconciliation reads, and the source's dates and warnings. Made
+    in the worker (in parallel) and cached as is. Several sources at once: each conversion to
+    Arrow has a fixed cost, so each table is converted once for all of them and sliced."""
     from pipeline import records
 
     arrow = {t: store.arrow_slices(t, [rows[t] for rows in rows_of_sources]) for t in SOURCE_TABLES}
@@ -167,7 +167,7 @@ def _worker_task(task: tuple[list[tuple[store.RawRef, str]], str, str | None]) -
     """``_parse_task`` in a pool worker, whose collector runs rarely (``_quiet_gc``).
 
     With a spool folder (the dataset being written), the worker leaves each source's records
-    in a spool of its own and sends only where they are (``_spooled``): the records of an
+    in a spool of its own and sends only where they are (``_spool_records``): the records of an
     archive are several times its size, and the build process would only copy them on.
 
     After the task it collects what the task left in reference cycles (pdfminer's layout
@@ -179,7 +179,9 @@ def _worker_task(task: tuple[list[tuple[store.RawRef, str]], str, str | None]) -
     payloads = _parse_task((jobs, cache_dir))
     if spool_dir:
         spool = _worker_spool(spool_dir)
-        payloads = [_spooled(p, spool) for p in payloads]
+        for p in payloads:
+            p["refs"] = _spool_records(p, spool)
+            del p["block"], p["arrow"]
         spool.flush()  # readable by the process that writes the tables
     gc.collect()
     gc.freeze()
@@ -196,12 +198,11 @@ def _worker_spool(folder: str) -> store.Spool:
     return _WORKER_SPOOLS[folder]
 
 
-def _spooled(payload: dict, spool: store.Spool) -> dict:
-    """``payload`` with its tables' records (``block``, ``arrow``) put in ``spool``, replaced by
-    where they are: ``refs[table] = (spool file, position)``."""
-    refs = {t: (str(spool.path), spool.put(payload["block"][t], payload["arrow"][t]))
+def _spool_records(payload: dict, spool: store.Spool) -> dict[str, tuple[str, int]]:
+    """Put a payload's records (``block``, ``arrow``) in ``spool``; returns where each table's
+    are: ``{table: (spool file, position)}``."""
+    return {t: (str(spool.path), spool.put(payload["block"][t], payload["arrow"][t]))
             for t in SOURCE_TABLES if payload["block"].get(t)}
-    return {k: v for k, v in payload.items() if k not in ("block", "arrow")} | {"refs": refs}
 
 
 def _progress(total: int, enabled: bool):
@@ -402,9 +403,7 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
                     raise ParseError(ref.display, t[4][1], f"duplicate record id {t[0]}")
                 ids.add(t[0])
                 slim.append(records.Slim.from_tuple(t))
-            at = payload.get("refs")
-            if at is None:
-                at = _spooled(payload, spooled)["refs"]
+            at = payload["refs"] if "refs" in payload else _spool_records(payload, spooled)
             for table, where in at.items():
                 records_at[table].append(where)
             dates += payload["updated"]
@@ -473,7 +472,6 @@ class _ConflictStore:
     when the build has one (``_helper_put``, ``_helper_write``): the records never come back."""
 
     def __init__(self, folder: Path):
-        self.folder = folder
         self.spool = store.Spool(folder / "conflicts.scratch")
 
     def put(self, row: dict) -> int:
