@@ -305,21 +305,26 @@ class _HashingFile:
         self.fh.close()
 
 
-def compact_json(value) -> str:
-    """Compact JSON, keys sorted, non-ASCII characters as they are: the text of
+def compact_json_bytes(value) -> bytes:
+    """Compact JSON, keys sorted, non-ASCII characters as they are, in UTF-8: the text of
     ``json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))`` for every
     value a record holds (strings, integers, booleans, null, lists, dicts with string keys, and
     floats of at least 1e-4 such as fuzzy scores), in a fifth of the time (orjson; the
     equivalence is a property test). Record lines and Parquet JSON cells are most of what a
     large build writes."""
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def compact_json(value) -> str:
+    """``compact_json_bytes`` as text (a Parquet JSON cell)."""
+    return compact_json_bytes(value).decode("utf-8")
 
 
 def record_block(rows: list[dict]) -> bytes:
-    """Records as they are written, one ``compact_json`` line each (UTF-8), joined by newlines:
+    """Records as they are written, one ``compact_json_bytes`` line each, joined by newlines:
     a record line never holds a newline (JSON escapes it). Records travel as such blocks from
     the worker that serialised them to the file, never split into lines on the way."""
-    return b"\n".join([orjson.dumps(r, option=orjson.OPT_SORT_KEYS) for r in rows])
+    return b"\n".join([compact_json_bytes(r) for r in rows])
 
 
 def block_lines(block: bytes) -> list[bytes]:
@@ -528,8 +533,8 @@ def arrow_batch(table: str, data: bytes):
 
 class Spool:
     """Records set aside while a dataset is written (in its temporary folder): per entry, a
-    ``record_block`` and its serialised Arrow record batch. Read back in order (iteration) or
-    by the position ``put`` returned (``get``)."""
+    ``record_block`` and its serialised Arrow record batch, read back by the position ``put``
+    returned (``get``; ``SpoolReader`` for several spools)."""
 
     _HEAD = struct.Struct("<QQ")  # bytes of the block, bytes of the batch
 
@@ -550,15 +555,6 @@ class Spool:
 
     def get(self, at: int) -> tuple[bytes, bytes]:
         self.fh.seek(at)
-        return self._next()
-
-    def __iter__(self):
-        end = self.fh.seek(0, os.SEEK_END)
-        self.fh.seek(0)
-        while self.fh.tell() < end:
-            yield self._next()
-
-    def _next(self) -> tuple[bytes, bytes]:
         n_block, n_data = self._HEAD.unpack(self.fh.read(self._HEAD.size))
         return self.fh.read(n_block), self.fh.read(n_data)
 
