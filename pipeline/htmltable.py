@@ -147,12 +147,9 @@ def _shift(t: Table, d: int) -> Table:
 
     # copies without running the frozen dataclasses' __init__ again (the fields are valid
     # already; only line numbers change), which made shifting a fifth of reading a document
-    def line(ln: Line) -> Line:
-        return moved_copy(ln, line=ln.line + d, end=ln.end + d if ln.end else ln.end)
-
     def cell(c: Cell) -> Cell:
         _ = c.text  # worked out before the copy, which keeps it (the same words, lower down)
-        return moved_copy(c, lines=tuple(line(ln) for ln in c.lines), line=c.line + d)
+        return moved_copy(c, lines=tuple(ln.shifted(d) for ln in c.lines), line=c.line + d)
 
     rows = tuple(moved_copy(r, cells=tuple(cell(c) for c in r.cells), line=r.line + d) for r in t.rows)
     # every warning starts with the line it is about: "12: row without <tr>"

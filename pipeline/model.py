@@ -62,6 +62,10 @@ class Line:
     def last(self) -> int:
         return max(self.end, self.line)
 
+    def shifted(self, delta: int) -> Line:
+        """The same line read ``delta`` lines further down (``end`` 0 stays "not set")."""
+        return moved_copy(self, line=self.line + delta, end=self.end + delta if self.end else self.end)
+
 
 @dataclass(frozen=True)
 class Item:
