@@ -19,12 +19,19 @@ def _copies(raw_copy, n):
         (raw_copy / f"copy_{i:02}.txt").write_text(seed.replace("(4选1)", f"({4 + i % 3}选1)") + f"\n# copy {i}\n")
 
 
-def test_parallel_build_equals_serial_build(tmp_path, raw_copy, monkeypatch):
+def _serial_then_pooled(tmp_path, raw_copy, monkeypatch):
+    """The serial, uncached build of 19 sources (the seeds and 14 copies) to compare with; the
+    builds after it use a pool and a cache of their own."""
     _copies(raw_copy, 14)
     monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "cache-a"))
     serial = run_build([raw_copy], tmp_path / "serial", workers=1, use_cache=False)
     monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "cache-b"))
     monkeypatch.setattr(build, "POOL_MIN_SOURCES", 2)
+    return serial
+
+
+def test_parallel_build_equals_serial_build(tmp_path, raw_copy, monkeypatch):
+    serial = _serial_then_pooled(tmp_path, raw_copy, monkeypatch)
     parallel = run_build([raw_copy], tmp_path / "parallel", workers=2, use_cache=False)
     assert serial.version == parallel.version and parallel.parsed == 19
     assert parallel.counts["conflicts"] > 0  # written by the conflict process in the parallel build
@@ -34,11 +41,7 @@ def test_parallel_build_equals_serial_build(tmp_path, raw_copy, monkeypatch):
 def test_parallel_build_with_some_sources_cached_equals_serial_build(tmp_path, raw_copy, monkeypatch):
     # sources parsed in the pool leave their records in the workers' spools, sources read from
     # the cache in the build's own: the tables interleave both, in file order
-    _copies(raw_copy, 14)
-    monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "cache-a"))
-    serial = run_build([raw_copy], tmp_path / "serial", workers=1, use_cache=False)
-    monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "cache-b"))
-    monkeypatch.setattr(build, "POOL_MIN_SOURCES", 2)
+    serial = _serial_then_pooled(tmp_path, raw_copy, monkeypatch)
     for p in sorted(raw_copy.glob("copy_*.txt"))[::2]:  # every other copy parsed (and cached) first
         p.rename(p.with_suffix(".hold"))
     run_build([raw_copy], tmp_path / "first", workers=2)
