@@ -223,7 +223,8 @@ def parsed_sources(refs: list[store.RawRef], hashes: dict[str, str], cache_dir: 
     keys = {r.display: _cache_key(r, hashes[r.display]) for r in refs}
     # cached payloads are read one at a time as they are written (reading them all first would
     # hold the whole archive in memory); one that turns out unreadable is parsed again here
-    cached = {r.display for r in refs if use_cache and store.cache_has(cache_dir, keys[r.display])}
+    cache = store.ParseCache(cache_dir) if use_cache else None
+    cached = {r.display for r in refs if cache is not None and keys[r.display] in cache}
     todo = [r for r in refs if r.display not in cached]
     size = _pool_size(workers, len(todo))
     bar = _progress(len(refs), progress)
@@ -242,7 +243,7 @@ def parsed_sources(refs: list[store.RawRef], hashes: dict[str, str], cache_dir: 
         todo_iter = iter(todo)
         for ref in refs:
             hit = ref.display in cached
-            payload = store.cache_get(cache_dir, keys[ref.display]) if hit else None
+            payload = cache.get(keys[ref.display]) if hit else None
             if not hit:
                 nxt = next(todo_iter)
                 assert nxt is ref
@@ -255,6 +256,8 @@ def parsed_sources(refs: list[store.RawRef], hashes: dict[str, str], cache_dir: 
     finally:
         if pool:
             pool.shutdown(cancel_futures=True)
+        if cache is not None:
+            cache.close()
         if bar:
             bar.close()
 

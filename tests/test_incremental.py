@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 from conftest import ROOT
-from pipeline import build
+from pipeline import build, store
 from pipeline.build import run_build
 
 
@@ -69,9 +69,24 @@ def test_cached_build_equals_uncached_and_parses_only_what_changed(tmp_path, raw
 def test_unreadable_cache_entry_is_parsed_again(tmp_path, raw_copy, monkeypatch):
     monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "cache"))
     run_build([raw_copy], tmp_path / "a")
-    entries = sorted((tmp_path / "cache" / "parsed").iterdir())
-    assert len(entries) == 5
-    entries[2].write_bytes(b"not a cache entry")
+    cache = store.ParseCache(tmp_path / "cache")
+    assert len(cache.index) == 5
+    pack, start, _, n = sorted(cache.index.values())[2]
+    with open(pack, "r+b") as fh:  # the entry's data overwritten, its length kept
+        fh.seek(start)
+        fh.write(b"x" * n)
+    again = run_build([raw_copy], tmp_path / "b")
+    assert (again.parsed, again.cached) == (1, 4)
+    assert _tree(tmp_path / "a" / "datasets") == _tree(tmp_path / "b" / "datasets")
+
+
+def test_cache_pack_cut_short_keeps_its_whole_entries(tmp_path, raw_copy, monkeypatch):
+    """A build killed while it wrote an entry: the entries before it are still used."""
+    monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "cache"))
+    run_build([raw_copy], tmp_path / "a")
+    (pack,) = {p for p, *_ in store.ParseCache(tmp_path / "cache").index.values()}
+    with open(pack, "r+b") as fh:
+        fh.truncate(pack.stat().st_size - 10)
     again = run_build([raw_copy], tmp_path / "b")
     assert (again.parsed, again.cached) == (1, 4)
     assert _tree(tmp_path / "a" / "datasets") == _tree(tmp_path / "b" / "datasets")
