@@ -130,9 +130,25 @@ _MEMO_MAX = 8192
 def read_tables(html: str, first_line: int = 1, remember: bool = True) -> list[Table]:
     """Every top-level ``<table>`` in ``html``; ``first_line`` is the line ``html`` starts on.
     ``remember=False`` reads it afresh even if the same table was read before (benchmarks)."""
+    return [_shift(t, d) for t, d in placed_tables(html, first_line, remember)]
+
+
+def placed_tables(html: str, first_line: int = 1, remember: bool = True) -> list[tuple[Table, int]]:
+    """``read_tables`` without moving the tables: ``(table, d)``, the table as read ``d`` lines
+    further up than it stands. A remembered table is shared, not copied (moving every cell and
+    line of it cost a quarter of reading a Markdown document); its reader adds ``d`` to the
+    lines it keeps (``shifted_warnings``, ``lines_to_requirement(offset=d)``)."""
     if not remember or len(html) > _MEMO_MAX:
-        return _read_tables(html, first_line)
-    return [_shift(t, first_line - 1) for t in _read_tables_at_line_1(html)]
+        return [(t, 0) for t in _read_tables(html, first_line)]
+    return [(t, first_line - 1) for t in _read_tables_at_line_1(html)]
+
+
+def shifted_warnings(t: Table, d: int) -> tuple[str, ...]:
+    """The table's warnings ``d`` lines further down: each starts with the line it is about
+    (``12: row without <tr>``)."""
+    if not d:
+        return t.warnings
+    return tuple(f"{int(w.split(':', 1)[0]) + d}:{w.split(':', 1)[1]}" for w in t.warnings)
 
 
 @lru_cache(maxsize=2048)
@@ -152,9 +168,7 @@ def _shift(t: Table, d: int) -> Table:
         return moved_copy(c, lines=tuple(ln.shifted(d) for ln in c.lines), line=c.line + d)
 
     rows = tuple(moved_copy(r, cells=tuple(cell(c) for c in r.cells), line=r.line + d) for r in t.rows)
-    # every warning starts with the line it is about: "12: row without <tr>"
-    warnings = tuple(f"{int(w.split(':', 1)[0]) + d}:{w.split(':', 1)[1]}" for w in t.warnings)
-    return Table(rows, t.line_start + d, t.line_end + d, warnings)
+    return Table(rows, t.line_start + d, t.line_end + d, shifted_warnings(t, d))
 
 
 def _read_tables(html: str, first_line: int) -> list[Table]:

@@ -317,10 +317,12 @@ def _finish(rule: str, items: list[Item], decl, all_req: bool, uncounted: bool,
 
 
 def lines_to_requirement(lines: Sequence[Line], header: str = "",
-                         columns: Sequence[Sequence[Line]] | None = None) -> Requirement:
+                         columns: Sequence[Sequence[Line]] | None = None, offset: int = 0) -> Requirement:
     """Read a requirement from its header (``资质要求（3选1）``) and content lines.
 
     ``columns``: alternative cells side by side (each a list of lines), when the layout says so.
+    ``offset``: the lines stand that many lines further down than they say (a remembered table
+    is not moved: ``htmltable.placed_tables``).
 
     The same requirement text recurs in capture after capture of a page, usually at other line
     numbers: it is read once, as if its first line were line 1, and the item lines are shifted.
@@ -329,7 +331,7 @@ def lines_to_requirement(lines: Sequence[Line], header: str = "",
     base = (min(firsts) if firsts else 1) - 1
     req = _read_at_line_1(header, _relative(lines, base),
                           None if columns is None else tuple(_relative(c, base) for c in columns))
-    return req.shifted(base)
+    return req.shifted(base + offset)
 
 
 def _relative(lines: Sequence[Line], base: int) -> tuple:

@@ -373,3 +373,30 @@ def test_a_table_seen_before_reads_as_afresh_at_its_new_line():
         assert again == afresh and afresh[0].warnings and afresh[0].line_start == first
         assert [[c.text for c in r.cells] for r in again[0].rows] == \
             [[c.text for c in r.cells] for r in afresh[0].rows]
+
+
+def test_a_markdown_document_whose_tables_were_seen_before_parses_as_afresh(monkeypatch):
+    # Markdown reads remembered tables where they were first read and adds the distance to
+    # every line it keeps (placed_tables): spans, item lines, warnings must all move
+    import re
+    from pathlib import Path
+
+    from pipeline import htmltable, rules
+    from pipeline.parsers import markdown
+
+    root = Path(__file__).resolve().parent.parent
+    for seed in sorted(root.glob("raw/00[01]_*.txt")):  # the two Markdown seeds
+        text = seed.read_text("utf-8")
+        # a row without <tr> (a copy of the table's last row) gives a warning naming its line
+        end = text.index("</table>")
+        row = re.findall(r"<tr[^>]*>(.*?)</tr>", text[:end], re.S)[-1]
+        text = text[:end] + row + "\n" + text[end:]
+        later = "导出说明\n\n说明文字\n\n" + text
+        markdown.parse(text, "raw/first.md")  # its tables remembered
+        remembered = markdown.parse(later, "raw/later.md")
+        with monkeypatch.context() as m:
+            m.setattr(htmltable, "_MEMO_MAX", -1)  # every table read at its own line
+            rules._read_at_line_1.cache_clear()
+            afresh = markdown.parse(later, "raw/later.md")
+        assert remembered == afresh and remembered.statements
+        assert remembered.statements[0].span.line_start > 4 and "without <tr>" in "".join(afresh.warnings)

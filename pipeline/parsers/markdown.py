@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from pipeline import patterns
 from pipeline.errors import ParseError
-from pipeline.htmltable import Table, read_tables
+from pipeline.htmltable import Table, placed_tables, shifted_warnings
 from pipeline.model import Page, ParsedDocument, Requirement, Span, Statement
 from pipeline.normalize import clean, fold
 from pipeline.rules import lines_to_requirement
@@ -31,7 +31,8 @@ class _Heading:
     level: int
     text: str
     line: int
-    tables: list[Table] = field(default_factory=list)
+    #: (table, d): each table as read d lines above where it stands (``placed_tables``)
+    tables: list[tuple[Table, int]] = field(default_factory=list)
     sentences: list[Sentence] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     paragraphs: list[tuple[str, int]] = field(default_factory=list)
@@ -45,7 +46,7 @@ def parse(text: str, file: str) -> ParsedDocument:
     lines = text.split("\n")
     root = _Heading(0, "", 1)
     headings: list[_Heading] = [root]
-    category_tables: list[tuple[Table, str, int]] = []
+    category_tables: list[tuple[Table, int, str, str]] = []
     warnings: list[str] = []
     i = 0
     while i < len(lines):
@@ -73,15 +74,15 @@ def parse(text: str, file: str) -> ParsedDocument:
                 warnings.append(f"{file}:{no}: <table> is not closed; read up to line {j}")
                 j -= 1
             html = "\n".join(lines[i:j + 1])
-            for t in read_tables(html, first_line=no):
-                warnings.extend(f"{file}:{w}" for w in t.warnings)
+            for t, d in placed_tables(html, first_line=no):
+                warnings.extend(f"{file}:{w}" for w in shifted_warnings(t, d))
                 if _is_category_table(t):
                     label = cur.paragraphs[-1][0] if cur.paragraphs else cur.text
                     intro = " ".join(p for p, _ in cur.paragraphs[-3:])
-                    category_tables.append((t, label, intro))
+                    category_tables.append((t, d, label, intro))
                     cur.category_tables += 1
                 else:
-                    cur.tables.append(t)
+                    cur.tables.append((t, d))
             cur.end = j + 1
             i = j + 1
             continue
@@ -102,25 +103,25 @@ def parse(text: str, file: str) -> ParsedDocument:
         i += 1
 
     # each table's key/value rows, read once (the title, the sections and their drafts ask)
-    kv_rows = {id(t): _kv_rows(t) for h in headings for t in h.tables}
+    kv_rows = {id(t): _kv_rows(t) for h in headings for t, _ in h.tables}
     title = _title(headings, kv_rows)
     statements: list[Statement] = []
     parts = len(category_tables) > 1
-    for t, label, intro in category_tables:
-        statements.extend(_category_rows(t, label, intro, file, title, parts))
+    for t, d, label, intro in category_tables:
+        statements.extend(_category_rows(t, d, label, intro, file, title, parts))
 
     drafts = []
     all_sentences = [s for h in headings for s in h.sentences]
     capability = detect_capability(text)
     for idx, h in enumerate(headings[1:], start=1):
-        kv = [t for t in h.tables if kv_rows[id(t)]]
+        kv = [(t, d) for t, d in h.tables if kv_rows[id(t)]]
         own_sentence = any(not s.also for s in h.sentences)
         if not kv and not (own_sentence and h.children == 0):
             continue
         path = _path(headings, idx, title)
         if not path:
             continue
-        drafts.append(_kv_draft(h, kv[0] if kv else None, kv_rows[id(kv[0])] if kv else [], path,
+        drafts.append(_kv_draft(h, kv[0] if kv else None, kv_rows[id(kv[0][0])] if kv else [], path,
                                 _section(headings, idx, title)))
     if drafts and capability is None:
         raise ParseError(file, drafts[0].line_start,
@@ -154,14 +155,14 @@ def _title(headings: list[_Heading], kv_rows: dict[int, list]) -> str | None:
     named = [h for h in before if h.text]
     if not named:
         return None
-    if any(kv_rows[id(t)] for h in headings[1:] for t in h.tables):
+    if any(kv_rows[id(t)] for h in headings[1:] for t, _ in h.tables):
         # with category sections, headings above them are category levels (## 教育): only a
         # single top-level heading is a title
         named = [h for h in named if h.level == 1]
         if len(named) != 1:
             return None
     first = named[0]
-    if first.tables and any(kv_rows[id(t)] for t in first.tables):
+    if first.tables and any(kv_rows[id(t)] for t, _ in first.tables):
         return None
     if sum(1 for h in named if h.level == first.level) > 1:
         return None
@@ -203,9 +204,10 @@ def _is_category_table(t: Table) -> bool:
     return "level1" in roles.values() and "level2" in roles.values()
 
 
-def _category_rows(t: Table, label: str, intro: str, file: str, title: str | None,
+def _category_rows(t: Table, d: int, label: str, intro: str, file: str, title: str | None,
                    parts: bool) -> list[Statement]:
-    """One statement per row (per listed category, in a whitelist).
+    """One statement per row (per listed category, in a whitelist); ``t`` stands ``d`` lines
+    further down than it says (``placed_tables``).
 
     Capability: what the qualification column's header names (``使用人脸核验接口所需资质``);
     a generic header (``法务建议资质文件``) makes it WeChat's category list; a table without a
@@ -223,7 +225,7 @@ def _category_rows(t: Table, label: str, intro: str, file: str, title: str | Non
         kind = "whitelist"
         capability = detect_capability(" ".join(x for x in (title, label, intro) if x))
         if capability is None:
-            raise ParseError(file, t.line_start, "category table without a qualification column, and the "
+            raise ParseError(file, t.line_start + d, "category table without a qualification column, and the "
                                                  "page does not say which capability it lists categories for")
     level_cols = sorted((r, i) for i, r in roles.items() if r.startswith("level"))
     note_cols = [i for i, r in roles.items() if r == "note"]
@@ -231,7 +233,7 @@ def _category_rows(t: Table, label: str, intro: str, file: str, title: str | Non
     out = []
     for row in t.rows[1:]:
         if len(row.cells) < len(header.cells) and req_col is not None and len(row.cells) <= req_col:
-            raise ParseError(file, row.line, f"table row has {len(row.cells)} cells, "
+            raise ParseError(file, row.line + d, f"table row has {len(row.cells)} cells, "
                                              f"expected {len(header.cells)}")
         levels = []
         for _, col in level_cols:
@@ -239,11 +241,11 @@ def _category_rows(t: Table, label: str, intro: str, file: str, title: str | Non
             if v and not patterns.NONE_TEXT.match(v):
                 levels.append(v)
         if not levels:
-            raise ParseError(file, row.line, "table row without a category name")
+            raise ParseError(file, row.line + d, "table row without a category name")
         notes = tuple(row.cells[i].text for i in note_cols if i < len(row.cells) and row.cells[i].text
                       and not patterns.NONE_TEXT.match(row.cells[i].text))
         last = max([c.lines[-1].last for c in row.cells if c.lines and not c.carried] + [row.line])
-        span = Span(file, row.line, last)
+        span = Span(file, row.line + d, last + d)
         if kind == "whitelist":
             for name in patterns.WHITELIST_LIST_SEPARATOR.split(levels[-1]):
                 if name:
@@ -253,7 +255,7 @@ def _category_rows(t: Table, label: str, intro: str, file: str, title: str | Non
                         page=title, page_part=section if parts else None, kind="whitelist"))
             continue
         cell = row.cells[req_col]
-        req = lines_to_requirement(cell.lines)
+        req = lines_to_requirement(cell.lines, offset=d)
         out.append(Statement(
             capability=capability, section=section, category_raw=tuple(levels), requirement=req,
             requirement_text="\n".join(l.text for l in cell.lines), span=span, notes=notes,
@@ -276,16 +278,18 @@ def _kv_rows(t: Table) -> list[tuple[str, list]]:
     return rows
 
 
-def _kv_draft(h: _Heading, t: Table | None, rows: list[tuple[str, list]], path: tuple[str, ...],
-              section: str) -> Draft:
-    """``rows``: ``_kv_rows(t)``."""
+def _kv_draft(h: _Heading, placed: tuple[Table, int] | None, rows: list[tuple[str, list]],
+              path: tuple[str, ...], section: str) -> Draft:
+    """``placed``: the section's table and how much further down it stands (``placed_tables``);
+    ``rows``: ``_kv_rows`` of that table."""
     scope = scenario = None
     notes = list(h.notes)
     requirement = None
     req_text = ""
     end = h.end or h.line
-    if t is not None:
-        end = max(end, t.line_end)
+    if placed is not None:
+        t, d = placed
+        end = max(end, t.line_end + d)
         for label, cells in rows:
             value = " ".join(c.text for c in cells).strip() or None
             f = fold(label)
@@ -298,7 +302,7 @@ def _kv_draft(h: _Heading, t: Table | None, rows: list[tuple[str, list]], path: 
                 flat = [l for col in columns for l in col]
                 req_text = "\n".join(l.text for l in flat)
                 requirement = lines_to_requirement(flat if len(columns) < 2 else [], header=label,
-                                                   columns=columns if len(columns) > 1 else None)
+                                                   columns=columns if len(columns) > 1 else None, offset=d)
             elif value:
                 notes.append(value)
     if requirement is None:
