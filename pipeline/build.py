@@ -234,6 +234,7 @@ def parsed_sources(refs: list[store.RawRef], hashes: dict[str, str], cache_dir: 
     if size:
         from concurrent.futures import ProcessPoolExecutor
 
+        store.ready_to_convert()
         pool = ProcessPoolExecutor(max_workers=size, initializer=_quiet_gc)
         done = pool.map(_worker_task, [t + (str(spool_dir) if spool_dir else None,) for t in tasks])
     else:

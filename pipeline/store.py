@@ -513,6 +513,14 @@ def _pyarrow():
     return pa
 
 
+def ready_to_convert() -> None:
+    """Load what converting rows to Arrow loads: pyarrow imports pandas (its pandas shim, about
+    0.35 CPU-s) on its first conversion of a Python list. A build calls this before it forks
+    its parse workers, which then start with it instead of each importing it (the build needs
+    it anyway, for the reconciled tables)."""
+    _pyarrow().array([], type=_pyarrow().string())
+
+
 @lru_cache(maxsize=None)
 def _arrow_schema(table: str):
     pa = _pyarrow()

@@ -170,14 +170,7 @@ class _Sections:
     # lookahead helpers -------------------------------------------------------------------
     def table_header(self, k: int) -> int:
         """Lines taken by a ``要求 说明`` header at k (0 if none)."""
-        if k >= len(self.sig):
-            return 0
-        f = self.folded[k]
-        if f == "要求说明":
-            return 1
-        if f == "要求" and k + 1 < len(self.sig) and self.folded[k + 1] == "说明":
-            return 2
-        return 0
+        return _header_taken(self.folded[k:k + 2])
 
     def label_at(self, k: int) -> tuple[str, int, str] | None:
         """A row label at k, possibly broken over lines (``小程序直`` / ``播场景``).
@@ -189,37 +182,16 @@ class _Sections:
         return self._label_cache[k]
 
     def _label_at(self, k: int) -> tuple[str, int, str] | None:
-        for label in _LABELS:
-            acc = ""
-            for n in range(3):
-                if k + n >= len(self.sig):
-                    break
-                t = self.sig[k + n].text
-                f = self.folded[k + n]
-                need = label[len(acc):]
-                if f.startswith(need):
-                    return label, n + 1, _after(t, need)
-                if need.startswith(f) and f:
-                    acc += f
-                    continue
-                break
-        return None
+        return _label_in(self._window(k))
+
+    def _window(self, k: int) -> tuple[str, ...]:
+        """The texts of lines k to k+2: all a label or a heading at k depends on."""
+        return tuple(ln.text for ln in self.sig[k:k + 3])
 
     def heading_like(self, k: int) -> bool:
         if k not in self._heading_cache:
-            self._heading_cache[k] = self._heading_like(k)
+            self._heading_cache[k] = _heading_in(self._window(k))
         return self._heading_cache[k]
-
-    def _heading_like(self, k: int) -> bool:
-        ln = self.sig[k]
-        t = ln.text
-        if (not t or len(self.folded[k]) > _HEADING_MAX or _NOT_IN_HEADING.search(t)
-                or patterns.NONE_TEXT.match(t) or patterns.STARTS_WITH_ENUM.match(t)
-                or t[0] in "（(" or self.table_header(k) or self.label_at(k)
-                or patterns.LABEL_NOTE.match(t) or patterns.URL_LINE.match(t)
-                or patterns.UPDATED_AT.search(t)):
-            return False
-        return _balanced(t)
 
     def _sentences_after(self, k: int) -> list[Sentence]:
         lo = self.sig[k].no
@@ -372,6 +344,48 @@ class _Sections:
                      requirement_text="\n".join(l.text for l in req_lines), scope=text("scope"),
                      scenario=text("scenario"), notes=tuple(n for n in notes if n),
                      inplace=cur.inplace, warnings=own_warn)
+
+
+def _header_taken(folded: Sequence[str]) -> int:
+    """Lines taken by a ``要求 说明`` table header at the top of ``folded`` (0 if none)."""
+    if folded and folded[0] == "要求说明":
+        return 1
+    return 2 if len(folded) > 1 and folded[0] == "要求" and folded[1] == "说明" else 0
+
+
+# A page read afresh is mostly lines read before in another capture: a label or heading
+# depends only on its line and the two below (``_Sections._window``), remembered by their texts.
+
+@lru_cache(maxsize=1 << 14)
+def _label_in(window: tuple[str, ...]) -> tuple[str, int, str] | None:
+    """A row label at the top of ``window``, possibly broken over its lines (``小程序直`` /
+    ``播场景``): (label, lines taken, rest of the last line after the label)."""
+    for label in _LABELS:
+        acc = ""
+        for n, t in enumerate(window):
+            f = fold(t)
+            need = label[len(acc):]
+            if f.startswith(need):
+                return label, n + 1, _after(t, need)
+            if need.startswith(f) and f:
+                acc += f
+                continue
+            break
+    return None
+
+
+@lru_cache(maxsize=1 << 14)
+def _heading_in(window: tuple[str, ...]) -> bool:
+    """Could the top line of ``window`` be a heading (short, no sentence punctuation, not a
+    label, table header, note, link or date)?"""
+    t = window[0]
+    if (not t or len(fold(t)) > _HEADING_MAX or _NOT_IN_HEADING.search(t)
+            or patterns.NONE_TEXT.match(t) or patterns.STARTS_WITH_ENUM.match(t)
+            or t[0] in "（(" or _header_taken([fold(x) for x in window[:2]]) or _label_in(window)
+            or patterns.LABEL_NOTE.match(t) or patterns.URL_LINE.match(t)
+            or patterns.UPDATED_AT.search(t)):
+        return False
+    return _balanced(t)
 
 
 def _after(text: str, need: str) -> str:
