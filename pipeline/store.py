@@ -14,6 +14,7 @@ import marshal
 import os
 import shutil
 import signal
+import stat
 import struct
 import tomllib
 from dataclasses import dataclass
@@ -182,13 +183,19 @@ def list_raw(dirs: list[Path]) -> list[RawRef]:
         base = d.resolve().name
         seen = set()
         for p in sorted(d.rglob("*")):
-            rel = p.relative_to(d).as_posix()
-            if not p.is_file() or any(part.startswith((".", "_")) for part in p.relative_to(d).parts):
+            parts = p.relative_to(d).parts
+            rel = "/".join(parts)
+            if any(part.startswith((".", "_")) for part in parts):
                 continue
             if rel == METADATA_FILE or p.name.upper().startswith(("README", "MANIFEST")):
                 continue
+            try:
+                st = p.stat()  # one stat per file: whether it is a file, its size and time
+            except OSError:
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                continue
             seen.add(rel)
-            st = p.stat()
             out.append(RawRef(f"{base}/{rel}", p, st.st_size, st.st_mtime_ns, tuple(sorted(meta.get(rel, {}).items()))))
         for name in meta:
             if name not in seen:
@@ -206,14 +213,19 @@ def hash_files(refs: list[RawRef], cache_dir: Path) -> dict[str, str]:
     except (OSError, ValueError):
         known = {}
     out, fresh = {}, {}
+    folders: dict[Path, str] = {}  # resolving every file's path was most of a no-op build of 10 000
     for r in refs:
-        k = known.get(str(r.path.resolve()))
+        folder = folders.get(r.path.parent)
+        if folder is None:
+            folder = folders[r.path.parent] = os.path.realpath(r.path.parent)
+        where = os.path.join(folder, r.path.name)
+        k = known.get(where)
         if k and k[0] == r.size and k[1] == r.mtime_ns:
             sha = k[2]
         else:
             sha = hashlib.sha256(r.path.read_bytes()).hexdigest()
         out[r.display] = sha
-        fresh[str(r.path.resolve())] = [r.size, r.mtime_ns, sha]
+        fresh[where] = [r.size, r.mtime_ns, sha]
     if fresh != known:
         cache_dir.mkdir(parents=True, exist_ok=True)
         _write_atomic(path, json.dumps(fresh, sort_keys=True).encode())
