@@ -3,6 +3,8 @@
 The fixtures are made by ``tests/pdf_fixtures.py`` from our own documents (reportlab, CID font
 STSong-Light), afresh for every run."""
 import pdfplumber
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import pytest
 
 from conftest import ROOT
@@ -149,3 +151,29 @@ def test_cjk_punctuation_width_never_becomes_a_space():
     row = [ch("许", 10), ch("可", 19), ch("，", 28, 3.0), ch("且", 37), ch("A", 46, 5), ch("B", 55, 5)]
     (line,) = pdf._chars_to_lines(row, 1)
     assert line.text == "许可，且A B"
+
+
+def test_light_characters_are_pdfplumbers(pdfs):
+    # the page reader makes characters itself (pdf._light_objects), only with what it reads:
+    # they must be pdfplumber's, and the ruling lines and rectangles its own
+    fields = ("text", "x0", "x1", "top", "bottom", "size")
+    found = 0
+    for name in ("001.pdf", "004.pdf"):
+        with pdfplumber.open(pdfs / name) as a, pdfplumber.open(pdfs / name) as b:
+            for plain, light in zip(a.pages, b.pages):
+                light.parse_objects = lambda page=light: pdf._light_objects(page)
+                assert [tuple(c[f] for f in fields) for c in plain.chars] == \
+                       [tuple(c[f] for f in fields) for c in light.chars] != []
+                assert plain.lines == light.lines and plain.rects == light.rects
+                tables = [t.cells for t in light.find_tables()]
+                assert [t.cells for t in plain.find_tables()] == tables
+                found += bool(tables)
+    assert found  # the ruled PDF's tables, found on light pages too
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(*[st.integers(0, 40)] * 4), max_size=60), st.tuples(*[st.integers(0, 40)] * 4))
+def test_characters_found_by_height_are_those_inside_the_box(boxes, cell):
+    chars = [{"x0": a, "x1": a + b / 4, "top": c, "bottom": c + d / 4} for a, b, c, d in boxes]
+    bbox = (cell[0], cell[1], cell[0] + cell[2], cell[1] + cell[3])
+    assert pdf._ByHeight(chars).inside(bbox) == [c for c in chars if pdf._inside(c, bbox)]

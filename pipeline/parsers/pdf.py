@@ -19,6 +19,7 @@ What the conversion takes care of:
 """
 from __future__ import annotations
 
+import bisect
 import io
 import re
 from collections import Counter
@@ -106,6 +107,24 @@ def _inside(c: dict, bbox: tuple) -> bool:
     return x0 <= cx <= x1 and top <= cy <= bottom
 
 
+class _ByHeight:
+    """The characters of a page, found by box (``_inside``) through their centres' heights
+    instead of testing every character against every table cell."""
+
+    def __init__(self, chars: list[dict]):
+        self.chars = chars
+        self.cx = [(c["x0"] + c["x1"]) / 2 for c in chars]
+        cy = [(c["top"] + c["bottom"]) / 2 for c in chars]
+        self.order = sorted(range(len(chars)), key=cy.__getitem__)
+        self.cy = [cy[i] for i in self.order]
+
+    def inside(self, bbox: tuple) -> list[dict]:
+        """``[c for c in chars if _inside(c, bbox)]``, in the same order."""
+        x0, top, x1, bottom = bbox
+        lo, hi = bisect.bisect_left(self.cy, top), bisect.bisect_right(self.cy, bottom)
+        return [self.chars[i] for i in sorted(i for i in self.order[lo:hi] if x0 <= self.cx[i] <= x1)]
+
+
 def _edges(values, tol: float = 1.5) -> list[float]:
     out: list[float] = []
     for v in sorted(values):
@@ -186,12 +205,49 @@ def _dedupe(chars: list[dict], tolerance: float = 1.0) -> list[dict]:
     return out
 
 
+def _light_objects(page) -> dict[str, list[dict]]:
+    """``page.objects`` as pdfplumber's ``parse_objects`` makes them, but each character with
+    only what ``_read_page`` reads of it (text, x0, x1, top, bottom, size), worked out as
+    pdfplumber does. pdfplumber converts every attribute of every glyph (colours, matrices,
+    graphic state): a third of reading a page. Ruling lines, rectangles and curves, which the
+    table finder reads, are pdfplumber's own. A test holds these characters to pdfplumber's."""
+    from pdfminer.layout import LTChar, LTContainer
+
+    height = page.height
+    mb_x0, mb_top = page.mediabox[:2]
+    objects: dict[str, list[dict]] = {}
+    chars: list[dict] = []
+
+    def walk(items):
+        for obj in items:
+            if isinstance(obj, LTContainer):  # without layout analysis: only its children count
+                yield from walk(obj._objs)
+            else:
+                yield obj
+
+    for obj in walk(page.layout._objs):
+        if isinstance(obj, LTChar):
+            chars.append({"object_type": "char", "text": obj.get_text(), "x0": obj.x0 + mb_x0,
+                          "x1": obj.x1 + mb_x0, "top": (height - obj.y1) + mb_top,
+                          "bottom": (height - obj.y0) + mb_top, "size": obj.size})
+            continue
+        got = page.process_object(obj)
+        if got["object_type"] != "anno":
+            objects.setdefault(got["object_type"], []).append(got)
+    if chars:
+        objects["char"] = chars
+    return objects
+
+
 def _read_page(page, number: int) -> _Page:
+    if page.pdf.laparams is None and page.pdf.unicode_norm is None:  # what _light_objects mirrors
+        page.parse_objects = lambda: _light_objects(page)
     # the table finder needs ruling lines: a page without any has no ruled table
     tables = page.find_tables() if (page.lines or page.rects) else []
     chars = [c for c in _dedupe(page.chars) if c["text"].strip() or c["text"] == " "]
     out = _Page(number, float(page.height))
     taken: list[tuple] = []
+    by_height = _ByHeight(chars) if tables else None
     for t in tables:
         cells = [c for c in t.cells if c]
         if not cells:
@@ -204,7 +260,7 @@ def _read_page(page, number: int) -> _Page:
             r2, c2 = _index(ys, bbox[3]), _index(xs, bbox[2])
             if r >= len(grid) or c >= len(grid[0]):
                 continue
-            inner = [ch for ch in chars if _inside(ch, bbox)]
+            inner = by_height.inside(bbox)
             grid[r][c] = {"html": _cell_html(inner, bbox, number), "rowspan": max(1, r2 - r),
                           "colspan": max(1, c2 - c)}
         out.blocks.append(_Table(grid, t.bbox[1], t.bbox[3], tuple(round(x) for x in xs), number, number,
