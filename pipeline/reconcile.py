@@ -561,8 +561,11 @@ def reconcile_rows(rows: list, decisions: list, known_ids: set[str], decisions_f
 
 def conflict_header(c: dict, keep_values: int) -> dict:
     """A conflict without the bulk of its values: the first ``keep_values`` and their number
-    (``values_total``), for the report and the categories view."""
-    return dict(c, values=list(c["values"][:keep_values]), values_total=len(c["values"]))
+    (``values_total``), for the report and the categories view. The summary, which names every
+    capture (hundreds of KB for one conflict over an archive), is kept only where a decision
+    was recorded: the review of that decision quotes it (``review.review_rows``)."""
+    return dict(c, values=list(c["values"][:keep_values]), values_total=len(c["values"]),
+                summary=c["summary"] if c["decision"] is not None else None)
 
 
 #: fields built as plain JSON types (``_value``), passed through by ``plain_row``

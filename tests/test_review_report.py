@@ -49,6 +49,8 @@ def test_decide_then_build_applies_the_decision(tmp_path, raw_copy):
     c2 = next(x for x in tables["conflicts"] if x["id"] == c["id"])
     assert c2["status"] == "decided" and c2["decision"]["reviewer"] == "Li Wei"
     assert tables["reviews"][0]["status"] == "applied"
+    # the review quotes the conflict's whole summary (the build keeps it only for decided ones)
+    assert tables["reviews"][0]["summary"] == c2["summary"] and "5选1" in c2["summary"]
     md, html = _report(tmp_path / "output")
     assert "| conflicts decided | 1 |" in md and "follow newest" in html
 
