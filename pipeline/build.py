@@ -140,9 +140,9 @@ def source_payloads(rows_of_sources: list[dict[str, list[dict]]]) -> list[dict]:
     Arrow has a fixed cost, so each table is converted once for all of them and sliced."""
     from pipeline import records
 
-    arrow = {t: store.arrow_slices(t, [rows[t] for rows in rows_of_sources]) for t in SOURCE_TABLES}
-    return [{"block": {t: store.record_block(rs) for t, rs in rows.items()},
-             "arrow": {t: arrow[t][i] for t in SOURCE_TABLES if rows[t]},
+    encoded = {t: store.encode(t, [rows[t] for rows in rows_of_sources]) for t in SOURCE_TABLES}
+    return [{"block": {t: encoded[t][i][0] for t in SOURCE_TABLES},
+             "arrow": {t: encoded[t][i][1] for t in SOURCE_TABLES if rows[t]},
              "slim": [records.slim_tuple(r) for r in rows["requirements"]],
              "updated": [s["updated"] for s in rows["sources"] if s["updated"]],
              "warnings": [w for s in rows["sources"] for w in s["warnings"]]}
@@ -480,7 +480,8 @@ class _ConflictStore:
 
     def put(self, row: dict) -> int:
         _validate({"conflicts": [row]})
-        return self.spool.put(store.record_block([row]), store.arrow_bytes("conflicts", [row]))
+        ((block, data),) = store.encode("conflicts", [[row]])
+        return self.spool.put(block, data)
 
     def write(self, order: list[int], out: store.TableWriter) -> None:
         for at in order:

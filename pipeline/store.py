@@ -426,7 +426,9 @@ class TableWriter:
         self.parquet_closed = False
 
     def add_rows(self, rows: list[dict]) -> None:
-        self.add_batch(record_block(rows), to_batch(self.table, rows) if rows else None)
+        if rows:
+            lines, batch = _encoded(self.table, rows)
+            self.add_batch(b"\n".join(lines), batch)
 
     def add_batch(self, block: bytes, batch) -> None:
         """Append records serialised already: a ``record_block`` and its Arrow record batch
@@ -544,25 +546,50 @@ def _arrow_schema(table: str):
                      metadata={"schema_version": SCHEMA_VERSION, "table": table})
 
 
-def _columns(table: str, rows: list[dict]) -> dict[str, list]:
-    cols = {}
-    for name, kind, _ in TABLES[table]:
-        values = [r.get(name) for r in rows]
-        if kind == "json":
-            values = [compact_json(v) for v in values]
-        cols[name] = values
-    return cols
-
-
 def _cell(kind: str, value):
     """A value as its Parquet column holds it: nested values as JSON text (compact, keys sorted)."""
     return compact_json(value) if kind == "json" else value
 
 
-def arrow_bytes(table: str, rows: list[dict]) -> bytes:
-    """Rows as one serialised Arrow record batch (no schema: both sides know it), so a worker
-    process does the conversion and the writer only copies."""
-    return arrow_slices(table, [rows])[0]
+def _encoded(table: str, rows: list[dict]) -> tuple[list[bytes], object]:
+    """Rows as record lines (``record_block``'s) and one Arrow record batch of the table's
+    Parquet schema. Each nested (``json``) value is serialised once for both: into the line as
+    an orjson Fragment (the same bytes a whole-row dump writes: compact, keys sorted, which a
+    property test checks), into its Parquet cell as those UTF-8 bytes. A conflict lists every
+    capture's value (hundreds of KB), and requirements' items are most of a record."""
+    nested = [name for name, kind, _ in TABLES[table] if kind == "json"]
+    cells: dict[str, list[bytes]] = {name: [] for name in nested}
+    lines = []
+    for r in rows:
+        if nested:
+            line = dict(r)
+            for name in nested:
+                cell = compact_json_bytes(r.get(name))
+                cells[name].append(cell)
+                if name in r:
+                    line[name] = orjson.Fragment(cell)
+            r = line
+        lines.append(compact_json_bytes(r))
+    columns = {name: cells[name] if kind == "json" else [r.get(name) for r in rows]
+               for name, kind, _ in TABLES[table]}
+    return lines, _pyarrow().RecordBatch.from_pydict(columns, schema=_arrow_schema(table))
+
+
+def encode(table: str, parts: list[list[dict]]) -> list[tuple[bytes, bytes | None]]:
+    """Each part's rows as it is spooled and cached: a ``record_block`` and its serialised Arrow
+    record batch (no schema: both sides know it; None for no rows), so a worker process does the
+    conversion and the writer only copies. The parts are converted together (converting to Arrow
+    has a fixed cost per call), then sliced."""
+    rows = [r for part in parts for r in part]
+    if not rows:
+        return [(b"", None)] * len(parts)
+    lines, batch = _encoded(table, rows)
+    out, at = [], 0
+    for part in parts:
+        n = len(part)
+        out.append((b"\n".join(lines[at:at + n]), batch.slice(at, n).serialize().to_pybytes() if n else None))
+        at += n
+    return out
 
 
 def patch_batch(table: str, batch, changed: dict[int, tuple[dict, dict]]):
@@ -582,24 +609,6 @@ def patch_batch(table: str, batch, changed: dict[int, tuple[dict, dict]]):
             values[n] = _cell(kinds[f], new.get(f))
         columns[i] = pa.array(values, type=batch.schema.field(i).type)
     return pa.RecordBatch.from_arrays(columns, schema=batch.schema)
-
-
-def to_batch(table: str, rows: list[dict]):
-    """Rows as one Arrow record batch of the table's Parquet schema."""
-    return _pyarrow().RecordBatch.from_pydict(_columns(table, rows), schema=_arrow_schema(table))
-
-
-def arrow_slices(table: str, parts: list[list[dict]]) -> list[bytes | None]:
-    """``arrow_bytes`` of each part, converted together (one conversion, then slices)."""
-    rows = [r for part in parts for r in part]
-    if not rows:
-        return [None] * len(parts)
-    batch = to_batch(table, rows)
-    out, at = [], 0
-    for part in parts:
-        out.append(batch.slice(at, len(part)).serialize().to_pybytes() if part else None)
-        at += len(part)
-    return out
 
 
 def arrow_batch(table: str, data: bytes):

@@ -143,8 +143,8 @@ def test_row_groups_end_where_they_would_for_rows_given_one_by_one(tmp_path, mon
         folder = tmp_path / name
         folder.mkdir()
         w = store.TableWriter(folder, "sources")
-        for b in blocks:
-            w.add_batch(store.record_block(b), store.arrow_batch("sources", store.arrow_bytes("sources", b)))
+        for block, data in store.encode("sources", blocks):
+            w.add_batch(block, store.arrow_batch("sources", data))
         w.finish("v")
         files.append(folder / "sources.parquet")
     sizes = [[pq.ParquetFile(f).metadata.row_group(i).num_rows for i in range(pq.ParquetFile(f).num_row_groups)]
