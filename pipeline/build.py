@@ -437,6 +437,10 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
         _validate({t: tables[t] for t in ("categories", "pages", "reviews")})
         for name in ("categories", "pages", "reviews"):
             writer.table(name).add_rows(tables[name])
+        # the report's comparison with the previous version needs no version name: worked out
+        # while the helpers finish their tables (unused if this version exists already)
+        previous = store.latest(output)
+        compared = _compare_with(output, previous, slim, tables, refs, hashes, recheck)
         if copier:  # long done by now (while the conflicts table is written, its files are hashed)
             for state in copied.result():
                 writer.adopt(state)
@@ -450,13 +454,12 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
         if text is not None:
             data = text.encode("utf-8")
             inputs.append({"file": shown, "sha256": sha256_bytes(data), "bytes": len(data)})
-        previous = store.latest(output)
         exists = (output / "datasets" / version).exists()
         writer.finish(version, inputs)
         reports = None
         _give_back_memory()
         if previous != version and not exists:
-            reports = _reports(output, previous, version, slim, tables, refs, hashes, recheck)
+            reports = _reports(version, previous, compared, tables)
         _phase("finished and reported")
         created = writer.publish(version, reports)
         _phase("published")
@@ -634,11 +637,11 @@ def _renamed(block: bytes, batch, marks: list[bytes], renames: dict):
     return b"\n".join(lines), store.patch_batch("requirements", batch, changed)
 
 
-def _reports(output: Path, previous: str | None, version: str, slim, tables, refs, hashes,
-             recheck: bool) -> dict[str, bytes]:
-    """The review report of a new version against the previous one. Only sources whose bytes
-    changed are compared record by record, and unchanged ones too when the parser changed."""
-    from pipeline import diff, records, report
+def _compare_with(output: Path, previous: str | None, slim, tables, refs, hashes, recheck: bool):
+    """What the review report says of the new version against the previous one: (source
+    diffs, the previous version's conflict ids). Only sources whose bytes changed are compared
+    record by record, and unchanged ones too when the parser changed."""
+    from pipeline import diff, records
 
     old = store.load_small_tables(output, previous) if previous else None
     new_sources = {r.display: hashes[r.display] for r in refs}
@@ -657,11 +660,19 @@ def _reports(output: Path, previous: str | None, version: str, slim, tables, ref
                                if r["source_sha256"] in wanted]
     new = {"requirements": slim, "sources": [{"source_file": f, "source_sha256": s} for f, s in new_sources.items()],
            "pages": tables["pages"]}
+    return (diff.datasets_to_diffs(old, new, compare_unchanged=recheck),
+            frozenset(c["id"] for c in (old or {}).get("conflicts", [])))
+
+
+def _reports(version: str, previous: str | None, compared, tables) -> dict[str, bytes]:
+    """The review report of a new version (``compared``: ``_compare_with``)."""
+    from pipeline import report
+
+    diffs, previous_ids = compared
     data = report.ReportData(
-        version=version, previous=previous, diffs=diff.datasets_to_diffs(old, new, compare_unchanged=recheck),
-        conflicts=tables["conflicts"], reviews=tables["reviews"], pages=tables["pages"],
-        categories=tables["categories"], sources=[],
-        previous_conflict_ids=frozenset(c["id"] for c in (old or {}).get("conflicts", [])))
+        version=version, previous=previous, diffs=diffs, conflicts=tables["conflicts"],
+        reviews=tables["reviews"], pages=tables["pages"], categories=tables["categories"], sources=[],
+        previous_conflict_ids=previous_ids)
     return {"md": report.to_markdown(data).encode("utf-8"), "html": report.to_html(data).encode("utf-8")}
 
 
