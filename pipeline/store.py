@@ -424,6 +424,7 @@ class TableWriter:
         self.batch_bytes = 0
         self.parquet = None
         self.parquet_closed = False
+        self.encoding = None  # the row group being encoded beside (``_flush``)
 
     def add_rows(self, rows: list[dict]) -> None:
         if rows:
@@ -467,7 +468,11 @@ class TableWriter:
         schema = _arrow_schema(self.table)
         if self.parquet is None:
             self.parquet = pq.ParquetWriter(str(self.folder / f"{self.table}.parquet"), schema, compression="zstd")
-        self.parquet.write_table(pa.Table.from_batches(self.pending, schema=schema).combine_chunks())
+        group = pa.Table.from_batches(self.pending, schema=schema)
+        # encoded in a thread (pyarrow releases the GIL) while the JSON lines of the next row
+        # group are written and hashed here: one group in flight, so they land in order
+        self._encoded()
+        self.encoding = _encoder().submit(lambda: self.parquet.write_table(group.combine_chunks()))
         self.pending = []
         self.group_rows = 0
         self.batch_bytes = 0
@@ -477,6 +482,10 @@ class TableWriter:
         names the version, not known yet), and say what ``adopt`` needs to finish them in
         another process: the table can then be written where the build's other work is not."""
         self._close_parquet()
+        # to disk here, beside the build's other work: the build's own fsync when it finishes
+        # the file then has only the last line to write (a large table's pages took it seconds)
+        self.json.fh.flush()
+        os.fsync(self.json.fh.fileno())
         self.json.fh.close()
         return {"table": self.table, "rows": self.rows, "content": self.content.hexdigest()}
 
@@ -488,6 +497,7 @@ class TableWriter:
         new.json = _HashingFile(folder / f"{new.table}.json", resume=True)
         new.content = _Digest(state["content"])
         new.pending, new.group_rows, new.batch_bytes, new.parquet, new.parquet_closed = [], 0, 0, None, True
+        new.encoding = None
         return new
 
     def _close_parquet(self) -> None:
@@ -495,8 +505,15 @@ class TableWriter:
             return
         if self.group_rows or self.parquet is None:
             self._flush()
+        self._encoded()
         self.parquet.close()
         self.parquet_closed = True
+
+    def _encoded(self) -> None:
+        """Wait for the row group in flight (an error in encoding it is raised here)."""
+        if self.encoding is not None:
+            done, self.encoding = self.encoding, None
+            done.result()
 
     def finish(self, version: str) -> dict:
         self._close_parquet()
@@ -505,6 +522,14 @@ class TableWriter:
         pdata = (self.folder / f"{self.table}.parquet").read_bytes()
         return {f"{self.table}.json": (self.json.sha.hexdigest(), self.json.size, self.rows),
                 f"{self.table}.parquet": (hashlib.sha256(pdata).hexdigest(), len(pdata), self.rows)}
+
+
+@lru_cache(maxsize=1)
+def _encoder():
+    """The thread that encodes row groups (``TableWriter._flush``), one per process."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet")
 
 
 class _Digest:
