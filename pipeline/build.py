@@ -259,6 +259,7 @@ def parsed_sources(refs: list[store.RawRef], hashes: dict[str, str], cache_dir: 
             pool.shutdown(cancel_futures=True)
         if cache is not None:
             cache.close()
+        store.cache_close(cache_dir)
         if bar:
             bar.close()
 

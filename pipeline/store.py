@@ -310,6 +310,14 @@ class ParseCache:
 _PACK_WRITERS: dict[Path, tuple[int, object]] = {}
 
 
+def cache_close(cache_dir: Path) -> None:
+    """Close this process's pack in ``cache_dir``, if it has one (a process that runs many
+    builds, such as a test session, would otherwise keep one open per cache folder)."""
+    pid, fh = _PACK_WRITERS.pop(_packs(cache_dir), (None, None))
+    if fh is not None and pid == os.getpid():
+        fh.close()
+
+
 def cache_put(cache_dir: Path, key: str, payload) -> None:
     """Append ``payload`` under ``key`` to this process's pack. zstd through pyarrow (which the
     build has loaded anyway): on these payloads it packs tighter than zlib at level 1 and takes
@@ -524,12 +532,17 @@ class TableWriter:
                 f"{self.table}.parquet": (hashlib.sha256(pdata).hexdigest(), len(pdata), self.rows)}
 
 
-@lru_cache(maxsize=1)
-def _encoder():
-    """The thread that encodes row groups (``TableWriter._flush``), one per process."""
-    from concurrent.futures import ThreadPoolExecutor
+#: the thread that encodes row groups (``TableWriter._flush``), per process id: a forked
+#: process inherits the executor but not its thread
+_ENCODERS: dict[int, object] = {}
 
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet")
+
+def _encoder():
+    if os.getpid() not in _ENCODERS:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _ENCODERS[os.getpid()] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet")
+    return _ENCODERS[os.getpid()]
 
 
 class _Digest:

@@ -152,3 +152,18 @@ def test_row_groups_end_where_they_would_for_rows_given_one_by_one(tmp_path, mon
     assert sizes[0] == sizes[1] == sizes[2] and len(sizes[0]) > 4 and sum(sizes[0]) == len(rows)
     assert len(set(sizes[0])) > 1  # both limits take part: rows and bytes
     assert files[0].read_bytes() == files[1].read_bytes() == files[2].read_bytes()
+
+
+def test_a_build_leaves_no_cache_pack_open(tmp_path, raw_copy, monkeypatch):
+    # a process that runs many builds (a test session, a service) must not keep a file open per
+    # cache folder it ever wrote to
+    monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "cache"))
+    run_build([raw_copy], tmp_path / "a")
+    assert list((tmp_path / "cache" / "parsed").glob("*.pack"))
+    held = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            held.append(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:
+            continue
+    assert not [p for p in held if p.startswith(str(tmp_path / "cache"))]
