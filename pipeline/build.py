@@ -134,7 +134,7 @@ def _cache_key(ref: store.RawRef, sha: str) -> str:
 
 def source_payloads(rows_of_sources: list[dict[str, list[dict]]]) -> list[dict]:
     """What the build needs of each source's rows, in the form it writes them: per table the
-    records as one block of JSON lines (``store.record_block``) and one Arrow record batch,
+    records as one block of JSON lines and one Arrow record batch (``store.encode``),
     the slim requirement tuples reconciliation reads, and the source's dates and warnings. Made
     in the worker (in parallel) and cached as is. Several sources at once: each conversion to
     Arrow has a fixed cost, so each table is converted once for all of them and sliced."""

@@ -650,7 +650,7 @@ def patch_batch(table: str, batch, changed: dict[int, tuple[dict, dict]]):
 
 
 def arrow_batch(table: str, data: bytes):
-    """The record batch ``arrow_bytes`` wrote."""
+    """The record batch ``encode`` serialised."""
     pa = _pyarrow()
 
     return pa.ipc.read_record_batch(pa.py_buffer(data), _arrow_schema(table))
