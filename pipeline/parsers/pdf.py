@@ -239,9 +239,15 @@ def _light_objects(page) -> dict[str, list[dict]]:
     return objects
 
 
-def _read_page(page, number: int) -> _Page:
-    if page.pdf.laparams is None and page.pdf.unicode_norm is None:  # what _light_objects mirrors
+def _use_light_objects(page) -> None:
+    """Have pdfplumber make ``page``'s objects with ``_light_objects``, when the PDF is opened as
+    that mirrors (no layout analysis, no Unicode normalisation)."""
+    if page.pdf.laparams is None and page.pdf.unicode_norm is None:
         page.parse_objects = lambda: _light_objects(page)
+
+
+def _read_page(page, number: int) -> _Page:
+    _use_light_objects(page)
     # the table finder needs ruling lines: a page without any has no ruled table
     tables = page.find_tables() if (page.lines or page.rects) else []
     chars = [c for c in _dedupe(page.chars) if c["text"].strip() or c["text"] == " "]
