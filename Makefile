@@ -23,9 +23,9 @@ test: venv
 	$(PY) -m pytest
 
 # Synthetic archives of growing size (bench/README.md); minutes at 10,000 documents.
-# `make bench SIZES=10,100` for a quick run.
+# `make bench SIZES=10,100 REPEAT=1` for a quick run.
 bench: venv
-	$(PY) bench/run.py $(if $(SIZES),--sizes $(SIZES))
+	$(PY) bench/run.py $(if $(SIZES),--sizes $(SIZES)) $(if $(REPEAT),--repeat $(REPEAT))
 
 clean-venv:
 	rm -rf $(VENV)

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -30,6 +30,10 @@ sys.path[:0] = [str(ROOT), str(BENCH)]
 import synth  # noqa: E402
 
 DEFAULT_SIZES = (10, 100, 1000, 10000)
+#: cold builds per size; the table shows the fastest. Other processes on a shared host only ever
+#: add time (the same 10,000-document build took 32.8 s and 41.8 s fifteen minutes apart), so
+#: the minimum is the estimate of what the code does on this hardware; every run is printed too
+DEFAULT_REPEAT = 3
 #: the five-seed build is what `make build` does on a fresh clone: it should feel instant
 SEED_TARGETS = {"build": 1.5, "no-op": 0.3}
 TABLE = re.compile(r"<table\b.*?</table>", re.S | re.I)
@@ -177,33 +181,63 @@ def compare_pdfs(raw: Path) -> str:
 class Result:
     docs: int
     mb: float
-    full: Run | None = None
+    #: every cold build of this size, in the order they ran
+    runs: list[Run] = field(default_factory=list)
     noop: Run | None = None  # only after a successful full build
     #: pipeline/ was edited while this size was measured
     code_changed: bool = False
 
+    @property
+    def full(self) -> Run | None:
+        """The fastest cold build, or the first failed one (a failure is never hidden)."""
+        failed = [r for r in self.runs if r.code]
+        return failed[0] if failed else min(self.runs, key=lambda r: r.wall, default=None)
 
-def seed_build(keep: bool) -> str:
-    """The five seeds as a fresh clone has them: one full build and one no-op rebuild."""
+    @property
+    def peak_rss_mb(self) -> float:
+        """Memory is reported at its worst: the highest peak of all runs."""
+        return max(r.rss_mb for r in self.runs)
+
+
+def cold(project: Path) -> None:
+    """Make ``project`` as it was before its first build: no output, no parse cache. Then
+    ``sync``, so the next build does not wait for this one's writes to reach the disk."""
+    for name in ("output", ".cache"):
+        shutil.rmtree(project / name, ignore_errors=True)
+    os.sync()
+
+
+def seed_build(keep: bool, repeat: int) -> str:
+    """The five seeds as a fresh clone has them: ``repeat`` cold builds (the fastest counts) and
+    one no-op rebuild."""
     project = Path(tempfile.mkdtemp(prefix="bench-seeds-"))
     try:
         shutil.copytree(synth.SEEDS_DIR, project / "raw",
                         ignore=lambda d, names: [n for n in names if n.startswith((".", "_"))])
-        full = build(project)
-        if full.code:
-            return f"five-seed build failed: {full.error}"
+        runs = []
+        for _ in range(repeat):
+            cold(project)
+            runs.append(build(project))
+            if runs[-1].code:
+                return f"five-seed build failed: {runs[-1].error}"
+        full = min(runs, key=lambda r: r.wall)
         noop = build(project)
         verdict = {k: "ok" if t < SEED_TARGETS[k] else "over target"
                    for k, t in (("build", full.wall), ("no-op", noop.wall))}
         note = "" if noop.up_to_date else " (second build did not say 'up to date')"
-        return (f"five-seed build: {full.wall:.2f} s (target < {SEED_TARGETS['build']} s: {verdict['build']}), "
+        return (f"five-seed build: {full.wall:.2f} s (target < {SEED_TARGETS['build']} s: {verdict['build']}; "
+                f"runs {_walls(runs)}), "
                 f"no-op rebuild: {noop.wall:.2f} s (target < {SEED_TARGETS['no-op']} s: {verdict['no-op']}){note}")
     finally:
         if not keep:
             shutil.rmtree(project, ignore_errors=True)
 
 
-def bench_size(n: int, compare: bool, keep: bool) -> tuple[Result, list[str]]:
+def _walls(runs: list[Run]) -> str:
+    return "/".join(f"{r.wall:.2f}" if r.code == 0 else "failed" for r in runs)
+
+
+def bench_size(n: int, compare: bool, keep: bool, repeat: int) -> tuple[Result, list[str]]:
     project = Path(tempfile.mkdtemp(prefix=f"bench-{n}-"))
     lines: list[str] = []
     try:
@@ -214,9 +248,14 @@ def bench_size(n: int, compare: bool, keep: bool) -> tuple[Result, list[str]]:
                  f"in {time.perf_counter() - start:.1f} s; building…")
         result = Result(n, mb)
         stamp = code_stamp()
-        result.full = build(project)
+        for i in range(repeat):
+            cold(project)
+            result.runs.append(build(project))
+            if result.runs[-1].code:
+                break
+            progress(f"[{n} documents] built in {result.runs[-1].wall:.1f} s ({i + 1} of {repeat})")
         if result.full.code == 0:
-            progress(f"[{n} documents] built in {result.full.wall:.1f} s; no-op rebuild…")
+            progress(f"[{n} documents] no-op rebuild…")
             result.noop = build(project)
         else:
             progress(f"[{n} documents] build failed: {result.full.error}")
@@ -238,7 +277,7 @@ def bench_size(n: int, compare: bool, keep: bool) -> tuple[Result, list[str]]:
 
 
 def table(results: list[Result]) -> list[str]:
-    out = [f"{'documents':>9} {'MB':>8} {'wall s':>8} {'MB/s':>7} {'peak RSS MB':>11} {'no-op s':>8}"]
+    out = [f"{'documents':>9} {'MB':>8} {'wall s':>8} {'MB/s':>7} {'peak RSS MB':>11} {'no-op s':>8}  every run, s"]
     errors = []
     for r in results:
         f, nop = r.full, r.noop
@@ -249,7 +288,8 @@ def table(results: list[Result]) -> list[str]:
         noop = "n/a" if nop is None else f"{nop.wall:.2f}" if nop.code == 0 else "failed"
         if nop is not None and nop.code == 0 and not nop.up_to_date:
             noop += "*"  # the rebuild did work: inputs were unchanged, so that is a finding
-        out.append(f"{r.docs:>9} {r.mb:>8.2f} {f.wall:>8.2f} {r.mb / f.wall:>7.2f} {f.rss_mb:>11.1f} {noop:>8}")
+        out.append(f"{r.docs:>9} {r.mb:>8.2f} {f.wall:>8.2f} {r.mb / f.wall:>7.2f} {r.peak_rss_mb:>11.1f} "
+                   f"{noop:>8}  {_walls(r.runs)}")
         if nop is not None and nop.code:
             errors.append(f"  {r.docs} documents: no-op build exit status {nop.code}: {nop.error}")
     if any(r.noop and r.noop.code == 0 and not r.noop.up_to_date for r in results):
@@ -276,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
                     help="comma-separated archive sizes in documents (default: %(default)s)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary project folders")
+    ap.add_argument("--repeat", type=int, default=DEFAULT_REPEAT,
+                    help="cold builds per size; the fastest is shown (default: %(default)s)")
     args = ap.parse_args(argv)
     try:
         sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
@@ -283,14 +325,16 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"--sizes must be comma-separated integers, not {args.sizes!r}")
     if not sizes or min(sizes) < 1:
         ap.error("--sizes needs at least one size ≥ 1")
+    if args.repeat < 1:
+        ap.error("--repeat needs at least 1")
 
     progress("five-seed build…")
-    seeds = seed_build(args.keep)
+    seeds = seed_build(args.keep, args.repeat)
     results, comparisons = [], []
     for n in sizes:
         # the readers are compared once, on the largest archive: both are per-table / per-file,
         # so one archive is enough and the small ones would only add noise
-        result, lines = bench_size(n, compare=n == sizes[-1], keep=args.keep)
+        result, lines = bench_size(n, compare=n == sizes[-1], keep=args.keep, repeat=args.repeat)
         results.append(result)
         comparisons += lines
 
@@ -298,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("\n".join(comparisons))
     print(seeds)
+    print(f"wall s: the fastest of {args.repeat} cold builds (every run listed); peak RSS: the highest")
     print("\n".join(scaling(results)))
     # cpu_count is the machine; the affinity set is what a parallel build may actually use
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else "n/a"
