@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import importlib.abc
 import json
 import marshal
 import os
@@ -16,6 +17,7 @@ import shutil
 import signal
 import stat
 import struct
+import sys
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -562,15 +564,44 @@ def _pyarrow():
     # the writer frees each row group's buffers at once; the system allocator hands them back to
     # the OS (pyarrow's default, mimalloc, keeps ~50 MB more resident on a large build)
     pa.set_memory_pool(pa.system_memory_pool())
+    _convert_without_pandas(pa)
     return pa
 
 
+class _NoPandas(importlib.abc.MetaPathFinder):
+    """An import hook under which ``import pandas`` fails (``_convert_without_pandas``)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] == "pandas":
+            raise ImportError(f"{name} is not imported to convert the pipeline's rows to Arrow")
+        return None
+
+
+def _convert_without_pandas(pa) -> None:
+    """Have pyarrow convert Python lists without importing pandas.
+
+    On its first conversion of a Python list, pyarrow imports pandas (52 MB resident, 0.23 CPU-s)
+    only to ask whether the list is a pandas object; the pipeline never hands it one. That one
+    check runs here with pandas unavailable, so pyarrow takes it as absent for such checks: every
+    build process is 52 MB smaller (the largest one sets the build's peak) and a five-seed build
+    a fifth of a second quicker. Nothing else changes: pyarrow imports pandas as usual when
+    asked for pandas objects (``to_pandas``), and a process that has imported pandas already
+    is left as it is."""
+    if "pandas" in sys.modules:
+        return
+    hook = _NoPandas()
+    sys.meta_path.insert(0, hook)
+    try:
+        pa.array([], type=pa.string())
+    finally:
+        sys.meta_path.remove(hook)
+
+
 def ready_to_convert() -> None:
-    """Load what converting rows to Arrow loads: pyarrow imports pandas (its pandas shim, about
-    0.35 CPU-s) on its first conversion of a Python list. A build calls this before it forks
-    its parse workers, which then start with it instead of each importing it (the build needs
-    it anyway, for the reconciled tables)."""
-    _pyarrow().array([], type=_pyarrow().string())
+    """Load what converting rows to Arrow needs (pyarrow, 0.2 CPU-s). A build calls this before
+    it forks its parse workers, which then start with it instead of each importing it (the
+    build needs it anyway, for the reconciled tables)."""
+    _pyarrow()
 
 
 @lru_cache(maxsize=None)

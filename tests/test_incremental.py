@@ -103,6 +103,21 @@ def test_unchanged_rebuild_is_up_to_date_without_pandas_or_pyarrow(tmp_path, raw
     assert not {m for m in imported if m.split(".")[0] in ("pandas", "pyarrow", "numpy", "bs4", "pdfplumber")}
 
 
+def test_a_build_converts_to_arrow_without_importing_pandas(tmp_path, raw_copy):
+    """pyarrow would import pandas (52 MB) on its first conversion of a list; after the build,
+    in the same process, pandas output still works. In a fresh process: this one has pandas."""
+    code = ("import sys; from pathlib import Path; from pipeline.build import run_build; "
+            "run_build([Path(sys.argv[1])], Path(sys.argv[2])); print('pandas' in sys.modules); "
+            "import pyarrow.parquet as pq; "
+            "(version,) = Path(sys.argv[2], 'datasets').iterdir(); "
+            "print(type(pq.read_table(version / 'requirements.parquet').to_pandas()).__name__)")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    got = subprocess.run([sys.executable, "-c", code, str(raw_copy), str(tmp_path / "output")], cwd=tmp_path,
+                         env=env, capture_output=True, text=True)
+    assert got.returncode == 0, got.stderr
+    assert got.stdout.split() == ["False", "DataFrame"]
+
+
 def test_all_versions_read_as_one_partitioned_dataset(tmp_path, raw_copy):
     import re
 
