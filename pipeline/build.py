@@ -577,10 +577,18 @@ def _helper_process(workers: int | None, sources: int):
 
     # spawned, not forked: a fork of the build would start with (and be counted at) the
     # parent's size, and forking a process that runs threads can deadlock
-    with ProcessPoolExecutor(max_workers=1, initializer=_quiet_gc,
+    with ProcessPoolExecutor(max_workers=1, initializer=_helper_init, initargs=(store.converts_without_pandas(),),
                              mp_context=multiprocessing.get_context("spawn")) as pool:
         pool.submit(_warm_up)  # starts the process now: it imports while the sources are parsed
         yield pool
+
+
+def _helper_init(without_pandas: bool) -> None:
+    """A helper process starts as the build: collector quiet, pandas left out if the build
+    leaves it out (``store.convert_without_pandas``)."""
+    _quiet_gc()
+    if without_pandas:
+        store.convert_without_pandas()
 
 
 def _warm_up() -> None:

@@ -9,8 +9,10 @@ from pipeline.errors import PipelineError
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
+    from pipeline import store
     from pipeline.build import run_build
 
+    store.convert_without_pandas()  # this process and its helpers never hand pyarrow pandas objects
     raw_dirs = [Path("raw")] + [Path(d) for d in args.raw]
     result = run_build(raw_dirs, Path(args.output), workers=args.jobs, use_cache=not args.no_cache,
                        progress=True)

@@ -564,8 +564,31 @@ def _pyarrow():
     # the writer frees each row group's buffers at once; the system allocator hands them back to
     # the OS (pyarrow's default, mimalloc, keeps ~50 MB more resident on a large build)
     pa.set_memory_pool(pa.system_memory_pool())
-    _convert_without_pandas(pa)
+    if _WITHOUT_PANDAS[0]:
+        _convert_without_pandas(pa)
     return pa
+
+
+#: set by ``convert_without_pandas`` (the pipeline's own processes)
+_WITHOUT_PANDAS = [False]
+
+
+def convert_without_pandas() -> None:
+    """Have pyarrow, once this process loads it, convert Python lists without importing pandas.
+
+    On its first conversion of a list, pyarrow imports pandas (52 MB resident, 0.23 CPU-s) only
+    to ask whether the list is a pandas object; the pipeline never hands it one. With this, that
+    one check runs with pandas unavailable (``_convert_without_pandas``): every build process is
+    52 MB smaller (the largest one sets the build's peak) and a five-seed build a fifth of a
+    second quicker. pyarrow then treats pandas objects given to ``pa.array`` as plain sequences
+    until something asks it for pandas (``to_pandas``, ``from_pandas``), which imports pandas as
+    usual. That is harmless in the pipeline's own processes (the command line, its helpers), and
+    only they call this: a program that uses the pipeline as a library keeps pyarrow as it is."""
+    _WITHOUT_PANDAS[0] = True
+
+
+def converts_without_pandas() -> bool:
+    return _WITHOUT_PANDAS[0]
 
 
 class _NoPandas(importlib.abc.MetaPathFinder):
@@ -578,15 +601,8 @@ class _NoPandas(importlib.abc.MetaPathFinder):
 
 
 def _convert_without_pandas(pa) -> None:
-    """Have pyarrow convert Python lists without importing pandas.
-
-    On its first conversion of a Python list, pyarrow imports pandas (52 MB resident, 0.23 CPU-s)
-    only to ask whether the list is a pandas object; the pipeline never hands it one. That one
-    check runs here with pandas unavailable, so pyarrow takes it as absent for such checks: every
-    build process is 52 MB smaller (the largest one sets the build's peak) and a five-seed build
-    a fifth of a second quicker. Nothing else changes: pyarrow imports pandas as usual when
-    asked for pandas objects (``to_pandas``), and a process that has imported pandas already
-    is left as it is."""
+    """pyarrow's first conversion of a list, with pandas unavailable (``convert_without_pandas``);
+    nothing to do in a process that has imported pandas already."""
     if "pandas" in sys.modules:
         return
     hook = _NoPandas()
