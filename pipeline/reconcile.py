@@ -128,7 +128,9 @@ def page_versions(rows: list[dict]) -> tuple[dict[str, list[Version]], dict[str,
         keys[gk] = key
     pages: dict[str, list[Version]] = {}
     for gk, rs in groups.items():
-        rs = sorted(rs, key=lambda r: (r["provenance"]["line_start"], r["id"]))
+        # in line and id order; slim rows keep no id, but a source's rows come in that order
+        # (``build.rows_of``) and the sort is stable
+        rs = sorted(rs, key=lambda r: (r["provenance"]["line_start"], r.get("id") or ""))
         dates = sorted({r["page_updated"] for r in rs if r["page_updated"]})
         pages.setdefault(keys[gk], []).append(
             Version(keys[gk], rs[0]["source_file"], gk[1], dates[-1] if dates else None, tuple(rs)))

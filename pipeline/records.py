@@ -171,14 +171,15 @@ def merge_rows(parts: list[dict[str, list[dict]]]) -> dict[str, list[dict]]:
 
 # --- slim rows: what reconciliation, diffs and reports read ----------------------------------
 
-#: the requirement fields reconciliation, diffs and reports use
-SLIM_FIELDS = ("id", "source_sha256", "source_file", "page", "page_part", "page_updated", "capability",
+#: the requirement fields reconciliation, diffs and reports use (not the record id: a source's rows
+#: arrive in line and id order, ``build.rows_of``, and that order is all they need of it)
+SLIM_FIELDS = ("source_sha256", "source_file", "page", "page_part", "page_updated", "capability",
                "category_raw", "category", "category_id", "rule", "pick", "of", "options", "declared",
                "documents", "items_missing", "integration", "scope", "scenario", "renamed_from", "kind",
                "provenance")
 #: fields that differ from capture to capture; the others (what a category requires) are the
 #: same in thousands of captures and are stored once (``Slim._c``)
-_PER_CAPTURE = ("id", "source_sha256", "source_file", "page_updated", "provenance")
+_PER_CAPTURE = ("source_sha256", "source_file", "page_updated", "provenance")
 _CONTENT = tuple(f for f in SLIM_FIELDS if f not in _PER_CAPTURE)
 _INDEX = {f: i for i, f in enumerate(_CONTENT)}
 #: interned content tuples (one per distinct content, for the life of the process)
@@ -199,6 +200,10 @@ def _provenance_tuple(p: dict) -> tuple:
     return tuple(p.get(k) for k in Provenance.__slots__)
 
 
+#: line numbers as one shared int object each (``Provenance``)
+_NUMBERS: dict[int, int] = {}
+
+
 class Provenance:
     """``{file, line_start, line_end, page, pdf_page}`` as a read-only mapping with slots."""
 
@@ -207,9 +212,13 @@ class Provenance:
     def __init__(self, t: tuple):
         """``t``: the values in slot order (``_provenance_tuple``); file and page are names
         repeated by every record of a capture (interned), the others numbers."""
-        file, self.line_start, self.line_end, page, self.pdf_page = t
+        file, start, end, page, pdf_page = t
         self.file = sys.intern(file)
         self.page = sys.intern(page) if page else page
+        # line numbers recur in every capture of a page: one int object each (Python shares
+        # only those up to 256), not two new ones per record
+        self.line_start, self.line_end = _NUMBERS.setdefault(start, start), _NUMBERS.setdefault(end, end)
+        self.pdf_page = pdf_page
 
     def __getitem__(self, key: str):
         return getattr(self, key)
@@ -223,7 +232,8 @@ class Provenance:
 
 def slim_tuple(row: dict) -> tuple:
     """A requirement row reduced to what ``Slim`` keeps, cheap to make, pickle and cache:
-    ``(id, source_sha256, source_file, page_updated, provenance, content)``, the content (what
+    ``(id, source_sha256, source_file, page_updated, provenance, content)`` (the id only for the
+    build's check that ids are unique; ``Slim`` does not keep it), the content (what
     the category requires, shared by thousands of captures) as the compact JSON of its fields
     in ``_CONTENT`` order: the process that keeps the rows decodes each distinct content once."""
     content = orjson.dumps([row.get(f) for f in _CONTENT])
@@ -257,10 +267,9 @@ class Slim:
         if content is None:
             content = _compact(orjson.loads(t[5]))
             content = _DECODED[t[5]] = _CONTENTS.setdefault(content, content)
-        self._set(t[0], t[1], t[2], t[3], Provenance(t[4]), content)
+        self._set(t[1], t[2], t[3], Provenance(t[4]), content)
 
-    def _set(self, id_, sha, file, updated, prov, content):
-        self.id = id_
+    def _set(self, sha, file, updated, prov, content):
         self.source_sha256 = sys.intern(sha)
         self.source_file = sys.intern(file)
         self.page_updated = sys.intern(updated) if updated else updated
@@ -286,8 +295,7 @@ class Slim:
     def replace(self, **changes) -> "Slim":
         new = object.__new__(Slim)
         content = tuple(_compact(changes[f]) if f in changes else v for f, v in zip(_CONTENT, self._c))
-        new._set(changes.get("id", self.id), self.source_sha256, self.source_file, self.page_updated,
-                 self.provenance, content)
+        new._set(self.source_sha256, self.source_file, self.page_updated, self.provenance, content)
         return new
 
 

@@ -122,3 +122,21 @@ def test_killed_mid_write_leaves_no_partial_version(tmp_path, raw_copy):
     v = (out / "LATEST").read_text().strip()
     manifest = json.loads((out / "datasets" / v / "manifest.json").read_text())
     assert all((out / "datasets" / v / o["file"]).stat().st_size == o["bytes"] for o in manifest["outputs"])
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_same_bytes_under_a_second_name_is_one_clear_error(tmp_path, raw_copy, workers):
+    """A capture saved twice would publish every record twice (ids hash the source's bytes):
+    refused at the second copy's first record, output untouched. Also with a pool (twelve
+    sources or more), where the rows come from the workers."""
+    from pipeline.build import run_build
+
+    if workers > 1:
+        for i in range(1, 3):  # other bytes, so not copies: only zz_copy is
+            for p in raw_copy.glob("0*.txt"):
+                (raw_copy / f"more{i}_{p.name}").write_bytes(p.read_bytes() + b"\n" * i)
+    (raw_copy / "zz_copy.txt").write_bytes((raw_copy / "001_c5ae0df2c7b8cf07.txt").read_bytes())
+    with pytest.raises(ParseError) as e:
+        run_build([raw_copy], tmp_path / "output", workers=workers)
+    assert str(e.value).startswith("raw/zz_copy.txt:8: duplicate record id req_")
+    assert not (tmp_path / "output" / "datasets").exists()
