@@ -350,21 +350,34 @@ def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
     # 1. change over time within one page
     for key, versions in sorted(pages.items()):
         cap = key.split(":", 1)[0]
-        by_cat: dict[str, list[tuple[dict, str, str | None]]] = {}
-        for v in versions:
+        # per category its rows and the index of each one's version: a page's history can be
+        # most of the archive, so the (row, page, date) entries are made one category at a time
+        by_cat: dict[str, tuple[list, list[int]]] = {}
+        for i, v in enumerate(versions):
             for r in v.rows:
                 if r.get("kind", "qualification") == "qualification":
-                    by_cat.setdefault(r["category_id"], []).append((r, key, v.date))
-        reps = {cid: list(distinct_contents(r for r, _, _ in entries)) for cid, entries in by_cat.items()}
+                    rows_and_versions = by_cat.get(r["category_id"])
+                    if rows_and_versions is None:
+                        rows_and_versions = by_cat[r["category_id"]] = ([], [])
+                    rows_and_versions[0].append(r)
+                    rows_and_versions[1].append(i)
+
+        def entries_of(cid: str) -> list[tuple[dict, str, str | None]]:
+            rows, at = by_cat[cid]
+            return [(r, key, versions[i].date) for r, i in zip(rows, at)]
+
+        reps = {cid: list(distinct_contents(rows)) for cid, (rows, _) in by_cat.items()}
         if len(versions) > 1:
-            for cid, entries in sorted(by_cat.items()):
+            for cid in sorted(by_cat):
+                entries = entries_of(cid)
                 for field, kind in FIELD_KIND.items():
                     got = _compare(field, entries, reps[cid])
                     if got:
                         yield _conflict(kind, "version", cap, key, entries[0][0], field, *got)
             yield from _membership(key, cap, versions)
         # record-level problems, per capture
-        for cid, entries in sorted(by_cat.items()):
+        for cid in sorted(by_cat):
+            entries = entries_of(cid)
             if any(_count_mismatch(r) for r in reps[cid]):
                 vals, mismatch = _capture_values(entries, lambda r: f"declares {r['of']}选{r['pick']}, lists "
                                                  f"{r['options']}" if _count_mismatch(r) else None)
@@ -428,43 +441,60 @@ def _lost_text(r: dict) -> str:
     return f"declares {r['declared'] or r['rule']} with items missing"
 
 
-def _membership(key: str, cap: str, versions: list[Version]) -> list[dict]:
-    """Categories added, removed and renamed between consecutive versions of a page."""
-    added: dict[str, list[dict]] = {}
-    removed: dict[str, list[dict]] = {}
-    renamed: dict[str, list[dict]] = {}
+def _membership(key: str, cap: str, versions: list[Version]):
+    """Categories added, removed and renamed between consecutive versions of a page, one
+    conflict at a time. The transitions are read first, keeping for each category only where
+    it was added, removed or renamed (and the rows that say so); each conflict's values (a
+    sentence per transition, over a long history thousands) are made when it is yielded."""
+    pairs = transitions(versions)
+    added: dict[str, list[tuple]] = {}
+    removed: dict[str, list[tuple]] = {}
+    renamed: dict[str, list[tuple]] = {}
     rows_of: dict[str, dict] = {}
-    for prev, nxt in transitions(versions):
+    for t, (prev, nxt) in enumerate(pairs):
         a = {r["category_id"]: r for r in prev.rows}
         b = {r["category_id"]: r for r in nxt.rows}
         for cid in sorted(b.keys() - a.keys()):
             rows_of[cid] = b[cid]
-            added.setdefault(cid, []).append(_value(b[cid], "rule", key, nxt.date)
-                                            | {"value": f"added in {nxt.source_file} ({nxt.date or 'date unknown'}), "
-                                                        f"absent from {prev.source_file} ({prev.date or 'date unknown'})"})
+            added.setdefault(cid, []).append((t, b[cid]))
         for cid in sorted(a.keys() - b.keys()):
             rows_of[cid] = a[cid]
-            removed.setdefault(cid, []).append(_value(a[cid], "rule", key, prev.date)
-                                              | {"value": f"in {prev.source_file} ({prev.date or 'date unknown'}), "
-                                                          f"absent from {nxt.source_file} ({nxt.date or 'date unknown'})"})
+            removed.setdefault(cid, []).append((t, a[cid]))
         for cid in sorted(a.keys() & b.keys()):
             old, new = _canonical_raw(a[cid], "category_raw"), _canonical_raw(b[cid], "category_raw")
             if old != new:
                 rows_of[cid] = b[cid]
-                renamed.setdefault(cid, []).extend([
-                    _value(a[cid], "rule", key, prev.date) | {"value": " / ".join(a[cid]["category_raw"])},
-                    _value(b[cid], "rule", key, nxt.date) | {"value": " / ".join(b[cid]["category_raw"])}])
-    out = []
+                renamed.setdefault(cid, []).append((t, a[cid], b[cid]))
+
+    def added_value(t: int, row) -> dict:
+        prev, nxt = pairs[t]
+        return _value(row, "rule", key, nxt.date) | {
+            "value": f"added in {nxt.source_file} ({nxt.date or 'date unknown'}), "
+                     f"absent from {prev.source_file} ({prev.date or 'date unknown'})"}
+
+    def removed_value(t: int, row) -> dict:
+        prev, nxt = pairs[t]
+        return _value(row, "rule", key, prev.date) | {
+            "value": f"in {prev.source_file} ({prev.date or 'date unknown'}), "
+                     f"absent from {nxt.source_file} ({nxt.date or 'date unknown'})"}
+
+    def renamed_values(t: int, old, new) -> list[dict]:
+        prev, nxt = pairs[t]
+        return [_value(old, "rule", key, prev.date) | {"value": " / ".join(old["category_raw"])},
+                _value(new, "rule", key, nxt.date) | {"value": " / ".join(new["category_raw"])}]
+
     for kind, found in (("category_added", added), ("category_removed", removed), ("category_renamed", renamed)):
-        for cid, vals in sorted(found.items()):
+        for cid, seen in sorted(found.items()):
             row = rows_of[cid]
             name = " / ".join(row["category_raw"])
             if kind == "category_renamed":
+                vals = [v for occurrence in seen for v in renamed_values(*occurrence)]
                 summary = "renamed: " + " → ".join(dict.fromkeys(v["value"] for v in vals))
             else:
+                vals = [(added_value if kind == "category_added" else removed_value)(*occurrence)
+                        for occurrence in seen]
                 summary = f"{name}: " + "; ".join(v["value"] for v in vals)
-            out.append(_conflict(kind, "version", cap, key, row, "category", vals, summary))
-    return out
+            yield _conflict(kind, "version", cap, key, row, "category", vals, summary)
 
 
 @_per_content
