@@ -365,6 +365,8 @@ ROW_GROUP = 5_000
 #: ... or fewer rows once their JSON reaches this size: a conflict lists every capture's value,
 #: and 236 conflicts over 10 000 documents are 200 MB of JSON
 ROW_GROUP_BYTES = 8 << 20
+#: record batches a writer holds before it combines them into one (``TableWriter._combined``)
+PENDING_BATCHES = 256
 
 
 class _HashingFile:
@@ -459,6 +461,8 @@ class TableWriter:
             self.group_rows += n
             self.batch_bytes += len(block) - (n - 1)
             self.pending.append(batch)
+            if len(self.pending) >= PENDING_BATCHES:
+                self.pending = [self._combined()]
             return
         start = 0
         for i, line in enumerate(block_lines(block)):
@@ -470,6 +474,15 @@ class TableWriter:
                 self._flush()
         if start < n:
             self.pending.append(batch.slice(start))
+
+    def _combined(self):
+        """The pending batches as one (the same rows: a row group is combined before it is
+        written anyway). Each batch has its own arrays, buffers and their bookkeeping, about
+        15 KB for a one-row batch: a row group of the sources table (5 000 sources, one batch
+        each) held 75 MB of it."""
+        pa = _pyarrow()
+        table = pa.Table.from_batches(self.pending, schema=_arrow_schema(self.table)).combine_chunks()
+        return table.to_batches()[0]
 
     def _flush(self) -> None:
         import pyarrow.parquet as pq
