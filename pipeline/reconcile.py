@@ -128,9 +128,7 @@ def page_versions(rows: list[dict]) -> tuple[dict[str, list[Version]], dict[str,
         keys[gk] = key
     pages: dict[str, list[Version]] = {}
     for gk, rs in groups.items():
-        # in line and id order; slim rows keep no id, but a source's rows come in that order
-        # (``build.rows_of``) and the sort is stable
-        rs = sorted(rs, key=lambda r: (r["provenance"]["line_start"], r.get("id") or ""))
+        rs = sorted(rs, key=_line_order)
         dates = sorted({r["page_updated"] for r in rs if r["page_updated"]})
         pages.setdefault(keys[gk], []).append(
             Version(keys[gk], rs[0]["source_file"], gk[1], dates[-1] if dates else None, tuple(rs)))
@@ -143,6 +141,14 @@ def page_versions(rows: list[dict]) -> tuple[dict[str, list[Version]], dict[str,
         if info[key]["inferred"]:
             info[key]["inferred"] = info[key]["inferred"].strip()
     return pages, info
+
+
+def _line_order(r) -> tuple:
+    """A version's rows in line and id order. Slim rows keep no id, but a source's rows come in
+    that order (``build.rows_of``) and the sort is stable."""
+    if type(r) is Slim:  # the archive's bulk: the line is a slot of its own
+        return (r.line_start, "")
+    return (r["provenance"]["line_start"], r.get("id") or "")
 
 
 def _group_order(rs: list[dict]) -> tuple:
@@ -238,10 +244,10 @@ def _value(row: dict, field: str, page_key: str, date: str | None) -> dict:
 def _capture_value(row, page_key: str, date: str | None, shown: str, raw: list[str]) -> dict:
     """``_value`` with what depends on the row's content only (``shown``, ``raw``) given."""
     if type(row) is Slim:  # the archive's bulk: slots read directly
-        p = row.provenance
-        return {"source_file": row.source_file, "source_sha256": row.source_sha256, "page": page_key,
-                "date": date, "value": shown, "category_raw": raw, "line_start": p.line_start,
-                "line_end": p.line_end}
+        src = row._src
+        return {"source_file": src[1], "source_sha256": src[0], "page": page_key,
+                "date": date, "value": shown, "category_raw": raw, "line_start": row.line_start,
+                "line_end": row.line_end}
     p = row["provenance"]
     return {"source_file": row["source_file"], "source_sha256": row["source_sha256"], "page": page_key,
             "date": date, "value": shown, "category_raw": raw, "line_start": p["line_start"],

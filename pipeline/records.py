@@ -200,7 +200,7 @@ def _provenance_tuple(p: dict) -> tuple:
     return tuple(p.get(k) for k in Provenance.__slots__)
 
 
-#: line numbers as one shared int object each (``Provenance``)
+#: line numbers as one shared int object each (``Slim``)
 _NUMBERS: dict[int, int] = {}
 
 
@@ -209,16 +209,8 @@ class Provenance:
 
     __slots__ = ("file", "line_start", "line_end", "page", "pdf_page")
 
-    def __init__(self, t: tuple):
-        """``t``: the values in slot order (``_provenance_tuple``); file and page are names
-        repeated by every record of a capture (interned), the others numbers."""
-        file, start, end, page, pdf_page = t
-        self.file = sys.intern(file)
-        self.page = sys.intern(page) if page else page
-        # line numbers recur in every capture of a page: one int object each (Python shares
-        # only those up to 256), not two new ones per record
-        self.line_start, self.line_end = _NUMBERS.setdefault(start, start), _NUMBERS.setdefault(end, end)
-        self.pdf_page = pdf_page
+    def __init__(self, file: str, line_start: int, line_end: int, page: str | None, pdf_page: int | None):
+        self.file, self.line_start, self.line_end, self.page, self.pdf_page = file, line_start, line_end, page, pdf_page
 
     def __getitem__(self, key: str):
         return getattr(self, key)
@@ -245,12 +237,29 @@ def slim_tuple(row: dict) -> tuple:
 _DECODED: dict[bytes, tuple] = {}
 
 
+#: the source fields of the rows read last (``_source``): a source's rows come together
+_LAST_SOURCE: list[tuple] = [()]
+
+
+def _source(sha: str, file: str, updated: str | None, lines_file: str) -> tuple:
+    """``(source_sha256, source_file, page_updated, provenance file)``, one tuple shared by the
+    rows of a source."""
+    last = _LAST_SOURCE[0]
+    if last and last[0] == sha and last[1] == file and last[2] == updated and last[3] == lines_file:
+        return last
+    new = _LAST_SOURCE[0] = (sys.intern(sha), sys.intern(file), sys.intern(updated) if updated else updated,
+                             sys.intern(lines_file))
+    return new
+
+
 class Slim:
     """A requirement row reduced to ``SLIM_FIELDS``; reads like a dict (``r["rule"]``). What a
-    category requires is kept in one shared tuple per distinct content, so an archive of
-    10 000 captures of a few pages costs a few hundred bytes per record."""
+    category requires is kept in one shared tuple per distinct content (``_c``), what its source
+    says in one tuple per source (``_src``), and the lines in slots of the row itself (its
+    ``provenance`` is made when asked for): an archive of 10 000 captures of a few pages costs
+    about 120 bytes per record."""
 
-    __slots__ = _PER_CAPTURE + ("_c",)
+    __slots__ = ("_src", "line_start", "line_end", "_lines_page", "pdf_page", "_c")
 
     def __init__(self, row: dict):
         self._load(slim_tuple(row))
@@ -267,14 +276,29 @@ class Slim:
         if content is None:
             content = _compact(orjson.loads(t[5]))
             content = _DECODED[t[5]] = _CONTENTS.setdefault(content, content)
-        self._set(t[1], t[2], t[3], Provenance(t[4]), content)
-
-    def _set(self, sha, file, updated, prov, content):
-        self.source_sha256 = sys.intern(sha)
-        self.source_file = sys.intern(file)
-        self.page_updated = sys.intern(updated) if updated else updated
-        self.provenance = prov
+        lines_file, start, end, page, self.pdf_page = t[4]
+        self._src = _source(t[1], t[2], t[3], lines_file)
+        # line numbers recur in every capture of a page: one int object each (Python shares
+        # only those up to 256), not two new ones per record
+        self.line_start, self.line_end = _NUMBERS.setdefault(start, start), _NUMBERS.setdefault(end, end)
+        self._lines_page = sys.intern(page) if page else page
         self._c = _CONTENTS.setdefault(content, content)
+
+    @property
+    def source_sha256(self) -> str:
+        return self._src[0]
+
+    @property
+    def source_file(self) -> str:
+        return self._src[1]
+
+    @property
+    def page_updated(self) -> str | None:
+        return self._src[2]
+
+    @property
+    def provenance(self) -> "Provenance":
+        return Provenance(self._src[3], self.line_start, self.line_end, self._lines_page, self.pdf_page)
 
     def __getitem__(self, key: str):
         i = _INDEX.get(key)
@@ -295,7 +319,9 @@ class Slim:
     def replace(self, **changes) -> "Slim":
         new = object.__new__(Slim)
         content = tuple(_compact(changes[f]) if f in changes else v for f, v in zip(_CONTENT, self._c))
-        new._set(self.source_sha256, self.source_file, self.page_updated, self.provenance, content)
+        new._src, new.line_start, new.line_end = self._src, self.line_start, self.line_end
+        new._lines_page, new.pdf_page = self._lines_page, self.pdf_page
+        new._c = _CONTENTS.setdefault(content, content)
         return new
 
 
