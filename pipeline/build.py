@@ -345,17 +345,12 @@ def _give_back_memory(freeze: bool = False) -> None:
     later collections then skip them), and return freed heap memory to the OS (glibc
     ``malloc_trim``): the parse phase frees a payload per source amid the records it keeps,
     and without this the peak of the next phase lands on top of those holes."""
-    import ctypes
     import gc
 
     gc.collect()
     if freeze:
         gc.freeze()  # undone when the build ends (run_build)
-
-    try:  # glibc's soname; elsewhere (musl, macOS) there is nothing to do
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
+    store.give_back_heap()
 
 
 def _phase(name: str, _t=[None, 0.0]) -> None:

@@ -533,10 +533,14 @@ class TableWriter:
         self.parquet_closed = True
 
     def _encoded(self) -> None:
-        """Wait for the row group in flight (an error in encoding it is raised here)."""
+        """Wait for the row group in flight (an error in encoding it is raised here), then hand
+        the heap's free pages back: Parquet's encoder allocates outside Arrow's pool, and some
+        of what a row group of large values frees stays resident otherwise (the conflict
+        helper's peak at 10 000 documents: 201-210 MB before, 190 MB with this)."""
         if self.encoding is not None:
             done, self.encoding = self.encoding, None
             done.result()
+            give_back_heap()
 
     def finish(self, version: str) -> dict:
         self._close_parquet()
@@ -602,6 +606,22 @@ def convert_without_pandas() -> None:
 
 def converts_without_pandas() -> bool:
     return _WITHOUT_PANDAS[0]
+
+
+def give_back_heap() -> None:
+    """Return the C heap's free pages to the system (glibc ``malloc_trim``, about a millisecond;
+    elsewhere, musl or macOS, there is nothing to do)."""
+    try:
+        _libc().malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+@lru_cache(maxsize=1)
+def _libc():
+    import ctypes
+
+    return ctypes.CDLL("libc.so.6")
 
 
 class _NoPandas(importlib.abc.MetaPathFinder):
