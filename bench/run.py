@@ -206,14 +206,33 @@ class Result:
 
     @property
     def full(self) -> Run | None:
-        """The fastest cold build, or the first failed one (a failure is never hidden)."""
-        failed = [r for r in self.runs if r.code]
-        return failed[0] if failed else min(self.runs, key=lambda r: r.wall, default=None)
+        return reported(self.runs)
 
     @property
     def peak_rss_mb(self) -> float:
         """Memory is reported at its worst: the highest peak of all runs."""
         return max(r.rss_mb for r in self.runs)
+
+
+def reported(runs: list[Run]) -> Run | None:
+    """The run a size is reported by: the fastest, or the first failed one (a failure is never
+    hidden)."""
+    failed = [r for r in runs if r.code]
+    return failed[0] if failed else min(runs, key=lambda r: r.wall, default=None)
+
+
+def cold_builds(project: Path, repeat: int, label: str | None = None) -> list[Run]:
+    """``repeat`` builds of ``project``, each from nothing (``cold``); stops at a failed one.
+    ``label``: say each one's time on stderr."""
+    runs: list[Run] = []
+    for i in range(repeat):
+        cold(project)
+        runs.append(build(project))
+        if runs[-1].code:
+            break
+        if label:
+            progress(f"{label} built in {runs[-1].wall:.1f} s ({i + 1} of {repeat})")
+    return runs
 
 
 def cold(project: Path) -> None:
@@ -231,13 +250,10 @@ def seed_build(keep: bool, repeat: int) -> str:
     try:
         shutil.copytree(synth.SEEDS_DIR, project / "raw",
                         ignore=lambda d, names: [n for n in names if n.startswith((".", "_"))])
-        runs = []
-        for _ in range(repeat):
-            cold(project)
-            runs.append(build(project))
-            if runs[-1].code:
-                return f"five-seed build failed: {runs[-1].error}"
-        full = min(runs, key=lambda r: r.wall)
+        runs = cold_builds(project, repeat)
+        full = reported(runs)
+        if full.code:
+            return f"five-seed build failed: {full.error}"
         noop = build(project)
         verdict = {k: "ok" if t < SEED_TARGETS[k] else "over target"
                    for k, t in (("build", full.wall), ("no-op", noop.wall))}
@@ -265,12 +281,7 @@ def bench_size(n: int, compare: bool, keep: bool, repeat: int) -> tuple[Result, 
                  f"in {time.perf_counter() - start:.1f} s; building…")
         result = Result(n, mb)
         stamp = code_stamp()
-        for i in range(repeat):
-            cold(project)
-            result.runs.append(build(project))
-            if result.runs[-1].code:
-                break
-            progress(f"[{n} documents] built in {result.runs[-1].wall:.1f} s ({i + 1} of {repeat})")
+        result.runs = cold_builds(project, repeat, label=f"[{n} documents]")
         if result.full.code == 0:
             progress(f"[{n} documents] no-op rebuild…")
             result.noop = build(project)
