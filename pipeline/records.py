@@ -244,12 +244,10 @@ _LAST_SOURCE: list[tuple] = [()]
 def _source(sha: str, file: str, updated: str | None, lines_file: str) -> tuple:
     """``(source_sha256, source_file, page_updated, provenance file)``, one tuple shared by the
     rows of a source."""
-    last = _LAST_SOURCE[0]
-    if last and last[0] == sha and last[1] == file and last[2] == updated and last[3] == lines_file:
-        return last
-    new = _LAST_SOURCE[0] = (sys.intern(sha), sys.intern(file), sys.intern(updated) if updated else updated,
-                             sys.intern(lines_file))
-    return new
+    fields = (sha, file, updated, lines_file)
+    if fields != _LAST_SOURCE[0]:
+        _LAST_SOURCE[0] = tuple(sys.intern(f) if f else f for f in fields)
+    return _LAST_SOURCE[0]
 
 
 class Slim:

@@ -611,17 +611,21 @@ def converts_without_pandas() -> bool:
 def give_back_heap() -> None:
     """Return the C heap's free pages to the system (glibc ``malloc_trim``, about a millisecond;
     elsewhere, musl or macOS, there is nothing to do)."""
-    try:
-        _libc().malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 @lru_cache(maxsize=1)
-def _libc():
+def _malloc_trim():
+    """glibc's ``malloc_trim``, or None where there is none (looked up once: a table writer
+    asks after every row group)."""
     import ctypes
 
-    return ctypes.CDLL("libc.so.6")
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
 
 
 class _NoPandas(importlib.abc.MetaPathFinder):
