@@ -83,9 +83,14 @@ def display_width(text: str) -> int:
 
 @memo_short()
 def document_titles(text: str) -> tuple[str, ...]:
-    """Every 《》 title, without the marks, in first-appearance order, without duplicates."""
+    """Every 《》 title, without the marks, in first-appearance order, without duplicates.
+
+    A title closed by a round bracket (``《网络文化经营许可证）``) counts; ``rules`` warns of it."""
     seen: list[str] = []
-    for m in patterns.DOCUMENT_TITLE.finditer(text):
+    found = list(patterns.DOCUMENT_TITLE.finditer(text))
+    if "《" in text and ("）" in text or ")" in text):
+        found = sorted(found + list(patterns.MALFORMED_TITLE.finditer(text)), key=lambda m: m.start())
+    for m in found:
         title = squeeze_cjk(clean(m.group("title")))
         if title and title not in seen:
             seen.append(title)

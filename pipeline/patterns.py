@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import NamedTuple
 
 # --- numbers -------------------------------------------------------------------------------
 
@@ -63,6 +64,51 @@ ALL_REQUIRED = re.compile(r"[需须]?同时(?:提供|具备|满足)")
 NONE_TEXT = re.compile(r"^[\s\-－—–/／]*$|^(?:无|不需要|无需(?:资质)?|暂无)[。.]?$")
 
 
+_DECLARATION_WORDS = rf"{NUMBER}\s*选\s*{NUMBER}|任选其一|任选一项|满足其一|其中之一|[需须]?同时(?:提供|具备|满足)"
+
+#: A declaration standing alone, or opening the text: ``（2选1）：``, ``(任选其一):``,
+#: ``资质要求(任选其一):《营业执照》``, ``需同时提供：``, ``同时提供:``, ``（N选1）``. What follows it is
+#: the list. Every format strips a leading declaration with this one pattern.
+LEADING_DECLARATION = re.compile(
+    rf"^\s*(?:资质要求\s*)?(?:[（(]\s*(?:{_DECLARATION_WORDS})\s*[)）]|{UNREADABLE_CHOICE.pattern}|(?:{_DECLARATION_WORDS}))"
+    r"\s*[:：]?\s*")
+
+
+class Declaration(NamedTuple):
+    """What a text declares about its list: ``choice`` (k, n) of ``N选K``; ``all_required`` for
+    ``需同时提供``; ``uncounted`` for a choice without a readable count (``任选其一``, ``（N选1）``);
+    ``text`` the declaration as written."""
+
+    choice: tuple[int, int] | None
+    all_required: bool
+    uncounted: bool
+    text: str | None
+
+    @property
+    def any(self) -> bool:
+        return bool(self.choice or self.all_required or self.uncounted)
+
+
+def declaration(text: str) -> Declaration:
+    """The declaration in ``text`` (its first of each family).
+
+    >>> declaration("资质要求（3选1）").choice
+    (1, 3)
+    >>> declaration("需同时提供：").all_required
+    True
+    >>> declaration("(任选其一):").text
+    '任选其一'
+    """
+    choice = declared_choice(text)
+    all_m = ALL_REQUIRED.search(text)
+    unc_m = UNCOUNTED_CHOICE.search(text) or (None if choice else UNREADABLE_CHOICE.search(text))
+    if choice:
+        written = DECLARED_CHOICE.search(text).group(0)
+    else:
+        written = (all_m or unc_m).group(0) if (all_m or unc_m) else None
+    return Declaration(choice, bool(all_m), bool(unc_m), written)
+
+
 def declared_choice(text: str) -> tuple[int, int] | None:
     """The first ``n选k`` in ``text`` as ``(k, n)``; None if there is none or it is unreadable.
 
@@ -103,23 +149,77 @@ STARTS_WITH_ENUM = re.compile(r"^\s*(?:\d{1,2}\s*[、.．](?!\d)|[（(]\d{1,2}[)
 
 # --- alternatives, bundles, variants -------------------------------------------------------
 
-#: ``或`` joins alternatives only when it stands next to a document title:
+#: ``或`` / ``或者`` / ``，或`` join alternatives, at the top level of an entry, when both sides
+#: name a document (a 《》 title, or a name ending in a document noun, ``DOCUMENT_NOUN``):
 #: ``《组织机构代码证》或《统一社会信用代码证》``, ``审批设立证明 或 《事业单位法人证书》``,
-#: ``《金融许可证》或银保监会…批复文件``. Phrases where 或 is part of the wording never split:
-#: ``两家或以上``, ``或者``.
-OR_WORD = "或"
-OR_NOT_SPLIT = re.compile(r"或(?:以上|以下|者)")
+#: ``合作协议或授权文件``, ``官方授权或协议，或公开可查询的文件``,
+#: ``银监会备案证明材料或者省（自治区、直辖市）金融办批准文件``.
+#: Where neither side names a document, 或 is part of the wording and never splits:
+#: ``卫生和计划生育委员会或医管局批文``, ``政府或监管机构``, ``两家或以上``.
+OR_JOINER = re.compile(r"[，,]?\s*或者?")
+OR_NOT_SPLIT = re.compile(r"或(?:以上|以下)")
 
-#: Words that join documents that are all required: ``与``, ``及``, ``以及``, ``和``, ``、``, ``并``.
-AND_JOINERS = re.compile(r"以及|与|及|和|、|并")
+#: Words that join documents that are all required, on the same condition as ``或``:
+#: ``《A》与《B》``, ``《医疗机构执业许可证》与执业登记机关的审核合格文件``,
+#: ``合作协议以及…《网络预约出租汽车经营许可证》``, ``《民办学校办学许可证》及营业执照``,
+#: ``电商平台服务协议、交易规则``, ``…合作协议、及培训机构的《…》``, ``《卫计委批文》+《…》``.
+#: ``区、县级教育部门颁发的``, ``卫生和计划生育委员会``, ``公司及人员情况表`` do not split (the
+#: left side names no document); nor do ``两个及以上``, ``及其派出机构`` (but ``、及其他平台…的证明材料`` does).
+AND_JOINERS = re.compile(r"[、，,]\s*(?:以及|及|和)|以及|与|及|和|、|[+＋]")
+AND_NOT_SPLIT = re.compile(r"及(?:以上|以下)|及其(?!他)")
+
+#: The last word of a name that is a document, so that a name without 《》 can stand as one side
+#: of 或 / 与: ``审批设立证明``, ``合作协议``, ``授权文件``, ``营业执照``, ``书面许可``, ``备案凭证``,
+#: ``医院列表``, ``承诺书``, ``交易规则``, ``审核要求``, ``处理的机制``, ``方案``.
+DOCUMENT_NOUN = re.compile(
+    r"(?:证|证书|证明|执照|许可|批文|批复|文件|材料|协议|合同|授权|函|书|凭证|备案|截图|名录|名单|"
+    r"列表|表|表格|规则|要求|机制|方案|声明|编码|报告|记录)$")
+
+#: Documents written side by side with no joiner are all required:
+#: ``《公共场所卫生许可证》《健康合格证》《特种行业许可证》``.
+ADJACENT_TITLES = re.compile(r"》\s*(?=《)")
+
+#: A parenthetical that offers alternatives to the name before it:
+#: ``营业执照（或事业单位法人证书、民办非企业单位登记证书）`` -> 营业执照 / 事业单位法人证书 /
+#: 民办非企业单位登记证书 (the ``、`` inside it lists further alternatives).
+OR_PARENTHETICAL = re.compile(r"^\s*或者?\s*")
+#: Separators between the alternatives listed inside such a parenthetical.
+ALTERNATIVE_LIST_SEPARATOR = re.compile(r"\s*(?:、|或者?|，\s*或者?|,\s*或者?)\s*")
+
+#: A parenthetical that is a note or gives examples, not a restriction: ``（注：…示例模板）``,
+#: ``（说明：四选一，如果选第一个，需要同时提供两个资质）``, ``（如公司章程、…）``.
+NOTE_PARENTHETICAL = re.compile(r"^\s*(?:注|说明|备注)\s*[:：]|^\s*(?:如|例如|比如)(?![果非])")
+#: A parenthetical that says whom the whole entry is for: ``《A》及《B》（适用于政府主体）``
+#: (for the entry, not only the document next to it).
+APPLIES_TO = re.compile(r"^\s*(?:仅)?适用于")
+#: A restriction that covers every alternative (``均``), so the whole requirement:
+#: ``（均需经公证机构公证及我国驻该国大使馆或领事馆认证）``, ``(范围均需含“互联网诊疗”…``.
+COVERS_ALL = re.compile(r"均\s*[需须应要]")
 
 #: A per-variant group at the start of a sentence: ``（供电类）提供…。（燃气类）提供…``,
 #: ``(船企)提供…。(港口)提供…``, ``(自营性网约车)提供…``. Two or more make a 1-of-n choice.
-VARIANT_LABEL = re.compile(r"(?:(?<=^)|(?<=[。；;]))\s*[（(](?P<label>[^（）()《》]{1,12})[)）]")
+VARIANT_LABEL = re.compile(r"(?:(?<=^)|(?<=[。；;\n]))\s*[（(](?P<label>[^（）()《》]{1,12})[)）]")
+#: The same with the label before a colon: ``批发：…；零售：…``, ``非广东省：…\n广东省：…``,
+#: ``新闻服务商：…；政府或监管机构：…``, ``经营个人征信业务：…\n经营企业征信业务：…``.
+VARIANT_COLON_LABEL = re.compile(
+    r"(?:(?<=^)|(?<=[。；;\n]))\s*(?P<label>[^《》：:，,。；;（(“\"\n]{1,16})[：:](?!\s*$)")
+#: The same with a subject before ``，提供``: ``政府/事业单位，提供《…》…\n非政府/事业单位，提供《…》``,
+#: ``事业单位主体，需提供《事业单位法人证书》``, ``官方指定的发行单位（一发单位），需提供“…”``.
+SUBJECT_LABEL = re.compile(
+    r"^\s*(?P<label>[^，,：:《》“”\"。；;\n]{2,24}?)\s*[，,]\s*(?:需要|需|须)?(?:同时)?(?:提供|提交)")
+VARIANT_SUBJECT_LABEL = re.compile(
+    r"(?:(?<=^)|(?<=[。；;\n]))\s*(?P<label>[^，,：:《》“”\"。；;\n]{2,24}?)\s*[，,]\s*(?:需要|需|须)?(?:同时)?(?:提供|提交)")
+#: A subject that provides a nested list: ``保险机构主体提供(⑥选①):`` -> label ``保险机构主体``.
+SUBJECT_PROVIDES = re.compile(r"^\s*(?P<label>[^，,：:《》（()）]{2,16}?)\s*(?:需要|需|须)?(?:同时)?(?:提供|提交)\s*$")
 
 #: A header line that opens one alternative scenario column:
 #: ``已具备《增值电信业务经营许可证》的场景``, ``《增值电信业务经营许可证》不予受理的场景：``.
 SCENARIO_GROUP_HEADER = re.compile(r"的场景\s*[:：]?\s*$")
+#: A line that opens a nested list of its own: ``《增值电信业务经营许可证》申请时，所需资质文件如下：``.
+LIST_LEAD_IN = re.compile(r"如下\s*[:：]\s*$")
+#: The catch-all that closes such a list: ``电信主管部门要求提交的其他材料`` (lists of required
+#: materials end with "other materials"; what follows belongs to the outer list again).
+CATCH_ALL_ENTRY = re.compile(r"其他(?:材料|文件|资料)\s*[；;。]?\s*$")
 
 #: A leading restriction on who may apply: ``仅支持公立医疗机构互联网医院``, ``仅支持 ETC 发行业务，``,
 #: ``仅限…``. Kept as a condition of the whole requirement.
@@ -128,14 +228,20 @@ LEADING_RESTRICTION = re.compile(r"^\s*(?P<cond>(?:仅支持|仅限|仅适用于
 #: A short label before a colon: ``公立学校：``, ``汽车厂商：``, ``经营个人征信业务：``.
 ITEM_LABEL = re.compile(r"^\s*(?P<label>[^《》：:，,。；;（(“\"]{1,16})[：:]")
 
-#: Extra conditions attached to a document: ``且业务范围必须包含“基金”``, ``，且其中须有“驾驶员培训”项目``.
-AND_CONDITION = re.compile(r"[，,]?\s*(?P<cond>且[^。；;]*)")
+#: A restriction clause attached to a document, from ``且`` (or ``，并``) to the end of the entry:
+#: ``且业务范围必须包含“基金”``, ``，且其中须有“驾驶员培训”项目``, ``且营业执照中包含汽车租赁业务``,
+#: ``且经营范围包含：提供出国探亲访友等信息咨询服务``, ``，并文件内容明确为“网络借贷信息中介机构”``,
+#: ``，并加盖公司公章或合同专用章``.
+CONDITION_CLAUSE = re.compile(r"(?:[，,]\s*)?(?P<cond>(?<![并而])且|(?<=[，,])\s*并(?!且))")
 
 #: A verb before the documents that carries no meaning of its own: ``提供``, ``需提供``.
-PROVIDE_VERB = re.compile(r"^\s*(?:需|须)?(?:同时)?提供\s*[:：]?")
+PROVIDE_VERB = re.compile(r"^\s*(?:需要|需|须)?(?:同时)?(?:提供|提交)\s*[:：]?")
 
 #: A document title: ``《基金销售业务资格证书》``.
 DOCUMENT_TITLE = re.compile(r"《\s*(?P<title>[^《》]+?)\s*》")
+#: A title closed by a round bracket, no ``》`` before the next ``《`` or the end:
+#: ``《网络文化经营许可证）（适用于秀场类非直播视频…）或《广播电视节目播出机构许可证》``.
+MALFORMED_TITLE = re.compile(r"《\s*(?P<title>[^《》（）()]+?)\s*[)）](?=[^》]*(?:《|$))")
 
 # --- integration sentence ------------------------------------------------------------------
 

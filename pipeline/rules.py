@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Sequence
 
@@ -29,106 +29,276 @@ from pipeline import patterns
 from pipeline.model import Item, Line, Requirement
 from pipeline.normalize import clean, document_titles, memo_short, squeeze_cjk
 
-_OPEN = "（(《“‘[【"
-_CLOSE = "）)》”’]】"
-_PAIR = dict(zip(_CLOSE, _OPEN))
+# Brackets pair within a family, whatever their width: ``(经营范围含网络表演）`` opens with a
+# half-width and closes with a full-width bracket (real revisions of the 1078 page).
+_FAMILY = {"（": "round", "(": "round", "）": "round", ")": "round",
+           "《": "title", "》": "title", "“": "quote", "”": "quote", "‘": "quote", "’": "quote",
+           "「": "quote", "」": "quote", "[": "square", "]": "square", "【": "square", "】": "square"}
+_OPEN = "（(《“‘「[【"
+_CLOSE = "）)》”’」]】"
 
 
 @memo_short(limit=400, size=1 << 12)
 def depth_map(text: str) -> tuple[int, ...]:
     """Nesting depth of every character: inside ``（）``, ``《》``, ``“”``, ``【】`` counts.
 
-    An unclosed bracket (``(范围均需含…`` at the end of a cell) just keeps the rest nested,
-    which is what a reader does too. A straight ``"`` toggles.
+    An unclosed bracket (``(范围均需含…`` at the end of a cell) keeps the rest nested, which is
+    what a reader does too. A straight ``"`` toggles. A title closed by a round bracket
+    (``《网络文化经营许可证）（适用于…）或《…》``: no ``》`` before the next ``《``) ends there.
     """
     depth, stack, out, in_quote = 0, [], [], False
-    for ch in text:
+    for i, ch in enumerate(text):
         if ch == '"':
             in_quote = not in_quote
             out.append(depth + 1)
             continue
         if ch in _OPEN:
-            stack.append(ch)
+            stack.append(_FAMILY[ch])
             depth += 1
             out.append(depth)
             continue
         out.append(depth + (1 if in_quote else 0))
-        if ch in _CLOSE and stack and stack[-1] == _PAIR[ch]:
-            stack.pop()
-            depth -= 1
+        if ch in _CLOSE and stack:
+            if stack[-1] == _FAMILY[ch] or (stack[-1] == "title" and _FAMILY[ch] == "round"
+                                             and _title_left_open(text, i)):
+                stack.pop()
+                depth -= 1
     return tuple(out)
 
 
-def _or_positions(text: str) -> list[int]:
-    """Positions of ``或`` that join alternatives: top level, next to a 《》 title."""
-    depths = depth_map(text)
-    positions = []
-    for m in re.finditer(patterns.OR_WORD, text):
-        i = m.start()
-        if depths[i] != 0 or patterns.OR_NOT_SPLIT.match(text, i):
+def _title_left_open(text: str, i: int) -> bool:
+    """Is the 《 before ``i`` never closed by 》 (the next 《 or the end comes first)?"""
+    close, reopen = text.find("》", i), text.find("《", i)
+    return close < 0 or 0 <= reopen < close
+
+
+def malformed_titles(text: str) -> list[str]:
+    """Warnings for titles closed by a round bracket: ``《网络文化经营许可证）`` (read as the title)."""
+    return [f"title {m.group(0)} is closed by a round bracket: read as 《{m.group('title')}》"
+            for m in patterns.MALFORMED_TITLE.finditer(text)]
+
+
+# --- the entry grammar: choices (或), bundles (与/及/和/、/+), conditions, labels ----------------
+
+def _condition_spans(text: str, depths: Sequence[int]) -> list[tuple[int, int]]:
+    """Where each restriction clause (``且…``, ``，并…``) runs: from its word to the end of the
+    sentence, or to a joiner that is followed by a 《》 title (``…“财经投资类互联网电子公告服务”和
+    深圳证券交易所《…》``: the clause ends before 和). Nothing inside a clause splits the entry."""
+    spans = []
+    pos = 0
+    while True:
+        m = next((m for m in patterns.CONDITION_CLAUSE.finditer(text, pos)
+                  if depths[m.start("cond")] == 0 and m.start("cond") > 0), None)
+        if m is None:
+            return spans
+        start, end = m.start("cond"), len(text)
+        for j in range(m.end(), len(text)):
+            if depths[j] != 0:
+                continue
+            if text[j] in "。；;":
+                end = j
+                break
+            joiner = patterns.OR_JOINER.match(text, j) or patterns.AND_JOINERS.match(text, j)
+            if joiner and joiner.group(0).strip() and "《" in _segment_after(text, joiner.end()):
+                end = j
+                break
+        spans.append((start, end))
+        pos = end + 1
+        if pos >= len(text):
+            return spans
+
+
+def _segment_after(text: str, j: int) -> str:
+    """The text after a joiner up to the next sentence end: what that joiner brings in."""
+    m = re.compile(r"[。；;]|或|与|及|和|、").search(text, j)
+    return text[j:m.start() if m else len(text)]
+
+
+def _split_depths(text: str) -> list[int]:
+    """Depths for splitting: a restriction clause counts as nested."""
+    depths = list(depth_map(text))
+    for a, b in _condition_spans(text, depths):
+        for k in range(a, b):
+            depths[k] += 1
+    return depths
+
+
+def _names_document(segment: str) -> bool:
+    """Does ``segment`` name a document: a 《》 title, or a name ending in a document noun
+    (``合作协议``, ``营业执照（包含…）``, ``审批设立证明``)? A restriction clause after it is ignored."""
+    s = segment.strip(" ，,。；;:：\n")
+    if not s:
+        return False
+    if "《" in s:
+        return True
+    depths = list(depth_map(s))
+    m = next((m for m in patterns.CONDITION_CLAUSE.finditer(s)
+              if depths[m.start("cond")] == 0 and m.start("cond") > 0), None)
+    if m:
+        s = s[:m.start()].rstrip(" ，,")
+    s = re.sub(r"(?:[（(][^（）()]*[)）]\s*)+$", "", s).strip(" “”\"'‘’")
+    return bool(patterns.DOCUMENT_NOUN.search(s))
+
+
+def _cut(text: str, joiners: re.Pattern, not_split: re.Pattern,
+         extra: Sequence[tuple[int, int]] = ()) -> list[str]:
+    """``text`` cut at the joiners (top level, not inside a restriction clause) that stand
+    between two segments each naming a document; ``[text]`` when none does."""
+    depths = _split_depths(text)
+    cands = []
+    for m in joiners.finditer(text):
+        lead = len(m.group(0)) - len(m.group(0).lstrip("，,、 \n"))
+        word = m.start() + (lead if lead < len(m.group(0)) else 0)
+        if word >= len(text) or depths[word] != 0 or not_split.match(text, word):
             continue
-        before = text[:i].rstrip()
-        after = text[i + 1:].lstrip()
-        if before.endswith("》") or after.startswith("《"):
-            positions.append(i)
-    return positions
+        cands.append((m.start(), m.end()))
+    cands = sorted(set(cands) | set(extra))
+    kept, start = [], 0
+    for idx, (i, j) in enumerate(cands):
+        nxt = cands[idx + 1][0] if idx + 1 < len(cands) else len(text)
+        if (i, j) in extra or (_names_document(text[start:i]) and _names_document(text[j:nxt])):
+            kept.append((i, j))
+            start = j
+    if not kept:
+        return [text]
+    parts, start = [], 0
+    for i, j in kept:
+        parts.append(text[start:i])
+        start = j
+    parts.append(text[start:])
+    return [p.strip(" ，,。；;\n") for p in parts if p.strip(" ，,。；;\n")]
 
 
 def split_alternatives(text: str) -> list[str]:
-    """``《A》或《B》或C文件`` -> ``['《A》', '《B》', 'C文件']``; ``[text]`` when nothing splits."""
-    cuts = _or_positions(text)
-    if not cuts:
-        return [text]
-    parts, start = [], 0
-    for c in cuts:
-        parts.append(text[start:c])
-        start = c + 1
-    parts.append(text[start:])
-    return [p.strip(" ，,。；;") for p in parts if p.strip(" ，,。；;")]
+    """``《A》或《B》或C文件`` -> ``['《A》', '《B》', 'C文件']``; ``[text]`` when nothing splits.
+
+    ``或`` / ``或者`` / ``，或`` split where both sides name a document (``合作协议或授权文件``,
+    ``官方授权或协议，或公开可查询的文件``), never inside brackets, quotes or a ``且`` clause."""
+    return _cut(text, patterns.OR_JOINER, patterns.OR_NOT_SPLIT)
 
 
 def split_bundle(text: str) -> list[str]:
     """Documents that are all required: ``《A》与《B》及《C》`` -> three parts.
 
-    Only joiners at top level and next to a title split, so ``证券、期货投资咨询`` or
-    ``民办学校办学许可证及营业执照（或…）`` inside brackets stay whole.
-    """
+    Joiners split where both sides name a document (``《医疗机构执业许可证》与执业登记机关的审核合格
+    文件``), so ``证券、期货投资咨询`` or ``卫生和计划生育委员会批文`` stay whole; titles side by
+    side (``《A》《B》``) are a bundle too."""
     depths = depth_map(text)
-    cuts: list[tuple[int, int]] = []
-    for m in patterns.AND_JOINERS.finditer(text):
-        i, j = m.start(), m.end()
-        if depths[i] != 0:
-            continue
-        before, after = text[:i].rstrip(), text[j:].lstrip()
-        if before.endswith("》") or after.startswith("《"):
-            cuts.append((i, j))
-    if not cuts:
-        return [text]
-    parts, start = [], 0
-    for i, j in cuts:
-        parts.append(text[start:i])
-        start = j
-    parts.append(text[start:])
-    return [p.strip(" ，,。；;") for p in parts if p.strip(" ，,。；;")]
+    adjacent = [(m.start() + 1, m.end()) for m in patterns.ADJACENT_TITLES.finditer(text)
+                if depths[m.start()] == 1]
+    return _cut(text, patterns.AND_JOINERS, patterns.AND_NOT_SPLIT, adjacent)
 
 
-def _strip_and_conditions(text: str) -> tuple[str, list[str]]:
-    """``《A》，且《营业执照》且经营范围含供电`` -> (``《A》``, [``且《营业执照》且经营范围含供电``])."""
+def split_condition(text: str) -> tuple[str, list[str]]:
+    """``《A》，且其中须有“驾驶员培训”项目`` -> (``《A》``, [``且其中须有“驾驶员培训”项目``])."""
     depths = depth_map(text)
-    for m in patterns.AND_CONDITION.finditer(text):
+    for m in patterns.CONDITION_CLAUSE.finditer(text):
         if depths[m.start("cond")] == 0 and m.start("cond") > 0:
-            return text[:m.start()].rstrip(" ，,"), [m.group("cond").strip(" 。；;")]
+            return text[:m.start()].rstrip(" ，,"), [text[m.start("cond"):].strip(" 。；;\n")]
     return text, []
 
 
-def _bracket_conditions(text: str) -> list[str]:
-    """Parenthesised remarks without a title: ``（经营范围含网络表演）`` -> ``经营范围含网络表演``."""
+def _parentheticals(text: str) -> list[tuple[int, int, str, bool]]:
+    """Every top-level parenthetical as (start, end, inner text, closed). An unclosed one runs
+    to the end (``(范围均需含“互联网诊疗”…``). One inside a word (``县（区）级``, ``剧（节）目``,
+    ``省（自治区、直辖市）金融办``) is part of that word and not returned."""
+    depths = depth_map(text)
+    out, i = [], 0
+    while i < len(text):
+        if text[i] in "（(" and depths[i] == 1:
+            j = i + 1
+            while j < len(text) and not (text[j] in "）)" and depths[j] == 1 and _closes(text, i, j)):
+                j += 1
+            closed = j < len(text)
+            after = text[j + 1:].lstrip() if closed else ""
+            if not closed or not after or after[0] in "，,。；;、:：（(《)）" or \
+                    patterns.AND_JOINERS.match(after) or after[0] in "或且并":
+                out.append((i, j + 1 if closed else len(text), text[i + 1:j], closed))
+            i = j + 1
+        else:
+            i += 1
+    return out
+
+
+def _closes(text: str, i: int, j: int) -> bool:
+    depths = depth_map(text)
+    return j + 1 >= len(text) or depths[j + 1] == depths[i] - 1 or depths[j + 1] < depths[j]
+
+
+def _remark_conditions(text: str) -> list[str]:
+    """Parenthesised restrictions: ``（经营范围含网络表演）`` -> ``经营范围含网络表演``. Notes and
+    examples (``（注：…）``, ``（如…）``), alternatives (``（或…）``), declarations and titles are not
+    restrictions."""
     out = []
-    for m in re.finditer(r"[（(]([^（）()]*)[)）]", text):
-        inner = m.group(1).strip()
-        if inner and "《" not in inner and not patterns.DECLARED_CHOICE.search(inner):
+    for _, _, inner, _ in _parentheticals(text):
+        inner = inner.strip()
+        if (inner and "《" not in inner and not patterns.DECLARED_CHOICE.search(inner)
+                and not patterns.NOTE_PARENTHETICAL.match(inner)
+                and not patterns.OR_PARENTHETICAL.match(inner)):
             out.append(inner)
     return out
+
+
+def _parenthetical_choice(body: str) -> tuple[str | None, list[str]] | None:
+    """A name with a parenthetical that lists alternatives:
+    ``营业执照（或事业单位法人证书、民办非企业单位登记证书）`` -> (None, [营业执照, 事业单位法人证书, …]);
+    ``官方指定联网售票平台(授权或协议或公开可查询文件)`` -> (label 官方指定联网售票平台, [授权, 协议, …])
+    when the name before it is not itself a document."""
+    found = _parentheticals(body)
+    if len(found) != 1:
+        return None
+    a, b, inner, closed = found[0]
+    head, tail = body[:a].strip(), body[b:].strip(" 。；;，,")
+    if not closed or tail or not head:
+        return None
+    if patterns.OR_PARENTHETICAL.match(inner):
+        rest = patterns.OR_PARENTHETICAL.sub("", inner, count=1)
+        alts = [x for x in patterns.ALTERNATIVE_LIST_SEPARATOR.split(rest) if x]
+        if alts and all(_names_document(x) for x in alts) and _names_document(head):
+            return None, [head] + alts
+        return None
+    alts = split_alternatives(inner)
+    if len(alts) > 1 and not _names_document(head):
+        return head, alts
+    return None
+
+
+def _entry_label(body: str) -> tuple[str | None, str]:
+    """Who or what variant the entry is for, and the rest: ``（供电类）…``, ``公立学校：…``,
+    ``事业单位主体，需提供…``, ``官方指定的发行单位（一发单位），需提供…``."""
+    label = None
+    m = re.match(r"^[（(](?P<label>[^（）()《》]{1,12})[)）]\s*", body)
+    if m and not patterns.DECLARED_CHOICE.search(m.group("label")):
+        label, body = m.group("label").strip(), body[m.end():]
+    m = patterns.ITEM_LABEL.match(body)
+    if m and body[m.end():].strip():
+        cand = m.group("label").strip()
+        if not (patterns.ALL_REQUIRED.search(cand) or "选" in cand or cand.endswith(("提供", "提交"))):
+            label = cand if label is None else f"{label} {cand}"
+            body = body[m.end():].strip()
+            return label, body
+    m = patterns.SUBJECT_LABEL.match(body)
+    if m and not patterns.LEADING_RESTRICTION.match(body) and "《" not in m.group("label") \
+            and not _names_document(m.group("label")):
+        cand = m.group("label").strip()
+        label = cand if label is None else f"{label} {cand}"
+        body = body[m.end("label"):].lstrip(" ，,")
+    return label, body
+
+
+def _nested_declaration(core: str) -> re.Match | None:
+    """A declaration that opens a nested list: at the top level of the entry, or a bracket that
+    holds nothing else (``保险机构主体提供(⑥选①):``); never one inside a remark
+    (``（说明：四选一，如果选第一个，需要同时提供两个资质）``)."""
+    depths = depth_map(core)
+    for family in (patterns.DECLARED_CHOICE, patterns.ALL_REQUIRED, patterns.UNCOUNTED_CHOICE):
+        for m in family.finditer(core):
+            if depths[m.start()] == 0:
+                return m
+            before, after = core[:m.start()].rstrip(), core[m.end():].lstrip()
+            if before[-1:] in "（(" and after[:1] in "）)" and depths[m.start()] == 1:
+                return m
+    return None
 
 
 @dataclass(frozen=True)
@@ -185,87 +355,74 @@ def _enumerated(text: str) -> tuple[str, list[tuple[int, int]]] | None:
     return text[:best[0].start()], spans
 
 
-def _variants(text: str) -> tuple[str, list[tuple[str, int, int]]] | None:
-    """``（供电类）提供…。（燃气类）提供…`` -> preamble and (label, start, end) per variant (>= 2)."""
+def _variants(text: str) -> list[tuple[int, int]] | None:
+    """Entries each for one variant or subject, at sentence starts: ``（供电类）提供…。（燃气类）
+    提供…``, ``批发：…；零售：…``, ``政府/事业单位，提供…\n非政府/事业单位，提供…``. The
+    (start, end) of each variant's text when two or more of one kind open it, else None."""
     depths = depth_map(text)
-    found = [m for m in patterns.VARIANT_LABEL.finditer(text) if depths[m.start()] == 0
-             or text[m.start()].isspace() or text[m.start()] in "（("]
-    # a variant mark must open a sentence; the regex guarantees that, the depth test keeps
-    # marks inside quotes out
-    found = [m for m in found if not patterns.DECLARED_CHOICE.search(m.group("label"))]
-    if len(found) < 2 or text[:found[0].start()].strip(" 。；;"):
-        return None
-    out = []
-    for idx, m in enumerate(found):
-        end = found[idx + 1].start() if idx + 1 < len(found) else len(text)
-        out.append((m.group("label").strip(), m.end(), end))
-    return "", out
+    for family in (patterns.VARIANT_LABEL, patterns.VARIANT_COLON_LABEL, patterns.VARIANT_SUBJECT_LABEL):
+        found = [m for m in family.finditer(text)
+                 if depths[m.start("label")] <= (1 if family is patterns.VARIANT_LABEL else 0)
+                 and not patterns.DECLARED_CHOICE.search(m.group("label"))
+                 and not patterns.ALL_REQUIRED.search(m.group("label"))
+                 and not m.group("label").strip().endswith(("提供", "提交"))]
+        if family is patterns.VARIANT_SUBJECT_LABEL:
+            found = [m for m in found if not patterns.LEADING_RESTRICTION.match(m.group("label"))
+                     and not _names_document(m.group("label"))]
+        if len(found) < 2 or text[:found[0].start()].strip(" 。；;\n"):
+            continue
+        return [(m.start(), found[i + 1].start() if i + 1 < len(found) else len(text))
+                for i, m in enumerate(found)]
+    return None
 
 
 def _preamble_facts(preamble: str) -> tuple[tuple[int, int] | None, bool, bool, str | None, list[str]]:
     """Declared choice, 需同时提供, uncounted choice, the declaration as written, restrictions.
 
     A choice whose count cannot be read (``（N选1）``) counts as a choice without a count."""
-    decl = patterns.declared_choice(preamble)
-    all_req = bool(patterns.ALL_REQUIRED.search(preamble))
-    uncounted = bool(patterns.UNCOUNTED_CHOICE.search(preamble)) or (
-        decl is None and bool(patterns.UNREADABLE_CHOICE.search(preamble)))
-    declared = None
-    if decl:
-        declared = patterns.DECLARED_CHOICE.search(preamble).group(0)
-    elif all_req:
-        declared = patterns.ALL_REQUIRED.search(preamble).group(0)
-    elif uncounted:
-        declared = (patterns.UNCOUNTED_CHOICE.search(preamble) or patterns.UNREADABLE_CHOICE.search(preamble)).group(0)
+    d = patterns.declaration(preamble)
     conditions = []
     m = patterns.LEADING_RESTRICTION.match(preamble)
     if m:
         cond = m.group("cond").strip()
         if cond:
             conditions.append(cond)
-    return decl, all_req, uncounted, declared, conditions
+    return d.choice, d.all_required, d.uncounted, d.text, conditions
 
 
 def text_to_item(text: str, line: int | None = None, children: Sequence[Line] = ()) -> Item:
-    """One entry: its label, documents, conditions, and whether it is a nested choice or bundle."""
+    """One entry, in stages: its label (``公立学校：``, ``（供电类）``, ``事业单位主体，需提供``), a
+    restriction (``仅支持…``), a nested list opened by a declaration (``保险机构主体提供(⑥选①):``),
+    then a choice inside it (``或``), a bundle (``与`` / ``及`` / ``、`` …), alternatives in a
+    parenthetical (``（或…）``), and the restrictions on a single document (``且…``, ``（经营范围含…）``).
+    ``text`` is kept as written."""
     # a multi-line item (an enumerated entry holding its own list) is read with its line
     # breaks, so the inner list is found; its text is shown on one line
     inner_lines = [t for t in (clean(x) for x in text.split("\n")) if t]
     raw = squeeze_cjk("".join(inner_lines))
     body = raw.strip(" ，,。；;")
-    label = None
-    m = re.match(r"^[（(](?P<label>[^（）()《》]{1,12})[)）]\s*", body)
-    if m and not patterns.DECLARED_CHOICE.search(m.group("label")):
-        label, body = m.group("label").strip(), body[m.end():]
-    m = patterns.ITEM_LABEL.match(body)
-    if m and body[m.end():].strip():
-        cand = m.group("label").strip()
-        if not (patterns.ALL_REQUIRED.search(cand) or "选" in cand or cand.endswith("提供")):
-            label = cand if label is None else f"{label} {cand}"
-            body = body[m.end():].strip()
     conditions: list[str] = []
     m = patterns.LEADING_RESTRICTION.match(body)
     if m and body[m.end():].strip():
         conditions.append(m.group("cond").strip())
         body = body[m.end():].strip()
+    label, body = _entry_label(body)
     body = patterns.PROVIDE_VERB.sub("", body, count=1).strip() if not patterns.ALL_REQUIRED.match(body) else body
-    core, and_conds = _strip_and_conditions(body)
-    conditions += and_conds + _bracket_conditions(core)
     documents = document_titles(raw + "\n" + "\n".join(c.text for c in children))
 
     group: Requirement | None = None
-    decl = patterns.declared_choice(core)
-    if decl or patterns.ALL_REQUIRED.search(core) or patterns.UNCOUNTED_CHOICE.search(core):
+    decl = _nested_declaration(body)
+    if decl:
         # "保险机构主体提供(⑥选①):" or "需同时提供:" opens a nested list: its items are the
-        # children, or the text after the declaration when the list is inline.
-        m = patterns.DECLARED_CHOICE.search(core) or patterns.ALL_REQUIRED.search(core) \
-            or patterns.UNCOUNTED_CHOICE.search(core)
-        head = core[:m.end()]
-        # the rest of the entry after the declaration, keeping the lines it was written on
+        # children, or the text after the declaration when the list is inline; the subject
+        # before it is the entry's label
+        head = body[:decl.end()]
+        subject = patterns.SUBJECT_PROVIDES.match(body[:decl.start()].rstrip(" （(:："))
+        if subject and label is None:
+            label = subject.group("label").strip()
         rest_lines: list[str] = []
         for n, t in enumerate(inner_lines):
-            mm = (patterns.DECLARED_CHOICE.search(t) or patterns.ALL_REQUIRED.search(t)
-                  or patterns.UNCOUNTED_CHOICE.search(t))
+            mm = _nested_declaration(t)
             if mm:
                 tail = t[mm.end():].lstrip(")）:：， ")
                 rest_lines = ([tail] if tail else []) + inner_lines[n + 1:]
@@ -275,45 +432,128 @@ def text_to_item(text: str, line: int | None = None, children: Sequence[Line] = 
     elif children:
         group = lines_to_requirement(children, header="")
     else:
-        alts = split_alternatives(core)
-        if len(alts) > 1:
-            group = Requirement(rule="any", pick=1, of=None, declared=patterns.OR_WORD,
-                                items=tuple(text_to_item(a, line) for a in alts),
-                                documents=document_titles(core))
-        else:
-            parts = split_bundle(core)
-            if len(parts) > 1 and len(document_titles(core)) > 1:
-                group = Requirement(rule="all", items=tuple(text_to_item(p, line) for p in parts),
-                                    documents=document_titles(core))
+        group, own, named = _entry_group(body, line)
+        conditions += own
+        label = label if named is None else (named if label is None else f"{label} {named}")
     return Item(text=raw, label=label, documents=documents, conditions=tuple(conditions),
                 group=group, line=line)
+
+
+def _entry_group(body: str, line: int | None) -> tuple[Requirement | None, list[str], str | None]:
+    """The choice or bundle inside an entry, or the restrictions of its single document; and a
+    label the entry states in its own words (``官方指定联网售票平台(授权或协议…)``)."""
+    if _whole_quote(body):
+        # "需提供“官方授权或协议，或公开可查询的文件”": the quotes hold the names
+        body = body[1:-1]
+    found = _parentheticals(body)
+    if found and found[-1][3] and found[-1][1] == len(body) and patterns.APPLIES_TO.match(found[-1][2]) \
+            and (len(split_alternatives(body[:found[-1][0]])) > 1 or len(split_bundle(body[:found[-1][0]])) > 1):
+        group, conditions, label = _entry_group(body[:found[-1][0]].rstrip(), line)
+        return group, conditions + [found[-1][2].strip()], label
+    alts = split_alternatives(body)
+    if len(alts) > 1:
+        return Requirement(rule="any", pick=1, of=None, declared="或",
+                           items=tuple(text_to_item(a, line) for a in alts),
+                           documents=document_titles(body)), [], None
+    parts = split_bundle(body)
+    if len(parts) > 1:
+        return Requirement(rule="all", items=tuple(text_to_item(p, line) for p in parts),
+                           documents=document_titles(body)), [], None
+    core, conditions = split_condition(body)
+    choice = _parenthetical_choice(core)
+    if choice:
+        label, names = choice
+        # with a label, the name before the parenthetical says who, the parenthetical what
+        items = tuple(text_to_item(n, line) for n in names)
+        return Requirement(rule="any", pick=1, of=None, declared="或", items=items,
+                           documents=document_titles(core)), conditions, label
+    return None, conditions + _remark_conditions(core), None
+
+
+def _whole_quote(text: str) -> bool:
+    if len(text) < 2 or text[0] not in "“\"" or text[-1] not in "”\"":
+        return False
+    depths = depth_map(text)
+    return all(d > 0 for d in depths[:-1])
 
 
 def _finish(rule: str, items: list[Item], decl, all_req: bool, uncounted: bool,
             declared: str | None, conditions: list[str], documents: tuple[str, ...],
             warnings: list[str] | None = None, alternatives: bool = False) -> Requirement:
+    items, hoisted = _hoist_covering_conditions(items)
+    conditions = list(conditions) + [c for c in hoisted if c not in conditions]
+    warnings = list(dict.fromkeys(list(warnings or ()) + _structure_warnings(items)
+                                  + [w for i in items if i.group is not None for w in i.group.warnings]))
+    if not (decl or all_req or uncounted or alternatives) and len(items) > 1 \
+            and all(i.label for i in items):
+        # entries each for one variant or subject (公立学校 / 私立学校, 政府 / 非政府): one applies
+        alternatives = True
+        warnings = [w for w in warnings if not w.startswith("a list of items without a declared rule")]
     nested_missing = any(i.group is not None and i.group.items_missing for i in items)
     if decl:
         k, n = decl
         return Requirement(rule="any", pick=k, of=n, items=tuple(items),
                            items_missing=not items or nested_missing, declared=declared,
                            conditions=tuple(conditions), documents=documents,
-                           warnings=tuple(warnings or ()))
+                           warnings=tuple(warnings))
     if uncounted or alternatives:
-        warn = list(warnings or ())
         unreadable = uncounted and declared and patterns.UNREADABLE_CHOICE.fullmatch(declared)
         if unreadable:
-            warn.append(f"declared count {declared} cannot be read: left unknown")
+            warnings.append(f"declared count {declared} cannot be read: left unknown")
         return Requirement(rule="any", pick=None if unreadable else 1, of=None, items=tuple(items),
                            items_missing=(not items and not alternatives) or nested_missing, declared=declared,
-                           conditions=tuple(conditions), documents=documents, warnings=tuple(warn))
+                           conditions=tuple(conditions), documents=documents, warnings=tuple(warnings))
     if all_req:
         return Requirement(rule="all", items=tuple(items), items_missing=not items or nested_missing,
                            declared=declared, conditions=tuple(conditions), documents=documents,
-                           warnings=tuple(warnings or ()))
+                           warnings=tuple(warnings))
     return Requirement(rule=rule, items=tuple(items), items_missing=nested_missing,
                        declared=declared, conditions=tuple(conditions), documents=documents,
-                       warnings=tuple(warnings or ()))
+                       warnings=tuple(warnings))
+
+
+def _hoist_covering_conditions(items: list[Item]) -> tuple[list[Item], list[str]]:
+    """Restrictions that say they cover every alternative (``均需…``) belong to the requirement,
+    wherever they were written (``2、《B》(范围均需含“互联网诊疗”…``)."""
+    hoisted: list[str] = []
+
+    def lift(item: Item) -> Item:
+        keep = tuple(c for c in item.conditions if not patterns.COVERS_ALL.search(c))
+        hoisted.extend(c for c in item.conditions if patterns.COVERS_ALL.search(c))
+        group = item.group
+        if group is not None and group.items:
+            group = replace(group, items=tuple(lift(i) for i in group.items))
+        if keep == item.conditions and group is item.group:
+            return item
+        return replace(item, conditions=keep, group=group)
+
+    return [lift(i) for i in items], hoisted
+
+
+def _structure_warnings(items: Sequence[Item]) -> list[str]:
+    """What the grammar read but cannot be sure of, entry by entry (never silently)."""
+    out: list[str] = []
+
+    def walk(item: Item) -> None:
+        g = item.group
+        if g is not None and g.rule == "any" and g.declared == "或" and len(g.items) > 1:
+            bundles = [i for i in g.items if i.group is not None and i.group.rule == "all"]
+            if bundles and len(bundles) < len(g.items):
+                out.append(f"line {item.line}: 或 and 和/与/及 in one sentence ({item.text}): read as "
+                           "alternatives of which some are bundles; check the scope of 或")
+        for _, _, inner, closed in _parentheticals(item.text):
+            if not closed:
+                out.append(f"line {item.line}: unclosed bracket ({inner}): read to the end of the entry")
+            elif patterns.NOTE_PARENTHETICAL.match(inner) and patterns.declaration(inner).any:
+                out.append(f"line {item.line}: a note in brackets states a rule ({inner}): kept as text, not read")
+        out.extend(f"line {item.line}: {w}" for w in malformed_titles(item.text))
+        for sub in (g.items if g is not None else ()):
+            if sub.text != item.text:
+                walk(sub)
+
+    for i in items:
+        walk(i)
+    return list(dict.fromkeys(out))
 
 
 def lines_to_requirement(lines: Sequence[Line], header: str = "",
@@ -414,17 +654,21 @@ def _lines_to_requirement(lines: Sequence[Line], header: str,
 
     flat = text.replace("\n", "")
     decl, all_req, uncounted, declared, conds = _preamble_facts(header + "\n" + flat)
-    body = flat
+    # the statement after a leading restriction and a leading declaration, line breaks kept
+    body = text
     m = patterns.LEADING_RESTRICTION.match(body)
     if m and body[m.end():].strip():
         body = body[m.end():]
+    m = patterns.LEADING_DECLARATION.match(body)
+    if m:
+        body = body[m.end():]
+    offset = len(text) - len(body)
+    body = body.rstrip()
 
     # 5. per-variant sentences
-    var = _variants(body.strip())
+    var = _variants(body)
     if var:
-        _, parts = var
-        stripped = body.strip()
-        items = [text_to_item(f"（{label}）" + stripped[a:b], lines[0].line) for label, a, b in parts]
+        items = [text_to_item(body[a:b], index.line_at(offset + a)) for a, b in var]
         return _finish("any", items, decl, all_req, uncounted, declared, conds, documents,
                        alternatives=not (decl or all_req))
 
@@ -438,36 +682,55 @@ def _lines_to_requirement(lines: Sequence[Line], header: str,
         if len(rest) > 1:
             pre = "\n".join([header] + [l.text for l in lines[:head]])
             decl, all_req, uncounted, declared, conds = _preamble_facts(pre)
-            items = [text_to_item(l.text, l.line) for l in rest]
+            items = _lead_in_lists(rest)
             return _finish("all", items, decl, all_req, uncounted, declared, conds, documents,
                            _unannounced(decl, all_req, uncounted, items))
 
-    # 7. 或 next to a title
-    alts = split_alternatives(body)
-    if len(alts) > 1:
-        items = [text_to_item(a, lines[0].line) for a in alts]
-        return _finish("any", items, decl, all_req, uncounted, patterns.OR_WORD if not declared else declared,
-                       conds, documents, alternatives=True)
+    # 7./8. one statement, read as one entry: a choice inside it (或) makes the requirement a
+    # choice, a bundle (与 / 及 / 、) makes it all required; under a declaration its parts are the
+    # declared list, whatever joins them
+    if not body.strip(" ，,。；;:："):
+        return _finish("all", [], decl, all_req, uncounted, declared, conds, documents)
+    item = text_to_item(body, lines[0].line)
+    declared_any = bool(decl or uncounted)
+    if item.group is not None and item.label is None and not item.conditions and \
+            item.group.declared in ("或", None):
+        items = list(item.group.items)
+        if declared_any or all_req:
+            return _finish("all", items, decl, all_req, uncounted, declared, conds, documents,
+                           list(item.group.warnings))
+        if item.group.rule == "any":
+            return _finish("any", items, None, False, False, "或", conds, documents,
+                           list(item.group.warnings), alternatives=True)
+        return _finish("all", items, None, False, False, declared, conds, documents, list(item.group.warnings))
+    return _finish("all", [item], decl, all_req, uncounted, declared, conds, documents)
 
-    # 8. one statement: everything in it is required
-    core = patterns.DECLARED_CHOICE.sub("", body) if decl else body
-    if decl or all_req or uncounted:
-        # a declaration followed by a single unnumbered statement: the statement is its only item
-        rest = re.sub(r"^[\s（()）:：]*", "", patterns.ALL_REQUIRED.sub("", core, count=1)).strip()
-        items = [text_to_item(rest, lines[0].line)] if rest else []
-        return _finish("all", items, decl, all_req, uncounted, declared, conds, documents)
-    _, and_conds = _strip_and_conditions(body)
-    parts = split_bundle(_strip_and_conditions(body)[0])
-    items = [text_to_item(p, lines[0].line) for p in parts]
-    return _finish("all", items, None, False, False, declared, conds, documents)
+
+def _lead_in_lists(lines: Sequence[Line]) -> list[Item]:
+    """One item per line; a line that announces a list of its own (``…所需资质文件如下：``) holds
+    the lines after it, up to the end or through a closing catch-all entry (``…其他材料``)."""
+    items: list[Item] = []
+    i = 0
+    while i < len(lines):
+        ln = lines[i]
+        if patterns.LIST_LEAD_IN.search(ln.text) and i + 1 < len(lines):
+            j = i + 1
+            while j < len(lines) and not patterns.CATCH_ALL_ENTRY.search(lines[j].text):
+                j += 1
+            end = min(j + 1, len(lines))
+            items.append(text_to_item(ln.text, ln.line, tuple(lines[i + 1:end])))
+            i = end
+            continue
+        items.append(text_to_item(ln.text, ln.line))
+        i += 1
+    return items
 
 
 def _is_declaration(text: str) -> bool:
     """A line that only declares the rule: ``（3选1）：``, ``需同时提供:``, ``仅支持…，（2选1）``."""
     if patterns.DOCUMENT_TITLE.search(text):
         return False
-    return bool(patterns.DECLARED_CHOICE.search(text) or patterns.ALL_REQUIRED.search(text)
-                or patterns.UNCOUNTED_CHOICE.search(text))
+    return patterns.declaration(text).any
 
 
 def _group_item(head: Line, body: Sequence[Line]) -> Item:

@@ -110,7 +110,9 @@ def test_declared_choice(text, expected):
 
 def test_split_helpers():
     assert split_alternatives("《A》或《B》或C文件") == ["《A》", "《B》", "C文件"]
-    assert split_alternatives("机制或方案") == ["机制或方案"]
+    # both sides name a document (机制, 方案 end in document nouns): a choice (gold v2, 电商平台)
+    assert split_alternatives("机制或方案") == ["机制", "方案"]
+    assert split_alternatives("卫生和计划生育委员会或医管局批文") == ["卫生和计划生育委员会或医管局批文"]
     assert split_alternatives("两家或以上《A》") == ["两家或以上《A》"]
     assert split_bundle("《A》与《B》及《C》") == ["《A》", "《B》", "《C》"]
     assert split_bundle("证券、期货投资咨询") == ["证券、期货投资咨询"]
