@@ -140,6 +140,10 @@ def _names_document(segment: str) -> bool:
     return bool(patterns.DOCUMENT_NOUN.search(s))
 
 
+# a joiner never splits across a sentence end: ``认证主体需为…。如非对应单位，需提供对应单位授权或合作协议``
+_SENTENCE_END = re.compile(r"。")
+
+
 def _cut(text: str, joiners: re.Pattern, not_split: re.Pattern,
          extra: Sequence[tuple[int, int]] = ()) -> list[str]:
     """``text`` cut at the joiners (top level, not inside a restriction clause) that stand
@@ -153,12 +157,17 @@ def _cut(text: str, joiners: re.Pattern, not_split: re.Pattern,
             continue
         cands.append((m.start(), m.end()))
     cands = sorted(set(cands) | set(extra))
-    kept, start = [], 0
-    for idx, (i, j) in enumerate(cands):
-        nxt = cands[idx + 1][0] if idx + 1 < len(cands) else len(text)
-        if (i, j) in extra or (_names_document(text[start:i]) and _names_document(text[j:nxt])):
-            kept.append((i, j))
-            start = j
+    kept: list[tuple[int, int]] = []
+    # from the right: a joiner's left side runs back to the joiner before it, split or not (in
+    # ``《A》和X、Y证`` the 、 has X on its left, not 《A》); its right side runs on to the next
+    # joiner that splits (``《B》和X、Y证和《C》``: 和 has X、Y证 on its right)
+    for idx in range(len(cands) - 1, -1, -1):
+        i, j = cands[idx]
+        prev = cands[idx - 1][1] if idx else 0
+        left, right = text[prev:i], text[j:kept[0][0] if kept else len(text)]
+        if (i, j) in extra or (_names_document(left) and _names_document(right)
+                               and not _SENTENCE_END.search(left.rstrip("。 ")) and "。" not in right.rstrip("。 ")):
+            kept.insert(0, (i, j))
     if not kept:
         return [text]
     parts, start = [], 0
@@ -447,7 +456,8 @@ def _entry_group(body: str, line: int | None) -> tuple[Requirement | None, list[
         body = body[1:-1]
     found = _parentheticals(body)
     if found and found[-1][3] and found[-1][1] == len(body) and patterns.APPLIES_TO.match(found[-1][2]) \
-            and (len(split_alternatives(body[:found[-1][0]])) > 1 or len(split_bundle(body[:found[-1][0]])) > 1):
+            and len(split_alternatives(body[:found[-1][0]])) == 1 and len(split_bundle(body[:found[-1][0]])) > 1:
+        # a qualifier after a bundle is for the whole entry; after a choice, for its last alternative
         group, conditions, label = _entry_group(body[:found[-1][0]].rstrip(), line)
         return group, conditions + [found[-1][2].strip()], label
     alts = split_alternatives(body)
@@ -468,6 +478,12 @@ def _entry_group(body: str, line: int | None) -> tuple[Requirement | None, list[
         return Requirement(rule="any", pick=1, of=None, declared="或", items=items,
                            documents=document_titles(core)), conditions, label
     return None, conditions + _remark_conditions(core), None
+
+
+def _inner_sentence_end(text: str) -> bool:
+    depths = depth_map(text)
+    body = text.rstrip(" 。；;")
+    return any(ch == "。" and depths[k] == 0 for k, ch in enumerate(body))
 
 
 def _whole_quote(text: str) -> bool:
@@ -547,6 +563,10 @@ def _structure_warnings(items: Sequence[Item]) -> list[str]:
             elif patterns.NOTE_PARENTHETICAL.match(inner) and patterns.declaration(inner).any:
                 out.append(f"line {item.line}: a note in brackets states a rule ({inner}): kept as text, not read")
         out.extend(f"line {item.line}: {w}" for w in malformed_titles(item.text))
+        if g is None and _inner_sentence_end(item.text) and (patterns.OR_JOINER.search(item.text)
+                                                              or patterns.AND_JOINERS.search(item.text)):
+            out.append(f"line {item.line}: an entry of several sentences ({item.text}): kept whole, "
+                       "its 或/和 not read")
         for sub in (g.items if g is not None else ()):
             if sub.text != item.text:
                 walk(sub)
@@ -696,13 +716,13 @@ def _lines_to_requirement(lines: Sequence[Line], header: str,
     if item.group is not None and item.label is None and not item.conditions and \
             item.group.declared in ("或", None):
         items = list(item.group.items)
+        warnings = _structure_warnings([item])
         if declared_any or all_req:
-            return _finish("all", items, decl, all_req, uncounted, declared, conds, documents,
-                           list(item.group.warnings))
+            return _finish("all", items, decl, all_req, uncounted, declared, conds, documents, warnings)
         if item.group.rule == "any":
-            return _finish("any", items, None, False, False, "或", conds, documents,
-                           list(item.group.warnings), alternatives=True)
-        return _finish("all", items, None, False, False, declared, conds, documents, list(item.group.warnings))
+            return _finish("any", items, None, False, False, "或", conds, documents, warnings,
+                           alternatives=True)
+        return _finish("all", items, None, False, False, declared, conds, documents, warnings)
     return _finish("all", [item], decl, all_req, uncounted, declared, conds, documents)
 
 
