@@ -70,8 +70,8 @@ _DECLARATION_WORDS = rf"{NUMBER}\s*选\s*{NUMBER}|任选其一|任选一项|满�
 #: ``资质要求(任选其一):《营业执照》``, ``需同时提供：``, ``同时提供:``, ``（N选1）``. What follows it is
 #: the list. Every format strips a leading declaration with this one pattern.
 LEADING_DECLARATION = re.compile(
-    rf"^\s*(?:资质要求\s*)?(?:[（(]\s*(?:{_DECLARATION_WORDS})\s*[)）]|{UNREADABLE_CHOICE.pattern}|(?:{_DECLARATION_WORDS}))"
-    r"\s*[:：]?\s*")
+    rf"^\s*(?:资质要求\s*)?(?:[（(][^（）()《》]{{0,6}}?(?:{_DECLARATION_WORDS})[^（）()《》]{{0,6}}?[)）]"
+    rf"|{UNREADABLE_CHOICE.pattern}|(?:{_DECLARATION_WORDS}))\s*[:：]?\s*")
 
 
 class Declaration(NamedTuple):

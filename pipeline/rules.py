@@ -323,6 +323,7 @@ class _LineIndex:
     def __init__(self, lines: Sequence[Line]):
         self.starts: list[int] = []
         self.numbers: list[int] = []
+        self.lines = list(lines)
         pos = 0
         for ln in lines:
             self.starts.append(pos)
@@ -331,8 +332,13 @@ class _LineIndex:
         self.text = "\n".join(ln.text for ln in lines)
 
     def line_at(self, offset: int) -> int:
-        i = bisect.bisect_right(self.starts, offset) - 1
-        return self.numbers[max(0, i)] if self.numbers else 0
+        """The physical line: a line's own breaks (an HTML cell keeps the source's) count too."""
+        if not self.numbers:
+            return 0
+        i = max(0, bisect.bisect_right(self.starts, offset) - 1)
+        ln = self.lines[i]
+        below = ln.line + ln.text.count("\n", 0, max(0, offset - self.starts[i]))
+        return min(below, ln.end) if ln.end else below
 
 
 def _enumerated(text: str) -> tuple[str, list[tuple[int, int]]] | None:
@@ -688,7 +694,8 @@ def _lines_to_requirement(lines: Sequence[Line], header: str,
     # 5. per-variant sentences
     var = _variants(body)
     if var:
-        items = [text_to_item(body[a:b], index.line_at(offset + a)) for a, b in var]
+        items = [text_to_item(body[a:b], index.line_at(offset + a + len(body[a:b]) - len(body[a:b].lstrip())))
+                 for a, b in var]
         return _finish("any", items, decl, all_req, uncounted, declared, conds, documents,
                        alternatives=not (decl or all_req))
 
@@ -698,7 +705,7 @@ def _lines_to_requirement(lines: Sequence[Line], header: str,
         head = 0
         while head < len(lines) - 1 and _is_declaration(lines[head].text):
             head += 1
-        rest = lines[head:]
+        rest = _continued(lines[head:])
         if len(rest) > 1:
             pre = "\n".join([header] + [l.text for l in lines[:head]])
             decl, all_req, uncounted, declared, conds = _preamble_facts(pre)
@@ -715,7 +722,7 @@ def _lines_to_requirement(lines: Sequence[Line], header: str,
     declared_any = bool(decl or uncounted)
     if item.group is not None and item.label is None and not item.conditions and \
             item.group.declared in ("或", None):
-        items = list(item.group.items)
+        items = _placed(item.group.items, index)
         warnings = _structure_warnings([item])
         if declared_any or all_req:
             return _finish("all", items, decl, all_req, uncounted, declared, conds, documents, warnings)
@@ -724,6 +731,40 @@ def _lines_to_requirement(lines: Sequence[Line], header: str,
                            alternatives=True)
         return _finish("all", items, None, False, False, declared, conds, documents, warnings)
     return _finish("all", [item], decl, all_req, uncounted, declared, conds, documents)
+
+
+def _placed(items: Sequence[Item], index: _LineIndex) -> list[Item]:
+    """The parts of one statement at the lines where each begins (``《A》或\n\n《B》``)."""
+    flat, where = [], []
+    for k, ch in enumerate(index.text):
+        if ch != "\n":
+            flat.append(ch)
+            where.append(k)
+    flat_text, out, cursor = "".join(flat), [], 0
+    for it in items:
+        at = flat_text.find(it.text, cursor)
+        if at < 0 or it.line is None:
+            out.append(it)
+            continue
+        cursor = at + len(it.text)
+        line = index.line_at(where[at])
+        out.append(it if line == it.line else it.shifted(line - it.line))
+    return out
+
+
+def _continued(lines: Sequence[Line]) -> list[Line]:
+    """Lines joined where one ends on a joiner (``《A》或`` / ``《B》``): one statement wrapped."""
+    out: list[Line] = []
+    for ln in lines:
+        if out and _ENDS_ON_JOINER.search(out[-1].text):
+            last = out[-1]
+            out[-1] = Line(last.text + "\n" + ln.text, last.line, ln.last, last.bullet, last.depth)
+        else:
+            out.append(ln)
+    return out
+
+
+_ENDS_ON_JOINER = re.compile(r"(?:或者?|以及|与|及|和|、|[+＋])\s*$")
 
 
 def _lead_in_lists(lines: Sequence[Line]) -> list[Item]:

@@ -406,19 +406,13 @@ def _balanced(text: str) -> bool:
 
 
 def _split_declaration(head: str) -> tuple[str, str]:
-    """``（2选1）rest`` -> (``（2选1）``, ``rest``); text not starting with a bracket is all value."""
+    """``（2选1）rest`` -> (``（2选1）``, ``rest``), with the one pattern every format uses
+    (``patterns.LEADING_DECLARATION``); text that does not open with a declaration is all value."""
     head = head.strip()
-    if head[:1] in "（(":
-        depth = 0
-        for i, ch in enumerate(head):
-            depth += ch in "（("
-            depth -= ch in "）)"
-            if depth == 0:
-                inner = head[:i + 1]
-                if patterns.DECLARED_CHOICE.search(inner) or patterns.ALL_REQUIRED.search(inner):
-                    return squeeze_cjk(inner), head[i + 1:].strip()
-                break
-    return "", head
+    m = patterns.LEADING_DECLARATION.match(head)
+    if not m:
+        return "", head
+    return squeeze_cjk(m.group(0).strip().rstrip(":：").strip()), head[m.end():].strip()
 
 
 def join_wrapped(lines: list[Phys], wrapped: bool) -> list[Line]:
