@@ -59,8 +59,14 @@ def depth_map(text: str) -> tuple[int, ...]:
             continue
         out.append(depth + (1 if in_quote else 0))
         if ch in _CLOSE and stack:
-            if stack[-1] == _FAMILY[ch] or (stack[-1] == "title" and _FAMILY[ch] == "round"
-                                             and _title_left_open(text, i)):
+            family = _FAMILY[ch]
+            if family != "quote" and stack[-1] == "quote" and family in stack:
+                # a quote left open inside a bracket ends with it: （…“在线数据处理与交易处理业务“或“…”）
+                while stack[-1] == "quote":
+                    stack.pop()
+                    depth -= 1
+            if stack[-1] == family or (stack[-1] == "title" and family == "round"
+                                       and _title_left_open(text, i)):
                 stack.pop()
                 depth -= 1
     return tuple(out)
@@ -211,12 +217,13 @@ def _parentheticals(text: str) -> list[tuple[int, int, str, bool]]:
     """Every top-level parenthetical as (start, end, inner text, closed). An unclosed one runs
     to the end (``(范围均需含“互联网诊疗”…``). One inside a word (``县（区）级``, ``剧（节）目``,
     ``省（自治区、直辖市）金融办``) is part of that word and not returned."""
-    depths = depth_map(text)
+    # one character more: its depth says whether the last bracket closed
+    depths = depth_map(text + "\u3000")
     out, i = [], 0
     while i < len(text):
         if text[i] in "（(" and depths[i] == 1:
             j = i + 1
-            while j < len(text) and not (text[j] in "）)" and depths[j] == 1 and _closes(text, i, j)):
+            while j < len(text) and not (text[j] in "）)" and depths[j + 1] == 0):
                 j += 1
             closed = j < len(text)
             after = text[j + 1:].lstrip() if closed else ""
@@ -227,11 +234,6 @@ def _parentheticals(text: str) -> list[tuple[int, int, str, bool]]:
         else:
             i += 1
     return out
-
-
-def _closes(text: str, i: int, j: int) -> bool:
-    depths = depth_map(text)
-    return j + 1 >= len(text) or depths[j + 1] == depths[i] - 1 or depths[j + 1] < depths[j]
 
 
 def _remark_conditions(text: str) -> list[str]:
@@ -798,6 +800,9 @@ def _group_item(head: Line, body: Sequence[Line]) -> Item:
     """One alternative column / scenario group: its header is the label, its body a bundle."""
     label = clean(head.text).strip(" ：:")
     group = lines_to_requirement(body, header="") if body else None
+    if group is not None:
+        # a column's entries are all required by the layout itself, not by default
+        group = replace(group, warnings=tuple(w for w in group.warnings if w not in _unannounced(None, False, False, group.items)))
     docs = document_titles("\n".join([head.text] + [l.text for l in body]))
     return Item(text=label, label=label, documents=docs, group=group, line=head.line)
 
