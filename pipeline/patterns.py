@@ -196,21 +196,24 @@ APPLIES_TO = re.compile(r"^\s*(?:仅)?适用于")
 #: ``（均需经公证机构公证及我国驻该国大使馆或领事馆认证）``, ``(范围均需含“互联网诊疗”…``.
 COVERS_ALL = re.compile(r"均\s*[需须应要]")
 
+# where a variant opens (text start, after 。；; or a line break), and the verb a subject takes
+_SENTENCE_START = r"(?:(?<=^)|(?<=[。；;\n]))\s*"
+_PROVIDE = r"(?:需要|需|须)?(?:同时)?(?:提供|提交)"
+_SUBJECT = rf"(?P<label>[^，,：:《》“”\"。；;\n]{{2,24}}?)\s*[，,]\s*{_PROVIDE}"
+
 #: A per-variant group at the start of a sentence: ``（供电类）提供…。（燃气类）提供…``,
 #: ``(船企)提供…。(港口)提供…``, ``(自营性网约车)提供…``. Two or more make a 1-of-n choice.
-VARIANT_LABEL = re.compile(r"(?:(?<=^)|(?<=[。；;\n]))\s*[（(](?P<label>[^（）()《》]{1,12})[)）]")
+VARIANT_LABEL = re.compile(rf"{_SENTENCE_START}[（(](?P<label>[^（）()《》]{{1,12}})[)）]")
 #: The same with the label before a colon: ``批发：…；零售：…``, ``非广东省：…\n广东省：…``,
 #: ``新闻服务商：…；政府或监管机构：…``, ``经营个人征信业务：…\n经营企业征信业务：…``.
-VARIANT_COLON_LABEL = re.compile(
-    r"(?:(?<=^)|(?<=[。；;\n]))\s*(?P<label>[^《》：:，,。；;（(“\"\n]{1,16})[：:](?!\s*$)")
-#: The same with a subject before ``，提供``: ``政府/事业单位，提供《…》…\n非政府/事业单位，提供《…》``,
-#: ``事业单位主体，需提供《事业单位法人证书》``, ``官方指定的发行单位（一发单位），需提供“…”``.
-SUBJECT_LABEL = re.compile(
-    r"^\s*(?P<label>[^，,：:《》“”\"。；;\n]{2,24}?)\s*[，,]\s*(?:需要|需|须)?(?:同时)?(?:提供|提交)")
-VARIANT_SUBJECT_LABEL = re.compile(
-    r"(?:(?<=^)|(?<=[。；;\n]))\s*(?P<label>[^，,：:《》“”\"。；;\n]{2,24}?)\s*[，,]\s*(?:需要|需|须)?(?:同时)?(?:提供|提交)")
+VARIANT_COLON_LABEL = re.compile(rf"{_SENTENCE_START}(?P<label>[^《》：:，,。；;（(“\"\n]{{1,16}})[：:](?!\s*$)")
+#: The same with a subject before ``，提供``: ``政府/事业单位，提供《…》…\n非政府/事业单位，提供《…》``;
+#: at the start of one entry: ``事业单位主体，需提供《事业单位法人证书》``,
+#: ``官方指定的发行单位（一发单位），需提供“…”``.
+VARIANT_SUBJECT_LABEL = re.compile(_SENTENCE_START + _SUBJECT)
+SUBJECT_LABEL = re.compile(r"^\s*" + _SUBJECT)
 #: A subject that provides a nested list: ``保险机构主体提供(⑥选①):`` -> label ``保险机构主体``.
-SUBJECT_PROVIDES = re.compile(r"^\s*(?P<label>[^，,：:《》（()）]{2,16}?)\s*(?:需要|需|须)?(?:同时)?(?:提供|提交)\s*$")
+SUBJECT_PROVIDES = re.compile(rf"^\s*(?P<label>[^，,：:《》（()）]{{2,16}}?)\s*{_PROVIDE}\s*$")
 
 #: A header line that opens one alternative scenario column:
 #: ``已具备《增值电信业务经营许可证》的场景``, ``《增值电信业务经营许可证》不予受理的场景：``.
@@ -235,7 +238,7 @@ ITEM_LABEL = re.compile(r"^\s*(?P<label>[^《》：:，,。；;（(“\"]{1,16})
 CONDITION_CLAUSE = re.compile(r"(?:[，,]\s*)?(?P<cond>(?<![并而])且|(?<=[，,])\s*并(?!且))")
 
 #: A verb before the documents that carries no meaning of its own: ``提供``, ``需提供``.
-PROVIDE_VERB = re.compile(r"^\s*(?:需要|需|须)?(?:同时)?(?:提供|提交)\s*[:：]?")
+PROVIDE_VERB = re.compile(rf"^\s*{_PROVIDE}\s*[:：]?")
 
 #: A document title: ``《基金销售业务资格证书》``.
 DOCUMENT_TITLE = re.compile(r"《\s*(?P<title>[^《》]+?)\s*》")

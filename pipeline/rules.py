@@ -4,18 +4,38 @@ Input is what a parser found under a ``资质要求`` heading or in a qualificat
 header (``资质要求（3选1）``) and the logical lines of the content, or explicit alternative
 columns. Every decision is made from the wording (see ``patterns``), never from a category name.
 
-How a requirement is read, in order:
+The grammar has two levels, both here; every phrase it matches is in ``patterns``.
+
+A requirement: its declaration, then its entries, in this order of layouts:
 1. explicit alternative columns (two ``<td>`` scenario cells)         -> any, each a bundle
 2. list bullets (``<li>``)                                            -> items
 3. ``…的场景`` group headers                                           -> any over the groups
 4. enumerators ``1、`` ``2.`` ``一:`` ``①`` in sequence                -> items
-5. per-variant sentences ``（供电类）…。（燃气类）…``                  -> any over the variants
-6. several unnumbered lines (list marks lost in a copy)                -> one item per line
-7. ``或`` next to a document title at top level                        -> any over the parts
-8. otherwise one statement                                             -> all
-The rule of 2./3. comes from the text before the first item: a declared ``N选K`` -> any (``of``=N),
-``需同时提供`` -> all, neither -> all with a warning. An empty content is ``unknown``; ``-`` or
-``/`` is ``none``. ``items_missing`` is set when a rule is declared but no item follows, at any depth.
+5. variants at sentence starts: ``（供电类）…。（燃气类）…``, ``批发：…；零售：…``,
+   ``政府/事业单位，提供…\n非政府/事业单位，提供…``                  -> any over the variants
+6. several unnumbered lines (list marks lost in a copy; a line ending on 或/和 continues)
+                                                                     -> one item per line
+7. otherwise one statement, read as one entry: a choice inside it     -> any over its parts;
+   a bundle inside it                                                 -> all over its parts
+The rule of 2./3./4./6. comes from the text before the first item (``patterns.declaration``): a
+declared ``N选K`` -> any (``of``=N), ``需同时提供`` -> all, neither -> all with a warning, except
+that entries each with a label (公立学校 / 私立学校) are variants: any. An empty content is
+``unknown``; ``-`` or ``/`` is ``none``. ``items_missing`` is set when a rule is declared but no
+item follows, at any depth. A restriction that says it covers all (``均需…``) is the
+requirement's, wherever it stands.
+
+An entry (``text_to_item``), in stages:
+a. restriction ``仅支持…``; label ``（供电类）``, ``公立学校：``, ``事业单位主体，需提供``;
+b. a declaration that opens a nested list (``保险机构主体提供(⑥选①):``, ``需同时提供:``);
+c. a choice: ``或`` / ``或者`` / ``，或`` where both sides name a document (a 《》 title, or a name
+   ending in a document noun: ``合作协议或授权文件``); 或 binds loosest;
+d. a bundle: ``与 及 以及 和 、 +`` (or titles side by side) on the same condition;
+e. a single document: its ``且…`` / ``，并…`` clause and its parenthesised restrictions are its
+   conditions; ``（或A、B）`` lists alternatives to it; ``X（A或B）`` labels the choice by X.
+Nothing splits inside brackets, quotes or a ``且`` clause, or across a sentence end. Where the
+grammar reads but cannot be sure (或 mixed with 和 in one sentence, several sentences in one
+entry, a note stating a rule, an unclosed bracket, ``《…）``), the record keeps the text and says
+so in ``warnings``.
 """
 from __future__ import annotations
 

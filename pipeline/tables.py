@@ -6,7 +6,7 @@ as ``list<string>``. A change to any field here bumps ``SCHEMA_VERSION``.
 """
 from __future__ import annotations
 
-SCHEMA_VERSION = "1.4.1"
+SCHEMA_VERSION = "1.5.0"
 
 #: table -> [(field, kind, description)]; kind: str, int, bool, list (of str), json
 TABLES: dict[str, list[tuple[str, str, str]]] = {
