@@ -166,10 +166,6 @@ def _names_document(segment: str) -> bool:
     return bool(patterns.DOCUMENT_NOUN.search(s))
 
 
-# a joiner never splits across a sentence end: ``认证主体需为…。如非对应单位，需提供对应单位授权或合作协议``
-_SENTENCE_END = re.compile(r"。")
-
-
 def _cut(text: str, joiners: re.Pattern, not_split: re.Pattern,
          extra: Sequence[tuple[int, int]] = ()) -> list[str]:
     """``text`` cut at the joiners (top level, not inside a restriction clause) that stand
@@ -191,8 +187,9 @@ def _cut(text: str, joiners: re.Pattern, not_split: re.Pattern,
         i, j = cands[idx]
         prev = cands[idx - 1][1] if idx else 0
         left, right = text[prev:i], text[j:kept[0][0] if kept else len(text)]
+        # never across a sentence end: ``认证主体需为…。如非对应单位，需提供对应单位授权或合作协议``
         if (i, j) in extra or (_names_document(left) and _names_document(right)
-                               and not _SENTENCE_END.search(left.rstrip("。 ")) and "。" not in right.rstrip("。 ")):
+                               and "。" not in left.rstrip("。 ") and "。" not in right.rstrip("。 ")):
             kept.insert(0, (i, j))
     if not kept:
         return [text]
