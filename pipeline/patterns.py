@@ -168,6 +168,11 @@ OR_NOT_SPLIT = re.compile(r"或(?:以上|以下)")
 AND_JOINERS = re.compile(r"[、，,]\s*(?:以及|及|和)|以及|与|及|和|、|[+＋]")
 AND_NOT_SPLIT = re.compile(r"及(?:以上|以下)|及其(?!他)")
 
+#: The next joiner of either kind (or a sentence end): where what a joiner brings in stops.
+NEXT_JOINER = re.compile(r"[。；;]|或|与|及|和|、")
+#: A line that ends on a joiner continues on the next: ``《A》或`` / ``《B》``.
+ENDS_ON_JOINER = re.compile(r"(?:或者?|以及|与|及|和|、|[+＋])\s*$")
+
 #: The last word of a name that is a document, so that a name without 《》 can stand as one side
 #: of 或 / 与: ``审批设立证明``, ``合作协议``, ``授权文件``, ``营业执照``, ``书面许可``, ``备案凭证``,
 #: ``医院列表``, ``承诺书``, ``交易规则``, ``审核要求``, ``处理的机制``, ``方案``, ``二维码标识``.

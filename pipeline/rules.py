@@ -113,8 +113,7 @@ def _condition_spans(text: str, depths: Sequence[int]) -> list[tuple[int, int]]:
     spans = []
     pos = 0
     while True:
-        m = next((m for m in patterns.CONDITION_CLAUSE.finditer(text, pos)
-                  if depths[m.start("cond")] == 0 and m.start("cond") > 0), None)
+        m = _first_condition(text, pos)
         if m is None:
             return spans
         start, end = m.start("cond"), len(text)
@@ -134,9 +133,17 @@ def _condition_spans(text: str, depths: Sequence[int]) -> list[tuple[int, int]]:
             return spans
 
 
+def _first_condition(text: str, pos: int = 0) -> re.Match | None:
+    """The first restriction clause (``且…``, ``，并…``) at the top level of ``text`` from ``pos``,
+    not at its very start."""
+    depths = depth_map(text)
+    return next((m for m in patterns.CONDITION_CLAUSE.finditer(text, pos)
+                 if depths[m.start("cond")] == 0 and m.start("cond") > 0), None)
+
+
 def _segment_after(text: str, j: int) -> str:
     """The text after a joiner up to the next sentence end: what that joiner brings in."""
-    m = re.compile(r"[。；;]|或|与|及|和|、").search(text, j)
+    m = patterns.NEXT_JOINER.search(text, j)
     return text[j:m.start() if m else len(text)]
 
 
@@ -157,11 +164,7 @@ def _names_document(segment: str) -> bool:
         return False
     if "《" in s:
         return True
-    depths = list(depth_map(s))
-    m = next((m for m in patterns.CONDITION_CLAUSE.finditer(s)
-              if depths[m.start("cond")] == 0 and m.start("cond") > 0), None)
-    if m:
-        s = s[:m.start()].rstrip(" ，,")
+    s = split_condition(s)[0]
     s = re.sub(r"(?:[（(][^（）()]*[)）]\s*)+$", "", s).strip(" “”\"'‘’")
     return bool(patterns.DOCUMENT_NOUN.search(s))
 
@@ -223,11 +226,10 @@ def split_bundle(text: str) -> list[str]:
 
 def split_condition(text: str) -> tuple[str, list[str]]:
     """``《A》，且其中须有“驾驶员培训”项目`` -> (``《A》``, [``且其中须有“驾驶员培训”项目``])."""
-    depths = depth_map(text)
-    for m in patterns.CONDITION_CLAUSE.finditer(text):
-        if depths[m.start("cond")] == 0 and m.start("cond") > 0:
-            return text[:m.start()].rstrip(" ，,"), [text[m.start("cond"):].strip(" 。；;\n")]
-    return text, []
+    m = _first_condition(text)
+    if m is None:
+        return text, []
+    return text[:m.start()].rstrip(" ，,"), [text[m.start("cond"):].strip(" 。；;\n")]
 
 
 def _parentheticals(text: str) -> list[tuple[int, int, str, bool]]:
@@ -529,7 +531,7 @@ def _finish(rule: str, items: list[Item], decl, all_req: bool, uncounted: bool,
             and all(i.label for i in items):
         # entries each for one variant or subject (公立学校 / 私立学校, 政府 / 非政府): one applies
         alternatives = True
-        warnings = [w for w in warnings if not w.startswith("a list of items without a declared rule")]
+        warnings = [w for w in warnings if w != _NO_DECLARED_RULE]
     nested_missing = any(i.group is not None and i.group.items_missing for i in items)
     if decl:
         k, n = decl
@@ -775,15 +777,12 @@ def _continued(lines: Sequence[Line]) -> list[Line]:
     """Lines joined where one ends on a joiner (``《A》或`` / ``《B》``): one statement wrapped."""
     out: list[Line] = []
     for ln in lines:
-        if out and _ENDS_ON_JOINER.search(out[-1].text):
+        if out and patterns.ENDS_ON_JOINER.search(out[-1].text):
             last = out[-1]
             out[-1] = Line(last.text + "\n" + ln.text, last.line, ln.last, last.bullet, last.depth)
         else:
             out.append(ln)
     return out
-
-
-_ENDS_ON_JOINER = re.compile(r"(?:或者?|以及|与|及|和|、|[+＋])\s*$")
 
 
 def _lead_in_lists(lines: Sequence[Line]) -> list[Item]:
@@ -819,7 +818,7 @@ def _group_item(head: Line, body: Sequence[Line]) -> Item:
     group = lines_to_requirement(body, header="") if body else None
     if group is not None:
         # a column's entries are all required by the layout itself, not by default
-        group = replace(group, warnings=tuple(w for w in group.warnings if w not in _unannounced(None, False, False, group.items)))
+        group = replace(group, warnings=tuple(w for w in group.warnings if w != _NO_DECLARED_RULE))
     docs = document_titles("\n".join([head.text] + [l.text for l in body]))
     return Item(text=label, label=label, documents=docs, group=group, line=head.line)
 
@@ -827,7 +826,10 @@ def _group_item(head: Line, body: Sequence[Line]) -> Item:
 def _unannounced(decl, all_req: bool, uncounted: bool, items: list[Item]) -> list[str]:
     if decl or all_req or uncounted or len(items) < 2:
         return []
-    return ["a list of items without a declared rule (N选1 / 需同时提供): read as all required"]
+    return [_NO_DECLARED_RULE]
+
+
+_NO_DECLARED_RULE = "a list of items without a declared rule (N选1 / 需同时提供): read as all required"
 
 
 def text_to_requirement(text: str, header: str = "", line: int = 1) -> Requirement:
