@@ -18,6 +18,11 @@ class ParseError(PipelineError):
         self.message = message
         super().__init__(f"{file}:{line}: {message}")
 
+    def __reduce__(self):
+        # a pool worker's error is pickled back to the build: rebuilt from its three parts
+        # (the default would call __init__ with the one formatted string and fail)
+        return (type(self), (self.file, self.line, self.message))
+
 
 class StoreError(PipelineError):
     """Output could not be read or written (lock held, corrupt dataset, ...)."""

@@ -140,3 +140,20 @@ def test_same_bytes_under_a_second_name_is_one_clear_error(tmp_path, raw_copy, w
         run_build([raw_copy], tmp_path / "output", workers=workers)
     assert str(e.value).startswith("raw/zz_copy.txt:8: duplicate record id req_")
     assert not (tmp_path / "output" / "datasets").exists()
+
+
+@pytest.mark.parametrize("jobs", ["1", "4"])
+def test_one_broken_file_among_many_is_its_one_line_with_and_without_a_pool(tmp_path, raw_copy, jobs):
+    """Regression (ParseError could not be unpickled): with a pool (twelve sources or more) an
+    error raised in a worker came back as a TypeError and BrokenProcessPool traceback."""
+    for i in range(1, 4):  # distinct bytes, so these are sources, not repeated captures
+        for p in sorted(raw_copy.glob("0*.txt")):
+            (raw_copy / f"m{i}_{p.name}").write_bytes(p.read_bytes() + b"\n" * i)
+    (raw_copy / "m9_prose.txt").write_text("这只是一段说明文字。\n没有表格。\n")
+    assert len(list(raw_copy.iterdir())) >= 12
+    proc = subprocess.run([sys.executable, "-m", "pipeline", "build", "--jobs", jobs, "--no-cache"],
+                          cwd=tmp_path, env=_env(), capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("raw/m9_prose.txt:1: cannot tell the document's format"), proc.stderr
+    assert not (tmp_path / "output" / "datasets").exists()
