@@ -7,6 +7,7 @@ from enum import Enum
 
 from pipeline import patterns
 from pipeline.errors import ParseError
+from pipeline.htmltable import is_pipe_table
 from pipeline.normalize import lines_containing
 from pipeline.parsers import columns, flat
 
@@ -98,6 +99,9 @@ def detect_format(data: bytes, text: str | None) -> Format | None:
     if _TABLE.search(text):
         return Format.MARKDOWN
     lines = text.split("\n")
+    # a Markdown pipe table: a row, then its ``|----|----|`` delimiter row
+    if "|" in text and any(is_pipe_table(lines, i) for i in range(len(lines) - 1) if "|" in lines[i]):
+        return Format.MARKDOWN
     # a column header names a 资质 column (``header_columns``); most lines do not say 资质
     if any(columns.header_columns(lines[i]) for i in lines_containing(lines, "资质", text)):
         return Format.COLUMN_TEXT

@@ -1,4 +1,7 @@
-"""Read HTML tables as written by people: missing ``<tr>``, unclosed ``<td>``/``<li>``, rowspans.
+"""Read tables as written by people: missing ``<tr>``, unclosed ``<td>``/``<li>``, rowspans.
+
+HTML and Markdown pipe tables go through the same reader: a pipe table is first written as the
+HTML table it stands for, line for line (``pipe_table_html``), so both give the same ``Table``.
 
 lxml's HTML parser is used directly: it is fast (C), keeps every element's source line, closes an
 unclosed ``<li>``/``<td>`` where a browser would, and leaves a stray ``<td>`` (a row that lost its
@@ -6,6 +9,8 @@ unclosed ``<li>``/``<td>`` where a browser would, and leaves a stray ``<td>`` (a
 """
 from __future__ import annotations
 
+import html as _html
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -247,3 +252,62 @@ def _read_table(table, first_line: int, html: str) -> Table:
     last = max([c.sourceline or 0 for c in table.iter()] + [table.sourceline or 0]) + first_line - 1
     end = max(last, max((ln.last for r in rows for c in r.cells for ln in c.lines), default=start))
     return Table(tuple(rows), start, max(start, end), tuple(warnings))
+
+
+# --- Markdown pipe tables -------------------------------------------------------------------
+
+#: ``|----|:---:|``: the delimiter row under a pipe table's header.
+_PIPE_DELIMITER = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_PIPE_SPLIT = re.compile(r"(?<!\\)\|")
+_MD_LINK = re.compile(r'\[([^\]]*)\]\(\s*([^)\s]*)(?:\s+"[^"]*")?\s*\)')
+_MD_BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
+def is_pipe_table(lines: list[str], i: int) -> bool:
+    """Does a pipe table start at ``lines[i]`` (a row with ``|``, then a delimiter row)?"""
+    return ("|" in lines[i] and i + 1 < len(lines) and bool(_PIPE_DELIMITER.match(lines[i + 1]))
+            and "-" in lines[i + 1])
+
+
+def pipe_table_end(lines: list[str], i: int) -> int:
+    """The index of the last line of the pipe table starting at ``lines[i]``."""
+    j = i + 1
+    while j + 1 < len(lines) and "|" in lines[j + 1] and lines[j + 1].strip():
+        j += 1
+    return j
+
+
+def _pipe_cells(line: str) -> list[str]:
+    text = line.strip()
+    if text.startswith("|"):
+        text = text[1:]
+    if text.endswith("|") and not text.endswith("\\|"):
+        text = text[:-1]
+    return [c.strip().replace("\\|", "|") for c in _PIPE_SPLIT.split(text)]
+
+
+def _cell_html(text: str) -> str:
+    """A pipe cell's Markdown as HTML: links and bold become tags; inline HTML (``<br>``) stays."""
+    text = _MD_LINK.sub(lambda m: f'<a href="{_html.escape(m.group(2))}">{m.group(1)}</a>', text)
+    return _MD_BOLD.sub(r"<strong>\1</strong>", text)
+
+
+def pipe_table_html(lines: list[str], first_line: int) -> tuple[str, tuple[str, ...]]:
+    """The HTML table a pipe table stands for, one line per line (the delimiter row becomes an
+    empty line), so cells keep their source lines; and warnings (``line: …``).
+
+    A header with more cells than the delimiter row, the extra ones empty
+    (``|主类目|子类目||直播场景|`` over ``|----|----|----|``), loses its empty cells with a warning;
+    any other mismatch is left to the table reader (rows simply have fewer or more cells)."""
+    header = _pipe_cells(lines[0])
+    width = len(_pipe_cells(lines[1]))
+    warnings = []
+    if len(header) > width and len([c for c in header if c]) == width:
+        warnings.append(f"{first_line}: pipe table header has {len(header)} cells over {width} columns; "
+                        f"its empty cells are dropped")
+        header = [c for c in header if c]
+    out = ["<table><tr>" + "".join(f"<th>{_cell_html(c)}</th>" for c in header) + "</tr>", ""]
+    for line in lines[2:]:
+        out.append("<tr>" + "".join(f"<td>{_cell_html(c)}</td>" for c in _pipe_cells(line)) + "</tr>")
+    out[-1] += "</table>"
+    return "\n".join(out), tuple(warnings)

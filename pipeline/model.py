@@ -250,3 +250,6 @@ class ParsedDocument:
     warnings: tuple[str, ...] = field(default=())
     #: link targets kept apart from the text (PDF link annotations): (pdf page, uri)
     links: tuple[tuple[int, str], ...] = ()
+    #: why the capture looks cut short (ends inside a table, right after a heading, before the
+    #: section of a category it names); None when it reads as complete
+    truncated: str | None = None

@@ -281,11 +281,22 @@ LABEL_REQUIREMENT = "资质要求"
 LABEL_HEADER = ("要求", "说明")
 LABEL_NOTE = re.compile(r"^\s*(?:注意|说明)\s*[:：]?\s*$")
 
-#: Column headers of a category table: ``一级类目 二级类目 三级类目 使用微信人脸核身能力所需资质``,
-#: ``小程序一级类目``, ``一级分类 二级分类 三级分类 法务建议的资质文件 备注``.
-LEVEL_HEADER = re.compile(r"^(?:小程序)?(?P<level>[一二三])级(?:类目|分类)$")
+# Column headers (``pipeline/headers.py`` reads a header row with these).
+#: A category level: ``一级类目 二级类目 三级类目``, ``小程序一级类目``, ``一级分类``, ``主类目 子类目``
+#: (the live-streaming whitelists), ``类目``, ``行业``; ``一级类目/主体类型`` is read part by part.
+#: ``主`` is level 1 and ``子`` level 2; a bare ``类目``/``行业`` is level 1.
+LEVEL_HEADER = re.compile(r"^(?:小程序)?(?:服务)?(?:(?P<level>[一二三123])级|(?P<main>主)|(?P<sub>子))?"
+                          r"(?:类目|分类|行业)(?:名称)?$")
+#: The qualification column: ``使用微信人脸核身能力所需资质``, ``法务建议的资质文件``, ``资质要求``, ``所需资质``.
 QUALIFICATION_HEADER = re.compile(r"资质")
 NOTE_HEADER = re.compile(r"^(?:备注|说明)$")
+#: A scenario column: ``小程序内容场景``, ``小程序直播场景``, ``直播场景``, ``小程序直播内容场景``; in a
+#: category table it says what a category covers, in a scenario table it is the row's content.
+SCENARIO_HEADER = re.compile(r"场景$")
+#: The requirement column of a scenario table (``小程序内容场景 | 要求 | 接入方案``): bare ``要求``.
+CONDITION_HEADER = re.compile(r"^(?:类目)?要求$")
+#: The access-method column of a scenario table: ``接入方案``, ``方案``.
+SOLUTION_HEADER = re.compile(r"^(?:接入)?方案$")
 #: A level cell of a category whitelist (a table without a qualification column) may list
 #: several categories: ``互联网医院，公立医院``, ``基金、信托、保险、银行、证券/期货``.
 WHITELIST_LIST_SEPARATOR = re.compile(r"\s*[，,、；;]\s*")
@@ -296,6 +307,10 @@ FACE_WORDS = re.compile(r"人脸核[身验]|人脸识别|人脸验证")
 LIVE_WORDS = re.compile(r"直播|live-player|live-pusher")
 
 # --- scenario and licence pages ------------------------------------------------------------
+
+#: The access methods Tencent's pages name: ``标准直播+直播标签``, ``小程序·云直播插件`` (also
+#: ``小程序云直播插件``), ``微信原生组件标签``. A page's own sentences may add others.
+ACCESS_METHOD = re.compile(r"标准直播\s*\+\s*直播标签|小程序\s*·?\s*云直播插件|微信原生组件标签")
 
 #: ``场景1：政府主体账号`` (方案选择 page).
 SCENARIO_HEADING = re.compile(r"^\s*(?P<label>场景\s*(?P<num>\d{1,2})\s*[:：]\s*\S.*?)\s*$")

@@ -143,6 +143,7 @@ def document_to_rows(doc: ParsedDocument, src: SourceInfo) -> dict[str, list[dic
         "url": src.meta("url"), "captured": src.meta("captured"),
         "record_counts": {"requirements": len(reqs), "scenarios": len(scen), "licenses": len(lic)},
         "links": [{"pdf_page": page, "uri": uri} for page, uri in doc.links],
+        "truncated": doc.truncated,
         "warnings": list(doc.warnings),
     }
     return {"requirements": reqs, "scenarios": scen, "licenses": lic, "sources": [source]}

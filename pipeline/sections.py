@@ -127,6 +127,20 @@ def split_parts(sentence: Sentence | None, path: tuple[str, ...]) -> tuple[str, 
     return parts if all(named(p) for p in parts) else ()
 
 
+def method_pattern(sentences: list[Sentence]) -> re.Pattern:
+    """Access-method names: the known ones (``patterns.ACCESS_METHOD``) plus every method the
+    page's own sentences name."""
+    names = sorted({re.escape(fold(s.method)) for s in sentences if s.method}, key=len, reverse=True)
+    extra = "|".join(n for n in names if n)
+    return re.compile(patterns.ACCESS_METHOD.pattern + (f"|{extra}" if extra else ""))
+
+
+def method_scenario(method: str, content: str) -> str:
+    """The label of a scenario listed on an access method's own page (the plugin page's
+    ``小程序直播场景 | 要求`` table): ``插件：电商带货、直播导购等``, in every format."""
+    return f"{'插件' if method.endswith('插件') else method}：{content}"
+
+
 def detect_capability(text: str) -> str | None:
     """Face verification if the page talks about 人脸核身/核验, else live streaming if 直播."""
     if patterns.FACE_WORDS.search(text):
@@ -203,12 +217,24 @@ def drafts_to_statements(drafts: list[Draft], sentences: list[Sentence], *, capa
                        and not any(names_section(s, o.path) for o in drafts)]
             if unnamed:
                 own[i] = unnamed[0]
+    # a sentence written under a heading that names another section's category (a typo in the
+    # source: 具备【教育-培训机构-职业培训/课外辅导】 under ### 教育信息服务, whose own section has its
+    # sentence) keeps its method for the section it stands in, with a warning
+    stray: dict[int, str] = {}
+    taken = {id(x) for x in own.values()}
+    for i, d in enumerate(drafts):
+        left = [s for s in d.inplace if not s.also and id(s) not in taken]
+        if i not in own and left:
+            own[i] = left[0]
+            taken.add(id(left[0]))
+            stray[i] = (f"the access sentence under this heading (line {left[0].line}) names "
+                        f"{left[0].names!r}, not this category; its method is kept for this section")
     out = []
     for i, d in enumerate(drafts):
         s = own.get(i)
         also = tuple((x.names, x.method) for x in d.inplace if x.also)
         integration = s.integration(also) if s else None
-        parts = split_parts(s, d.path) if s else ()
+        parts = split_parts(s, d.path) if s and i not in stray else ()
         paths = [d.path[:-1] + (p,) for p in parts] if parts else [d.path]
         for path in paths:
             out.append(Statement(
@@ -216,8 +242,9 @@ def drafts_to_statements(drafts: list[Draft], sentences: list[Sentence], *, capa
                 requirement=d.requirement, requirement_text=d.requirement_text,
                 span=Span(file, d.line_start, max(d.line_start, d.line_end), page),
                 integration=integration, scope=d.scope, scenario=d.scenario, notes=d.notes,
-                renamed_from=s.renamed_from if s else (), page=page, page_updated=updated,
-                warnings=d.warnings + d.requirement.warnings))
+                renamed_from=s.renamed_from if s and i not in stray else (), page=page,
+                page_updated=updated, warnings=d.warnings + d.requirement.warnings
+                + ((stray[i],) if i in stray else ())))
     used = {id(x) for x in own.values()}
     unused = [x for x in sentences if not x.also and id(x) not in used]
     return out, unused

@@ -6,7 +6,7 @@ as ``list<string>``. A change to any field here bumps ``SCHEMA_VERSION``.
 """
 from __future__ import annotations
 
-SCHEMA_VERSION = "1.5.0"
+SCHEMA_VERSION = "1.6.0"
 
 #: table -> [(field, kind, description)]; kind: str, int, bool, list (of str), json
 TABLES: dict[str, list[tuple[str, str, str]]] = {
@@ -84,6 +84,8 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("captured", "str", "capture date (metadata)"),
         ("record_counts", "json", "{requirements, scenarios, licenses}"),
         ("links", "json", "[{pdf_page, uri}]: link annotations of a PDF, kept apart from its text"),
+        ("truncated", "str", "why the capture looks cut short (ends inside a table, right after a heading, "
+                             "before the section of a category it names); null when it reads as complete"),
         ("warnings", "list", "recoverable oddities found in the document"),
     ],
     "conflicts": [

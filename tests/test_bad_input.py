@@ -58,7 +58,7 @@ def test_full_width_spaces_and_zero_width_characters_are_folded():
     ("utf16_broken.txt", b"\xff\xfe" + b"\x00\xd8", 1, "not UTF-16"),
     ("prose.txt", "这只是一段说明文字。\n没有表格。\n".encode(), 1, "cannot tell the document's format"),
     ("heading_only.md", "# 标题\n\n## 教育\n\n说明文字。\n<table><tr><td>a</td></tr></table>\n".encode(), 1,
-     "no category table and no category section found"),
+     "no category table, category section, scenario table or licence list found"),
 ])
 def test_broken_documents_are_one_clear_error(name, data, line, message):
     with pytest.raises(ParseError) as e:

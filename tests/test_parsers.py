@@ -287,10 +287,25 @@ def test_column_row_too_short_without_previous_row_is_an_error():
     assert str(e.value).startswith("raw/c.txt:2: ")
 
 
-def test_pdf_text_sentence_without_its_section_is_reported():
+def test_pdf_text_sentence_naming_another_section_keeps_its_method_with_a_warning():
+    """Regression (a typo in the source: 1078 of 2020-04 writes 具备【教育-培训机构-…】 under
+    教育信息服务): the sentence under a heading that names a section which has its own sentence
+    stays with the section it stands in, flagged, instead of being dropped."""
     text = PDF.replace("具备 金融-征信业务 类目", "具备 金融-私募基金 类目")
     doc = pdftext.parse(text, "raw/p.txt")
-    assert any(w.startswith("raw/p.txt:30: sentence names '金融-私募基金'") for w in doc.warnings)
+    credit = next(s for s in doc.statements if s.category_raw[-1] == "征信业务")
+    assert credit.integration is not None and credit.integration.line == 30
+    assert any("names '金融-私募基金', not this category" in w for w in credit.warnings)
+    assert not any("sentence names '金融-私募基金'" in w for w in doc.warnings)
+
+
+def test_sentence_without_its_section_is_reported():
+    md = ("# 类目申请资质要求\n\n具备【金融-不存在】类目，可使用 标准直播+直播标签 进行接入。\n\n## 社交 - 直播\n\n"
+          "具备【社交-直播】类目，可使用 标准直播+直播标签 进行接入。\n\n<table><tr><th>要求</th><th>说明</th></tr>"
+          "<tr><th>资质要求</th><td>《网络文化经营许可证》</td></tr></table>\n")
+    doc = markdown.parse(md, "raw/m.md")
+    assert [w for w in doc.warnings if "sentence names" in w] == [
+        "raw/m.md:3: sentence names '金融-不存在' but no section of that category was found"]
 
 
 def test_a_table_read_again_at_another_line_equals_a_fresh_reading():

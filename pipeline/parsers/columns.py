@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import re
 
-from pipeline import patterns
+from pipeline import headers, patterns
 from pipeline.errors import ParseError
 from pipeline.model import Page, ParsedDocument, Span, Statement
-from pipeline.normalize import clean, fold
+from pipeline.normalize import clean
 from pipeline.rules import text_to_requirement
 from pipeline.sections import detect_capability
 
@@ -28,15 +28,11 @@ def header_columns(text: str) -> list[str] | None:
     tokens = clean(text).split(" ")
     if len(tokens) < 3:
         return None
-    roles = []
-    for t in tokens[:-1]:
-        m = patterns.LEVEL_HEADER.match(fold(t))
-        if not m:
-            return None
-        roles.append(f"level{patterns.to_int(m.group('level'))}")
-    if not patterns.QUALIFICATION_HEADER.search(tokens[-1]):
+    roles = headers.column_roles(tokens)
+    if len(roles) != len(tokens) or roles.get(len(tokens) - 1) != "requirement" \
+            or not all(r.startswith("level") for i, r in roles.items() if i < len(tokens) - 1):
         return None
-    return roles + ["requirement"]
+    return [roles[i] for i in range(len(tokens))]
 
 
 def parse(text: str, file: str) -> ParsedDocument:

@@ -25,7 +25,8 @@ from pipeline.model import License, Line, Page, ParsedDocument, Scenario, Span, 
 from pipeline.normalize import clean, display_width, fold, lines_containing, squeeze_cjk
 from pipeline.rules import lines_to_requirement
 from pipeline.sections import (Draft, Sentence, detect_capability, drafts_to_statements,
-                               heading_levels, names_section, parse_sentence)
+                               heading_levels, method_pattern, method_scenario, names_section,
+                               parse_sentence, strip_markup)
 
 _LABELS = (patterns.LABEL_SCENARIO, patterns.LABEL_SCOPE, patterns.LABEL_REQUIREMENT)
 _FIELD = {patterns.LABEL_SCENARIO: "scenario", patterns.LABEL_SCOPE: "scope",
@@ -444,14 +445,6 @@ def join_wrapped(lines: list[Phys], wrapped: bool) -> list[Line]:
 
 # --- scenarios and licences --------------------------------------------------------------
 
-_ACCESS_METHOD = re.compile(r"标准直播\s*\+\s*直播标签|小程序\s*·?\s*云直播插件|微信原生组件标签")
-
-
-def _method_pattern(sentences: list[Sentence]) -> re.Pattern:
-    """Access-method names: the known ones plus every method the page's sentences name."""
-    names = sorted({re.escape(fold(s.method)) for s in sentences if s.method}, key=len, reverse=True)
-    extra = "|".join(n for n in names if n)
-    return re.compile(_ACCESS_METHOD.pattern + (f"|{extra}" if extra else ""))
 
 
 @dataclass
@@ -597,13 +590,12 @@ def read_method_table(lines: list[Phys], methods: re.Pattern, title: str | None,
             break
         body.append(ln)
     rows = _rows_of_table(_fragments(body), methods)
-    kind = "插件" if method.endswith("插件") else method
     out = []
     for r in rows:
         content = "".join(r["content"])
         if not content:
             continue
-        out.append(Scenario(scenario=f"{kind}：{content}", content=content,
+        out.append(Scenario(scenario=method_scenario(method, content), content=content,
                             requirements=tuple(r["requirements"]), solutions=(method,),
                             span=Span(file, body[0].no, body[-1].no, page), page=page,
                             page_updated=updated))
@@ -617,7 +609,8 @@ def _unfinished_content(text: str) -> bool:
 def read_licences(lines: list[Phys], file: str, page: str | None, updated: str | None) -> list[License]:
     out = []
     for ln in lines:
-        for m in patterns.LICENCE_SENTENCE.finditer(ln.text):
+        # a Markdown source writes the authority as a link: ``请咨询[当地通信管理局](…)申请办理``
+        for m in patterns.LICENCE_SENTENCE.finditer(strip_markup(ln.text) if "](" in ln.text else ln.text):
             out.append(License(business=clean(m.group("business")), licence=clean(m.group("licence")),
                                authority=clean(m.group("authority")), span=Span(file, ln.no, ln.no, page),
                                page=page, page_updated=updated))
@@ -647,7 +640,7 @@ _PAGE_MEMO = 256
 def read_page(pg: _Page, file: str, wrapped: bool, capability: str | None) -> _PageRead:
     """What one page says, at its own lines, in ``file``, with its date."""
     body, sentences = hoist_sentences(to_lines(pg.raw, pg.first), wrapped)
-    methods = _method_pattern(sentences)
+    methods = method_pattern(sentences)
     kinds = []
     statements, unused = [], []
     drafts = _Sections(body, sentences, wrapped, pg.title).read()

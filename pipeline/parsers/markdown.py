@@ -11,14 +11,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pipeline import patterns
+from pipeline import headers, patterns
 from pipeline.errors import ParseError
-from pipeline.htmltable import Table, placed_tables, shifted_warnings
-from pipeline.model import Page, ParsedDocument, Requirement, Span, Statement
+from pipeline.htmltable import (Table, is_pipe_table, pipe_table_end, pipe_table_html, placed_tables,
+                                shifted_warnings)
+from pipeline.model import Page, ParsedDocument, Requirement, Scenario, Span, Statement
 from pipeline.normalize import clean, fold
 from pipeline.rules import lines_to_requirement
+from pipeline.parsers.flat import Phys, read_licences
 from pipeline.sections import (Draft, Sentence, detect_capability, drafts_to_statements,
-                               heading_levels, parse_sentence, strip_markup)
+                               heading_levels, method_pattern, method_scenario, parse_sentence,
+                               strip_markup)
 
 _HEADING = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<text>.*?)\s*#*\s*$")
 _TABLE_OPEN = re.compile(r"<table\b", re.IGNORECASE)
@@ -38,8 +41,9 @@ class _Heading:
     paragraphs: list[tuple[str, int]] = field(default_factory=list)
     end: int = 0
     children: int = 0
-    #: category tables (one row per category) under this heading
+    #: category tables (one row per category) and scenario tables under this heading
     category_tables: int = 0
+    scenario_tables: int = 0
 
 
 def parse(text: str, file: str) -> ParsedDocument:
@@ -47,7 +51,10 @@ def parse(text: str, file: str) -> ParsedDocument:
     root = _Heading(0, "", 1)
     headings: list[_Heading] = [root]
     category_tables: list[tuple[Table, int, str, str]] = []
+    #: (table, d, heading, the text above it) of each scenario table
+    scenario_tables: list[tuple[Table, int, _Heading, list[str]]] = []
     warnings: list[str] = []
+    truncated: str | None = None
     i = 0
     while i < len(lines):
         raw = lines[i]
@@ -64,23 +71,23 @@ def parse(text: str, file: str) -> ParsedDocument:
             headings.append(h)
             i += 1
             continue
-        if _TABLE_OPEN.search(raw):
-            j = i
-            while j < len(lines) and not _TABLE_CLOSE.search(lines[j]):
-                if j > i and _HEADING.match(lines[j]):
-                    break
-                j += 1
-            if j >= len(lines) or not _TABLE_CLOSE.search(lines[j]):
-                warnings.append(f"{file}:{no}: <table> is not closed; read up to line {j}")
-                j -= 1
-            html = "\n".join(lines[i:j + 1])
+        block = _table_block(lines, i, file)
+        if block is not None:
+            html, j, block_warnings, cut = block
+            warnings.extend(block_warnings)
+            truncated = truncated or cut
             for t, d in placed_tables(html, first_line=no):
                 warnings.extend(f"{file}:{w}" for w in shifted_warnings(t, d))
-                if _is_category_table(t):
+                kind = headers.table_kind([c.text for c in t.rows[0].cells]) if t.rows else None
+                if kind == headers.CATEGORY:
                     label = cur.paragraphs[-1][0] if cur.paragraphs else cur.text
                     intro = " ".join(p for p, _ in cur.paragraphs[-3:])
                     category_tables.append((t, d, label, intro))
                     cur.category_tables += 1
+                elif kind == headers.SCENARIO:
+                    context = [p for p, _ in cur.paragraphs[-2:]] + [cur.text]
+                    scenario_tables.append((t, d, cur, context))
+                    cur.scenario_tables += 1
                 else:
                     cur.tables.append((t, d))
             cur.end = j + 1
@@ -105,14 +112,15 @@ def parse(text: str, file: str) -> ParsedDocument:
     # each table's key/value rows, read once (the title, the sections and their drafts ask)
     kv_rows = {id(t): _kv_rows(t) for h in headings for t, _ in h.tables}
     title = _title(headings, kv_rows)
+    updated = _updated(lines)
+    capability = detect_capability(text)
     statements: list[Statement] = []
     parts = len(category_tables) > 1
     for t, d, label, intro in category_tables:
-        statements.extend(_category_rows(t, d, label, intro, file, title, parts))
+        statements.extend(_category_rows(t, d, label, intro, file, title, parts, capability, updated))
 
     drafts = []
     all_sentences = [s for h in headings for s in h.sentences]
-    capability = detect_capability(text)
     for idx, h in enumerate(headings[1:], start=1):
         kv = [(t, d) for t, d in h.tables if kv_rows[id(t)]]
         own_sentence = any(not s.also for s in h.sentences)
@@ -127,17 +135,150 @@ def parse(text: str, file: str) -> ParsedDocument:
         raise ParseError(file, drafts[0].line_start,
                          "cannot tell whether the page is about face verification or live streaming")
     got, unused = drafts_to_statements(drafts, all_sentences, capability=capability or "live_streaming",
-                                       file=file, page=title)
+                                       file=file, page=title, updated=updated)
     statements.extend(got)
     warnings += [f"{file}:{s.line}: sentence names {s.names!r} but no section of that category "
                  f"was found" for s in unused]
-    if not statements:
-        raise ParseError(file, 1, "no category table and no category section found")
-    pages = (Page(title=title, updated=None, line_start=1, line_end=max(1, len(lines)),
-                  kind="requirements"),)
-    capability = statements[0].capability if len({s.capability for s in statements}) == 1 else capability
+    scenarios = [sc for t, d, h, context in scenario_tables
+                 for sc in _scenario_rows(t, d, h, context, all_sentences, file, title, updated, warnings)]
+    licences = read_licences([Phys(no, p, p) for h in headings for p, no in h.paragraphs], file, title, updated)
+    if not statements and not scenarios and not licences:
+        raise ParseError(file, 1, "no category table, category section, scenario table or licence list found")
+    if truncated is None and drafts:
+        truncated = _named_but_missing(all_sentences, drafts)
+    if truncated is None and headings[-1].text and headings[-1].end == 0 and len(headings) > 1 \
+            and not headings[-1].children:
+        truncated = f"ends right after the heading {headings[-1].text!r} (line {headings[-1].line})"
+    if truncated:
+        warnings.append(f"{file}:{len(lines)}: the capture looks cut short: {truncated}")
+    kinds = [k for k, got_any in (("requirements", any(s.kind == "qualification" for s in statements)),
+                                  ("whitelist", any(s.kind == "whitelist" for s in statements)),
+                                  ("scenarios", scenarios), ("licenses", licences)) if got_any]
+    pages = (Page(title=title, updated=updated, line_start=1, line_end=max(1, len(lines)),
+                  kind="+".join(kinds)),)
+    if statements and len({s.capability for s in statements}) == 1:
+        capability = statements[0].capability
     return ParsedDocument(format="markdown", capability=capability, pages=pages,
-                          statements=tuple(statements), warnings=tuple(warnings))
+                          statements=tuple(statements), scenarios=tuple(scenarios),
+                          licenses=tuple(licences), warnings=tuple(warnings), truncated=truncated)
+
+
+def _updated(lines: list[str]) -> str | None:
+    """The page's own date: its first ``最近更新时间：2024-08-29 17:45:51`` line."""
+    for ln in lines:
+        if "最近更新时间" in ln:
+            m = patterns.UPDATED_AT.search(clean(strip_markup(ln)))
+            if m:
+                return m.group("date")
+    return None
+
+
+def _named_but_missing(sentences: list[Sentence], drafts: list[Draft]) -> str | None:
+    """A page of category sections whose access sentences name a category that no section of
+    it has (``若同时具备【社交-直播】类目…`` above the only section): the rest of the page is
+    missing. None when every named category has its section."""
+    # a category counts as present when some section ends on its last level, whole or as one
+    # of its ``/``-parts (a sentence may name 职业培训 of ``培训机构 - 职业培训/课外辅导``)
+    present = {fold(part) for d in drafts for part in (d.path[-1], *d.path[-1].split("/"))}
+    for s in sentences:
+        for path in s.paths:
+            if fold(path[-1]) not in present:
+                return (f"the page names {'-'.join(path)!r} (line {s.line}) but has no section of it "
+                        f"after its last section")
+    return None
+
+
+def _scenario_rows(t: Table, d: int, h: _Heading, context: list[str], sentences: list[Sentence],
+                   file: str, title: str | None, updated: str | None, warnings: list[str]) -> list[Scenario]:
+    """The scenarios of a scenario table (``headers.SCENARIO``).
+
+    Under a ``场景N：…`` heading (方案选择) the table is that one scenario: its contents joined,
+    every requirement and every access method in row order. Elsewhere (the plugin page) each row
+    is a scenario of the access method its lead-in names (``小程序符合小程序·云直播插件的接入的
+    类目要求：``), labelled as every format labels it (``method_scenario``)."""
+    roles = headers.column_roles([c.text for c in t.rows[0].cells])
+    col = {r: i for i, r in roles.items()}
+
+    def cell(row, role: str, own: bool = False) -> str:
+        i = col.get(role)
+        if i is None or i >= len(row.cells) or (own and row.cells[i].carried):
+            return ""
+        # Markdown inside an HTML cell (``<a …> **电商平台** 类目</a>``) is markup, not text
+        return strip_markup(row.cells[i].text)
+
+    rows = [r for r in t.rows[1:] if any(c.text for c in r.cells)]
+    if not rows:
+        return []
+    start, end = t.line_start + d, t.line_end + d
+    m = patterns.SCENARIO_HEADING.match(h.text)
+    if m:
+        contents = [c for c in dict.fromkeys(cell(r, "scenario") for r in rows) if c]
+        reqs = tuple(x for x in (cell(r, "condition", own=True) for r in rows) if x)
+        sols = tuple(x for x in dict.fromkeys(cell(r, "solution") for r in rows) if x)
+        return [Scenario(scenario=clean(m.group("label")), content="；".join(contents), requirements=reqs,
+                         solutions=sols, span=Span(file, h.line, max(h.line, end)), notes=tuple(h.notes),
+                         page=title, page_updated=updated)]
+    methods = method_pattern(sentences)
+    method = next((mm.group(0) for text in context + [title or ""] for mm in [methods.search(fold(text))] if mm),
+                  None)
+    if method is None and "solution" not in col:
+        warnings.append(f"{file}:{start}: scenario table without an access-method column, and the text "
+                        f"above it names no access method: its rows are kept without one")
+    out = []
+    for r in rows:
+        content = cell(r, "scenario")
+        if not content:
+            continue
+        sols = (cell(r, "solution"),) if cell(r, "solution") else ((method,) if method else ())
+        label = method_scenario(method, content) if method and "solution" not in col else content
+        req = cell(r, "condition")
+        out.append(Scenario(scenario=label, content=content, requirements=(req,) if req else (),
+                            solutions=sols, span=Span(file, r.line + d, max(r.line + d, _row_end(r) + d)),
+                            page=title, page_updated=updated))
+    return out
+
+
+def _row_end(row) -> int:
+    return max([c.lines[-1].last for c in row.cells if c.lines and not c.carried] + [row.line])
+
+
+_BARE_TABLE_OPEN = re.compile(r"<table\b[^>]*>", re.IGNORECASE)
+_ROW_TAG = re.compile(r"^\s*<\s*(?:tr|td|th|thead|tbody|caption|col)\b", re.IGNORECASE)
+
+
+def _table_block(lines: list[str], i: int, file: str) -> tuple[str, int, list[str], str | None] | None:
+    """The table starting at ``lines[i]``, if one does: (its HTML, index of its last line,
+    warnings, why the document looks cut short inside it or None).
+
+    A pipe table is written as HTML (``pipe_table_html``). An HTML table ends at ``</table>``;
+    a bare ``<table>`` line that no row follows closes it too (revisions of the live-streaming
+    page close every table so); an unclosed one is read up to the next heading, with a
+    warning, and when it runs to the end of the file, the capture ends inside it."""
+    no = i + 1
+    if is_pipe_table(lines, i):
+        j = pipe_table_end(lines, i)
+        html, w = pipe_table_html(lines[i:j + 1], no)
+        return html, j, [f"{file}:{x}" for x in w], None
+    if not _TABLE_OPEN.search(lines[i]):
+        return None
+    j = i
+    while j < len(lines) and not _TABLE_CLOSE.search(lines[j]):
+        if j > i and _HEADING.match(lines[j]):
+            break
+        if j > i and _BARE_TABLE_OPEN.fullmatch(lines[j].strip()) and not _row_follows(lines, j):
+            return "\n".join(lines[i:j] + ["</table>"]), j, [], None
+        j += 1
+    if j < len(lines) and _TABLE_CLOSE.search(lines[j]):
+        return "\n".join(lines[i:j + 1]), j, [], None
+    cut = f"ends inside the table that starts on line {no}" if j >= len(lines) else None
+    return ("\n".join(lines[i:j]), j - 1, [f"{file}:{no}: <table> is not closed; read up to line {j}"], cut)
+
+
+def _row_follows(lines: list[str], j: int) -> bool:
+    k = j + 1
+    while k < len(lines) and not lines[k].strip():
+        k += 1
+    return k < len(lines) and bool(_ROW_TAG.match(lines[k]))
 
 
 def _title(headings: list[_Heading], kv_rows: dict[int, list]) -> str | None:
@@ -150,7 +291,7 @@ def _title(headings: list[_Heading], kv_rows: dict[int, list]) -> str | None:
     before = []
     for h in headings[1:]:
         before.append(h)
-        if h.tables or h.category_tables:
+        if h.tables or h.category_tables or h.scenario_tables:
             break
     named = [h for h in before if h.text]
     if not named:
@@ -163,6 +304,9 @@ def _title(headings: list[_Heading], kv_rows: dict[int, list]) -> str | None:
             return None
     first = named[0]
     if first.tables and any(kv_rows[id(t)] for t, _ in first.tables):
+        return None
+    if first.scenario_tables and first.level > 1:
+        # a section holding a scenario table (``## 前提条件`` of the plugin page) names its part
         return None
     if sum(1 for h in named if h.level == first.level) > 1:
         return None
@@ -184,28 +328,8 @@ def _path(headings: list[_Heading], idx: int, title: str | None) -> tuple[str, .
     return path
 
 
-def _header_roles(row) -> dict[int, str]:
-    roles = {}
-    for i, c in enumerate(row.cells):
-        t = fold(c.text)
-        m = patterns.LEVEL_HEADER.match(t)
-        if m:
-            roles[i] = f"level{patterns.to_int(m.group('level'))}"
-        elif patterns.QUALIFICATION_HEADER.search(t):
-            roles[i] = "requirement"
-    return roles
-
-
-def _is_category_table(t: Table) -> bool:
-    """A header row naming category levels (with or without a qualification column)."""
-    if not t.rows:
-        return False
-    roles = _header_roles(t.rows[0])
-    return "level1" in roles.values() and "level2" in roles.values()
-
-
 def _category_rows(t: Table, d: int, label: str, intro: str, file: str, title: str | None,
-                   parts: bool) -> list[Statement]:
+                   parts: bool, page_capability: str | None, updated: str | None) -> list[Statement]:
     """One statement per row (per listed category, in a whitelist); ``t`` stands ``d`` lines
     further down than it says (``placed_tables``).
 
@@ -213,22 +337,21 @@ def _category_rows(t: Table, d: int, label: str, intro: str, file: str, title: s
     a generic header (``法务建议资质文件``) makes it WeChat's category list; a table without a
     qualification column is a whitelist for the capability its page is about."""
     header = t.rows[0]
-    roles = _header_roles(header)
-    for i, c in enumerate(header.cells):
-        if i not in roles and patterns.NOTE_HEADER.match(fold(c.text)):
-            roles[i] = "note"
+    roles = headers.column_roles([c.text for c in header.cells])
     req_col = next((i for i, r in roles.items() if r == "requirement"), None)
     if req_col is not None:
         kind = "qualification"
         capability = detect_capability(header.cells[req_col].text) or "category_list"
     else:
         kind = "whitelist"
-        capability = detect_capability(" ".join(x for x in (title, label, intro) if x))
+        # the table's own lead-in first; else what the page as a whole is about
+        capability = detect_capability(" ".join(x for x in (title, label, intro) if x)) or page_capability
         if capability is None:
             raise ParseError(file, t.line_start + d, "category table without a qualification column, and the "
                                                  "page does not say which capability it lists categories for")
     level_cols = sorted((r, i) for i, r in roles.items() if r.startswith("level"))
     note_cols = [i for i, r in roles.items() if r == "note"]
+    scenario_col = next((i for i, r in roles.items() if r == "scenario"), None)
     section = clean(label).rstrip("：:。.") or "table"
     out = []
     for row in t.rows[1:]:
@@ -244,22 +367,31 @@ def _category_rows(t: Table, d: int, label: str, intro: str, file: str, title: s
             raise ParseError(file, row.line + d, "table row without a category name")
         notes = tuple(row.cells[i].text for i in note_cols if i < len(row.cells) and row.cells[i].text
                       and not patterns.NONE_TEXT.match(row.cells[i].text))
-        last = max([c.lines[-1].last for c in row.cells if c.lines and not c.carried] + [row.line])
-        span = Span(file, row.line + d, last + d)
+        scenario = None
+        if scenario_col is not None and scenario_col < len(row.cells):
+            scenario = row.cells[scenario_col].text or None
+        span = Span(file, row.line + d, _row_end(row) + d)
         if kind == "whitelist":
-            for name in patterns.WHITELIST_LIST_SEPARATOR.split(levels[-1]):
+            names = [n for n in patterns.WHITELIST_LIST_SEPARATOR.split(levels[-1]) if n]
+            # a category name may itself hold 、 (证券、期货投资咨询): a split is the likely reading,
+            # not a certain one, and each record says so
+            split = (f"{levels[-1]!r} is read as {len(names)} categories (split at 、，；); a name that itself "
+                     f"holds one of them would be cut: check against the source",) if len(names) > 1 else ()
+            for name in names:
                 if name:
                     out.append(Statement(
                         capability=capability, section=section, category_raw=tuple(levels[:-1]) + (name,),
                         requirement=Requirement(rule="none", declared=None), span=span, notes=notes,
-                        page=title, page_part=section if parts else None, kind="whitelist"))
+                        scenario=scenario, page=title, page_updated=updated, warnings=split,
+                        page_part=section if parts else None, kind="whitelist"))
             continue
         cell = row.cells[req_col]
         req = lines_to_requirement(cell.lines, offset=d)
         out.append(Statement(
             capability=capability, section=section, category_raw=tuple(levels), requirement=req,
             requirement_text="\n".join(l.text for l in cell.lines), span=span, notes=notes,
-            warnings=req.warnings, page=title, page_part=section if parts else None))
+            scenario=scenario, warnings=req.warnings, page=title, page_updated=updated,
+            page_part=section if parts else None))
     return out
 
 
