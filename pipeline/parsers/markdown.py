@@ -216,7 +216,7 @@ def _scenario_rows(t: Table, d: int, h: _Heading, context: list[str], sentences:
         reqs = tuple(x for x in (cell(r, "condition", own=True) for r in rows) if x)
         sols = tuple(x for x in dict.fromkeys(cell(r, "solution") for r in rows) if x)
         return [Scenario(scenario=clean(m.group("label")), content="；".join(contents), requirements=reqs,
-                         solutions=sols, span=Span(file, h.line, max(h.line, end)), notes=tuple(h.notes),
+                         solutions=sols, span=Span(file, h.line, max(h.line, end, h.end)), notes=tuple(h.notes),
                          page=title, page_updated=updated)]
     methods = method_pattern(sentences)
     method = next((mm.group(0) for text in context + [title or ""] for mm in [methods.search(fold(text))] if mm),
@@ -333,15 +333,19 @@ def _category_rows(t: Table, d: int, label: str, intro: str, file: str, title: s
     """One statement per row (per listed category, in a whitelist); ``t`` stands ``d`` lines
     further down than it says (``placed_tables``).
 
-    Capability: what the qualification column's header names (``使用人脸核验接口所需资质``);
-    a generic header (``法务建议资质文件``) makes it WeChat's category list; a table without a
-    qualification column is a whitelist for the capability its page is about."""
+    Capability: what the qualification column's header names (``使用人脸核验接口所需资质``), else
+    what the table's lead-in or the page title names; a generic header under a title that names
+    none (``法务建议资质文件``) makes it WeChat's category list. A table without a qualification
+    column is a whitelist for the capability its lead-in, or else its page, is about."""
     header = t.rows[0]
     roles = headers.column_roles([c.text for c in header.cells])
     req_col = next((i for i, r in roles.items() if r == "requirement"), None)
     if req_col is not None:
         kind = "qualification"
-        capability = detect_capability(header.cells[req_col].text) or "category_list"
+        # the column's own words first (使用人脸核验接口所需资质), then the table's lead-in and the
+        # page title (a live-streaming SDK page's 资质要求 column); WeChat's list says neither
+        capability = (detect_capability(header.cells[req_col].text)
+                      or detect_capability(" ".join(x for x in (title, label, intro) if x)) or "category_list")
     else:
         kind = "whitelist"
         # the table's own lead-in first; else what the page as a whole is about
