@@ -160,3 +160,13 @@ def test_method_page_table_gives_a_scenario_per_row_and_no_category():
     assert (s.scenario, s.requirements, s.solutions) == ("插件：电商带货、直播导购等", ("【电商平台】类目",),
                                                           ("小程序·云直播插件",))
     assert s.span.line_start == 7
+
+
+def test_licence_page_in_markdown_with_links():
+    text = ("## 直播服务许可申请\n\n由于各地相关部门对于当地企业要求不同，具体资质要求及许可申请请参考以下内容：\n\n"
+            "- 涉及经营电信业务，请咨询[当地通信管理局](https://example.org/a)申请办理《电信业务经营许可证》。\n"
+            "- 涉及经营网络表演业务，请咨询 **当地人民政府文化行政部门** 申请办理《网络文化经营许可证》。\n")
+    for doc in (_parse(text), _parse(text + "\n" + SCENARIOS)):  # on its own, and beside a table
+        assert [(x.business, x.licence, x.authority, x.span.line_start) for x in doc.licenses] == [
+            ("经营电信业务", "电信业务经营许可证", "当地通信管理局", 5),
+            ("经营网络表演业务", "网络文化经营许可证", "当地人民政府文化行政部门", 6)]

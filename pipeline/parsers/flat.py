@@ -609,8 +609,9 @@ def _unfinished_content(text: str) -> bool:
 def read_licences(lines: list[Phys], file: str, page: str | None, updated: str | None) -> list[License]:
     out = []
     for ln in lines:
-        # a Markdown source writes the authority as a link: ``请咨询[当地通信管理局](…)申请办理``
-        for m in patterns.LICENCE_SENTENCE.finditer(strip_markup(ln.text) if "](" in ln.text else ln.text):
+        # a Markdown source writes the authority as a link or in bold: ``请咨询[当地通信管理局](…)``
+        text = strip_markup(ln.text) if "](" in ln.text or "**" in ln.text else ln.text
+        for m in patterns.LICENCE_SENTENCE.finditer(text):
             out.append(License(business=clean(m.group("business")), licence=clean(m.group("licence")),
                                authority=clean(m.group("authority")), span=Span(file, ln.no, ln.no, page),
                                page=page, page_updated=updated))

@@ -1,10 +1,16 @@
-"""Markdown source with embedded HTML tables (Tencent Cloud doc sources).
+"""Markdown source with embedded HTML or pipe tables (Tencent Cloud doc sources).
 
-Two layouts are read:
-- a category table: header cells ``一级类目 | 二级类目 | …所需资质`` and one row per category
-  (the FaceID industries page); the bold paragraph above a table names its section;
+Each table is told by its header cells (``pipeline/headers.py``); a pipe table is read as the
+HTML table it stands for (``htmltable.pipe_table_html``). What a page holds:
+- category tables: header cells ``一级类目 | 二级类目 | …所需资质`` (the FaceID industries page),
+  ``一级类目/主体类型 | 二级类目 | 资质要求 | 小程序内容场景``, one row per category; without a
+  qualification column a whitelist (``主类目 | 子类目 | 小程序内容场景``); the bold paragraph above
+  a table names its section;
 - a section per category: ``##``/``###`` headings, ``>!`` callouts, a "具备…进行接入" sentence
-  and a key/value table (``小程序直播场景`` / ``类目适用范围`` / ``资质要求``) (the 小程序·云直播 page).
+  and a key/value table (``小程序直播场景`` / ``类目适用范围`` / ``资质要求``) (the 小程序·云直播 page);
+- scenario tables: ``小程序内容场景 | 要求 | 接入方案`` under ``### 场景N：…`` (方案选择), and an
+  access method's own ``小程序直播场景 | 要求`` table (the plugin page);
+- licence sentences (``涉及…，请咨询…申请办理《…》``) and the page date (``最近更新时间``).
 """
 from __future__ import annotations
 
