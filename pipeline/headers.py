@@ -43,7 +43,8 @@ def column_roles(cells: Sequence[str]) -> dict[int, str]:
     ``solution``. Columns with no known name get no role; a level named twice counts once."""
     roles: dict[int, str] = {}
     for i, text in enumerate(cells):
-        t = fold(text)
+        # Markdown left in a header cell is markup (``\`二级类目`` in a WeChat pipe table)
+        t = fold(text.replace("`", "").replace("*", ""))
         if not t:
             continue
         level = level_of(t)

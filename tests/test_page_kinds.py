@@ -170,3 +170,17 @@ def test_licence_page_in_markdown_with_links():
         assert [(x.business, x.licence, x.authority, x.span.line_start) for x in doc.licenses] == [
             ("经营电信业务", "电信业务经营许可证", "当地通信管理局", 5),
             ("经营网络表演业务", "网络文化经营许可证", "当地人民政府文化行政部门", 6)]
+
+
+def test_wechat_component_pipe_table_with_markup_in_a_header_and_aligned_columns():
+    """The <live-player> page's table: a stray backtick in a header cell, a centred column,
+    cells listing categories with ，/；, and a later attribute table that is no category table."""
+    text = ("# live-player\n\n## 申请开通\n\n暂只针对国内主体如下类目的小程序开放。\n\n"
+            "| 一级类目/主体类型 |    `二级类目    | 小程序内容场景 |\n| ----- | :-----: | ----- |\n"
+            "| 社交 |  直播  | 涉及娱乐性质，如明星直播 |\n| IT科技 | 多方通信；音视频设备 | 为多方提供电话会议 |\n\n"
+            "## 通用属性\n\n|  | 属性 | 类型 |\n| -- | -- | -- |\n|  | src | string |\n")
+    doc = _parse(text)
+    assert [(s.kind, s.capability, s.category_raw, s.warnings) for s in doc.statements] == [
+        ("whitelist", "live_streaming", ("社交", "直播"), ()),
+        ("whitelist", "live_streaming", ("IT科技", "多方通信"), ()),
+        ("whitelist", "live_streaming", ("IT科技", "音视频设备"), ())]

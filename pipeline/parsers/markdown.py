@@ -383,10 +383,10 @@ def _category_rows(t: Table, d: int, label: str, intro: str, file: str, title: s
         span = Span(file, row.line + d, _row_end(row) + d)
         if kind == "whitelist":
             names = [n for n in patterns.WHITELIST_LIST_SEPARATOR.split(levels[-1]) if n]
-            # a category name may itself hold 、 (证券、期货投资咨询): a split is the likely reading,
-            # not a certain one, and each record says so
-            split = (f"{levels[-1]!r} is read as {len(names)} categories (split at 、，；); a name that itself "
-                     f"holds one of them would be cut: check against the source",) if len(names) > 1 else ()
+            # a category name may itself hold 、 (证券、期货投资咨询): a split there is the likely
+            # reading, not a certain one, and each record says so (，and ； are never inside a name)
+            split = (f"{levels[-1]!r} is read as {len(names)} categories (split at 、); a name that itself "
+                     f"holds a 、 would be cut: check against the source",) if len(names) > 1 and "、" in levels[-1] else ()
             for name in names:
                 if name:
                     out.append(Statement(
