@@ -17,6 +17,7 @@ from functools import lru_cache
 import lxml.html
 from lxml import etree
 
+from pipeline import patterns
 from pipeline.model import Line, moved_copy
 from pipeline.normalize import clean
 
@@ -259,7 +260,6 @@ def _read_table(table, first_line: int, html: str) -> Table:
 #: ``|----|:---:|``: the delimiter row under a pipe table's header.
 _PIPE_DELIMITER = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _PIPE_SPLIT = re.compile(r"(?<!\\)\|")
-_MD_LINK = re.compile(r'\[([^\]]*)\]\(\s*([^)\s]*)(?:\s+"[^"]*")?\s*\)')
 _MD_BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 
@@ -288,7 +288,7 @@ def _pipe_cells(line: str) -> list[str]:
 
 def _cell_html(text: str) -> str:
     """A pipe cell's Markdown as HTML: links and bold become tags; inline HTML (``<br>``) stays."""
-    text = _MD_LINK.sub(lambda m: f'<a href="{_html.escape(m.group(2))}">{m.group(1)}</a>', text)
+    text = patterns.MARKDOWN_LINK.sub(lambda m: f'<a href="{_html.escape(m.group(2))}">{m.group(1)}</a>', text)
     return _MD_BOLD.sub(r"<strong>\1</strong>", text)
 
 

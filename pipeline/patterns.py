@@ -326,6 +326,10 @@ SCENARIO_REQUIREMENT_HINT = re.compile(r"类目|主体")
 LICENCE_SENTENCE = re.compile(
     r"涉及(?P<business>[^，,。；;]+?)\s*[，,]\s*请咨询\s*(?P<authority>.+?)\s*申请办理\s*《(?P<licence>[^》]+)》")
 
+#: A Markdown link, ``[text](url)`` or ``[text](url "title")``; the title may hold parentheses
+#: (``"_('小程序')"``). Group 1 is the text, group 2 the target.
+MARKDOWN_LINK = re.compile(r'\[([^\]]*)\]\(\s*([^)\s]*)(?:\s+"[^"]*")?\s*\)')
+
 #: A line that is only a link (PDF exports list each page's link targets as bare URLs).
 URL_LINE = re.compile(r"^\s*(?:https?://|www\.)\S*\s*$")
 

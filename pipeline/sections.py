@@ -11,8 +11,6 @@ from pipeline import patterns
 from pipeline.model import Integration, Requirement, moved_copy
 from pipeline.normalize import clean, fold
 
-#: ``[text](url)`` and ``[text](url "title")``; the title may hold parentheses: ``"_('小程序')"``
-_MD_LINK = re.compile(r'\[([^\]]*)\]\(\s*[^)\s]*(?:\s+"[^"]*")?\s*\)')
 _TAG = re.compile(r"<\s*/?\s*([A-Za-z][\w-]*)[^>]*>")
 
 
@@ -39,7 +37,7 @@ class Sentence:
 
 def strip_markup(text: str) -> str:
     """Markdown links to their text, ``**bold**`` to plain, HTML tags dropped."""
-    text = _MD_LINK.sub(r"\1", text)
+    text = patterns.MARKDOWN_LINK.sub(r"\1", text)
     text = text.replace("**", "")
     return clean(_TAG.sub(" ", text))
 
@@ -53,7 +51,7 @@ def parse_sentence(text: str, line: int) -> Sentence | None:
 @lru_cache(maxsize=4096)
 def _sentence_at_line_0(text: str) -> Sentence | None:
     # captures of a page repeat its lines at other places: each line is read once
-    plain = clean(_MD_LINK.sub(r"\1", text).replace("**", ""))
+    plain = clean(patterns.MARKDOWN_LINK.sub(r"\1", text).replace("**", ""))
     m = patterns.INTEGRATION.search(plain)
     if not m:
         return None
