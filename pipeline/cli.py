@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -99,14 +100,18 @@ def _cmd_decide(args: argparse.Namespace) -> int:
         raise PipelineError(f"{args.conflict}: no such conflict in dataset {version}")
     date = args.date or dt.date.today().isoformat()
     path = Path(args.file)
-    existing = path.read_text("utf-8") if path.exists() else (
-        "# Decisions on conflicts, read by every build (see README: recording a decision).\n")
-    if any(d.conflict == c["id"] for d in review.parse_decisions(existing, str(path))):
-        raise PipelineError(f"{path}: already holds a decision on {c['id']}; edit it there")
-    entry = review.decision_entry(c, args.decision, args.reason, args.reviewer, date)
-    review.parse_decisions(existing + entry, str(path))  # never write a file the build would reject
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(existing + entry, encoding="utf-8")
+
+    def add(existing: str | None) -> str:
+        # read again under the lock: another `decide` may have added its decision meanwhile
+        existing = existing if existing is not None else (
+            "# Decisions on conflicts, read by every build (see README: recording a decision).\n")
+        if any(d.conflict == c["id"] for d in review.parse_decisions(existing, str(path))):
+            raise PipelineError(f"{path}: already holds a decision on {c['id']}; edit it there")
+        new = existing + review.decision_entry(c, args.decision, args.reason, args.reviewer, date)
+        review.parse_decisions(new, str(path))  # never write a file the build would reject
+        return new
+
+    store.update_text(path, add)
     print(f"recorded decision on {c['id']} in {path}; run `make build` to apply it")
     return 0
 
@@ -206,6 +211,15 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except PipelineError as e:
         print(str(e), file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # the reader went away (`pipeline sources | head -1`): it wanted no more. Python would
+        # otherwise complain again when it flushes stdout at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a tool stopped by a closed pipe
+    except OSError as e:  # a full disk, a read-only or unreadable folder: the file and the reason
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"{where}{e.strerror or e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted; output/ left as it was", file=sys.stderr)

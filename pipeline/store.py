@@ -90,7 +90,69 @@ def build_lock(output: Path):
 
 
 def read_optional_text(path: Path) -> str | None:
-    return path.read_text("utf-8") if path.exists() else None
+    """A UTF-8 text file the user keeps (decisions), or None when there is none. Anything else
+    (a folder, other bytes, no permission) is one line naming the file."""
+    try:
+        return path.read_text("utf-8")
+    except FileNotFoundError:
+        return None
+    except UnicodeDecodeError as e:
+        line = path.read_bytes()[:e.start].count(b"\n") + 1
+        raise ParseError(str(path), line, f"not UTF-8 text (byte {e.object[e.start]:#04x} at offset {e.start})") from None
+    except OSError as e:
+        raise StoreError(f"{path}: cannot read ({e.strerror or e})") from None
+
+
+@contextlib.contextmanager
+def file_lock(path: Path):
+    """Hold an exclusive lock on ``path`` (created if need be), waiting for whoever holds it.
+    ``flock`` locks belong to the open file: the kernel drops it when the holder dies, however it
+    dies, so a lock never outlives its owner. The file is opened close-on-exec (Python's default),
+    and nothing here forks while holding it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` or leave it exactly as it was: written to a temporary file
+    beside it, flushed to disk, then renamed over it (a kill or a full disk mid-write leaves the
+    old file; the temporary file is removed on an error). The file keeps its permission bits."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+
+
+def update_text(path: Path, change) -> str:
+    """Read-modify-write a text file people keep (``review/decisions.toml``) so that nothing
+    in it is lost: ``change(old text or None)`` gives the new text, under a lock
+    (``.<name>.lock`` beside it) that concurrent updates wait for, written with
+    ``write_atomic``. Returns the new text."""
+    with file_lock(path.with_name(f".{path.name}.lock")):
+        new = change(read_optional_text(path))
+        write_atomic(path, new.encode("utf-8"))
+    return new
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (a crash right after could otherwise undo it)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def load_tables(output: Path, version: str, skip: tuple[str, ...] = ()) -> dict[str, list[dict]]:
@@ -138,15 +200,6 @@ def published_conflict_ids(output: Path) -> set[str]:
 def latest(output: Path) -> str | None:
     p = output / "LATEST"
     return p.read_text("utf-8").strip() or None if p.exists() else None
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def clean_stale_tmp(output: Path) -> None:
@@ -230,7 +283,7 @@ def hash_files(refs: list[RawRef], cache_dir: Path) -> dict[str, str]:
         fresh[where] = [r.size, r.mtime_ns, sha]
     if fresh != known:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        _write_atomic(path, json.dumps(fresh, sort_keys=True).encode())
+        write_atomic(path, json.dumps(fresh, sort_keys=True).encode())
     return out
 
 
@@ -356,7 +409,7 @@ def last_build(cache_dir: Path, output: Path) -> dict:
 
 def save_last_build(cache_dir: Path, output: Path, info: dict) -> None:
     cache_dir.mkdir(parents=True, exist_ok=True)
-    _write_atomic(_last_build_file(cache_dir, output), json.dumps(info, sort_keys=True).encode())
+    write_atomic(_last_build_file(cache_dir, output), json.dumps(info, sort_keys=True).encode())
 
 
 # --- streaming dataset writer --------------------------------------------------------------
@@ -879,12 +932,12 @@ class DatasetWriter:
         if created and reports:
             (self.output / "reports").mkdir(parents=True, exist_ok=True)
             for suffix, data in sorted(reports.items()):
-                _write_atomic(self.output / "reports" / f"{version}.{suffix}", data)
+                write_atomic(self.output / "reports" / f"{version}.{suffix}", data)
         link_partitions(self.output)
         if latest(self.output) != version:
             with open(self.output / "HISTORY", "a", encoding="utf-8") as fh:
                 fh.write(version + "\n")
-            _write_atomic(self.output / "LATEST", (version + "\n").encode())
+            write_atomic(self.output / "LATEST", (version + "\n").encode())
         return created
 
     def abandon(self) -> None:
