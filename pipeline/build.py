@@ -229,15 +229,13 @@ def parsed_sources(refs: list[store.RawRef], hashes: dict[str, str], cache_dir: 
     todo = [r for r in refs if r.display not in cached]
     size = _pool_size(workers, len(todo))
     bar = _progress(len(refs), progress)
-    pool = None
     tasks = [([(r, keys[r.display]) for r in todo[i:i + TASK_SOURCES]], str(cache_dir))
              for i in range(0, len(todo), TASK_SOURCES)]
+    processes = contextlib.ExitStack()
     if size:
-        from concurrent.futures import ProcessPoolExecutor
-
-        store.ready_to_convert()
-        pool = ProcessPoolExecutor(max_workers=size, initializer=_quiet_gc)
-        done = pool.map(_worker_task, [t + (str(spool_dir) if spool_dir else None,) for t in tasks])
+        pool = processes.enter_context(worker_processes(size))
+        with _spawning():  # map submits every task: the workers start now
+            done = pool.map(_worker_task, [t + (str(spool_dir) if spool_dir else None,) for t in tasks])
     else:
         done = map(_parse_task, tasks)
     results = (payload for payloads in done for payload in payloads)
@@ -255,9 +253,12 @@ def parsed_sources(refs: list[store.RawRef], hashes: dict[str, str], cache_dir: 
             if bar:
                 bar.update(1)
             yield ref, payload, hit
+    except BaseException:
+        processes.__exit__(*sys.exc_info())
+        raise
+    else:
+        processes.close()
     finally:
-        if pool:
-            pool.shutdown(cancel_futures=True)
         if cache is not None:
             cache.close()
         store.cache_close(cache_dir)
@@ -575,20 +576,78 @@ def _helper_process(workers: int | None, sources: int):
     if not _pool_size(workers, sources):
         yield None
         return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # spawned, not forked: a fork of the build would start with (and be counted at) the
-    # parent's size, and forking a process that runs threads can deadlock
-    with ProcessPoolExecutor(max_workers=1, initializer=_helper_init, initargs=(store.converts_without_pandas(),),
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
-        pool.submit(_warm_up)  # starts the process now: it imports while the sources are parsed
+    with worker_processes(1) as pool:
+        with _spawning():
+            pool.submit(_warm_up)  # starts the process now: it imports while the sources are parsed
         yield pool
 
 
-def _helper_init(without_pandas: bool) -> None:
-    """A helper process starts as the build: collector quiet, pandas left out if the build
-    leaves it out (``store.convert_without_pandas``)."""
+@contextlib.contextmanager
+def worker_processes(n: int):
+    """``n`` processes that work for this build and die with it.
+
+    Spawned, not forked: a forked worker would hold every file the build has open, the output
+    lock among them, and would start at the build's size (forking a process that runs threads
+    can also deadlock). Each one ignores Ctrl-C (the build handles it, once) and exits as soon
+    as the build is gone, however it went (``_worker_init``). On an error, or Ctrl-C, the build
+    does not wait for the tasks under way: a worker finishes at most the one it has, then
+    finds nothing more to do."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(max_workers=n, initializer=_worker_init,
+                               initargs=(os.getpid(), store.converts_without_pandas()),
+                               mp_context=multiprocessing.get_context("spawn"))
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
+@contextlib.contextmanager
+def _spawning():
+    """Around the call that starts workers (a pool starts them as tasks are submitted): Ctrl-C
+    is ignored for that moment, and so from their first instruction in the processes it starts
+    (an ignored signal stays ignored across exec, and Python leaves it so), before
+    ``_worker_init`` can run. Otherwise a Ctrl-C while a worker imports is its traceback."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # (signals are the main thread's; a library caller in a thread keeps its own)
+        return
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+#: how often a worker checks that its build is still there (``_worker_init``)
+ORPHAN_CHECK_SECONDS = 0.2
+
+
+def _worker_init(build_pid: int, without_pandas: bool) -> None:
+    """A worker starts as the build: collector quiet, pandas left out if the build leaves it out
+    (``store.convert_without_pandas``). Ctrl-C reaches every process of the terminal's group:
+    the build stops its workers, so they ignore it (instead of each printing a traceback). A
+    thread watches for the build's end: a build that is killed (SIGKILL runs no clean-up)
+    leaves its workers to the init process, and they must not go on holding its files, its
+    terminal or the caller's pipe."""
+    import signal
+    import threading
+    import time
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == build_pid:
+            time.sleep(ORPHAN_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="orphan-check", daemon=True).start()
     _quiet_gc()
     if without_pandas:
         store.convert_without_pandas()

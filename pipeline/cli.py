@@ -3,10 +3,19 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
 from pipeline.errors import PipelineError
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the build is, so that its clean-up runs (as for Ctrl-C)."""
+
+
+def _terminated(signum, frame):
+    raise Terminated()
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -14,6 +23,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from pipeline.build import run_build
 
     store.convert_without_pandas()  # this process and its helpers never hand pyarrow pandas objects
+    # a supervisor's SIGTERM stops the build as Ctrl-C does: it cleans up, its workers go with it
+    signal.signal(signal.SIGTERM, _terminated)
     raw_dirs = [Path("raw")] + [Path(d) for d in args.raw]
     result = run_build(raw_dirs, Path(args.output), workers=args.jobs, use_cache=not args.no_cache,
                        progress=True)
@@ -224,6 +235,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; output/ left as it was", file=sys.stderr)
         return 130
+    except Terminated:
+        print("terminated; output/ left as it was", file=sys.stderr)
+        return 143
 
 
 if __name__ == "__main__":

@@ -703,15 +703,6 @@ def _convert_without_pandas(pa) -> None:
         sys.meta_path.remove(hook)
 
 
-def ready_to_convert() -> None:
-    """Load what converting rows to Arrow loads: pyarrow (0.2 CPU-s) and what its first
-    conversion of a Python list imports (pandas, 0.23 CPU-s, unless ``convert_without_pandas``
-    left it out). A build calls this before it forks its parse workers, which then start with
-    it instead of each importing it (the build needs it anyway, for the reconciled tables)."""
-    pa = _pyarrow()
-    pa.array([], type=pa.string())
-
-
 @lru_cache(maxsize=None)
 def _arrow_schema(table: str):
     pa = _pyarrow()
