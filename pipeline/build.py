@@ -301,7 +301,8 @@ def run_build(raw_dirs: list[Path], output: Path, decisions: Path | None = None,
         last = store.last_build(cache_dir, output)
         current = store.latest(output)
         if (use_cache and last.get("key") == key and last.get("version") == current and current
-                and (output / "datasets" / current / "manifest.json").exists()):
+                and (output / "datasets" / current / "manifest.json").exists()
+                and store.has_reports(output, current)):
             return BuildResult(current, False, last.get("counts", {}), tuple(last.get("warnings", [])))
         store.clean_stale_tmp(output)
         parsed = review.parse_decisions(text, shown) if text is not None else []
@@ -463,7 +464,10 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
         writer.finish(version, inputs)
         reports = None
         _give_back_memory()
-        if previous != version and not exists:
+        if not (exists and store.has_reports(output, version)):
+            if previous == version:  # its reports were lost: compared, as before, with its predecessor
+                previous = store.previous_version(output, version)
+                compared = _compare_with(output, previous, slim, tables, refs, hashes, True)
             reports = _reports(version, previous, compared, tables)
         _phase("finished and reported")
         created = writer.publish(version, reports)

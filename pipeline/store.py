@@ -128,9 +128,11 @@ def write_atomic(path: Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        if isinstance(e, OSError) and not e.filename:  # (fsync's error names no file: this one)
+            raise OSError(e.errno, e.strerror, str(path)) from e
         raise
     _fsync_dir(path.parent)
 
@@ -202,14 +204,28 @@ def latest(output: Path) -> str | None:
     return p.read_text("utf-8").strip() or None if p.exists() else None
 
 
+REPORT_SUFFIXES = ("md", "html")
+
+
+def has_reports(output: Path, version: str) -> bool:
+    return all((output / "reports" / f"{version}.{suffix}").is_file() for suffix in REPORT_SUFFIXES)
+
+
 def clean_stale_tmp(output: Path) -> None:
-    """Remove half-written versions left by a build that was killed (never visible as versions)."""
-    if output.exists():
-        for p in output.glob(".tmp-*"):
-            if p.is_dir():
-                shutil.rmtree(p, ignore_errors=True)
-            else:
-                p.unlink(missing_ok=True)
+    """Remove what a killed build left: half-written versions and temporary files (never
+    visible as versions), and reports written for a version it did not get to publish."""
+    if not output.exists():
+        return
+    for p in list(output.glob(".tmp-*")) + list(output.glob(".*.tmp-*")) + list(output.glob("*/.*.tmp-*")):
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+    datasets = output / "datasets"
+    for suffix in REPORT_SUFFIXES:
+        for p in (output / "reports").glob(f"*.{suffix}") if (output / "reports").is_dir() else []:
+            if p.is_file() and not (datasets / p.name[:-len(suffix) - 1] / "manifest.json").exists():
+                p.unlink()
 
 
 # --- listing and hashing raw files without reading them twice ------------------------------
@@ -909,8 +925,17 @@ class DatasetWriter:
             os.fsync(fh.fileno())
 
     def publish(self, version: str, reports: dict[str, bytes] | None) -> bool:
-        """Rename the finished folder into place (unless that version exists), then LATEST."""
+        """Publish the finished folder as ``version`` with its review report, together or not
+        at all: the reports are written first (each atomically), then the folder is renamed
+        into ``datasets/`` (the moment the version exists), then LATEST. A kill before the
+        rename leaves reports of a version that does not exist, which the next build removes
+        (``clean_stale_tmp``) or writes again (same inputs, same bytes); a full disk stops the
+        build before anything is renamed. ``reports`` None: the version's reports exist."""
         final = self.output / "datasets" / version
+        if reports:
+            (self.output / "reports").mkdir(parents=True, exist_ok=True)
+            for suffix, data in sorted(reports.items()):
+                write_atomic(self.output / "reports" / f"{version}.{suffix}", data)
         if final.exists():
             shutil.rmtree(self.folder, ignore_errors=True)
             created = False
@@ -919,11 +944,8 @@ class DatasetWriter:
             if int(os.environ.get("PIPELINE_FAULT_KILL_BEFORE_RENAME", "0") or 0):
                 os.kill(os.getpid(), signal.SIGKILL)  # fault injection for the kill test
             os.rename(self.folder, final)
+            _fsync_dir(final.parent)
             created = True
-        if created and reports:
-            (self.output / "reports").mkdir(parents=True, exist_ok=True)
-            for suffix, data in sorted(reports.items()):
-                write_atomic(self.output / "reports" / f"{version}.{suffix}", data)
         link_partitions(self.output)
         if latest(self.output) != version:
             with open(self.output / "HISTORY", "a", encoding="utf-8") as fh:

@@ -89,10 +89,13 @@ def _many_decisions(n: int) -> str:
                    f'reviewer = "Li Wei"\ndate = 2026-11-20\nvalues = "{i:064x}"\n' for i in range(n))
 
 
-def _kill_on_first_change(p: subprocess.Popen, folder: Path, timeout: float = 60) -> None:
+def _kill_on_first_change(p: subprocess.Popen, folder: Path, timeout: float = 60, dirs: bool = False) -> None:
     """SIGKILL the command's group the moment anything in ``folder`` changes (a file grows,
-    shrinks, appears or goes): the moment a write is under way."""
+    shrinks, appears or goes; with ``dirs``, an entry appears or goes): the moment a write is
+    under way."""
     def state():
+        if dirs:
+            return sorted(os.listdir(folder))
         return sorted((q.name, q.stat().st_size) for q in folder.iterdir() if q.is_file())
 
     before, end = state(), time.monotonic() + timeout
@@ -147,7 +150,7 @@ def test_a_full_disk_while_deciding_keeps_the_file(work, monkeypatch, capsys):
     code = cli.main(["decide", cid, "--decision", "d", "--reason", "r", "--reviewer", "Li Wei"])
     monkeypatch.setattr(store.os, "fsync", real_fsync)
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 1 and len(err) == 1 and "No space left on device" in err[0], err
+    assert code == 1 and err == ["review/decisions.toml: No space left on device"], err
     assert path.read_bytes() == before
     assert sorted(q.name for q in path.parent.iterdir() if not q.name.endswith(".lock")) == ["decisions.toml"]
 
@@ -194,3 +197,67 @@ def test_ctrl_c_is_one_line_from_the_build_and_none_from_its_workers(work, after
         assert "Traceback" not in err, err
         assert (work / "output" / "LATEST").read_text() == before
         assert not list((work / "output").glob(".tmp-*"))
+
+
+# --- a version and its report: published together or not at all ---------------------------
+
+def _edit_a_seed(raw: Path, old: str = "(4选1)", new: str = "(5选1)") -> None:
+    p = raw / "003_3b374c8cbaf8a554.txt"
+    p.write_text(p.read_text("utf-8").replace(old, new), "utf-8")
+
+
+def _every_version_has_its_report(out: Path) -> None:
+    versions = sorted(p.name for p in (out / "datasets").iterdir())
+    reports = sorted({p.name.rsplit(".", 1)[0] for p in (out / "reports").iterdir() if not p.name.startswith(".")})
+    assert versions == reports
+    assert (out / "LATEST").read_text().strip() in versions
+
+
+@pytest.mark.parametrize("moment", ["new version in datasets/", 0.3, 0.6, 1.0, 1.5])
+def test_a_build_killed_at_any_moment_publishes_a_version_with_its_report_or_nothing(work, moment):
+    """Regression: a kill right after the dataset's rename lost its report for good (the next
+    build said "up to date" and never wrote reports/<v>.*)."""
+    out = work / "output"
+    _edit_a_seed(work / "raw")
+    p = _start(work, "build")
+    if isinstance(moment, float):
+        time.sleep(moment)
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+    else:
+        _kill_on_first_change(p, out / "datasets", dirs=True)
+    again = _cli(work, "build")
+    assert again.returncode == 0, again.stderr
+    _every_version_has_its_report(out)
+    assert len(list((out / "datasets").iterdir())) == 2
+    assert not [q for q in out.rglob("*") if ".tmp-" in q.name]
+
+
+def test_a_full_disk_while_writing_the_report_publishes_nothing(work, monkeypatch, capsys):
+    """Regression: ENOSPC in reports/ published the dataset anyway and left a .tmp file."""
+    import errno
+
+    from pipeline import cli, store
+
+    monkeypatch.chdir(work)
+    out = work / "output"
+    before = sorted(q.relative_to(out).as_posix() for q in out.rglob("*"))
+    _edit_a_seed(work / "raw")
+    real = os.fsync
+
+    def full(fd):  # the disk fills up while a report is written
+        if "/reports/." in os.readlink(f"/proc/self/fd/{fd}"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd)
+
+    monkeypatch.setattr(store.os, "fsync", full)
+    code = cli.main(["build"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1 and err[0].startswith("output/reports/2026-"), err
+    assert err[0].endswith(".html: No space left on device"), err  # (the first written)
+    monkeypatch.setattr(store.os, "fsync", real)
+    after = sorted(q.relative_to(out).as_posix() for q in out.rglob("*"))
+    assert [f for f in after if f not in before and not f.startswith(".tmp-")] == []
+    assert cli.main(["build"]) == 0
+    _every_version_has_its_report(out)
+    assert not [q for q in out.rglob("*") if ".tmp-" in q.name]
