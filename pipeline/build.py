@@ -455,7 +455,7 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
             if helper:  # nothing more for them: let them exit while the build finishes
                 helper.shutdown(wait=False)
         _phase("reconciled tables written")
-        version = f"{max(dates) if dates else 'undated'}-{writer.content_hash()[:12]}"
+        version = store.version_name(max(dates) if dates else None, writer.content_hash())
         inputs = [{"file": r.display, "sha256": hashes[r.display], "bytes": r.size} for r in refs]
         if text is not None:
             data = text.encode("utf-8")

@@ -1,6 +1,7 @@
 """Text clean-up, folding and stable identifiers. Pure functions, no I/O."""
 from __future__ import annotations
 
+import datetime
 import hashlib
 import re
 import unicodedata
@@ -101,6 +102,18 @@ def stable_id(prefix: str, *parts: object) -> str:
     """A short id that depends only on ``parts``: the same key gives the same id on every build."""
     h = hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8")).hexdigest()
     return f"{prefix}_{h[:16]}"
+
+
+def real_date(text: str) -> bool:
+    """``YYYY-MM-DD`` naming a day that exists (``2026-99-99``, ``2026-02-30``, ``yesterday``,
+    ``9999/12/31`` do not). Dates order versions and name them: nothing else passes."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return False
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def sha256_bytes(data: bytes) -> str:

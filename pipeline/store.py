@@ -7,6 +7,7 @@ is never written again. One build at a time holds ``output/.lock``.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import hashlib
 import importlib.abc
@@ -19,6 +20,7 @@ import stat
 import struct
 import sys
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -46,26 +48,70 @@ def read_raw(dirs: list[Path]) -> list[RawFile]:
     return [ref.read() for ref in list_raw(dirs)]
 
 
+#: metadata keys holding a day (``YYYY-MM-DD`` or a TOML date; ``captured`` also a date-time)
+_METADATA_DATES = ("captured", "updated")
+
+
 def _read_metadata(d: Path) -> dict[str, dict[str, str]]:
-    """``raw/metadata.toml``: ``["file.txt"]`` tables with url, captured, updated, capability, title."""
+    """``raw/metadata.toml``: ``["file.txt"]`` tables with url, captured, updated, capability,
+    title, format. Every value is checked here, where it enters: dates are real days (they
+    order versions and name them: ``updated = "../../../PWNED"`` would be a folder), text has
+    no control characters. A problem is one ``file:line`` error naming the key."""
     p = d / METADATA_FILE
-    if not p.exists():
-        return {}
     shown = f"{d.resolve().name}/{METADATA_FILE}"
+    text = read_optional_text(p, shown)
+    if text is None:
+        return {}
     try:
-        data = tomllib.loads(p.read_text("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
         line = getattr(e, "lineno", None) or 1
         raise ParseError(shown, line, f"not valid TOML: {e}") from None
     out = {}
     for name, entry in data.items():
         if not isinstance(entry, dict):
-            raise ParseError(shown, 1, f"{name!r} must be a table of keys")
+            raise ParseError(shown, _toml_line(text, name), f"{name!r} must be a table of keys")
         bad = set(entry) - _METADATA_KEYS
         if bad:
-            raise ParseError(shown, 1, f"{name!r}: unknown key(s) {sorted(bad)}; allowed {sorted(_METADATA_KEYS)}")
-        out[name] = {k: str(v) for k, v in entry.items()}
+            raise ParseError(shown, _toml_line(text, name), f"{name!r}: unknown key(s) {sorted(bad)}; "
+                                                            f"allowed {sorted(_METADATA_KEYS)}")
+        out[name] = {k: _metadata_value(v, k, name, shown, text) for k, v in entry.items()}
     return out
+
+
+def _metadata_value(value, key: str, name: str, shown: str, text: str) -> str:
+    from pipeline.normalize import real_date
+
+    where = (shown, _toml_line(text, name, key))
+    if key in _METADATA_DATES:
+        if isinstance(value, dt.datetime) and key == "captured":
+            return value.isoformat()
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value.isoformat()
+        if isinstance(value, str) and real_date(value):
+            return value
+        raise ParseError(*where, f"{name!r}: {key} = {value!r} is not a real date (YYYY-MM-DD)")
+    if not isinstance(value, str) or not value.strip():
+        raise ParseError(*where, f"{name!r}: {key} must be a non-empty string")
+    if any(unicodedata.category(c) in ("Cc", "Cf") for c in value):
+        raise ParseError(*where, f"{name!r}: {key} holds control characters ({value!r})")
+    return value
+
+
+def _toml_line(text: str, table: str, key: str | None = None) -> int:
+    """The line of ``["table"]`` (or of ``key`` in it) in a metadata file: for error messages."""
+    lines = text.split("\n")
+    start = next((i for i, ln in enumerate(lines) if ln.strip().startswith("[") and table in ln), None)
+    if start is None:
+        return 1
+    if key is not None:
+        for i in range(start + 1, len(lines)):
+            ln = lines[i].strip()
+            if ln.startswith("["):
+                break
+            if ln.split("=", 1)[0].strip().strip('"') == key:
+                return i + 1
+    return start + 1
 
 
 # --- writing -----------------------------------------------------------------------------
@@ -89,18 +135,22 @@ def build_lock(output: Path):
         fh.close()
 
 
-def read_optional_text(path: Path) -> str | None:
-    """A UTF-8 text file the user keeps (decisions), or None when there is none. Anything else
-    (a folder, other bytes, no permission) is one line naming the file."""
+def read_optional_text(path: Path, shown: str | None = None) -> str | None:
+    """A UTF-8 text file people keep (decisions, metadata), or None when there is none.
+    Anything else (a folder, other bytes, no permission) is one line naming the file
+    (``shown``: its name in messages)."""
+    shown = shown or str(path)
     try:
-        return path.read_text("utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         return None
-    except UnicodeDecodeError as e:
-        line = path.read_bytes()[:e.start].count(b"\n") + 1
-        raise ParseError(str(path), line, f"not UTF-8 text (byte {e.object[e.start]:#04x} at offset {e.start})") from None
     except OSError as e:
-        raise StoreError(f"{path}: cannot read ({e.strerror or e})") from None
+        raise StoreError(f"{shown}: cannot read ({e.strerror or e})") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise ParseError(shown, line, f"not UTF-8 text (byte {data[e.start]:#04x} at offset {e.start})") from None
 
 
 @contextlib.contextmanager
@@ -197,6 +247,19 @@ def published_conflict_ids(output: Path) -> set[str]:
     for p in sorted((output / "datasets").glob("*/conflicts.json")) if (output / "datasets").exists() else []:
         ids.update(r["id"] for r in json.loads(p.read_text("utf-8"))["records"])
     return ids
+
+
+def version_name(date: str | None, content_hash: str) -> str:
+    """``<newest page date>-<12 hex digits of the content>``, or ``undated-…``: a folder name,
+    so made only of checked parts (the dates are checked where they are read; this is the
+    last line of defence against a name that walks out of ``output/``)."""
+    from pipeline.normalize import real_date
+
+    if date is not None and not real_date(date):
+        raise StoreError(f"refusing to name a version after {date!r}: not a date")
+    if not all(c in "0123456789abcdef" for c in content_hash) or len(content_hash) < 12:
+        raise StoreError(f"refusing to name a version after {content_hash!r}: not a hash")
+    return f"{date or 'undated'}-{content_hash[:12]}"
 
 
 def latest(output: Path) -> str | None:

@@ -261,3 +261,49 @@ def test_a_full_disk_while_writing_the_report_publishes_nothing(work, monkeypatc
     assert cli.main(["build"]) == 0
     _every_version_has_its_report(out)
     assert not [q for q in out.rglob("*") if ".tmp-" in q.name]
+
+
+# --- dates: checked where they enter, versions named only from checked parts ---------------
+
+@pytest.mark.parametrize("value,line", [
+    ('"../../../PWNED"', 3), ('"9999/12/31"', 3), ('"2024-08-29\\nx"', 3), ('"yesterday"', 3),
+    ('"2026-99-99"', 3), ('"2026-02-30"', 3), ("2026-02-11T10:00:00", 3), ("7", 3),
+])
+def test_a_metadata_date_is_a_real_day_or_one_line_error(work, value, line):
+    """Regression: ``updated`` was a folder name: "../../../PWNED" wrote the dataset and its
+    reports outside output/, "9999/12/31" left a nested folder, a newline broke HISTORY."""
+    (work / "raw" / "metadata.toml").write_text(
+        f'["003_3b374c8cbaf8a554.txt"]\nurl = "https://cloud.tencent.com/x"\nupdated = {value}\n', "utf-8")
+    before = sorted(q.relative_to(work).as_posix() for q in work.rglob("*"))
+    proc = _cli(work, "build")
+    err = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(err) == 1, proc.stderr
+    assert err[0].startswith(f"raw/metadata.toml:{line}: '003_3b374c8cbaf8a554.txt': updated = "), err
+    assert err[0].endswith("is not a real date (YYYY-MM-DD)"), err
+    after = sorted(q.relative_to(work).as_posix() for q in work.rglob("*") if ".cache" not in q.parts)
+    assert [f for f in after if f not in before] == []
+
+
+@pytest.mark.parametrize("seed,text,fmt", [
+    ("004_ef2bf0700b54b804.txt", "微信人脸核身接入资质\n最近更新时间：2026-99-99 10:00:00\n", "pdf_text"),
+    ("001_c5ae0df2c7b8cf07.txt", "# 直播类目\n\n最近更新时间：2026-02-30 10:00:00\n\n", "markdown"),
+])
+def test_a_page_date_that_is_no_day_is_an_error_at_its_line(seed, text, fmt):
+    from pipeline import detect
+    from pipeline.build import parse_raw
+    from pipeline.errors import ParseError
+    from pipeline.store import RawFile
+
+    data = (text + (ROOT / "raw" / seed).read_text("utf-8")).encode()
+    assert detect.detect_format(data, data.decode()).value == fmt
+    with pytest.raises(ParseError) as e:
+        parse_raw(RawFile("raw/x.txt", ROOT / "raw" / seed, data))
+    assert str(e.value).startswith("raw/x.txt:") and "is not a real date" in str(e.value)
+    assert e.value.line == text.count("\n", 0, text.index("最近")) + 1
+
+
+def test_metadata_text_with_a_control_character_is_refused(work):
+    (work / "raw" / "metadata.toml").write_text(
+        '["003_3b374c8cbaf8a554.txt"]\ntitle = "直播\\u001b[31m类目"\n', "utf-8")
+    proc = _cli(work, "build")
+    assert proc.returncode == 1 and proc.stderr.startswith("raw/metadata.toml:2: "), proc.stderr

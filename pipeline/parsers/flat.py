@@ -22,7 +22,7 @@ from typing import Sequence
 from pipeline import patterns
 from pipeline.errors import ParseError
 from pipeline.model import License, Line, Page, ParsedDocument, Scenario, Span, Statement
-from pipeline.normalize import clean, display_width, fold, lines_containing, squeeze_cjk
+from pipeline.normalize import clean, display_width, fold, lines_containing, real_date, squeeze_cjk
 from pipeline.rules import lines_to_requirement
 from pipeline.sections import (Draft, Sentence, detect_capability, drafts_to_statements,
                                heading_levels, method_pattern, method_scenario, names_section,
@@ -67,13 +67,16 @@ class _Page:
     first: int
 
 
-def split_pages(raw: list[str], text: str | None = None) -> list[_Page]:
+def split_pages(raw: list[str], text: str | None = None, file: str = "") -> list[_Page]:
     """The pages of a document (lines as written, split from ``text``); a page starts at the
-    title line above ``最近更新时间``. Lines above the first page are left out."""
+    title line above ``最近更新时间``. Lines above the first page are left out. A date that is
+    no day (``2026-99-99``) is an error: it would order and name versions."""
     marks = []
     for i in lines_containing(raw, "最近更新时间", text):
         m = patterns.UPDATED_AT.search(clean(raw[i]))
         if m:
+            if not real_date(m.group("date")):
+                raise ParseError(file, i + 1, f"page date {m.group('date')!r} is not a real date (YYYY-MM-DD)")
             t = i - 1
             while t >= 0 and not clean(raw[t]):
                 t -= 1
@@ -689,7 +692,7 @@ def parse_document(text: str, file: str, *, fmt: str, wrapped: bool) -> ParsedDo
     licences: list[License] = []
     out_pages: list[Page] = []
     warnings: list[str] = []
-    for pg in split_pages(text.split("\n"), text):
+    for pg in split_pages(text.split("\n"), text, file):
         got = remembered_page(pg, file, wrapped, capability)
         if got.no_capability_at is not None:
             raise ParseError(file, got.no_capability_at, "cannot tell which capability the page is about")

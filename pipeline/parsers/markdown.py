@@ -22,7 +22,7 @@ from pipeline.errors import ParseError
 from pipeline.htmltable import (Table, is_pipe_table, pipe_table_end, pipe_table_html, placed_tables,
                                 shifted_warnings)
 from pipeline.model import Page, ParsedDocument, Requirement, Scenario, Span, Statement
-from pipeline.normalize import clean, fold
+from pipeline.normalize import clean, fold, real_date
 from pipeline.rules import lines_to_requirement
 from pipeline.parsers.flat import Phys, read_licences
 from pipeline.sections import (Draft, Sentence, detect_capability, drafts_to_statements,
@@ -118,7 +118,7 @@ def parse(text: str, file: str) -> ParsedDocument:
     # each table's key/value rows, read once (the title, the sections and their drafts ask)
     kv_rows = {id(t): _kv_rows(t) for h in headings for t, _ in h.tables}
     title = _title(headings, kv_rows)
-    updated = _updated(lines)
+    updated = _updated(lines, file)
     capability = detect_capability(text)
     statements: list[Statement] = []
     parts = len(category_tables) > 1
@@ -169,12 +169,15 @@ def parse(text: str, file: str) -> ParsedDocument:
                           licenses=tuple(licences), warnings=tuple(warnings), truncated=truncated)
 
 
-def _updated(lines: list[str]) -> str | None:
-    """The page's own date: its first ``最近更新时间：2024-08-29 17:45:51`` line."""
-    for ln in lines:
+def _updated(lines: list[str], file: str) -> str | None:
+    """The page's own date: its first ``最近更新时间：2024-08-29 17:45:51`` line (a date that is
+    no day is an error, as in ``flat.split_pages``)."""
+    for no, ln in enumerate(lines, 1):
         if "最近更新时间" in ln:
             m = patterns.UPDATED_AT.search(clean(strip_markup(ln)))
             if m:
+                if not real_date(m.group("date")):
+                    raise ParseError(file, no, f"page date {m.group('date')!r} is not a real date (YYYY-MM-DD)")
                 return m.group("date")
     return None
 
