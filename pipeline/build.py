@@ -15,6 +15,7 @@ Scale is a design input (tens of thousands of captures):
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -285,7 +286,7 @@ def run_build(raw_dirs: list[Path], output: Path, decisions: Path | None = None,
     """
     from pipeline import review
 
-    refs = store.list_raw(raw_dirs)
+    refs, skipped = store.list_raw(raw_dirs)
     if not refs:
         raise ParseError(str(raw_dirs[0]), 1, "no documents to build from")
     decisions = decisions if decisions is not None else Path(review.DECISIONS_FILE)
@@ -295,7 +296,7 @@ def run_build(raw_dirs: list[Path], output: Path, decisions: Path | None = None,
     # caches live beside output/, not in it: a failed build leaves output/ exactly as it was
     cache_dir = Path(os.environ.get("PIPELINE_CACHE") or output.resolve().parent / ".cache")
     with store.build_lock(output):
-        hashes = store.hash_files(refs, cache_dir)
+        hashes = store.hash_files(refs)
         decisions_sha = sha256_bytes(text.encode("utf-8")) if text is not None else None
         key = build_key(hashes, refs, decisions_sha)
         last = store.last_build(cache_dir, output)
@@ -303,7 +304,7 @@ def run_build(raw_dirs: list[Path], output: Path, decisions: Path | None = None,
         if (use_cache and last.get("key") == key and last.get("version") == current and current
                 and (output / "datasets" / current / "manifest.json").exists()
                 and store.has_reports(output, current)):
-            return BuildResult(current, False, last.get("counts", {}), tuple(last.get("warnings", [])))
+            return BuildResult(current, False, last.get("counts", {}), tuple(skipped + last.get("warnings", [])))
         store.clean_stale_tmp(output)
         parsed = review.parse_decisions(text, shown) if text is not None else []
         # unchanged files are compared record by record only if the parser changed since
@@ -320,7 +321,7 @@ def run_build(raw_dirs: list[Path], output: Path, decisions: Path | None = None,
             gc.set_threshold(*gc_before)
         store.save_last_build(cache_dir, output, {"key": key, "version": result.version, "counts": result.counts,
                                           "warnings": list(result.warnings), "parser": parser_version()})
-        return result
+        return dataclasses.replace(result, warnings=tuple(skipped) + result.warnings)
 
 
 #: the collector's thresholds during a build (generation 0, 1, 2; Python's default is 700, 10, 10)
@@ -432,7 +433,7 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
                 copied = copier.submit(_copy_tables, str(writer.folder), records_at, renames)
             else:
                 _write_tables(writer.table, records_at, renames)
-        known = store.published_conflict_ids(output) | (known_conflicts or set())
+        known = store.published_conflict_ids(output, warnings.append) | (known_conflicts or set())
         sink = _ConflictSink(writer.folder, pool)
         tables = reconcile.reconcile_rows(slim, decisions, known, shown, sink=sink)
         sink.settle()
@@ -446,7 +447,7 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
         # the report's comparison with the previous version needs no version name: worked out
         # while the helpers finish their tables (unused if this version exists already)
         previous = store.latest(output)
-        compared = _compare_with(output, previous, slim, tables, refs, hashes, recheck)
+        compared = _compare_with(output, previous, slim, tables, refs, hashes, recheck, warnings.append)
         if copier:  # long done by now (while the conflicts table is written, its files are hashed)
             for state in copied.result():
                 writer.adopt(state)
@@ -467,7 +468,7 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
         if not (exists and store.has_reports(output, version)):
             if previous == version:  # its reports were lost: compared, as before, with its predecessor
                 previous = store.previous_version(output, version)
-                compared = _compare_with(output, previous, slim, tables, refs, hashes, True)
+                compared = _compare_with(output, previous, slim, tables, refs, hashes, True, warnings.append)
             reports = _reports(version, previous, compared, tables)
         _phase("finished and reported")
         created = writer.publish(version, reports)
@@ -712,10 +713,19 @@ def _renamed(block: bytes, batch, marks: list[bytes], renames: dict):
     return b"\n".join(lines), store.patch_batch("requirements", batch, changed)
 
 
-def _compare_with(output: Path, previous: str | None, slim, tables, refs, hashes, recheck: bool):
+def _compare_with(output: Path, previous: str | None, slim, tables, refs, hashes, recheck: bool, warn):
     """What the review report says of the new version against the previous one: (source
     diffs, the previous version's conflict ids). Only sources whose bytes changed are compared
-    record by record, and unchanged ones too when the parser changed."""
+    record by record, and unchanged ones too when the parser changed. A previous version that
+    cannot be read is reported (``warn``), and the report compares with nothing."""
+    try:
+        return _compared(output, previous, slim, tables, refs, hashes, recheck)
+    except (OSError, ValueError, KeyError, TypeError, store.StoreError) as e:
+        warn(f"{output}/datasets/{previous}: cannot be read ({store.describe_error(e)}); the report does not compare with it")
+        return _compared(output, None, slim, tables, refs, hashes, recheck)
+
+
+def _compared(output: Path, previous: str | None, slim, tables, refs, hashes, recheck: bool):
     from pipeline import diff, records
 
     old = store.load_small_tables(output, previous) if previous else None

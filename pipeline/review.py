@@ -22,6 +22,7 @@ import tomllib
 from dataclasses import dataclass
 
 from pipeline.errors import ParseError
+from pipeline.normalize import real_date
 
 DECISIONS_FILE = "review/decisions.toml"
 _KEYS = ("conflict", "decision", "reason", "reviewer", "date", "values")
@@ -54,6 +55,10 @@ def parse_decisions(text: str, file: str = DECISIONS_FILE) -> list[Decision]:
         raise ParseError(file, 1, f"unexpected top-level key(s) {sorted(unknown)}; use [[decision]] tables")
     entries = data.get("decision", [])
     header_lines = [i + 1 for i, ln in enumerate(text.split("\n")) if ln.strip() == "[[decision]]"]
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        line = next((i + 1 for i, ln in enumerate(text.split("\n")) if ln.strip().startswith(("[decision", "decision"))), 1)
+        raise ParseError(file, line, "each decision is a [[decision]] table (two brackets), "
+                                     "as `python -m pipeline decide` writes it")
     out: list[Decision] = []
     seen: dict[str, int] = {}
     for n, entry in enumerate(entries):
@@ -74,7 +79,7 @@ def parse_decisions(text: str, file: str = DECISIONS_FILE) -> list[Decision]:
         date = entry["date"]
         if isinstance(date, (dt.date, dt.datetime)):
             date = date.isoformat()[:10]
-        elif not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(date)):
+        elif not real_date(str(date)):
             raise ParseError(file, line, f"date {date!r} is not YYYY-MM-DD")
         out.append(Decision(cid, str(entry["decision"]).strip(), str(entry["reason"]).strip(),
                             str(entry["reviewer"]).strip(), str(date), str(entry["values"]).strip(), line))

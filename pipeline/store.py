@@ -45,7 +45,7 @@ class RawFile:
 
 def read_raw(dirs: list[Path]) -> list[RawFile]:
     """Every document under the raw folders with its bytes (see ``list_raw``)."""
-    return [ref.read() for ref in list_raw(dirs)]
+    return [ref.read() for ref in list_raw(dirs)[0]]
 
 
 #: metadata keys holding a day (``YYYY-MM-DD`` or a TOML date; ``captured`` also a date-time)
@@ -242,11 +242,23 @@ def versions(output: Path) -> list[str]:
     return sorted(existing - set(ordered)) + ordered
 
 
-def published_conflict_ids(output: Path) -> set[str]:
+def published_conflict_ids(output: Path, warn=None) -> set[str]:
+    """Conflict ids of every published version. A version whose conflicts cannot be read (a
+    truncated file, a disk error) is reported through ``warn`` (a callable taking one line),
+    not fatal: it must not stop every later build."""
     ids: set[str] = set()
     for p in sorted((output / "datasets").glob("*/conflicts.json")) if (output / "datasets").exists() else []:
-        ids.update(r["id"] for r in json.loads(p.read_text("utf-8"))["records"])
+        try:
+            ids.update(r["id"] for r in json.loads(p.read_text("utf-8"))["records"])
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            if warn is None:
+                raise StoreError(f"{p}: cannot be read ({describe_error(e)})") from None
+            warn(f"{p}: cannot be read ({describe_error(e)}); its conflict ids are not known to this build")
     return ids
+
+
+def describe_error(e: Exception) -> str:
+    return e.strerror if isinstance(e, OSError) and e.strerror else f"{type(e).__name__}: {e}"
 
 
 def version_name(date: str | None, content_hash: str) -> str:
@@ -300,70 +312,107 @@ class RawRef:
     display: str
     path: Path
     size: int
-    mtime_ns: int
     metadata: tuple[tuple[str, str], ...] = ()
 
     def read(self) -> RawFile:
-        return RawFile(self.display, self.path, self.path.read_bytes(), self.metadata)
+        return RawFile(self.display, self.path, read_raw_bytes(self.path, self.display), self.metadata)
 
 
-def list_raw(dirs: list[Path]) -> list[RawRef]:
-    """Every document under the raw folders, like ``read_raw`` but without reading any bytes."""
+def list_raw(dirs: list[Path]) -> tuple[list[RawRef], list[str]]:
+    """Every document under the raw folders (like ``read_raw``, without reading any bytes), and
+    a warning for each entry that is not read: names starting with ``.`` or ``_`` (a folder's
+    name once, not each file in it), readmes and manifests, links to folders (not followed:
+    they could loop or reach anywhere), links to nothing, and what is not a regular file (FIFOs,
+    sockets, devices). A name that is not UTF-8, or holds control characters, is an error: it
+    would be every record's ``source_file``."""
     out: list[RawRef] = []
+    skipped: list[str] = []
     for d in dirs:
         if not d.is_dir():
             raise StoreError(f"{d}: raw folder not found")
         meta = _read_metadata(d)
         base = d.resolve().name
         seen = set()
-        for p in sorted(d.rglob("*")):
-            parts = p.relative_to(d).parts
-            rel = "/".join(parts)
-            if any(part.startswith((".", "_")) for part in parts):
-                continue
-            if rel == METADATA_FILE or p.name.upper().startswith(("README", "MANIFEST")):
-                continue
-            try:
-                st = p.stat()  # one stat per file: whether it is a file, its size and time
-            except OSError:
-                continue
-            if not stat.S_ISREG(st.st_mode):
-                continue
-            seen.add(rel)
-            out.append(RawRef(f"{base}/{rel}", p, st.st_size, st.st_mtime_ns, tuple(sorted(meta.get(rel, {}).items()))))
+        for folder, subdirs, files in os.walk(d, onerror=_walk_error):
+            rel_folder = Path(folder).relative_to(d).as_posix()
+            prefix = "" if rel_folder == "." else rel_folder + "/"
+            for name in sorted(subdirs):
+                why = _skip_name(name) or ("a link to a folder (not followed)" if os.path.islink(
+                    os.path.join(folder, name)) else None)
+                if why:
+                    subdirs.remove(name)
+                    skipped.append(f"{base}/{_shown_name(prefix + name)}/: skipped, {why}")
+            subdirs.sort()
+            for name in sorted(files):
+                rel = prefix + name
+                shown = f"{base}/{_shown_name(rel)}"
+                if rel == METADATA_FILE:
+                    continue
+                why = _skip_name(name) or (
+                    "a readme, not a document" if name.upper().startswith(("README", "MANIFEST")) else None)
+                if why:
+                    skipped.append(f"{shown}: skipped, {why}")
+                    continue
+                _check_name(rel, shown)
+                p = Path(folder) / name
+                try:
+                    st = p.stat()  # one stat per file: whether it is a regular file, and its size
+                except FileNotFoundError:
+                    skipped.append(f"{shown}: skipped, a link to nothing")
+                    continue
+                except OSError as e:
+                    raise StoreError(f"{shown}: cannot read ({e.strerror or e})") from None
+                if not stat.S_ISREG(st.st_mode):
+                    skipped.append(f"{shown}: skipped, not a regular file")
+                    continue
+                seen.add(rel)
+                out.append(RawRef(f"{base}/{rel}", p, st.st_size, tuple(sorted(meta.get(rel, {}).items()))))
         for name in meta:
             if name not in seen:
-                raise ParseError(f"{base}/{METADATA_FILE}", 1, f"metadata for unknown file {name!r}")
+                raise ParseError(f"{base}/{METADATA_FILE}", _toml_line(read_optional_text(d / METADATA_FILE), name),
+                                 f"metadata for unknown file {name!r}")
     out.sort(key=lambda r: r.display)
-    return out
+    return out, skipped
 
 
-def hash_files(refs: list[RawRef], cache_dir: Path) -> dict[str, str]:
-    """display name -> sha256 of the bytes; a file whose size and mtime are unchanged since the
-    last build is not read again."""
-    path = cache_dir / "hashes.json"
+def _skip_name(name: str) -> str | None:
+    if name.startswith("."):
+        return "a hidden name (starts with .)"
+    if name.startswith("_"):
+        return "a private name (starts with _)"
+    return None
+
+
+def _shown_name(rel: str) -> str:
+    """A file name as messages can show it: bytes that are not UTF-8 as ``\\xNN``."""
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _check_name(rel: str, shown: str) -> None:
     try:
-        known = json.loads(path.read_text("utf-8")) if path.exists() else {}
-    except (OSError, ValueError):
-        known = {}
-    out, fresh = {}, {}
-    folders: dict[Path, str] = {}  # resolving every file's path was most of a no-op build of 10 000
-    for r in refs:
-        folder = folders.get(r.path.parent)
-        if folder is None:
-            folder = folders[r.path.parent] = os.path.realpath(r.path.parent)
-        where = os.path.join(folder, r.path.name)
-        k = known.get(where)
-        if k and k[0] == r.size and k[1] == r.mtime_ns:
-            sha = k[2]
-        else:
-            sha = hashlib.sha256(r.path.read_bytes()).hexdigest()
-        out[r.display] = sha
-        fresh[where] = [r.size, r.mtime_ns, sha]
-    if fresh != known:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, json.dumps(fresh, sort_keys=True).encode())
-    return out
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        raise StoreError(f"{shown}: the file name is not UTF-8; rename the file") from None
+    if any(unicodedata.category(c) == "Cc" for c in rel):
+        raise StoreError(f"{ascii(shown)[1:-1]}: the file name holds control characters; rename the file")
+
+
+def _walk_error(e: OSError) -> None:
+    raise StoreError(f"{e.filename}: cannot list ({e.strerror or e})")
+
+
+def hash_files(refs: list[RawRef]) -> dict[str, str]:
+    """display name -> sha256 of the bytes, read every time: a size and a modification time
+    say nothing of an edit that keeps both (``touch -r``, a restored backup, a coarse clock), and
+    a pipeline never publishes stale data to save the reading."""
+    return {r.display: hashlib.sha256(read_raw_bytes(r.path, r.display)).hexdigest() for r in refs}
+
+
+def read_raw_bytes(path: Path, shown: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise StoreError(f"{shown}: cannot read ({e.strerror or e})") from None
 
 
 # --- caches --------------------------------------------------------------------------------

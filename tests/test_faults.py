@@ -307,3 +307,138 @@ def test_metadata_text_with_a_control_character_is_refused(work):
         '["003_3b374c8cbaf8a554.txt"]\ntitle = "直播\\u001b[31m类目"\n', "utf-8")
     proc = _cli(work, "build")
     assert proc.returncode == 1 and proc.stderr.startswith("raw/metadata.toml:2: "), proc.stderr
+
+
+# --- inputs: stale data never published, skipped entries said, bad files one line ----------
+
+def test_an_edit_that_keeps_size_and_mtime_is_seen(work):
+    """Regression: the hash cache trusted size and mtime: the build said "up to date"."""
+    assert "up to date" in _cli(work, "build").stdout  # (whatever a build keeps of the files, it has now)
+    p = work / "raw" / "003_3b374c8cbaf8a554.txt"
+    st = p.stat()
+    text = p.read_text("utf-8")
+    assert "(4选1)" in text
+    p.write_text(text.replace("(4选1)", "(5选1)"), "utf-8")
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert p.stat().st_size == st.st_size and p.stat().st_mtime_ns == st.st_mtime_ns
+    proc = _cli(work, "build")
+    assert proc.returncode == 0 and "built dataset" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_entries_of_raw_that_are_not_read_are_each_a_warning(work):
+    raw = work / "raw"
+    (raw / ".hidden.txt").write_text("x")
+    (raw / "_draft.txt").write_text("x")
+    (raw / "Readme-capture.md").write_text("notes")
+    (raw / ".git").mkdir()
+    (raw / ".git" / "x.txt").write_text("x")
+    os.symlink(work / "output", raw / "linked-folder")
+    os.symlink(work / "nowhere.txt", raw / "dangling.txt")
+    os.mkfifo(raw / "pipe.txt")
+    proc = _cli(work, "build")
+    assert proc.returncode == 0, proc.stderr
+    warned = [ln for ln in proc.stderr.splitlines() if ": skipped, " in ln]
+    assert sorted(warned) == sorted([
+        "warning: raw/.git/: skipped, a hidden name (starts with .)",
+        "warning: raw/.hidden.txt: skipped, a hidden name (starts with .)",
+        "warning: raw/_draft.txt: skipped, a private name (starts with _)",
+        "warning: raw/Readme-capture.md: skipped, a readme, not a document",
+        "warning: raw/linked-folder/: skipped, a link to a folder (not followed)",
+        "warning: raw/dangling.txt: skipped, a link to nothing",
+        "warning: raw/pipe.txt: skipped, not a regular file",
+    ]), proc.stderr
+
+
+def _one_line_error(proc, starts: str, contains: str = ""):
+    err = proc.stderr.strip().splitlines()
+    assert proc.returncode != 0 and len(err) == 1, proc.stderr
+    assert err[0].startswith(starts) and contains in err[0], err
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_file_name_that_is_not_utf8_is_one_line(work):
+    name = b"caf\xe9.txt"  # Latin-1
+    (work / "raw").joinpath(os.fsdecode(name)).write_bytes((ROOT / "raw" / "001_c5ae0df2c7b8cf07.txt").read_bytes())
+    _one_line_error(_cli(work, "build"), "raw/caf\\xe9.txt: the file name is not UTF-8")
+
+
+@pytest.mark.parametrize("which", ["review/decisions.toml", "raw/metadata.toml"])
+@pytest.mark.parametrize("bad", ["not utf-8", "a folder"])
+def test_a_decisions_or_metadata_file_that_is_no_text_is_one_line(work, which, bad):
+    path = work / which
+    path.parent.mkdir(exist_ok=True)
+    if bad == "a folder":
+        path.mkdir()
+    else:
+        path.write_bytes(b"# \xb2\xbb\xca\xc7 UTF-8\n")  # GBK
+    _one_line_error(_cli(work, "build"), which.replace("review/", "review/"),
+                    "cannot read" if bad == "a folder" else "not UTF-8")
+
+
+def test_an_unreadable_raw_file_is_one_line(work, monkeypatch, capsys):
+    import errno
+
+    from pipeline import cli, store
+
+    monkeypatch.chdir(work)
+    real = Path.read_bytes
+
+    def denied(self):
+        if self.name == "002_ff5f8a7ab923942f.txt":
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    assert cli.main(["build", "--no-cache"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["raw/002_ff5f8a7ab923942f.txt: cannot read (Permission denied)"], err
+
+
+def test_a_read_only_output_is_one_line_and_changes_nothing(work, monkeypatch, capsys):
+    import errno
+
+    from pipeline import cli
+
+    monkeypatch.chdir(work)
+    _edit_a_seed(work / "raw")
+    before = sorted(q.relative_to(work).as_posix() for q in (work / "output").rglob("*"))
+    real = os.mkdir
+
+    def read_only(path, *a, **k):
+        if "output" in str(path):
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real(path, *a, **k)
+
+    monkeypatch.setattr(os, "mkdir", read_only)
+    assert cli.main(["build"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].endswith(": Read-only file system") and "output/.tmp-build-" in err[0], err
+    assert sorted(q.relative_to(work).as_posix() for q in (work / "output").rglob("*")) == before
+
+
+def test_a_truncated_old_version_is_reported_not_fatal(work):
+    """Regression: a truncated conflicts.json in an old version broke every later build."""
+    out = work / "output"
+    v = (out / "LATEST").read_text().strip()
+    p = out / "datasets" / v / "conflicts.json"
+    p.write_bytes(p.read_bytes()[:1000])
+    _edit_a_seed(work / "raw")
+    proc = _cli(work, "build")
+    assert proc.returncode == 0, proc.stderr
+    warned = [ln for ln in proc.stderr.splitlines() if "cannot be read" in ln]
+    assert warned and all(v in ln for ln in warned), proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("args", [("sources",), ("sources", "--json"), ("show", "基金"), ("schema",)])
+def test_a_closed_pipe_is_no_traceback(work, args):
+    """``pipeline sources | head -1``: a BrokenPipeError traceback before. Here the reader is
+    gone before the first write, every time."""
+    r, w = os.pipe()
+    os.close(r)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=work, env=_env(), stdout=w,
+                              stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(w)
+    assert proc.stderr == "" and proc.returncode == 141, proc.stderr

@@ -97,6 +97,11 @@ def test_unknown_conflict_id_is_a_clear_error(tmp_path, raw_copy):
     ('x = 1\n', 1, "unexpected top-level key"),
     ('\n[[decision]]\nconflict = "cfl_0123456789abcdef"\ndecision="a"\nreason="b"\nreviewer="c"\ndate="soon"\nvalues="v"\n',
      2, "date 'soon' is not YYYY-MM-DD"),
+    ('\n[[decision]]\nconflict = "cfl_0123456789abcdef"\ndecision="a"\nreason="b"\nreviewer="c"\ndate="2026-02-30"\nvalues="v"\n',
+     2, "date '2026-02-30' is not YYYY-MM-DD"),
+    # regression: one bracket pair (a table, not an array of tables) was a TypeError traceback
+    ('# decisions\n[decision]\nconflict = "cfl_0123456789abcdef"\n', 2, "each decision is a [[decision]] table"),
+    ('decision = "follow newest"\n', 1, "each decision is a [[decision]] table"),
 ])
 def test_malformed_decisions(text, line, message):
     with pytest.raises(ParseError) as e:
