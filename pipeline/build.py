@@ -92,7 +92,7 @@ def parse_raw(raw: store.RawFile):
         raise ParseError(raw.display, 1, f"the {fmt} parser failed ({type(e).__name__}: {e}); "
                                          f"please report this file") from e
     info = records.SourceInfo(file=raw.display, sha256=sha256_bytes(raw.data), size=len(raw.data),
-                              encoding=encoding, format=fmt, metadata=raw.metadata)
+                              encoding=encoding, format=fmt, metadata=raw.metadata, captures=raw.captures)
     return doc, info
 
 
@@ -131,7 +131,7 @@ def _payload_format() -> str:
 
 def _cache_key(ref: store.RawRef, sha: str) -> str:
     return hashlib.sha256("\x1f".join([parser_version(), _payload_format(), sha, ref.display,
-                                       json.dumps(ref.metadata)]).encode()).hexdigest()[:32]
+                                       json.dumps(ref.metadata), json.dumps(ref.captures)]).encode()).hexdigest()[:32]
 
 
 def source_payloads(rows_of_sources: list[dict[str, list[dict]]]) -> list[dict]:
@@ -267,6 +267,25 @@ def parsed_sources(refs: list[store.RawRef], hashes: dict[str, str], cache_dir: 
             bar.close()
 
 
+def one_per_capture(refs: list[store.RawRef], hashes: dict[str, str]) -> list[store.RawRef]:
+    """The sources to parse: a page captured again unchanged (the same bytes, and metadata that
+    says the same of them but the capture date) is one source, parsed once, with every capture
+    listed (``RawRef.captures``, the first file in name order standing for all). Capturing an
+    unchanged page again is the most common event of all."""
+    groups: dict[tuple, list[store.RawRef]] = {}
+    for r in refs:
+        said = tuple((k, v) for k, v in r.metadata if k != "captured")
+        groups.setdefault((hashes[r.display], said), []).append(r)
+    out = []
+    for group in groups.values():
+        first = group[0]
+        if len(group) > 1:
+            caps = tuple((r.display, dict(r.metadata).get("captured", "")) for r in group)
+            first = dataclasses.replace(first, captures=caps)
+        out.append(first)
+    return sorted(out, key=lambda r: r.display)
+
+
 def build_key(hashes: dict[str, str], refs: list[store.RawRef], decisions_sha: str | None) -> str:
     """What the output depends on: every input's bytes and name, the decisions, the parser."""
     h = hashlib.sha256(parser_version().encode())
@@ -312,7 +331,8 @@ def run_build(raw_dirs: list[Path], output: Path, decisions: Path | None = None,
         recheck = not use_cache or last.get("parser") != parser_version() or last.get("version") != current
         gc_before = _quiet_gc()
         try:
-            result = _full_build(refs, hashes, output, cache_dir, parsed, shown, text, known_conflicts,
+            result = _full_build(one_per_capture(refs, hashes), hashes, output, cache_dir, parsed, shown, text,
+                                 known_conflicts,
                                  workers=workers, use_cache=use_cache, progress=progress, recheck=recheck)
         finally:
             import gc
@@ -457,7 +477,8 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
                 helper.shutdown(wait=False)
         _phase("reconciled tables written")
         version = store.version_name(max(dates) if dates else None, writer.content_hash())
-        inputs = [{"file": r.display, "sha256": hashes[r.display], "bytes": r.size} for r in refs]
+        inputs = sorted(({"file": f, "sha256": hashes[r.display], "bytes": r.size}
+                         for r in refs for f in ([c[0] for c in r.captures] or [r.display])), key=lambda i: i["file"])
         if text is not None:
             data = text.encode("utf-8")
             inputs.append({"file": shown, "sha256": sha256_bytes(data), "bytes": len(data)})

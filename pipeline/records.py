@@ -29,9 +29,20 @@ class SourceInfo:
     encoding: str
     format: str
     metadata: tuple[tuple[str, str], ...] = ()
+    #: every capture of these bytes, (file, capture date or ""), this one first
+    captures: tuple[tuple[str, str], ...] = ()
 
     def meta(self, key: str) -> str | None:
         return dict(self.metadata).get(key)
+
+    @property
+    def identity(self) -> str:
+        """What record ids hash for the source: its bytes, and what its metadata says of them
+        (a URL, a page date, a capability) but when they were captured. The same bytes captured
+        again are one source (``build.one_per_capture``); the same bytes stated to be another
+        page are another source, with other ids."""
+        said = [f"{k}={v}" for k, v in self.metadata if k != "captured"]
+        return "\x1f".join([self.sha256, *said])
 
 
 @dataclass(frozen=True)
@@ -85,7 +96,7 @@ def document_to_rows(doc: ParsedDocument, src: SourceInfo) -> dict[str, list[dic
         reqs.append({
             # the record id hangs on the names as written, so a new alias or rename elsewhere
             # never changes it
-            "id": stable_id("req", src.sha256, st.capability, st.page or "", st.page_part or "",
+            "id": stable_id("req", src.identity, st.capability, st.page or "", st.page_part or "",
                             "/".join(fold(l) for l in st.category_raw), st.span.line_start),
             "source_sha256": src.sha256,
             "source_file": src.file,
@@ -121,13 +132,13 @@ def document_to_rows(doc: ParsedDocument, src: SourceInfo) -> dict[str, list[dic
             "provenance": _provenance(st.span),
         })
     scen = [{
-        "id": stable_id("scn", src.sha256, s.page or "", s.scenario, s.span.line_start),
+        "id": stable_id("scn", src.identity, s.page or "", s.scenario, s.span.line_start),
         "source_sha256": src.sha256, "source_file": src.file, "page": s.page,
         "page_updated": page_override or s.page_updated, "scenario": s.scenario, "content": s.content,
         "requirements": list(s.requirements), "solutions": list(s.solutions), "notes": list(s.notes),
         "provenance": _provenance(s.span)} for s in doc.scenarios]
     lic = [{
-        "id": stable_id("lic", src.sha256, l.page or "", l.business, l.licence, l.span.line_start),
+        "id": stable_id("lic", src.identity, l.page or "", l.business, l.licence, l.span.line_start),
         "source_sha256": src.sha256, "source_file": src.file, "page": l.page,
         "page_updated": page_override or l.page_updated, "business": l.business, "licence": l.licence,
         "authority": l.authority, "provenance": _provenance(l.span)} for l in doc.licenses]
@@ -141,6 +152,7 @@ def document_to_rows(doc: ParsedDocument, src: SourceInfo) -> dict[str, list[dic
         "pages": [{"title": p.title, "updated": p.updated, "kind": p.kind, "line_start": p.line_start,
                    "line_end": p.line_end} for p in doc.pages],
         "url": src.meta("url"), "captured": src.meta("captured"),
+        "captures": [{"file": f, "captured": c or None} for f, c in src.captures or ((src.file, src.meta("captured")),)],
         "record_counts": {"requirements": len(reqs), "scenarios": len(scen), "licenses": len(lic)},
         "links": [{"pdf_page": page, "uri": uri} for page, uri in doc.links],
         "truncated": doc.truncated,

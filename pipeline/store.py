@@ -41,6 +41,8 @@ class RawFile:
     path: Path
     data: bytes
     metadata: tuple[tuple[str, str], ...] = ()
+    #: every capture of these bytes, (file, capture date or ""), this one first (``RawRef``)
+    captures: tuple[tuple[str, str], ...] = ()
 
 
 def read_raw(dirs: list[Path]) -> list[RawFile]:
@@ -313,9 +315,13 @@ class RawRef:
     path: Path
     size: int
     metadata: tuple[tuple[str, str], ...] = ()
+    #: the same bytes captured more than once (``build.one_per_capture``): every capture,
+    #: (file, capture date or ""), this one first; empty for a file captured once
+    captures: tuple[tuple[str, str], ...] = ()
 
     def read(self) -> RawFile:
-        return RawFile(self.display, self.path, read_raw_bytes(self.path, self.display), self.metadata)
+        return RawFile(self.display, self.path, read_raw_bytes(self.path, self.display), self.metadata,
+                       self.captures)
 
 
 def list_raw(dirs: list[Path]) -> tuple[list[RawRef], list[str]]:

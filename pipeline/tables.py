@@ -6,7 +6,7 @@ as ``list<string>``. A change to any field here bumps ``SCHEMA_VERSION``.
 """
 from __future__ import annotations
 
-SCHEMA_VERSION = "1.6.0"
+SCHEMA_VERSION = "1.7.0"
 
 #: table -> [(field, kind, description)]; kind: str, int, bool, list (of str), json
 TABLES: dict[str, list[tuple[str, str, str]]] = {
@@ -82,6 +82,8 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("pages", "json", "[{title, updated, kind, line_start, line_end}]"),
         ("url", "str", "source URL (metadata)"),
         ("captured", "str", "capture date (metadata)"),
+        ("captures", "json", "[{file, captured}]: every capture of these bytes, this file first (a page captured "
+                             "again unchanged is one source, parsed once; its records name the first file)"),
         ("record_counts", "json", "{requirements, scenarios, licenses}"),
         ("links", "json", "[{pdf_page, uri}]: link annotations of a PDF, kept apart from its text"),
         ("truncated", "str", "why the capture looks cut short (ends inside a table, right after a heading, "

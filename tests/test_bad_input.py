@@ -125,21 +125,46 @@ def test_killed_mid_write_leaves_no_partial_version(tmp_path, raw_copy):
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_same_bytes_under_a_second_name_is_one_clear_error(tmp_path, raw_copy, workers):
-    """A capture saved twice would publish every record twice (ids hash the source's bytes):
-    refused at the second copy's first record, output untouched. Also with a pool (twelve
-    sources or more), where the rows come from the workers."""
+def test_a_page_captured_again_unchanged_is_one_source_listing_both_captures(tmp_path, raw_copy, workers):
+    """Regression: a second file with the same bytes stopped the build (``duplicate record id``):
+    capturing an unchanged page again is the most common event of all. Now: one source, parsed
+    once, both captures listed with their dates. Also with a pool (twelve sources or more)."""
     from pipeline.build import run_build
 
     if workers > 1:
-        for i in range(1, 3):  # other bytes, so not copies: only zz_copy is
+        for i in range(1, 3):  # other bytes, so not copies: only the zz copies are
             for p in raw_copy.glob("0*.txt"):
                 (raw_copy / f"more{i}_{p.name}").write_bytes(p.read_bytes() + b"\n" * i)
     (raw_copy / "zz_copy.txt").write_bytes((raw_copy / "001_c5ae0df2c7b8cf07.txt").read_bytes())
-    with pytest.raises(ParseError) as e:
-        run_build([raw_copy], tmp_path / "output", workers=workers)
-    assert str(e.value).startswith("raw/zz_copy.txt:8: duplicate record id req_")
-    assert not (tmp_path / "output" / "datasets").exists()
+    (raw_copy / "zz_copy2.txt").write_bytes((raw_copy / "001_c5ae0df2c7b8cf07.txt").read_bytes())
+    (raw_copy / "metadata.toml").write_text('["zz_copy.txt"]\ncaptured = 2026-11-30\n'
+                                            '["zz_copy2.txt"]\ncaptured = "2026-12-01"\n', "utf-8")
+    result = run_build([raw_copy], tmp_path / "output", workers=workers)
+    assert result.parsed == len(list(raw_copy.glob("*.txt"))) - 2  # the copies are not parsed again
+    out = tmp_path / "output" / "datasets" / result.version
+    sources = json.loads((out / "sources.json").read_text())["records"]
+    mine = [s for s in sources if s["source_file"] == "raw/001_c5ae0df2c7b8cf07.txt"]
+    assert len(mine) == 1 and not [s for s in sources if s["source_file"].startswith("raw/zz_")]
+    assert mine[0]["captures"] == [{"file": "raw/001_c5ae0df2c7b8cf07.txt", "captured": None},
+                                   {"file": "raw/zz_copy.txt", "captured": "2026-11-30"},
+                                   {"file": "raw/zz_copy2.txt", "captured": "2026-12-01"}]
+    reqs = json.loads((out / "requirements.json").read_text())["records"]
+    assert not [r for r in reqs if r["source_file"].startswith("raw/zz_")]
+    assert len({r["id"] for r in reqs}) == len(reqs)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {"raw/zz_copy.txt", "raw/zz_copy2.txt"} <= {i["file"] for i in manifest["inputs"]}
+
+
+def test_the_same_bytes_said_to_be_another_page_are_another_source(tmp_path, raw_copy):
+    """Same bytes, another URL in the metadata: two pages (their records have other ids)."""
+    from pipeline.build import run_build
+
+    (raw_copy / "zz_copy.txt").write_bytes((raw_copy / "001_c5ae0df2c7b8cf07.txt").read_bytes())
+    (raw_copy / "metadata.toml").write_text('["zz_copy.txt"]\nurl = "https://cloud.tencent.com/document/product/1078/x"\n')
+    result = run_build([raw_copy], tmp_path / "output", workers=1)
+    out = tmp_path / "output" / "datasets" / result.version
+    sources = {s["source_file"] for s in json.loads((out / "sources.json").read_text())["records"]}
+    assert {"raw/001_c5ae0df2c7b8cf07.txt", "raw/zz_copy.txt"} <= sources
 
 
 @pytest.mark.parametrize("jobs", ["1", "4"])
