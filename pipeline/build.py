@@ -86,7 +86,9 @@ def parse_raw(raw: store.RawFile):
         parse = partial(PARSERS[fmt], text, raw.display)
     try:
         doc = parse()
-    except ParseError:
+    except ParseError as e:
+        if not e.file:  # raised where the file is not known (``htmltable``): it is this one
+            raise ParseError(raw.display, e.line, e.message) from None
         raise
     except Exception as e:  # a parser bug must still name the file, never print a traceback
         raise ParseError(raw.display, 1, f"the {fmt} parser failed ({type(e).__name__}: {e}); "

@@ -18,6 +18,7 @@ import lxml.html
 from lxml import etree
 
 from pipeline import patterns
+from pipeline.errors import ParseError
 from pipeline.model import Line, moved_copy
 from pipeline.normalize import clean
 
@@ -180,10 +181,20 @@ def _shift(t: Table, d: int) -> Table:
 def _read_tables(html: str, first_line: int) -> list[Table]:
     if "<table" not in html.lower():
         return []
+    # huge_tree: libxml2 otherwise stops reading at 256 levels of nesting (300 <span>s in one
+    # cell dropped every row after it) and says so only in its error log. With it, the limit is
+    # 2048 levels; a document that reaches even that is refused, never read in part.
+    parser = lxml.html.HTMLParser(huge_tree=True)
     try:
-        root = lxml.html.document_fromstring(html)
+        root = lxml.html.document_fromstring(html, parser=parser)
     except (etree.ParserError, ValueError):
         return []
+    fatal = [e for e in parser.error_log if e.level >= etree.ErrorLevels.FATAL]
+    if fatal:
+        # the caller names the file (``build.parse_raw``)
+        raise ParseError("", fatal[0].line + first_line - 1,
+                         f"the HTML cannot be read to its end ({fatal[0].message.split(',')[0]}); "
+                         f"nothing after this line would be read")
     tables = []
     for t in root.iter("table"):
         if any(a.tag == "table" for a in t.iterancestors()):

@@ -442,3 +442,34 @@ def test_a_closed_pipe_is_no_traceback(work, args):
     finally:
         os.close(w)
     assert proc.stderr == "" and proc.returncode == 141, proc.stderr
+
+
+# --- a document read in part is an error, never a silent loss ------------------------------
+
+def _nested_seed(depth: int) -> bytes:
+    text = (ROOT / "raw" / "000_5e444a4c87042c42.txt").read_text("utf-8")
+    at = text.index("<td", text.index("<table"))
+    at = text.index(">", at) + 1
+    return (text[:at] + "<span>" * depth + "x" + "</span>" * depth + text[at:]).encode()
+
+
+def test_deep_nesting_does_not_drop_rows():
+    """Regression: 300 nested <span> in one cell of 000 made libxml2 stop reading; the build
+    exited 0 with 12 of 15 requirements."""
+    from pipeline.build import parse_raw
+    from pipeline.store import RawFile
+
+    plain = parse_raw(RawFile("raw/x.txt", ROOT / "raw" / "x.txt", (ROOT / "raw" / "000_5e444a4c87042c42.txt").read_bytes()))[0]
+    nested = parse_raw(RawFile("raw/x.txt", ROOT / "raw" / "x.txt", _nested_seed(300)))[0]
+    assert len(nested.statements) == len(plain.statements) == 15
+
+
+def test_nesting_deeper_than_the_reader_follows_is_an_error_at_its_line():
+    from pipeline.build import parse_raw
+    from pipeline.errors import ParseError
+    from pipeline.store import RawFile
+
+    with pytest.raises(ParseError) as e:
+        parse_raw(RawFile("raw/x.txt", ROOT / "raw" / "x.txt", _nested_seed(3000)))
+    assert str(e.value).startswith("raw/x.txt:") and "cannot be read to its end" in str(e.value)
+    assert e.value.line > 1
