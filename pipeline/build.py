@@ -62,11 +62,63 @@ def parser_version() -> str:
     return h.hexdigest()[:16]
 
 
-def parse_raw(raw: store.RawFile):
-    """One raw file -> (ParsedDocument, SourceInfo). Raises ``ParseError`` (never anything else)."""
+#: the most bytes a raw file may have (Tencent's pages are tens of KB, a PDF export a few MB)
+MAX_DOCUMENT_BYTES = 64 << 20
+#: the most characters a text document may decode to
+MAX_DOCUMENT_CHARS = 8_000_000
+#: the longest one document may take to parse, in seconds (the seeds take a fraction of one):
+#: one hostile or broken file must not stall a build, or a pool worker, for ever
+MAX_PARSE_SECONDS = 120.0
+
+
+class _TooLong(BaseException):
+    """Raised by the parse's alarm (``_time_limit``). A BaseException, like KeyboardInterrupt,
+    so that a parser's ``except Exception`` around some step cannot swallow it."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """Raise ``_TooLong`` in this thread after ``seconds`` (an interval timer). Only the main
+    thread receives signals: elsewhere (a library caller's thread) no limit is set."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expired(signum, frame):
+        raise _TooLong()
+
+    before = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, before)
+
+
+def parse_raw(raw: store.RawFile, *, seconds: float = MAX_PARSE_SECONDS):
+    """One raw file -> (ParsedDocument, SourceInfo). Raises ``ParseError`` (never anything
+    else). The work is bounded: bytes (``MAX_DOCUMENT_BYTES``), characters
+    (``MAX_DOCUMENT_CHARS``), PDF pages and their content (``pdf.MAX_PAGES``,
+    ``pdf.MAX_PAGE_CONTENT_BYTES``) and time (``seconds``)."""
+    try:
+        with _time_limit(seconds):
+            return _parse_raw(raw)
+    except _TooLong:
+        raise ParseError(raw.display, 1, f"took more than {seconds:g} s to read; not read (one document "
+                                         f"must not stall the build)") from None
+
+
+def _parse_raw(raw: store.RawFile):
     from pipeline import detect, records
     from pipeline.parsers import PARSERS
 
+    if len(raw.data) > MAX_DOCUMENT_BYTES:
+        raise ParseError(raw.display, 1, f"{len(raw.data) >> 20} MB: larger than the {MAX_DOCUMENT_BYTES >> 20} MB "
+                                         f"a document is read for")
     fmt = dict(raw.metadata).get("format")
     if raw.data.startswith(b"%PDF") and fmt in (None, "pdf"):
         from pipeline.parsers import pdf
@@ -75,6 +127,9 @@ def parse_raw(raw: store.RawFile):
         parse = partial(pdf.parse, raw.data, raw.display)
     else:
         text, encoding = detect.decode(raw.data, raw.display)
+        if len(text) > MAX_DOCUMENT_CHARS:
+            raise ParseError(raw.display, 1, f"{len(text):,} characters: more than the {MAX_DOCUMENT_CHARS:,} "
+                                             f"a document is read for")
         if fmt is None:
             found = detect.detect_format(raw.data, text)
             if found is None:

@@ -473,3 +473,66 @@ def test_nesting_deeper_than_the_reader_follows_is_an_error_at_its_line():
         parse_raw(RawFile("raw/x.txt", ROOT / "raw" / "x.txt", _nested_seed(3000)))
     assert str(e.value).startswith("raw/x.txt:") and "cannot be read to its end" in str(e.value)
     assert e.value.line > 1
+
+
+# --- the work per document is bounded -----------------------------------------------------
+
+def _pdf_with_content(content: bytes) -> bytes:
+    """A one-page PDF whose page draws ``content`` (flate-compressed), with a correct xref."""
+    import zlib
+
+    packed = zlib.compress(content, 9)
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << >> >>",
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed) + packed + b"\nendstream"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for n, body in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return bytes(out)
+
+
+def test_a_pdf_that_decompresses_to_a_flood_of_operators_is_refused_before_it_is_read():
+    """Regression: a 1 MB PDF whose content decompressed to 320 MB of text operators grew past
+    18 GB of memory in 5 minutes. Here 40 MB of operators (about 60 KB compressed)."""
+    import resource
+
+    from pipeline.build import parse_raw
+    from pipeline.errors import ParseError
+    from pipeline.store import RawFile
+
+    data = _pdf_with_content(b"BT /F1 12 Tf 10 10 Td (x) Tj ET\n" * 1_300_000)
+    assert len(data) < 1 << 20
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ParseError) as e:
+        parse_raw(RawFile("raw/bomb.pdf", Path("raw/bomb.pdf"), data))
+    assert str(e.value) == ("raw/bomb.pdf:1: PDF page 1: its content decompresses to more than 16 MB of "
+                            "drawing operators; not read")
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 500_000  # KB: no object per operator
+
+
+def test_a_document_that_takes_too_long_is_one_line():
+    from pipeline.build import parse_raw
+    from pipeline.errors import ParseError
+    from pipeline.store import RawFile
+
+    data = _pdf_with_content(b"BT /F1 12 Tf 10 10 Td (x) Tj ET\n" * 200_000)  # a few MB: seconds to read
+    with pytest.raises(ParseError) as e:
+        parse_raw(RawFile("raw/slow.pdf", Path("raw/slow.pdf"), data), seconds=0.05)
+    assert str(e.value) == "raw/slow.pdf:1: took more than 0.05 s to read; not read (one document must not stall the build)"
+
+
+def test_a_huge_text_document_is_refused(tmp_path):
+    from pipeline import build
+    from pipeline.errors import ParseError
+    from pipeline.store import RawFile
+
+    data = (ROOT / "raw" / "001_c5ae0df2c7b8cf07.txt").read_bytes() * (build.MAX_DOCUMENT_CHARS // 5000)
+    with pytest.raises(ParseError) as e:
+        build.parse_raw(RawFile("raw/big.txt", Path("raw/big.txt"), data))
+    assert "a document is read for" in str(e.value)

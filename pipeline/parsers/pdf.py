@@ -496,6 +496,32 @@ def _with_pdf_pages(doc: ParsedDocument, pages: list[int], links) -> ParsedDocum
                    links=tuple(links))
 
 
+#: the most pages a PDF is read for (Tencent's exports have tens)
+MAX_PAGES = 1000
+#: the most bytes of drawing operators one page may decompress to. pdfminer makes an object per
+#: operator: a 1 MB PDF whose page decompressed to 320 MB of them grew past 18 GB in 5 minutes.
+#: A page of text is tens of KB; a dense page with vector drawings a few MB.
+MAX_PAGE_CONTENT_BYTES = 16 << 20
+
+
+def _check_content(page, number: int, file: str) -> None:
+    """Refuse a page whose content streams decompress to more than ``MAX_PAGE_CONTENT_BYTES``,
+    before anything interprets them (pdfminer keeps the decoded bytes: they are not decoded
+    twice)."""
+    from pdfminer.pdftypes import resolve1
+
+    contents = resolve1(page.page_obj.contents)
+    streams = contents if isinstance(contents, list) else [contents]
+    size = 0
+    for stream in streams:
+        stream = resolve1(stream)
+        if hasattr(stream, "get_data"):
+            size += len(stream.get_data())
+        if size > MAX_PAGE_CONTENT_BYTES:
+            raise ParseError(file, 1, f"PDF page {number}: its content decompresses to more than "
+                                      f"{MAX_PAGE_CONTENT_BYTES >> 20} MB of drawing operators; not read")
+
+
 def pdf_to_text(data: bytes, file: str, remember: bool = True) -> tuple[str, str, list[int], list[tuple[int, str]]]:
     """(layout, text, pdf page per line, links): the text another parser reads.
     ``remember=False`` reads every page afresh, even one read before (benchmarks)."""
@@ -511,10 +537,17 @@ def pdf_to_text(data: bytes, file: str, remember: bool = True) -> tuple[str, str
             raise ParseError(file, 1, "encrypted PDF: cannot be read without its password") from None
         inner = next((c for c in causes[1:] if c), e)
         raise ParseError(file, 1, f"not a readable PDF ({type(inner).__name__}: {inner})") from None
+    if len(raw_pages) > MAX_PAGES:
+        pdf.close()
+        raise ParseError(file, 1, f"{len(raw_pages)} pages: more than the {MAX_PAGES} a document is read for")
     try:
+        for i, p in enumerate(raw_pages):
+            _check_content(p, i + 1, file)
         read = _remembered_page if remember else _read_page
         pages = [read(p, i + 1) for i, p in enumerate(raw_pages)]
         links = [(i + 1, h["uri"]) for i, p in enumerate(raw_pages) for h in p.hyperlinks if h.get("uri")]
+    except ParseError:
+        raise
     except Exception as e:
         raise ParseError(file, 1, f"not a readable PDF ({type(e).__name__}: {e})") from None
     finally:
