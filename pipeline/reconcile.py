@@ -553,12 +553,22 @@ def categories_view(rows: list[dict], pages: dict[str, list[Version]], conflicts
             if e is not None:
                 e["conflicts"].append(c["id"])
                 e["open_conflicts"] += c["status"] == "open"
+    # a name one page uses is compared with the names some other page uses: per page, worked
+    # out once (a table of N distinct categories made this N x N before)
+    only_on: dict[str, set[str]] = {}
+    for cid, keys in page_of.items():
+        if len(keys) == 1:
+            only_on.setdefault(next(iter(keys)), set()).add(cid)
+    named = [(cid, n) for cid, n in choices if page_of.get(cid)]
+    elsewhere: dict[str, dict[str, str]] = {}
     for e in out.values():
         if len(e["pages"]) == 1:
-            others = [(cid, n) for cid, n in choices if cid != e["category_id"]
-                      and not (page_of.get(cid, set()) <= set(e["pages"]))]
-            found = process.extract(" / ".join(e["category"]), dict(others), scorer=fuzz.ratio,
-                                    limit=3, score_cutoff=60)
+            page = e["pages"][0]
+            if page not in elsewhere:
+                mine = only_on.get(page, set())
+                elsewhere[page] = {cid: n for cid, n in named if cid not in mine}
+            found = process.extract(" / ".join(e["category"]), elsewhere[page], scorer=fuzz.ratio,
+                                    limit=3, score_cutoff=60) if elsewhere[page] else []
             e["review"] = {"reason": f"name used by one page only ({e['pages'][0]})",
                            "candidates": [{"category_id": cid, "category": n, "score": round(score, 1)}
                                           for n, score, cid in found]}
