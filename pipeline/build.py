@@ -27,7 +27,7 @@ from pathlib import Path
 
 from pipeline import store
 from pipeline.errors import ParseError
-from pipeline.normalize import sha256_bytes
+from pipeline.normalize import sha256_bytes, strip_controls
 from pipeline.tables import SCHEMA_VERSION, SOURCE_TABLES, TABLE_ORDER
 
 #: sources parsed in one process below this many (a pool costs more than it saves)
@@ -120,6 +120,7 @@ def _parse_raw(raw: store.RawFile):
         raise ParseError(raw.display, 1, f"{len(raw.data) >> 20} MB: larger than the {MAX_DOCUMENT_BYTES >> 20} MB "
                                          f"a document is read for")
     fmt = dict(raw.metadata).get("format")
+    removed = None
     if raw.data.startswith(b"%PDF") and fmt in (None, "pdf"):
         from pipeline.parsers import pdf
 
@@ -127,6 +128,7 @@ def _parse_raw(raw: store.RawFile):
         parse = partial(pdf.parse, raw.data, raw.display)
     else:
         text, encoding = detect.decode(raw.data, raw.display)
+        text, removed = strip_controls(text, raw.display)
         if len(text) > MAX_DOCUMENT_CHARS:
             raise ParseError(raw.display, 1, f"{len(text):,} characters: more than the {MAX_DOCUMENT_CHARS:,} "
                                              f"a document is read for")
@@ -141,6 +143,8 @@ def _parse_raw(raw: store.RawFile):
         parse = partial(PARSERS[fmt], text, raw.display)
     try:
         doc = parse()
+        if removed:
+            doc = dataclasses.replace(doc, warnings=(removed, *doc.warnings))
     except ParseError as e:
         if not e.file:  # raised where the file is not known (``htmltable``): it is this one
             raise ParseError(raw.display, e.line, e.message) from None

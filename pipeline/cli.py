@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from pipeline.errors import PipelineError
+from pipeline.normalize import visible
 
 
 class Terminated(BaseException):
@@ -36,7 +37,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     else:
         print(f"up to date: dataset {result.version} ({counts})")
     for w in result.warnings:
-        print(f"warning: {w}", file=sys.stderr)
+        print(visible(f"warning: {w}"), file=sys.stderr)
     return 0
 
 
@@ -143,7 +144,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(described, ensure_ascii=False, indent=1, sort_keys=True))
     else:
-        print("\n\n".join(show.to_text(d) for d in described))
+        print(visible("\n\n".join(show.to_text(d) for d in described)))
     return 0
 
 
@@ -160,8 +161,8 @@ def _cmd_sources(args: argparse.Namespace) -> int:
     print(f"{'source':<58} {'format':<11} {'capability':<17} {'updated':<10} {'records':>7}  pages")
     for s in rows:
         pages = "; ".join(f"{p['title'] or '(untitled)'} {p['updated'] or ''}".strip() for p in s["pages"])
-        print(f"{s['source_file']:<58} {s['format']:<11} {s['capability'] or '':<17} {s['updated'] or '—':<10} "
-              f"{sum(s['record_counts'].values()):>7}  {pages}")
+        print(visible(f"{s['source_file']:<58} {s['format']:<11} {s['capability'] or '':<17} {s['updated'] or '—':<10} "
+              f"{sum(s['record_counts'].values()):>7}  {pages}"))
     return 0
 
 
@@ -221,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except PipelineError as e:
-        print(str(e), file=sys.stderr)
+        print(visible(str(e)), file=sys.stderr)
         return 1
     except BrokenPipeError:
         # the reader went away (`pipeline sources | head -1`): it wanted no more. Python would

@@ -104,6 +104,32 @@ def stable_id(prefix: str, *parts: object) -> str:
     return f"{prefix}_{h[:16]}"
 
 
+#: characters a document has no business holding: C0 controls but tab and line ends, DEL, C1
+#: controls, and the bidirectional overrides and isolates (U+202E makes 《证书》 read backwards
+#: in a terminal or a report). Terminal escape sequences start with one of them (ESC).
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_controls(text: str, file: str) -> tuple[str, str | None]:
+    """``text`` without ``CONTROL`` characters, and a warning (``file:line: …``, the first
+    line holding one) when there were any: the one place document text is cleaned of them."""
+    first = CONTROL.search(text)
+    if first is None:
+        return text, None
+    found = CONTROL.findall(text)
+    kinds = ", ".join(sorted({f"U+{ord(c):04X}" for c in found}))
+    line = text.count("\n", 0, first.start()) + 1
+    return CONTROL.sub("", text), f"{file}:{line}: removed {len(found)} control character(s) ({kinds})"
+
+
+def visible(text: str) -> str:
+    """``text`` for a terminal or a report: any ``CONTROL`` character shown as its escape
+    (``\\x1b``, ``\\u202e``) instead of acting. Documents are cleaned when read
+    (``strip_controls``); this guards what a person typed (a decision's reason) and old
+    datasets."""
+    return CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def real_date(text: str) -> bool:
     """``YYYY-MM-DD`` naming a day that exists (``2026-99-99``, ``2026-02-30``, ``yesterday``,
     ``9999/12/31`` do not). Dates order versions and name them: nothing else passes."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from pipeline.diff import Diff
+from pipeline.normalize import visible
 
 STATUS_ORDER = ("open", "stale", "decided", "gap", "info")
 #: values shown per conflict; the dataset's conflicts table has all of them
@@ -76,16 +77,27 @@ def grouped_conflicts(conflicts: list[dict]) -> list[tuple[str, list[dict]]]:
     return out
 
 
+#: Markdown that document text must not become: links and images (``[x](javascript:…)``), raw
+#: HTML and autolinks (``<script>``, ``<javascript:…>``), code, emphasis, table cells; each is
+#: written as the literal character. (``_`` is left: file names are full of it, and between
+#: letters it is no emphasis.)
+_MD_LITERAL = {"\\": "\\\\", "`": "\\`", "*": "\\*", "[": "\\[", "]": "\\]", "|": "\\|",
+               "<": "&lt;", ">": "&gt;", "&": "&amp;", "\n": " ", "\r": " "}
+_MD_TRANSLATE = str.maketrans(_MD_LITERAL)
+
+
 def _md(text: object) -> str:
-    """Table-safe Markdown text."""
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Text taken from a document, or typed by a person, as literal Markdown on one line (a
+    table cell, a list item): nothing in it can make a link, markup or HTML, and control
+    characters are shown escaped."""
+    return visible(str(text)).translate(_MD_TRANSLATE)
 
 
 def to_markdown(data: ReportData) -> str:
     s = summary(data)
     max_values, max_rows, max_sources = data.caps()
     out = [f"# Review report: dataset {data.version}", ""]
-    out.append(f"Compared with: {data.previous or '(no earlier version)'}")
+    out.append(f"Compared with: {_md(data.previous or '(no earlier version)')}")
     out += ["", "## Summary", "",
             "| | count |", "|---|---|",
             f"| categories added | {s['categories_added']} |", f"| categories removed | {s['categories_removed']} |",
@@ -133,19 +145,20 @@ def to_markdown(data: ReportData) -> str:
             out.append(f"- **{c['status']}** · {c['kind']} · {RELATION_TEXT[c['relation']]} · severity {c['severity']}"
                        f" · `{c['id']}`" + (f" · page {_md(c['page'])}" if c["page"] else ""))
             for v in c["values"][:max_values]:
-                out.append(f"  - {_md(v['value'])} — {v['source_file']}:{v['line_start']}"
+                out.append(f"  - {_md(v['value'])} — {_md(v['source_file'])}:{v['line_start']}"
                            f" ({v['date'] or 'date unknown'})")
             if n_values(c) > max_values:
                 out.append(f"  - … and {n_values(c) - max_values} more (conflicts.json has them all)")
             if c["decision"]:
                 d = c["decision"]
                 out.append(f"  - decision: {_md(d['decision'])} by {_md(d['reviewer'])} on {d['date']}: "
-                           f"{_md(d['reason'])}" + (f" — **stale: {d['stale_reason']}**" if d["stale_reason"] else ""))
+                           f"{_md(d['reason'])}" + (f" — **stale: {_md(d['stale_reason'])}**" if d["stale_reason"] else ""))
         out.append("")
     gone = [r for r in data.reviews if r["stale_reason"] == "conflict no longer exists"]
     if gone:
         out += ["## Decisions whose conflict no longer exists", ""]
-        out += [f"- `{r['conflict']}` ({r['decision']} by {r['reviewer']}, {r['date']}; decisions file line {r['line']})"
+        out += [f"- `{r['conflict']}` ({_md(r['decision'])} by {_md(r['reviewer'])}, {_md(r['date'])}; "
+                f"decisions file line {r['line']})"
                 for r in gone]
         out.append("")
     out += ["## Page versions", ""]
@@ -155,7 +168,7 @@ def to_markdown(data: ReportData) -> str:
             out.append(f"_{_md(p['inferred'])}_")
         out.append("")
         for v in p["versions"]:
-            out.append(f"- {v['source_file']} — {v['date'] or 'date unknown'}" + (" — **current**" if v["current"] else ""))
+            out.append(f"- {_md(v['source_file'])} — {v['date'] or 'date unknown'}" + (" — **current**" if v["current"] else ""))
         out.append("")
     review = [c for c in data.categories if c["review"]]
     out += ["## Category names to review", "",
@@ -171,9 +184,13 @@ def to_markdown(data: ReportData) -> str:
 
 def to_html(data: ReportData) -> str:
     from jinja2 import Environment, select_autoescape
+    from markupsafe import Markup
 
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True),
-                      trim_blocks=True, lstrip_blocks=True)
+                      trim_blocks=True, lstrip_blocks=True,
+                      # every value shown has its control characters escaped, then is HTML-escaped
+                      # (markup the template made itself, a macro's output, is left as it is)
+                      finalize=lambda v: v if isinstance(v, Markup) or not isinstance(v, str) else visible(v))
     template = env.from_string(resources.files("pipeline").joinpath("data/report.html.j2").read_text("utf-8"))
     return template.render(d=data, s=summary(data), groups=grouped_conflicts(data.conflicts),
                            relation_text=RELATION_TEXT, n_values=n_values, max_values=data.caps()[0], max_rows=data.caps()[1],

@@ -571,3 +571,50 @@ def test_one_table_of_many_distinct_categories_reconciles_in_linear_time():
 
     small, large = best(1000), best(4000)
     assert large / small < 10, (small, large)
+
+
+# --- control characters and markup from documents stop at the boundary --------------------
+
+def test_control_characters_are_removed_where_a_document_is_read_with_a_warning():
+    """Regression: ESC sequences and U+202E reached category names, the terminal and reports."""
+    from pipeline.build import parse_raw
+    from pipeline.store import RawFile
+
+    seed = ROOT / "raw" / "001_c5ae0df2c7b8cf07.txt"
+    text = seed.read_text("utf-8")
+    assert "### 银行" in text
+    data = text.replace("### 银行", "### \x1b[2J\x1b[31m银\u202e行", 1).encode()
+    doc, _ = parse_raw(RawFile("raw/x.md", seed, data))
+    names = {"/".join(s.category_raw) for s in doc.statements}
+    assert any(n.endswith("银[2J[31m行") or n.endswith("银行") for n in names)
+    assert not [n for n in names if "\x1b" in n or "\u202e" in n]
+    line = text[:text.index("### 银行")].count("\n") + 1
+    assert f"raw/x.md:{line}: removed 3 control character(s) (U+001B, U+202E)" in doc.warnings
+
+
+def test_markdown_report_writes_document_markup_as_literal_text(work):
+    """Regression: the Markdown report passed <script> and [x](javascript:…) through."""
+    p = work / "raw" / "001_c5ae0df2c7b8cf07.txt"
+    text = p.read_text("utf-8")
+    assert "2.《私募投资基金管理人登记证书》" in text
+    p.write_text(text.replace("2.《私募投资基金管理人登记证书》",
+                              "2.《私募投资基金管理人登记证书》<br>\n3.《&lt;script&gt;alert(1)&lt;/script&gt;》及"
+                              "《&#91;x&#93;(javascript:alert(1))》"),  # (HTML text: entities are its characters)
+                 "utf-8")
+    proc = _cli(work, "build")
+    assert proc.returncode == 0, proc.stderr
+    v = (work / "output" / "LATEST").read_text().strip()
+    md = (work / "output" / "reports" / f"{v}.md").read_text("utf-8")
+    html = (work / "output" / "reports" / f"{v}.html").read_text("utf-8")
+    assert "alert(1)" in md and "alert(1)" in html  # the change is reported ...
+    assert "<script>" not in md and "[x](javascript:" not in md  # ... as text, not as markup
+    assert "&lt;script&gt;" in md and "\\[x\\](javascript:" in md
+    assert "<script>alert" not in html
+
+
+def test_what_a_person_typed_is_shown_with_its_control_characters_escaped():
+    from pipeline.normalize import visible
+    from pipeline.report import _md
+
+    assert visible("ok\x1b[31m red\u202e") == "ok\\x1b[31m red\\u202e"
+    assert _md("a|b\n[c](javascript:x) <b>") == "a\\|b \\[c\\](javascript:x) &lt;b&gt;"

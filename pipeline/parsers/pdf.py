@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 
 from pipeline.errors import ParseError
 from pipeline.model import ParsedDocument
+from pipeline.normalize import strip_controls
 from pipeline.parsers import markdown, pdftext
 
 _PAGE_NUMBER = re.compile(r"^(?:第\s*\d+\s*页(?:\s*/\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+|-?\s*\d+\s*-?|page\s*\d+(?:\s*of\s*\d+)?)$",
@@ -565,5 +566,7 @@ def pdf_to_text(data: bytes, file: str, remember: bool = True) -> tuple[str, str
 
 def parse(data: bytes, file: str, remember: bool = True) -> ParsedDocument:
     layout, text, line_pages, links = pdf_to_text(data, file, remember)
+    text, removed = strip_controls(text, file)  # (a font's ToUnicode map can produce them)
     parser = markdown.parse if layout == "markdown" else pdftext.parse
-    return _with_pdf_pages(parser(text, file), line_pages, links)
+    doc = _with_pdf_pages(parser(text, file), line_pages, links)
+    return replace(doc, warnings=(removed, *doc.warnings)) if removed else doc
