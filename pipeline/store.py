@@ -559,19 +559,33 @@ PENDING_BATCHES = 256
 class _HashingFile:
     def __init__(self, path: Path, resume: bool = False):
         """``resume``: append to what another process wrote there (hashed first)."""
+        self.path = path
         self.fh = open(path, "r+b" if resume else "wb")
         self.sha = hashlib.file_digest(self.fh, "sha256") if resume else hashlib.sha256()
         self.size = self.fh.seek(0, os.SEEK_END)
 
     def write(self, data: bytes) -> None:
-        self.fh.write(data)
+        with _naming(self.path):
+            self.fh.write(data)
         self.sha.update(data)
         self.size += len(data)
 
     def close(self) -> None:
-        self.fh.flush()
-        os.fsync(self.fh.fileno())
-        self.fh.close()
+        with _naming(self.path):
+            self.fh.flush()
+            os.fsync(self.fh.fileno())
+            self.fh.close()
+
+
+@contextlib.contextmanager
+def _naming(path: Path):
+    """An OSError that names no file (a write or fsync on a full disk) names ``path``."""
+    try:
+        yield
+    except OSError as e:
+        if e.filename:
+            raise
+        raise OSError(e.errno, e.strerror, str(path)) from e
 
 
 def compact_json_bytes(value) -> bytes:
@@ -1077,17 +1091,31 @@ class DatasetWriter:
 
 def iter_records(path: Path):
     """The records of a published JSON table, one at a time when it is written one per line
-    (older versions, written indented, are read whole)."""
+    (older versions, written indented, are read whole). A file that is cut short or does not
+    parse is a ``StoreError`` naming it and the line, never fewer records than it holds."""
     with open(path, "rb") as fh:
         head = fh.readline()
         if not head.rstrip().endswith(b"["):
             fh.seek(0)
-            yield from json.loads(fh.read().decode("utf-8"))["records"]
+            try:
+                records = json.loads(fh.read().decode("utf-8"))["records"]
+            except (ValueError, KeyError, TypeError) as e:
+                raise StoreError(f"{path}: cannot be read ({describe_error(e)})") from None
+            yield from records
             return
-        for line in fh:
+        closed = False
+        for no, line in enumerate(fh, 2):
             line = line.rstrip(b"\n").rstrip(b",")
             if line.startswith(b"{"):
-                yield json.loads(line)
+                try:
+                    record = json.loads(line)
+                except ValueError as e:
+                    raise StoreError(f"{path}:{no}: cannot be read ({describe_error(e)})") from None
+                yield record
+            elif line.startswith(b"]"):
+                closed = True
+        if not closed:
+            raise StoreError(f"{path}: cut short (no closing line): the file is incomplete")
 
 
 def link_partitions(output: Path) -> None:

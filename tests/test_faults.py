@@ -618,3 +618,39 @@ def test_what_a_person_typed_is_shown_with_its_control_characters_escaped():
 
     assert visible("ok\x1b[31m red\u202e") == "ok\\x1b[31m red\\u202e"
     assert _md("a|b\n[c](javascript:x) <b>") == "a\\|b \\[c\\](javascript:x) &lt;b&gt;"
+
+
+def test_a_published_table_cut_short_is_an_error_not_fewer_records(work):
+    """A table cut at a line boundary would otherwise read as a table with fewer records."""
+    out = work / "output"
+    v = (out / "LATEST").read_text().strip()
+    p = out / "datasets" / v / "requirements.json"
+    lines = p.read_bytes().split(b"\n")
+    p.write_bytes(b"\n".join(lines[:20]) + b"\n")
+    proc = _cli(work, "show", "公募基金")
+    _one_line_error(proc, f"output/datasets/{v}/requirements.json: cut short")
+
+
+def test_a_full_disk_while_writing_a_table_publishes_nothing(work, monkeypatch, capsys):
+    import errno
+
+    from pipeline import cli, store
+
+    monkeypatch.chdir(work)
+    out = work / "output"
+    before = sorted(q.relative_to(out).as_posix() for q in out.rglob("*"))
+    _edit_a_seed(work / "raw")
+    real = os.fsync
+
+    def full(fd):
+        if "/.tmp-build-" in os.readlink(f"/proc/self/fd/{fd}"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd)
+
+    monkeypatch.setattr(store.os, "fsync", full)
+    assert cli.main(["build"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("output/.tmp-build-"), err
+    assert err[0].endswith("No space left on device"), err
+    monkeypatch.setattr(store.os, "fsync", real)
+    assert sorted(q.relative_to(out).as_posix() for q in out.rglob("*")) == before
