@@ -1,6 +1,8 @@
 """Nothing lost, nothing stuck: what people typed, what is published, the build's processes and
 its inputs, under kills, concurrency, full disks and hostile input. Kill tests run real
 processes and kill them for real; the next command must then work without waiting."""
+import contextlib
+import errno
 import json
 import os
 import shutil
@@ -69,6 +71,24 @@ def _decisions(path: Path) -> list[str]:
     return [d["conflict"] for d in tomllib.loads(path.read_text("utf-8")).get("decision", [])]
 
 
+@contextlib.contextmanager
+def _disk_full_for(where: str):
+    """The disk is full for every file whose path holds ``where``: its fsync (the moment
+    written data must reach the disk) fails with ENOSPC, as on a real full disk."""
+    from pipeline import store
+
+    real = os.fsync
+
+    def full(fd):
+        if where in os.readlink(f"/proc/self/fd/{fd}"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(store.os, "fsync", full)
+        yield
+
+
 # --- decisions: the one thing here a person typed ------------------------------------------
 
 def test_concurrent_decides_are_all_kept(work):
@@ -131,24 +151,16 @@ def test_a_decide_killed_at_any_moment_keeps_every_decision(work, moment):
 
 def test_a_full_disk_while_deciding_keeps_the_file(work, monkeypatch, capsys):
     """A write that fails (ENOSPC) leaves the decisions file as it was, and no temporary file."""
-    import errno
-
-    from pipeline import cli, store
+    from pipeline import cli
 
     monkeypatch.chdir(work)
     path = work / "review" / "decisions.toml"
     path.parent.mkdir(exist_ok=True)
     path.write_text(_many_decisions(3), "utf-8")
     before = path.read_bytes()
-    real_fsync = os.fsync
-
-    def full(fd):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(store.os, "fsync", full)
     cid = _conflict_ids(work / "output")[0]
-    code = cli.main(["decide", cid, "--decision", "d", "--reason", "r", "--reviewer", "Li Wei"])
-    monkeypatch.setattr(store.os, "fsync", real_fsync)
+    with _disk_full_for("/review/"):
+        code = cli.main(["decide", cid, "--decision", "d", "--reason", "r", "--reviewer", "Li Wei"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and err == ["review/decisions.toml: No space left on device"], err
     assert path.read_bytes() == before
@@ -235,27 +247,17 @@ def test_a_build_killed_at_any_moment_publishes_a_version_with_its_report_or_not
 
 def test_a_full_disk_while_writing_the_report_publishes_nothing(work, monkeypatch, capsys):
     """Regression: ENOSPC in reports/ published the dataset anyway and left a .tmp file."""
-    import errno
-
-    from pipeline import cli, store
+    from pipeline import cli
 
     monkeypatch.chdir(work)
     out = work / "output"
     before = sorted(q.relative_to(out).as_posix() for q in out.rglob("*"))
     _edit_a_seed(work / "raw")
-    real = os.fsync
-
-    def full(fd):  # the disk fills up while a report is written
-        if "/reports/." in os.readlink(f"/proc/self/fd/{fd}"):
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real(fd)
-
-    monkeypatch.setattr(store.os, "fsync", full)
-    code = cli.main(["build"])
+    with _disk_full_for("/reports/."):  # the disk fills up while a report is written
+        code = cli.main(["build"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and len(err) == 1 and err[0].startswith("output/reports/2026-"), err
     assert err[0].endswith(".html: No space left on device"), err  # (the first written)
-    monkeypatch.setattr(store.os, "fsync", real)
     after = sorted(q.relative_to(out).as_posix() for q in out.rglob("*"))
     assert [f for f in after if f not in before and not f.startswith(".tmp-")] == []
     assert cli.main(["build"]) == 0
@@ -376,9 +378,7 @@ def test_a_decisions_or_metadata_file_that_is_no_text_is_one_line(work, which, b
 
 
 def test_an_unreadable_raw_file_is_one_line(work, monkeypatch, capsys):
-    import errno
-
-    from pipeline import cli, store
+    from pipeline import cli
 
     monkeypatch.chdir(work)
     real = Path.read_bytes
@@ -395,8 +395,6 @@ def test_an_unreadable_raw_file_is_one_line(work, monkeypatch, capsys):
 
 
 def test_a_read_only_output_is_one_line_and_changes_nothing(work, monkeypatch, capsys):
-    import errno
-
     from pipeline import cli
 
     monkeypatch.chdir(work)
@@ -632,25 +630,15 @@ def test_a_published_table_cut_short_is_an_error_not_fewer_records(work):
 
 
 def test_a_full_disk_while_writing_a_table_publishes_nothing(work, monkeypatch, capsys):
-    import errno
-
-    from pipeline import cli, store
+    from pipeline import cli
 
     monkeypatch.chdir(work)
     out = work / "output"
     before = sorted(q.relative_to(out).as_posix() for q in out.rglob("*"))
     _edit_a_seed(work / "raw")
-    real = os.fsync
-
-    def full(fd):
-        if "/.tmp-build-" in os.readlink(f"/proc/self/fd/{fd}"):
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real(fd)
-
-    monkeypatch.setattr(store.os, "fsync", full)
-    assert cli.main(["build"]) == 1
+    with _disk_full_for("/.tmp-build-"):
+        assert cli.main(["build"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("output/.tmp-build-"), err
     assert err[0].endswith("No space left on device"), err
-    monkeypatch.setattr(store.os, "fsync", real)
     assert sorted(q.relative_to(out).as_posix() for q in out.rglob("*")) == before
