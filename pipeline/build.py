@@ -293,15 +293,15 @@ def parsed_sources(refs: list[store.RawRef], hashes: dict[str, str], cache_dir: 
     bar = _progress(len(refs), progress)
     tasks = [([(r, keys[r.display]) for r in todo[i:i + TASK_SOURCES]], str(cache_dir))
              for i in range(0, len(todo), TASK_SOURCES)]
-    processes = contextlib.ExitStack()
-    if size:
-        pool = processes.enter_context(worker_processes(size))
-        with _spawning():  # map submits every task: the workers start now
-            done = pool.map(_worker_task, [t + (str(spool_dir) if spool_dir else None,) for t in tasks])
-    else:
-        done = map(_parse_task, tasks)
-    results = (payload for payloads in done for payload in payloads)
-    try:
+    with worker_processes(size) if size else contextlib.nullcontext() as pool, _closing(cache, cache_dir, bar):
+        if pool:
+            with _spawning():  # map submits every task: the workers start now
+                done = pool.map(_worker_task, [t + (str(spool_dir) if spool_dir else None,) for t in tasks])
+        else:
+            done = map(_parse_task, tasks)
+        # (a consumer that stops early, or fails, closes this generator: GeneratorExit leaves the
+        # pool through its error path, without waiting for the tasks under way)
+        results = (payload for payloads in done for payload in payloads)
         todo_iter = iter(todo)
         for ref in refs:
             hit = ref.display in cached
@@ -315,11 +315,14 @@ def parsed_sources(refs: list[store.RawRef], hashes: dict[str, str], cache_dir: 
             if bar:
                 bar.update(1)
             yield ref, payload, hit
-    except BaseException:
-        processes.__exit__(*sys.exc_info())
-        raise
-    else:
-        processes.close()
+
+
+@contextlib.contextmanager
+def _closing(cache, cache_dir: Path, bar):
+    """What ``parsed_sources`` opened besides its workers: the cache it reads and the pack it
+    writes, and the progress bar."""
+    try:
+        yield
     finally:
         if cache is not None:
             cache.close()
