@@ -361,8 +361,10 @@ def build_key(hashes: dict[str, str], refs: list[store.RawRef], decisions_sha: s
 
 def run_build(raw_dirs: list[Path], output: Path, decisions: Path | None = None,
               known_conflicts: set[str] | None = None, *, workers: int | None = None,
-              use_cache: bool = True, progress: bool = False) -> BuildResult:
+              use_cache: bool = True, progress: bool = False, cache_dir: Path | None = None) -> BuildResult:
     """Read, parse, reconcile, publish, report. Any error leaves ``output`` as it was.
+
+    ``cache_dir``: where parsed sources are cached (default ``.cache/`` beside ``output``).
 
     ``known_conflicts``: conflict ids published elsewhere (default: every version in ``output``),
     so a decision on a conflict that no longer exists is stale rather than unknown.
@@ -377,7 +379,7 @@ def run_build(raw_dirs: list[Path], output: Path, decisions: Path | None = None,
     # shown as <folder>/<name>, like raw files, so the manifest does not depend on the cwd
     shown = f"{decisions.resolve().parent.name}/{decisions.name}"
     # caches live beside output/, not in it: a failed build leaves output/ exactly as it was
-    cache_dir = Path(os.environ.get("PIPELINE_CACHE") or output.resolve().parent / ".cache")
+    cache_dir = cache_dir if cache_dir is not None else output.resolve().parent / ".cache"
     with store.build_lock(output):
         hashes = store.hash_files(refs)
         decisions_sha = sha256_bytes(text.encode("utf-8")) if text is not None else None

@@ -15,7 +15,6 @@ import json
 import marshal
 import os
 import shutil
-import signal
 import stat
 import struct
 import sys
@@ -1026,13 +1025,9 @@ class DatasetWriter:
 
     def finish(self, version: str, inputs: list[dict]) -> None:
         outputs = []
-        # fault injection for the kill-mid-write test: die for real after N finished files
-        kill_after = int(os.environ.get("PIPELINE_FAULT_KILL_AFTER_FILES", "0") or 0)
         for name in TABLE_ORDER:
             for file, (sha, size, rows) in sorted(self.table(name).finish(version).items()):
                 outputs.append({"file": file, "sha256": sha, "bytes": size, "rows": rows})
-                if len(outputs) == kill_after:
-                    os.kill(os.getpid(), signal.SIGKILL)
         for p in self.folder.glob("*.scratch"):
             p.unlink()
         # the JSON Schema of every table ships with the data, named by an $id carrying the version
@@ -1073,8 +1068,6 @@ class DatasetWriter:
             created = False
         else:
             final.parent.mkdir(parents=True, exist_ok=True)
-            if int(os.environ.get("PIPELINE_FAULT_KILL_BEFORE_RENAME", "0") or 0):
-                os.kill(os.getpid(), signal.SIGKILL)  # fault injection for the kill test
             os.rename(self.folder, final)
             _fsync_dir(final.parent)
             created = True

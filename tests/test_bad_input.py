@@ -103,6 +103,10 @@ def _env():
 
 
 def test_killed_mid_write_leaves_no_partial_version(tmp_path, raw_copy):
+    """Killed for real while the version's files are being written (the moment the first table
+    of the half-written version is on disk): nothing published, and the next build cleans up."""
+    import time
+
     run = [sys.executable, "-m", "pipeline", "build"]
     assert subprocess.run(run, cwd=tmp_path, env=_env(), capture_output=True).returncode == 0
     out = tmp_path / "output"
@@ -110,8 +114,12 @@ def test_killed_mid_write_leaves_no_partial_version(tmp_path, raw_copy):
     before = sorted(p.name for p in (out / "datasets").iterdir())
     p = raw_copy / "003_3b374c8cbaf8a554.txt"
     p.write_text(p.read_text().replace("(4选1)", "(5选1)"))
-    proc = subprocess.run(run, cwd=tmp_path, env=dict(_env(), PIPELINE_FAULT_KILL_AFTER_FILES="5"),
-                          capture_output=True)
+    proc = subprocess.Popen(run, cwd=tmp_path, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    end = time.monotonic() + 60
+    while not list(out.glob(".tmp-build-*/*.json")) and proc.poll() is None and time.monotonic() < end:
+        time.sleep(0.0005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
     assert proc.returncode == -signal.SIGKILL
     assert sorted(p.name for p in (out / "datasets").iterdir()) == before
     assert (out / "LATEST").read_text() == before_latest

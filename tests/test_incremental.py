@@ -23,9 +23,7 @@ def _serial_then_pooled(tmp_path, raw_copy, monkeypatch):
     """The serial, uncached build of 19 sources (the seeds and 14 copies) to compare with; the
     builds after it use a pool and a cache of their own."""
     _copies(raw_copy, 14)
-    monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "cache-a"))
-    serial = run_build([raw_copy], tmp_path / "serial", workers=1, use_cache=False)
-    monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "cache-b"))
+    serial = run_build([raw_copy], tmp_path / "serial", workers=1, use_cache=False, cache_dir=tmp_path / "cache-a")
     monkeypatch.setattr(build, "POOL_MIN_SOURCES", 2)
     return serial
 
@@ -57,7 +55,6 @@ def test_batches_combined_before_their_row_group_give_the_same_tables(tmp_path, 
     of one-row batches held 75 MB of Arrow bookkeeping): the same bytes as never combining.
     Small row groups, so that groups also end inside a source's records."""
     _copies(raw_copy, 14)
-    monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(store, "ROW_GROUP", 40)
     run_build([raw_copy], tmp_path / "never", workers=1, use_cache=False)  # 19 sources: under 256 batches
     monkeypatch.setattr(store, "PENDING_BATCHES", 2)
@@ -66,7 +63,6 @@ def test_batches_combined_before_their_row_group_give_the_same_tables(tmp_path, 
 
 
 def test_cached_build_equals_uncached_and_parses_only_what_changed(tmp_path, raw_copy, monkeypatch):
-    monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "cache"))
     first = run_build([raw_copy], tmp_path / "a")
     assert (first.parsed, first.cached) == (5, 0)
     again = run_build([raw_copy], tmp_path / "b")  # a new output folder, the same cache
@@ -80,9 +76,8 @@ def test_cached_build_equals_uncached_and_parses_only_what_changed(tmp_path, raw
 
 
 def test_unreadable_cache_entry_is_parsed_again(tmp_path, raw_copy, monkeypatch):
-    monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "cache"))
     run_build([raw_copy], tmp_path / "a")
-    cache = store.ParseCache(tmp_path / "cache")
+    cache = store.ParseCache(tmp_path / ".cache")
     assert len(cache.index) == 5
     pack, start, _, n = sorted(cache.index.values())[2]
     with open(pack, "r+b") as fh:  # the entry's data overwritten, its length kept
@@ -95,9 +90,8 @@ def test_unreadable_cache_entry_is_parsed_again(tmp_path, raw_copy, monkeypatch)
 
 def test_cache_pack_cut_short_keeps_its_whole_entries(tmp_path, raw_copy, monkeypatch):
     """A build killed while it wrote an entry: the entries before it are still used."""
-    monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "cache"))
     run_build([raw_copy], tmp_path / "a")
-    (pack,) = {p for p, *_ in store.ParseCache(tmp_path / "cache").index.values()}
+    (pack,) = {p for p, *_ in store.ParseCache(tmp_path / ".cache").index.values()}
     with open(pack, "r+b") as fh:
         fh.truncate(pack.stat().st_size - 10)
     again = run_build([raw_copy], tmp_path / "b")
@@ -204,13 +198,12 @@ def test_row_groups_end_where_they_would_for_rows_given_one_by_one(tmp_path, mon
 def test_a_build_leaves_no_cache_pack_open(tmp_path, raw_copy, monkeypatch):
     # a process that runs many builds (a test session, a service) must not keep a file open per
     # cache folder it ever wrote to
-    monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "cache"))
     run_build([raw_copy], tmp_path / "a")
-    assert list((tmp_path / "cache" / "parsed").glob("*.pack"))
+    assert list((tmp_path / ".cache" / "parsed").glob("*.pack"))
     held = []
     for fd in os.listdir("/proc/self/fd"):
         try:
             held.append(os.readlink(f"/proc/self/fd/{fd}"))
         except OSError:
             continue
-    assert not [p for p in held if p.startswith(str(tmp_path / "cache"))]
+    assert not [p for p in held if p.startswith(str(tmp_path / ".cache"))]
