@@ -227,17 +227,10 @@ def _parse_task(task: tuple[list[tuple[store.RawRef, str]], str]) -> list[dict]:
 
 
 def _worker_task(task: tuple[list[tuple[store.RawRef, str]], str, str | None]) -> list[dict]:
-    """``_parse_task`` in a pool worker, whose collector runs rarely (``_quiet_gc``).
-
-    With a spool folder (the dataset being written), the worker leaves each source's records
-    in a spool of its own and sends only where they are (``_spool_records``): the records of an
-    archive are several times its size, and the build process would only copy them on.
-
-    After the task it collects what the task left in reference cycles (pdfminer's layout
-    objects, lxml proxies) and freezes what survives (the parse memos): otherwise the cycles
-    pile up (a worker grew to 500 MB) and the memos are walked again at every collection."""
-    import gc
-
+    """``_parse_task`` in a pool worker. With a spool folder (the dataset being written), the
+    worker leaves each source's records in a spool of its own and sends only where they are
+    (``_spool_records``): the records of an archive are several times its size, and the build
+    process would only copy them on."""
     jobs, cache_dir, spool_dir = task
     payloads = _parse_task((jobs, cache_dir))
     if spool_dir:
@@ -246,8 +239,6 @@ def _worker_task(task: tuple[list[tuple[store.RawRef, str]], str, str | None]) -
             p["refs"] = _spool_records(p, spool)
             del p["block"], p["arrow"]
         spool.flush()  # readable by the process that writes the tables
-    gc.collect()
-    gc.freeze()
     return payloads
 
 
@@ -395,79 +386,47 @@ def run_build(raw_dirs: list[Path], output: Path, decisions: Path | None = None,
         # unchanged files are compared record by record only if the parser changed since
         # (otherwise their rows are the same by construction)
         recheck = not use_cache or last.get("parser") != parser_version() or last.get("version") != current
-        gc_before = _quiet_gc()
-        try:
-            result = _full_build(one_per_capture(refs, hashes), hashes, output, cache_dir, parsed, shown, text,
-                                 known_conflicts,
-                                 workers=workers, use_cache=use_cache, progress=progress, recheck=recheck)
-        finally:
-            import gc
-
-            gc.unfreeze()
-            gc.set_threshold(*gc_before)
+        result = _full_build(one_per_capture(refs, hashes), hashes, output, cache_dir, parsed, shown, text,
+                             known_conflicts, workers=workers, use_cache=use_cache, progress=progress,
+                             recheck=recheck)
         store.save_last_build(cache_dir, output, {"key": key, "version": result.version, "counts": result.counts,
                                           "warnings": list(result.warnings), "parser": parser_version()})
         return dataclasses.replace(result, warnings=tuple(skipped) + result.warnings)
 
 
-#: the collector's thresholds during a build (generation 0, 1, 2; Python's default is 700, 10, 10)
-GC_THRESHOLDS = (50_000, 50, 1000)
+class _Phases:
+    """``PIPELINE_TIMING=1``: print how long each build phase took (for ``make bench``): wall
+    time, and the CPU time of this process only (workers and helpers not counted), with its
+    current and peak resident memory (Linux)."""
 
+    def __init__(self):
+        import time
 
-def _quiet_gc() -> tuple[int, int, int]:
-    """Make the cyclic garbage collector run rarely; returns the thresholds it had.
+        self.enabled = bool(os.environ.get("PIPELINE_TIMING"))
+        self.clock = time.perf_counter, time.process_time
+        self.last = (self.clock[0](), self.clock[1]())
 
-    A build keeps hundreds of thousands of long-lived objects (slim rows, the parse memos) and
-    makes almost no reference cycles. At the default thresholds the collector walked those
-    objects again and again: a fifth of the parse time. Reference counting still frees
-    everything as it goes; the collector still runs, a few hundred times less often."""
-    import gc
-
-    before = gc.get_threshold()
-    gc.set_threshold(*GC_THRESHOLDS)
-    return before
-
-
-def _give_back_memory(freeze: bool = False) -> None:
-    """Between phases: collect the phase's reference cycles (the collector runs rarely during a
-    build, ``_quiet_gc``), ``freeze`` what is alive if asked (the slim rows, kept to the end:
-    later collections then skip them), and return freed heap memory to the OS (glibc
-    ``malloc_trim``): the parse phase frees a payload per source amid the records it keeps,
-    and without this the peak of the next phase lands on top of those holes."""
-    import gc
-
-    gc.collect()
-    if freeze:
-        gc.freeze()  # undone when the build ends (run_build)
-    store.give_back_heap()
-
-
-def _phase(name: str, _t=[None, 0.0]) -> None:
-    """``PIPELINE_TIMING=1``: print how long each build phase took (for ``make bench``)."""
-    import time
-
-    if os.environ.get("PIPELINE_TIMING"):
-        # wall time, and the CPU time of this process only (the build's own core; workers and
-        # helpers not counted)
-        now, cpu = time.perf_counter(), time.process_time()
-        if _t[0] is not None:
-            mem = ""
-            try:  # current and peak resident memory of this process (Linux)
-                status = Path("/proc/self/status").read_text()
-                rss = {k: int(v.split()[0]) // 1024 for k, v in (ln.split(":", 1) for ln in status.splitlines())
-                       if k in ("VmRSS", "VmHWM")}
-                mem = f"  rss {rss.get('VmRSS')} MB, peak {rss.get('VmHWM')} MB"
-            except OSError:
-                pass
-            print(f"timing: {name} {now - _t[0]:.2f}s (cpu {cpu - _t[1]:.2f}s){mem}", file=sys.stderr)
-        _t[0], _t[1] = now, cpu
+    def __call__(self, name: str) -> None:
+        if not self.enabled:
+            return
+        now = (self.clock[0](), self.clock[1]())
+        mem = ""
+        try:
+            status = Path("/proc/self/status").read_text()
+            rss = {k: int(v.split()[0]) // 1024 for k, v in (ln.split(":", 1) for ln in status.splitlines())
+                   if k in ("VmRSS", "VmHWM")}
+            mem = f"  rss {rss.get('VmRSS')} MB, peak {rss.get('VmHWM')} MB"
+        except OSError:
+            pass
+        print(f"timing: {name} {now[0] - self.last[0]:.2f}s (cpu {now[1] - self.last[1]:.2f}s){mem}", file=sys.stderr)
+        self.last = now
 
 
 def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: str, text: str | None,
                 known_conflicts, *, workers, use_cache, progress, recheck: bool) -> BuildResult:
     from pipeline import reconcile, records
 
-    _phase("start")
+    _phase = _Phases()
     writer = store.DatasetWriter(output)
     processes = contextlib.ExitStack()
     try:
@@ -506,7 +465,6 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
             dates += payload["updated"]
             warnings += payload["warnings"]
         del ids_of_repeated
-        _give_back_memory(freeze=True)
         _phase("parse")
         # renames the documents state apply to every capture of the category
         renames = reconcile.stated_renames(slim)
@@ -525,7 +483,6 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
         sink.settle()
         # the conflicts table, in publishing order, is written where the records are
         sink.write([c.pop("spooled") for c in tables["conflicts"]], writer)
-        _give_back_memory()
         _phase("reconciled")
         _validate({t: tables[t] for t in ("categories", "pages", "reviews")})
         for name in ("categories", "pages", "reviews"):
@@ -551,7 +508,6 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
         exists = (output / "datasets" / version).exists()
         writer.finish(version, inputs)
         reports = None
-        _give_back_memory()
         if not (exists and store.has_reports(output, version)):
             if previous == version:  # its reports were lost: compared, as before, with its predecessor
                 previous = store.previous_version(output, version)
@@ -688,7 +644,7 @@ def worker_processes(n: int):
     from concurrent.futures import ProcessPoolExecutor
 
     pool = ProcessPoolExecutor(max_workers=n, initializer=_worker_init,
-                               initargs=(os.getpid(), store.converts_without_pandas()),
+                               initargs=(os.getpid(),),
                                mp_context=multiprocessing.get_context("spawn"))
     try:
         yield pool
@@ -721,13 +677,11 @@ def _spawning():
 ORPHAN_CHECK_SECONDS = 0.2
 
 
-def _worker_init(build_pid: int, without_pandas: bool) -> None:
-    """A worker starts as the build: collector quiet, pandas left out if the build leaves it out
-    (``store.convert_without_pandas``). Ctrl-C reaches every process of the terminal's group:
-    the build stops its workers, so they ignore it (instead of each printing a traceback). A
-    thread watches for the build's end: a build that is killed (SIGKILL runs no clean-up)
-    leaves its workers to the init process, and they must not go on holding its files, its
-    terminal or the caller's pipe."""
+def _worker_init(build_pid: int) -> None:
+    """Ctrl-C reaches every process of the terminal's group: the build stops its workers, so
+    they ignore it (instead of each printing a traceback). A thread watches for the build's
+    end: a build that is killed (SIGKILL runs no clean-up) leaves its workers to the init
+    process, and they must not go on holding its files, its terminal or the caller's pipe."""
     import signal
     import threading
     import time
@@ -740,9 +694,6 @@ def _worker_init(build_pid: int, without_pandas: bool) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="orphan-check", daemon=True).start()
-    _quiet_gc()
-    if without_pandas:
-        store.convert_without_pandas()
 
 
 def _warm_up() -> None:

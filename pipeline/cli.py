@@ -23,7 +23,6 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from pipeline import store
     from pipeline.build import run_build
 
-    store.convert_without_pandas()  # this process and its helpers never hand pyarrow pandas objects
     # a supervisor's SIGTERM stops the build as Ctrl-C does: it cleans up, its workers go with it
     signal.signal(signal.SIGTERM, _terminated)
     raw_dirs = [Path("raw")] + [Path(d) for d in args.raw]

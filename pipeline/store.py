@@ -10,7 +10,6 @@ import contextlib
 import datetime as dt
 import fcntl
 import hashlib
-import importlib.abc
 import json
 import marshal
 import os
@@ -733,14 +732,10 @@ class TableWriter:
         self.parquet_closed = True
 
     def _encoded(self) -> None:
-        """Wait for the row group in flight (an error in encoding it is raised here), then hand
-        the heap's free pages back: Parquet's encoder allocates outside Arrow's pool, and some
-        of what a row group of large values frees stays resident otherwise (the conflict
-        helper's peak at 10 000 documents: 201-210 MB before, 190 MB with this)."""
+        """Wait for the row group in flight (an error in encoding it is raised here)."""
         if self.encoding is not None:
             done, self.encoding = self.encoding, None
             done.result()
-            give_back_heap()
 
     def finish(self, version: str) -> dict:
         self._close_parquet()
@@ -781,73 +776,7 @@ def _pyarrow():
     # the writer frees each row group's buffers at once; the system allocator hands them back to
     # the OS (pyarrow's default, mimalloc, keeps ~50 MB more resident on a large build)
     pa.set_memory_pool(pa.system_memory_pool())
-    if _WITHOUT_PANDAS[0]:
-        _convert_without_pandas(pa)
     return pa
-
-
-#: set by ``convert_without_pandas`` (the pipeline's own processes)
-_WITHOUT_PANDAS = [False]
-
-
-def convert_without_pandas() -> None:
-    """Have pyarrow, once this process loads it, convert Python lists without importing pandas.
-
-    On its first conversion of a list, pyarrow imports pandas (52 MB resident, 0.23 CPU-s) only
-    to ask whether the list is a pandas object; the pipeline never hands it one. With this, that
-    one check runs with pandas unavailable (``_convert_without_pandas``): every build process is
-    52 MB smaller (the largest one sets the build's peak) and a five-seed build a fifth of a
-    second quicker. pyarrow then treats pandas objects given to ``pa.array`` as plain sequences
-    until something asks it for pandas (``to_pandas``, ``from_pandas``), which imports pandas as
-    usual. That is harmless in the pipeline's own processes (the command line, its helpers), and
-    only they call this: a program that uses the pipeline as a library keeps pyarrow as it is."""
-    _WITHOUT_PANDAS[0] = True
-
-
-def converts_without_pandas() -> bool:
-    return _WITHOUT_PANDAS[0]
-
-
-def give_back_heap() -> None:
-    """Return the C heap's free pages to the system (glibc ``malloc_trim``, about a millisecond;
-    elsewhere, musl or macOS, there is nothing to do)."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-@lru_cache(maxsize=1)
-def _malloc_trim():
-    """glibc's ``malloc_trim``, or None where there is none (looked up once: a table writer
-    asks after every row group)."""
-    import ctypes
-
-    try:
-        return ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return None
-
-
-class _NoPandas(importlib.abc.MetaPathFinder):
-    """An import hook under which ``import pandas`` fails (``_convert_without_pandas``)."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] == "pandas":
-            raise ImportError(f"{name} is not imported to convert the pipeline's rows to Arrow")
-        return None
-
-
-def _convert_without_pandas(pa) -> None:
-    """pyarrow's first conversion of a list, with pandas unavailable (``convert_without_pandas``);
-    nothing to do in a process that has imported pandas already."""
-    if "pandas" in sys.modules:
-        return
-    hook = _NoPandas()
-    sys.meta_path.insert(0, hook)
-    try:
-        pa.array([], type=pa.string())
-    finally:
-        sys.meta_path.remove(hook)
 
 
 @lru_cache(maxsize=None)

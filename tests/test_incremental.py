@@ -115,35 +115,6 @@ def _imported(stderr: str) -> set[str]:
     return {ln.rsplit("|", 1)[-1].strip() for ln in stderr.splitlines() if ln.startswith("import time:")}
 
 
-def test_a_command_line_build_converts_to_arrow_without_importing_pandas(tmp_path, raw_copy):
-    """pyarrow would import pandas (52 MB) on its first conversion of a list, in the build and
-    in each helper (twelve sources or more: helpers and a pool)."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    for i in range(1, 4):  # 5 seeds + 15 copies (trailing blank lines: other bytes, so other ids)
-        for p in raw_copy.glob("0*.txt"):
-            (raw_copy / f"copy{i}_{p.name}").write_bytes(p.read_bytes() + b"\n" * i)
-    cmd = [sys.executable, "-X", "importtime", "-m", "pipeline", "build"]
-    got = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True)
-    assert got.returncode == 0, got.stderr
-    imported = _imported(got.stderr)  # every process's imports: helpers inherit stderr
-    # pyarrow's one attempt, which fails, is listed as "pandas"; a real import loads its parts
-    assert "pyarrow" in imported and not {m for m in imported if m.startswith("pandas.")}
-
-
-def test_a_library_build_leaves_pyarrows_pandas_handling_alone(tmp_path, raw_copy):
-    """Only the pipeline's own processes leave pandas out (``store.convert_without_pandas``): in
-    a program that calls the build, pyarrow still reads a pandas categorical as one."""
-    code = ("import sys; from pathlib import Path; from pipeline.build import run_build; "
-            "run_build([Path(sys.argv[1])], Path(sys.argv[2])); "
-            "import pandas as pd, pyarrow as pa; "
-            "print(pa.array(pd.Series(['a', 'b'], dtype='category')).type)")
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    got = subprocess.run([sys.executable, "-c", code, str(raw_copy), str(tmp_path / "output")], cwd=tmp_path,
-                         env=env, capture_output=True, text=True)
-    assert got.returncode == 0, got.stderr
-    assert got.stdout.startswith("dictionary<")
-
-
 def test_all_versions_read_as_one_partitioned_dataset(tmp_path, raw_copy):
     import re
 
