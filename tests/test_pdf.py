@@ -153,25 +153,6 @@ def test_cjk_punctuation_width_never_becomes_a_space():
     assert line.text == "许可，且A B"
 
 
-def test_light_characters_are_pdfplumbers(pdfs):
-    # the page reader makes characters itself (pdf._light_objects), only with what it reads:
-    # they must be pdfplumber's, and the ruling lines and rectangles its own
-    fields = ("text", "x0", "x1", "top", "bottom", "size")
-    found = 0
-    for name in ("001.pdf", "004.pdf"):
-        with pdfplumber.open(pdfs / name) as a, pdfplumber.open(pdfs / name) as b:
-            for plain, light in zip(a.pages, b.pages):
-                pdf._use_light_objects(light)  # as the page reader does
-                assert "parse_objects" in vars(light)
-                assert [tuple(c[f] for f in fields) for c in plain.chars] == \
-                       [tuple(c[f] for f in fields) for c in light.chars] != []
-                assert plain.lines == light.lines and plain.rects == light.rects
-                tables = [t.cells for t in light.find_tables()]
-                assert [t.cells for t in plain.find_tables()] == tables
-                found += bool(tables)
-    assert found  # the ruled PDF's tables, found on light pages too
-
-
 @settings(max_examples=300, deadline=None, derandomize=True)
 @given(st.lists(st.tuples(*[st.integers(0, 40)] * 4), max_size=60), st.tuples(*[st.integers(0, 40)] * 4))
 def test_characters_found_by_height_are_those_inside_the_box(boxes, cell):

@@ -206,49 +206,8 @@ def _dedupe(chars: list[dict], tolerance: float = 1.0) -> list[dict]:
     return out
 
 
-def _light_objects(page) -> dict[str, list[dict]]:
-    """``page.objects`` as pdfplumber's ``parse_objects`` makes them, but each character with
-    only what ``_read_page`` reads of it (text, x0, x1, top, bottom, size), worked out as
-    pdfplumber does. pdfplumber converts every attribute of every glyph (colours, matrices,
-    graphic state): a third of reading a page. Ruling lines, rectangles and curves, which the
-    table finder reads, are pdfplumber's own. A test holds these characters to pdfplumber's."""
-    from pdfminer.layout import LTChar, LTContainer
-
-    height = page.height
-    mb_x0, mb_top = page.mediabox[:2]
-    objects: dict[str, list[dict]] = {}
-    chars: list[dict] = []
-
-    def walk(items):
-        for obj in items:
-            if isinstance(obj, LTContainer):  # without layout analysis: only its children count
-                yield from walk(obj._objs)
-            else:
-                yield obj
-
-    for obj in walk(page.layout._objs):
-        if isinstance(obj, LTChar):
-            chars.append({"object_type": "char", "text": obj.get_text(), "x0": obj.x0 + mb_x0,
-                          "x1": obj.x1 + mb_x0, "top": (height - obj.y1) + mb_top,
-                          "bottom": (height - obj.y0) + mb_top, "size": obj.size})
-            continue
-        got = page.process_object(obj)
-        if got["object_type"] != "anno":
-            objects.setdefault(got["object_type"], []).append(got)
-    if chars:
-        objects["char"] = chars
-    return objects
-
-
-def _use_light_objects(page) -> None:
-    """Have pdfplumber make ``page``'s objects with ``_light_objects``, when the PDF is opened as
-    that mirrors (no layout analysis, no Unicode normalisation)."""
-    if page.pdf.laparams is None and page.pdf.unicode_norm is None:
-        page.parse_objects = lambda: _light_objects(page)
-
-
 def _read_page(page, number: int) -> _Page:
-    _use_light_objects(page)
+    # pdfplumber's public objects only (``page.chars``, ``lines``, ``rects``, ``find_tables``)
     # the table finder needs ruling lines: a page without any has no ruled table
     tables = page.find_tables() if (page.lines or page.rects) else []
     chars = [c for c in _dedupe(page.chars) if c["text"].strip() or c["text"] == " "]
