@@ -22,12 +22,12 @@ import os
 import sys
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import lru_cache
 from pathlib import Path
 
 from pipeline import store
 from pipeline.errors import ParseError
-from pipeline.normalize import sha256_bytes, strip_controls
+from pipeline.normalize import sha256_bytes
 from pipeline.tables import SCHEMA_VERSION, SOURCE_TABLES, TABLE_ORDER
 
 #: sources parsed in one process below this many (a pool costs more than it saves)
@@ -64,8 +64,6 @@ def parser_version() -> str:
 
 #: the most bytes a raw file may have (Tencent's pages are tens of KB, a PDF export a few MB)
 MAX_DOCUMENT_BYTES = 64 << 20
-#: the most characters a text document may decode to
-MAX_DOCUMENT_CHARS = 8_000_000
 #: the longest one document may take to parse, in seconds (the seeds take a fraction of one):
 #: one hostile or broken file must not stall a build, or a pool worker, for ever
 MAX_PARSE_SECONDS = 120.0
@@ -102,7 +100,7 @@ def _time_limit(seconds: float):
 def parse_raw(raw: store.RawFile, *, seconds: float = MAX_PARSE_SECONDS):
     """One raw file -> (ParsedDocument, SourceInfo). Raises ``ParseError`` (never anything
     else). The work is bounded: bytes (``MAX_DOCUMENT_BYTES``), characters
-    (``MAX_DOCUMENT_CHARS``), PDF pages and their content (``pdf.MAX_PAGES``,
+    (``parsers.MAX_DOCUMENT_CHARS``), PDF pages and their content (``pdf.MAX_PAGES``,
     ``pdf.MAX_PAGE_CONTENT_BYTES``) and time (``seconds``)."""
     try:
         with _time_limit(seconds):
@@ -113,48 +111,16 @@ def parse_raw(raw: store.RawFile, *, seconds: float = MAX_PARSE_SECONDS):
 
 
 def _parse_raw(raw: store.RawFile):
-    from pipeline import detect, records
-    from pipeline.parsers import PARSERS
+    from pipeline import parsers, records
 
     if len(raw.data) > MAX_DOCUMENT_BYTES:
         raise ParseError(raw.display, 1, f"{len(raw.data) >> 20} MB: larger than the {MAX_DOCUMENT_BYTES >> 20} MB "
                                          f"a document is read for")
-    fmt = dict(raw.metadata).get("format")
-    removed = None
-    if raw.data.startswith(b"%PDF") and fmt in (None, "pdf"):
-        from pipeline.parsers import pdf
-
-        fmt, encoding = "pdf", "pdf"
-        parse = partial(pdf.parse, raw.data, raw.display)
-    else:
-        text, encoding = detect.decode(raw.data, raw.display)
-        text, removed = strip_controls(text, raw.display)
-        if len(text) > MAX_DOCUMENT_CHARS:
-            raise ParseError(raw.display, 1, f"{len(text):,} characters: more than the {MAX_DOCUMENT_CHARS:,} "
-                                             f"a document is read for")
-        if fmt is None:
-            found = detect.detect_format(raw.data, text)
-            if found is None:
-                raise ParseError(raw.display, 1, "cannot tell the document's format (no HTML table, category "
-                                                 "table, section table, scenario or licence text found)")
-            fmt = found.value
-        if fmt not in PARSERS:
-            raise ParseError(raw.display, 1, f"unknown format {fmt!r} (metadata); known: {sorted(PARSERS)}")
-        parse = partial(PARSERS[fmt], text, raw.display)
-    try:
-        doc = parse()
-        if removed:
-            doc = dataclasses.replace(doc, warnings=(removed, *doc.warnings))
-    except ParseError as e:
-        if not e.file:  # raised where the file is not known (``htmltable``): it is this one
-            raise ParseError(raw.display, e.line, e.message) from None
-        raise
-    except Exception as e:  # a parser bug must still name the file, never print a traceback
-        raise ParseError(raw.display, 1, f"the {fmt} parser failed ({type(e).__name__}: {e}); "
-                                         f"please report this file") from e
+    got = parsers.parse(raw.data, raw.display, dict(raw.metadata).get("format"))
     info = records.SourceInfo(file=raw.display, sha256=sha256_bytes(raw.data), size=len(raw.data),
-                              encoding=encoding, format=fmt, metadata=raw.metadata, captures=raw.captures)
-    return doc, info
+                              encoding=got.encoding, format=got.format, metadata=raw.metadata,
+                              captures=raw.captures)
+    return got.doc, info
 
 
 def rows_of(raw: store.RawFile) -> dict[str, list[dict]]:

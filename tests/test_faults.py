@@ -526,11 +526,11 @@ def test_a_document_that_takes_too_long_is_one_line():
 
 
 def test_a_huge_text_document_is_refused(tmp_path):
-    from pipeline import build
+    from pipeline import build, parsers
     from pipeline.errors import ParseError
     from pipeline.store import RawFile
 
-    data = (ROOT / "raw" / "001_c5ae0df2c7b8cf07.txt").read_bytes() * (build.MAX_DOCUMENT_CHARS // 5000)
+    data = (ROOT / "raw" / "001_c5ae0df2c7b8cf07.txt").read_bytes() * (parsers.MAX_DOCUMENT_CHARS // 5000)
     with pytest.raises(ParseError) as e:
         build.parse_raw(RawFile("raw/big.txt", Path("raw/big.txt"), data))
     assert "a document is read for" in str(e.value)

@@ -1,15 +1,85 @@
-"""One module per input format; each exposes ``parse(text, file) -> ParsedDocument``."""
+"""Which parser reads a document, and the parsers: one module per input format.
+
+``parse(data, file, format=None)`` is the one way in: it tells the format from the bytes and the
+text (``pipeline.detect``) unless ``format`` names one, decodes the text, bounds it, removes
+control characters (with a warning) and runs the format's parser. A new format is a module here
+and a line in ``PARSERS`` (and, if it can be told from its content, a rule in ``detect.py``).
+Text parsers take ``(text, file)``; the PDF parser takes the bytes.
+"""
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable
 
+from pipeline.errors import ParseError
 from pipeline.model import ParsedDocument
+from pipeline.normalize import strip_controls
 from pipeline.parsers import columns, markdown, pdftext, webtext
 
-#: format name -> parser. PDF bytes are turned into text before one of these runs.
-PARSERS: dict[str, Callable[[str, str], ParsedDocument]] = {
+#: the most characters a text document may decode to
+MAX_DOCUMENT_CHARS = 8_000_000
+
+
+def _pdf(data: bytes, file: str) -> ParsedDocument:
+    from pipeline.parsers import pdf  # pdfplumber is loaded only for a PDF
+
+    return pdf.parse(data, file)
+
+
+#: format name -> parser
+PARSERS: dict[str, Callable[..., ParsedDocument]] = {
     "markdown": markdown.parse,
     "web_text": webtext.parse,
     "pdf_text": pdftext.parse,
     "column_text": columns.parse,
+    "pdf": _pdf,
 }
+#: formats whose parser reads the bytes, not decoded text
+BINARY = {"pdf"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Parsed:
+    doc: ParsedDocument
+    format: str
+    #: how the text was decoded ("pdf" for a PDF)
+    encoding: str
+
+
+def parse(data: bytes, file: str, format: str | None = None) -> Parsed:
+    """One document's bytes -> what its parser read. Raises ``ParseError`` naming ``file``
+    (never anything else: a parser bug is reported as one, naming the file)."""
+    from pipeline import detect
+
+    removed = None
+    if format in (None, "pdf") and data.startswith(b"%PDF"):
+        format, encoding, source = "pdf", "pdf", data
+    elif format in BINARY:
+        raise ParseError(file, 1, f"metadata says {format!r}, but the file is not one")
+    else:
+        text, encoding = detect.decode(data, file)
+        text, removed = strip_controls(text, file)
+        if len(text) > MAX_DOCUMENT_CHARS:
+            raise ParseError(file, 1, f"{len(text):,} characters: more than the {MAX_DOCUMENT_CHARS:,} "
+                                      f"a document is read for")
+        if format is None:
+            found = detect.detect_format(data, text)
+            if found is None:
+                raise ParseError(file, 1, "cannot tell the document's format (no HTML table, category "
+                                          "table, section table, scenario or licence text found)")
+            format = found.value
+        if format not in PARSERS:
+            raise ParseError(file, 1, f"unknown format {format!r} (metadata); known: {sorted(PARSERS)}")
+        source = text
+    try:
+        doc = PARSERS[format](source, file)
+    except ParseError as e:
+        if not e.file:  # raised where the file is not known (``htmltable``): it is this one
+            raise ParseError(file, e.line, e.message) from None
+        raise
+    except Exception as e:  # a parser bug must still name the file, never print a traceback
+        raise ParseError(file, 1, f"the {format} parser failed ({type(e).__name__}: {e}); "
+                                  f"please report this file") from e
+    if removed:
+        doc = dataclasses.replace(doc, warnings=(removed, *doc.warnings))
+    return Parsed(doc, format, encoding)
