@@ -27,11 +27,28 @@ def _cli(cwd, *args, timeout=300):
                           env=_env(), timeout=timeout)
 
 
+#: process groups started by this module's tests (``_start``), killed when each test ends
+_STARTED: list[int] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_process_outlives_its_test():
+    """Whatever a test asserts, and however it fails, the processes it started end with it."""
+    yield
+    while _STARTED:
+        try:
+            os.killpg(_STARTED.pop(), signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def _start(cwd, *args):
     """The command in a session of its own, so that it and every process it starts can be found
     (and killed) together."""
-    return subprocess.Popen([sys.executable, "-m", "pipeline", *args], cwd=cwd, env=_env(), start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen([sys.executable, "-m", "pipeline", *args], cwd=cwd, env=_env(), start_new_session=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _STARTED.append(p.pid)
+    return p
 
 
 def _group_gone(pgid: int, within: float) -> bool:
