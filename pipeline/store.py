@@ -82,7 +82,10 @@ def _read_metadata(d: Path) -> dict[str, dict[str, str]]:
 def _metadata_value(value, key: str, name: str, shown: str, text: str) -> str:
     from pipeline.normalize import real_date
 
-    where = (shown, _toml_line(text, name, key))
+    def bad(why: str) -> ParseError:
+        # the line is looked for only for an error: per value, it would scan the whole file
+        return ParseError(shown, _toml_line(text, name, key), f"{name!r}: {key} {why}")
+
     if key in _METADATA_DATES:
         if isinstance(value, dt.datetime) and key == "captured":
             return value.isoformat()
@@ -90,11 +93,11 @@ def _metadata_value(value, key: str, name: str, shown: str, text: str) -> str:
             return value.isoformat()
         if isinstance(value, str) and real_date(value):
             return value
-        raise ParseError(*where, f"{name!r}: {key} = {value!r} is not a real date (YYYY-MM-DD)")
+        raise bad(f"= {value!r} is not a real date (YYYY-MM-DD)")
     if not isinstance(value, str) or not value.strip():
-        raise ParseError(*where, f"{name!r}: {key} must be a non-empty string")
+        raise bad("must be a non-empty string")
     if any(unicodedata.category(c) in ("Cc", "Cf") for c in value):
-        raise ParseError(*where, f"{name!r}: {key} holds control characters ({value!r})")
+        raise bad(f"holds control characters ({value!r})")
     return value
 
 
