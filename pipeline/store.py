@@ -148,7 +148,7 @@ def read_optional_text(path: Path, shown: str | None = None) -> str | None:
     except FileNotFoundError:
         return None
     except OSError as e:
-        raise StoreError(f"{shown}: cannot read ({e.strerror or e})") from None
+        raise _cannot_read(shown, e) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -174,18 +174,16 @@ def write_atomic(path: Path, data: bytes) -> None:
     old file; the temporary file is removed on an error). The file keeps its permission bits."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        with open(tmp, "wb") as fh:
+        with _naming(path), open(tmp, "wb") as fh:  # (fsync's error names no file: this one)
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         with contextlib.suppress(FileNotFoundError):
             os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
         os.replace(tmp, path)
-    except BaseException as e:
+    except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        if isinstance(e, OSError) and not e.filename:  # (fsync's error names no file: this one)
-            raise OSError(e.errno, e.strerror, str(path)) from e
         raise
     _fsync_dir(path.parent)
 
@@ -252,11 +250,12 @@ def published_conflict_ids(output: Path, warn=None) -> set[str]:
     ids: set[str] = set()
     for p in sorted((output / "datasets").glob("*/conflicts.json")) if (output / "datasets").exists() else []:
         try:
-            ids.update(r["id"] for r in json.loads(p.read_text("utf-8"))["records"])
-        except (OSError, ValueError, KeyError, TypeError) as e:
+            ids.update(r["id"] for r in iter_records(p))
+        except (OSError, StoreError, KeyError, TypeError) as e:
+            why = str(e) if isinstance(e, StoreError) else f"{p}: cannot be read ({describe_error(e)})"
             if warn is None:
-                raise StoreError(f"{p}: cannot be read ({describe_error(e)})") from None
-            warn(f"{p}: cannot be read ({describe_error(e)}); its conflict ids are not known to this build")
+                raise StoreError(why) from None
+            warn(f"{why}; its conflict ids are not known to this build")
     return ids
 
 
@@ -368,7 +367,7 @@ def list_raw(dirs: list[Path]) -> tuple[list[RawRef], list[str]]:
                     skipped.append(f"{shown}: skipped, a link to nothing")
                     continue
                 except OSError as e:
-                    raise StoreError(f"{shown}: cannot read ({e.strerror or e})") from None
+                    raise _cannot_read(shown, e) from None
                 if not stat.S_ISREG(st.st_mode):
                     skipped.append(f"{shown}: skipped, not a regular file")
                     continue
@@ -405,7 +404,7 @@ def _check_name(rel: str, shown: str) -> None:
 
 
 def _walk_error(e: OSError) -> None:
-    raise StoreError(f"{e.filename}: cannot list ({e.strerror or e})")
+    raise StoreError(f"{e.filename}: cannot list ({describe_error(e)})")
 
 
 def hash_files(refs: list[RawRef]) -> dict[str, str]:
@@ -419,7 +418,11 @@ def read_raw_bytes(path: Path, shown: str) -> bytes:
     try:
         return path.read_bytes()
     except OSError as e:
-        raise StoreError(f"{shown}: cannot read ({e.strerror or e})") from None
+        raise _cannot_read(shown, e) from None
+
+
+def _cannot_read(shown: str, e: OSError) -> StoreError:
+    return StoreError(f"{shown}: cannot read ({describe_error(e)})")
 
 
 # --- caches --------------------------------------------------------------------------------
