@@ -203,6 +203,13 @@ class Result:
     noop: Run | None = None  # only after a successful full build
     #: pipeline/ was edited while this size was measured
     code_changed: bool = False
+    #: one new document added to the built archive, then an identical capture of it
+    added: Run | None = None
+    identical: Run | None = None
+    #: bytes on disk (output/ and .cache/, each inode once) after the cold build, and what
+    #: adding the one document added to them
+    disk_bytes: int = 0
+    added_bytes: int = 0
 
     @property
     def full(self) -> Run | None:
@@ -241,6 +248,36 @@ def cold(project: Path) -> None:
     for name in ("output", ".cache"):
         shutil.rmtree(project / name, ignore_errors=True)
     os.sync()
+
+
+def disk_bytes(project: Path) -> int:
+    """Bytes allocated under ``output/`` and ``.cache/``, each file (inode) counted once: a
+    hard link shares its bytes with the file it links to."""
+    seen, total = set(), 0
+    for name in ("output", ".cache"):
+        for folder, _, files in os.walk(project / name):
+            for f in files:
+                st = os.lstat(os.path.join(folder, f))
+                if st.st_ino not in seen:
+                    seen.add(st.st_ino)
+                    total += st.st_blocks * 512
+    return total
+
+
+def incremental(project: Path, n: int, result: "Result") -> None:
+    """On the built archive of ``n`` documents: add the next document of the archive (a new
+    page version) and build; then add an identical capture of it under another name and build."""
+    with tempfile.TemporaryDirectory() as tmp:
+        docs = synth.generate(n + 1, Path(tmp) / "raw")
+        new = docs[-1].name
+        shutil.copy2(Path(tmp) / "raw" / new, project / "raw" / new)
+    before = result.disk_bytes = disk_bytes(project)
+    result.added = build(project)
+    result.added_bytes = disk_bytes(project) - before
+    if result.added.code == 0:
+        stem, dot, suffix = new.rpartition(".")
+        shutil.copy2(project / "raw" / new, project / "raw" / f"{stem}-again.{suffix}")
+        result.identical = build(project)
 
 
 def seed_build(keep: bool, repeat: int) -> str:
@@ -285,6 +322,8 @@ def bench_size(n: int, compare: bool, keep: bool, repeat: int) -> tuple[Result, 
         if result.full.code == 0:
             progress(f"[{n} documents] no-op rebuild…")
             result.noop = build(project)
+            progress(f"[{n} documents] adding one document, then an identical capture…")
+            incremental(project, n, result)
         else:
             progress(f"[{n} documents] build failed: {result.full.error}")
         result.code_changed = code_stamp() != stamp
@@ -305,7 +344,8 @@ def bench_size(n: int, compare: bool, keep: bool, repeat: int) -> tuple[Result, 
 
 
 def table(results: list[Result]) -> list[str]:
-    out = [f"{'documents':>9} {'MB':>8} {'wall s':>8} {'MB/s':>7} {'peak RSS MB':>11} {'no-op s':>8}  every run, s"]
+    out = [f"{'documents':>9} {'MB':>8} {'wall s':>8} {'MB/s':>7} {'peak RSS MB':>11} {'no-op s':>8} "
+           f"{'disk MB':>8} {'+1 doc s':>8} {'+1 doc %':>8} {'+1 MB':>7} {'+same s':>7}  every run, s"]
     errors = []
     for r in results:
         f, nop = r.full, r.noop
@@ -316,8 +356,14 @@ def table(results: list[Result]) -> list[str]:
         noop = "n/a" if nop is None else f"{nop.wall:.2f}" if nop.code == 0 else "failed"
         if nop is not None and nop.code == 0 and not nop.up_to_date:
             noop += "*"  # the rebuild did work: inputs were unchanged, so that is a finding
+        add = "n/a" if r.added is None else f"{r.added.wall:.2f}" if r.added.code == 0 else "failed"
+        pct = f"{100 * r.added.wall / f.wall:.0f}" if r.added is not None and r.added.code == 0 else "n/a"
+        same = "n/a" if r.identical is None else f"{r.identical.wall:.2f}" if r.identical.code == 0 else "failed"
         out.append(f"{r.docs:>9} {r.mb:>8.2f} {f.wall:>8.2f} {r.mb / f.wall:>7.2f} {r.peak_rss_mb:>11.1f} "
-                   f"{noop:>8}  {_walls(r.runs)}")
+                   f"{noop:>8} {r.disk_bytes / 1e6:>8.1f} {add:>8} {pct:>8} {r.added_bytes / 1e6:>7.1f} {same:>7}  {_walls(r.runs)}")
+        for what, run in (("adding one document", r.added), ("adding an identical capture", r.identical)):
+            if run is not None and run.code:
+                errors.append(f"  {r.docs} documents: {what}: exit status {run.code}: {run.error}")
         if nop is not None and nop.code:
             errors.append(f"  {r.docs} documents: no-op build exit status {nop.code}: {nop.error}")
     if any(r.noop and r.noop.code == 0 and not r.noop.up_to_date for r in results):
