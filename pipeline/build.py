@@ -1,16 +1,14 @@
-"""The build: raw files -> parsed rows (cached) -> reconciled tables -> one dataset version.
+"""The build: list the raw files, parse them into the object store, reconcile, write and
+publish one dataset version.
 
-Scale is a design input (tens of thousands of captures):
 - nothing heavy is imported, and nothing is parsed, when the inputs, the decisions and the
   parser are unchanged since the last build ("up to date");
-- parsed rows are cached per source, keyed by its bytes, name, metadata and the parser version,
-  so an unchanged source is never parsed twice;
-- sources that must be parsed are parsed in a process pool (serial for a handful), in file
-  order, so the output is identical either way;
-- rows are streamed into the dataset files (JSON one record per line, Parquet in row groups),
-  and each conflict is written as it is found; reconciliation keeps one slim row per requirement
-  (a few hundred bytes: what a category requires is shared between captures), so memory still
-  grows with the archive, slowly.
+- each source's records are an object, keyed by its bytes, name, metadata and the parser
+  version (``object_key``), written once by whoever parses it and linked into every version
+  that has the source: an unchanged source is never parsed twice, and a version costs what
+  changed;
+- sources that must be parsed are parsed in a process pool (serial for a handful); the output
+  does not depend on how.
 """
 from __future__ import annotations
 
@@ -20,7 +18,7 @@ import hashlib
 import json
 import os
 import sys
-from collections import Counter
+import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -28,10 +26,12 @@ from pathlib import Path
 from pipeline import store
 from pipeline.errors import ParseError
 from pipeline.normalize import sha256_bytes
-from pipeline.tables import SCHEMA_VERSION, SOURCE_TABLES, TABLE_ORDER
+from pipeline.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLE_ORDER
 
 #: sources parsed in one process below this many (a pool costs more than it saves)
 POOL_MIN_SOURCES = 12
+#: sources one worker task parses
+TASK_SOURCES = 8
 
 
 def _pool_size(workers: int | None, sources: int) -> int:
@@ -124,13 +124,19 @@ def _parse_raw(raw: store.RawFile):
 
 
 def rows_of(raw: store.RawFile) -> dict[str, list[dict]]:
-    """The table rows one source contributes, sorted as they are published."""
+    """The table rows one source contributes, sorted as they are published, validated, their
+    ids unique."""
     from pipeline import records
 
     doc, info = parse_raw(raw)
     rows = records.document_to_rows(doc, info)
     for table in ("requirements", "scenarios", "licenses"):
         rows[table].sort(key=lambda r: (r["provenance"]["line_start"], r["id"]))
+        seen: set[str] = set()
+        for r in rows[table]:
+            if r["id"] in seen:
+                raise ParseError(raw.display, r["provenance"]["line_start"], f"duplicate record id {r['id']}")
+            seen.add(r["id"])
     _validate(rows)
     return rows
 
@@ -148,81 +154,22 @@ def _validate(tables: dict[str, list[dict]]) -> None:
         raise SchemaError(str(e)) from None
 
 
-@lru_cache(maxsize=1)
-def _payload_format() -> str:
-    """The cached payload holds marshal data and Arrow record batches: their versions count."""
-    import pyarrow  # needed to write the tables anyway
-
-    return f"python-{sys.version_info[0]}.{sys.version_info[1]}/pyarrow-{pyarrow.__version__}"
-
-
-def _cache_key(ref: store.RawRef, sha: str) -> str:
-    return hashlib.sha256("\x1f".join([parser_version(), _payload_format(), sha, ref.display,
-                                       json.dumps(ref.metadata), json.dumps(ref.captures)]).encode()).hexdigest()[:32]
+def object_key(ref: store.RawRef, sha: str) -> str:
+    """What a source's records depend on: its bytes, its name (every record's
+    ``source_file``), what its metadata says of it (not when it was captured: the build sets
+    ``captured`` and ``captures`` in its ``sources`` row) and the parser."""
+    said = [(k, v) for k, v in ref.metadata if k != "captured"]
+    return hashlib.sha256("\x1f".join([parser_version(), sha, ref.display, json.dumps(said)]).encode()).hexdigest()[:32]
 
 
-def source_payloads(rows_of_sources: list[dict[str, list[dict]]]) -> list[dict]:
-    """What the build needs of each source's rows, in the form it writes them: per table the
-    records as one block of JSON lines and one Arrow record batch (``store.encode``),
-    the slim requirement tuples reconciliation reads, and the source's dates and warnings. Made
-    in the worker (in parallel) and cached as is. Several sources at once: each conversion to
-    Arrow has a fixed cost, so each table is converted once for all of them and sliced."""
-    from pipeline import records
-
-    encoded = {t: store.encode(t, [rows[t] for rows in rows_of_sources]) for t in SOURCE_TABLES}
-    return [{"block": {t: encoded[t][i][0] for t in SOURCE_TABLES},
-             "arrow": {t: encoded[t][i][1] for t in SOURCE_TABLES if rows[t]},
-             "slim": [records.slim_tuple(r) for r in rows["requirements"]],
-             "updated": [s["updated"] for s in rows["sources"] if s["updated"]],
-             "warnings": [w for s in rows["sources"] for w in s["warnings"]]}
-            for i, rows in enumerate(rows_of_sources)]
-
-
-#: sources one worker task parses (and converts to Arrow together)
-TASK_SOURCES = 8
-
-
-def _parse_task(task: tuple[list[tuple[store.RawRef, str]], str]) -> list[dict]:
-    """Worker: parse a few sources and cache what each contributes. Top level so a process
-    pool can call it."""
-    jobs, cache_dir = task
-    payloads = source_payloads([rows_of(ref.read()) for ref, _ in jobs])
-    for (_, key), payload in zip(jobs, payloads):
-        store.cache_put(Path(cache_dir), key, payload)
-    return payloads
-
-
-def _worker_task(task: tuple[list[tuple[store.RawRef, str]], str, str | None]) -> list[dict]:
-    """``_parse_task`` in a pool worker. With a spool folder (the dataset being written), the
-    worker leaves each source's records in a spool of its own and sends only where they are
-    (``_spool_records``): the records of an archive are several times its size, and the build
-    process would only copy them on."""
-    jobs, cache_dir, spool_dir = task
-    payloads = _parse_task((jobs, cache_dir))
-    if spool_dir:
-        spool = _worker_spool(spool_dir)
-        for p in payloads:
-            p["refs"] = _spool_records(p, spool)
-            del p["block"], p["arrow"]
-        spool.flush()  # readable by the process that writes the tables
-    return payloads
-
-
-#: this worker process's spool, per folder (``_worker_task``)
-_WORKER_SPOOLS: dict[str, store.Spool] = {}
-
-
-def _worker_spool(folder: str) -> store.Spool:
-    if folder not in _WORKER_SPOOLS:
-        _WORKER_SPOOLS[folder] = store.Spool(Path(folder) / f"tables.{os.getpid()}.scratch")
-    return _WORKER_SPOOLS[folder]
-
-
-def _spool_records(payload: dict, spool: store.Spool) -> dict[str, tuple[str, int]]:
-    """Put a payload's records (``block``, ``arrow``) in ``spool``; returns where each table's
-    are: ``{table: (spool file, position)}``."""
-    return {t: (str(spool.path), spool.put(payload["block"][t], payload["arrow"][t]))
-            for t in SOURCE_TABLES if payload["block"].get(t)}
+def _parse_into(task: tuple[list[tuple[store.RawRef, str]], str]) -> None:
+    """Parse a few sources and write each one's object. Top level so a process pool can call
+    it: a worker writes what it parses, and sends nothing back."""
+    jobs, folder = task
+    objects = store.Objects(Path(folder))
+    for ref, key in jobs:
+        rows = rows_of(ref.read())
+        objects.put(key, rows, source=rows["sources"][0])
 
 
 def _progress(total: int, enabled: bool):
@@ -234,58 +181,45 @@ def _progress(total: int, enabled: bool):
     return tqdm(total=total, unit="doc", desc="parsing", file=sys.stderr, leave=False)
 
 
-def parsed_sources(refs: list[store.RawRef], hashes: dict[str, str], cache_dir: Path, *,
-                   workers: int | None = None, use_cache: bool = True, progress: bool = False,
-                   spool_dir: Path | None = None):
-    """(ref, payload, from_cache) for every source, in file order (``source_payloads``).
-    ``spool_dir``: pool workers leave the records there (``_worker_task``); their payloads
-    then say where (``refs``) instead of holding them."""
-    keys = {r.display: _cache_key(r, hashes[r.display]) for r in refs}
-    # cached payloads are read one at a time as they are written (reading them all first would
-    # hold the whole archive in memory); one that turns out unreadable is parsed again here
-    cache = store.ParseCache(cache_dir) if use_cache else None
-    cached = {r.display for r in refs if cache is not None and keys[r.display] in cache}
-    todo = [r for r in refs if r.display not in cached]
-    size = _pool_size(workers, len(todo))
-    bar = _progress(len(refs), progress)
-    tasks = [([(r, keys[r.display]) for r in todo[i:i + TASK_SOURCES]], str(cache_dir))
+def source_objects(refs: list[store.RawRef], keys: dict[str, str], objects: store.Objects, *,
+                   workers: int | None = None, progress: bool = False) -> tuple[list[dict], int]:
+    """Every source's object (``Objects.get``), in file order, parsing the sources that have
+    none (in a pool when there are many); and how many were parsed."""
+    found = {}
+    for r in refs:
+        info = objects.get(keys[r.display])
+        if info is not None:
+            try:
+                objects.check_files(info)
+            except store.CorruptObject:
+                objects.remove(keys[r.display])
+                info = None
+        found[r.display] = info
+    todo = [r for r in refs if found[r.display] is None]
+    tasks = [([(r, keys[r.display]) for r in todo[i:i + TASK_SOURCES]], str(objects.folder))
              for i in range(0, len(todo), TASK_SOURCES)]
-    with worker_processes(size) if size else contextlib.nullcontext() as pool, _closing(cache, cache_dir, bar):
-        if pool:
-            with _spawning():  # map submits every task: the workers start now
-                done = pool.map(_worker_task, [t + (str(spool_dir) if spool_dir else None,) for t in tasks])
-        else:
-            done = map(_parse_task, tasks)
-        # (a consumer that stops early, or fails, closes this generator: GeneratorExit leaves the
-        # pool through its error path, without waiting for the tasks under way)
-        results = (payload for payloads in done for payload in payloads)
-        todo_iter = iter(todo)
-        for ref in refs:
-            hit = ref.display in cached
-            payload = cache.get(keys[ref.display]) if hit else None
-            if not hit:
-                nxt = next(todo_iter)
-                assert nxt is ref
-                payload = next(results)
-            elif payload is None:
-                payload, hit = _parse_task(([(ref, keys[ref.display])], str(cache_dir)))[0], False
-            if bar:
-                bar.update(1)
-            yield ref, payload, hit
-
-
-@contextlib.contextmanager
-def _closing(cache, cache_dir: Path, bar):
-    """What ``parsed_sources`` opened besides its workers: the cache it reads and the pack it
-    writes, and the progress bar."""
+    size = _pool_size(workers, len(todo))
+    bar = _progress(len(todo), progress)
     try:
-        yield
+        with worker_processes(size) if size else contextlib.nullcontext() as pool:
+            if pool:
+                with _spawning():  # map submits every task: the workers start now
+                    done = pool.map(_parse_into, tasks)
+            else:
+                done = map(_parse_into, tasks)
+            for task in zip(tasks, done):
+                if bar:
+                    bar.update(len(task[0][0]))
     finally:
-        if cache is not None:
-            cache.close()
-        store.cache_close(cache_dir)
         if bar:
             bar.close()
+    out = []
+    for r in refs:
+        info = found[r.display] or objects.get(keys[r.display])
+        if info is None:
+            raise store.StoreError(f"{objects.path(keys[r.display])}: the object was written but cannot be read")
+        out.append(info)
+    return out, len(todo)
 
 
 def one_per_capture(refs: list[store.RawRef], hashes: dict[str, str]) -> list[store.RawRef]:
@@ -319,9 +253,11 @@ def build_key(hashes: dict[str, str], refs: list[store.RawRef], decisions_sha: s
 def run_build(raw_dirs: list[Path], output: Path, decisions: Path | None = None,
               known_conflicts: set[str] | None = None, *, workers: int | None = None,
               use_cache: bool = True, progress: bool = False, cache_dir: Path | None = None) -> BuildResult:
-    """Read, parse, reconcile, publish, report. Any error leaves ``output`` as it was.
+    """List, parse, reconcile, write, publish. Any error leaves ``output`` as it was.
 
-    ``cache_dir``: where parsed sources are cached (default ``.cache/`` beside ``output``).
+    ``cache_dir``: where the object store lives (default ``.cache/`` beside ``output``: a
+    failed build leaves ``output/`` as it was, and its sources need not be parsed again).
+    ``use_cache=False``: parse every source again, into a store of this build's own.
 
     ``known_conflicts``: conflict ids published elsewhere (default: every version in ``output``),
     so a decision on a conflict that no longer exists is stale rather than unknown.
@@ -335,7 +271,6 @@ def run_build(raw_dirs: list[Path], output: Path, decisions: Path | None = None,
     text = store.read_optional_text(decisions)
     # shown as <folder>/<name>, like raw files, so the manifest does not depend on the cwd
     shown = f"{decisions.resolve().parent.name}/{decisions.name}"
-    # caches live beside output/, not in it: a failed build leaves output/ exactly as it was
     cache_dir = cache_dir if cache_dir is not None else output.resolve().parent / ".cache"
     with store.build_lock(output):
         hashes = store.hash_files(refs)
@@ -352,11 +287,15 @@ def run_build(raw_dirs: list[Path], output: Path, decisions: Path | None = None,
         # unchanged files are compared record by record only if the parser changed since
         # (otherwise their rows are the same by construction)
         recheck = not use_cache or last.get("parser") != parser_version() or last.get("version") != current
-        result = _full_build(one_per_capture(refs, hashes), hashes, output, cache_dir, parsed, shown, text,
-                             known_conflicts, workers=workers, use_cache=use_cache, progress=progress,
-                             recheck=recheck)
+        with contextlib.ExitStack() as stack:
+            if use_cache:
+                objects = store.Objects(cache_dir / "objects")
+            else:  # a store of this build's own: the version keeps its files (hard links)
+                objects = store.Objects(Path(stack.enter_context(_own_store(cache_dir))))
+            result = _build(one_per_capture(refs, hashes), hashes, output, objects, parsed, shown, text,
+                            known_conflicts, workers=workers, progress=progress, recheck=recheck)
         store.save_last_build(cache_dir, output, {"key": key, "version": result.version, "counts": result.counts,
-                                          "warnings": list(result.warnings), "parser": parser_version()})
+                                                  "warnings": list(result.warnings), "parser": parser_version()})
         return dataclasses.replace(result, warnings=tuple(skipped) + result.warnings)
 
 
@@ -388,83 +327,70 @@ class _Phases:
         self.last = now
 
 
-def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: str, text: str | None,
-                known_conflicts, *, workers, use_cache, progress, recheck: bool) -> BuildResult:
-    from pipeline import reconcile, records
+@contextlib.contextmanager
+def _own_store(cache_dir: Path):
+    """A temporary object store (``use_cache=False``), removed when the build ends. A worker
+    may still be writing into it when an interrupted build ends (workers finish the task they
+    have): what is left then, and what a killed build left, goes at the next build's start."""
+    import shutil
 
-    _phase = _Phases()
-    writer = store.DatasetWriter(output)
-    processes = contextlib.ExitStack()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    for old in cache_dir.glob("uncached-*-*"):
+        pid = old.name.split("-")[1]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    with tempfile.TemporaryDirectory(dir=cache_dir, prefix=f"uncached-{os.getpid()}-",
+                                     ignore_cleanup_errors=True) as folder:
+        yield folder
+
+
+def _alive(pid: int) -> bool:
     try:
-        # started first: they get ready while the sources are parsed
-        pool = processes.enter_context(_helper_process(workers, len(refs)))
-        copier = processes.enter_context(_helper_process(workers, len(refs)))
-        # the source tables are written once every source is read (requirements wait for the
-        # stated renames), in a helper process when there is one: until then their records wait
-        # in spools, the workers' own or (for sources read from the cache) this one
-        spooled = writer.spool("tables")
-        records_at: dict[str, list[tuple[str, int]]] = {t: [] for t in SOURCE_TABLES}
-        slim: list[records.Slim] = []
-        # a record id hashes its source's bytes (``records.document_to_rows``): sources with other
-        # bytes have other ids (barring a collision of 64-bit hashes, which every stable id here
-        # assumes away), so ids are checked within each source and across the sources whose bytes
-        # occur more than once (a capture saved twice). A set of every id instead (265 675 at
-        # 10 000 documents) cost 24 MB of the build's peak: it fragments the heap the rows live in
-        repeated = {sha for sha, n in Counter(hashes[r.display] for r in refs).items() if n > 1}
-        ids_of_repeated: set[str] = set()
-        dates: list[str] = []
-        warnings: list[str] = []
-        n_parsed = n_cached = 0
-        for ref, payload, hit in parsed_sources(refs, hashes, cache_dir, workers=workers, use_cache=use_cache,
-                                                progress=progress, spool_dir=writer.folder if copier else None):
-            n_cached += hit
-            n_parsed += not hit
-            ids = ids_of_repeated if hashes[ref.display] in repeated else set()
-            for t in payload["slim"]:
-                if t[0] in ids:
-                    raise ParseError(ref.display, t[4][1], f"duplicate record id {t[0]}")
-                ids.add(t[0])
-                slim.append(records.Slim.from_tuple(t))
-            at = payload["refs"] if "refs" in payload else _spool_records(payload, spooled)
-            for table, where in at.items():
-                records_at[table].append(where)
-            dates += payload["updated"]
-            warnings += payload["warnings"]
-        del ids_of_repeated
-        _phase("parse")
-        # renames the documents state apply to every capture of the category
-        renames = reconcile.stated_renames(slim)
-        slim = [reconcile.rename_row(r, renames) for r in slim]
-        with spooled:
-            spooled.flush()
-            if copier:
-                # the source tables are written out in a process of their own while
-                # reconciliation runs here (hashing, encoding Parquet: seconds on a large archive)
-                copied = copier.submit(_copy_tables, str(writer.folder), records_at, renames)
-            else:
-                _write_tables(writer.table, records_at, renames)
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown: str, text: str | None,
+           known_conflicts, *, workers, progress, recheck: bool) -> BuildResult:
+    """list (``refs``) -> parse (objects) -> reconcile -> write -> publish."""
+    from pipeline import reconcile
+
+    phase = _Phases()
+    keys = {r.display: object_key(r, hashes[r.display]) for r in refs}
+    infos, n_parsed = source_objects(refs, keys, objects, workers=workers, progress=progress)
+    rows_of_source, again = _read_rows(refs, keys, infos, objects)
+    n_parsed += again
+    phase("parse")
+    # renames the documents state apply to every capture of the category: the sources they
+    # reach get objects of their own, with the renames applied (``_renamed_object``)
+    renames = reconcile.stated_renames(r for rows in rows_of_source for r in rows)
+    for i, rows in enumerate(rows_of_source):
+        if any(tuple(r["category"]) in renames for r in rows):
+            infos[i] = _renamed_object(objects, infos[i], renames)
+            rows_of_source[i] = [reconcile.rename_row(r, renames) for r in rows]
+    rows = [r for rs in rows_of_source for r in rs]
+    del rows_of_source
+    writer = store.VersionWriter(output)
+    try:
+        writer.link_objects(infos)
+        sources = writer.table("sources")
+        for ref, info in zip(refs, infos):
+            sources.add(_source_row(ref, info["source"]))
+        warnings = [w for info in infos for w in info["source"]["warnings"]]
+        dates = [info["source"]["updated"] for info in infos if info["source"]["updated"]]
         known = store.published_conflict_ids(output, warnings.append) | (known_conflicts or set())
-        sink = _ConflictSink(writer.folder, pool)
-        tables = reconcile.reconcile_rows(slim, decisions, known, shown, sink=sink)
-        sink.settle()
-        # the conflicts table, in publishing order, is written where the records are
-        sink.write([c.pop("spooled") for c in tables["conflicts"]], writer)
-        _phase("reconciled")
+        with _ConflictSpool(writer.folder / "conflicts.scratch") as sink:
+            tables = reconcile.reconcile_rows(rows, decisions, known, shown, sink=sink)
+            sink.write([c.pop("spooled") for c in tables["conflicts"]], writer.table("conflicts"))
+        phase("reconciled")
         _validate({t: tables[t] for t in ("categories", "pages", "reviews")})
         for name in ("categories", "pages", "reviews"):
-            writer.table(name).add_rows(tables[name])
-        # the report's comparison with the previous version needs no version name: worked out
-        # while the helpers finish their tables (unused if this version exists already)
-        previous = store.latest(output)
-        compared = _compare_with(output, previous, slim, tables, refs, hashes, recheck, warnings.append)
-        if copier:  # long done by now (while the conflicts table is written, its files are hashed)
-            for state in copied.result():
-                writer.adopt(state)
-        sink.close(writer)
-        for helper in (pool, copier):
-            if helper:  # nothing more for them: let them exit while the build finishes
-                helper.shutdown(wait=False)
-        _phase("reconciled tables written")
+            for row in tables[name]:
+                writer.table(name).add(row)
         version = store.version_name(max(dates) if dates else None, writer.content_hash())
         inputs = sorted(({"file": f, "sha256": hashes[r.display], "bytes": r.size}
                          for r in refs for f in ([c[0] for c in r.captures] or [r.display])), key=lambda i: i["file"])
@@ -475,125 +401,110 @@ def _full_build(refs, hashes, output: Path, cache_dir: Path, decisions, shown: s
         writer.finish(version, inputs)
         reports = None
         if not (exists and store.has_reports(output, version)):
+            previous = store.latest(output)
             if previous == version:  # its reports were lost: compared, as before, with its predecessor
                 previous = store.previous_version(output, version)
-                compared = _compare_with(output, previous, slim, tables, refs, hashes, True, warnings.append)
+            compared = _compare_with(output, previous, rows, tables, refs, hashes, recheck, warnings.append)
             reports = _reports(version, previous, compared, tables)
-        _phase("finished and reported")
+        phase("finished and reported")
         created = writer.publish(version, reports)
-        _phase("published")
+        phase("published")
     except BaseException:
         writer.abandon()
         raise
-    finally:
-        processes.close()
-    counts = {t: writer.table(t).rows for t in TABLE_ORDER}
-    return BuildResult(version, created, counts, tuple(warnings), n_parsed, n_cached)
+    counts = {t: writer.rows(t) for t in TABLE_ORDER}
+    return BuildResult(version, created, counts, tuple(warnings), n_parsed, len(refs) - n_parsed)
 
 
-class _ConflictStore:
-    """Conflict records as reconciliation finds them, validated and serialised into a spool;
-    at the end, the conflicts table written from it in publishing order. A conflict lists every
-    capture's value (185 MB of JSON over 10 000 captures), so this lives in a helper process
-    when the build has one (``_helper_put``, ``_helper_write``): the records never come back."""
+def _read_rows(refs, keys, infos, objects: store.Objects) -> tuple[list[list], int]:
+    """Each source's requirement records as ``records.Row``s, read from its object (checked
+    byte for byte); an object that turns out corrupt is parsed again (and counted)."""
+    from pipeline import records
 
-    def __init__(self, folder: Path):
-        self.spool = store.Spool(folder / "conflicts.scratch")
-
-    def put(self, row: dict) -> int:
-        _validate({"conflicts": [row]})
-        ((block, data),) = store.encode("conflicts", [[row]])
-        return self.spool.put(block, data)
-
-    def write(self, order: list[int], out: store.TableWriter) -> None:
-        for at in order:
-            block, data = self.spool.get(at)
-            out.add_batch(block, store.arrow_batch("conflicts", data))
-        self.spool.close()
+    reader = records.RowReader()
+    out, again = [], 0
+    for i, ref in enumerate(refs):
+        try:
+            recs = objects.records(infos[i], "requirements")
+        except store.CorruptObject:
+            objects.remove(keys[ref.display])
+            (infos[i],), _ = source_objects([ref], keys, objects, workers=1)
+            recs = objects.records(infos[i], "requirements")
+            again += 1
+        out.append([reader.row(r) for r in recs])
+    return out, again
 
 
-#: the helper process's store (one build at a time per helper process)
-_HELPER_STORE: list[_ConflictStore] = []
+def _renamed_object(objects: store.Objects, info: dict, renames: dict) -> dict:
+    """The object of ``info``'s source with the stated renames applied to its requirements: an
+    object of its own, keyed by the source's and by the renames that reach it, so it is written
+    once too (and the source's own object stays what its document says)."""
+    from pipeline import reconcile
+
+    recs = objects.records(info, "requirements")
+    reach = sorted({(tuple(r["category"]), renames[tuple(r["category"])]) for r in recs
+                    if tuple(r["category"]) in renames})
+    key = hashlib.sha256(json.dumps([info["key"], reach], ensure_ascii=False).encode()).hexdigest()[:32]
+    got = objects.get(key)
+    if got is not None:
+        try:
+            objects.check_files(got)
+            objects.records(got, "requirements")  # (what is read of an object is checked byte for byte)
+            return got
+        except store.CorruptObject:
+            objects.remove(key)
+    tables = {t: objects.records(info, t) for t in FOLDER_TABLES}
+    tables["requirements"] = [reconcile.rename_row(r, renames) for r in tables["requirements"]]
+    return objects.put(key, tables, source=info["source"], renamed={"object": info["key"], "renames": reach})
 
 
-def _helper_put(folder: str, row: dict) -> int:
-    """Helper process: ``_ConflictStore.put``. Top level so a process pool can call it."""
-    if not _HELPER_STORE:
-        _HELPER_STORE.append(_ConflictStore(Path(folder)))
-    return _HELPER_STORE[0].put(row)
+def _source_row(ref: store.RawRef, row: dict) -> dict:
+    """A source's row as this build publishes it: its object's, with when it was captured (not
+    part of the object's key: the same bytes captured again share the object)."""
+    meta = dict(ref.metadata)
+    captures = ref.captures or ((ref.display, meta.get("captured", "")),)
+    return dict(row, captured=meta.get("captured"),
+                captures=[{"file": f, "captured": c or None} for f, c in captures])
 
 
-def _helper_write(folder: str, order: list[int]) -> dict:
-    """Helper process: the conflicts table from its store, left for the build to finish."""
-    conflicts = _HELPER_STORE.pop() if _HELPER_STORE else _ConflictStore(Path(folder))
-    out = store.TableWriter(Path(folder), "conflicts")
-    conflicts.write(order, out)
-    return out.detach()
+class _ConflictSpool:
+    """Takes each conflict as reconciliation finds it (``reconcile_rows(sink=…)``): its record,
+    validated, goes to a scratch file, and its header (the report's first values) is kept with
+    where the record is (``spooled``). A conflict lists every capture's value (185 MB of JSON
+    over 10,000 captures), so they are not all held. ``write``: the conflicts table in
+    publishing order."""
 
-
-class _ConflictSink:
-    """Takes each conflict as reconciliation finds it (``reconcile_rows(sink=…)``): keeps its
-    header (the report's first values, and where its record is: ``spooled``), and has its
-    record kept by a ``_ConflictStore``, in the helper process ``pool`` when given. A conflict
-    lists every capture's value, so over an archive this is half of reconciliation's work, and
-    the build's other core is idle by then. At most ``WINDOW`` records are in flight, so memory
-    stays bounded. ``write`` has the table written (in the helper while the build goes on);
-    ``close`` waits for it."""
-
-    WINDOW = 4
-
-    def __init__(self, folder: Path, pool=None):
-        self.folder, self.pool = folder, pool
-        self.local = None if pool else _ConflictStore(folder)
-        self.pending: list[tuple[object, dict]] = []
-        self.written = None
+    def __init__(self, path: Path):
+        self.path = path
+        self.fh = open(path, "w+b")
 
     def __call__(self, c: dict) -> dict:
         from pipeline import reconcile
         from pipeline.report import MAX_VALUES
 
         row = reconcile.plain_row("conflicts", c)
+        _validate({"conflicts": [row]})
+        line = store.compact_json_bytes(row)
+        at = self.fh.seek(0, os.SEEK_END)
+        self.fh.write(line)
         header = reconcile.conflict_header(c, MAX_VALUES)
-        if self.pool is None:
-            header["spooled"] = self.local.put(row)
-            return header
-        self.pending.append((self.pool.submit(_helper_put, str(self.folder), row), header))
-        if len(self.pending) > self.WINDOW:
-            self._settle()
+        header["spooled"] = (at, len(line))
         return header
 
-    def _settle(self) -> None:
-        done, header = self.pending.pop(0)
-        header["spooled"] = done.result()
+    def write(self, order: list[tuple[int, int]], table) -> None:
+        import orjson
 
-    def settle(self) -> None:
-        """Wait for every record in flight: each header then says where its record is."""
-        while self.pending:
-            self._settle()
+        for at, n in order:
+            self.fh.seek(at)
+            line = self.fh.read(n)
+            table.add(orjson.loads(line), line)
 
-    def write(self, order: list[int], writer: store.DatasetWriter) -> None:
-        """The conflicts table, records in ``order`` (``spooled`` positions)."""
-        if self.pool is None:
-            self.local.write(order, writer.table("conflicts"))
-        else:
-            self.written = self.pool.submit(_helper_write, str(self.folder), order)
+    def __enter__(self) -> "_ConflictSpool":
+        return self
 
-    def close(self, writer: store.DatasetWriter) -> None:
-        if self.written is not None:
-            writer.adopt(self.written.result())
-
-
-@contextlib.contextmanager
-def _helper_process(workers: int | None, sources: int):
-    """A one-process pool for work beside reconciliation (conflict records, the source tables)
-    when the build is large enough to parse in a pool; None otherwise."""
-    if not _pool_size(workers, sources):
-        yield None
-        return
-    with worker_processes(1) as pool:
-        with _spawning():
-            pool.submit(_warm_up)  # starts the process now: it imports while the sources are parsed
-        yield pool
+    def __exit__(self, *exc) -> None:
+        self.fh.close()
+        self.path.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -662,74 +573,19 @@ def _worker_init(build_pid: int) -> None:
     threading.Thread(target=watch, name="orphan-check", daemon=True).start()
 
 
-def _warm_up() -> None:
-    import pyarrow.parquet  # noqa: F401
-
-    from pipeline import reconcile, records  # noqa: F401
-
-
-def _copy_tables(folder: str, records_at: dict[str, list[tuple[str, int]]], renames: dict) -> list[dict]:
-    """Helper process: the source tables (``_write_tables``), left for the build to finish
-    (``TableWriter.detach``)."""
-    writers: dict[str, store.TableWriter] = {}
-
-    def table(name: str) -> store.TableWriter:
-        writers[name] = store.TableWriter(Path(folder), name)
-        return writers[name]
-
-    _write_tables(table, records_at, renames)
-    return [w.detach() for w in writers.values()]
-
-
-def _write_tables(table, records_at: dict[str, list[tuple[str, int]]], renames: dict) -> None:
-    """Each source table (``table(name)``: its writer) from the spooled records, in source
-    order, with the stated renames applied to the requirements. A block is split into its
-    lines only when it names a renamed category's id (a substring test), and a line is read
-    back only when it does; most are copied as they are."""
-    from pipeline import records
-
-    marks = [f'"category_id":"{records.category_id(old)}"'.encode() for old in renames]
-    with store.SpoolReader() as spools:
-        for name in SOURCE_TABLES:
-            out = table(name)
-            for block, data in spools.entries(records_at[name]):
-                batch = store.arrow_batch(name, data)
-                if name == "requirements" and any(m in block for m in marks):
-                    block, batch = _renamed(block, batch, marks, renames)
-                out.add_batch(block, batch)
-
-
-def _renamed(block: bytes, batch, marks: list[bytes], renames: dict):
-    """Requirement records with the stated renames applied (``_write_tables``)."""
-    from pipeline import reconcile
-
-    lines = store.block_lines(block)
-    changed = {}
-    for i, line in enumerate(lines):
-        if any(m in line for m in marks):
-            row = json.loads(line)
-            new = reconcile.rename_row(row, renames)
-            if new is not row:
-                lines[i] = store.record_block([new])
-                changed[i] = (row, new)
-    if not changed:
-        return block, batch
-    return b"\n".join(lines), store.patch_batch("requirements", batch, changed)
-
-
-def _compare_with(output: Path, previous: str | None, slim, tables, refs, hashes, recheck: bool, warn):
+def _compare_with(output: Path, previous: str | None, rows, tables, refs, hashes, recheck: bool, warn):
     """What the review report says of the new version against the previous one: (source
     diffs, the previous version's conflict ids). Only sources whose bytes changed are compared
     record by record, and unchanged ones too when the parser changed. A previous version that
     cannot be read is reported (``warn``), and the report compares with nothing."""
     try:
-        return _compared(output, previous, slim, tables, refs, hashes, recheck)
+        return _compared(output, previous, rows, tables, refs, hashes, recheck)
     except (OSError, store.StoreError) as e:  # (what reading a published version raises; a bug is not caught)
         warn(f"{output}/datasets/{previous}: cannot be read ({store.describe_error(e)}); the report does not compare with it")
-        return _compared(output, None, slim, tables, refs, hashes, recheck)
+        return _compared(output, None, rows, tables, refs, hashes, recheck)
 
 
-def _compared(output: Path, previous: str | None, slim, tables, refs, hashes, recheck: bool):
+def _compared(output: Path, previous: str | None, rows, tables, refs, hashes, recheck: bool):
     from pipeline import diff, records
 
     old = store.load_small_tables(output, previous) if previous else None
@@ -744,10 +600,11 @@ def _compared(output: Path, previous: str | None, slim, tables, refs, hashes, re
         for p in old["pages"]:
             if p["page_key"] in pages:
                 wanted |= {v["source_sha256"] for v in p["versions"][-20:]}
-        old["requirements"] = [records.Slim(r) for r in
-                               store.iter_records(output / "datasets" / previous / "requirements.json")
+        reader = records.RowReader()
+        old["requirements"] = [reader.row(r) for r in store.iter_table(store.dataset_dir(output, previous),
+                                                                        "requirements", wanted)
                                if r["source_sha256"] in wanted]
-    new = {"requirements": slim, "sources": [{"source_file": f, "source_sha256": s} for f, s in new_sources.items()],
+    new = {"requirements": rows, "sources": [{"source_file": f, "source_sha256": s} for f, s in new_sources.items()],
            "pages": tables["pages"]}
     return (diff.datasets_to_diffs(old, new, compare_unchanged=recheck),
             frozenset(c["id"] for c in (old or {}).get("conflicts", [])))

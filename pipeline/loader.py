@@ -40,11 +40,7 @@ def load(version: str = "latest", output: str | Path = "output", *, records: boo
     output = Path(output)
     name = resolve_version(version, output)
     folder = output / "datasets" / name
-    out = {}
-    for table in tables:
-        path = folder / f"{table}.json"
-        rows = list(store.iter_records(path)) if path.exists() else []
-        out[table] = rows
+    out = {table: list(store.iter_table(folder, table)) for table in tables}
     if records:
         return out
     import pandas as pd

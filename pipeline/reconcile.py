@@ -21,7 +21,7 @@ import sys
 from dataclasses import dataclass
 
 from pipeline.normalize import fold, stable_id
-from pipeline.records import Slim, aliases, canonical_category, category_id, distinct_contents
+from pipeline.records import Row, aliases, canonical_category, category_id, content_key, distinct_contents
 
 SEVERITY = {
     "count_differs": "high", "rule_differs": "high", "documents_differ": "high",
@@ -144,9 +144,9 @@ def page_versions(rows: list[dict]) -> tuple[dict[str, list[Version]], dict[str,
 
 
 def _line_order(r) -> tuple:
-    """A version's rows in line and id order. Slim rows keep no id, but a source's rows come in
+    """A version's rows in line and id order. ``Row``s keep no id, but a source's rows come in
     that order (``build.rows_of``) and the sort is stable."""
-    if type(r) is Slim:  # the archive's bulk: the line is a slot of its own
+    if type(r) is Row:  # the archive's bulk: the line is a slot of its own
         return (r.line_start, "")
     return (r["provenance"]["line_start"], r.get("id") or "")
 
@@ -175,17 +175,22 @@ def current(versions: list[Version]) -> Version:
 
 # --- comparable values ---------------------------------------------------------------------
 
+#: the memos of ``_per_content``, emptied when a reconciliation ends (``reconcile_rows``)
+_MEMOS: list[dict] = []
+
+
 def _per_content(fn):
-    """``fn(row, field)`` reads only what a category requires, which ``Slim`` rows share (one
-    content tuple for thousands of captures): computed once per content and field. The content
-    tuples live as long as the process (``records._CONTENTS``), so their ids stay unique."""
+    """``fn(row, field)`` reads only what a category requires, which ``Row``s with one content
+    share (one content for thousands of captures): computed once per content hash and field,
+    for the length of one reconciliation."""
     memo: dict = {}
+    _MEMOS.append(memo)
 
     def wrapper(row, field):
-        c = getattr(row, "_c", None)
-        if c is None:
+        h = getattr(row, "content_hash", None)
+        if h is None:
             return fn(row, field)
-        key = (field, id(c))
+        key = (field, h)
         try:
             return memo[key]
         except KeyError:
@@ -243,7 +248,7 @@ def _value(row: dict, field: str, page_key: str, date: str | None) -> dict:
 
 def _capture_value(row, page_key: str, date: str | None, shown: str, raw: list[str]) -> dict:
     """``_value`` with what depends on the row's content only (``shown``, ``raw``) given."""
-    if type(row) is Slim:  # the archive's bulk: slots read directly
+    if type(row) is Row:  # the archive's bulk: slots read directly
         src = row._src
         return {"source_file": src[1], "source_sha256": src[0], "page": page_key,
                 "date": date, "value": shown, "category_raw": raw, "line_start": row.line_start,
@@ -260,16 +265,16 @@ _UNSEEN = object()
 def _capture_values(entries: list[tuple[dict, str, str | None]], shows) -> tuple[list[dict], list[dict]]:
     """A value (``_value``) for each entry whose row shows something (``shows(row)``: the text
     shown, or None to leave the entry out), and one row per distinct content among them. What
-    a row shows depends on its content alone, which ``Slim`` rows share: asked once per
+    a row shows depends on its content alone (``records.content_key``): asked once per
     content, not once per capture."""
-    content: dict[int, tuple | None] = {}
+    content: dict = {}
     values, reps = [], []
     for r, p, d in entries:
-        c = getattr(r, "_c", r)  # a plain dict row is its own content
-        shared = content.get(id(c), _UNSEEN)
+        k = content_key(r)
+        shared = content.get(k, _UNSEEN)
         if shared is _UNSEEN:
             shown = shows(r)
-            shared = content[id(c)] = None if shown is None else (shown, list(r["category_raw"]))
+            shared = content[k] = None if shown is None else (shown, list(r["category_raw"]))
             if shown is not None:
                 reps.append(r)
         if shared is not None:
@@ -581,7 +586,7 @@ def pages_view(info: dict[str, dict]) -> list[dict]:
 
 def reconcile_rows(rows: list, decisions: list, known_ids: set[str], decisions_file: str,
                    sink=None) -> dict[str, list[dict]]:
-    """The reconciled tables from (slim) requirement rows whose stated renames are applied:
+    """The reconciled tables from requirement rows (``records.Row`` or dicts) whose stated renames are applied:
     conflicts (with decisions applied), the canonical categories view, page versions, and the
     review of every decision.
 
@@ -589,6 +594,14 @@ def reconcile_rows(rows: list, decisions: list, known_ids: set[str], decisions_f
     keep of it (``conflict_header``): a conflict lists every capture's value, so over an archive
     the build writes them out rather than holding them all.
     """
+    try:
+        return _reconcile_rows(rows, decisions, known_ids, decisions_file, sink)
+    finally:
+        for memo in _MEMOS:
+            memo.clear()
+
+
+def _reconcile_rows(rows, decisions, known_ids, decisions_file, sink):
     from pipeline.review import apply_decision, review_rows
 
     pages, info = page_versions(rows)
@@ -628,7 +641,7 @@ def plain_row(table: str, row) -> dict:
 
 
 def _plain(value):
-    """Slim values (tuples, Provenance) back to JSON types."""
+    """``Row`` values (tuples, Provenance) back to JSON types."""
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
     if isinstance(value, list):

@@ -182,21 +182,19 @@ def merge_rows(parts: list[dict[str, list[dict]]]) -> dict[str, list[dict]]:
     return out
 
 
-# --- slim rows: what reconciliation, diffs and reports read ----------------------------------
+# --- requirement rows as reconciliation, diffs and reports read them ------------------------
 
 #: the requirement fields reconciliation, diffs and reports use (not the record id: a source's rows
 #: arrive in line and id order, ``build.rows_of``, and that order is all they need of it)
-SLIM_FIELDS = ("source_sha256", "source_file", "page", "page_part", "page_updated", "capability",
-               "category_raw", "category", "category_id", "rule", "pick", "of", "options", "declared",
-               "documents", "items_missing", "integration", "scope", "scenario", "renamed_from", "kind",
-               "provenance")
-#: fields that differ from capture to capture; the others (what a category requires) are the
-#: same in thousands of captures and are stored once (``Slim._c``)
-_PER_CAPTURE = ("source_sha256", "source_file", "page_updated", "provenance")
-_CONTENT = tuple(f for f in SLIM_FIELDS if f not in _PER_CAPTURE)
-_INDEX = {f: i for i, f in enumerate(_CONTENT)}
-#: interned content tuples (one per distinct content, for the life of the process)
-_CONTENTS: dict[tuple, tuple] = {}
+ROW_FIELDS = ("source_sha256", "source_file", "page", "page_part", "page_updated", "capability",
+              "category_raw", "category", "category_id", "rule", "pick", "of", "options", "declared",
+              "documents", "items_missing", "integration", "scope", "scenario", "renamed_from", "kind",
+              "provenance")
+#: what a record says of its capture (which file, which date, which lines); every other field is
+#: what the category requires: its content, the same in thousands of captures
+CAPTURE_FIELDS = ("source_sha256", "source_file", "page_updated", "provenance")
+CONTENT_FIELDS = tuple(f for f in ROW_FIELDS if f not in CAPTURE_FIELDS)
+_INDEX = {f: i for i, f in enumerate(CONTENT_FIELDS)}
 
 
 def _compact(value):
@@ -207,14 +205,6 @@ def _compact(value):
     if isinstance(value, (list, tuple)):
         return tuple(_compact(v) for v in value)
     return value
-
-
-def _provenance_tuple(p: dict) -> tuple:
-    return tuple(p.get(k) for k in Provenance.__slots__)
-
-
-#: line numbers as one shared int object each (``Slim``)
-_NUMBERS: dict[int, int] = {}
 
 
 class Provenance:
@@ -235,65 +225,14 @@ class Provenance:
         return {k: getattr(self, k) for k in self.__slots__}
 
 
-def slim_tuple(row: dict) -> tuple:
-    """A requirement row reduced to what ``Slim`` keeps, cheap to make, pickle and cache:
-    ``(id, source_sha256, source_file, page_updated, provenance, content)`` (the id only for the
-    build's check that ids are unique; ``Slim`` does not keep it), the content (what
-    the category requires, shared by thousands of captures) as the compact JSON of its fields
-    in ``_CONTENT`` order: the process that keeps the rows decodes each distinct content once."""
-    content = orjson.dumps([row.get(f) for f in _CONTENT])
-    return (row["id"], row["source_sha256"], row["source_file"], row.get("page_updated"),
-            _provenance_tuple(row["provenance"]), content)
+class Row:
+    """A requirement record as reconciliation reads it (``ROW_FIELDS``), read like a dict
+    (``r["rule"]``, ``r.rule``). Its content (what the category requires) is one tuple shared by
+    every row with that content, named by ``content_hash`` (the sha256 of its compact JSON):
+    reconciliation groups and memoises on the hash. Rows are made by a ``RowReader``, which
+    shares contents within one build."""
 
-
-#: the content tuple of each content's JSON (``slim_tuple``) seen so far
-_DECODED: dict[bytes, tuple] = {}
-
-
-#: the source fields of the rows read last (``_source``): a source's rows come together
-_LAST_SOURCE: list[tuple] = [()]
-
-
-def _source(sha: str, file: str, updated: str | None, lines_file: str) -> tuple:
-    """``(source_sha256, source_file, page_updated, provenance file)``, one tuple shared by the
-    rows of a source."""
-    fields = (sha, file, updated, lines_file)
-    if fields != _LAST_SOURCE[0]:
-        _LAST_SOURCE[0] = tuple(sys.intern(f) if f else f for f in fields)
-    return _LAST_SOURCE[0]
-
-
-class Slim:
-    """A requirement row reduced to ``SLIM_FIELDS``; reads like a dict (``r["rule"]``). What a
-    category requires is kept in one shared tuple per distinct content (``_c``), what its source
-    says in one tuple per source (``_src``), and the lines in slots of the row itself (its
-    ``provenance`` is made when asked for): an archive of 10 000 captures of a few pages costs
-    about 120 bytes per record."""
-
-    __slots__ = ("_src", "line_start", "line_end", "_lines_page", "pdf_page", "_c")
-
-    def __init__(self, row: dict):
-        self._load(slim_tuple(row))
-
-    @classmethod
-    def from_tuple(cls, t: tuple) -> "Slim":
-        """From ``slim_tuple``'s form (what workers send and the parse cache holds)."""
-        new = object.__new__(cls)
-        new._load(t)
-        return new
-
-    def _load(self, t: tuple) -> None:
-        content = _DECODED.get(t[5])  # most contents were seen before: nothing to decode
-        if content is None:
-            content = _compact(orjson.loads(t[5]))
-            content = _DECODED[t[5]] = _CONTENTS.setdefault(content, content)
-        lines_file, start, end, page, self.pdf_page = t[4]
-        self._src = _source(t[1], t[2], t[3], lines_file)
-        # line numbers recur in every capture of a page: one int object each (Python shares
-        # only those up to 256), not two new ones per record
-        self.line_start, self.line_end = _NUMBERS.setdefault(start, start), _NUMBERS.setdefault(end, end)
-        self._lines_page = sys.intern(page) if page else page
-        self._c = _CONTENTS.setdefault(content, content)
+    __slots__ = ("_src", "line_start", "line_end", "_lines_page", "pdf_page", "_c", "content_hash")
 
     @property
     def source_sha256(self) -> str:
@@ -327,23 +266,69 @@ class Slim:
             return self._c[i]
         return getattr(self, key, default)
 
-    def replace(self, **changes) -> "Slim":
-        new = object.__new__(Slim)
-        content = tuple(_compact(changes[f]) if f in changes else v for f, v in zip(_CONTENT, self._c))
+    def replace(self, **changes) -> "Row":
+        """This row with some content fields changed (a stated rename)."""
+        new = object.__new__(Row)
         new._src, new.line_start, new.line_end = self._src, self.line_start, self.line_end
         new._lines_page, new.pdf_page = self._lines_page, self.pdf_page
-        new._c = _CONTENTS.setdefault(content, content)
+        values = [_plain(changes[f]) if f in changes else _plain(v) for f, v in zip(CONTENT_FIELDS, self._c)]
+        new._c, new.content_hash = _content_of(orjson.dumps(values), values)
         return new
+
+
+class RowReader:
+    """Makes ``Row``s from requirement records, sharing within its own lifetime (one build) each
+    distinct content and each source's fields: an archive of 10,000 captures of a few pages then
+    costs about 120 bytes per record."""
+
+    def __init__(self):
+        #: content JSON -> (content tuple, content hash)
+        self._contents: dict[bytes, tuple[tuple, str]] = {}
+        self._source: tuple = ()
+
+    def _content(self, values: list) -> tuple[tuple, str]:
+        key = orjson.dumps(values)
+        got = self._contents.get(key)
+        if got is None:
+            got = self._contents[key] = _content_of(key, values)
+        return got
+
+    def row(self, record: dict) -> Row:
+        p = record["provenance"]
+        fields = (record["source_sha256"], record["source_file"], record.get("page_updated"), p.get("file"))
+        if fields != self._source:  # a source's rows come together
+            self._source = tuple(sys.intern(f) if f else f for f in fields)
+        new = object.__new__(Row)
+        new._src = self._source
+        new.line_start, new.line_end, new.pdf_page = p.get("line_start"), p.get("line_end"), p.get("pdf_page")
+        new._lines_page = sys.intern(p["page"]) if p.get("page") else p.get("page")
+        new._c, new.content_hash = self._content([record.get(f) for f in CONTENT_FIELDS])
+        return new
+
+
+
+def _content_of(key: bytes, values: list) -> tuple[tuple, str]:
+    import hashlib
+
+    return _compact(values), sys.intern(hashlib.sha256(key).hexdigest()[:16])
+
+
+def _plain(value):
+    return [_plain(v) for v in value] if isinstance(value, tuple) else value
+
+
+def content_key(r):
+    """What rows with the same content share: a ``Row``'s content hash; a plain dict row (tests,
+    small tools) is its own content."""
+    return getattr(r, "content_hash", None) or id(r)
 
 
 def distinct_contents(rows):
     """One row per distinct content (every field but the capture's own: id, file, date, lines),
-    for loops that read nothing else; plain dict rows are all distinct."""
-    seen: set[int] = set()
+    for loops that read nothing else."""
+    seen: set = set()
     for r in rows:
-        c = getattr(r, "_c", None)
-        if c is None:
-            yield r
-        elif id(c) not in seen:
-            seen.add(id(c))
+        k = content_key(r)
+        if k not in seen:
+            seen.add(k)
             yield r

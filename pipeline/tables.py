@@ -6,7 +6,7 @@ as ``list<string>``. A change to any field here bumps ``SCHEMA_VERSION``.
 """
 from __future__ import annotations
 
-SCHEMA_VERSION = "1.7.0"
+SCHEMA_VERSION = "2.0.0"
 
 #: table -> [(field, kind, description)]; kind: str, int, bool, list (of str), json
 TABLES: dict[str, list[tuple[str, str, str]]] = {
@@ -146,6 +146,9 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
 TABLE_ORDER = ("requirements", "scenarios", "licenses", "sources", "conflicts", "categories", "pages", "reviews")
 #: tables whose rows each come from one source document (and carry its sha256)
 SOURCE_TABLES = ("requirements", "scenarios", "licenses", "sources")
+#: source tables published as a folder of one file per source (the object store's files,
+#: shared by every version that has the source); every other table is one file per version
+FOLDER_TABLES = ("requirements", "scenarios", "licenses")
 
 
 def schema_markdown() -> str:

@@ -37,3 +37,15 @@ def fresh_build(tmp_path_factory):
     result = run_build([base / "raw"], base / "output", decisions=decisions,
                        known_conflicts=published_conflict_ids(ROOT / "output"))
     return result, base / "output"
+
+
+def read_table(ds: Path, table: str) -> list[dict]:
+    """A table's records read as the README tells a user with plain ``json`` to: a small table
+    is ``<table>.json`` (records under ``records``), a folder table every line of
+    ``<table>/*.jsonl`` in file-name order."""
+    import json
+
+    if (ds / table).is_dir():
+        return [json.loads(line) for p in sorted((ds / table).glob("*.jsonl"))
+                for line in p.read_text("utf-8").splitlines()]
+    return json.loads((ds / f"{table}.json").read_text("utf-8"))["records"]

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, read_table
 from pipeline.build import parse_raw
 from pipeline.errors import ParseError
 from pipeline.store import RawFile
@@ -156,7 +156,7 @@ def test_a_page_captured_again_unchanged_is_one_source_listing_both_captures(tmp
     assert mine[0]["captures"] == [{"file": "raw/001_c5ae0df2c7b8cf07.txt", "captured": None},
                                    {"file": "raw/zz_copy.txt", "captured": "2026-11-30"},
                                    {"file": "raw/zz_copy2.txt", "captured": "2026-12-01"}]
-    reqs = json.loads((out / "requirements.json").read_text())["records"]
+    reqs = read_table(out, "requirements")
     assert not [r for r in reqs if r["source_file"].startswith("raw/zz_")]
     assert len({r["id"] for r in reqs}) == len(reqs)
     manifest = json.loads((out / "manifest.json").read_text())

@@ -9,11 +9,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, read_table
 from pipeline import store
 from pipeline.build import run_build
 from pipeline.errors import ParseError
-from pipeline.tables import SOURCE_TABLES, TABLE_ORDER, TABLES
+from pipeline.tables import FOLDER_TABLES, SOURCE_TABLES, TABLE_ORDER, TABLES
 
 
 def _tree(path: Path) -> dict[str, bytes]:
@@ -30,8 +30,15 @@ def test_layout_and_manifest(fresh_build):
     ds = _dataset(output)
     assert ds.name == result.version
     names = {p.name for p in ds.iterdir()}
-    assert names == {f"{t}.{ext}" for t in TABLE_ORDER for ext in ("json", "parquet")} | \
+    small = [t for t in TABLE_ORDER if t not in FOLDER_TABLES]
+    assert names == {f"{t}.{ext}" for t in small for ext in ("json", "parquet")} | \
+        {t for t in FOLDER_TABLES} | {f"{t}.parquet" for t in FOLDER_TABLES} | \
         {"manifest.json", "datapackage.json", "schema"}
+    # a folder table: one JSON-lines and one Parquet file per source that has records in it
+    sources = read_table(ds, "sources")
+    for t in FOLDER_TABLES:
+        having = [s for s in sources if s["record_counts"][t]]
+        assert len(list((ds / t).glob("*.jsonl"))) == len(list((ds / f"{t}.parquet").glob("*.parquet"))) == len(having)
     manifest = json.loads((ds / "manifest.json").read_text())
     assert manifest["dataset_version"] == result.version
     raw_files = sorted((ROOT / "raw").iterdir())
@@ -41,19 +48,29 @@ def test_layout_and_manifest(fresh_build):
         assert out["sha256"] == hashlib.sha256(data).hexdigest() and out["bytes"] == len(data)
     for entry in manifest["schemas"].values():
         assert hashlib.sha256((ds / entry["file"]).read_bytes()).hexdigest() == entry["sha256"]
-    for table in TABLE_ORDER:
+    listed = {o["file"] for o in manifest["outputs"]}
+    on_disk = {p.relative_to(ds).as_posix() for p in ds.rglob("*") if p.is_file()} - {"manifest.json"}
+    assert on_disk - {f"schema/{t}.schema.json" for t in TABLE_ORDER} == listed
+    for table in small:
         doc = json.loads((ds / f"{table}.json").read_text())
         assert doc["schema_version"] == manifest["schema_version"] and doc["dataset_version"] == result.version
         rows = next(o["rows"] for o in manifest["outputs"] if o["file"] == f"{table}.json")
         assert rows == len(doc["records"]) == result.counts[table]
+    for table in FOLDER_TABLES:
+        rows = sum(o["rows"] for o in manifest["outputs"] if o["file"].startswith(f"{table}/"))
+        assert rows == len(read_table(ds, table)) == result.counts[table]
 
 
 def test_parquet_has_the_same_rows_as_json(fresh_build):
     _, output = fresh_build
     ds = _dataset(output)
     for table in TABLE_ORDER:
-        records = json.loads((ds / f"{table}.json").read_text())["records"]
-        pt = pq.read_table(ds / f"{table}.parquet").to_pylist()
+        records = read_table(ds, table)
+        # a folder table's Parquet files read as one table, in file-name order as the JSON lines
+        parts = sorted((ds / f"{table}.parquet").glob("*.parquet")) if table in FOLDER_TABLES else [ds / f"{table}.parquet"]
+        pt = [row for part in parts for row in pq.read_table(part).to_pylist()]
+        if table in FOLDER_TABLES:
+            assert pq.read_table(ds / f"{table}.parquet").num_rows == len(records)
         kinds = {f: k for f, k, _ in TABLES[table]}
         decoded = [{k: (json.loads(v) if kinds[k] == "json" else v) for k, v in row.items()} for row in pt]
         assert decoded == records
@@ -64,7 +81,7 @@ def test_every_record_carries_its_source_sha256(fresh_build):
     ds = _dataset(output)
     shas = {hashlib.sha256(p.read_bytes()).hexdigest() for p in (ROOT / "raw").iterdir()}
     for table in SOURCE_TABLES:
-        for r in json.loads((ds / f"{table}.json").read_text())["records"]:
+        for r in read_table(ds, table):
             assert r["source_sha256"] in shas
             if table != "sources":
                 assert r["provenance"]["line_start"] >= 1 and r["provenance"]["file"].startswith("raw/")
@@ -107,7 +124,7 @@ def test_new_file_in_raw_is_picked_up_with_its_format_detected(tmp_path, raw_cop
     second = run_build([raw_copy], out)
     assert second.created and second.version != first.version
     assert (out / "datasets" / first.version).is_dir(), "older versions stay"
-    recs = json.loads((_dataset(out) / "requirements.json").read_text())["records"]
+    recs = read_table(_dataset(out), "requirements")
     mine = [r for r in recs if r["source_file"] == "raw/edited_copy.md"]
     fund = next(r for r in mine if r["category_raw"] == ["金融业", "公募基金"])
     assert (fund["format"], fund["of"], fund["options"]) == ("markdown", 5, 3)
@@ -180,7 +197,7 @@ def test_metadata_file_adds_url_and_dates(tmp_path, raw_copy):
                if s["source_file"] == "raw/001_c5ae0df2c7b8cf07.txt")
     assert (src["url"], src["captured"], src["updated"]) == (
         "https://cloud.tencent.com/document/product/1078/43316", "2024-09-01", "2024-08-29")
-    reqs = json.loads((ds / "requirements.json").read_text())["records"]
+    reqs = read_table(ds, "requirements")
     assert {r["page_updated"] for r in reqs if r["source_file"] == "raw/001_c5ae0df2c7b8cf07.txt"} == {"2024-08-29"}
 
 
@@ -214,7 +231,7 @@ def test_a_parser_bug_still_names_the_file(tmp_path, raw_copy, monkeypatch):
 def test_metadata_date_overrides_the_page_date(tmp_path, raw_copy):
     (raw_copy / "metadata.toml").write_text('["002_ff5f8a7ab923942f.txt"]\nupdated = "2026-03-01"\n')
     run_build([raw_copy], tmp_path / "output")
-    reqs = json.loads((_dataset(tmp_path / "output") / "requirements.json").read_text())["records"]
+    reqs = read_table(_dataset(tmp_path / "output"), "requirements")
     assert {r["page_updated"] for r in reqs if r["source_file"].endswith("002_ff5f8a7ab923942f.txt")} == {"2026-03-01"}
 
 
@@ -225,7 +242,7 @@ def test_readme_schema_section_is_generated_from_the_tables():
 
 
 def test_streamed_build_equals_the_in_memory_reconciliation(fresh_build):
-    """The build writes conflicts as they are found and reconciles slim rows; the plain
+    """The build writes conflicts as they are found and reconciles ``records.Row``s; the plain
     in-memory path (tests, small tools) must give the same tables."""
     from pipeline import reconcile, review
     from pipeline.build import build_tables
@@ -239,5 +256,23 @@ def test_streamed_build_equals_the_in_memory_reconciliation(fresh_build):
     tables = reconcile.reconcile_tables(build_tables(read_raw([ROOT / "raw"])), decisions,
                                         published_conflict_ids(ROOT / "output"), shown)
     for table in TABLE_ORDER:
-        records = json.loads((ds / f"{table}.json").read_text())["records"]
+        records = read_table(ds, table)
         assert json.loads(json.dumps(tables[table], ensure_ascii=False)) == records, table
+
+
+def test_a_version_of_the_old_layout_is_read_by_the_next_build(tmp_path, raw_copy):
+    """Regression: the first build in the 2.0.0 layout compared with a 1.x version (every table
+    one file, `requirements.json`) as if that version had no records, and its report said all
+    133 requirements' categories were added. The version before is read whichever its layout."""
+    import shutil
+
+    out = tmp_path / "output"
+    shutil.copytree(ROOT / "output", out, symlinks=True)
+    old = next(v for v in reversed(store.versions(out)) if (out / "datasets" / v / "requirements.json").exists())
+    (out / "LATEST").write_text(old + "\n")
+    result = run_build([raw_copy], out, decisions=ROOT / "review" / "decisions.toml",
+                       known_conflicts=store.published_conflict_ids(ROOT / "output"), cache_dir=tmp_path / "cache")
+    assert result.version != old
+    report = (out / "reports" / f"{result.version}.md").read_text()
+    assert "| categories added | 0 |" in report and "No source changed." in report
+    assert len(store.load_tables(out, old)["requirements"]) == 133

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from conftest import ROOT, SHARED
+from conftest import ROOT, SHARED, read_table
 from pipeline.build import run_build
 
 CORPUS = SHARED / "corpus"
@@ -20,7 +20,7 @@ def corpus_build(tmp_path_factory):
     shutil.copytree(ROOT / "raw", base / "raw")
     result = run_build([base / "raw", CORPUS], base / "output", decisions=base / "none.toml")
     ds = base / "output" / "datasets" / result.version
-    return {t: json.loads((ds / f"{t}.json").read_text())["records"] for t in
+    return {t: read_table(ds, t) for t in
             ("requirements", "sources", "pages", "conflicts")}
 
 

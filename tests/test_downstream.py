@@ -14,7 +14,7 @@ from conftest import ROOT
 from pipeline.build import run_build
 from pipeline.errors import SchemaError
 from pipeline.loader import UnknownVersion
-from pipeline.tables import SCHEMA_VERSION, TABLE_ORDER
+from pipeline.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLE_ORDER
 
 
 def _cli(cwd, *args):
@@ -76,8 +76,13 @@ def test_datapackage_validates_with_frictionless(built):
     tables = {r["name"]: r for r in package["resources"] if r["type"] == "table"}
     assert tables["requirements"]["schema"]["primaryKey"] == ["id"]
     files = {r["path"] for r in package["resources"]}
-    assert {f"{t}.json" for t in TABLE_ORDER} | {f"{t}.parquet" for t in TABLE_ORDER} <= files
-    assert all(r.get("hash", "").startswith("sha256:") for r in package["resources"])
+    small = [t for t in TABLE_ORDER if t not in FOLDER_TABLES]
+    assert {f"{t}.json" for t in small} | {f"{t}.parquet" for t in small} <= files
+    # a folder table is one tabular resource over its JSON-lines files, in file-name order
+    for t in FOLDER_TABLES:
+        parts = [tables[t]["path"], *tables[t].get("extrapaths", [])]
+        assert parts == sorted(p.relative_to(ds).as_posix() for p in (ds / t).glob("*.jsonl")) and parts
+    assert all(r.get("hash", "").startswith("sha256:") for r in package["resources"] if r["type"] == "file")
     proc = subprocess.run([sys.executable, "-m", "frictionless", "validate", "--json", "datapackage.json"],
                           cwd=ds, capture_output=True, text=True, timeout=300)
     report = json.loads(proc.stdout)
@@ -168,22 +173,25 @@ def _rows_of(table):
 
 
 @settings(max_examples=200, deadline=None, derandomize=True)
-@given(_rows_of("sources"), _rows_of("sources"))
-def test_records_encoded_once_are_what_serialising_each_form_gives(first, second):
-    # store.encode serialises each nested value once, for the record line (an orjson Fragment)
-    # and the Parquet cell: both must be what serialising the row, and each cell, gives
+@given(_rows_of("requirements"))
+def test_object_files_are_what_serialising_each_row_and_cell_gives(rows):
+    # an object's JSON lines are each row's compact JSON, and its Parquet cells each nested
+    # value's: what a reader of either form gets back is the record
+    import io
+
+    import pyarrow.parquet as pq
+
     from pipeline import store
+    from pipeline.store import objects
     from pipeline.tables import TABLES
 
     try:
-        encoded = store.encode("sources", [first, second])
-    except TypeError:  # a lone surrogate: orjson refuses it (see the test above)
+        lines = objects.jsonl_bytes(rows)
+        data = objects.parquet_bytes("requirements", rows)
+    except (TypeError, UnicodeEncodeError):  # a lone surrogate: orjson refuses it (see the test above)
         return
-    for rows, (block, data) in zip((first, second), encoded):
-        assert block == b"\n".join(store.compact_json_bytes(r) for r in rows)
-        if not rows:
-            assert data is None
-            continue
-        kinds = {name: kind for name, kind, _ in TABLES["sources"]}
-        assert store.arrow_batch("sources", data).to_pylist() == [
-            {k: store.compact_json(v) if kinds[k] == "json" else v for k, v in r.items()} for r in rows]
+    assert lines == b"".join(store.compact_json_bytes(r) + b"\n" for r in rows)
+    assert [json.loads(line) for line in lines.splitlines()] == rows
+    kinds = {name: kind for name, kind, _ in TABLES["requirements"]}
+    assert pq.read_table(io.BytesIO(data)).to_pylist() == [
+        {k: store.compact_json(v) if kinds[k] == "json" else v for k, v in r.items()} for r in rows]

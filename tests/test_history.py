@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, SHARED
+from conftest import ROOT, SHARED, read_table
 
 HISTORY = SHARED / "tencent-history"
 pytestmark = pytest.mark.skipif(not HISTORY.is_dir(), reason="../shared/tencent-history not present")
@@ -27,7 +27,7 @@ def history_build(tmp_path_factory):
     assert "Traceback" not in proc.stderr
     out = base / "output"
     ds = out / "datasets" / (out / "LATEST").read_text().strip()
-    tables = {t: json.loads((ds / f"{t}.json").read_text())["records"] for t in
+    tables = {t: read_table(ds, t) for t in
               ("requirements", "scenarios", "sources")}
     by_file: dict[str, dict[str, list]] = {}
     for table in ("requirements", "scenarios"):

@@ -1,11 +1,15 @@
 """Incremental and parallel builds give exactly what a plain serial build gives."""
+import json
 import os
 import subprocess
 import sys
 
-from conftest import ROOT
-from pipeline import build, store
+import pytest
+
+from conftest import ROOT, read_table
+from pipeline import build
 from pipeline.build import run_build
+from pipeline.tables import FOLDER_TABLES
 
 
 def _tree(path):
@@ -32,13 +36,13 @@ def test_parallel_build_equals_serial_build(tmp_path, raw_copy, monkeypatch):
     serial = _serial_then_pooled(tmp_path, raw_copy, monkeypatch)
     parallel = run_build([raw_copy], tmp_path / "parallel", workers=2, use_cache=False)
     assert serial.version == parallel.version and parallel.parsed == 19
-    assert parallel.counts["conflicts"] > 0  # written by the conflict process in the parallel build
+    assert parallel.counts["conflicts"] > 0
     assert _tree(tmp_path / "serial" / "datasets") == _tree(tmp_path / "parallel" / "datasets")
 
 
 def test_parallel_build_with_some_sources_cached_equals_serial_build(tmp_path, raw_copy, monkeypatch):
-    # sources parsed in the pool leave their records in the workers' spools, sources read from
-    # the cache in the build's own: the tables interleave both, in file order
+    # sources parsed in the pool (objects the workers wrote) and sources found in the object
+    # store: the folder tables interleave both, in file order
     serial = _serial_then_pooled(tmp_path, raw_copy, monkeypatch)
     for p in sorted(raw_copy.glob("copy_*.txt"))[::2]:  # every other copy parsed (and cached) first
         p.rename(p.with_suffix(".hold"))
@@ -48,18 +52,6 @@ def test_parallel_build_with_some_sources_cached_equals_serial_build(tmp_path, r
     mixed = run_build([raw_copy], tmp_path / "mixed", workers=2)
     assert mixed.cached == 12 and mixed.parsed == 7 and mixed.version == serial.version
     assert _tree(tmp_path / "serial" / "datasets") == _tree(tmp_path / "mixed" / "datasets")
-
-
-def test_batches_combined_before_their_row_group_give_the_same_tables(tmp_path, raw_copy, monkeypatch):
-    """A table writer combines its pending record batches every ``PENDING_BATCHES`` (a row group
-    of one-row batches held 75 MB of Arrow bookkeeping): the same bytes as never combining.
-    Small row groups, so that groups also end inside a source's records."""
-    _copies(raw_copy, 14)
-    monkeypatch.setattr(store, "ROW_GROUP", 40)
-    run_build([raw_copy], tmp_path / "never", workers=1, use_cache=False)  # 19 sources: under 256 batches
-    monkeypatch.setattr(store, "PENDING_BATCHES", 2)
-    run_build([raw_copy], tmp_path / "often", workers=1, use_cache=False)
-    assert _tree(tmp_path / "never" / "datasets") == _tree(tmp_path / "often" / "datasets")
 
 
 def test_cached_build_equals_uncached_and_parses_only_what_changed(tmp_path, raw_copy, monkeypatch):
@@ -75,28 +67,70 @@ def test_cached_build_equals_uncached_and_parses_only_what_changed(tmp_path, raw
     assert (edited.parsed, edited.cached) == (1, 4) and edited.created
 
 
-def test_unreadable_cache_entry_is_parsed_again(tmp_path, raw_copy, monkeypatch):
+def _objects(tmp_path):
+    return sorted(p.parent for p in (tmp_path / ".cache" / "objects").glob("*/*/object.json"))
+
+
+@pytest.mark.parametrize("renamed", [False, True])
+def test_object_that_is_not_what_it_lists_is_parsed_again(tmp_path, raw_copy, renamed):
+    """An object file overwritten, its length kept: the source is parsed again (an object with
+    renames applied is made again from its source's), and the version is what a fresh build
+    gives."""
     run_build([raw_copy], tmp_path / "a")
-    cache = store.ParseCache(tmp_path / ".cache")
-    assert len(cache.index) == 5
-    pack, start, _, n = sorted(cache.index.values())[2]
-    with open(pack, "r+b") as fh:  # the entry's data overwritten, its length kept
-        fh.seek(start)
-        fh.write(b"x" * n)
+    objs = _objects(tmp_path)
+    # five sources, and 001 and 004 with the rename 002 states (征信业务 → 企业征信) applied
+    assert len(objs) == 7 and sum('"renamed"' in (o / "object.json").read_text() for o in objs) == 2
+    overwritten = next(o / "requirements.jsonl" for o in objs
+                       if ('"renamed"' in (o / "object.json").read_text()) == renamed and (o / "requirements.jsonl").exists())
+    data = overwritten.read_bytes()
+    overwritten.write_bytes(b"x" * len(data))  # (the published version's file too: it is a hard link)
+    (tmp_path / "a").rename(tmp_path / "gone")
     again = run_build([raw_copy], tmp_path / "b")
-    assert (again.parsed, again.cached) == (1, 4)
+    assert again.parsed == (0 if renamed else 1)
+    run_build([raw_copy], tmp_path / "c", use_cache=False, cache_dir=tmp_path / "other")
+    assert _tree(tmp_path / "b" / "datasets") == _tree(tmp_path / "c" / "datasets")
+
+
+def test_object_folder_without_its_listing_is_not_used(tmp_path, raw_copy):
+    """A build killed while it wrote an object leaves a folder without ``object.json``: not an
+    object; the source is parsed again, the other objects are used."""
+    first = run_build([raw_copy], tmp_path / "a")
+    sources = [o for o in _objects(tmp_path) if "renamed" not in (o / "object.json").read_text()]
+    (sources[0] / "object.json").unlink()
+    again = run_build([raw_copy], tmp_path / "b")
+    assert (again.parsed, again.cached) == (1, 4) and again.version == first.version
     assert _tree(tmp_path / "a" / "datasets") == _tree(tmp_path / "b" / "datasets")
 
 
-def test_cache_pack_cut_short_keeps_its_whole_entries(tmp_path, raw_copy, monkeypatch):
-    """A build killed while it wrote an entry: the entries before it are still used."""
-    run_build([raw_copy], tmp_path / "a")
-    (pack,) = {p for p, *_ in store.ParseCache(tmp_path / ".cache").index.values()}
-    with open(pack, "r+b") as fh:
-        fh.truncate(pack.stat().st_size - 10)
-    again = run_build([raw_copy], tmp_path / "b")
-    assert (again.parsed, again.cached) == (1, 4)
-    assert _tree(tmp_path / "a" / "datasets") == _tree(tmp_path / "b" / "datasets")
+def test_a_new_version_shares_the_files_of_unchanged_sources(tmp_path, raw_copy):
+    """Adding a document writes that document's object and the small tables: every file of
+    the sources that did not change is the same file (a hard link) in both versions, and an
+    identical capture of a document adds no object at all."""
+    out = tmp_path / "output"
+    first = run_build([raw_copy], out)
+    p = raw_copy / "003_3b374c8cbaf8a554.txt"
+    (raw_copy / "003_new.txt").write_text(p.read_text().replace("(4选1)", "(5选1)"))
+    second = run_build([raw_copy], out)
+    assert (second.parsed, second.cached) == (1, 5) and second.created
+
+    def files(version):
+        ds = out / "datasets" / version
+        return {q.name.split("-", 1)[1]: q.stat().st_ino for t in FOLDER_TABLES
+                for q in list((ds / t).glob("*")) + list((ds / f"{t}.parquet").glob("*"))}
+
+    a, b = files(first.version), files(second.version)
+    assert set(a) < set(b) and all(a[name] == b[name] for name in a)
+    assert all((out / "datasets" / first.version / t).is_dir() for t in FOLDER_TABLES)
+    objects = len(_objects(tmp_path))
+    import shutil
+
+    shutil.copy(raw_copy / "003_new.txt", raw_copy / "003_new_again.txt")
+    third = run_build([raw_copy], out)
+    assert third.created and third.parsed == 0 and len(_objects(tmp_path)) == objects
+    captures = [s["captures"] for s in read_table(out / "datasets" / third.version, "sources")
+                if s["source_file"] == "raw/003_new.txt"]
+    assert captures == [[{"file": "raw/003_new.txt", "captured": None},
+                         {"file": "raw/003_new_again.txt", "captured": None}]]
 
 
 def test_unchanged_rebuild_is_up_to_date_without_pandas_or_pyarrow(tmp_path, raw_copy):
@@ -136,45 +170,39 @@ def test_all_versions_read_as_one_partitioned_dataset(tmp_path, raw_copy):
     assert {r[3] for r in rows if r[0] == second.version and "003" in r[2]} == {6}
 
 
-def test_row_groups_end_where_they_would_for_rows_given_one_by_one(tmp_path, monkeypatch):
-    # a build hands the writer each source's records as one block; where a row group ends must
-    # not depend on how the records were grouped, or a cached or parallel build (other blocks)
-    # would write other Parquet bytes
+def test_small_tables_are_written_in_row_groups_that_read_back_as_the_records(tmp_path, monkeypatch):
+    # a small table's Parquet row groups end after ROW_GROUP rows or ROW_GROUP_BYTES of JSON,
+    # whichever comes first; read back, the groups are the records in order
     import pyarrow.parquet as pq
 
-    from pipeline import store
+    from pipeline.store import writing
 
-    rows = [{"id": f"src_{i}", "file": f"raw/{i}.txt", "sha256": "0" * 64, "size": i, "encoding": "utf-8",
-             "format": "web_text", "metadata": {}, "pages": [], "updated": None, "record_counts": {},
-             "warnings": ["长" * (i % 7)], "links": []} for i in range(23)]
-    monkeypatch.setattr(store, "ROW_GROUP", 5)
-    monkeypatch.setattr(store, "ROW_GROUP_BYTES", 900)
-    files = []
-    for name, blocks in (("one_by_one", [[r] for r in rows]), ("blocks", [rows[:2], rows[2:13], rows[13:]]),
-                         ("whole", [rows])):
-        folder = tmp_path / name
-        folder.mkdir()
-        w = store.TableWriter(folder, "sources")
-        for block, data in store.encode("sources", blocks):
-            w.add_batch(block, store.arrow_batch("sources", data))
-        w.finish("v")
-        files.append(folder / "sources.parquet")
-    sizes = [[pq.ParquetFile(f).metadata.row_group(i).num_rows for i in range(pq.ParquetFile(f).num_row_groups)]
-             for f in files]
-    assert sizes[0] == sizes[1] == sizes[2] and len(sizes[0]) > 4 and sum(sizes[0]) == len(rows)
-    assert len(set(sizes[0])) > 1  # both limits take part: rows and bytes
-    assert files[0].read_bytes() == files[1].read_bytes() == files[2].read_bytes()
+    rows = [{"source_file": f"raw/{i}.txt", "source_sha256": f"{i:064x}", "bytes": i, "encoding": "utf-8",
+             "format": "web_text", "pages": [], "updated": None, "record_counts": {}, "captures": [],
+             "warnings": ["长" * (i % 7) * 20], "links": []} for i in range(23)]
+    monkeypatch.setattr(writing, "ROW_GROUP", 5)
+    monkeypatch.setattr(writing, "ROW_GROUP_BYTES", 1500)
+    table = writing._SmallTable(tmp_path, "sources")
+    for r in rows:
+        table.add(r)
+    table.finish("v")
+    f = pq.ParquetFile(tmp_path / "sources.parquet")
+    sizes = [f.metadata.row_group(i).num_rows for i in range(f.num_row_groups)]
+    assert sum(sizes) == len(rows) and max(sizes) == 5 and len(set(sizes)) > 1  # both limits take part
+    got = f.read().to_pylist()
+    assert [g["source_file"] for g in got] == [r["source_file"] for r in rows]
+    assert json.loads((tmp_path / "sources.json").read_text())["records"] == [
+        {k: r.get(k) for k in sorted(r)} for r in rows]
 
 
-def test_a_build_leaves_no_cache_pack_open(tmp_path, raw_copy, monkeypatch):
-    # a process that runs many builds (a test session, a service) must not keep a file open per
-    # cache folder it ever wrote to
+def test_a_build_leaves_no_file_open(tmp_path, raw_copy):
+    # a process that runs many builds (a test session, a service) must not keep files open
     run_build([raw_copy], tmp_path / "a")
-    assert list((tmp_path / ".cache" / "parsed").glob("*.pack"))
+    assert _objects(tmp_path)
     held = []
     for fd in os.listdir("/proc/self/fd"):
         try:
             held.append(os.readlink(f"/proc/self/fd/{fd}"))
         except OSError:
             continue
-    assert not [p for p in held if p.startswith(str(tmp_path / ".cache"))]
+    assert not [p for p in held if p.startswith(str(tmp_path))]

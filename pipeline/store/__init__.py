@@ -1,0 +1,23 @@
+"""All file I/O, by concern:
+
+- ``raw``: listing raw folders, their metadata, hashing documents (never written);
+- ``objects``: the object store, each source's records written once and shared by versions;
+- ``writing``: writing a version, publishing it (``output/datasets/``, ``LATEST``, ``HISTORY``);
+- ``published``: reading published versions;
+- ``files``: locks, atomic replacement, the JSON records are written in.
+
+One build at a time holds ``output/.lock``; a failed or killed build leaves ``output/`` as it
+was (everything is written under temporary names and renamed into place).
+"""
+from pipeline.errors import ParseError, StoreError  # noqa: F401
+from pipeline.store.files import (  # noqa: F401
+    build_lock, compact_json, compact_json_bytes, describe_error, file_lock, read_optional_text, update_text,
+    write_atomic,
+)
+from pipeline.store.objects import CorruptObject, Objects, last_build, save_last_build  # noqa: F401
+from pipeline.store.published import (  # noqa: F401
+    REPORT_SUFFIXES, dataset_dir, has_reports, iter_records, iter_table, latest, load_small_tables, load_tables,
+    previous_version, published_conflict_ids, versions,
+)
+from pipeline.store.raw import METADATA_FILE, RawFile, RawRef, hash_files, list_raw, read_raw, read_raw_bytes  # noqa: F401
+from pipeline.store.writing import VersionWriter, clean_stale_tmp, link_partitions, version_name  # noqa: F401

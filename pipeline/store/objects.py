@@ -1,0 +1,169 @@
+"""The object store: what each source contributes to the source tables, written once.
+
+An object is a folder ``<store>/<key[:2]>/<key>/`` holding, per source table the source has
+records in, ``<table>.jsonl`` (one compact JSON record per line) and ``<table>.parquet``, and
+``object.json``, written last: each file's sha256, bytes and rows, and the source's row of the
+``sources`` table. Its key hashes the source's bytes, its name and metadata and the parser's
+version (``build.object_key``), or an object and the renames applied to it. A folder without
+``object.json`` is not an object (a build killed while writing it); objects are written under a
+temporary name and renamed into place, so two builds that write the same one never mix files.
+
+The store is the parse cache and the published per-source files at once: a version links these
+files (hard links: no bytes copied) into its folder, so every version that has a source shares
+its files, and adding a document to an archive writes that document's records and the small
+tables only.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+from functools import lru_cache
+from pathlib import Path
+
+from pipeline.errors import StoreError
+from pipeline.store.files import compact_json, compact_json_bytes
+from pipeline.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLES
+
+OBJECT_FILE = "object.json"
+
+
+class CorruptObject(Exception):
+    """An object file that is not what its ``object.json`` says (edited, cut short)."""
+
+
+@lru_cache(maxsize=None)  # (a function of the table definitions, which never change at run time)
+def arrow_schema(table: str):
+    import pyarrow as pa
+
+    kinds = {"str": pa.string(), "int": pa.int64(), "bool": pa.bool_(), "list": pa.list_(pa.string()),
+             "json": pa.string()}
+    return pa.schema([pa.field(name, kinds[kind], metadata={"description": desc, "kind": kind})
+                      for name, kind, desc in TABLES[table]],
+                     metadata={"schema_version": SCHEMA_VERSION, "table": table})
+
+
+def arrow_table(table: str, rows: list[dict]):
+    """Rows as an Arrow table of ``table``'s Parquet schema: nested (``json``) values as their
+    compact JSON text."""
+    import pyarrow as pa
+
+    columns = {name: [compact_json(r.get(name)) for r in rows] if kind == "json" else [r.get(name) for r in rows]
+               for name, kind, _ in TABLES[table]}
+    return pa.Table.from_pydict(columns, schema=arrow_schema(table))
+
+
+def parquet_bytes(table: str, rows: list[dict]) -> bytes:
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(arrow_table(table, rows), buf, compression="zstd")
+    return buf.getvalue()
+
+
+def jsonl_bytes(rows: list[dict]) -> bytes:
+    return b"".join(compact_json_bytes(r) + b"\n" for r in rows)
+
+
+class Objects:
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def path(self, key: str) -> Path:
+        return self.folder / key[:2] / key
+
+    def get(self, key: str) -> dict | None:
+        """The object's ``object.json`` (with its ``path``), or None when there is none or it
+        cannot be read (it is then written again)."""
+        p = self.path(key)
+        try:
+            info = json.loads((p / OBJECT_FILE).read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(info, dict) or info.get("key") != key:
+            return None
+        info["path"] = p
+        return info
+
+    def put(self, key: str, tables: dict[str, list[dict]], source: dict, **extra) -> dict:
+        """Write the object ``key``: the records of each folder table in ``tables`` and the
+        source's row. Returns its ``object.json`` (with its ``path``)."""
+        final = self.path(key)
+        tmp = final.with_name(f".{key}.tmp-{os.getpid()}-{os.urandom(4).hex()}")
+        try:
+            tmp.mkdir(parents=True)
+            files = {}
+            for table in FOLDER_TABLES:
+                rows = tables.get(table) or []
+                if not rows:
+                    continue
+                for suffix, data in (("jsonl", jsonl_bytes(rows)), ("parquet", parquet_bytes(table, rows))):
+                    (tmp / f"{table}.{suffix}").write_bytes(data)
+                    files[f"{table}.{suffix}"] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
+                                                  "rows": len(rows)}
+            info = {"key": key, "files": files, "source": source, **extra}
+            (tmp / OBJECT_FILE).write_bytes(json.dumps(info, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+            try:
+                os.rename(tmp, final)
+            except OSError:
+                if self.get(key) is None:  # (another build wrote it meanwhile: theirs is the same)
+                    shutil.rmtree(final, ignore_errors=True)
+                    os.rename(tmp, final)
+        except OSError as e:
+            raise StoreError(f"{final}: cannot write ({e.strerror or e})") from None
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return self.get(key) or dict(info, path=final)
+
+    def records(self, info: dict, table: str) -> list[dict]:
+        """The object's records of ``table``, checked against its ``object.json``
+        (``CorruptObject`` when they differ)."""
+        meta = info["files"].get(f"{table}.jsonl")
+        if meta is None:
+            return []
+        p = info["path"] / f"{table}.jsonl"
+        try:
+            data = p.read_bytes()
+        except OSError as e:
+            raise CorruptObject(f"{p}: {e.strerror or e}") from None
+        if len(data) != meta["bytes"] or hashlib.sha256(data).hexdigest() != meta["sha256"]:
+            raise CorruptObject(f"{p}: not the bytes its {OBJECT_FILE} lists")
+        import orjson
+
+        return [orjson.loads(line) for line in data.splitlines()]
+
+    def check_files(self, info: dict) -> None:
+        """Every file of the object is there with the size its ``object.json`` gives it (the
+        JSON records are checked byte for byte when read: ``records``)."""
+        for name, meta in info["files"].items():
+            try:
+                size = os.stat(info["path"] / name).st_size
+            except OSError:
+                size = None
+            if size != meta["bytes"]:
+                raise CorruptObject(f"{info['path'] / name}: {size} bytes where {OBJECT_FILE} says {meta['bytes']}")
+
+    def remove(self, key: str) -> None:
+        shutil.rmtree(self.path(key), ignore_errors=True)
+
+
+def last_build_file(cache_dir: Path, output: Path) -> Path:
+    tag = hashlib.sha256(str(output.resolve()).encode()).hexdigest()[:12]
+    return cache_dir / f"last-build-{tag}.json"
+
+
+def last_build(cache_dir: Path, output: Path) -> dict:
+    """What the last successful build into ``output`` was made from (its key and version)."""
+    try:
+        return json.loads(last_build_file(cache_dir, output).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def save_last_build(cache_dir: Path, output: Path, info: dict) -> None:
+    from pipeline.store.files import write_atomic
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    write_atomic(last_build_file(cache_dir, output), json.dumps(info, sort_keys=True).encode())

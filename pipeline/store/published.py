@@ -1,0 +1,148 @@
+"""Reading published versions: ``output/LATEST``, ``output/HISTORY`` and a version's tables.
+
+A version folder is complete on its own. Small tables are one file each (``<table>.json``,
+``<table>.parquet``); the tables whose records each come from one source document
+(``tables.FOLDER_TABLES``) are folders with one file per source (``<table>/*.jsonl``,
+``<table>.parquet/*.parquet``), hard links to the object store's files (``objects``), so a
+version costs only what changed. ``manifest.json`` lists every file with its size and sha256.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pipeline.errors import StoreError
+from pipeline.store.files import describe_error
+from pipeline.tables import FOLDER_TABLES, TABLE_ORDER
+
+
+def dataset_dir(output: Path, version: str) -> Path:
+    ds = output / "datasets" / version
+    if not (ds / "manifest.json").exists():
+        raise StoreError(f"{ds}: no such dataset version")
+    return ds
+
+
+def _manifest(ds: Path) -> dict:
+    try:
+        return json.loads((ds / "manifest.json").read_text("utf-8"))
+    except (OSError, ValueError) as e:
+        raise StoreError(f"{ds / 'manifest.json'}: cannot be read ({describe_error(e)})") from None
+
+
+def iter_table(ds: Path, table: str, sources: set[str] | None = None):
+    """The records of one table of the version in folder ``ds``, in published order: a folder
+    table file by file (each checked against the size the manifest gives it: a file cut short
+    or changed is a ``StoreError``, never fewer records; ``sources``: only the files of these
+    sources' sha256), a small table with ``iter_records``."""
+    p = ds / f"{table}.json"
+    if table not in FOLDER_TABLES or p.exists():  # (versions before schema 2.0.0: every table one file)
+        if p.exists():
+            yield from iter_records(p)
+        return
+    folder = ds / table
+    if not folder.is_dir():
+        return
+    listed = {o["file"]: o for o in _manifest(ds).get("outputs", [])}
+    sizes = {name: o["bytes"] for name, o in listed.items()}
+    for p in sorted(folder.glob("*.jsonl")):
+        name = f"{table}/{p.name}"
+        if sources is not None and listed.get(name, {}).get("source_sha256") not in sources:
+            continue
+        with open(p, "rb") as fh:
+            data = fh.read()
+        if sizes.get(name) != len(data):
+            raise StoreError(f"{p}: {len(data)} bytes where the manifest says {sizes.get(name)}: "
+                             f"the file is cut short or was changed")
+        for no, line in enumerate(data.splitlines(), 1):
+            try:
+                yield json.loads(line)
+            except ValueError as e:
+                raise StoreError(f"{p}:{no}: cannot be read ({describe_error(e)})") from None
+
+
+def iter_records(path: Path):
+    """The records of a published JSON table (``<table>.json``), one at a time when it is
+    written one per line (older versions, written indented, are read whole). A file that is
+    cut short or does not parse is a ``StoreError`` naming it and the line, never fewer
+    records than it holds."""
+    with open(path, "rb") as fh:
+        head = fh.readline()
+        if not head.rstrip().endswith(b"["):
+            fh.seek(0)
+            try:
+                records = json.loads(fh.read().decode("utf-8"))["records"]
+            except (ValueError, KeyError, TypeError) as e:
+                raise StoreError(f"{path}: cannot be read ({describe_error(e)})") from None
+            yield from records
+            return
+        closed = False
+        for no, line in enumerate(fh, 2):
+            line = line.rstrip(b"\n").rstrip(b",")
+            if line.startswith(b"{"):
+                try:
+                    record = json.loads(line)
+                except ValueError as e:
+                    raise StoreError(f"{path}:{no}: cannot be read ({describe_error(e)})") from None
+                yield record
+            elif line.startswith(b"]"):
+                closed = True
+        if not closed:
+            raise StoreError(f"{path}: cut short (no closing line): the file is incomplete")
+
+
+def load_tables(output: Path, version: str, skip: tuple[str, ...] = ()) -> dict[str, list[dict]]:
+    """The tables of a published version (tables it does not have, or ``skip``, are empty)."""
+    ds = dataset_dir(output, version)
+    return {t: [] if t in skip else list(iter_table(ds, t)) for t in TABLE_ORDER}
+
+
+def load_small_tables(output: Path, version: str) -> dict[str, list[dict]]:
+    """Every table of a version but ``requirements`` (which can be large: stream it with
+    ``iter_table``)."""
+    return load_tables(output, version, skip=("requirements",))
+
+
+def published_conflict_ids(output: Path, warn=None) -> set[str]:
+    """Conflict ids of every published version. A version whose conflicts cannot be read (a
+    truncated file, a disk error) is reported through ``warn`` (a callable taking one line),
+    not fatal: it must not stop every later build."""
+    ids: set[str] = set()
+    for p in sorted((output / "datasets").glob("*/conflicts.json")) if (output / "datasets").exists() else []:
+        try:
+            ids.update(r["id"] for r in iter_records(p))
+        except (OSError, StoreError, KeyError, TypeError) as e:
+            why = str(e) if isinstance(e, StoreError) else f"{p}: cannot be read ({describe_error(e)})"
+            if warn is None:
+                raise StoreError(why) from None
+            warn(f"{why}; its conflict ids are not known to this build")
+    return ids
+
+
+def previous_version(output: Path, version: str) -> str | None:
+    """The version published just before ``version`` (None for the first)."""
+    history = versions(output)
+    idx = history.index(version) if version in history else len(history)
+    return history[idx - 1] if idx > 0 else None
+
+
+def versions(output: Path) -> list[str]:
+    """Published versions in the order they became LATEST (``output/HISTORY``)."""
+    p = output / "HISTORY"
+    seen = [ln.strip() for ln in p.read_text("utf-8").splitlines() if ln.strip()] if p.exists() else []
+    existing = {d.name for d in (output / "datasets").iterdir()} if (output / "datasets").exists() else set()
+    ordered = [v for v in dict.fromkeys(seen) if v in existing]
+    # versions published before HISTORY was kept come first, in name (= date) order
+    return sorted(existing - set(ordered)) + ordered
+
+
+def latest(output: Path) -> str | None:
+    p = output / "LATEST"
+    return p.read_text("utf-8").strip() or None if p.exists() else None
+
+
+REPORT_SUFFIXES = ("md", "html")
+
+
+def has_reports(output: Path, version: str) -> bool:
+    return all((output / "reports" / f"{version}.{suffix}").is_file() for suffix in REPORT_SUFFIXES)

@@ -1,0 +1,220 @@
+"""Raw folders: listing documents, reading their metadata, hashing their bytes. Nothing here
+is ever written: ``raw/`` holds documents exactly as captured."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import stat
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import ParseError, StoreError
+from pipeline.store.files import _cannot_read, describe_error, read_optional_text
+
+METADATA_FILE = "metadata.toml"
+_METADATA_KEYS = {"url", "captured", "updated", "capability", "title", "format"}
+
+
+@dataclass(frozen=True)
+class RawFile:
+    #: name shown in records and errors: ``raw/000_….txt``, ``corpus/wechat-…/2017-06-16_….md``
+    display: str
+    path: Path
+    data: bytes
+    metadata: tuple[tuple[str, str], ...] = ()
+    #: every capture of these bytes, (file, capture date or ""), this one first (``RawRef``)
+    captures: tuple[tuple[str, str], ...] = ()
+
+
+def read_raw(dirs: list[Path]) -> list[RawFile]:
+    """Every document under the raw folders with its bytes (see ``list_raw``)."""
+    return [ref.read() for ref in list_raw(dirs)[0]]
+
+
+#: metadata keys holding a day (``YYYY-MM-DD`` or a TOML date; ``captured`` also a date-time)
+_METADATA_DATES = ("captured", "updated")
+
+
+def _read_metadata(d: Path) -> dict[str, dict[str, str]]:
+    """``raw/metadata.toml``: ``["file.txt"]`` tables with url, captured, updated, capability,
+    title, format. Every value is checked here, where it enters: dates are real days (they
+    order versions and name them: ``updated = "../../../PWNED"`` would be a folder), text has
+    no control characters. A problem is one ``file:line`` error naming the key."""
+    p = d / METADATA_FILE
+    shown = f"{d.resolve().name}/{METADATA_FILE}"
+    text = read_optional_text(p, shown)
+    if text is None:
+        return {}
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        line = getattr(e, "lineno", None) or 1
+        raise ParseError(shown, line, f"not valid TOML: {e}") from None
+    out = {}
+    for name, entry in data.items():
+        if not isinstance(entry, dict):
+            raise ParseError(shown, _toml_line(text, name), f"{name!r} must be a table of keys")
+        bad = set(entry) - _METADATA_KEYS
+        if bad:
+            raise ParseError(shown, _toml_line(text, name), f"{name!r}: unknown key(s) {sorted(bad)}; "
+                                                            f"allowed {sorted(_METADATA_KEYS)}")
+        out[name] = {k: _metadata_value(v, k, name, shown, text) for k, v in entry.items()}
+    return out
+
+
+def _metadata_value(value, key: str, name: str, shown: str, text: str) -> str:
+    from pipeline.normalize import real_date
+
+    def bad(why: str) -> ParseError:
+        # the line is looked for only for an error: per value, it would scan the whole file
+        return ParseError(shown, _toml_line(text, name, key), f"{name!r}: {key} {why}")
+
+    if key in _METADATA_DATES:
+        if isinstance(value, dt.datetime) and key == "captured":
+            return value.isoformat()
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value.isoformat()
+        if isinstance(value, str) and real_date(value):
+            return value
+        raise bad(f"= {value!r} is not a real date (YYYY-MM-DD)")
+    if not isinstance(value, str) or not value.strip():
+        raise bad("must be a non-empty string")
+    if any(unicodedata.category(c) in ("Cc", "Cf") for c in value):
+        raise bad(f"holds control characters ({value!r})")
+    return value
+
+
+def _toml_line(text: str, table: str, key: str | None = None) -> int:
+    """The line of ``["table"]`` (or of ``key`` in it) in a metadata file: for error messages."""
+    lines = text.split("\n")
+    start = next((i for i, ln in enumerate(lines) if ln.strip().startswith("[") and table in ln), None)
+    if start is None:
+        return 1
+    if key is not None:
+        for i in range(start + 1, len(lines)):
+            ln = lines[i].strip()
+            if ln.startswith("["):
+                break
+            if ln.split("=", 1)[0].strip().strip('"') == key:
+                return i + 1
+    return start + 1
+
+
+
+# --- listing and hashing raw files without reading them twice ------------------------------
+
+@dataclass(frozen=True)
+class RawRef:
+    """A raw document found on disk; its bytes are read only when it has to be parsed."""
+
+    display: str
+    path: Path
+    size: int
+    metadata: tuple[tuple[str, str], ...] = ()
+    #: the same bytes captured more than once (``build.one_per_capture``): every capture,
+    #: (file, capture date or ""), this one first; empty for a file captured once
+    captures: tuple[tuple[str, str], ...] = ()
+
+    def read(self) -> RawFile:
+        return RawFile(self.display, self.path, read_raw_bytes(self.path, self.display), self.metadata,
+                       self.captures)
+
+
+def list_raw(dirs: list[Path]) -> tuple[list[RawRef], list[str]]:
+    """Every document under the raw folders (like ``read_raw``, without reading any bytes), and
+    a warning for each entry that is not read: names starting with ``.`` or ``_`` (a folder's
+    name once, not each file in it), readmes and manifests, links to folders (not followed:
+    they could loop or reach anywhere), links to nothing, and what is not a regular file (FIFOs,
+    sockets, devices). A name that is not UTF-8, or holds control characters, is an error: it
+    would be every record's ``source_file``."""
+    out: list[RawRef] = []
+    skipped: list[str] = []
+    for d in dirs:
+        if not d.is_dir():
+            raise StoreError(f"{d}: raw folder not found")
+        meta = _read_metadata(d)
+        base = d.resolve().name
+        seen = set()
+        for folder, subdirs, files in os.walk(d, onerror=_walk_error):
+            rel_folder = Path(folder).relative_to(d).as_posix()
+            prefix = "" if rel_folder == "." else rel_folder + "/"
+            for name in sorted(subdirs):
+                why = _skip_name(name) or ("a link to a folder (not followed)" if os.path.islink(
+                    os.path.join(folder, name)) else None)
+                if why:
+                    subdirs.remove(name)
+                    skipped.append(f"{base}/{_shown_name(prefix + name)}/: skipped, {why}")
+            subdirs.sort()
+            for name in sorted(files):
+                rel = prefix + name
+                shown = f"{base}/{_shown_name(rel)}"
+                if rel == METADATA_FILE:
+                    continue
+                why = _skip_name(name) or (
+                    "a readme, not a document" if name.upper().startswith(("README", "MANIFEST")) else None)
+                if why:
+                    skipped.append(f"{shown}: skipped, {why}")
+                    continue
+                _check_name(rel, shown)
+                p = Path(folder) / name
+                try:
+                    st = p.stat()  # one stat per file: whether it is a regular file, and its size
+                except FileNotFoundError:
+                    skipped.append(f"{shown}: skipped, a link to nothing")
+                    continue
+                except OSError as e:
+                    raise _cannot_read(shown, e) from None
+                if not stat.S_ISREG(st.st_mode):
+                    skipped.append(f"{shown}: skipped, not a regular file")
+                    continue
+                seen.add(rel)
+                out.append(RawRef(f"{base}/{rel}", p, st.st_size, tuple(sorted(meta.get(rel, {}).items()))))
+        for name in meta:
+            if name not in seen:
+                raise ParseError(f"{base}/{METADATA_FILE}", _toml_line(read_optional_text(d / METADATA_FILE), name),
+                                 f"metadata for unknown file {name!r}")
+    out.sort(key=lambda r: r.display)
+    return out, skipped
+
+
+def _skip_name(name: str) -> str | None:
+    if name.startswith("."):
+        return "a hidden name (starts with .)"
+    if name.startswith("_"):
+        return "a private name (starts with _)"
+    return None
+
+
+def _shown_name(rel: str) -> str:
+    """A file name as messages can show it: bytes that are not UTF-8 as ``\\xNN``."""
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _check_name(rel: str, shown: str) -> None:
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        raise StoreError(f"{shown}: the file name is not UTF-8; rename the file") from None
+    if any(unicodedata.category(c) == "Cc" for c in rel):
+        raise StoreError(f"{ascii(shown)[1:-1]}: the file name holds control characters; rename the file")
+
+
+def _walk_error(e: OSError) -> None:
+    raise StoreError(f"{e.filename}: cannot list ({describe_error(e)})")
+
+
+def hash_files(refs: list[RawRef]) -> dict[str, str]:
+    """display name -> sha256 of the bytes, read every time: a size and a modification time
+    say nothing of an edit that keeps both (``touch -r``, a restored backup, a coarse clock), and
+    a pipeline never publishes stale data to save the reading."""
+    return {r.display: hashlib.sha256(read_raw_bytes(r.path, r.display)).hexdigest() for r in refs}
+
+
+def read_raw_bytes(path: Path, shown: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise _cannot_read(shown, e) from None

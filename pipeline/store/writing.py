@@ -1,0 +1,316 @@
+"""Writing a dataset version and publishing it.
+
+A version is written under ``output/.tmp-build-<pid>/`` and renamed into ``output/datasets/``
+only when complete; ``output/LATEST`` is replaced atomically afterwards. A version that exists
+is never written again. Its folder tables are hard links to the object store's files
+(``objects``); its small tables are written here.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+from pipeline.errors import StoreError
+from pipeline.store.files import _fsync_dir, _json_bytes, _naming, compact_json_bytes, write_atomic
+from pipeline.store.objects import arrow_schema, arrow_table
+from pipeline.store.published import REPORT_SUFFIXES, latest
+from pipeline.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLE_ORDER, json_schema, table_schema_fields
+
+#: a small table's Parquet row groups end after this many rows ...
+ROW_GROUP = 5_000
+#: ... or fewer once their JSON reaches this size (a conflict lists every capture's value)
+ROW_GROUP_BYTES = 8 << 20
+
+
+class _SmallTable:
+    """One table written as it comes, into ``<table>.json`` (one record per line, the version
+    name in its last line: ``{"schema_version", "table", "records": [ … ], "dataset_version"}``)
+    and ``<table>.parquet`` (row groups)."""
+
+    def __init__(self, folder: Path, table: str):
+        self.folder, self.table = folder, table
+        self.path = folder / f"{table}.json"
+        self.fh = open(self.path, "wb")
+        self.sha = hashlib.sha256()
+        self.size = 0
+        self._write(f'{{"schema_version": {json.dumps(SCHEMA_VERSION)}, "table": {json.dumps(table)}, '
+                    f'"records": [\n'.encode())
+        self.content = hashlib.sha256()  # of the record lines, each followed by a newline
+        self.rows = 0
+        self.group: list[dict] = []
+        self.group_bytes = 0
+        self.parquet = None
+
+    def _write(self, data: bytes) -> None:
+        with _naming(self.path):
+            self.fh.write(data)
+        self.sha.update(data)
+        self.size += len(data)
+
+    def add(self, row: dict, line: bytes | None = None) -> None:
+        """One record (``line``: its ``compact_json_bytes``, when the caller has it)."""
+        line = line if line is not None else compact_json_bytes(row)
+        self._write((b",\n" if self.rows else b"") + line)
+        self.content.update(line + b"\n")
+        self.rows += 1
+        self.group.append(row)
+        self.group_bytes += len(line)
+        if len(self.group) >= ROW_GROUP or self.group_bytes >= ROW_GROUP_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow.parquet as pq
+
+        with _naming(self.folder / f"{self.table}.parquet"):
+            if self.parquet is None:
+                self.parquet = pq.ParquetWriter(str(self.folder / f"{self.table}.parquet"),
+                                                arrow_schema(self.table), compression="zstd")
+            self.parquet.write_table(arrow_table(self.table, self.group))
+        self.group, self.group_bytes = [], 0
+
+    def finish(self, version: str) -> list[dict]:
+        if self.group or self.parquet is None:
+            self._flush()
+        with _naming(self.folder / f"{self.table}.parquet"):
+            self.parquet.close()
+        self._write(f'\n], "dataset_version": {json.dumps(version)}}}\n'.encode())
+        with _naming(self.path):
+            self.fh.flush()
+            os.fsync(self.fh.fileno())
+            self.fh.close()
+        pdata = (self.folder / f"{self.table}.parquet").read_bytes()
+        return [{"file": f"{self.table}.json", "sha256": self.sha.hexdigest(), "bytes": self.size, "rows": self.rows},
+                {"file": f"{self.table}.parquet", "sha256": hashlib.sha256(pdata).hexdigest(), "bytes": len(pdata),
+                 "rows": self.rows}]
+
+    def close(self) -> None:
+        self.fh.close()
+        if self.parquet is not None:
+            with contextlib.suppress(Exception):
+                self.parquet.close()
+
+
+class VersionWriter:
+    """A dataset version being written under ``output/.tmp-*``; nothing is visible until
+    ``publish`` renames it into ``output/datasets/``."""
+
+    def __init__(self, output: Path):
+        output.mkdir(parents=True, exist_ok=True)
+        self.output = output
+        self.folder = output / f".tmp-build-{os.getpid()}"
+        if self.folder.exists():
+            shutil.rmtree(self.folder)
+        self.folder.mkdir()
+        self.small: dict[str, _SmallTable] = {}
+        #: folder tables: their files as the manifest lists them
+        self.linked: dict[str, list[dict]] = {t: [] for t in FOLDER_TABLES}
+
+    def link_objects(self, objects: list[dict]) -> None:
+        """The folder tables: each object's files, in this order, linked into the version
+        (``<table>/<position>-<key>.jsonl``, ``<table>.parquet/<position>-<key>.parquet``: file
+        names sort in source order). A hard link costs no bytes; where one cannot be made
+        (another file system) the file is copied."""
+        width = max(5, len(str(len(objects))))
+        for table in FOLDER_TABLES:
+            for suffix, folder in (("jsonl", table), ("parquet", f"{table}.parquet")):
+                (self.folder / folder).mkdir()
+                for i, obj in enumerate(objects):
+                    meta = obj["files"].get(f"{table}.{suffix}")
+                    if meta is None:
+                        continue
+                    name = f"{folder}/{i:0{width}d}-{obj['key'][:16]}.{suffix}"
+                    src = obj["path"] / f"{table}.{suffix}"
+                    try:
+                        os.link(src, self.folder / name)
+                    except OSError:
+                        with _naming(self.folder / name):
+                            shutil.copyfile(src, self.folder / name)
+                    self.linked[table].append({"file": name, "source_sha256": obj["source"]["source_sha256"],
+                                               **meta})
+
+    def table(self, name: str) -> _SmallTable:
+        if name in FOLDER_TABLES:
+            raise ValueError(f"{name} is a folder table (link_objects)")
+        if name not in self.small:
+            self.small[name] = _SmallTable(self.folder, name)
+        return self.small[name]
+
+    def rows(self, name: str) -> int:
+        if name in FOLDER_TABLES:
+            return sum(f["rows"] for f in self.linked[name] if f["file"].endswith(".jsonl"))
+        return self.table(name).rows
+
+    def content_hash(self) -> str:
+        """Of every table's content: a folder table's files' hashes in order, a small table's
+        record lines."""
+        h = hashlib.sha256(SCHEMA_VERSION.encode())
+        for name in TABLE_ORDER:
+            h.update(name.encode())
+            if name in FOLDER_TABLES:
+                for f in self.linked[name]:
+                    h.update(f"{f['sha256']}\n".encode())
+            else:
+                h.update(self.table(name).content.hexdigest().encode())
+        return h.hexdigest()
+
+    def finish(self, version: str, inputs: list[dict]) -> None:
+        outputs = [f for name in FOLDER_TABLES for f in self.linked[name]]
+        for name in TABLE_ORDER:
+            if name not in FOLDER_TABLES:
+                outputs += self.table(name).finish(version)
+        # the JSON Schema of every table ships with the data, named by an $id carrying the version
+        (self.folder / "schema").mkdir()
+        schemas = {}
+        for name in TABLE_ORDER:
+            schema = json_schema(name)
+            path = f"schema/{name}.schema.json"
+            data = _json_bytes(schema)
+            (self.folder / path).write_bytes(data)
+            schemas[name] = {"$id": schema["$id"], "file": path, "sha256": hashlib.sha256(data).hexdigest(),
+                             "bytes": len(data)}
+        package = _json_bytes(datapackage(version, outputs, schemas))
+        (self.folder / "datapackage.json").write_bytes(package)
+        outputs.append({"file": "datapackage.json", "sha256": hashlib.sha256(package).hexdigest(),
+                        "bytes": len(package), "rows": None})
+        manifest = {"dataset_version": version, "schema_version": SCHEMA_VERSION, "inputs": inputs,
+                    "schemas": schemas, "outputs": sorted(outputs, key=lambda o: o["file"])}
+        with open(self.folder / "manifest.json", "wb") as fh:
+            fh.write(_json_bytes(manifest))
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def publish(self, version: str, reports: dict[str, bytes] | None) -> bool:
+        """Publish the finished folder as ``version`` with its review report, together or not
+        at all: the reports are written first (each atomically), then the folder is renamed
+        into ``datasets/`` (the moment the version exists), then LATEST. A kill before the
+        rename leaves reports of a version that does not exist, which the next build removes
+        (``clean_stale_tmp``) or writes again (same inputs, same bytes); a full disk stops the
+        build before anything is renamed. ``reports`` None: the version's reports exist."""
+        final = self.output / "datasets" / version
+        if reports:
+            (self.output / "reports").mkdir(parents=True, exist_ok=True)
+            for suffix, data in sorted(reports.items()):
+                write_atomic(self.output / "reports" / f"{version}.{suffix}", data)
+        if final.exists():
+            shutil.rmtree(self.folder, ignore_errors=True)
+            created = False
+        else:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(self.folder, final)
+            _fsync_dir(final.parent)
+            created = True
+        link_partitions(self.output)
+        if latest(self.output) != version:
+            with open(self.output / "HISTORY", "a", encoding="utf-8") as fh:
+                fh.write(version + "\n")
+            write_atomic(self.output / "LATEST", (version + "\n").encode())
+        return created
+
+    def abandon(self) -> None:
+        for t in self.small.values():
+            t.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def version_name(date: str | None, content_hash: str) -> str:
+    """``<newest page date>-<12 hex digits of the content>``, or ``undated-…``: a folder name,
+    so made only of checked parts (the dates are checked where they are read; this is the
+    last line of defence against a name that walks out of ``output/``)."""
+    from pipeline.normalize import real_date
+
+    if date is not None and not real_date(date):
+        raise StoreError(f"refusing to name a version after {date!r}: not a date")
+    if not all(c in "0123456789abcdef" for c in content_hash) or len(content_hash) < 12:
+        raise StoreError(f"refusing to name a version after {content_hash!r}: not a hash")
+    return f"{date or 'undated'}-{content_hash[:12]}"
+
+
+def clean_stale_tmp(output: Path) -> None:
+    """Remove what a killed build left: half-written versions and temporary files (never
+    visible as versions), and reports written for a version it did not get to publish."""
+    if not output.exists():
+        return
+    for p in list(output.glob(".tmp-*")) + list(output.glob(".*.tmp-*")) + list(output.glob("*/.*.tmp-*")):
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+    datasets = output / "datasets"
+    for suffix in REPORT_SUFFIXES:
+        for p in (output / "reports").glob(f"*.{suffix}") if (output / "reports").is_dir() else []:
+            if p.is_file() and not (datasets / p.name[:-len(suffix) - 1] / "manifest.json").exists():
+                p.unlink()
+
+
+def link_partitions(output: Path) -> None:
+    """``output/parquet/<table>/dataset_version=<v>/``: every version's Parquet as one
+    Hive-partitioned dataset per table (relative symlinks, no copies), so DuckDB, Spark or
+    pandas read all versions at once with ``dataset_version`` as a column. A small table's
+    partition holds a link to its file; a folder table's partition is a link to its folder."""
+    datasets = output / "datasets"
+    if not datasets.exists():
+        return
+    for version_dir in sorted(p for p in datasets.iterdir() if (p / "manifest.json").exists()):
+        for table in TABLE_ORDER:
+            parquet = version_dir / f"{table}.parquet"
+            if not parquet.exists():
+                continue
+            part = output / "parquet" / table / f"dataset_version={version_dir.name}"
+            if table in FOLDER_TABLES:
+                link, target = part, parquet
+            else:
+                link, target = part / parquet.name, parquet
+            if link.is_symlink() or link.exists():
+                continue
+            link.parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(os.path.relpath(target, link.parent), link)
+
+
+def datapackage(version: str, outputs: list[dict], schemas: dict) -> dict:
+    """A Frictionless Data Package describing every file of a version.
+
+    A small JSON table is a tabular resource (rows under ``records``) with its Table Schema and
+    primary key, plus a file resource carrying its bytes and sha256 (Frictionless cannot count
+    the bytes of a JSON table read from a nested property); a table without rows is a file
+    resource only. A folder table is one tabular resource over its JSON-lines files (every
+    file's bytes and sha256 are in the manifest). Parquet files and JSON Schemas are file
+    resources with bytes and sha256.
+    """
+    by_file = {o["file"]: o for o in outputs}
+    resources = []
+    for name in TABLE_ORDER:
+        if name in FOLDER_TABLES:
+            parts = [o["file"] for o in outputs if o["file"].startswith(f"{name}/")]
+            if parts:
+                resources.append({
+                    "name": name, "type": "table", "path": parts[0], "format": "jsonl",
+                    "mediatype": "application/jsonl", "encoding": "utf-8",
+                    "schema": table_schema_fields(name),
+                    "description": f"{name}, one file per source: {name}/*.jsonl and {name}.parquet/*.parquet; "
+                                   f"JSON Schema {schemas[name]['$id']}",
+                    **({"extrapaths": parts[1:]} if len(parts) > 1 else {}),
+                })
+            continue
+        o = by_file[f"{name}.json"]
+        if o["rows"]:
+            resources.append({
+                "name": name, "type": "table", "path": f"{name}.json", "format": "json",
+                "mediatype": "application/json", "encoding": "utf-8", "hash": f"sha256:{o['sha256']}",
+                "dialect": {"json": {"keyed": True, "property": "records"}},
+                "schema": table_schema_fields(name),
+                "description": f"{name}; JSON Schema {schemas[name]['$id']}",
+            })
+        resources.append({"name": f"{name}-json-file", "type": "file", "path": f"{name}.json", "format": "json",
+                          "bytes": o["bytes"], "hash": f"sha256:{o['sha256']}"})
+        p = by_file[f"{name}.parquet"]
+        resources.append({"name": f"{name}-parquet", "type": "file", "path": f"{name}.parquet", "format": "parquet",
+                          "bytes": p["bytes"], "hash": f"sha256:{p['sha256']}"})
+    for name, sch in schemas.items():
+        resources.append({"name": f"{name}-json-schema", "type": "file", "path": sch["file"], "format": "json",
+                          "bytes": sch["bytes"], "hash": f"sha256:{sch['sha256']}"})
+    return {"name": "tencent-compliance-dataset", "title": f"Tencent compliance dataset {version}",
+            "version": version, "resources": resources}
