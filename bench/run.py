@@ -142,20 +142,14 @@ def compare_tables(raw: Path) -> str:
         except ValueError:  # "No tables found" and friends
             failed += 1
     t_pandas = time.perf_counter() - start
-    # the reader itself, every table read afresh; then as the build uses it, remembering the
-    # small tables it has read (captures repeat them), which no longer measures the reader
-    start = time.perf_counter()
-    for t in tables:
-        read_tables(t, remember=False)
-    t_ours = time.perf_counter() - start
+    # every table read afresh, as the build reads them
     start = time.perf_counter()
     for t in tables:
         read_tables(t)
-    t_remembered = time.perf_counter() - start
+    t_ours = time.perf_counter() - start
     note = f", pandas rejected {failed}" if failed else ""
     return (f"HTML tables ({len(tables)} tables{note}): pandas.read_html {t_pandas:.2f} s, "
-            f"pipeline.htmltable.read_tables {t_ours:.2f} s, ours/pandas {t_ours / t_pandas:.2f}× "
-            f"(remembering repeated tables, as the build does: {t_remembered:.2f} s)")
+            f"pipeline.htmltable.read_tables {t_ours:.2f} s, ours/pandas {t_ours / t_pandas:.2f}×")
 
 
 def compare_pdfs(raw: Path) -> str:
@@ -163,7 +157,7 @@ def compare_pdfs(raw: Path) -> str:
     tables and merged cells, and runs the text parser) over every PDF of the archive."""
     import pdfplumber
 
-    from pipeline.parsers import pdf
+    from pipeline.parsers import PageMemo, pdf
 
     files = sorted(raw.glob("*.pdf"))
     if not files:
@@ -180,10 +174,10 @@ def compare_pdfs(raw: Path) -> str:
     # every page afresh, as pdfplumber reads them; then remembering pages seen before, as the
     # build does (captures repeat most pages of an export)
     times = []
-    for remember in (False, True):
+    for pages in (None, PageMemo()):
         start = time.perf_counter()
         for name, data in blobs:
-            pdf.parse(data, name, remember=remember)
+            pdf.parse(data, name, pages)
         times.append(time.perf_counter() - start)
     t_ours, t_remembered = times
     plural = "s" if len(files) != 1 else ""

@@ -97,38 +97,39 @@ def _time_limit(seconds: float):
         signal.signal(signal.SIGALRM, before)
 
 
-def parse_raw(raw: store.RawFile, *, seconds: float = MAX_PARSE_SECONDS):
+def parse_raw(raw: store.RawFile, *, seconds: float = MAX_PARSE_SECONDS, pages=None):
     """One raw file -> (ParsedDocument, SourceInfo). Raises ``ParseError`` (never anything
     else). The work is bounded: bytes (``MAX_DOCUMENT_BYTES``), characters
     (``parsers.MAX_DOCUMENT_CHARS``), PDF pages and their content (``pdf.MAX_PAGES``,
-    ``pdf.MAX_PAGE_CONTENT_BYTES``) and time (``seconds``)."""
+    ``pdf.MAX_PAGE_CONTENT_BYTES``) and time (``seconds``). ``pages``: the build's
+    ``parsers.PageMemo``."""
     try:
         with _time_limit(seconds):
-            return _parse_raw(raw)
+            return _parse_raw(raw, pages)
     except _TooLong:
         raise ParseError(raw.display, 1, f"took more than {seconds:g} s to read; not read (one document "
                                          f"must not stall the build)") from None
 
 
-def _parse_raw(raw: store.RawFile):
+def _parse_raw(raw: store.RawFile, pages=None):
     from pipeline import parsers, records
 
     if len(raw.data) > MAX_DOCUMENT_BYTES:
         raise ParseError(raw.display, 1, f"{len(raw.data) >> 20} MB: larger than the {MAX_DOCUMENT_BYTES >> 20} MB "
                                          f"a document is read for")
-    got = parsers.parse(raw.data, raw.display, dict(raw.metadata).get("format"))
+    got = parsers.parse(raw.data, raw.display, dict(raw.metadata).get("format"), pages)
     info = records.SourceInfo(file=raw.display, sha256=sha256_bytes(raw.data), size=len(raw.data),
                               encoding=got.encoding, format=got.format, metadata=raw.metadata,
                               captures=raw.captures)
     return got.doc, info
 
 
-def rows_of(raw: store.RawFile) -> dict[str, list[dict]]:
+def rows_of(raw: store.RawFile, pages=None) -> dict[str, list[dict]]:
     """The table rows one source contributes, sorted as they are published, validated, their
-    ids unique."""
+    ids unique (``pages``: ``parse_raw``'s)."""
     from pipeline import records
 
-    doc, info = parse_raw(raw)
+    doc, info = parse_raw(raw, pages=pages)
     rows = records.document_to_rows(doc, info)
     for table in ("requirements", "scenarios", "licenses"):
         rows[table].sort(key=lambda r: (r["provenance"]["line_start"], r["id"]))
@@ -162,23 +163,31 @@ def object_key(ref: store.RawRef, sha: str) -> str:
     return hashlib.sha256("\x1f".join([parser_version(), sha, ref.display, json.dumps(said)]).encode()).hexdigest()[:32]
 
 
-def _parse_into(task: tuple[list[tuple[store.RawRef, str]], str]) -> None:
+def _parse_into(task: tuple[list[tuple[store.RawRef, str]], str], pages=None) -> None:
     """Parse a few sources and write each one's object. Top level so a process pool can call
-    it: a worker writes what it parses, and sends nothing back."""
+    it: a worker writes what it parses, and sends nothing back. ``pages``: the build's
+    ``parsers.PageMemo`` (in a pool worker, the worker's: ``_worker_init``)."""
+    from pipeline import reconcile
+
     jobs, folder = task
     objects = store.Objects(Path(folder))
     for ref, key in jobs:
-        rows = rows_of(ref.read())
-        objects.put(key, rows, source=rows["sources"][0])
+        rows = rows_of(ref.read(), pages if pages is not None else _WORKER_PAGES)
+        reqs = rows["requirements"]
+        # what the build needs of an object before reading its records: the renames its
+        # document states, and the categories it has (which renames reach it)
+        states = [[list(old), list(new)] for old, new in reconcile.stated_renames(reqs).items()]
+        categories = sorted({tuple(r["category"]) for r in reqs})
+        objects.put(key, rows, source=rows["sources"][0], states=states, categories=[list(c) for c in categories])
 
 
-def _progress(total: int, enabled: bool):
+def _progress(total: int, enabled: bool, what: str):
     """A progress bar on a terminal (never in CI, never when stderr is not a TTY)."""
     if not enabled or total < 50 or os.environ.get("CI") or not sys.stderr.isatty():
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="doc", desc="parsing", file=sys.stderr, leave=False)
+    return tqdm(total=total, unit="doc", desc=what, file=sys.stderr, leave=False)
 
 
 def source_objects(refs: list[store.RawRef], keys: dict[str, str], objects: store.Objects, *,
@@ -198,21 +207,7 @@ def source_objects(refs: list[store.RawRef], keys: dict[str, str], objects: stor
     todo = [r for r in refs if found[r.display] is None]
     tasks = [([(r, keys[r.display]) for r in todo[i:i + TASK_SOURCES]], str(objects.folder))
              for i in range(0, len(todo), TASK_SOURCES)]
-    size = _pool_size(workers, len(todo))
-    bar = _progress(len(todo), progress)
-    try:
-        with worker_processes(size) if size else contextlib.nullcontext() as pool:
-            if pool:
-                with _spawning():  # map submits every task: the workers start now
-                    done = pool.map(_parse_into, tasks)
-            else:
-                done = map(_parse_into, tasks)
-            for task in zip(tasks, done):
-                if bar:
-                    bar.update(len(task[0][0]))
-    finally:
-        if bar:
-            bar.close()
+    _run(_parse_into, tasks, len(todo), workers, progress, "parsing")
     out = []
     for r in refs:
         info = found[r.display] or objects.get(keys[r.display])
@@ -220,6 +215,29 @@ def source_objects(refs: list[store.RawRef], keys: dict[str, str], objects: stor
             raise store.StoreError(f"{objects.path(keys[r.display])}: the object was written but cannot be read")
         out.append(info)
     return out, len(todo)
+
+
+def _run(fn, tasks: list, items: int, workers: int | None, progress: bool, what: str) -> None:
+    """``fn(task)`` for every task, in a pool of worker processes when there are enough
+    ``items`` (``_pool_size``), else here (with this build's ``parsers.PageMemo``)."""
+    from pipeline.parsers import PageMemo
+
+    size = _pool_size(workers, items)
+    bar = _progress(items, progress, what)
+    pages = PageMemo()
+    try:
+        with worker_processes(size) if size else contextlib.nullcontext() as pool:
+            if pool:
+                with _spawning():  # map submits every task: the workers start now
+                    done = pool.map(fn, tasks)
+            else:
+                done = (fn(t, pages) for t in tasks)
+            for task, _ in zip(tasks, done):
+                if bar:
+                    bar.update(len(task[0]))
+    finally:
+        if bar:
+            bar.close()
 
 
 def one_per_capture(refs: list[store.RawRef], hashes: dict[str, str]) -> list[store.RawRef]:
@@ -362,18 +380,16 @@ def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown:
     phase = _Phases()
     keys = {r.display: object_key(r, hashes[r.display]) for r in refs}
     infos, n_parsed = source_objects(refs, keys, objects, workers=workers, progress=progress)
-    rows_of_source, again = _read_rows(refs, keys, infos, objects)
+    # renames the documents state apply to every capture of the category: the sources they
+    # reach are published from objects of their own, with the renames applied
+    # (``_renamed_object``); each object says what it states and which categories it has
+    renames = {tuple(old): tuple(new) for info in infos for old, new in info["states"]}
+    reached = [info for info in infos if _reach(info, renames) and objects.get(_renamed_key(info, renames)) is None]
+    tasks = [(reached[i:i + TASK_SOURCES], str(objects.folder), renames) for i in range(0, len(reached), TASK_SOURCES)]
+    _run(_rename_into, tasks, len(reached), workers, progress, "renaming")
+    rows, again = _read_rows(refs, keys, infos, objects, renames)
     n_parsed += again
     phase("parse")
-    # renames the documents state apply to every capture of the category: the sources they
-    # reach get objects of their own, with the renames applied (``_renamed_object``)
-    renames = reconcile.stated_renames(r for rows in rows_of_source for r in rows)
-    for i, rows in enumerate(rows_of_source):
-        if any(tuple(r["category"]) in renames for r in rows):
-            infos[i] = _renamed_object(objects, infos[i], renames)
-            rows_of_source[i] = [reconcile.rename_row(r, renames) for r in rows]
-    rows = [r for rs in rows_of_source for r in rs]
-    del rows_of_source
     writer = store.VersionWriter(output)
     try:
         writer.link_objects(infos)
@@ -403,9 +419,9 @@ def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown:
         if not (exists and store.has_reports(output, version)):
             previous = store.latest(output)
             if previous == version:  # its reports were lost: compared, as before, with its predecessor
-                previous = store.previous_version(output, version)
-            compared = _compare_with(output, previous, rows, tables, refs, hashes, recheck, warnings.append)
-            reports = _reports(version, previous, compared, tables)
+                previous, recheck = store.previous_version(output, version), True
+            old = _previous_tables(output, previous, refs, hashes, tables["pages"], recheck, warnings.append)
+            reports = _reports(report_data(old, rows, refs, hashes, tables, version, previous, recheck))
         phase("finished and reported")
         created = writer.publish(version, reports)
         phase("published")
@@ -416,46 +432,72 @@ def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown:
     return BuildResult(version, created, counts, tuple(warnings), n_parsed, len(refs) - n_parsed)
 
 
-def _read_rows(refs, keys, infos, objects: store.Objects) -> tuple[list[list], int]:
-    """Each source's requirement records as ``records.Row``s, read from its object (checked
-    byte for byte); an object that turns out corrupt is parsed again (and counted)."""
+def _read_rows(refs, keys, infos, objects: store.Objects, renames: dict) -> tuple[list, int]:
+    """Every source's requirement records as ``records.Row``s, in file order, read once from
+    the object its source is published from (``infos[i]`` becomes it: the source's own, or the
+    one with the renames that reach it). What is read is checked byte for byte: an object that
+    turns out corrupt is parsed again (and counted)."""
     from pipeline import records
 
     reader = records.RowReader()
-    out, again = [], 0
+    rows, again = [], 0
     for i, ref in enumerate(refs):
-        try:
-            recs = objects.records(infos[i], "requirements")
-        except store.CorruptObject:
-            objects.remove(keys[ref.display])
-            (infos[i],), _ = source_objects([ref], keys, objects, workers=1)
-            recs = objects.records(infos[i], "requirements")
-            again += 1
-        out.append([reader.row(r) for r in recs])
-    return out, again
+        for attempt in (1, 2):
+            try:
+                if _reach(infos[i], renames):
+                    infos[i], recs = _renamed_object(objects, infos[i], renames)
+                else:
+                    recs = objects.records(infos[i], "requirements")
+                break
+            except store.CorruptObject:
+                if attempt == 2:
+                    raise
+                objects.remove(keys[ref.display])
+                (infos[i],), _ = source_objects([ref], keys, objects, workers=1)
+                again += 1
+        rows += [reader.row(r) for r in recs]
+    return rows, again
 
 
-def _renamed_object(objects: store.Objects, info: dict, renames: dict) -> dict:
-    """The object of ``info``'s source with the stated renames applied to its requirements: an
-    object of its own, keyed by the source's and by the renames that reach it, so it is written
-    once too (and the source's own object stays what its document says)."""
+def _reach(info: dict, renames: dict) -> list[list[list[str]]]:
+    """The stated renames that reach the object's categories: ``[[old, new], …]``."""
+    return sorted([list(c), list(renames[tuple(c)])] for c in info["categories"] if tuple(c) in renames)
+
+
+def _renamed_key(info: dict, renames: dict) -> str:
+    return hashlib.sha256(json.dumps([info["key"], _reach(info, renames)], ensure_ascii=False).encode()).hexdigest()[:32]
+
+
+def _rename_into(task: tuple[list[dict], str, dict], pages=None) -> None:
+    """Write the renamed objects of a few sources (``_renamed_object``). Top level so a process
+    pool can call it; a source's own object that turns out corrupt is left to the build."""
+    infos, folder, renames = task
+    objects = store.Objects(Path(folder))
+    for info in infos:
+        with contextlib.suppress(store.CorruptObject):
+            _renamed_object(objects, info, renames)
+
+
+def _renamed_object(objects: store.Objects, info: dict, renames: dict) -> tuple[dict, list[dict]]:
+    """The object of ``info``'s source with the stated renames applied to its requirements,
+    and those requirements: an object of its own, keyed by the source's and by the renames
+    that reach it, so it is written once too (and the source's own object stays what its
+    document says). ``CorruptObject`` when the source's own object is."""
     from pipeline import reconcile
 
-    recs = objects.records(info, "requirements")
-    reach = sorted({(tuple(r["category"]), renames[tuple(r["category"])]) for r in recs
-                    if tuple(r["category"]) in renames})
-    key = hashlib.sha256(json.dumps([info["key"], reach], ensure_ascii=False).encode()).hexdigest()[:32]
+    key, reach = _renamed_key(info, renames), _reach(info, renames)
     got = objects.get(key)
     if got is not None:
         try:
             objects.check_files(got)
-            objects.records(got, "requirements")  # (what is read of an object is checked byte for byte)
-            return got
+            return got, objects.records(got, "requirements")
         except store.CorruptObject:
             objects.remove(key)
     tables = {t: objects.records(info, t) for t in FOLDER_TABLES}
     tables["requirements"] = [reconcile.rename_row(r, renames) for r in tables["requirements"]]
-    return objects.put(key, tables, source=info["source"], renamed={"object": info["key"], "renames": reach})
+    got = objects.put(key, tables, source=info["source"], states=info["states"], categories=info["categories"],
+                      renamed={"object": info["key"], "renames": reach})
+    return got, tables["requirements"]
 
 
 def _source_row(ref: store.RawRef, row: dict) -> dict:
@@ -554,6 +596,10 @@ def _spawning():
 ORPHAN_CHECK_SECONDS = 0.2
 
 
+#: a pool worker's pages read (``parsers.PageMemo``): a worker lives as long as its build
+_WORKER_PAGES = None
+
+
 def _worker_init(build_pid: int) -> None:
     """Ctrl-C reaches every process of the terminal's group: the build stops its workers, so
     they ignore it (instead of each printing a traceback). A thread watches for the build's
@@ -564,6 +610,10 @@ def _worker_init(build_pid: int) -> None:
     import time
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from pipeline.parsers import PageMemo
+
+    global _WORKER_PAGES
+    _WORKER_PAGES = PageMemo()
 
     def watch() -> None:
         while os.getppid() == build_pid:
@@ -573,52 +623,51 @@ def _worker_init(build_pid: int) -> None:
     threading.Thread(target=watch, name="orphan-check", daemon=True).start()
 
 
-def _compare_with(output: Path, previous: str | None, rows, tables, refs, hashes, recheck: bool, warn):
-    """What the review report says of the new version against the previous one: (source
-    diffs, the previous version's conflict ids). Only sources whose bytes changed are compared
-    record by record, and unchanged ones too when the parser changed. A previous version that
+def _previous_tables(output: Path, previous: str | None, refs, hashes, pages: list[dict], recheck: bool,
+                     warn) -> dict | None:
+    """What the report compares the new version with: the previous version's tables, its
+    requirements only of the sources worth comparing (those whose bytes changed, every one when
+    the parser changed, and the latest captures of each page that gained one). A version that
     cannot be read is reported (``warn``), and the report compares with nothing."""
+    from pipeline import records
+
+    if previous is None:
+        return None
     try:
-        return _compared(output, previous, rows, tables, refs, hashes, recheck)
-    except (OSError, store.StoreError) as e:  # (what reading a published version raises; a bug is not caught)
-        warn(f"{output}/datasets/{previous}: cannot be read ({store.describe_error(e)}); the report does not compare with it")
-        return _compared(output, None, rows, tables, refs, hashes, recheck)
-
-
-def _compared(output: Path, previous: str | None, rows, tables, refs, hashes, recheck: bool):
-    from pipeline import diff, records
-
-    old = store.load_small_tables(output, previous) if previous else None
-    new_sources = {r.display: hashes[r.display] for r in refs}
-    if old is not None:
+        old = store.load_small_tables(output, previous)
+        new_sources = {r.display: hashes[r.display] for r in refs}
         old_sources = {s["source_file"]: s["source_sha256"] for s in old["sources"]}
         wanted = {sha for f, sha in old_sources.items() if recheck or new_sources.get(f) != sha}
         # a new file is compared with the closest earlier version of its page: load the most
         # recent versions of every page that gained one
         added = {sha for f, sha in new_sources.items() if f not in old_sources}
-        pages = {p["page_key"] for p in tables["pages"] if any(v["source_sha256"] in added for v in p["versions"])}
+        gained = {p["page_key"] for p in pages if any(v["source_sha256"] in added for v in p["versions"])}
         for p in old["pages"]:
-            if p["page_key"] in pages:
+            if p["page_key"] in gained:
                 wanted |= {v["source_sha256"] for v in p["versions"][-20:]}
         reader = records.RowReader()
         old["requirements"] = [reader.row(r) for r in store.iter_table(store.dataset_dir(output, previous),
                                                                         "requirements", wanted)
                                if r["source_sha256"] in wanted]
-    new = {"requirements": rows, "sources": [{"source_file": f, "source_sha256": s} for f, s in new_sources.items()],
-           "pages": tables["pages"]}
-    return (diff.datasets_to_diffs(old, new, compare_unchanged=recheck),
-            frozenset(c["id"] for c in (old or {}).get("conflicts", [])))
+        return old
+    except (OSError, store.StoreError) as e:  # (what reading a published version raises; a bug is not caught)
+        warn(f"{output}/datasets/{previous}: cannot be read ({store.describe_error(e)}); the report does not compare with it")
+        return None
 
 
-def _reports(version: str, previous: str | None, compared, tables) -> dict[str, bytes]:
-    """The review report of a new version (``compared``: ``_compare_with``)."""
+def report_data(old: dict | None, rows, refs, hashes, tables: dict, version: str, previous: str | None,
+                recheck: bool):
+    """The report of the version being built (``report.compare``), from what the build holds."""
     from pipeline import report
 
-    diffs, previous_ids = compared
-    data = report.ReportData(
-        version=version, previous=previous, diffs=diffs, conflicts=tables["conflicts"],
-        reviews=tables["reviews"], pages=tables["pages"], categories=tables["categories"], sources=[],
-        previous_conflict_ids=previous_ids)
+    new = dict(tables, requirements=rows,
+               sources=[{"source_file": r.display, "source_sha256": hashes[r.display]} for r in refs])
+    return report.compare(old, new, version=version, previous=previous, compare_unchanged=recheck)
+
+
+def _reports(data) -> dict[str, bytes]:
+    from pipeline import report
+
     return {"md": report.to_markdown(data).encode("utf-8"), "html": report.to_html(data).encode("utf-8")}
 
 

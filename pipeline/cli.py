@@ -20,7 +20,6 @@ def _terminated(signum, frame):
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from pipeline import store
     from pipeline.build import run_build
 
     # a supervisor's SIGTERM stops the build as Ctrl-C does: it cleans up, its workers go with it
@@ -52,22 +51,15 @@ def _cmd_diff(args: argparse.Namespace) -> int:
                 known = sorted({r["source_file"] for r in tables["requirements"]})
                 raise PipelineError(f"{f}: no records in the latest dataset; sources: {', '.join(known)}")
         a, b = args.files
-        diffs = [diff.rows_to_diff(rows[a], rows[b], f"{a} → {b}", a, b)]
-        old_label, new_label, conflicts = a, b, []
+        data = report.ReportData(version=b, previous=a, diffs=[diff.rows_to_diff(rows[a], rows[b], f"{a} → {b}", a, b)],
+                                 conflicts=[], reviews=[], pages=[], categories=[], full=True)
     else:
         new_v = args.b or store.latest(output)
         if new_v is None:
             raise PipelineError(f"{output}: no dataset yet; run `make build`")
         old_v = args.a or store.previous_version(output, new_v)
         old = store.load_tables(output, old_v) if old_v else None
-        new = store.load_tables(output, new_v)
-        diffs = diff.datasets_to_diffs(old, new)
-        old_label, new_label, conflicts = old_v, new_v, new["conflicts"]
-        tables = new
-    data = report.ReportData(version=new_label, previous=old_label, diffs=diffs, conflicts=conflicts,
-                             reviews=tables.get("reviews", []) if not args.files else [],
-                             pages=tables.get("pages", []) if not args.files else [],
-                             categories=[], sources=tables.get("sources", []), full=True)
+        data = report.compare(old, store.load_tables(output, new_v), version=new_v, previous=old_v, full=True)
     if args.html:
         Path(args.html).write_text(report.to_html(data), encoding="utf-8")
     print(report.to_markdown(data))
@@ -76,18 +68,14 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     """(Re)write output/reports/<version>.md/.html, against the version published before it."""
-    from pipeline import diff, report, store
+    from pipeline import report, store
     from pipeline.loader import resolve_version
 
     output = Path(args.output)
     version = resolve_version(args.version, output)
     previous = store.previous_version(output, version)
-    new = store.load_tables(output, version)
     old = store.load_tables(output, previous) if previous else None
-    data = report.ReportData(version=version, previous=previous, diffs=diff.datasets_to_diffs(old, new),
-                             conflicts=new["conflicts"], reviews=new["reviews"], pages=new["pages"],
-                             categories=new["categories"], sources=new["sources"],
-                             previous_conflict_ids=frozenset(c["id"] for c in (old or {}).get("conflicts", [])))
+    data = report.compare(old, store.load_tables(output, version), version=version, previous=previous)
     folder = output / "reports"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{version}.md").write_text(report.to_markdown(data), encoding="utf-8")

@@ -12,14 +12,13 @@ from __future__ import annotations
 import html as _html
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import lxml.html
 from lxml import etree
 
 from pipeline import patterns
 from pipeline.errors import ParseError
-from pipeline.model import Line, moved_copy
+from pipeline.model import Line
 from pipeline.normalize import clean
 
 _BLOCK = {"p", "div", "ul", "ol", "table", "tr", "h1", "h2", "h3", "h4", "h5", "h6"}
@@ -129,53 +128,9 @@ def cell_lines(cell, first_line: int) -> tuple[Line, ...]:
     return tuple(out)
 
 
-#: tables up to this many characters are remembered: captures of a page repeat most of its
-#: (small, per-category) tables unchanged, at other lines
-_MEMO_MAX = 8192
-
-
-def read_tables(html: str, first_line: int = 1, remember: bool = True) -> list[Table]:
-    """Every top-level ``<table>`` in ``html``; ``first_line`` is the line ``html`` starts on.
-    ``remember=False`` reads it afresh even if the same table was read before (benchmarks)."""
-    return [_shift(t, d) for t, d in placed_tables(html, first_line, remember)]
-
-
-def placed_tables(html: str, first_line: int = 1, remember: bool = True) -> list[tuple[Table, int]]:
-    """``read_tables`` without moving the tables: ``(table, d)``, the table as read ``d`` lines
-    further up than it stands. A remembered table is shared, not copied (moving every cell and
-    line of it cost a quarter of reading a Markdown document); its reader adds ``d`` to the
-    lines it keeps (``shifted_warnings``, ``lines_to_requirement(offset=d)``)."""
-    if not remember or len(html) > _MEMO_MAX:
-        return [(t, 0) for t in _read_tables(html, first_line)]
-    return [(t, first_line - 1) for t in _read_tables_at_line_1(html)]
-
-
-def shifted_warnings(t: Table, d: int) -> tuple[str, ...]:
-    """The table's warnings ``d`` lines further down: each starts with the line it is about
-    (``12: row without <tr>``)."""
-    if not d:
-        return t.warnings
-    return tuple(f"{int(w.split(':', 1)[0]) + d}:{w.split(':', 1)[1]}" for w in t.warnings)
-
-
-@lru_cache(maxsize=2048)
-def _read_tables_at_line_1(html: str) -> tuple[Table, ...]:
-    return tuple(_read_tables(html, 1))
-
-
-def _shift(t: Table, d: int) -> Table:
-    """``t`` as read ``d`` lines further down."""
-    if not d:
-        return t
-
-    # copies without running the frozen dataclasses' __init__ again (the fields are valid
-    # already; only line numbers change), which made shifting a fifth of reading a document
-    def cell(c: Cell) -> Cell:
-        _ = c.text  # worked out before the copy, which keeps it (the same words, lower down)
-        return moved_copy(c, lines=tuple(ln.shifted(d) for ln in c.lines), line=c.line + d)
-
-    rows = tuple(moved_copy(r, cells=tuple(cell(c) for c in r.cells), line=r.line + d) for r in t.rows)
-    return Table(rows, t.line_start + d, t.line_end + d, shifted_warnings(t, d))
+def read_tables(html: str, first_line: int = 1) -> list[Table]:
+    """Every top-level ``<table>`` in ``html``; ``first_line`` is the line ``html`` starts on."""
+    return _read_tables(html, first_line)
 
 
 def _read_tables(html: str, first_line: int) -> list[Table]:

@@ -5,19 +5,10 @@ Parsers produce ``ParsedDocument``s (statements, scenarios, licences with their 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 RULES = ("any", "all", "none", "unknown")
 CAPABILITIES = ("face_verification", "live_streaming", "category_list")
-
-
-def moved_copy(record, **changes):
-    """``record`` with ``changes``, like ``dataclasses.replace`` but without running ``__init__``
-    again: used only to move an already validated record down by a number of lines (which keeps
-    it valid), where ``replace`` cost as much as reading the page again."""
-    new = object.__new__(type(record))
-    new.__dict__.update(record.__dict__, **changes)
-    return new
 
 
 @dataclass(frozen=True)
@@ -40,10 +31,6 @@ class Span:
         return {"file": self.file, "line_start": self.line_start, "line_end": self.line_end,
                 "page": self.page, "pdf_page": self.pdf_page}
 
-    def moved(self, file: str, delta: int) -> Span:
-        """The same span in ``file``, ``delta`` lines further down."""
-        return Span(file, self.line_start + delta, self.line_end + delta, self.page, self.pdf_page)
-
 
 @dataclass(frozen=True)
 class Line:
@@ -62,10 +49,6 @@ class Line:
     def last(self) -> int:
         return max(self.end, self.line)
 
-    def shifted(self, delta: int) -> Line:
-        """The same line read ``delta`` lines further down (``end`` 0 stays "not set")."""
-        return moved_copy(self, line=self.line + delta, end=self.end + delta if self.end else self.end)
-
 
 @dataclass(frozen=True)
 class Item:
@@ -82,8 +65,8 @@ class Item:
     line: int | None = None
 
     def shifted(self, delta: int) -> Item:
-        return moved_copy(self, line=None if self.line is None else self.line + delta,
-                           group=self.group and self.group.shifted(delta))
+        return replace(self, line=None if self.line is None else self.line + delta,
+                       group=self.group and self.group.shifted(delta))
 
     def to_dict(self) -> dict:
         return {"text": self.text, "label": self.label, "documents": list(self.documents),
@@ -127,7 +110,7 @@ class Requirement:
         """The same requirement read ``delta`` lines further down (item lines moved)."""
         if not delta or not self.items:
             return self
-        return moved_copy(self, items=tuple(i.shifted(delta) for i in self.items))
+        return replace(self, items=tuple(i.shifted(delta) for i in self.items))
 
     def to_dict(self) -> dict:
         return {"rule": self.rule, "pick": self.pick, "of": self.of, "options": self.options,
@@ -147,9 +130,6 @@ class Integration:
     also: tuple[tuple[str, str], ...] = ()
     #: component tags written next to the method: ``<live-pusher><live-player>``
     components: tuple[str, ...] = ()
-
-    def shifted(self, delta: int) -> Integration:
-        return moved_copy(self, line=self.line + delta) if delta else self
 
 
 @dataclass(frozen=True)
@@ -186,13 +166,6 @@ class Statement:
         if not self.category_raw or not all(self.category_raw):
             raise ValueError(f"{self.span.file}:{self.span.line_start}: empty category level")
 
-    def moved(self, file: str, delta: int, page_updated: str | None) -> Statement:
-        """The same statement read from ``file``, ``delta`` lines further down, on a page
-        updated ``page_updated``: a page repeated unchanged in another capture."""
-        return moved_copy(self, span=self.span.moved(file, delta), requirement=self.requirement.shifted(delta),
-                           integration=self.integration and self.integration.shifted(delta),
-                           page_updated=page_updated)
-
 
 @dataclass(frozen=True)
 class Scenario:
@@ -207,9 +180,6 @@ class Scenario:
     page: str | None = None
     page_updated: str | None = None
 
-    def moved(self, file: str, delta: int, page_updated: str | None) -> Scenario:
-        return moved_copy(self, span=self.span.moved(file, delta), page_updated=page_updated)
-
 
 @dataclass(frozen=True)
 class License:
@@ -221,9 +191,6 @@ class License:
     span: Span
     page: str | None = None
     page_updated: str | None = None
-
-    def moved(self, file: str, delta: int, page_updated: str | None) -> License:
-        return moved_copy(self, span=self.span.moved(file, delta), page_updated=page_updated)
 
 
 @dataclass(frozen=True)

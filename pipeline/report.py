@@ -33,7 +33,6 @@ class ReportData:
     reviews: list[dict]
     pages: list[dict]
     categories: list[dict]
-    sources: list[dict]
     previous_conflict_ids: frozenset[str] = frozenset()
     #: list every changed row and every value (``pipeline diff``); the build's report is capped
     full: bool = False
@@ -41,6 +40,24 @@ class ReportData:
     def caps(self) -> tuple[int, int, int]:
         big = 10 ** 9
         return (big, big, big) if self.full else (MAX_VALUES, MAX_ROWS, MAX_SOURCES)
+
+
+def compare(old: dict | None, new: dict, *, version: str, previous: str | None,
+            compare_unchanged: bool = True, full: bool = False) -> ReportData:
+    """What the report says of version ``new`` against ``old`` (each a version's tables;
+    ``old`` None: nothing to compare with): the one way the report's data is made, for the
+    build, ``pipeline report`` and ``pipeline diff``. The build passes what it holds (its
+    requirements as ``records.Row``s, its conflicts as headers, and of ``old`` only the
+    requirements of the sources worth comparing). ``compare_unchanged``: also compare sources
+    whose bytes did not change (``diff.datasets_to_diffs``); ``full``: every row and value."""
+    from pipeline import diff
+
+    return ReportData(version=version, previous=previous,
+                      diffs=diff.datasets_to_diffs(old, new, compare_unchanged=compare_unchanged),
+                      conflicts=new["conflicts"], reviews=new["reviews"], pages=new["pages"],
+                      categories=new["categories"],
+                      previous_conflict_ids=frozenset(c["id"] for c in (old or {}).get("conflicts", [])),
+                      full=full)
 
 
 def n_values(conflict: dict) -> int:

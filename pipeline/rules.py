@@ -42,7 +42,6 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from typing import Sequence
 
 from pipeline import patterns
@@ -604,31 +603,12 @@ def _structure_warnings(items: Sequence[Item]) -> list[str]:
 
 
 def lines_to_requirement(lines: Sequence[Line], header: str = "",
-                         columns: Sequence[Sequence[Line]] | None = None, offset: int = 0) -> Requirement:
+                         columns: Sequence[Sequence[Line]] | None = None) -> Requirement:
     """Read a requirement from its header (``资质要求（3选1）``) and content lines.
 
     ``columns``: alternative cells side by side (each a list of lines), when the layout says so.
-    ``offset``: the lines stand that many lines further down than they say (a remembered table
-    is not moved: ``htmltable.placed_tables``).
-
-    The same requirement text recurs in capture after capture of a page, usually at other line
-    numbers: it is read once, as if its first line were line 1, and the item lines are shifted.
     """
-    firsts = [l.line for l in lines] + [l.line for col in columns or () for l in col]
-    base = (min(firsts) if firsts else 1) - 1
-    req = _read_at_line_1(header, _relative(lines, base),
-                          None if columns is None else tuple(_relative(c, base) for c in columns))
-    return req.shifted(base + offset)
-
-
-def _relative(lines: Sequence[Line], base: int) -> tuple:
-    return tuple((l.text, l.line - base, l.end - base if l.end else l.end, l.bullet, l.depth) for l in lines)
-
-
-@lru_cache(maxsize=4096)
-def _read_at_line_1(header: str, lines: tuple, columns: tuple | None) -> Requirement:
-    return _lines_to_requirement([Line(*t) for t in lines], header,
-                                 None if columns is None else [[Line(*t) for t in c] for c in columns])
+    return _lines_to_requirement(lines, header, columns)
 
 
 def _lines_to_requirement(lines: Sequence[Line], header: str,

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from pipeline import patterns
-from pipeline.model import Integration, Requirement, moved_copy
+from pipeline.model import Integration, Requirement
 from pipeline.normalize import clean, fold
 
 _TAG = re.compile(r"<\s*/?\s*([A-Za-z][\w-]*)[^>]*>")
@@ -44,13 +43,6 @@ def strip_markup(text: str) -> str:
 
 def parse_sentence(text: str, line: int) -> Sentence | None:
     """Read ``具备【X】类目，可使用 M 进行接入`` from a line of text; None if it is not one."""
-    s = _sentence_at_line_0(text)
-    return moved_copy(s, line=line) if s is not None else None
-
-
-@lru_cache(maxsize=4096)
-def _sentence_at_line_0(text: str) -> Sentence | None:
-    # captures of a page repeat its lines at other places: each line is read once
     plain = clean(patterns.MARKDOWN_LINK.sub(r"\1", text).replace("**", ""))
     m = patterns.INTEGRATION.search(plain)
     if not m:
@@ -67,7 +59,7 @@ def _sentence_at_line_0(text: str) -> Sentence | None:
         if part:
             paths.append(tuple(p for p in patterns.LEVEL_SEPARATOR.split(part) if p))
     return Sentence(paths=tuple(paths), names=names.strip(" 【】"), method=method,
-                    components=components, also=bool(m.group("also")), text=plain, line=0,
+                    components=components, also=bool(m.group("also")), text=plain, line=line,
                     renamed_from=renamed)
 
 

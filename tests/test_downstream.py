@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import pipeline
 from conftest import ROOT
+from pipeline import store
 from pipeline.build import run_build
 from pipeline.errors import SchemaError
 from pipeline.loader import UnknownVersion
@@ -195,3 +196,27 @@ def test_object_files_are_what_serialising_each_row_and_cell_gives(rows):
     kinds = {name: kind for name, kind, _ in TABLES["requirements"]}
     assert pq.read_table(io.BytesIO(data)).to_pylist() == [
         {k: store.compact_json(v) if kinds[k] == "json" else v for k, v in r.items()} for r in rows]
+
+
+def test_the_readme_reads_a_folder_table_as_one_table(built):
+    """The README's snippet: plain json, pyarrow and pandas read a folder table as one table,
+    the same records in the same order; DuckDB reads its files by glob."""
+    import re
+
+    import duckdb
+
+    readme = (ROOT / "README.md").read_text()
+    snippet = re.search(r"## The dataset contract.*?```python\n(.*?)```", readme, re.S).group(1)
+    env: dict = {}
+    cwd = os.getcwd()
+    os.chdir(built)
+    try:
+        exec(snippet, env)  # noqa: S102 - the README's own code, run as a user would
+    finally:
+        os.chdir(cwd)
+    records, table, frame = env["records"], env["table"], env["frame"]
+    ds = built / "output" / "datasets" / (built / "output" / "LATEST").read_text().strip()
+    assert len(records) == table.num_rows == len(frame) == len(store.load_tables(built / "output", ds.name)["requirements"])
+    assert [r["id"] for r in records] == table.column("id").to_pylist() == list(frame["id"])
+    got = duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{ds}/requirements.parquet/*.parquet')").fetchone()
+    assert got == (len(records),)

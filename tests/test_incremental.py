@@ -80,8 +80,12 @@ def test_object_that_is_not_what_it_lists_is_parsed_again(tmp_path, raw_copy, re
     objs = _objects(tmp_path)
     # five sources, and 001 and 004 with the rename 002 states (征信业务 → 企业征信) applied
     assert len(objs) == 7 and sum('"renamed"' in (o / "object.json").read_text() for o in objs) == 2
-    overwritten = next(o / "requirements.jsonl" for o in objs
-                       if ('"renamed"' in (o / "object.json").read_text()) == renamed and (o / "requirements.jsonl").exists())
+    listed = {o: json.loads((o / "object.json").read_text()) for o in objs}
+    renamed_from = {info["renamed"]["object"] for info in listed.values() if "renamed" in info}
+    # a renamed object, or a source's own object that is published (one no rename reaches)
+    overwritten = next(o / "requirements.jsonl" for o, info in listed.items()
+                       if ("renamed" in info) == renamed and info["key"] not in renamed_from
+                       and (o / "requirements.jsonl").exists())
     data = overwritten.read_bytes()
     overwritten.write_bytes(b"x" * len(data))  # (the published version's file too: it is a hard link)
     (tmp_path / "a").rename(tmp_path / "gone")

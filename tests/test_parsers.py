@@ -309,10 +309,8 @@ def test_sentence_without_its_section_is_reported():
 
 
 def test_a_table_read_again_at_another_line_equals_a_fresh_reading():
-    """read_tables remembers small tables as read from line 1 and shifts them; the result must
-    be what reading them there gives, warnings included."""
-    from pipeline import htmltable
-
+    """A table read further down has every line it keeps further down by as much, warnings
+    included, and the same cells."""
     html = textwrap.dedent("""\
         <table>
         <tr><th>一级类目</th><th>二级类目</th><th>所需资质</th></tr>
@@ -322,45 +320,41 @@ def test_a_table_read_again_at_another_line_equals_a_fresh_reading():
         </table>""")
     first = read_tables(html, 1)
     assert first[0].warnings  # the row without <tr>
-    assert read_tables(html, 41) == htmltable._read_tables(html, 41)
-    assert read_tables(html, 41)[0].warnings == tuple(
+    later = read_tables(html, 41)
+    assert [[c.text for c in r.cells] for r in later[0].rows] == [[c.text for c in r.cells] for r in first[0].rows]
+    assert [r.line for r in later[0].rows] == [r.line + 40 for r in first[0].rows]
+    assert later[0].warnings == tuple(
         f"{int(w.split(':')[0]) + 40}:{w.split(':', 1)[1]}" for w in first[0].warnings)
 
 
-def test_a_page_read_again_in_another_capture_equals_a_fresh_reading():
-    """The flat parser remembers each page as read from line 1 of no file and undated, and moves
-    it to the lines, file and date of the capture it is in; that must equal reading it there."""
+def test_a_page_export_moved_down_and_redated_reads_the_same_at_its_lines():
+    """Another capture of a page export, two lines further down and every page dated a day
+    later: the same statements, scenarios and licences, each at its own line, file and date."""
+    import dataclasses
     import re
     from pathlib import Path
-
-    from pipeline.parsers import flat
 
     (path,) = Path(__file__).resolve().parent.parent.glob("raw/004_*.txt")
     # a sentence naming a category without a section gives a warning with a line number
     seed = path.read_text("utf-8").replace("具备 社交-直播 类目，可使用", "具备 金融-私募基金 类目，可使用")
-    # another capture: two lines more at the top, every page dated a day later
     later = "导出说明\n\n" + re.sub(r"(最近更新时间：\d{4}-\d{2}-)(\d{2})",
                                    lambda m: f"{m.group(1)}{int(m.group(2)) % 28 + 1:02d}", seed)
-    pdftext.parse(seed, "raw/first.txt")
-    hits = flat._read_page_at_line_1.cache_info().hits
-    remembered = pdftext.parse(later, "raw/later.txt")
-    assert flat._read_page_at_line_1.cache_info().hits - hits == len(remembered.pages)
-    pages = flat.split_pages(later.split("\n"))
-    assert [p.first for p in pages] == [p.line_start + 1 for p in remembered.pages]
-    for pg in pages:
-        assert flat.remembered_page(pg, "raw/later.txt", True, "live_streaming") == \
-            flat.read_page(pg, "raw/later.txt", True, "live_streaming")
-    fresh = [flat.read_page(pg, "raw/later.txt", True, "live_streaming") for pg in pages]
-    assert remembered.statements == tuple(s for f in fresh for s in f.statements)
-    assert remembered.scenarios == tuple(s for f in fresh for s in f.scenarios)
-    assert remembered.licenses == tuple(s for f in fresh for s in f.licences)
-    assert remembered.statements and remembered.scenarios and remembered.licenses
-    assert [w.split(": sentence")[0] for w in remembered.warnings] == \
-        [f"raw/later.txt:{line}" for f in fresh for line, _ in f.unused] != []
+    first, again = pdftext.parse(seed, "raw/first.txt"), pdftext.parse(later, "raw/later.txt")
+
+    def at(span):
+        return dataclasses.replace(span, file="raw/later.txt", line_start=span.line_start + 2,
+                                   line_end=span.line_end + 2)
+
+    assert [at(s.span) for s in first.statements] == [s.span for s in again.statements] and first.statements
+    assert [at(s.span) for s in first.scenarios] == [s.span for s in again.scenarios] and first.scenarios
+    assert [at(s.span) for s in first.licenses] == [s.span for s in again.licenses] and first.licenses
+    assert [s.page_updated for s in again.statements] != [s.page_updated for s in first.statements]
+    assert [w.replace("raw/first.txt:", "") for w in first.warnings if "sentence names" in w] != []
+    assert [int(w.split(":")[1]) for w in again.warnings if "sentence names" in w] == \
+        [int(w.split(":")[1]) + 2 for w in first.warnings if "sentence names" in w]
 
 
-def test_a_sentence_read_again_elsewhere_is_the_sentence_read_there_afresh():
-    # parse_sentence remembers each line's reading (captures repeat lines at other places)
+def test_a_sentence_read_elsewhere_is_the_same_sentence_at_its_line():
     import dataclasses
 
     from pipeline import sections
@@ -368,13 +362,11 @@ def test_a_sentence_read_again_elsewhere_is_the_sentence_read_there_afresh():
     text = "具备【教育-培训机构-职业培训 (注:原二级名称为【职业教育】)】类目，可使用小程序直播组件<live-player>进行接入"
     first = sections.parse_sentence(text, 12)
     again = sections.parse_sentence(text, 40)
-    afresh = dataclasses.replace(sections._sentence_at_line_0.__wrapped__(text), line=40)
-    assert first.line == 12 and again == afresh and again.renamed_from == afresh.renamed_from
+    assert first.line == 12 and again == dataclasses.replace(first, line=40) and again.renamed_from == ("职业教育",)
     assert again.paths and sections.parse_sentence("没有接入说明的一行", 3) is None
 
 
-def test_a_table_seen_before_reads_as_afresh_at_its_new_line():
-    # read_tables remembers small tables read at line 1 and shifts them where they are found
+def test_a_table_read_at_any_line_keeps_its_cells_and_starts_there():
     html = textwrap.dedent("""\
         <table>
         <tr><th>一级类目</th><th>二级类目</th><th>资质</th></tr>
@@ -382,22 +374,25 @@ def test_a_table_seen_before_reads_as_afresh_at_its_new_line():
         <tr><td>证券</td><td><ul><li>《经营证券期货业务许可证》</li></ul></td></tr>
         <td>保险</td><td>-</td><td>/</td>
         </table>""")
-    read_tables(html, 1)  # remembered
+    at_1 = read_tables(html, 1)
     for first in (1, 7, 300):
-        again, afresh = read_tables(html, first), read_tables(html, first, remember=False)
-        assert again == afresh and afresh[0].warnings and afresh[0].line_start == first
+        again = read_tables(html, first)
+        assert again[0].warnings and again[0].line_start == first
         assert [[c.text for c in r.cells] for r in again[0].rows] == \
-            [[c.text for c in r.cells] for r in afresh[0].rows]
+            [[c.text for c in r.cells] for r in at_1[0].rows]
 
 
-def test_a_markdown_document_whose_tables_were_seen_before_parses_as_afresh(monkeypatch):
-    # Markdown reads remembered tables where they were first read and adds the distance to
-    # every line it keeps (placed_tables): spans, item lines, warnings must all move
+def test_a_markdown_document_moved_down_keeps_every_line_it_reports():
+    # spans, item lines and warnings of a document read four lines further down are all four
+    # lines further down (what a reviewer opens must be the line the text is on)
     import re
     from pathlib import Path
 
-    from pipeline import htmltable, rules
     from pipeline.parsers import markdown
+
+    def lines(doc):
+        return ([(s.span.line_start, s.span.line_end, [i.line for i in s.requirement.items]) for s in doc.statements],
+                [re.sub(r"^raw/x\.md:(\d+)", lambda m: m.group(1), w) for w in doc.warnings])
 
     root = Path(__file__).resolve().parent.parent
     for seed in sorted(root.glob("raw/00[01]_*.txt")):  # the two Markdown seeds
@@ -406,12 +401,36 @@ def test_a_markdown_document_whose_tables_were_seen_before_parses_as_afresh(monk
         end = text.index("</table>")
         row = re.findall(r"<tr[^>]*>(.*?)</tr>", text[:end], re.S)[-1]
         text = text[:end] + row + "\n" + text[end:]
-        later = "导出说明\n\n说明文字\n\n" + text
-        markdown.parse(text, "raw/first.md")  # its tables remembered
-        remembered = markdown.parse(later, "raw/later.md")
-        with monkeypatch.context() as m:
-            m.setattr(htmltable, "_MEMO_MAX", -1)  # every table read at its own line
-            rules._read_at_line_1.cache_clear()
-            afresh = markdown.parse(later, "raw/later.md")
-        assert remembered == afresh and remembered.statements
-        assert remembered.statements[0].span.line_start > 4 and "without <tr>" in "".join(afresh.warnings)
+        first = markdown.parse(text, "raw/x.md")
+        later = markdown.parse("导出说明\n\n说明文字\n\n" + text, "raw/x.md")
+        (spans, warnings), (spans2, warnings2) = lines(first), lines(later)
+        assert spans2 == [(a + 4, b + 4, [i + 4 if i else i for i in items]) for a, b, items in spans] and spans
+        moved = [re.sub(r"^(\d+)", lambda m: str(int(m.group(1)) + 4), w) for w in warnings]
+        assert warnings2 == moved and any("without <tr>" in w for w in warnings2)
+
+
+def test_a_warning_names_a_line_of_its_record():
+    """Regression: requirement texts were read once at line 1 and moved, but the line in their
+    warnings was not: 003's 医疗/互联网医院 said ``line 1: unclosed bracket`` for a bracket on
+    line 104. Every ``line N:`` a record's warning names is a line of that record, and the text
+    it quotes is on it."""
+    import re
+    from pathlib import Path
+
+    from pipeline.build import rows_of
+    from pipeline.store import read_raw
+
+    root = Path(__file__).resolve().parent.parent
+    seen = 0
+    for raw in read_raw([root / "raw"]):
+        lines = raw.data.decode("utf-8").split("\n") if not raw.data.startswith(b"%PDF") else None
+        for r in rows_of(raw)["requirements"]:
+            for w in r["warnings"]:
+                m = re.match(r"line (\d+): unclosed bracket \((.{0,12})", w)
+                if not m:
+                    continue
+                seen += 1
+                n = int(m.group(1))
+                assert r["provenance"]["line_start"] <= n <= r["provenance"]["line_end"], (raw.display, w)
+                assert lines is None or m.group(2)[:6] in lines[n - 1], (raw.display, w)
+    assert seen

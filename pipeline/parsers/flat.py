@@ -16,7 +16,6 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Sequence
 
 from pipeline import patterns
@@ -357,10 +356,6 @@ def _header_taken(folded: Sequence[str]) -> int:
     return 2 if len(folded) > 1 and folded[0] == "要求" and folded[1] == "说明" else 0
 
 
-# A page read afresh is mostly lines read before in another capture: a label or heading
-# depends only on its line and the two below (``_Sections._window``), remembered by their texts.
-
-@lru_cache(maxsize=1 << 14)
 def _label_in(window: tuple[str, ...]) -> tuple[str, int, str] | None:
     """A row label at the top of ``window``, possibly broken over its lines (``小程序直`` /
     ``播场景``): (label, lines taken, rest of the last line after the label)."""
@@ -378,7 +373,6 @@ def _label_in(window: tuple[str, ...]) -> tuple[str, int, str] | None:
     return None
 
 
-@lru_cache(maxsize=1 << 14)
 def _heading_in(window: tuple[str, ...]) -> bool:
     """Could the top line of ``window`` be a heading (short, no sentence punctuation, not a
     label, table header, note, link or date)?"""
@@ -637,10 +631,6 @@ class _PageRead:
     no_capability_at: int | None = None
 
 
-#: pages remembered: a page export repeats most of its pages unchanged from capture to capture
-_PAGE_MEMO = 256
-
-
 def read_page(pg: _Page, file: str, wrapped: bool, capability: str | None) -> _PageRead:
     """What one page says, at its own lines, in ``file``, with its date."""
     body, sentences = hoist_sentences(to_lines(pg.raw, pg.first), wrapped)
@@ -666,25 +656,6 @@ def read_page(pg: _Page, file: str, wrapped: bool, capability: str | None) -> _P
     return _PageRead(tuple(statements), tuple(sc), tuple(lic), tuple(unused), tuple(kinds))
 
 
-@lru_cache(maxsize=_PAGE_MEMO)
-def _read_page_at_line_1(title: str | None, raw: tuple[str, ...], wrapped: bool,
-                         capability: str | None) -> _PageRead:
-    return read_page(_Page(title, None, raw, 1), "", wrapped, capability)
-
-
-def remembered_page(pg: _Page, file: str, wrapped: bool, capability: str | None) -> _PageRead:
-    """``read_page``, through a memo: a page is read on its own (nothing outside it changes
-    what it says), so a page repeated in another capture is read once, as if it began on line 1
-    of a file named "" and had no date, and then moved to its lines, file and date."""
-    got = _read_page_at_line_1(pg.title, pg.raw, wrapped, capability)
-    delta = pg.first - 1
-    return _PageRead(tuple(s.moved(file, delta, pg.updated) for s in got.statements),
-                     tuple(s.moved(file, delta, pg.updated) for s in got.scenarios),
-                     tuple(l.moved(file, delta, pg.updated) for l in got.licences),
-                     tuple((line + delta, names) for line, names in got.unused), got.kinds,
-                     None if got.no_capability_at is None else got.no_capability_at + delta)
-
-
 def parse_document(text: str, file: str, *, fmt: str, wrapped: bool) -> ParsedDocument:
     capability = detect_capability(text)
     statements: list[Statement] = []
@@ -693,7 +664,7 @@ def parse_document(text: str, file: str, *, fmt: str, wrapped: bool) -> ParsedDo
     out_pages: list[Page] = []
     warnings: list[str] = []
     for pg in split_pages(text.split("\n"), text, file):
-        got = remembered_page(pg, file, wrapped, capability)
+        got = read_page(pg, file, wrapped, capability)
         if got.no_capability_at is not None:
             raise ParseError(file, got.no_capability_at, "cannot tell which capability the page is about")
         statements += got.statements

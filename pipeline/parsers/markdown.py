@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 
 from pipeline import headers, patterns
 from pipeline.errors import ParseError
-from pipeline.htmltable import (Table, is_pipe_table, pipe_table_end, pipe_table_html, placed_tables,
-                                shifted_warnings)
+from pipeline.htmltable import Table, is_pipe_table, pipe_table_end, pipe_table_html, read_tables
 from pipeline.model import Page, ParsedDocument, Requirement, Scenario, Span, Statement
 from pipeline.normalize import clean, fold, real_date
 from pipeline.rules import lines_to_requirement
@@ -40,8 +39,7 @@ class _Heading:
     level: int
     text: str
     line: int
-    #: (table, d): each table as read d lines above where it stands (``placed_tables``)
-    tables: list[tuple[Table, int]] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
     sentences: list[Sentence] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     paragraphs: list[tuple[str, int]] = field(default_factory=list)
@@ -56,9 +54,9 @@ def parse(text: str, file: str) -> ParsedDocument:
     lines = text.split("\n")
     root = _Heading(0, "", 1)
     headings: list[_Heading] = [root]
-    category_tables: list[tuple[Table, int, str, str]] = []
-    #: (table, d, heading, the text above it) of each scenario table
-    scenario_tables: list[tuple[Table, int, _Heading, list[str]]] = []
+    category_tables: list[tuple[Table, str, str]] = []
+    #: (table, heading, the text above it) of each scenario table
+    scenario_tables: list[tuple[Table, _Heading, list[str]]] = []
     warnings: list[str] = []
     truncated: str | None = None
     i = 0
@@ -82,20 +80,20 @@ def parse(text: str, file: str) -> ParsedDocument:
             html, j, block_warnings, cut = block
             warnings.extend(block_warnings)
             truncated = truncated or cut
-            for t, d in placed_tables(html, first_line=no):
-                warnings.extend(f"{file}:{w}" for w in shifted_warnings(t, d))
+            for t in read_tables(html, first_line=no):
+                warnings.extend(f"{file}:{w}" for w in t.warnings)
                 kind = headers.table_kind([c.text for c in t.rows[0].cells]) if t.rows else None
                 if kind == headers.CATEGORY:
                     label = cur.paragraphs[-1][0] if cur.paragraphs else cur.text
                     intro = " ".join(p for p, _ in cur.paragraphs[-3:])
-                    category_tables.append((t, d, label, intro))
+                    category_tables.append((t, label, intro))
                     cur.category_tables += 1
                 elif kind == headers.SCENARIO:
                     context = [p for p, _ in cur.paragraphs[-2:]] + [cur.text]
-                    scenario_tables.append((t, d, cur, context))
+                    scenario_tables.append((t, cur, context))
                     cur.scenario_tables += 1
                 else:
-                    cur.tables.append((t, d))
+                    cur.tables.append(t)
             cur.end = j + 1
             i = j + 1
             continue
@@ -116,26 +114,26 @@ def parse(text: str, file: str) -> ParsedDocument:
         i += 1
 
     # each table's key/value rows, read once (the title, the sections and their drafts ask)
-    kv_rows = {id(t): _kv_rows(t) for h in headings for t, _ in h.tables}
+    kv_rows = {id(t): _kv_rows(t) for h in headings for t in h.tables}
     title = _title(headings, kv_rows)
     updated = _updated(lines, file)
     capability = detect_capability(text)
     statements: list[Statement] = []
     parts = len(category_tables) > 1
-    for t, d, label, intro in category_tables:
-        statements.extend(_category_rows(t, d, label, intro, file, title, parts, capability, updated))
+    for t, label, intro in category_tables:
+        statements.extend(_category_rows(t, label, intro, file, title, parts, capability, updated))
 
     drafts = []
     all_sentences = [s for h in headings for s in h.sentences]
     for idx, h in enumerate(headings[1:], start=1):
-        kv = [(t, d) for t, d in h.tables if kv_rows[id(t)]]
+        kv = [t for t in h.tables if kv_rows[id(t)]]
         own_sentence = any(not s.also for s in h.sentences)
         if not kv and not (own_sentence and h.children == 0):
             continue
         path = _path(headings, idx, title)
         if not path:
             continue
-        drafts.append(_kv_draft(h, kv[0] if kv else None, kv_rows[id(kv[0][0])] if kv else [], path,
+        drafts.append(_kv_draft(h, kv[0] if kv else None, kv_rows[id(kv[0])] if kv else [], path,
                                 _section(headings, idx, title)))
     if drafts and capability is None:
         raise ParseError(file, drafts[0].line_start,
@@ -145,8 +143,8 @@ def parse(text: str, file: str) -> ParsedDocument:
     statements.extend(got)
     warnings += [f"{file}:{s.line}: sentence names {s.names!r} but no section of that category "
                  f"was found" for s in unused]
-    scenarios = [sc for t, d, h, context in scenario_tables
-                 for sc in _scenario_rows(t, d, h, context, all_sentences, file, title, updated, warnings)]
+    scenarios = [sc for t, h, context in scenario_tables
+                 for sc in _scenario_rows(t, h, context, all_sentences, file, title, updated, warnings)]
     licences = read_licences([Phys(no, p, p) for h in headings for p, no in h.paragraphs], file, title, updated)
     if not statements and not scenarios and not licences:
         raise ParseError(file, 1, "no category table, category section, scenario table or licence list found")
@@ -197,7 +195,7 @@ def _named_but_missing(sentences: list[Sentence], drafts: list[Draft]) -> str | 
     return None
 
 
-def _scenario_rows(t: Table, d: int, h: _Heading, context: list[str], sentences: list[Sentence],
+def _scenario_rows(t: Table, h: _Heading, context: list[str], sentences: list[Sentence],
                    file: str, title: str | None, updated: str | None, warnings: list[str]) -> list[Scenario]:
     """The scenarios of a scenario table (``headers.SCENARIO``).
 
@@ -218,7 +216,7 @@ def _scenario_rows(t: Table, d: int, h: _Heading, context: list[str], sentences:
     rows = [r for r in t.rows[1:] if any(c.text for c in r.cells)]
     if not rows:
         return []
-    start, end = t.line_start + d, t.line_end + d
+    start, end = t.line_start, t.line_end
     m = patterns.SCENARIO_HEADING.match(h.text)
     if m:
         contents = [c for c in dict.fromkeys(cell(r, "scenario") for r in rows) if c]
@@ -242,7 +240,7 @@ def _scenario_rows(t: Table, d: int, h: _Heading, context: list[str], sentences:
         label = method_scenario(method, content) if method and "solution" not in col else content
         req = cell(r, "condition")
         out.append(Scenario(scenario=label, content=content, requirements=(req,) if req else (),
-                            solutions=sols, span=Span(file, r.line + d, max(r.line + d, _row_end(r) + d)),
+                            solutions=sols, span=Span(file, r.line, max(r.line, _row_end(r))),
                             page=title, page_updated=updated))
     return out
 
@@ -305,14 +303,14 @@ def _title(headings: list[_Heading], kv_rows: dict[int, list]) -> str | None:
     named = [h for h in before if h.text]
     if not named:
         return None
-    if any(kv_rows[id(t)] for h in headings[1:] for t, _ in h.tables):
+    if any(kv_rows[id(t)] for h in headings[1:] for t in h.tables):
         # with category sections, headings above them are category levels (## 教育): only a
         # single top-level heading is a title
         named = [h for h in named if h.level == 1]
         if len(named) != 1:
             return None
     first = named[0]
-    if first.tables and any(kv_rows[id(t)] for t, _ in first.tables):
+    if first.tables and any(kv_rows[id(t)] for t in first.tables):
         return None
     if first.scenario_tables and first.level > 1:
         # a section holding a scenario table (``## 前提条件`` of the plugin page) names its part
@@ -337,10 +335,9 @@ def _path(headings: list[_Heading], idx: int, title: str | None) -> tuple[str, .
     return path
 
 
-def _category_rows(t: Table, d: int, label: str, intro: str, file: str, title: str | None,
+def _category_rows(t: Table, label: str, intro: str, file: str, title: str | None,
                    parts: bool, page_capability: str | None, updated: str | None) -> list[Statement]:
-    """One statement per row (per listed category, in a whitelist); ``t`` stands ``d`` lines
-    further down than it says (``placed_tables``).
+    """One statement per row (per listed category, in a whitelist).
 
     Capability: what the qualification column's header names (``使用人脸核验接口所需资质``), else
     what the table's lead-in or the page title names; a generic header under a title that names
@@ -360,7 +357,7 @@ def _category_rows(t: Table, d: int, label: str, intro: str, file: str, title: s
         # the table's own lead-in first; else what the page as a whole is about
         capability = detect_capability(" ".join(x for x in (title, label, intro) if x)) or page_capability
         if capability is None:
-            raise ParseError(file, t.line_start + d, "category table without a qualification column, and the "
+            raise ParseError(file, t.line_start, "category table without a qualification column, and the "
                                                  "page does not say which capability it lists categories for")
     level_cols = sorted((r, i) for i, r in roles.items() if r.startswith("level"))
     note_cols = [i for i, r in roles.items() if r == "note"]
@@ -369,7 +366,7 @@ def _category_rows(t: Table, d: int, label: str, intro: str, file: str, title: s
     out = []
     for row in t.rows[1:]:
         if len(row.cells) < len(header.cells) and req_col is not None and len(row.cells) <= req_col:
-            raise ParseError(file, row.line + d, f"table row has {len(row.cells)} cells, "
+            raise ParseError(file, row.line, f"table row has {len(row.cells)} cells, "
                                              f"expected {len(header.cells)}")
         levels = []
         for _, col in level_cols:
@@ -377,13 +374,13 @@ def _category_rows(t: Table, d: int, label: str, intro: str, file: str, title: s
             if v and not patterns.NONE_TEXT.match(v):
                 levels.append(v)
         if not levels:
-            raise ParseError(file, row.line + d, "table row without a category name")
+            raise ParseError(file, row.line, "table row without a category name")
         notes = tuple(row.cells[i].text for i in note_cols if i < len(row.cells) and row.cells[i].text
                       and not patterns.NONE_TEXT.match(row.cells[i].text))
         scenario = None
         if scenario_col is not None and scenario_col < len(row.cells):
             scenario = row.cells[scenario_col].text or None
-        span = Span(file, row.line + d, _row_end(row) + d)
+        span = Span(file, row.line, _row_end(row))
         if kind == "whitelist":
             names = [n for n in patterns.WHITELIST_LIST_SEPARATOR.split(levels[-1]) if n]
             # a category name may itself hold 、 (证券、期货投资咨询): a split there is the likely
@@ -399,7 +396,7 @@ def _category_rows(t: Table, d: int, label: str, intro: str, file: str, title: s
                         page_part=section if parts else None, kind="whitelist"))
             continue
         cell = row.cells[req_col]
-        req = lines_to_requirement(cell.lines, offset=d)
+        req = lines_to_requirement(cell.lines)
         out.append(Statement(
             capability=capability, section=section, category_raw=tuple(levels), requirement=req,
             requirement_text="\n".join(l.text for l in cell.lines), span=span, notes=notes,
@@ -423,18 +420,16 @@ def _kv_rows(t: Table) -> list[tuple[str, list]]:
     return rows
 
 
-def _kv_draft(h: _Heading, placed: tuple[Table, int] | None, rows: list[tuple[str, list]],
+def _kv_draft(h: _Heading, t: Table | None, rows: list[tuple[str, list]],
               path: tuple[str, ...], section: str) -> Draft:
-    """``placed``: the section's table and how much further down it stands (``placed_tables``);
-    ``rows``: ``_kv_rows`` of that table."""
+    """``t``: the section's table; ``rows``: ``_kv_rows`` of that table."""
     scope = scenario = None
     notes = list(h.notes)
     requirement = None
     req_text = ""
     end = h.end or h.line
-    if placed is not None:
-        t, d = placed
-        end = max(end, t.line_end + d)
+    if t is not None:
+        end = max(end, t.line_end)
         for label, cells in rows:
             value = " ".join(c.text for c in cells).strip() or None
             f = fold(label)
@@ -447,7 +442,7 @@ def _kv_draft(h: _Heading, placed: tuple[Table, int] | None, rows: list[tuple[st
                 flat = [l for col in columns for l in col]
                 req_text = "\n".join(l.text for l in flat)
                 requirement = lines_to_requirement(flat if len(columns) < 2 else [], header=label,
-                                                   columns=columns if len(columns) > 1 else None, offset=d)
+                                                   columns=columns if len(columns) > 1 else None)
             elif value:
                 notes.append(value)
     if requirement is None:

@@ -238,13 +238,6 @@ def _read_page(page, number: int) -> _Page:
     return out
 
 
-#: pages read, by what their reading depends on (``_page_key``), least recently used first:
-#: captures of a page export repeat most of its PDF pages unchanged, and pdfminer's interpreter
-#: is most of the cost of reading a PDF
-_PAGES: dict[bytes, _Page] = {}
-_PAGES_MAX = 64
-
-
 def _page_key(page) -> bytes | None:
     """A digest of everything ``_read_page`` reads of a page: its content streams and resources
     (fonts and their files, images, graphics states), boxes and rotation. Two pages with the same
@@ -297,19 +290,15 @@ def _page_key(page) -> bytes | None:
     return h.digest()
 
 
-def _remembered_page(page, number: int) -> _Page:
-    """``_read_page``, through ``_PAGES``: a copy (later steps change what they get), with its
-    page number."""
+def _remembered_page(page, number: int, pages) -> _Page:
+    """``_read_page``, through ``pages`` (a ``parsers.PageMemo``: captures of a page export
+    repeat most of its PDF pages unchanged, and pdfminer's interpreter is most of the cost of
+    reading a PDF), by ``_page_key``: a copy (later steps change what they get), with its page
+    number."""
     key = _page_key(page)
     if key is None:
         return _read_page(page, number)
-    got = _PAGES.pop(key, None)  # put back last: the most recently used
-    if got is None:
-        got = _read_page(page, number)
-    _PAGES[key] = got
-    if len(_PAGES) > _PAGES_MAX:
-        del _PAGES[next(iter(_PAGES))]
-    return _numbered(got, number)
+    return _numbered(pages.read(("pdf", key), lambda: _read_page(page, number)), number)
 
 
 def _numbered(p: _Page, number: int) -> _Page:
@@ -482,9 +471,9 @@ def _check_content(page, number: int, file: str) -> None:
                                       f"{MAX_PAGE_CONTENT_BYTES >> 20} MB of drawing operators; not read")
 
 
-def pdf_to_text(data: bytes, file: str, remember: bool = True) -> tuple[str, str, list[int], list[tuple[int, str]]]:
-    """(layout, text, pdf page per line, links): the text another parser reads.
-    ``remember=False`` reads every page afresh, even one read before (benchmarks)."""
+def pdf_to_text(data: bytes, file: str, pages=None) -> tuple[str, str, list[int], list[tuple[int, str]]]:
+    """(layout, text, pdf page per line, links): the text another parser reads. ``pages``: a
+    ``parsers.PageMemo`` of pages read before, or None to read every page."""
     import pdfplumber
     from pdfminer.pdfdocument import PDFPasswordIncorrect
 
@@ -503,8 +492,8 @@ def pdf_to_text(data: bytes, file: str, remember: bool = True) -> tuple[str, str
     try:
         for i, p in enumerate(raw_pages):
             _check_content(p, i + 1, file)
-        read = _remembered_page if remember else _read_page
-        pages = [read(p, i + 1) for i, p in enumerate(raw_pages)]
+        read = _read_page if pages is None else (lambda p, n: _remembered_page(p, n, pages))
+        got = [read(p, i + 1) for i, p in enumerate(raw_pages)]
         links = [(i + 1, h["uri"]) for i, p in enumerate(raw_pages) for h in p.hyperlinks if h.get("uri")]
     except ParseError:
         raise
@@ -512,10 +501,10 @@ def pdf_to_text(data: bytes, file: str, remember: bool = True) -> tuple[str, str
         raise ParseError(file, 1, f"not a readable PDF ({type(e).__name__}: {e})") from None
     finally:
         pdf.close()
-    if not any(p.blocks for p in pages):
+    if not any(p.blocks for p in got):
         raise ParseError(file, 1, "PDF without a text layer (scanned?): no text to read")
-    _drop_furniture(pages)
-    blocks = _join_tables(pages)
+    _drop_furniture(got)
+    blocks = _join_tables(got)
     if any(isinstance(b, _Table) for b in blocks):
         text, line_pages = _to_markdown(blocks)
         return "markdown", text, line_pages, links
@@ -523,8 +512,8 @@ def pdf_to_text(data: bytes, file: str, remember: bool = True) -> tuple[str, str
     return "pdf_text", text, line_pages, links
 
 
-def parse(data: bytes, file: str, remember: bool = True) -> ParsedDocument:
-    layout, text, line_pages, links = pdf_to_text(data, file, remember)
+def parse(data: bytes, file: str, pages=None) -> ParsedDocument:
+    layout, text, line_pages, links = pdf_to_text(data, file, pages)
     text, removed = strip_controls(text, file)  # (a font's ToUnicode map can produce them)
     parser = markdown.parse if layout == "markdown" else pdftext.parse
     doc = _with_pdf_pages(parser(text, file), line_pages, links)

@@ -28,6 +28,9 @@ from pipeline.store.files import compact_json, compact_json_bytes
 from pipeline.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLES
 
 OBJECT_FILE = "object.json"
+#: what an ``object.json`` holds: its key, its files, the source's row, the renames its document
+#: states and the categories of its requirements (``build._parse_into``)
+REQUIRED = {"key", "files", "source", "states", "categories"}
 
 
 class CorruptObject(Exception):
@@ -82,7 +85,7 @@ class Objects:
             info = json.loads((p / OBJECT_FILE).read_text("utf-8"))
         except (OSError, ValueError):
             return None
-        if not isinstance(info, dict) or info.get("key") != key:
+        if not isinstance(info, dict) or info.get("key") != key or not REQUIRED <= info.keys():
             return None
         info["path"] = p
         return info
