@@ -311,7 +311,8 @@ def run_build(raw_dirs: list[Path], output: Path, decisions: Path | None = None,
             else:  # a store of this build's own: the version keeps its files (hard links)
                 objects = store.Objects(Path(stack.enter_context(_own_store(cache_dir))))
             result = _build(one_per_capture(refs, hashes), hashes, output, objects, parsed, shown, text,
-                            known_conflicts, workers=workers, progress=progress, recheck=recheck)
+                            known_conflicts, cache_dir=cache_dir, workers=workers, progress=progress,
+                            recheck=recheck)
         store.save_last_build(cache_dir, output, {"key": key, "version": result.version, "counts": result.counts,
                                                   "warnings": list(result.warnings), "parser": parser_version()})
         return dataclasses.replace(result, warnings=tuple(skipped) + result.warnings)
@@ -373,7 +374,7 @@ def _alive(pid: int) -> bool:
 
 
 def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown: str, text: str | None,
-           known_conflicts, *, workers, progress, recheck: bool) -> BuildResult:
+           known_conflicts, *, cache_dir: Path, workers, progress, recheck: bool) -> BuildResult:
     """list (``refs``) -> parse (objects) -> reconcile -> write -> publish."""
     from pipeline import reconcile
 
@@ -398,7 +399,7 @@ def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown:
             sources.add(_source_row(ref, info["source"]))
         warnings = [w for info in infos for w in info["source"]["warnings"]]
         dates = [info["source"]["updated"] for info in infos if info["source"]["updated"]]
-        known = store.published_conflict_ids(output, warnings.append) | (known_conflicts or set())
+        known = store.published_conflict_ids(output, warnings.append, cache_dir) | (known_conflicts or set())
         with _ConflictSpool(writer.folder / "conflicts.scratch") as sink:
             tables = reconcile.reconcile_rows(rows, decisions, known, shown, sink=sink)
             sink.write([c.pop("spooled") for c in tables["conflicts"]], writer.table("conflicts"))
@@ -420,7 +421,8 @@ def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown:
             previous = store.latest(output)
             if previous == version:  # its reports were lost: compared, as before, with its predecessor
                 previous, recheck = store.previous_version(output, version), True
-            old = _previous_tables(output, previous, refs, hashes, tables["pages"], recheck, warnings.append)
+            old = _previous_tables(output, previous, refs, hashes, tables["pages"], recheck, warnings.append,
+                                   cache_dir)
             reports = _reports(report_data(old, rows, refs, hashes, tables, version, previous, recheck))
         phase("finished and reported")
         created = writer.publish(version, reports)
@@ -624,7 +626,7 @@ def _worker_init(build_pid: int) -> None:
 
 
 def _previous_tables(output: Path, previous: str | None, refs, hashes, pages: list[dict], recheck: bool,
-                     warn) -> dict | None:
+                     warn, cache_dir: Path) -> dict | None:
     """What the report compares the new version with: the previous version's tables, its
     requirements only of the sources worth comparing (those whose bytes changed, every one when
     the parser changed, and the latest captures of each page that gained one). A version that
@@ -634,7 +636,9 @@ def _previous_tables(output: Path, previous: str | None, refs, hashes, pages: li
     if previous is None:
         return None
     try:
-        old = store.load_small_tables(output, previous)
+        # (of its conflicts the report needs only the ids)
+        old = store.load_tables(output, previous, skip=("requirements", "conflicts"))
+        old["conflicts"] = [{"id": i} for i in store.conflict_ids(output, previous, cache_dir)]
         new_sources = {r.display: hashes[r.display] for r in refs}
         old_sources = {s["source_file"]: s["source_sha256"] for s in old["sources"]}
         wanted = {sha for f, sha in old_sources.items() if recheck or new_sources.get(f) != sha}

@@ -106,15 +106,43 @@ def load_small_tables(output: Path, version: str) -> dict[str, list[dict]]:
     return load_tables(output, version, skip=("requirements",))
 
 
-def published_conflict_ids(output: Path, warn=None) -> set[str]:
-    """Conflict ids of every published version. A version whose conflicts cannot be read (a
-    truncated file, a disk error) is reported through ``warn`` (a callable taking one line),
-    not fatal: it must not stop every later build."""
-    ids: set[str] = set()
-    for p in sorted((output / "datasets").glob("*/conflicts.json")) if (output / "datasets").exists() else []:
+def conflict_ids(output: Path, version: str, cache_dir: Path | None = None) -> list[str]:
+    """The conflict ids of a published version. A version never changes, so with ``cache_dir``
+    its ids are read once and kept in ``<cache_dir>/conflict-ids/<version>.json`` (every build
+    asks for every version's: reading each conflicts table, which lists every capture's value,
+    cost an archive's build seconds per version it had published)."""
+    kept = cache_dir / "conflict-ids" / f"{version}.json" if cache_dir is not None else None
+    if kept is not None:
         try:
-            ids.update(r["id"] for r in iter_records(p))
-        except (OSError, StoreError, KeyError, TypeError) as e:
+            return json.loads(kept.read_text("utf-8"))
+        except (OSError, ValueError):
+            pass
+    p = output / "datasets" / version / "conflicts.json"
+    if not p.exists():
+        return []
+    try:
+        ids = [r["id"] for r in iter_records(p)]
+    except (KeyError, TypeError) as e:
+        raise StoreError(f"{p}: cannot be read ({describe_error(e)})") from None
+    if kept is not None:
+        from pipeline.store.files import write_atomic
+
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(kept, json.dumps(ids).encode())
+    return ids
+
+
+def published_conflict_ids(output: Path, warn=None, cache_dir: Path | None = None) -> set[str]:
+    """Conflict ids of every published version (``conflict_ids``). A version whose conflicts
+    cannot be read (a truncated file, a disk error) is reported through ``warn`` (a callable
+    taking one line), not fatal: it must not stop every later build."""
+    ids: set[str] = set()
+    folder = output / "datasets"
+    for version in sorted(p.name for p in folder.iterdir() if (p / "manifest.json").exists()) if folder.exists() else []:
+        try:
+            ids.update(conflict_ids(output, version, cache_dir))
+        except (OSError, StoreError) as e:
+            p = folder / version / "conflicts.json"
             why = str(e) if isinstance(e, StoreError) else f"{p}: cannot be read ({describe_error(e)})"
             if warn is None:
                 raise StoreError(why) from None

@@ -111,8 +111,8 @@ class VersionWriter:
 
     def link_objects(self, objects: list[dict]) -> None:
         """The folder tables: each object's files, in this order, linked into the version
-        (``<table>/<position>-<key>.jsonl``, ``<table>.parquet/<position>-<key>.parquet``: file
-        names sort in source order). A hard link costs no bytes; where one cannot be made
+        (``<table>/<position>-<sha256>.jsonl``, ``<table>.parquet/<position>-<sha256>.parquet``:
+        file names sort in source order). A hard link costs no bytes; where one cannot be made
         (another file system) the file is copied."""
         width = max(5, len(str(len(objects))))
         for table in FOLDER_TABLES:
@@ -122,7 +122,9 @@ class VersionWriter:
                     meta = obj["files"].get(f"{table}.{suffix}")
                     if meta is None:
                         continue
-                    name = f"{folder}/{i:0{width}d}-{obj['key'][:16]}.{suffix}"
+                    # named by position and the source's bytes, not by the object's key (which
+                    # changes with the parser's code): the same records, the same names
+                    name = f"{folder}/{i:0{width}d}-{obj['source']['source_sha256'][:16]}.{suffix}"
                     src = obj["path"] / f"{table}.{suffix}"
                     try:
                         os.link(src, self.folder / name)
@@ -145,14 +147,14 @@ class VersionWriter:
         return self.table(name).rows
 
     def content_hash(self) -> str:
-        """Of every table's content: a folder table's files' hashes in order, a small table's
+        """Of every table's content: a folder table's file names and hashes, a small table's
         record lines."""
         h = hashlib.sha256(SCHEMA_VERSION.encode())
         for name in TABLE_ORDER:
             h.update(name.encode())
             if name in FOLDER_TABLES:
                 for f in self.linked[name]:
-                    h.update(f"{f['sha256']}\n".encode())
+                    h.update(f"{f['file']}:{f['sha256']}\n".encode())
             else:
                 h.update(self.table(name).content.hexdigest().encode())
         return h.hexdigest()
