@@ -174,10 +174,10 @@ def compare_pdfs(raw: Path) -> str:
     # every page afresh, as pdfplumber reads them; then remembering pages seen before, as the
     # build does (captures repeat most pages of an export)
     times = []
-    for pages in (None, PageMemo()):
+    for memo in (None, PageMemo()):
         start = time.perf_counter()
         for name, data in blobs:
-            pdf.parse(data, name, pages)
+            pdf.parse(data, name, memo)
         times.append(time.perf_counter() - start)
     t_ours, t_remembered = times
     plural = "s" if len(files) != 1 else ""

@@ -23,21 +23,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pipeline import store
+from pipeline import processes, store
 from pipeline.errors import ParseError
 from pipeline.normalize import sha256_bytes
 from pipeline.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLE_ORDER
-
-#: sources parsed in one process below this many (a pool costs more than it saves)
-POOL_MIN_SOURCES = 12
-#: sources one worker task parses
-TASK_SOURCES = 8
-
-
-def _pool_size(workers: int | None, sources: int) -> int:
-    """Processes to parse ``sources`` with (one per core unless told); 0: no pool at all."""
-    workers = workers if workers is not None else (os.cpu_count() or 1)
-    return workers if workers > 1 and sources >= POOL_MIN_SOURCES else 0
 
 
 @dataclass(frozen=True)
@@ -172,22 +161,14 @@ def _parse_into(task: tuple[list[tuple[store.RawRef, str]], str], pages=None) ->
     jobs, folder = task
     objects = store.Objects(Path(folder))
     for ref, key in jobs:
-        rows = rows_of(ref.read(), pages if pages is not None else _WORKER_PAGES)
+        rows = rows_of(ref.read(), pages if pages is not None else processes.WORKER_PAGES)
         reqs = rows["requirements"]
         # what the build needs of an object before reading its records: the renames its
         # document states, and the categories it has (which renames reach it)
         states = [[list(old), list(new)] for old, new in reconcile.stated_renames(reqs).items()]
         categories = sorted({tuple(r["category"]) for r in reqs})
-        objects.put(key, rows, source=rows["sources"][0], states=states, categories=[list(c) for c in categories])
-
-
-def _progress(total: int, enabled: bool, what: str):
-    """A progress bar on a terminal (never in CI, never when stderr is not a TTY)."""
-    if not enabled or total < 50 or os.environ.get("CI") or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="doc", desc=what, file=sys.stderr, leave=False)
+        objects.put(key, rows, source=rows["sources"][0], states=states, categories=[list(c) for c in categories],
+                    parser=parser_version())
 
 
 def source_objects(refs: list[store.RawRef], keys: dict[str, str], objects: store.Objects, *,
@@ -205,9 +186,9 @@ def source_objects(refs: list[store.RawRef], keys: dict[str, str], objects: stor
                 info = None
         found[r.display] = info
     todo = [r for r in refs if found[r.display] is None]
-    tasks = [([(r, keys[r.display]) for r in todo[i:i + TASK_SOURCES]], str(objects.folder))
-             for i in range(0, len(todo), TASK_SOURCES)]
-    _run(_parse_into, tasks, len(todo), workers, progress, "parsing")
+    n = processes.TASK_SOURCES
+    tasks = [([(r, keys[r.display]) for r in todo[i:i + n]], str(objects.folder)) for i in range(0, len(todo), n)]
+    processes.run(_parse_into, tasks, len(todo), workers, progress, "parsing")
     out = []
     for r in refs:
         info = found[r.display] or objects.get(keys[r.display])
@@ -215,29 +196,6 @@ def source_objects(refs: list[store.RawRef], keys: dict[str, str], objects: stor
             raise store.StoreError(f"{objects.path(keys[r.display])}: the object was written but cannot be read")
         out.append(info)
     return out, len(todo)
-
-
-def _run(fn, tasks: list, items: int, workers: int | None, progress: bool, what: str) -> None:
-    """``fn(task)`` for every task, in a pool of worker processes when there are enough
-    ``items`` (``_pool_size``), else here (with this build's ``parsers.PageMemo``)."""
-    from pipeline.parsers import PageMemo
-
-    size = _pool_size(workers, items)
-    bar = _progress(items, progress, what)
-    pages = PageMemo()
-    try:
-        with worker_processes(size) if size else contextlib.nullcontext() as pool:
-            if pool:
-                with _spawning():  # map submits every task: the workers start now
-                    done = pool.map(fn, tasks)
-            else:
-                done = (fn(t, pages) for t in tasks)
-            for task, _ in zip(tasks, done):
-                if bar:
-                    bar.update(len(task[0]))
-    finally:
-        if bar:
-            bar.close()
 
 
 def one_per_capture(refs: list[store.RawRef], hashes: dict[str, str]) -> list[store.RawRef]:
@@ -313,6 +271,10 @@ def run_build(raw_dirs: list[Path], output: Path, decisions: Path | None = None,
             result = _build(one_per_capture(refs, hashes), hashes, output, objects, parsed, shown, text,
                             known_conflicts, cache_dir=cache_dir, workers=workers, progress=progress,
                             recheck=recheck)
+        if use_cache and last.get("parser") not in (None, parser_version()):
+            # the parser changed since the last build: objects of other parsers are read by no
+            # build of this code (published versions keep their files: hard links)
+            store.Objects(cache_dir / "objects").prune(parser_version())
         store.save_last_build(cache_dir, output, {"key": key, "version": result.version, "counts": result.counts,
                                                   "warnings": list(result.warnings), "parser": parser_version()})
         return dataclasses.replace(result, warnings=tuple(skipped) + result.warnings)
@@ -386,8 +348,9 @@ def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown:
     # (``_renamed_object``); each object says what it states and which categories it has
     renames = {tuple(old): tuple(new) for info in infos for old, new in info["states"]}
     reached = [info for info in infos if _reach(info, renames) and objects.get(_renamed_key(info, renames)) is None]
-    tasks = [(reached[i:i + TASK_SOURCES], str(objects.folder), renames) for i in range(0, len(reached), TASK_SOURCES)]
-    _run(_rename_into, tasks, len(reached), workers, progress, "renaming")
+    n = processes.TASK_SOURCES
+    tasks = [(reached[i:i + n], str(objects.folder), renames) for i in range(0, len(reached), n)]
+    processes.run(_rename_into, tasks, len(reached), workers, progress, "renaming")
     rows, again = _read_rows(refs, keys, infos, objects, renames)
     n_parsed += again
     phase("parse")
@@ -498,7 +461,7 @@ def _renamed_object(objects: store.Objects, info: dict, renames: dict) -> tuple[
     tables = {t: objects.records(info, t) for t in FOLDER_TABLES}
     tables["requirements"] = [reconcile.rename_row(r, renames) for r in tables["requirements"]]
     got = objects.put(key, tables, source=info["source"], states=info["states"], categories=info["categories"],
-                      renamed={"object": info["key"], "renames": reach})
+                      parser=info["parser"], renamed={"object": info["key"], "renames": reach})
     return got, tables["requirements"]
 
 
@@ -549,80 +512,6 @@ class _ConflictSpool:
     def __exit__(self, *exc) -> None:
         self.fh.close()
         self.path.unlink(missing_ok=True)
-
-
-@contextlib.contextmanager
-def worker_processes(n: int):
-    """``n`` processes that work for this build and die with it.
-
-    Spawned, not forked: a forked worker would hold every file the build has open, the output
-    lock among them, and would start at the build's size (forking a process that runs threads
-    can also deadlock). Each one ignores Ctrl-C (the build handles it, once) and exits as soon
-    as the build is gone, however it went (``_worker_init``). On an error, or Ctrl-C, the build
-    does not wait for the tasks under way: a worker finishes at most the one it has, then
-    finds nothing more to do."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    pool = ProcessPoolExecutor(max_workers=n, initializer=_worker_init,
-                               initargs=(os.getpid(),),
-                               mp_context=multiprocessing.get_context("spawn"))
-    try:
-        yield pool
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
-
-
-@contextlib.contextmanager
-def _spawning():
-    """Around the call that starts workers (a pool starts them as tasks are submitted): Ctrl-C
-    is ignored for that moment, and so from their first instruction in the processes it starts
-    (an ignored signal stays ignored across exec, and Python leaves it so), before
-    ``_worker_init`` can run. Otherwise a Ctrl-C while a worker imports is its traceback."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield  # (signals are the main thread's; a library caller in a thread keeps its own)
-        return
-    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, before)
-
-
-#: how often a worker checks that its build is still there (``_worker_init``)
-ORPHAN_CHECK_SECONDS = 0.2
-
-
-#: a pool worker's pages read (``parsers.PageMemo``): a worker lives as long as its build
-_WORKER_PAGES = None
-
-
-def _worker_init(build_pid: int) -> None:
-    """Ctrl-C reaches every process of the terminal's group: the build stops its workers, so
-    they ignore it (instead of each printing a traceback). A thread watches for the build's
-    end: a build that is killed (SIGKILL runs no clean-up) leaves its workers to the init
-    process, and they must not go on holding its files, its terminal or the caller's pipe."""
-    import signal
-    import threading
-    import time
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from pipeline.parsers import PageMemo
-
-    global _WORKER_PAGES
-    _WORKER_PAGES = PageMemo()
-
-    def watch() -> None:
-        while os.getppid() == build_pid:
-            time.sleep(ORPHAN_CHECK_SECONDS)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="orphan-check", daemon=True).start()
 
 
 def _previous_tables(output: Path, previous: str | None, refs, hashes, pages: list[dict], recheck: bool,

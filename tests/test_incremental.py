@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from conftest import ROOT, read_table
-from pipeline import build
+from pipeline import build, processes
 from pipeline.build import run_build
 from pipeline.tables import FOLDER_TABLES
 
@@ -28,7 +28,7 @@ def _serial_then_pooled(tmp_path, raw_copy, monkeypatch):
     builds after it use a pool and a cache of their own."""
     _copies(raw_copy, 14)
     serial = run_build([raw_copy], tmp_path / "serial", workers=1, use_cache=False, cache_dir=tmp_path / "cache-a")
-    monkeypatch.setattr(build, "POOL_MIN_SOURCES", 2)
+    monkeypatch.setattr(processes, "POOL_MIN_SOURCES", 2)
     return serial
 
 
@@ -221,3 +221,21 @@ def test_a_parser_change_that_changes_no_record_gives_the_same_version_bytes(tmp
     again = run_build([raw_copy], tmp_path / "b")
     assert again.parsed == 5  # (other objects: the cache is keyed by the parser)
     assert _tree(tmp_path / "a" / "datasets") == _tree(tmp_path / "b" / "datasets")
+
+
+def test_objects_of_another_parser_are_removed_and_published_versions_keep_their_files(tmp_path, raw_copy,
+                                                                                       monkeypatch):
+    first = run_build([raw_copy], tmp_path / "output")
+    old = set(_objects(tmp_path))
+    monkeypatch.setattr(build, "parser_version", lambda: "another parser")
+    p = raw_copy / "003_3b374c8cbaf8a554.txt"
+    p.write_text(p.read_text().replace("(4选1)", "(5选1)"))
+    run_build([raw_copy], tmp_path / "output")
+    now = set(_objects(tmp_path))
+    assert old and not (old & now) and len(now) == len(old)
+    # the first version's files were the old objects' (hard links): still whole
+    ds = tmp_path / "output" / "datasets" / first.version
+    assert len(read_table(ds, "requirements")) == first.counts["requirements"]
+    from pipeline import store
+
+    assert len(list(store.iter_table(ds, "requirements"))) == first.counts["requirements"]

@@ -30,7 +30,7 @@ class PageMemo:
     used forgotten first. (Remembering the pages of text exports, and tables, requirement texts
     and sentences, cost as much as it saved once the copies are validated: not done.)"""
 
-    def __init__(self, size: int = 256):
+    def __init__(self, size: int = 64):
         self.size = size
         self._read: dict = {}
 

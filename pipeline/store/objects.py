@@ -29,8 +29,8 @@ from pipeline.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLES
 
 OBJECT_FILE = "object.json"
 #: what an ``object.json`` holds: its key, its files, the source's row, the renames its document
-#: states and the categories of its requirements (``build._parse_into``)
-REQUIRED = {"key", "files", "source", "states", "categories"}
+#: states, the categories of its requirements and the parser that wrote it (``build._parse_into``)
+REQUIRED = {"key", "files", "source", "states", "categories", "parser"}
 
 
 class CorruptObject(Exception):
@@ -150,6 +150,22 @@ class Objects:
 
     def remove(self, key: str) -> None:
         shutil.rmtree(self.path(key), ignore_errors=True)
+
+    def prune(self, parser: str) -> int:
+        """Remove the objects another parser wrote (and folders that are not objects); a
+        published version keeps its files, which are hard links. Returns how many went."""
+        gone = 0
+        for p in self.folder.glob("*/*") if self.folder.is_dir() else []:
+            if p.name.startswith("."):
+                continue  # (being written by a build running now)
+            try:
+                info = json.loads((p / OBJECT_FILE).read_text("utf-8"))
+            except (OSError, ValueError):
+                info = {}
+            if not isinstance(info, dict) or info.get("parser") != parser:
+                shutil.rmtree(p, ignore_errors=True)
+                gone += 1
+        return gone
 
 
 def last_build_file(cache_dir: Path, output: Path) -> Path:

@@ -23,7 +23,7 @@ from pipeline.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLE_ORDER, json_sch
 #: a small table's Parquet row groups end after this many rows ...
 ROW_GROUP = 5_000
 #: ... or fewer once their JSON reaches this size (a conflict lists every capture's value)
-ROW_GROUP_BYTES = 8 << 20
+ROW_GROUP_BYTES = 2 << 20
 
 
 class _SmallTable:
