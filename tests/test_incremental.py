@@ -87,6 +87,7 @@ def test_object_that_is_not_what_it_lists_is_parsed_again(tmp_path, raw_copy, re
                        if ("renamed" in info) == renamed and info["key"] not in renamed_from
                        and (o / "requirements.jsonl").exists())
     data = overwritten.read_bytes()
+    overwritten.chmod(0o644)  # (an object's file is read-only)
     overwritten.write_bytes(b"x" * len(data))  # (the published version's file too: it is a hard link)
     (tmp_path / "a").rename(tmp_path / "gone")
     again = run_build([raw_copy], tmp_path / "b")
@@ -239,3 +240,14 @@ def test_objects_of_another_parser_are_removed_and_published_versions_keep_their
     from pipeline import store
 
     assert len(list(store.iter_table(ds, "requirements"))) == first.counts["requirements"]
+
+
+def test_object_files_are_read_only(tmp_path, raw_copy):
+    """A published folder table's file is the object's, and every version's that has the source:
+    it is read-only, so an edit meant for one version cannot silently change the others."""
+    import stat
+
+    first = run_build([raw_copy], tmp_path / "output")
+    ds = tmp_path / "output" / "datasets" / first.version
+    files = list((ds / "requirements").glob("*.jsonl")) + list((ds / "requirements.parquet").glob("*.parquet"))
+    assert files and all(stat.S_IMODE(f.stat().st_mode) == 0o444 for f in files)

@@ -104,6 +104,9 @@ class Objects:
                     continue
                 for suffix, data in (("jsonl", jsonl_bytes(rows)), ("parquet", parquet_bytes(table, rows))):
                     (tmp / f"{table}.{suffix}").write_bytes(data)
+                    # read-only: the file is every version's that has the source (hard links),
+                    # so an edit to one published version's file would change them all
+                    os.chmod(tmp / f"{table}.{suffix}", 0o444)
                     files[f"{table}.{suffix}"] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
                                                   "rows": len(rows)}
             info = {"key": key, "files": files, "source": source, **extra}
