@@ -228,12 +228,17 @@ def test_objects_of_another_parser_are_removed_and_published_versions_keep_their
                                                                                        monkeypatch):
     first = run_build([raw_copy], tmp_path / "output")
     old = set(_objects(tmp_path))
+    # what the parse cache of schema 1.x left beside the objects
+    (tmp_path / ".cache" / "parsed").mkdir()
+    (tmp_path / ".cache" / "parsed" / "123-abc.pack").write_bytes(b"old")
+    (tmp_path / ".cache" / "hashes.json").write_text("{}")
     monkeypatch.setattr(build, "parser_version", lambda: "another parser")
     p = raw_copy / "003_3b374c8cbaf8a554.txt"
     p.write_text(p.read_text().replace("(4选1)", "(5选1)"))
     run_build([raw_copy], tmp_path / "output")
     now = set(_objects(tmp_path))
     assert old and not (old & now) and len(now) == len(old)
+    assert not (tmp_path / ".cache" / "parsed").exists() and not (tmp_path / ".cache" / "hashes.json").exists()
     # the first version's files were the old objects' (hard links): still whole
     ds = tmp_path / "output" / "datasets" / first.version
     assert len(read_table(ds, "requirements")) == first.counts["requirements"]

@@ -156,7 +156,14 @@ class Objects:
 
     def prune(self, parser: str) -> int:
         """Remove the objects another parser wrote (and folders that are not objects); a
-        published version keeps its files, which are hard links. Returns how many went."""
+        published version keeps its files, which are hard links. Returns how many went. The
+        parse cache of schema 1.x (``parsed/`` packs, ``hashes.json`` beside this folder),
+        which nothing reads any more, goes too."""
+        for old in (self.folder.parent / "parsed", self.folder.parent / "hashes.json"):
+            if old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+            elif old.exists():
+                old.unlink(missing_ok=True)
         gone = 0
         for p in self.folder.glob("*/*") if self.folder.is_dir() else []:
             if p.name.startswith("."):
