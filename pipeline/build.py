@@ -148,8 +148,12 @@ def object_key(ref: store.RawRef, sha: str) -> str:
     """What a source's records depend on: its bytes, its name (every record's
     ``source_file``), what its metadata says of it (not when it was captured: the build sets
     ``captured`` and ``captures`` in its ``sources`` row) and the parser."""
-    said = [(k, v) for k, v in ref.metadata if k != "captured"]
-    return hashlib.sha256("\x1f".join([parser_version(), sha, ref.display, json.dumps(said)]).encode()).hexdigest()[:32]
+    return hashlib.sha256("\x1f".join([parser_version(), sha, ref.display, json.dumps(_said(ref))]).encode()).hexdigest()[:32]
+
+
+def _said(ref: store.RawRef) -> list[tuple[str, str]]:
+    """What a source's metadata says of it, all but when it was captured."""
+    return [(k, v) for k, v in ref.metadata if k != "captured"]
 
 
 def _parse_into(task: tuple[list[tuple[store.RawRef, str]], str], pages=None) -> None:
@@ -175,16 +179,7 @@ def source_objects(refs: list[store.RawRef], keys: dict[str, str], objects: stor
                    workers: int | None = None, progress: bool = False) -> tuple[list[dict], int]:
     """Every source's object (``Objects.get``), in file order, parsing the sources that have
     none (in a pool when there are many); and how many were parsed."""
-    found = {}
-    for r in refs:
-        info = objects.get(keys[r.display])
-        if info is not None:
-            try:
-                objects.check_files(info)
-            except store.CorruptObject:
-                objects.remove(keys[r.display])
-                info = None
-        found[r.display] = info
+    found = {r.display: objects.checked(keys[r.display]) for r in refs}
     todo = [r for r in refs if found[r.display] is None]
     n = processes.TASK_SOURCES
     tasks = [([(r, keys[r.display]) for r in todo[i:i + n]], str(objects.folder)) for i in range(0, len(todo), n)]
@@ -205,8 +200,7 @@ def one_per_capture(refs: list[store.RawRef], hashes: dict[str, str]) -> list[st
     unchanged page again is the most common event of all."""
     groups: dict[tuple, list[store.RawRef]] = {}
     for r in refs:
-        said = tuple((k, v) for k, v in r.metadata if k != "captured")
-        groups.setdefault((hashes[r.display], said), []).append(r)
+        groups.setdefault((hashes[r.display], tuple(_said(r))), []).append(r)
     out = []
     for group in groups.values():
         first = group[0]
@@ -347,7 +341,8 @@ def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown:
     # reach are published from objects of their own, with the renames applied
     # (``_renamed_object``); each object says what it states and which categories it has
     renames = {tuple(old): tuple(new) for info in infos for old, new in info["states"]}
-    reached = [info for info in infos if _reach(info, renames) and objects.get(_renamed_key(info, renames)) is None]
+    reached = [info for info in infos if (reach := _reach(info, renames))
+               and objects.get(_renamed_key(info, reach)) is None]
     n = processes.TASK_SOURCES
     tasks = [(reached[i:i + n], str(objects.folder), renames) for i in range(0, len(reached), n)]
     processes.run(_rename_into, tasks, len(reached), workers, progress, "renaming")
@@ -430,8 +425,9 @@ def _reach(info: dict, renames: dict) -> list[list[list[str]]]:
     return sorted([list(c), list(renames[tuple(c)])] for c in info["categories"] if tuple(c) in renames)
 
 
-def _renamed_key(info: dict, renames: dict) -> str:
-    return hashlib.sha256(json.dumps([info["key"], _reach(info, renames)], ensure_ascii=False).encode()).hexdigest()[:32]
+def _renamed_key(info: dict, reach: list) -> str:
+    """The key of ``info``'s object with the renames that reach it (``_reach``) applied."""
+    return hashlib.sha256(json.dumps([info["key"], reach], ensure_ascii=False).encode()).hexdigest()[:32]
 
 
 def _rename_into(task: tuple[list[dict], str, dict], pages=None) -> None:
@@ -451,11 +447,11 @@ def _renamed_object(objects: store.Objects, info: dict, renames: dict) -> tuple[
     document says). ``CorruptObject`` when the source's own object is."""
     from pipeline import reconcile
 
-    key, reach = _renamed_key(info, renames), _reach(info, renames)
-    got = objects.get(key)
+    reach = _reach(info, renames)
+    key = _renamed_key(info, reach)
+    got = objects.checked(key)
     if got is not None:
         try:
-            objects.check_files(got)
             return got, objects.records(got, "requirements")
         except store.CorruptObject:
             objects.remove(key)
@@ -541,8 +537,7 @@ def _previous_tables(output: Path, previous: str | None, refs, hashes, pages: li
                 wanted |= {v["source_sha256"] for v in p["versions"][-20:]}
         reader = records.RowReader()
         old["requirements"] = [reader.row(r) for r in store.iter_table(store.dataset_dir(output, previous),
-                                                                        "requirements", wanted)
-                               if r["source_sha256"] in wanted]
+                                                                        "requirements", wanted)]
         return old
     except (OSError, store.StoreError) as e:  # (what reading a published version raises; a bug is not caught)
         warn(f"{output}/datasets/{previous}: cannot be read ({store.describe_error(e)}); the report does not compare with it")

@@ -39,8 +39,8 @@ def load(version: str = "latest", output: str | Path = "output", *, records: boo
     ``records=True``. Nested fields (items, provenance, values, …) stay Python lists/dicts."""
     output = Path(output)
     name = resolve_version(version, output)
-    folder = output / "datasets" / name
-    out = {table: list(store.iter_table(folder, table)) for table in tables}
+    loaded = store.load_tables(output, name, skip=tuple(t for t in TABLE_ORDER if t not in tables))
+    out = {t: loaded[t] for t in tables}
     if records:
         return out
     import pandas as pd

@@ -90,6 +90,20 @@ class Objects:
         info["path"] = p
         return info
 
+    def checked(self, key: str) -> dict | None:
+        """``get``, with every file there at the size ``object.json`` gives it
+        (``check_files``); an object that is not is removed, and None returned (it is written
+        again)."""
+        info = self.get(key)
+        if info is None:
+            return None
+        try:
+            self.check_files(info)
+        except CorruptObject:
+            self.remove(key)
+            return None
+        return info
+
     def put(self, key: str, tables: dict[str, list[dict]], source: dict, **extra) -> dict:
         """Write the object ``key``: the records of each folder table in ``tables`` and the
         source's row. Returns its ``object.json`` (with its ``path``)."""
