@@ -353,14 +353,17 @@ def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown:
     try:
         writer.link_objects(infos)
         sources = writer.table("sources")
+        facts = []  # what reconciliation needs of each source: its URL and capture times
         for ref, info in zip(refs, infos):
-            sources.add(_source_row(ref, info["source"]))
+            row = _source_row(ref, info["source"])
+            sources.add(row)
+            facts.append({k: row[k] for k in ("source_sha256", "url", "captured", "captures", "truncated")})
         warnings = [w for info in infos for w in info["source"]["warnings"]]
         dates = [info["source"]["updated"] for info in infos if info["source"]["updated"]]
         del infos  # (what the objects say is written: 10,000 of them are 150 MB, not held while reconciling)
         known = store.published_conflict_ids(output, warnings.append, cache_dir) | (known_conflicts or set())
         with _ConflictSpool(writer.folder / "conflicts.scratch") as sink:
-            tables = reconcile.reconcile_rows(rows, decisions, known, shown, sink=sink)
+            tables = reconcile.reconcile_rows(rows, decisions, known, shown, sink=sink, sources=facts)
             sink.write([c.pop("spooled") for c in tables["conflicts"]], writer.table("conflicts"))
         phase("reconciled")
         _validate({t: tables[t] for t in ("categories", "pages", "reviews")})

@@ -15,6 +15,7 @@ place is unknown); the newest dated version is the page's current statement.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import sys
@@ -70,77 +71,246 @@ def stated_renames(rows) -> dict[tuple[str, ...], tuple[str, ...]]:
 
 @dataclass(frozen=True)
 class Version:
+    """One capture of a page: the rows one source holds of it (every part of the page)."""
+
     page_key: str
     source_file: str
     source_sha256: str
+    #: the page's own date where it gives one, else the day it was captured (``date_from``)
     date: str | None
     rows: tuple[dict, ...]
+    #: "page" | "capture" | None (no date at all: where the version falls is unknown)
+    date_from: str | None = None
+    #: when it was captured (a date-time where a capture manifest gives one): orders revisions
+    #: of one day
+    captured: str | None = None
+    #: why the capture looks cut short (``sources.truncated``): what it lacks is not removed
+    truncated: str | None = None
+    #: part of the page as the source names it -> the part it is compared as (``_part_slots``)
+    slots: tuple[tuple[str | None, str | None], ...] = ()
+
+    def slot(self, part: str | None) -> str | None:
+        return dict(self.slots).get(part, part)
+
+
+@dataclass(frozen=True)
+class SourceFacts:
+    """What reconciliation needs of a source beyond its records: where the page lives, and when
+    it was captured (the earliest capture of these bytes)."""
+
+    url: str | None = None
+    captured: str | None = None
+    truncated: str | None = None
+
+
+def source_facts(sources: list[dict] | None) -> dict[str, SourceFacts]:
+    """sha256 -> ``SourceFacts``, from ``sources`` table rows."""
+    out = {}
+    for s in sources or ():
+        times = [c.get("captured") for c in s.get("captures") or () if c.get("captured")]
+        times += [s["captured"]] if s.get("captured") else []
+        out[s["source_sha256"]] = SourceFacts(s.get("url"), min(times) if times else None, s.get("truncated"))
+    return out
 
 
 def _jaccard(a: set, b: set) -> float:
     return len(a & b) / len(a | b) if a | b else 0.0
 
 
-def page_versions(rows: list[dict]) -> tuple[dict[str, list[Version]], dict[str, dict]]:
-    """Versions of every page, oldest first, and a description of each page.
+def title_key(title: str) -> str:
+    """Titles that differ only in spaces are one title (``微信原生H5的主体类目`` / ``微信原生 H5 的主体类目``)."""
+    return "".join(title.split())
 
-    A page is (capability, title, part); ``part`` separates tables of one page that are separate
-    statements (非个人主体 / 个人主体 / 海外主体). A capture without a title joins the page whose
-    latest version shares most of its categories (Jaccard >= 0.5), so a list that grows from 46
-    to 380 rows over two years stays one page; otherwise it starts a page of its own.
+
+def page_versions(rows: list[dict], sources: list[dict] | None = None
+                  ) -> tuple[dict[str, list[Version]], dict[str, dict]]:
+    """Versions of every page in time order, and a description of each page and part.
+
+    A page is identified, within its capability:
+    1. by its URL, when the source's metadata gives one: a page retitled at the same URL
+       (WeChat's 特殊行业所需资质材料 → 小程序开放的服务类目, 2018-09-11) stays one page, and the
+       same content under two URLs is two pages;
+    2. else by its title, spaces aside; a titled capture without a URL joins the one URL page
+       whose captures bear that title;
+    3. else by its content: a capture without a title joins the page whose newest version
+       shares most of its categories (Jaccard >= 0.5), so a list that grows from 46 to 380 rows
+       stays one page; otherwise it is a page of its own.
+
+    Versions are ordered by date (the page's own, else the capture's), then by capture time
+    (revisions of one day), undated ones first (their place is unknown). ``part`` separates
+    tables of a page that are separate statements (非个人主体 / 个人主体 / 海外主体); a
+    version's parts are compared as the newest version's parts they share most categories with.
     """
+    facts = source_facts(sources)
     groups: dict[tuple, list[dict]] = {}
+    titles_of: dict[tuple[str, str], set[str]] = {}
     for r in rows:
-        groups.setdefault((r["capability"], r["source_sha256"], r["page"], r.get("page_part")), []).append(r)
-
-    def name(cap: str, title: str, part: str | None) -> str:
-        return f"{cap}:{title}" + (f" / {part}" if part else "")
-
-    order = {gk: _group_order(rs) for gk, rs in groups.items()}
-    in_order = sorted(groups.items(), key=lambda kv: order[kv[0]])
-    info: dict[str, dict] = {}
-    latest: dict[str, tuple[str, set]] = {}  # page key -> (date or file, categories of its newest member)
-    for (cap, sha, title, part), rs in in_order:
+        title = r["page"]
+        groups.setdefault((r["capability"], r["source_sha256"], title), []).append(r)
         if title:
-            key = name(cap, title, part)
-            info.setdefault(key, {"page_key": key, "capability": cap, "title": title, "part": part,
-                                  "inferred": None})
-            latest[key] = (order[(cap, sha, title, part)], {r["category_id"] for r in rs})
-    keys: dict[tuple, str] = {}
-    for gk, rs in in_order:
-        cap, sha, title, part = gk
-        ids = {r["category_id"] for r in rs}
-        if title:
-            key = name(cap, title, part)
-        else:
-            best = max(((k, _jaccard(ids, v[1])) for k, v in latest.items() if k.startswith(cap + ":")),
-                       key=lambda kv: (kv[1], kv[0]), default=(None, 0.0))
-            if best[0] and best[1] >= SAME_PAGE_MIN_OVERLAP:
-                key = best[0]
-                note = f"{rs[0]['source_file']} has no title; shares {best[1]:.0%} of its categories. "
-                if len(info[key]["inferred"] or "") < 2000:
-                    info[key]["inferred"] = (info[key]["inferred"] or "") + note
-            else:
-                key = name(cap, f"untitled:{rs[0]['source_file']}", part)
-                info[key] = {"page_key": key, "capability": cap, "title": None, "part": part,
-                             "inferred": f"no title; first seen in {rs[0]['source_file']}"}
-            latest[key] = (order[gk], ids)
-        keys[gk] = key
-    pages: dict[str, list[Version]] = {}
-    for gk, rs in groups.items():
-        rs = sorted(rs, key=_line_order)
+            titles_of.setdefault((r["capability"], r["source_sha256"]), set()).add(title_key(title))
+
+    def date_of(gk) -> tuple[str | None, str | None, str | None]:
+        rs = groups[gk]
         dates = sorted({r["page_updated"] for r in rs if r["page_updated"]})
-        pages.setdefault(keys[gk], []).append(
-            Version(keys[gk], rs[0]["source_file"], gk[1], dates[-1] if dates else None, tuple(rs)))
-    for key, vs in pages.items():
-        vs.sort(key=lambda v: (v.date is not None, v.date or "", v.source_file))
-        now = current(vs)
-        info[key]["versions"] = [{"source_file": v.source_file, "source_sha256": v.source_sha256,
-                                  "date": v.date, "current": v is now} for v in vs]
-    for key in info:
-        if info[key]["inferred"]:
-            info[key]["inferred"] = info[key]["inferred"].strip()
+        captured = facts.get(gk[1], SourceFacts()).captured
+        if dates:
+            return dates[-1], "page", captured
+        if captured:
+            return captured[:10], "capture", captured
+        return None, None, None
+
+    when = {gk: date_of(gk) for gk in groups}
+
+    def order(gk) -> tuple:
+        date, _, captured = when[gk]
+        return (date is not None, date or "", captured or "", gk[1])
+
+    identity: dict[tuple, str] = {}
+    info: dict[str, dict] = {}
+    bearing: dict[tuple[str, str], set[str]] = {}  # (capability, title key) -> pages with captures so titled
+    for gk in sorted(groups, key=order):
+        cap, sha, title = gk
+        url = facts.get(sha, SourceFacts()).url
+        if not url:
+            continue
+        several = len(titles_of.get((cap, sha), ())) > 1
+        key = f"{cap}:{url}" + (f"#{title_key(title)}" if several and title else "")
+        identity[gk] = key
+        info.setdefault(key, {"page_key": key, "capability": cap, "url": url, "inferred": None})
+        if title:
+            bearing.setdefault((cap, title_key(title)), set()).add(key)
+    # what each identified page's captures list, one set per distinct list (thousands of
+    # captures of a page share a few), for captures identified by their content
+    lists: dict[str, set[frozenset]] = {}
+    for gk, key in identity.items():
+        lists.setdefault(key, set()).add(frozenset(r["category_id"] for r in groups[gk]))
+
+    def closest(cap: str, ids: frozenset, among) -> tuple[str | None, float]:
+        scores = ((k, max(_jaccard(ids, other) for other in lists[k])) for k in sorted(among)
+                  if k.startswith(cap + ":") and lists.get(k))
+        return max(scores, key=lambda kv: kv[1], default=(None, 0.0))
+
+    def join(gk, key: str) -> None:
+        identity[gk] = key
+        lists.setdefault(key, set()).add(frozenset(r["category_id"] for r in groups[gk]))
+        if gk[2]:
+            bearing.setdefault((gk[0], title_key(gk[2])), set()).add(key)
+
+    for gk in sorted(groups, key=order):
+        cap, sha, title = gk
+        if gk in identity or not title:
+            continue
+        file = groups[gk][0]["source_file"]
+        ids = frozenset(r["category_id"] for r in groups[gk])
+        by_title = bearing.get((cap, title_key(title)), set())
+        titled = {k for keys in bearing.values() for k in keys}
+        untitled_urls = [k for k, page in info.items() if page["url"] and k not in titled]
+        if len(by_title) == 1:
+            key = next(iter(by_title))
+            if info[key]["url"]:
+                _note(info[key], f"{file} has no URL; it bears the title of the page's captures.")
+        else:
+            key, score = closest(cap, ids, untitled_urls)
+            if key and score >= SAME_PAGE_MIN_OVERLAP:
+                _note(info[key], f"{file} has no URL; its title is new to the page and it shares "
+                                 f"{score:.0%} of the categories of one of its versions.")
+            else:
+                key = f"{cap}:{title_key(title)}"
+                info.setdefault(key, {"page_key": key, "capability": cap, "url": None, "inferred": None})
+        join(gk, key)
+    for gk in sorted(groups, key=order):
+        if gk in identity:
+            continue
+        cap = gk[0]
+        ids = frozenset(r["category_id"] for r in groups[gk])
+        key, score = closest(cap, ids, list(info))
+        file = groups[gk][0]["source_file"]
+        if key and score >= SAME_PAGE_MIN_OVERLAP:
+            _note(info[key], f"{file} has no title; shares {score:.0%} of the categories of one of its versions.")
+        else:
+            key = f"{cap}:untitled:{file}"
+            info[key] = {"page_key": key, "capability": cap, "url": None,
+                         "inferred": f"no title; first seen in {file}"}
+        join(gk, key)
+    by_page: dict[str, list[tuple]] = {}
+    for gk in groups:
+        by_page.setdefault(identity[gk], []).append(gk)
+    pages: dict[str, list[Version]] = {}
+    for key, gks in by_page.items():
+        gks.sort(key=order)
+        versions = []
+        for gk in gks:
+            date, date_from, captured = when[gk]
+            versions.append(Version(key, groups[gk][0]["source_file"], gk[1], date,
+                                    tuple(sorted(groups[gk], key=_line_order)), date_from, captured,
+                                    facts.get(gk[1], SourceFacts()).truncated))
+        slots = _part_slots(versions)
+        pages[key] = [dataclasses.replace(v, slots=slots[i]) for i, v in enumerate(versions)]
+        titled = [r["page"] for v in pages[key] for r in v.rows[:1] if r["page"]]
+        info[key]["title"] = titled[-1] if titled else None
+        now = current(pages[key])
+        info[key]["parts"] = sorted({p for r in now.rows if (p := now.slot(r.get("page_part")))})
+        changes = page_changes(pages[key])
+        # a transition is told of the version it leads to; an undated version's (compared with
+        # the first dated one, ``transitions``) of the undated version
+        compared = {}
+        for (prev, nxt), n in zip(changes.pairs, changes.per_transition()):
+            if prev.date is None and nxt.date is not None:
+                compared[id(prev)] = (nxt, n)
+            else:
+                compared[id(nxt)] = (prev, n)
+        info[key]["versions"] = []
+        for v in pages[key]:
+            prev, n = compared.get(id(v), (None, {}))
+            info[key]["versions"].append({
+                "source_file": v.source_file, "source_sha256": v.source_sha256, "date": v.date,
+                "date_from": v.date_from, "captured": v.captured, "truncated": v.truncated is not None,
+                "current": v is now, "compared_with": prev.source_file if prev else None,
+                "added": n.get("added"), "removed": n.get("removed"), "renamed": n.get("renamed")})
+        _note_unordered(info[key], pages[key])
     return pages, info
+
+
+def _note(page: dict, note: str) -> None:
+    if len(page["inferred"] or "") < 2000:
+        page["inferred"] = ((page["inferred"] or "") + " " + note).strip()
+
+
+def _note_unordered(page: dict, versions: list[Version]) -> None:
+    """Revisions of one day without a capture time: their order is not known, and says so."""
+    days: dict[str, list[Version]] = {}
+    for v in versions:
+        if v.date and not (v.captured and len(v.captured) > 10):
+            days.setdefault(v.date, []).append(v)
+    for day, vs in sorted(days.items()):
+        if len(vs) > 1:
+            _note(page, f"{len(vs)} versions dated {day} carry no capture time: their order is unknown.")
+
+
+def _part_slots(versions: list[Version]) -> list[tuple]:
+    """For each version, its parts -> the part of the newest version that holds most of each
+    one's categories (a part-less list before a page was split into 非个人主体 / 个人主体 /
+    海外主体 tables is compared with the part that continues it). A part sharing nothing with
+    the newest version's parts is compared as itself."""
+    newest = versions[-1]
+    target: dict[str | None, set] = {}
+    for r in newest.rows:
+        target.setdefault(r.get("page_part"), set()).add(r["category_id"])
+    out = []
+    for v in versions:
+        mine: dict[str | None, set] = {}
+        for r in v.rows:
+            mine.setdefault(r.get("page_part"), set()).add(r["category_id"])
+        slots = []
+        for part, ids in sorted(mine.items(), key=lambda kv: kv[0] or ""):
+            if part in target:
+                continue  # a part the newest version has is itself
+            shared = sorted(((len(ids & t), p or "") for p, t in target.items()), reverse=True)
+            if shared and shared[0][0] and (len(shared) == 1 or shared[0][0] > shared[1][0]):
+                slots.append((part, shared[0][1] or None))
+        out.append(tuple(slots))
+    return out
 
 
 def _line_order(r) -> tuple:
@@ -151,24 +321,20 @@ def _line_order(r) -> tuple:
     return (r["provenance"]["line_start"], r.get("id") or "")
 
 
-def _group_order(rs: list[dict]) -> tuple:
-    """Captures in time order where known (dates, then file names, which often carry dates)."""
-    dates = sorted(r["page_updated"] for r in rs if r["page_updated"])
-    return (dates[-1] if dates else "", rs[0]["source_file"])
-
-
 def transitions(versions: list[Version]) -> list[tuple[Version, Version]]:
     """Pairs of versions to compare for categories added, removed or renamed: consecutive dated
-    versions, and each undated version against the current one (where it falls is unknown)."""
+    versions, and each undated version against the first dated one (where an undated version
+    falls is unknown; what the first dated version already has or lacks is dated from there,
+    never from a later one)."""
     dated = [v for v in versions if v.date]
     if not dated:
         return list(zip(versions, versions[1:]))
-    now = dated[-1]
-    return list(zip(dated, dated[1:])) + [(v, now) for v in versions if not v.date]
+    first = dated[0]
+    return [(v, first) for v in versions if not v.date] + list(zip(dated, dated[1:]))
 
 
 def current(versions: list[Version]) -> Version:
-    """The newest dated version; with no dates at all, the last by file name."""
+    """The newest dated version; with no dates at all, the last listed."""
     dated = [v for v in versions if v.date]
     return dated[-1] if dated else versions[-1]
 
@@ -358,59 +524,65 @@ def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
     so the build writes each as it comes). Whitelist rows (a category list without a
     qualification column) state no requirement: they count for categories added and removed,
     never in value comparisons."""
-    # 1. change over time within one page
+    # 1. change over time within one page, part by part (``Version.slot``)
     for key, versions in sorted(pages.items()):
         cap = key.split(":", 1)[0]
-        # per category its rows and the index of each one's version: a page's history can be
-        # most of the archive, so the (row, page, date) entries are made one category at a time
-        by_cat: dict[str, tuple[list, list[int]]] = {}
+        # per (part, category) its rows and the index of each one's version: a page's history
+        # can be most of the archive, so the (row, page, date) entries are made one at a time
+        by_cat: dict[tuple[str, str], tuple[list, list[int]]] = {}
         for i, v in enumerate(versions):
             for r in v.rows:
                 if r.get("kind", "qualification") == "qualification":
-                    rows_and_versions = by_cat.get(r["category_id"])
+                    k = (v.slot(r.get("page_part")) or "", r["category_id"])
+                    rows_and_versions = by_cat.get(k)
                     if rows_and_versions is None:
-                        rows_and_versions = by_cat[r["category_id"]] = ([], [])
+                        rows_and_versions = by_cat[k] = ([], [])
                     rows_and_versions[0].append(r)
                     rows_and_versions[1].append(i)
 
-        def entries_of(cid: str) -> list[tuple[dict, str, str | None]]:
-            rows, at = by_cat[cid]
-            return [(r, key, versions[i].date) for r, i in zip(rows, at)]
+        def entries_of(k: tuple[str, str]) -> list[tuple[dict, str, str | None]]:
+            rows, at = by_cat[k]
+            where = part_key(key, k[0])
+            return [(r, where, versions[i].date) for r, i in zip(rows, at)]
 
-        reps = {cid: list(distinct_contents(rows)) for cid, (rows, _) in by_cat.items()}
+        reps = {k: list(distinct_contents(rows)) for k, (rows, _) in by_cat.items()}
         if len(versions) > 1:
-            for cid in sorted(by_cat):
-                entries = entries_of(cid)
+            for k in sorted(by_cat):
+                entries = entries_of(k)
                 for field, kind in FIELD_KIND.items():
-                    got = _compare(field, entries, reps[cid])
+                    got = _compare(field, entries, reps[k])
                     if got:
-                        yield _conflict(kind, "version", cap, key, entries[0][0], field, *got)
+                        yield _conflict(kind, "version", cap, part_key(key, k[0]), entries[0][0], field, *got)
             yield from _membership(key, cap, versions)
         # record-level problems, per capture
-        for cid in sorted(by_cat):
-            entries = entries_of(cid)
-            if any(_count_mismatch(r) for r in reps[cid]):
+        for k in sorted(by_cat):
+            entries = entries_of(k)
+            where = part_key(key, k[0])
+            if any(_count_mismatch(r) for r in reps[k]):
                 vals, mismatch = _capture_values(entries, lambda r: f"declares {r['of']}选{r['pick']}, lists "
                                                  f"{r['options']}" if _count_mismatch(r) else None)
-                yield _conflict("count_mismatch", "record", cap, key, mismatch[0], "count", vals,
+                yield _conflict("count_mismatch", "record", cap, where, mismatch[0], "count", vals,
                                 "declared count does not match the items listed: "
                                 + "; ".join(f"{v['value']} ({v['source_file']}:{v['line_start']})" for v in vals))
-            if any(_lost(r) for r in reps[cid]):
+            if any(_lost(r) for r in reps[k]):
                 vals, lost = _capture_values(entries, lambda r: _lost_text(r) if _lost(r) else None)
-                yield _conflict("items_lost", "record", cap, key, lost[0], "items", vals,
+                yield _conflict("items_lost", "record", cap, where, lost[0], "items", vals,
                                 "items lost in capture: " + "; ".join(
                                     f"{v['value']} ({v['source_file']}:{v['line_start']})" for v in vals))
     # 2. different pages of one capability (their current statements)
     currents = {key: current(vs) for key, vs in pages.items()}
     by_cap_cat: dict[tuple[str, str], list[tuple[dict, str, str | None]]] = {}
+    page_of: dict[str, str] = {}  # part key -> its page
     for key, v in sorted(currents.items()):
         for r in v.rows:
             if r.get("kind", "qualification") == "qualification":
-                by_cap_cat.setdefault((r["capability"], r["category_id"]), []).append((r, key, v.date))
+                where = part_key(key, v.slot(r.get("page_part")))
+                page_of[where] = key
+                by_cap_cat.setdefault((r["capability"], r["category_id"]), []).append((r, where, v.date))
     for (cap, cid), entries in sorted(by_cap_cat.items()):
         # parts of one page (非个人主体 / 个人主体 tables) address different subjects: not a
         # disagreement between pages
-        if len({_page_base(r) for r, _, _ in entries}) < 2 or len({p for _, p, _ in entries}) < 2:
+        if len({page_of[p] for _, p, _ in entries}) < 2:
             continue
         for field, kind in FIELD_KIND.items():
             got = _compare(field, entries)
@@ -439,9 +611,10 @@ def _lost(r: dict) -> bool:
     return bool(r["items_missing"]) or r["rule"] == "unknown"
 
 
-def _page_base(r: dict) -> str:
-    """The page a row belongs to, ignoring which of its tables."""
-    return f"{r['capability']}:{r['page'] or r['source_file']}"
+def part_key(page_key: str, part: str | None) -> str:
+    """A part of a page as conflicts name it: ``page / part``, the page alone when it has one
+    statement."""
+    return f"{page_key} / {part}" if part else page_key
 
 
 def _lost_text(r: dict) -> str:
@@ -452,42 +625,80 @@ def _lost_text(r: dict) -> str:
     return f"declares {r['declared'] or r['rule']} with items missing"
 
 
-def _membership(key: str, cap: str, versions: list[Version]):
-    """Categories added, removed and renamed between consecutive versions of a page, one
-    conflict at a time. The transitions are read first, keeping for each category only where
-    it was added, removed or renamed (and the rows that say so); each conflict's values (a
-    sentence per transition, over a long history thousands) are made when it is yielded."""
-    pairs = transitions(versions)
-    added: dict[str, list[tuple]] = {}
-    removed: dict[str, list[tuple]] = {}
-    renamed: dict[str, list[tuple]] = {}
-    rows_of: dict[str, dict] = {}
-    for t, (prev, nxt) in enumerate(pairs):
+@dataclass
+class Changes:
+    """Categories added, removed and renamed over a page's transitions (``transitions``): per
+    category, the transitions where it happened, with the rows that say so."""
+
+    pairs: list[tuple[Version, Version]]
+    added: dict[str, list[tuple]]
+    removed: dict[str, list[tuple]]
+    renamed: dict[str, list[tuple]]
+    rows_of: dict[str, dict]
+
+    def per_transition(self) -> list[dict[str, int]]:
+        """How many categories each transition added, removed and renamed."""
+        out = [{"added": 0, "removed": 0, "renamed": 0} for _ in self.pairs]
+        for kind in ("added", "removed", "renamed"):
+            for seen in getattr(self, kind).values():
+                for occurrence in seen:
+                    out[occurrence[0]][kind] += 1
+        return out
+
+
+def page_changes(versions: list[Version]) -> Changes:
+    """What each transition of a page changed in its list of categories (every part of it).
+    A capture cut short (``Version.truncated``) lacks what it lost: that is not a removal, and
+    what it lacks is carried to the comparison after it."""
+    got = Changes(transitions(versions), {}, {}, {}, {})
+    carried: dict = {}  # what the page listed before a capture cut short, carried past it
+    for t, (prev, nxt) in enumerate(got.pairs):
         a = {r["category_id"]: r for r in prev.rows}
+        if prev.truncated and prev.date:  # in the dated chain, ``carried`` is what came before
+            a = carried | a
         b = {r["category_id"]: r for r in nxt.rows}
         for cid in sorted(b.keys() - a.keys()):
-            rows_of[cid] = b[cid]
-            added.setdefault(cid, []).append((t, b[cid]))
-        for cid in sorted(a.keys() - b.keys()):
-            rows_of[cid] = a[cid]
-            removed.setdefault(cid, []).append((t, a[cid]))
+            got.rows_of[cid] = b[cid]
+            got.added.setdefault(cid, []).append((t, b[cid]))
+        for cid in sorted(a.keys() - b.keys()) if not nxt.truncated else ():
+            got.rows_of[cid] = a[cid]
+            got.removed.setdefault(cid, []).append((t, a[cid]))
+        carried = a | b if nxt.truncated and prev.date else {}
         for cid in sorted(a.keys() & b.keys()):
             old, new = _canonical_raw(a[cid], "category_raw"), _canonical_raw(b[cid], "category_raw")
             if old != new:
-                rows_of[cid] = b[cid]
-                renamed.setdefault(cid, []).append((t, a[cid], b[cid]))
+                got.rows_of[cid] = b[cid]
+                got.renamed.setdefault(cid, []).append((t, a[cid], b[cid]))
+    return got
+
+
+def _membership(key: str, cap: str, versions: list[Version]):
+    """Categories added, removed and renamed between consecutive versions of a page
+    (``page_changes``), one conflict at a time; each conflict's values (a sentence per
+    transition, over a long history thousands) are made when it is yielded."""
+    changes = page_changes(versions)
+    pairs, added, removed, renamed, rows_of = (changes.pairs, changes.added, changes.removed,
+                                               changes.renamed, changes.rows_of)
 
     def added_value(t: int, row) -> dict:
         prev, nxt = pairs[t]
-        return _value(row, "rule", key, nxt.date) | {
-            "value": f"added in {nxt.source_file} ({nxt.date or 'date unknown'}), "
-                     f"absent from {prev.source_file} ({prev.date or 'date unknown'})"}
+        if prev.date is None and nxt.date is not None:  # where ``prev`` falls is unknown
+            said = (f"in {nxt.source_file} ({nxt.date}), the page's first dated version; "
+                    f"absent from {prev.source_file} (date unknown)")
+        else:
+            said = (f"added in {nxt.source_file} ({nxt.date or 'date unknown'}), "
+                    f"absent from {prev.source_file} ({prev.date or 'date unknown'})")
+        return _value(row, "rule", key, nxt.date) | {"value": said}
 
     def removed_value(t: int, row) -> dict:
         prev, nxt = pairs[t]
-        return _value(row, "rule", key, prev.date) | {
-            "value": f"in {prev.source_file} ({prev.date or 'date unknown'}), "
-                     f"absent from {nxt.source_file} ({nxt.date or 'date unknown'})"}
+        if prev.date is None and nxt.date is not None:
+            said = (f"in {prev.source_file} (date unknown); already absent from {nxt.source_file} "
+                    f"({nxt.date}), the page's first dated version")
+        else:
+            said = (f"in {prev.source_file} ({prev.date or 'date unknown'}), "
+                    f"absent from {nxt.source_file} ({nxt.date or 'date unknown'})")
+        return _value(row, "rule", key, prev.date) | {"value": said}
 
     def renamed_values(t: int, old, new) -> list[dict]:
         prev, nxt = pairs[t]
@@ -545,7 +756,7 @@ def categories_view(rows: list[dict], pages: dict[str, list[Version]], conflicts
     for key, v in sorted(currents.items()):
         for r in v.rows:
             e = out[(r["capability"], r["category_id"])]
-            e["current"].append({"page": key, "source_file": r["source_file"], "date": v.date,
+            e["current"].append({"page": part_key(key, v.slot(r.get("page_part"))), "source_file": r["source_file"], "date": v.date,
                                  "rule": r["rule"], "pick": r["pick"], "of": r["of"], "options": r["options"],
                                  "documents": r["documents"], "integration": r["integration"],
                                  "items_missing": r["items_missing"], "line_start": r["provenance"]["line_start"]})
@@ -585,7 +796,7 @@ def pages_view(info: dict[str, dict]) -> list[dict]:
 
 
 def reconcile_rows(rows: list, decisions: list, known_ids: set[str], decisions_file: str,
-                   sink=None) -> dict[str, list[dict]]:
+                   sink=None, sources: list[dict] | None = None) -> dict[str, list[dict]]:
     """The reconciled tables from requirement rows (``records.Row`` or dicts) whose stated renames are applied:
     conflicts (with decisions applied), the canonical categories view, page versions, and the
     review of every decision.
@@ -595,16 +806,16 @@ def reconcile_rows(rows: list, decisions: list, known_ids: set[str], decisions_f
     the build writes them out rather than holding them all.
     """
     try:
-        return _reconcile_rows(rows, decisions, known_ids, decisions_file, sink)
+        return _reconcile_rows(rows, decisions, known_ids, decisions_file, sink, sources)
     finally:
         for memo in _MEMOS:
             memo.clear()
 
 
-def _reconcile_rows(rows, decisions, known_ids, decisions_file, sink):
+def _reconcile_rows(rows, decisions, known_ids, decisions_file, sink, sources):
     from pipeline.review import apply_decision, review_rows
 
-    pages, info = page_versions(rows)
+    pages, info = page_versions(rows, sources)
     by_id = {d.conflict: d for d in decisions}
     kept = []
     for c in iter_conflicts(rows, pages):
@@ -659,6 +870,7 @@ def reconcile_tables(tables: dict[str, list[dict]], decisions: list, known_ids: 
     from pipeline.tables import TABLES
 
     reqs = apply_stated_renames(tables["requirements"])
-    out = dict(tables, requirements=reqs, **reconcile_rows(reqs, decisions, known_ids, decisions_file))
+    out = dict(tables, requirements=reqs, **reconcile_rows(reqs, decisions, known_ids, decisions_file,
+                                                                  sources=tables.get("sources")))
     out["conflicts"] = [plain_row("conflicts", c) for c in out["conflicts"]]
     return {t: [{f: row.get(f) for f, _, _ in TABLES[t]} for row in rows] for t, rows in out.items()}

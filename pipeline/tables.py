@@ -6,7 +6,7 @@ as ``list<string>``. A change to any field here bumps ``SCHEMA_VERSION``.
 """
 from __future__ import annotations
 
-SCHEMA_VERSION = "2.0.0"
+SCHEMA_VERSION = "3.0.0"
 
 #: table -> [(field, kind, description)]; kind: str, int, bool, list (of str), json
 TABLES: dict[str, list[tuple[str, str, str]]] = {
@@ -122,12 +122,21 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("review", "json", "for names used by one page only: {reason, candidates: [{category_id, category, score}]}"),
     ],
     "pages": [
-        ("page_key", "str", "capability:title (or capability:untitled:<file>)"),
+        ("page_key", "str", "capability:URL where a source gives one, else capability:title (spaces aside), "
+                            "else capability:untitled:<file>"),
         ("capability", "str", "capability"),
-        ("title", "str", "page title"),
-        ("part", "str", "the table of the page, when a page holds several separate statements"),
-        ("inferred", "str", "why an untitled document was taken as a version of this page"),
-        ("versions", "json", "[{source_file, source_sha256, date, current}], oldest first (undated first)"),
+        ("title", "str", "page title (its newest version's)"),
+        ("url", "str", "page URL (metadata), when the page is identified by it"),
+        ("parts", "list", "the tables of the page that are separate statements (非个人主体 / 个人主体 …), as its "
+                          "current version names them; conflicts name a part as `page_key / part`"),
+        ("inferred", "str", "how captures without a URL or title were taken as versions of this page, and "
+                            "what is not known of their order"),
+        ("versions", "json", "[{source_file, source_sha256, date, date_from, captured, truncated, current, "
+                             "compared_with, added, removed, renamed}], oldest first (undated first): date is "
+                             "the page's own (date_from page) else the capture's (date_from capture); captured "
+                             "orders revisions of one day; added/removed/renamed count categories against "
+                             "compared_with, the version before (for an undated version: the first dated "
+                             "one, added meaning there and not here); a truncated capture removes nothing"),
     ],
     "reviews": [
         ("conflict", "str", "conflict id the decision is about"),

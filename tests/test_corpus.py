@@ -4,6 +4,7 @@ The corpus is public but not ours: it is read where it is, never copied into the
 import json
 import re
 import shutil
+import tomllib
 
 import pytest
 
@@ -51,14 +52,24 @@ def test_every_corpus_file_yields_its_rows(corpus_build):
 
 
 def test_versions_are_ordered_and_tables_stay_apart(corpus_build):
+    """WeChat's category list is one page (one URL), retitled on 2018-09-11: its 21 captures in
+    the order of their capture dates (metadata.toml, read here independently), its three
+    tables of 2018-09 on (非个人主体 / 个人主体 / 海外主体) parts of it; the two component tables
+    are two pages."""
+    meta = tomllib.loads((CORPUS / "metadata.toml").read_text())
     pages = {p["page_key"]: p for p in corpus_build["pages"]}
-    part = pages["category_list:小程序开放的服务类目 / 非个人主体小程序开放的服务类目"]
-    files = [v["source_file"].rsplit("/", 1)[1][:10] for v in part["versions"]]
-    assert files == sorted(files) and len(files) == 8 and part["versions"][-1]["current"]
-    assert "category_list:小程序开放的服务类目 / 个人主体小程序开放的服务类目" in pages
-    older = next(p for k, p in pages.items() if k.startswith("category_list:untitled:"))
-    assert len(older["versions"]) == 13, "2017-06 … 2018-07 captures (no title) joined by their categories"
-    assert pages["live_streaming:live-player"]["versions"] != pages["live_streaming:live-pusher"]["versions"]
+    url = "https://developers.weixin.qq.com/miniprogram/product/material.html"
+    page = pages[f"category_list:{url}"]
+    files = [v["source_file"].removeprefix("corpus/") for v in page["versions"]]
+    listed = [f for f in meta if f.startswith("wechat-miniprogram-service-categories/")]
+    assert files == sorted(listed, key=lambda f: meta[f]["captured"]) and len(files) == 21
+    assert [v["date"] for v in page["versions"]] == [str(meta[f]["captured"]) for f in files]
+    assert {v["date_from"] for v in page["versions"]} == {"capture"} and page["versions"][-1]["current"]
+    assert page["title"] == "小程序开放的服务类目" and len(page["parts"]) == 3
+    assert not [k for k in pages if k.startswith("category_list:") and k != page["page_key"]]
+    player = f"live_streaming:{meta['wechat-live-player-component-categories/2018-01-04_621382ab.md']['url']}"
+    pusher = f"live_streaming:{meta['wechat-live-pusher-component-categories/2018-01-04_621382ab.md']['url']}"
+    assert pages[player]["versions"] != pages[pusher]["versions"]
 
 
 def test_certificate_rename_is_flagged(corpus_build):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import stat
 import tomllib
@@ -15,6 +16,11 @@ from pipeline.errors import ParseError, StoreError
 from pipeline.store.files import _cannot_read, describe_error, read_optional_text
 
 METADATA_FILE = "metadata.toml"
+#: a capture tool's record of what it captured and when (a crawler's or a git export's):
+#: ``[{"file": …, <time key>: "2020-07-30T16:25:02+08:00", …}]``; see ``_read_manifest``
+MANIFEST_FILE = "MANIFEST.json"
+#: where a manifest entry gives the time of its capture, in the order they are looked for
+_MANIFEST_TIMES = ("captured", "commit_date", "commit_date_or_update_time")
 _METADATA_KEYS = {"url", "captured", "updated", "capability", "title", "format"}
 
 
@@ -103,6 +109,67 @@ def _toml_line(text: str, table: str, key: str | None = None) -> int:
     return start + 1
 
 
+def _read_manifest(d: Path) -> dict[str, str]:
+    """``raw/MANIFEST.json``, when a capture tool wrote one: file -> the time it was captured
+    (ISO 8601 with a time of day). Only the time is read from it: it orders revisions of a page
+    that carry the same date (two FaceID revisions of 2020-07-30, 16:25 and 16:33), which
+    nothing else does. A problem is one ``file:line`` error."""
+    p = d / MANIFEST_FILE
+    shown = f"{d.resolve().name}/{MANIFEST_FILE}"
+    text = read_optional_text(p, shown)
+    if text is None:
+        return {}
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ParseError(shown, e.lineno, f"not valid JSON: {e.msg}") from None
+    if not isinstance(data, list):
+        raise ParseError(shown, 1, "must be a list of entries, one per file")
+    out = {}
+    for i, entry in enumerate(data):
+        if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
+            raise ParseError(shown, _json_line(text, i), f"entry {i + 1} must be an object with a \"file\"")
+        name = entry["file"]
+        when = next((entry[k] for k in _MANIFEST_TIMES if entry.get(k) is not None), None)
+        if when is None:
+            continue
+        try:
+            parsed = dt.datetime.fromisoformat(when) if isinstance(when, str) else None
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            raise ParseError(shown, _json_line(text, i), f"{name!r}: capture time {when!r} is not an ISO 8601 date-time")
+        out[name] = parsed.isoformat()
+    return out
+
+
+def _json_line(text: str, index: int) -> int:
+    """The line where entry ``index`` of a manifest's list starts (for error messages)."""
+    depth, seen = 0, -1
+    line = 1
+    for ch in text:
+        if ch == "\n":
+            line += 1
+        elif ch in "[{":
+            depth += 1
+            if depth == 2 and ch == "{":
+                seen += 1
+                if seen == index:
+                    return line
+        elif ch in "]}":
+            depth -= 1
+    return 1
+
+
+def _with_capture_time(said: dict[str, str], when: str | None) -> dict[str, str]:
+    """A manifest's capture time fills ``captured`` where the metadata gives none, or gives the
+    same day (the time of day is what the manifest adds); what a person wrote in
+    ``metadata.toml`` is never overridden by another day. A manifest may list files that are
+    not kept here: only the files found are looked up."""
+    if when is None or (said.get("captured") or when)[:10] != when[:10]:
+        return said
+    return dict(said, captured=when)
+
 
 # --- listing and hashing raw files without reading them twice ------------------------------
 
@@ -136,6 +203,7 @@ def list_raw(dirs: list[Path]) -> tuple[list[RawRef], list[str]]:
         if not d.is_dir():
             raise StoreError(f"{d}: raw folder not found")
         meta = _read_metadata(d)
+        times = _read_manifest(d)
         base = d.resolve().name
         seen = set()
         for folder, subdirs, files in os.walk(d, onerror=_walk_error):
@@ -151,7 +219,7 @@ def list_raw(dirs: list[Path]) -> tuple[list[RawRef], list[str]]:
             for name in sorted(files):
                 rel = prefix + name
                 shown = f"{base}/{_shown_name(rel)}"
-                if rel == METADATA_FILE:
+                if rel in (METADATA_FILE, MANIFEST_FILE):
                     continue
                 why = _skip_name(name) or (
                     "a readme, not a document" if name.upper().startswith(("README", "MANIFEST")) else None)
@@ -171,7 +239,8 @@ def list_raw(dirs: list[Path]) -> tuple[list[RawRef], list[str]]:
                     skipped.append(f"{shown}: skipped, not a regular file")
                     continue
                 seen.add(rel)
-                out.append(RawRef(f"{base}/{rel}", p, st.st_size, tuple(sorted(meta.get(rel, {}).items()))))
+                said = _with_capture_time(meta.get(rel, {}), times.get(rel))
+                out.append(RawRef(f"{base}/{rel}", p, st.st_size, tuple(sorted(said.items()))))
         for name in meta:
             if name not in seen:
                 raise ParseError(f"{base}/{METADATA_FILE}", _toml_line(read_optional_text(d / METADATA_FILE), name),

@@ -1,0 +1,234 @@
+"""Reconciliation tells the truth about pages and dates: which page a capture is a version of,
+in which order its versions came, and in which version a category was added or removed.
+
+Each point is checked on the real files it came from (the seeds, ../shared/corpus and
+../shared/tencent-history, read in place), with what is expected read from their metadata and
+their records, not typed in, except the counts the issue states."""
+import json
+import shutil
+import tomllib
+
+import pytest
+
+from conftest import ROOT, SHARED, read_table
+from pipeline import reconcile
+from pipeline.build import run_build
+from pipeline.errors import ParseError
+from pipeline.store import list_raw
+
+CORPUS = SHARED / "corpus"
+HISTORY = SHARED / "tencent-history"
+needs_shared = pytest.mark.skipif(not (CORPUS.is_dir() and HISTORY.is_dir()),
+                                  reason="../shared/corpus or ../shared/tencent-history not present")
+
+FACEID = "face_verification:https://cloud.tencent.com/document/product/1007/42684"
+LIVE = "live_streaming:https://cloud.tencent.com/document/product/1078/43316"
+WECHAT = "category_list:https://developers.weixin.qq.com/miniprogram/product/material.html"
+
+
+@pytest.fixture(scope="module")
+def everything(tmp_path_factory):
+    """The seeds, the corpus and the Tencent Cloud history in one build."""
+    if not (CORPUS.is_dir() and HISTORY.is_dir()):
+        pytest.skip("../shared/corpus or ../shared/tencent-history not present")
+    base = tmp_path_factory.mktemp("everything")
+    shutil.copytree(ROOT / "raw", base / "raw")
+    result = run_build([base / "raw", CORPUS, HISTORY], base / "output", decisions=base / "none.toml")
+    ds = base / "output" / "datasets" / result.version
+    tables = {t: read_table(ds, t) for t in ("requirements", "sources", "pages", "conflicts")}
+    tables["page"] = {p["page_key"]: p for p in tables["pages"]}
+    return tables
+
+
+def _categories(tables, file: str) -> set[str]:
+    return {r["category_id"] for r in tables["requirements"] if r["source_file"] == file}
+
+
+def _version(page: dict, file: str) -> dict:
+    return next(v for v in page["versions"] if v["source_file"] == file)
+
+
+def _said_of(tables, kind: str, page: str, category: list[str]) -> list[str]:
+    return [v["value"] for c in tables["conflicts"] if c["kind"] == kind and c["page"] == page
+            and c["category"] == category for v in c["values"]]
+
+
+# --- pages ------------------------------------------------------------------------------
+
+@needs_shared
+def test_a_page_retitled_at_one_url_is_one_page_and_its_retitling_is_reported(everything):
+    """特殊行业所需资质材料 → 小程序开放的服务类目 on 2018-09-11, same URL: one page, so its changes
+    are versions of it (never "different pages disagree"), and the categories added and removed
+    on that date are reported: 211 and 11, as the issue counts them."""
+    page = everything["page"][WECHAT]
+    old, new = (f"corpus/wechat-miniprogram-service-categories/{f}" for f in
+                ("2018-07-30_16e7d94b.md", "2018-09-11_75c679bd.md"))
+    before, after = _categories(everything, old), _categories(everything, new)
+    v = _version(page, new)
+    assert v["compared_with"] == old
+    assert (v["added"], v["removed"]) == (len(after - before), len(before - after)) == (211, 11)
+    added = [c for c in everything["conflicts"] if c["kind"] == "category_added" and c["page"] == WECHAT
+             and any(f"added in {new} (2018-09-11)" in x["value"] for x in c["values"])]
+    assert len(added) == 211
+    assert not [c for c in everything["conflicts"] if c["relation"] == "page" and c["capability"] == "category_list"]
+
+
+@needs_shared
+def test_untitled_and_titled_revisions_at_one_url_are_one_page(everything):
+    """FaceID's 2020 revisions have no title, its 2021 ones are titled 微信原生 H5 的主体类目:
+    one URL, one page; seed 000 (a capture of it without URL or title) joins it by content."""
+    meta = tomllib.loads((HISTORY / "metadata.toml").read_text())
+    page = everything["page"][FACEID]
+    files = {v["source_file"] for v in page["versions"]}
+    ours = {f"tencent-history/{f}" for f, m in meta.items() if m["url"].endswith("/1007/42684")}
+    assert ours <= files and len(ours) == 11
+    assert "raw/000_5e444a4c87042c42.txt" in files and "000_5e444a4c87042c42.txt has no title" in page["inferred"]
+    assert not [k for k in everything["page"] if k.startswith("face_verification:untitled:raw/000")]
+
+
+def test_titles_that_differ_only_in_spaces_are_one_page():
+    from test_reconcile import row
+
+    a = [row(["金融业", "银行"], file="a", page="微信原生H5的主体类目", date="2021-06-30")]
+    b = [row(["金融业", "银行"], file="b", page="微信原生 H5 的主体类目", date="2021-09-02", of=3, options=3)]
+    pages, info = reconcile.page_versions(a + b)
+    assert list(pages) == ["live_streaming:微信原生H5的主体类目"]
+    assert info["live_streaming:微信原生H5的主体类目"]["title"] == "微信原生 H5 的主体类目"
+    assert [c["relation"] for c in reconcile.records_to_conflicts(a + b, pages)] == ["version"]
+
+
+def test_the_same_content_under_two_urls_is_two_pages_compared_as_pages(tmp_path):
+    """A page copied under another product's URL (the live-streaming page is also under
+    product 454) is another page: where the copy differs, pages disagree."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    seed = (ROOT / "raw" / "002_ff5f8a7ab923942f.txt").read_text("utf-8")
+    assert "(5选1)" in seed
+    (raw / "a.txt").write_text(seed, "utf-8")
+    (raw / "b.txt").write_text(seed.replace("(5选1)", "(4选1)", 1), "utf-8")
+    (raw / "metadata.toml").write_text('["a.txt"]\nurl = "https://cloud.tencent.com/document/product/1078/43316"\n'
+                                       '["b.txt"]\nurl = "https://cloud.tencent.com/document/product/454/43316"\n')
+    result = run_build([raw], tmp_path / "out", decisions=tmp_path / "none.toml")
+    ds = tmp_path / "out" / "datasets" / result.version
+    pages = {p["page_key"]: p for p in read_table(ds, "pages")}
+    assert sorted(pages) == ["live_streaming:https://cloud.tencent.com/document/product/1078/43316",
+                             "live_streaming:https://cloud.tencent.com/document/product/454/43316"]
+    conflicts = read_table(ds, "conflicts")
+    assert [(c["relation"], c["kind"]) for c in conflicts if c["relation"] != "record"] == [("page", "count_differs")]
+
+
+# --- dates and order ----------------------------------------------------------------------
+
+@needs_shared
+def test_versions_are_dated_by_the_page_else_by_the_capture(everything):
+    meta = {**{f"corpus/{f}": m for f, m in tomllib.loads((CORPUS / "metadata.toml").read_text()).items()},
+            **{f"tencent-history/{f}": m for f, m in tomllib.loads((HISTORY / "metadata.toml").read_text()).items()}}
+    seen = 0
+    for page in everything["pages"]:
+        for v in page["versions"]:
+            m = meta.get(v["source_file"])
+            if m is None:
+                continue
+            seen += 1
+            if "updated" in m:
+                assert (v["date"], v["date_from"]) == (str(m["updated"]), "page"), v
+            else:
+                assert (v["date"], v["date_from"]) == (str(m["captured"]), "capture"), v
+        dated = [(v["date"], v["captured"] or "") for v in page["versions"] if v["date"]]
+        assert dated == sorted(dated), page["page_key"]
+    assert seen >= 45  # every capture with a category (the others give scenarios only)
+
+
+@needs_shared
+def test_same_day_revisions_follow_their_capture_order_not_their_file_names(everything):
+    """Two FaceID revisions of 2020-07-30: 8a6cb08097 (16:25) still lists 高速服务, 733379bf70 (16:33)
+    does not. By file name 733… comes first and 高速服务 would read as added; by capture time
+    (the capture manifest) it was removed."""
+    manifest = {e["file"]: e["commit_date"] for e in json.loads((HISTORY / "MANIFEST.json").read_text())}
+    first, second = (f"tencent-history/tencent-cloud-faceid-wechat-qualifications/2020-07-30_{h}.md"
+                     for h in ("8a6cb08097", "733379bf70"))
+    assert manifest[first.removeprefix("tencent-history/")] < manifest[second.removeprefix("tencent-history/")]
+    assert second < first  # the file names sort the other way
+    files = [v["source_file"] for v in everything["page"][FACEID]["versions"]]
+    assert files.index(first) + 1 == files.index(second)
+    lost = _categories(everything, first) - _categories(everything, second)
+    names = {tuple(r["category"]) for r in everything["requirements"] if r["category_id"] in lost}
+    assert names == {("出行与交通", "高速服务")}
+    said = _said_of(everything, "category_removed", FACEID, ["出行与交通", "高速服务"])
+    assert f"in {first} (2020-07-30), absent from {second} (2020-07-30)" in said
+    assert not [s for s in _said_of(everything, "category_added", FACEID, ["出行与交通", "高速服务"]) if first in s]
+
+
+def test_a_capture_manifest_gives_capture_times_and_its_errors_name_their_line(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").write_text("x")
+    (raw / "metadata.toml").write_text('["a.txt"]\ncaptured = "2020-07-30"\n')
+    (raw / "MANIFEST.json").write_text(json.dumps([{"file": "gone.txt", "commit_date": "2020-01-01T00:00:00"},
+                                                   {"file": "a.txt", "commit_date": "2020-07-30T16:25:02+08:00"}]))
+    refs, skipped = list_raw([raw])
+    assert [dict(r.metadata)["captured"] for r in refs] == ["2020-07-30T16:25:02+08:00"]
+    assert not [s for s in skipped if "MANIFEST" in s]
+    (raw / "metadata.toml").write_text('["a.txt"]\ncaptured = "2020-08-01"\n')
+    assert dict(list_raw([raw])[0][0].metadata)["captured"] == "2020-08-01", "another day: the person's word stands"
+    (raw / "MANIFEST.json").write_text('[\n  {"file": "a.txt"},\n  {"file": "a.txt", "commit_date": "yesterday"}\n]\n')
+    with pytest.raises(ParseError) as e:
+        list_raw([raw])
+    assert str(e.value).startswith("raw/MANIFEST.json:3: ") and "yesterday" in str(e.value)
+    (raw / "MANIFEST.json").write_text('[{"file": "a.txt",}]')
+    with pytest.raises(ParseError) as e:
+        list_raw([raw])
+    assert str(e.value).startswith("raw/MANIFEST.json:1: not valid JSON")
+
+
+# --- added and removed name the first version where it happened ----------------------------
+
+@pytest.fixture(scope="module")
+def seeds(fresh_build):
+    result, output = fresh_build
+    ds = output / "datasets" / result.version
+    return {"conflicts": read_table(ds, "conflicts"), "requirements": read_table(ds, "requirements"),
+            "pages": read_table(ds, "pages")}
+
+
+def test_categories_a_dated_version_already_has_are_dated_from_it(seeds):
+    """驾校平台, 音视频设备, 多方通信, 房地产营销: 004 (2024-08-29) already has them, so they are not
+    "added in 002 (2026-02-11)"; what only the undated 001 has is already absent from 004."""
+    reqs = seeds["requirements"]
+    of = {f: {tuple(r["category"]) for r in reqs if r["source_file"] == f} for f in
+          ("raw/001_c5ae0df2c7b8cf07.txt", "raw/002_ff5f8a7ab923942f.txt", "raw/004_ef2bf0700b54b804.txt")}
+    s001, s002, s004 = of.values()
+    assert {("教育", "驾校平台"), ("IT科技", "音视频设备"), ("IT科技", "多方通信"), ("房地产服务", "房地产营销")} <= s004 - s001
+    added = {tuple(c["category"]): c for c in seeds["conflicts"] if c["kind"] == "category_added"}
+    removed = {tuple(c["category"]): c for c in seeds["conflicts"] if c["kind"] == "category_removed"}
+    for cat in (s004 & s002) - s001:
+        said = [v["value"] for v in added[cat]["values"]]
+        assert said == ["in raw/004_ef2bf0700b54b804.txt (2024-08-29), the page's first dated version; "
+                        "absent from raw/001_c5ae0df2c7b8cf07.txt (date unknown)"], cat
+    only_001 = s001 - s004 - s002
+    assert len(only_001) == 9
+    for cat in only_001:
+        said = [v["value"] for v in removed[cat]["values"]]
+        assert said == ["in raw/001_c5ae0df2c7b8cf07.txt (date unknown); already absent from "
+                        "raw/004_ef2bf0700b54b804.txt (2024-08-29), the page's first dated version"], cat
+    assert not [c for c in seeds["conflicts"] if c["kind"] in ("category_added", "category_removed")
+                and any("added in raw/002" in v["value"] for v in c["values"])]
+
+
+@needs_shared
+def test_a_truncated_capture_is_not_a_removal(everything):
+    """2020-04-15_8bc99636d6 is cut short (the parsers mark it): what it lacks of the revision
+    before it is not removed, and is not added again by the revision after it."""
+    cut = "tencent-history/tencent-cloud-live-category-requirements/2020-04-15_8bc99636d6.md"
+    before = "tencent-history/tencent-cloud-live-category-requirements/2020-04-15_fdb773e76b.md"
+    after = "tencent-history/tencent-cloud-live-category-requirements/2020-04-15_db6df489d2.md"
+    source = next(s for s in everything["sources"] if s["source_file"] == cut)
+    assert source["truncated"]
+    lacks = _categories(everything, before) - _categories(everything, cut)
+    assert lacks and lacks <= _categories(everything, after)
+    page = everything["page"][LIVE]
+    assert (_version(page, cut)["removed"], _version(page, after)["added"]) == (0, 0)
+    assert _version(page, cut)["truncated"]
+    for c in everything["conflicts"]:
+        if c["kind"] in ("category_removed", "category_added") and c["category_id"] in lacks:
+            assert not any(cut in v["value"] for v in c["values"]), c["summary"]
