@@ -166,12 +166,7 @@ def _parse_into(task: tuple[list[tuple[store.RawRef, str]], str], pages=None) ->
     objects = store.Objects(Path(folder))
     for ref, key in jobs:
         rows = rows_of(ref.read(), pages if pages is not None else processes.WORKER_PAGES)
-        reqs = rows["requirements"]
-        # what the build needs of an object before reading its records: the renames its
-        # document states, and the categories it has (which renames reach it)
-        states = [[list(old), list(new)] for old, new in reconcile.stated_renames(reqs).items()]
-        categories = sorted({tuple(r["category"]) for r in reqs})
-        objects.put(key, rows, source=rows["sources"][0], states=states, categories=[list(c) for c in categories],
+        objects.put(key, rows, source=rows["sources"][0], captures=reconcile.captures_said(rows["requirements"]),
                     parser=parser_version())
 
 
@@ -337,16 +332,18 @@ def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown:
     phase = _Phases()
     keys = {r.display: object_key(r, hashes[r.display]) for r in refs}
     infos, n_parsed = source_objects(refs, keys, objects, workers=workers, progress=progress)
-    # renames the documents state apply to every capture of the category: the sources they
-    # reach are published from objects of their own, with the renames applied
-    # (``_renamed_object``); each object says what it states and which categories it has
-    renames = {tuple(old): tuple(new) for info in infos for old, new in info["states"]}
-    reached = [info for info in infos if (reach := _reach(info, renames))
-               and objects.get(_renamed_key(info, reach)) is None]
+    source_rows = [_source_row(ref, info["source"]) for ref, info in zip(refs, infos)]
+    # a rename a document states applies to the versions of its own page (``pages.scoped_renames``):
+    # the sources it reaches are published from objects of their own, with it applied
+    # (``_renamed_object``); each object says, per page it holds, what it states and which
+    # categories it has, so the pages are known before any record is read
+    reaches = reconcile.renames_reaching(infos, source_rows)
+    reached = [(info, reach) for info, reach in zip(infos, reaches)
+               if reach and objects.get(_renamed_key(info, reach)) is None]
     n = processes.TASK_SOURCES
-    tasks = [(reached[i:i + n], str(objects.folder), renames) for i in range(0, len(reached), n)]
+    tasks = [(reached[i:i + n], str(objects.folder)) for i in range(0, len(reached), n)]
     processes.run(_rename_into, tasks, len(reached), workers, progress, "renaming")
-    rows, again = _read_rows(refs, keys, infos, objects, renames)
+    rows, again = _read_rows(refs, keys, infos, objects, reaches)
     n_parsed += again
     phase("parse")
     writer = store.VersionWriter(output)
@@ -354,8 +351,7 @@ def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown:
         writer.link_objects(infos)
         sources = writer.table("sources")
         facts = []  # what reconciliation needs of each source: its URL and capture times
-        for ref, info in zip(refs, infos):
-            row = _source_row(ref, info["source"])
+        for row in source_rows:
             sources.add(row)
             facts.append({k: row[k] for k in ("source_sha256", "url", "captured", "captures", "truncated")})
         warnings = [w for info in infos for w in info["source"]["warnings"]]
@@ -396,7 +392,7 @@ def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown:
     return BuildResult(version, created, counts, tuple(warnings), n_parsed, len(refs) - n_parsed)
 
 
-def _read_rows(refs, keys, infos, objects: store.Objects, renames: dict) -> tuple[list, int]:
+def _read_rows(refs, keys, infos, objects: store.Objects, reaches: list[list]) -> tuple[list, int]:
     """Every source's requirement records as ``records.Row``s, in file order, read once from
     the object its source is published from (``infos[i]`` becomes it: the source's own, or the
     one with the renames that reach it). What is read is checked byte for byte: an object that
@@ -408,8 +404,8 @@ def _read_rows(refs, keys, infos, objects: store.Objects, renames: dict) -> tupl
     for i, ref in enumerate(refs):
         for attempt in (1, 2):
             try:
-                if _reach(infos[i], renames):
-                    infos[i], recs = _renamed_object(objects, infos[i], renames)
+                if reaches[i]:
+                    infos[i], recs = _renamed_object(objects, infos[i], reaches[i])
                 else:
                     recs = objects.records(infos[i], "requirements")
                 break
@@ -423,34 +419,30 @@ def _read_rows(refs, keys, infos, objects: store.Objects, renames: dict) -> tupl
     return rows, again
 
 
-def _reach(info: dict, renames: dict) -> list[list[list[str]]]:
-    """The stated renames that reach the object's categories: ``[[old, new], …]``."""
-    return sorted([list(c), list(renames[tuple(c)])] for c in info["categories"] if tuple(c) in renames)
-
-
 def _renamed_key(info: dict, reach: list) -> str:
-    """The key of ``info``'s object with the renames that reach it (``_reach``) applied."""
+    """The key of ``info``'s object with the renames that reach it applied
+    (``reconcile.renames_reaching``: ``[[capability, title, old, new], …]``)."""
     return hashlib.sha256(json.dumps([info["key"], reach], ensure_ascii=False).encode()).hexdigest()[:32]
 
 
-def _rename_into(task: tuple[list[dict], str, dict], pages=None) -> None:
+def _rename_into(task: tuple[list[tuple[dict, list]], str], pages=None) -> None:
     """Write the renamed objects of a few sources (``_renamed_object``). Top level so a process
     pool can call it; a source's own object that turns out corrupt is left to the build."""
-    infos, folder, renames = task
+    jobs, folder = task
     objects = store.Objects(Path(folder))
-    for info in infos:
+    for info, reach in jobs:
         with contextlib.suppress(store.CorruptObject):
-            _renamed_object(objects, info, renames)
+            _renamed_object(objects, info, reach)
 
 
-def _renamed_object(objects: store.Objects, info: dict, renames: dict) -> tuple[dict, list[dict]]:
-    """The object of ``info``'s source with the stated renames applied to its requirements,
-    and those requirements: an object of its own, keyed by the source's and by the renames
-    that reach it, so it is written once too (and the source's own object stays what its
-    document says). ``CorruptObject`` when the source's own object is."""
+def _renamed_object(objects: store.Objects, info: dict, reach: list) -> tuple[dict, list[dict]]:
+    """The object of ``info``'s source with the stated renames that reach it applied to its
+    requirements (``reach``: ``[[capability, title, old, new], …]``), and those requirements:
+    an object of its own, keyed by the source's and by the renames, so it is written once too
+    (and the source's own object stays what its document says). ``CorruptObject`` when the
+    source's own object is."""
     from pipeline import reconcile
 
-    reach = _reach(info, renames)
     key = _renamed_key(info, reach)
     got = objects.checked(key)
     if got is not None:
@@ -459,8 +451,8 @@ def _renamed_object(objects: store.Objects, info: dict, renames: dict) -> tuple[
         except store.CorruptObject:
             objects.remove(key)
     tables = {t: objects.records(info, t) for t in FOLDER_TABLES}
-    tables["requirements"] = [reconcile.rename_row(r, renames) for r in tables["requirements"]]
-    got = objects.put(key, tables, source=info["source"], states=info["states"], categories=info["categories"],
+    tables["requirements"] = reconcile.rename_rows(tables["requirements"], reach)
+    got = objects.put(key, tables, source=info["source"], captures=info["captures"],
                       parser=info["parser"], renamed={"object": info["key"], "renames": reach})
     return got, tables["requirements"]
 

@@ -125,7 +125,8 @@ def rows_to_diff(old: list[dict], new: list[dict], title: str, old_label: str, n
     for k in sorted(a.keys() & b.keys()):
         ra, rb = a[k], b[k]
         fields = field_changes(ra, rb)
-        renamed = canonical_category(tuple(ra["category_raw"])) != canonical_category(tuple(rb["category_raw"]))
+        renamed = (canonical_category(tuple(ra["category_raw"]), capability=ra["capability"])
+                   != canonical_category(tuple(rb["category_raw"]), capability=rb["capability"]))
         if renamed or fields:
             d.changes.append(CategoryChange("renamed" if renamed else "changed", rb["capability"], rb["category_id"],
                                             tuple(rb["category"]), _name(ra), _name(rb), _at(ra), _at(rb), fields))

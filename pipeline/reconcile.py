@@ -8,10 +8,9 @@ Three kinds of difference are told apart (``relation`` of a conflict):
 Record-level problems (``relation = record``): a declared count that does not match the items
 listed, and items lost in a capture (a coverage gap, reported apart from substantive changes).
 
-A page is identified by capability and title. A document without a title (Markdown source) is
-taken as a version of the titled page whose categories it shares most (Jaccard >= 0.5),
-otherwise it is a page of its own. Versions are ordered by date, undated ones first (their
-place is unknown); the newest dated version is the page's current statement.
+Which page a capture is a version of, and in which order its versions came, is
+``pipeline/pages.py``; the newest dated version is the page's current statement. Categories
+added and removed are dated from the first version where it happened (``transitions``).
 """
 from __future__ import annotations
 
@@ -22,6 +21,7 @@ import sys
 from dataclasses import dataclass
 
 from pipeline.normalize import fold, stable_id
+from pipeline.pages import Capture, SourceFacts, capture_of, identify, note, scoped_renames, source_facts
 from pipeline.records import Row, aliases, canonical_category, category_id, content_key, distinct_contents
 
 SEVERITY = {
@@ -34,16 +34,69 @@ SEVERITY = {
 FIELD_KIND = {"count": "count_differs", "rule": "rule_differs", "documents": "documents_differ",
               "integration": "integration_differs", "scope": "scope_differs",
               "scenario": "scenario_differs"}
-SAME_PAGE_MIN_OVERLAP = 0.5
 
 
 # --- names ---------------------------------------------------------------------------------
 
-def apply_stated_renames(rows: list) -> list:
-    """Give a category its new name's id everywhere when a document states the rename
-    (``企业征信 (注:原二级名称为【征信业务】)``): 征信业务 in older captures is the same category."""
-    renames = stated_renames(rows)
-    return [rename_row(r, renames) for r in rows]
+def apply_stated_renames(rows: list, sources: list[dict] | None = None) -> list:
+    """Give a category its new name's id on the page that states the rename
+    (``企业征信 (注:原二级名称为【征信业务】)``): 征信业务 in that page's other versions is the same
+    category under its former name (``pages.scoped_renames``); other pages keep theirs. For
+    tests and small tools: the build applies the same renames to its objects
+    (``renames_reaching``)."""
+    groups: dict[tuple, list] = {}
+    for r in rows:
+        groups.setdefault((r["capability"], r["source_sha256"], r["page"]), []).append(r)
+    captures = [dataclasses.replace(capture_of(k, rs), states=tuple(stated_renames(rs).items()))
+                for k, rs in groups.items()]
+    scoped = scoped_renames(captures, identify(captures, source_facts(sources)))
+    return [rename_row(r, scoped.get((r["capability"], r["source_sha256"], r["page"]), {})) for r in rows]
+
+
+def captures_said(reqs: list[dict]) -> list[dict]:
+    """What a source's object says of each page it holds, for the build to know its pages
+    before reading any record: ``{capability, title, updated, categories, states}`` (the
+    categories' canonical paths, the renames it states as ``[old, new]`` paths)."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in reqs:
+        groups.setdefault((r["capability"], r["page"]), []).append(r)
+    out = []
+    for (cap, title), rs in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+        dates = [r["page_updated"] for r in rs if r["page_updated"]]
+        out.append({"capability": cap, "title": title, "updated": max(dates) if dates else None,
+                    "categories": [list(c) for c in sorted({tuple(r["category"]) for r in rs})],
+                    "states": [[list(o), list(n)] for o, n in sorted(stated_renames(rs).items())]})
+    return out
+
+
+def renames_reaching(infos: list[dict], sources: list[dict]) -> list[list]:
+    """For each object (``infos``, with its ``sources`` row), the stated renames that reach its
+    records: ``[[capability, title, old, new], …]`` (paths as lists), sorted."""
+    captures, paths = [], {}
+    for info, src in zip(infos, sources):
+        for c in info["captures"]:
+            k = (c["capability"], src["source_sha256"], c["title"])
+            paths[k] = {tuple(p) for p in c["categories"]}
+            captures.append(Capture(k, src["source_file"], c["updated"],
+                                    frozenset(category_id(tuple(p)) for p in c["categories"]),
+                                    tuple((tuple(o), tuple(n)) for o, n in c["states"])))
+    scoped = scoped_renames(captures, identify(captures, source_facts(sources)))
+    out = []
+    for info, src in zip(infos, sources):
+        reach = []
+        for c in info["captures"]:
+            k = (c["capability"], src["source_sha256"], c["title"])
+            reach += [[k[0], k[2], list(old), list(new)] for old, new in scoped.get(k, {}).items() if old in paths[k]]
+        out.append(sorted(reach, key=json.dumps))
+    return out
+
+
+def rename_rows(rows: list[dict], reach: list) -> list[dict]:
+    """``rows`` with the renames of ``renames_reaching`` applied, each to its page's rows."""
+    per: dict[tuple, dict] = {}
+    for cap, title, old, new in reach:
+        per.setdefault((cap, title), {})[tuple(old)] = tuple(new)
+    return [rename_row(r, per.get((r["capability"], r["page"]), {})) for r in rows]
 
 
 def rename_row(r, renames: dict[tuple[str, ...], tuple[str, ...]]):
@@ -61,7 +114,7 @@ def stated_renames(rows) -> dict[tuple[str, ...], tuple[str, ...]]:
     renames: dict[tuple[str, ...], tuple[str, ...]] = {}
     for r in rows:
         for old in r["renamed_from"] or ():
-            old_path = canonical_category(tuple(r["category_raw"][:-1]) + (old,), table)
+            old_path = canonical_category(tuple(r["category_raw"][:-1]) + (old,), table, r["capability"])
             if old_path != tuple(r["category"]):
                 renames[old_path] = tuple(r["category"])
     return renames
@@ -93,146 +146,19 @@ class Version:
         return dict(self.slots).get(part, part)
 
 
-@dataclass(frozen=True)
-class SourceFacts:
-    """What reconciliation needs of a source beyond its records: where the page lives, and when
-    it was captured (the earliest capture of these bytes)."""
-
-    url: str | None = None
-    captured: str | None = None
-    truncated: str | None = None
-
-
-def source_facts(sources: list[dict] | None) -> dict[str, SourceFacts]:
-    """sha256 -> ``SourceFacts``, from ``sources`` table rows."""
-    out = {}
-    for s in sources or ():
-        times = [c.get("captured") for c in s.get("captures") or () if c.get("captured")]
-        times += [s["captured"]] if s.get("captured") else []
-        out[s["source_sha256"]] = SourceFacts(s.get("url"), min(times) if times else None, s.get("truncated"))
-    return out
-
-
-def _jaccard(a: set, b: set) -> float:
-    return len(a & b) / len(a | b) if a | b else 0.0
-
-
-def title_key(title: str) -> str:
-    """Titles that differ only in spaces are one title (``微信原生H5的主体类目`` / ``微信原生 H5 的主体类目``)."""
-    return "".join(title.split())
-
-
 def page_versions(rows: list[dict], sources: list[dict] | None = None
                   ) -> tuple[dict[str, list[Version]], dict[str, dict]]:
-    """Versions of every page in time order, and a description of each page and part.
-
-    A page is identified, within its capability:
-    1. by its URL, when the source's metadata gives one: a page retitled at the same URL
-       (WeChat's 特殊行业所需资质材料 → 小程序开放的服务类目, 2018-09-11) stays one page, and the
-       same content under two URLs is two pages;
-    2. else by its title, spaces aside; a titled capture without a URL joins the one URL page
-       whose captures bear that title;
-    3. else by its content: a capture without a title joins the page whose newest version
-       shares most of its categories (Jaccard >= 0.5), so a list that grows from 46 to 380 rows
-       stays one page; otherwise it is a page of its own.
-
-    Versions are ordered by date (the page's own, else the capture's), then by capture time
-    (revisions of one day), undated ones first (their place is unknown). ``part`` separates
-    tables of a page that are separate statements (非个人主体 / 个人主体 / 海外主体); a
-    version's parts are compared as the newest version's parts they share most categories with.
+    """Versions of every page in time order (``pages.identify``: which page, which date), and
+    a description of each page. ``part`` separates tables of a page that are separate
+    statements (非个人主体 / 个人主体 / 海外主体); a version's parts are compared as the newest
+    version's parts they share most categories with (``_part_slots``).
     """
     facts = source_facts(sources)
     groups: dict[tuple, list[dict]] = {}
-    titles_of: dict[tuple[str, str], set[str]] = {}
     for r in rows:
-        title = r["page"]
-        groups.setdefault((r["capability"], r["source_sha256"], title), []).append(r)
-        if title:
-            titles_of.setdefault((r["capability"], r["source_sha256"]), set()).add(title_key(title))
-
-    def date_of(gk) -> tuple[str | None, str | None, str | None]:
-        rs = groups[gk]
-        dates = sorted({r["page_updated"] for r in rs if r["page_updated"]})
-        captured = facts.get(gk[1], SourceFacts()).captured
-        if dates:
-            return dates[-1], "page", captured
-        if captured:
-            return captured[:10], "capture", captured
-        return None, None, None
-
-    when = {gk: date_of(gk) for gk in groups}
-
-    def order(gk) -> tuple:
-        date, _, captured = when[gk]
-        return (date is not None, date or "", captured or "", gk[1])
-
-    identity: dict[tuple, str] = {}
-    info: dict[str, dict] = {}
-    bearing: dict[tuple[str, str], set[str]] = {}  # (capability, title key) -> pages with captures so titled
-    for gk in sorted(groups, key=order):
-        cap, sha, title = gk
-        url = facts.get(sha, SourceFacts()).url
-        if not url:
-            continue
-        several = len(titles_of.get((cap, sha), ())) > 1
-        key = f"{cap}:{url}" + (f"#{title_key(title)}" if several and title else "")
-        identity[gk] = key
-        info.setdefault(key, {"page_key": key, "capability": cap, "url": url, "inferred": None})
-        if title:
-            bearing.setdefault((cap, title_key(title)), set()).add(key)
-    # what each identified page's captures list, one set per distinct list (thousands of
-    # captures of a page share a few), for captures identified by their content
-    lists: dict[str, set[frozenset]] = {}
-    for gk, key in identity.items():
-        lists.setdefault(key, set()).add(frozenset(r["category_id"] for r in groups[gk]))
-
-    def closest(cap: str, ids: frozenset, among) -> tuple[str | None, float]:
-        scores = ((k, max(_jaccard(ids, other) for other in lists[k])) for k in sorted(among)
-                  if k.startswith(cap + ":") and lists.get(k))
-        return max(scores, key=lambda kv: kv[1], default=(None, 0.0))
-
-    def join(gk, key: str) -> None:
-        identity[gk] = key
-        lists.setdefault(key, set()).add(frozenset(r["category_id"] for r in groups[gk]))
-        if gk[2]:
-            bearing.setdefault((gk[0], title_key(gk[2])), set()).add(key)
-
-    for gk in sorted(groups, key=order):
-        cap, sha, title = gk
-        if gk in identity or not title:
-            continue
-        file = groups[gk][0]["source_file"]
-        ids = frozenset(r["category_id"] for r in groups[gk])
-        by_title = bearing.get((cap, title_key(title)), set())
-        titled = {k for keys in bearing.values() for k in keys}
-        untitled_urls = [k for k, page in info.items() if page["url"] and k not in titled]
-        if len(by_title) == 1:
-            key = next(iter(by_title))
-            if info[key]["url"]:
-                _note(info[key], f"{file} has no URL; it bears the title of the page's captures.")
-        else:
-            key, score = closest(cap, ids, untitled_urls)
-            if key and score >= SAME_PAGE_MIN_OVERLAP:
-                _note(info[key], f"{file} has no URL; its title is new to the page and it shares "
-                                 f"{score:.0%} of the categories of one of its versions.")
-            else:
-                key = f"{cap}:{title_key(title)}"
-                info.setdefault(key, {"page_key": key, "capability": cap, "url": None, "inferred": None})
-        join(gk, key)
-    for gk in sorted(groups, key=order):
-        if gk in identity:
-            continue
-        cap = gk[0]
-        ids = frozenset(r["category_id"] for r in groups[gk])
-        key, score = closest(cap, ids, list(info))
-        file = groups[gk][0]["source_file"]
-        if key and score >= SAME_PAGE_MIN_OVERLAP:
-            _note(info[key], f"{file} has no title; shares {score:.0%} of the categories of one of its versions.")
-        else:
-            key = f"{cap}:untitled:{file}"
-            info[key] = {"page_key": key, "capability": cap, "url": None,
-                         "inferred": f"no title; first seen in {file}"}
-        join(gk, key)
+        groups.setdefault((r["capability"], r["source_sha256"], r["page"]), []).append(r)
+    found = identify([capture_of(gk, rs) for gk, rs in groups.items()], facts)
+    identity, info, when, order = found.identity, found.info, found.when, found.order
     by_page: dict[str, list[tuple]] = {}
     for gk in groups:
         by_page.setdefault(identity[gk], []).append(gk)
@@ -272,11 +198,6 @@ def page_versions(rows: list[dict], sources: list[dict] | None = None
     return pages, info
 
 
-def _note(page: dict, note: str) -> None:
-    if len(page["inferred"] or "") < 2000:
-        page["inferred"] = ((page["inferred"] or "") + " " + note).strip()
-
-
 def _note_unordered(page: dict, versions: list[Version]) -> None:
     """Revisions of one day without a capture time: their order is not known, and says so."""
     days: dict[str, list[Version]] = {}
@@ -285,7 +206,7 @@ def _note_unordered(page: dict, versions: list[Version]) -> None:
             days.setdefault(v.date, []).append(v)
     for day, vs in sorted(days.items()):
         if len(vs) > 1:
-            _note(page, f"{len(vs)} versions dated {day} carry no capture time: their order is unknown.")
+            note(page, f"{len(vs)} versions dated {day} carry no capture time: their order is unknown.")
 
 
 def _part_slots(versions: list[Version]) -> list[tuple]:
@@ -723,7 +644,7 @@ def _membership(key: str, cap: str, versions: list[Version]):
 def _canonical_raw(row: dict, field: str) -> tuple[str, ...]:
     """The canonical path of the names as written (before stated renames), by the reviewed
     alias table."""
-    return canonical_category(tuple(row[field]), aliases())
+    return canonical_category(tuple(row[field]), aliases(), row["capability"])
 
 
 # --- the canonical view --------------------------------------------------------------------
@@ -869,7 +790,7 @@ def reconcile_tables(tables: dict[str, list[dict]], decisions: list, known_ids: 
     """The source tables (in memory) plus the reconciled ones; for tests and small tools."""
     from pipeline.tables import TABLES
 
-    reqs = apply_stated_renames(tables["requirements"])
+    reqs = apply_stated_renames(tables["requirements"], tables.get("sources"))
     out = dict(tables, requirements=reqs, **reconcile_rows(reqs, decisions, known_ids, decisions_file,
                                                                   sources=tables.get("sources")))
     out["conflicts"] = [plain_row("conflicts", c) for c in out["conflicts"]]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
@@ -47,10 +47,21 @@ class SourceInfo:
 
 @dataclass(frozen=True)
 class Aliases:
-    """The reviewed alias table: level spellings and whole-path aliases, folded."""
+    """The reviewed alias table: level spellings and whole-path aliases, folded. A path alias
+    may hold for some capabilities only (``path_scope``): 金融业 / 基金 is the public-fund
+    category on the face-verification page, while WeChat's 2017–2018 list has 基金 as one
+    undivided category."""
 
     level: dict[str, str]
     path: dict[tuple[str, ...], tuple[str, ...]]
+    #: path -> the capabilities the alias holds for (absent: every capability)
+    path_scope: dict[tuple[str, ...], frozenset[str]] = field(default_factory=dict)
+
+    def path_alias(self, path: tuple[str, ...], capability: str | None) -> tuple[str, ...]:
+        scope = self.path_scope.get(path)
+        if scope is not None and capability not in scope:
+            return path
+        return self.path.get(path, path)
 
 
 def _split_path(text: str) -> tuple[str, ...]:
@@ -58,10 +69,22 @@ def _split_path(text: str) -> tuple[str, ...]:
 
 
 def parse_aliases(text: str) -> Aliases:
+    """``[level] "金融" = "金融业"``; ``[path] "a / b" = "c / d"``, or, for an alias that holds for
+    some capabilities only, ``"a / b" = {to = "c / d", capability = ["face_verification"]}``."""
     data = tomllib.loads(text)
     level = {fold(k): fold(v) for k, v in data.get("level", {}).items()}
-    path = {_split_path(k): _split_path(v) for k, v in data.get("path", {}).items()}
-    return Aliases(level, path)
+    path, scope = {}, {}
+    for k, v in data.get("path", {}).items():
+        if isinstance(v, dict):
+            unknown = set(v) - {"to", "capability"}
+            if unknown or not isinstance(v.get("to"), str):
+                raise ValueError(f"alias {k!r}: a table needs 'to' (and may have 'capability'); got {sorted(v)}")
+            caps = v.get("capability")
+            if caps is not None:
+                scope[_split_path(k)] = frozenset([caps] if isinstance(caps, str) else caps)
+            v = v["to"]
+        path[_split_path(k)] = _split_path(v)
+    return Aliases(level, path, scope)
 
 
 @lru_cache(maxsize=1)
@@ -69,11 +92,13 @@ def aliases() -> Aliases:
     return parse_aliases(resources.files("pipeline").joinpath("data/aliases.toml").read_text("utf-8"))
 
 
-def canonical_category(levels: tuple[str, ...], table: Aliases | None = None) -> tuple[str, ...]:
-    """Fold each level, apply level aliases, then whole-path aliases."""
+def canonical_category(levels: tuple[str, ...], table: Aliases | None = None,
+                       capability: str | None = None) -> tuple[str, ...]:
+    """Fold each level, apply level aliases, then whole-path aliases (those that hold for
+    ``capability``; with none given, only the unscoped ones)."""
     table = table or aliases()
     path = tuple(table.level.get(fold(l), fold(l)) for l in levels)
-    return table.path.get(path, path)
+    return table.path_alias(path, capability)
 
 
 def category_id(canonical: tuple[str, ...]) -> str:
@@ -91,7 +116,8 @@ def document_to_rows(doc: ParsedDocument, src: SourceInfo) -> dict[str, list[dic
     reqs = []
     for st in doc.statements:
         r = st.requirement
-        canon = canonical_category(st.category_raw)
+        capability = src.meta("capability") or st.capability
+        canon = canonical_category(st.category_raw, capability=capability)
         integ = st.integration
         reqs.append({
             # the record id hangs on the names as written, so a new alias or rename elsewhere

@@ -232,3 +232,45 @@ def test_a_truncated_capture_is_not_a_removal(everything):
     for c in everything["conflicts"]:
         if c["kind"] in ("category_removed", "category_added") and c["category_id"] in lacks:
             assert not any(cut in v["value"] for v in c["values"]), c["summary"]
+
+
+# --- names have a scope -------------------------------------------------------------------
+
+@needs_shared
+def test_a_stated_rename_holds_on_its_own_page_only(everything):
+    """002 states 企业征信 (原二级名称为【征信业务】) in 2026: the earlier versions of its page
+    (product/1078/43316 and seed 001) are that category under its former name; WeChat's
+    2017–2018 征信业务 (个人征信 too) and the other live-streaming pages keep theirs."""
+    reqs = everything["requirements"]
+    pages = everything["page"]
+    on_page = {v["source_file"] for v in pages[LIVE]["versions"]}
+    old_name = [r for r in reqs if r["category_raw"][-1] == "征信业务"]
+    assert {r["capability"] for r in old_name} == {"category_list", "live_streaming"}
+    for r in old_name:
+        expected = ["金融业", "企业征信"] if r["source_file"] in on_page else ["金融业", "征信业务"]
+        assert r["category"] == expected, (r["source_file"], r["category"])
+    assert any(r["source_file"] in on_page for r in old_name) and any(r["source_file"] not in on_page for r in old_name)
+
+
+@needs_shared
+def test_an_alias_holds_where_its_entry_says(everything):
+    """金融业 / 基金 → 公募基金 is reviewed for the face-verification page; WeChat's list of
+    2017–2018 has 基金 as one undivided category."""
+    by_cap: dict[str, set] = {}
+    for r in everything["requirements"]:
+        if r["category_raw"][-1] == "基金":
+            by_cap.setdefault(r["capability"], set()).add(tuple(r["category"]))
+    assert by_cap["face_verification"] == {("金融业", "公募基金")}
+    assert by_cap["category_list"] == {("金融业", "基金")}
+
+
+def test_alias_entries_parse_with_and_without_a_scope():
+    from pipeline.records import canonical_category, parse_aliases
+
+    table = parse_aliases('[path]\n"金融业 / 基金" = { to = "金融业 / 公募基金", capability = ["face_verification"] }\n'
+                          '"医疗 / 三级私立医疗机构" = "医疗 / 私立医疗机构"\n')
+    assert canonical_category(("金融业", "基金"), table, "face_verification") == ("金融业", "公募基金")
+    assert canonical_category(("金融业", "基金"), table, "category_list") == ("金融业", "基金")
+    assert canonical_category(("医疗", "三级私立医疗机构"), table, "category_list") == ("医疗", "私立医疗机构")
+    with pytest.raises(ValueError, match="needs 'to'"):
+        parse_aliases('[path]\n"a / b" = { into = "c" }\n')

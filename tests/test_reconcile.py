@@ -11,7 +11,7 @@ def row(cat, *, file="raw/a.txt", sha=None, page="类目申请资质要求", dat
         rule="any", pick=1, of=2, options=2, documents=("A",), integration="标准直播+直播标签", scope="范围",
         scenario="场景", items_missing=False, renamed_from=(), line=1, raw=None):
     raw = raw or cat
-    canon = canonical_category(tuple(raw))
+    canon = canonical_category(tuple(raw), capability=cap)
     return {"id": f"req_{file}_{line}", "source_sha256": sha or f"sha-{file}", "source_file": file, "page": page,
             "page_updated": date, "capability": cap, "category_raw": list(raw), "category": list(canon),
             "category_id": category_id(canon), "rule": rule, "pick": pick if rule == "any" else None,

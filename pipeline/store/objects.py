@@ -28,9 +28,10 @@ from pipeline.store.files import compact_json, compact_json_bytes
 from pipeline.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLES
 
 OBJECT_FILE = "object.json"
-#: what an ``object.json`` holds: its key, its files, the source's row, the renames its document
-#: states, the categories of its requirements and the parser that wrote it (``build._parse_into``)
-REQUIRED = {"key", "files", "source", "states", "categories", "parser"}
+#: what an ``object.json`` holds: its key, its files, the source's row, per page it holds what
+#: the build needs before reading its records (``reconcile.captures_said``: title, date,
+#: categories, the renames it states) and the parser that wrote it (``build._parse_into``)
+REQUIRED = {"key", "files", "source", "captures", "parser"}
 
 
 class CorruptObject(Exception):

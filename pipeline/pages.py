@@ -1,0 +1,192 @@
+"""Which page a capture is a version of, and when it was. Pure functions.
+
+A *capture* is what one source says on one page of one capability (a PDF export can hold
+several titled pages). A page is identified, within its capability:
+
+1. by its URL, when the source's metadata gives one: a page retitled at the same URL (WeChat's
+   特殊行业所需资质材料 → 小程序开放的服务类目, 2018-09-11) stays one page, and the same content
+   under two URLs (the live-streaming page copied under product 454) is two pages;
+2. else by its title, spaces aside (``微信原生H5的主体类目`` / ``微信原生 H5 的主体类目``): a titled
+   capture without a URL joins the page whose captures bear that title, or else a URL page whose
+   captures bear no title and one of whose versions shares most of its categories
+   (Jaccard >= 0.5: seeds 002 and 004 are the Markdown page product/1078/43316, untitled);
+3. else by its content: a capture without a title joins the page one of whose versions shares
+   most of its categories (Jaccard >= 0.5), so a list that grows from 46 to 380 rows stays one
+   page; otherwise it is a page of its own.
+
+A capture is dated by the page's own date (``最近更新时间``, or ``updated`` in the metadata), else
+by the day it was captured; revisions of one day are ordered by their capture time (a capture
+manifest gives it), never by file name. The build identifies pages from its objects' captures
+before any record is read (to scope the renames a page states); reconciliation from the rows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SAME_PAGE_MIN_OVERLAP = 0.5
+
+
+@dataclass(frozen=True)
+class SourceFacts:
+    """What pages need of a source beyond its records: where the page lives, when it was
+    captured (the earliest capture of these bytes), and whether the capture was cut short."""
+
+    url: str | None = None
+    captured: str | None = None
+    truncated: str | None = None
+
+
+def source_facts(sources: list[dict] | None) -> dict[str, SourceFacts]:
+    """sha256 -> ``SourceFacts``, from ``sources`` table rows."""
+    out = {}
+    for s in sources or ():
+        times = [c.get("captured") for c in s.get("captures") or () if c.get("captured")]
+        times += [s["captured"]] if s.get("captured") else []
+        out[s["source_sha256"]] = SourceFacts(s.get("url"), min(times) if times else None, s.get("truncated"))
+    return out
+
+
+@dataclass(frozen=True)
+class Capture:
+    """One source's statement of one page: ``key`` is (capability, source sha256, title)."""
+
+    key: tuple[str, str, str | None]
+    file: str
+    #: the newest page date its records give
+    updated: str | None
+    categories: frozenset[str]
+    #: renames it states, old canonical path -> new (``企业征信 (注:原二级名称为【征信业务】)``)
+    states: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
+
+
+def capture_of(key: tuple, rows: list) -> Capture:
+    """The capture ``key`` from its requirement rows."""
+    dates = [r["page_updated"] for r in rows if r["page_updated"]]
+    return Capture(key, rows[0]["source_file"], max(dates) if dates else None,
+                   frozenset(r["category_id"] for r in rows))
+
+
+def title_key(title: str) -> str:
+    """Titles that differ only in spaces are one title."""
+    return "".join(title.split())
+
+
+def _jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a | b else 0.0
+
+
+def note(page: dict, text: str) -> None:
+    """Add to what a page's ``inferred`` says (bounded: an archive joins thousands of captures)."""
+    if len(page["inferred"] or "") < 2000:
+        page["inferred"] = ((page["inferred"] or "") + " " + text).strip()
+
+
+@dataclass
+class Identified:
+    #: capture key -> page key
+    identity: dict[tuple, str]
+    #: page key -> {page_key, capability, url, inferred}
+    info: dict[str, dict]
+    #: capture key -> (date, date_from "page" | "capture" | None, capture time)
+    when: dict[tuple, tuple[str | None, str | None, str | None]] = field(default_factory=dict)
+
+    def order(self, key: tuple) -> tuple:
+        """Time order: undated first (their place is unknown), then by date, capture time, and
+        the source's sha256 (a stable order for what nothing tells apart, never the file name)."""
+        date, _, captured = self.when[key]
+        return (date is not None, date or "", captured or "", key[1])
+
+
+def identify(captures: list[Capture], facts: dict[str, SourceFacts]) -> Identified:
+    """The page of every capture (see the module's docstring)."""
+    by_key = {c.key: c for c in captures}
+    titles_of: dict[tuple[str, str], set[str]] = {}
+    for c in captures:
+        cap, sha, title = c.key
+        if title:
+            titles_of.setdefault((cap, sha), set()).add(title_key(title))
+    found = Identified({}, {})
+    for c in captures:
+        captured = facts.get(c.key[1], SourceFacts()).captured
+        if c.updated:
+            found.when[c.key] = (c.updated, "page", captured)
+        elif captured:
+            found.when[c.key] = (captured[:10], "capture", captured)
+        else:
+            found.when[c.key] = (None, None, None)
+    identity, info = found.identity, found.info
+    in_order = sorted(by_key, key=found.order)
+    bearing: dict[tuple[str, str], set[str]] = {}  # (capability, title key) -> pages with captures so titled
+    for k in in_order:
+        cap, sha, title = k
+        url = facts.get(sha, SourceFacts()).url
+        if not url:
+            continue
+        several = len(titles_of.get((cap, sha), ())) > 1
+        key = f"{cap}:{url}" + (f"#{title_key(title)}" if several and title else "")
+        identity[k] = key
+        info.setdefault(key, {"page_key": key, "capability": cap, "url": url, "inferred": None})
+        if title:
+            bearing.setdefault((cap, title_key(title)), set()).add(key)
+    # what each identified page's captures list, one set per distinct list (thousands of
+    # captures of a page share a few), for captures identified by their content
+    lists: dict[str, set[frozenset]] = {}
+    for k, key in identity.items():
+        lists.setdefault(key, set()).add(by_key[k].categories)
+
+    def closest(cap: str, ids: frozenset, among) -> tuple[str | None, float]:
+        scores = ((k, max(_jaccard(ids, other) for other in lists[k])) for k in sorted(among)
+                  if k.startswith(cap + ":") and lists.get(k))
+        return max(scores, key=lambda kv: kv[1], default=(None, 0.0))
+
+    def join(k: tuple, key: str) -> None:
+        identity[k] = key
+        lists.setdefault(key, set()).add(by_key[k].categories)
+        if k[2]:
+            bearing.setdefault((k[0], title_key(k[2])), set()).add(key)
+
+    for k in in_order:
+        cap, sha, title = k
+        if k in identity or not title:
+            continue
+        c = by_key[k]
+        by_title = bearing.get((cap, title_key(title)), set())
+        if len(by_title) == 1:
+            key = next(iter(by_title))
+            if info[key]["url"]:
+                note(info[key], f"{c.file} has no URL; it bears the title of the page's captures.")
+        else:
+            titled = {p for keys in bearing.values() for p in keys}
+            key, score = closest(cap, c.categories, [p for p, i in info.items() if i["url"] and p not in titled])
+            if key and score >= SAME_PAGE_MIN_OVERLAP:
+                note(info[key], f"{c.file} has no URL; its title is new to the page and it shares "
+                                f"{score:.0%} of the categories of one of its versions.")
+            else:
+                key = f"{cap}:{title_key(title)}"
+                info.setdefault(key, {"page_key": key, "capability": cap, "url": None, "inferred": None})
+        join(k, key)
+    for k in in_order:
+        if k in identity:
+            continue
+        c = by_key[k]
+        key, score = closest(k[0], c.categories, list(info))
+        if key and score >= SAME_PAGE_MIN_OVERLAP:
+            note(info[key], f"{c.file} has no title; shares {score:.0%} of the categories of one of its versions.")
+        else:
+            key = f"{k[0]}:untitled:{c.file}"
+            info[key] = {"page_key": key, "capability": k[0], "url": None,
+                         "inferred": f"no title; first seen in {c.file}"}
+        join(k, key)
+    return found
+
+
+def scoped_renames(captures: list[Capture], found: Identified) -> dict[tuple, dict]:
+    """capture key -> the renames that apply to it: those a version of its own page states.
+    A rename has the scope of the page that states it: 征信业务 → 企业征信, stated by the
+    live-streaming page in 2026, makes that page's earlier 征信业务 the same category under its
+    former name, and leaves WeChat's 2017–2018 征信业务 (which covered 个人征信 too) alone."""
+    per_page: dict[str, dict] = {}
+    for c in sorted(captures, key=lambda c: found.order(c.key)):
+        for old, new in c.states:
+            per_page.setdefault(found.identity[c.key], {})[old] = new
+    return {c.key: per_page[found.identity[c.key]] for c in captures if found.identity[c.key] in per_page}
