@@ -27,7 +27,8 @@ from pipeline.records import Row, aliases, canonical_category, category_id, cont
 SEVERITY = {
     "count_differs": "high", "rule_differs": "high", "documents_differ": "high",
     "count_mismatch": "high", "integration_differs": "medium", "category_added": "medium",
-    "category_removed": "medium", "category_renamed": "medium", "scope_differs": "low",
+    "category_removed": "medium", "category_renamed": "medium", "rename_candidate": "medium",
+    "scope_differs": "low",
     "scenario_differs": "low", "items_lost": "gap", "capability_difference": "info",
 }
 #: field compared -> conflict kind
@@ -556,32 +557,74 @@ class Changes:
     removed: dict[str, list[tuple]]
     renamed: dict[str, list[tuple]]
     rows_of: dict[str, dict]
+    #: a category gone and another come whose names differ by a letter or two (a typo fixed or
+    #: made: 医疗器械生产企业 / 医疗器械生成企业): per new category id, (transition, old row, new row)
+    respelt: dict[str, list[tuple]]
 
     def per_transition(self) -> list[dict[str, int]]:
-        """How many categories each transition added, removed and renamed."""
+        """How many categories each transition added, removed and renamed (respelt ones count
+        as renamed)."""
         out = [{"added": 0, "removed": 0, "renamed": 0} for _ in self.pairs]
-        for kind in ("added", "removed", "renamed"):
-            for seen in getattr(self, kind).values():
+        for kind, found in (("added", self.added), ("removed", self.removed), ("renamed", self.renamed),
+                            ("renamed", self.respelt)):
+            for seen in found.values():
                 for occurrence in seen:
                     out[occurrence[0]][kind] += 1
         return out
+
+
+#: a respelling: at most this many characters differ in the last level, and at most a third of it
+RESPELT_MAX_EDITS = 2
+
+
+def _spelling_fixes(gone: list, came: list) -> list[tuple]:
+    """Pairs (old row, new row) of a transition's removed and added categories under the same
+    parent whose last levels differ by at most ``RESPELT_MAX_EDITS`` characters (and a third of
+    the name), requiring the same documents, each the other's only such match: 医疗器械生产企业 →
+    医疗器械生成企业, 公关印制刻制 → 公共印章刻制. 教育信息服务 / 教育装备 are too far apart to be one."""
+    from rapidfuzz.distance import Levenshtein
+
+    def close(x, y) -> bool:
+        p, q = tuple(x["category"]), tuple(y["category"])
+        if p[:-1] != q[:-1] or not p or x["capability"] != y["capability"]:
+            return False
+        d = Levenshtein.distance(p[-1], q[-1])
+        # and they require the same documents: 私立医疗机构 / 公立医疗机构 are one letter apart,
+        # and two categories
+        return (0 < d <= min(RESPELT_MAX_EDITS, max(len(p[-1]), len(q[-1])) // 3)
+                and set(x["documents"]) == set(y["documents"]))
+
+    pairs = []
+    for old in gone:
+        matches = [new for new in came if close(old, new)]
+        if len(matches) == 1 and [o for o in gone if close(o, matches[0])] == [old]:
+            pairs.append((old, matches[0]))
+    return pairs
 
 
 def page_changes(versions: list[Version]) -> Changes:
     """What each transition of a page changed in its list of categories (every part of it).
     A capture cut short (``Version.truncated``) lacks what it lost: that is not a removal, and
     what it lacks is carried to the comparison after it."""
-    got = Changes(transitions(versions), {}, {}, {}, {})
+    got = Changes(transitions(versions), {}, {}, {}, {}, {})
     carried: dict = {}  # what the page listed before a capture cut short, carried past it
     for t, (prev, nxt) in enumerate(got.pairs):
         a = {r["category_id"]: r for r in prev.rows}
         if prev.truncated and prev.date:  # in the dated chain, ``carried`` is what came before
             a = carried | a
         b = {r["category_id"]: r for r in nxt.rows}
-        for cid in sorted(b.keys() - a.keys()):
+        came = sorted(b.keys() - a.keys())
+        gone = sorted(a.keys() - b.keys()) if not nxt.truncated else []
+        for old, new in _spelling_fixes([a[c] for c in gone], [b[c] for c in came]):
+            # one category whose name was respelt, most likely: for review, not added and removed
+            got.rows_of[new["category_id"]] = new
+            got.respelt.setdefault(new["category_id"], []).append((t, old, new))
+            came.remove(new["category_id"])
+            gone.remove(old["category_id"])
+        for cid in came:
             got.rows_of[cid] = b[cid]
             got.added.setdefault(cid, []).append((t, b[cid]))
-        for cid in sorted(a.keys() - b.keys()) if not nxt.truncated else ():
+        for cid in gone:
             got.rows_of[cid] = a[cid]
             got.removed.setdefault(cid, []).append((t, a[cid]))
         carried = a | b if nxt.truncated and prev.date else {}
@@ -638,6 +681,12 @@ def _membership(key: str, cap: str, versions: list[Version]):
                         for occurrence in seen]
                 summary = f"{name}: " + "; ".join(v["value"] for v in vals)
             yield _conflict(kind, "version", cap, key, row, "category", vals, summary)
+    for cid, seen in sorted(changes.respelt.items()):
+        vals = [v for occurrence in seen for v in renamed_values(*occurrence)]
+        names = " → ".join(dict.fromkeys(v["value"] for v in vals))
+        yield _conflict("rename_candidate", "version", cap, key, rows_of[cid], "category", vals,
+                        f"respelt? {names}: one category gone and one come, their names a letter or two "
+                        f"apart; if they are one category, add a reviewed alias")
 
 
 @_per_content

@@ -93,8 +93,9 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
     "conflicts": [
         ("id", "str", "stable conflict id (kind, relation, capability, page, category, field): survives rebuilds"),
         ("kind", "str", "count_differs | rule_differs | documents_differ | integration_differs | scope_differs | "
-                        "scenario_differs | category_added | category_removed | category_renamed | count_mismatch | "
-                        "items_lost | capability_difference"),
+                        "scenario_differs | category_added | category_removed | category_renamed | rename_candidate (a "
+                        "category gone and one come whose names differ by a letter or two: a typo fixed?) | "
+                        "count_mismatch | items_lost | capability_difference"),
         ("relation", "str", "version (one page over time) | page (different pages, one capability) | "
                             "capability (informative) | record (within one capture)"),
         ("severity", "str", "high | medium | low | gap | info"),

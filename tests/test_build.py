@@ -102,6 +102,24 @@ def test_fresh_build_reproduces_the_committed_latest_version(fresh_build):
     assert _tree(committed / "datasets" / result.version) == _tree(output / "datasets" / result.version)
 
 
+def test_a_version_name_changes_with_the_schema_text_it_ships(tmp_path, raw_copy, monkeypatch):
+    """Regression: a field's description changed, the records did not; the version kept its
+    name with other schema files in it, so a committed version and a fresh build of the same
+    name differed. A version's name covers every byte it holds."""
+    from pipeline.store import writing
+
+    first = run_build([raw_copy], tmp_path / "a")
+    real = writing.json_schema
+
+    def reworded(table):
+        schema = real(table)
+        return dict(schema, description=(schema.get("description") or "") + " (reworded)")
+
+    monkeypatch.setattr(writing, "json_schema", reworded)
+    second = run_build([raw_copy], tmp_path / "b")
+    assert first.version != second.version
+
+
 def test_unchanged_rebuild_creates_no_version_and_touches_nothing(tmp_path, raw_copy):
     out = tmp_path / "output"
     first = run_build([raw_copy], out)

@@ -148,10 +148,12 @@ class VersionWriter:
 
     def content_hash(self) -> str:
         """Of every table's content: a folder table's file names and hashes, a small table's
-        record lines."""
+        record lines; and of its schema as published (descriptions too: they are in the
+        version's files, so a version's name must change with them)."""
         h = hashlib.sha256(SCHEMA_VERSION.encode())
         for name in TABLE_ORDER:
             h.update(name.encode())
+            h.update(_json_bytes(json_schema(name)))
             if name in FOLDER_TABLES:
                 for f in self.linked[name]:
                     h.update(f"{f['file']}:{f['sha256']}\n".encode())
