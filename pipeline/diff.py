@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline.reconcile import display, field_value
+from pipeline.reconcile import ENTRIES_TOLD_BY, display, field_value
 from pipeline.records import canonical_category
 
 #: fields compared, in report order
-FIELDS = ("count", "options", "rule", "documents", "integration", "scope", "scenario", "items_missing")
+FIELDS = ("count", "options", "rule", "documents", "conditions", "entries", "integration", "scope", "scenario",
+          "items_missing")
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,8 @@ def field_changes(old: dict, new: dict) -> tuple[FieldChange, ...]:
     for f in FIELDS:
         if _value(old, f) == _value(new, f):
             continue
+        if f == "entries" and {c.field for c in out} & set(ENTRIES_TOLD_BY):
+            continue  # one fact, one change: what the count, rule or documents already tell
         if f == "documents":
             a, b = list(dict.fromkeys(old["documents"])), list(dict.fromkeys(new["documents"]))
             out.append(FieldChange(f, _show(old, f), _show(new, f),

@@ -30,11 +30,16 @@ SEVERITY = {
     "category_removed": "medium", "category_renamed": "medium", "rename_candidate": "medium",
     "scope_differs": "low",
     "scenario_differs": "low", "items_lost": "gap", "capability_difference": "info",
+    "conditions_differ": "high", "entries_differ": "high",
 }
 #: field compared -> conflict kind
 FIELD_KIND = {"count": "count_differs", "rule": "rule_differs", "documents": "documents_differ",
               "integration": "integration_differs", "scope": "scope_differs",
-              "scenario": "scenario_differs"}
+              "scenario": "scenario_differs", "conditions": "conditions_differ", "entries": "entries_differ"}
+#: a change of entries that a count, rule or documents change already reports is not told twice
+#: (one fact, one conflict): ``entries`` reports what those miss, an entry without a 《》 title
+#: dropped (培训机构's 营业执照) or an alternative reworded around the same title
+ENTRIES_TOLD_BY = ("count", "rule", "documents")
 
 
 # --- names ---------------------------------------------------------------------------------
@@ -308,7 +313,34 @@ def field_value(row: dict, field: str):
         return row["integration"].replace("·", "") if row["integration"] else None
     if field in ("scope", "scenario"):
         return _text(row[field])
+    if field == "conditions":
+        # the restrictions on the whole requirement (仅支持公立医疗机构互联网医院)
+        return None if row["rule"] == "unknown" else tuple(sorted({_text(c) for c in row["conditions"] or ()}))
+    if field == "entries":
+        return None if lost else tuple(sorted(_entry_key(i) for i in row["items"] or ()))
     raise KeyError(field)
+
+
+def _entry_shown(item: dict) -> str:
+    """An entry's text on one line, with the conditions read for it that its own text does not
+    show (a cell's 经营范围需含客运 read into the entry it restricts)."""
+    text = " ".join(str(item.get("text") or "").split())
+    unseen = [c for c in item.get("conditions") or () if c not in text]
+    return text + (f" [condition: {'；'.join(unseen)}]" if unseen else "")
+
+
+def _entry_key(item: dict) -> tuple:
+    """What an entry requires, as compared: a nested choice or bundle by its rule and its
+    entries; an entry naming 《》 titles by those titles and its conditions (its wording around
+    them aside); an entry without titles (营业执照) by its text. Order is not compared."""
+    conditions = tuple(sorted({_text(c) for c in item.get("conditions") or ()}))
+    group = item.get("group")
+    if group:
+        return ("group", group.get("rule") or "", group.get("pick") or 0, group.get("of") or 0, conditions,
+                tuple(sorted(_entry_key(i) for i in group.get("items") or ())))
+    if item.get("documents"):
+        return ("documents", tuple(sorted(set(item["documents"]))), conditions)
+    return ("text", _text(item.get("text")) or "", conditions)
 
 
 @_per_content
@@ -322,6 +354,10 @@ def _display(row: dict, field: str) -> str:
         return f"{row['of']}选{row['pick']}" if row["of"] else f"choose {row['pick']} (no count declared)"
     if field == "documents":
         return "、".join(f"《{d}》" for d in row["documents"]) or "(none)"
+    if field == "conditions":
+        return "；".join(row["conditions"] or ()) or "(none)"
+    if field == "entries":
+        return " | ".join(_entry_shown(i) for i in row["items"] or ()) or "(none)"
     v = row.get(field)
     return str(v) if v is not None else "(none)"
 
@@ -471,9 +507,13 @@ def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
         if len(versions) > 1:
             for k in sorted(by_cat):
                 entries = entries_of(k)
+                told = set()
                 for field, kind in FIELD_KIND.items():
+                    if field == "entries" and told & set(ENTRIES_TOLD_BY):
+                        continue
                     got = _compare(field, entries, reps[k])
                     if got:
+                        told.add(field)
                         yield _conflict(kind, "version", cap, part_key(key, k[0]), entries[0][0], field, *got)
             yield from _membership(key, cap, versions)
         # record-level problems, per capture
@@ -506,9 +546,13 @@ def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
         # disagreement between pages
         if len({page_of[p] for _, p, _ in entries}) < 2:
             continue
+        told = set()
         for field, kind in FIELD_KIND.items():
+            if field == "entries" and told & set(ENTRIES_TOLD_BY):
+                continue
             got = _compare(field, entries)
             if got:
+                told.add(field)
                 yield _conflict(kind, "page", cap, None, entries[0][0], field, *got)
     # 3. between capabilities: informative
     by_cat_all: dict[str, list[tuple[dict, str, str | None]]] = {}

@@ -95,7 +95,10 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("kind", "str", "count_differs | rule_differs | documents_differ | integration_differs | scope_differs | "
                         "scenario_differs | category_added | category_removed | category_renamed | rename_candidate (a "
                         "category gone and one come whose names differ by a letter or two: a typo fixed?) | "
-                        "count_mismatch | items_lost | capability_difference"),
+                        "count_mismatch | items_lost | capability_difference | conditions_differ (restrictions on the whole "
+                        "requirement, 仅支持…) | entries_differ (what the entries require, where count, rule and "
+                        "documents do not tell it: an entry without a 《》 title dropped, an alternative reworded "
+                        "around the same title)"),
         ("relation", "str", "version (one page over time) | page (different pages, one capability) | "
                             "capability (informative) | record (within one capture)"),
         ("severity", "str", "high | medium | low | gap | info"),

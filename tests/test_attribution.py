@@ -295,3 +295,46 @@ def test_a_typo_fixed_between_versions_is_a_rename_candidate(everything):
         assert not [s for s in _said_of(everything, "category_removed", WECHAT, [parent, old]) if f"absent from {after}" in s]
     # one letter apart but two categories (other documents): still added and removed
     assert not [c for c in everything["conflicts"] if c["kind"] == "rename_candidate" and "私立医疗机构" in c["summary"]]
+
+
+# --- what is compared: entries and conditions, not only the set of 《》 titles -------------
+
+def _one(conflicts, kind: str, category: list[str], relation: str) -> dict:
+    got = [c for c in conflicts if c["kind"] == kind and c["category"] == category and c["relation"] == relation]
+    assert len(got) == 1, (kind, category, [c["kind"] for c in conflicts if c["category"] == category])
+    return got[0]
+
+
+def test_an_entry_without_a_title_that_disappears_is_raised(seeds):
+    """培训机构: 001 and 004 require 营业执照 (or …) beside the 《民办学校办学许可证》; 002 lists only
+    the licence. The 《》 titles are the same, so documents_differ cannot tell it."""
+    reqs = {r["source_file"][4:7]: r for r in seeds["requirements"] if r["category"] == ["教育", "培训机构", "职业培训"]}
+    assert {k: set(r["documents"]) for k, r in reqs.items()} == {k: {"民办学校办学许可证"} for k in ("001", "002", "004")}
+    assert len(reqs["001"]["items"]) == len(reqs["004"]["items"]) == 2 and len(reqs["002"]["items"]) == 1
+    c = _one(seeds["conflicts"], "entries_differ", ["教育", "培训机构", "职业培训"], "version")
+    assert c["status"] == "open" and c["severity"] == "high"
+    shown = {v["source_file"][4:7]: v["value"] for v in c["values"]}
+    assert "营业执照" in shown["001"] and "营业执照" in shown["004"] and "营业执照" not in shown["002"]
+    assert not [x for x in seeds["conflicts"] if x["kind"] == "documents_differ"
+                and x["category"] == ["教育", "培训机构", "职业培训"]]
+
+
+def test_an_alternative_reworded_around_the_same_title_and_a_condition_added_are_raised(seeds):
+    """医疗 / 互联网医院: 000 requires 合作医院的《医疗机构执业许可证》与执业登记机关的审核合格文件; 003
+    requires the licence alone, its scope containing 互联网诊疗, and adds that restriction."""
+    rows = {r["source_file"][4:7]: r for r in seeds["requirements"] if r["category"] == ["医疗", "互联网医院"]}
+    assert set(rows["000"]["documents"]) == set(rows["003"]["documents"])
+    entries = _one(seeds["conflicts"], "entries_differ", ["医疗", "互联网医院"], "page")
+    shown = {v["source_file"][4:7]: v["value"] for v in entries["values"]}
+    assert "执业登记机关的审核合格文件" in shown["000"] and "执业登记机关的审核合格文件" not in shown["003"]
+    conditions = _one(seeds["conflicts"], "conditions_differ", ["医疗", "互联网医院"], "page")
+    added = set(rows["003"]["conditions"]) - set(rows["000"]["conditions"])
+    assert added and all(a in conditions["summary"] for a in added)
+
+
+@needs_shared
+def test_a_condition_added_to_an_entry_is_raised(everything):
+    """FaceID 2020-10-26: 长途客运's 《道路运输经营许可证》 now needs 经营范围需含客运."""
+    c = [x for x in everything["conflicts"] if x["kind"] == "entries_differ" and (x["page"] or "").startswith(FACEID)
+         and x["category"] == ["出行与交通", "长途客运"]]
+    assert c and any("经营范围需含客运" in v["value"] for v in c[0]["values"])

@@ -9,7 +9,7 @@ from pipeline.records import canonical_category, category_id
 
 def row(cat, *, file="raw/a.txt", sha=None, page="类目申请资质要求", date="2024-01-01", cap="live_streaming",
         rule="any", pick=1, of=2, options=2, documents=("A",), integration="标准直播+直播标签", scope="范围",
-        scenario="场景", items_missing=False, renamed_from=(), line=1, raw=None):
+        scenario="场景", items_missing=False, renamed_from=(), line=1, raw=None, conditions=(), items=None):
     raw = raw or cat
     canon = canonical_category(tuple(raw), capability=cap)
     return {"id": f"req_{file}_{line}", "source_sha256": sha or f"sha-{file}", "source_file": file, "page": page,
@@ -18,6 +18,9 @@ def row(cat, *, file="raw/a.txt", sha=None, page="类目申请资质要求", dat
             "of": of if rule == "any" else None, "options": options if rule == "any" else None,
             "declared": None, "documents": list(documents), "items_missing": items_missing,
             "integration": integration, "scope": scope, "scenario": scenario, "renamed_from": list(renamed_from),
+            "conditions": list(conditions),
+            "items": items if items is not None else [{"text": f"《{d}》", "documents": [d], "conditions": [],
+                                                       "group": None, "label": None, "line": line} for d in documents],
             "provenance": {"file": file, "line_start": line, "line_end": line, "page": page}}
 
 
