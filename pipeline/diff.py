@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline.reconcile import ENTRIES_TOLD_BY, display, field_value
+from pipeline.reconcile import ENTRIES_TOLD_BY, SAID_TOGETHER, display, field_value
 from pipeline.records import canonical_category
 
 #: fields compared, in report order
-FIELDS = ("count", "options", "rule", "documents", "conditions", "entries", "integration", "scope", "scenario",
-          "items_missing")
+FIELDS = ("count", "options", "rule", "documents", "conditions", "entries", "integration", "integration_also",
+          "scope", "scenario", "notes", "items_missing")
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,8 @@ def field_changes(old: dict, new: dict) -> tuple[FieldChange, ...]:
             continue
         if f == "entries" and {c.field for c in out} & set(ENTRIES_TOLD_BY):
             continue  # one fact, one change: what the count, rule or documents already tell
+        if f in SAID_TOGETHER and field_value(old, "said") == field_value(new, "said"):
+            continue  # a sentence moved between the notes and the scenario cell
         if f == "documents":
             a, b = list(dict.fromkeys(old["documents"])), list(dict.fromkeys(new["documents"]))
             out.append(FieldChange(f, _show(old, f), _show(new, f),

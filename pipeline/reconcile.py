@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 import sys
 from dataclasses import dataclass
 
@@ -30,12 +31,16 @@ SEVERITY = {
     "category_removed": "medium", "category_renamed": "medium", "rename_candidate": "medium",
     "scope_differs": "low",
     "scenario_differs": "low", "items_lost": "gap", "capability_difference": "info",
-    "conditions_differ": "high", "entries_differ": "high",
+    "conditions_differ": "high", "entries_differ": "high", "notes_differ": "medium",
 }
 #: field compared -> conflict kind
 FIELD_KIND = {"count": "count_differs", "rule": "rule_differs", "documents": "documents_differ",
               "integration": "integration_differs", "scope": "scope_differs",
-              "scenario": "scenario_differs", "conditions": "conditions_differ", "entries": "entries_differ"}
+              "scenario": "scenario_differs", "conditions": "conditions_differ", "entries": "entries_differ",
+              "integration_also": "integration_differs", "notes": "notes_differ"}
+#: compared only where what the scenario and the notes say together differs: a sentence that
+#: moved from the notes into the scenario cell (社交/直播, 004 and 002) is no change of either
+SAID_TOGETHER = ("scenario", "notes")
 #: a change of entries that a count, rule or documents change already reports is not told twice
 #: (one fact, one conflict): ``entries`` reports what those miss, an entry without a 《》 title
 #: dropped (培训机构's 营业执照) or an alternative reworded around the same title
@@ -311,14 +316,41 @@ def field_value(row: dict, field: str):
         return None if lost else tuple(sorted(set(row["documents"])))
     if field == "integration":
         return row["integration"].replace("·", "") if row["integration"] else None
-    if field in ("scope", "scenario"):
+    if field == "scope":
         return _text(row[field])
+    if field == "said":
+        return frozenset(_sentences(row["scenario"])) | frozenset(s for n in row["notes"] or () for s in _sentences(n))
+    if field == "scenario":  # its sentences the notes do not also say
+        notes = {s for n in row["notes"] or () for s in _sentences(n)}
+        return tuple(sorted(set(_sentences(row["scenario"])) - notes)) or None
+    if field == "notes":
+        scenario = set(_sentences(row["scenario"]))
+        return tuple(sorted({s for n in row["notes"] or () for s in _sentences(n)} - scenario))
+    if field == "integration_also":  # a second access method (若同时具备【社交-直播】…)
+        return tuple(sorted((fold(a.get("category") or ""), (a.get("method") or "").replace("·", ""))
+                            for a in row["integration_also"] or ()))
     if field == "conditions":
         # the restrictions on the whole requirement (仅支持公立医疗机构互联网医院)
         return None if row["rule"] == "unknown" else tuple(sorted({_text(c) for c in row["conditions"] or ()}))
     if field == "entries":
         return None if lost else tuple(sorted(_entry_key(i) for i in row["items"] or ()))
     raise KeyError(field)
+
+
+_QUOTES = str.maketrans("", "", "【】“”「」‘’\"'《》")
+
+
+def _sentences(text: str | None) -> list[str]:
+    """A text's sentences as compared: split at 。；;！!？? and line breaks, width folded, quote
+    marks and brackets aside (需补充“时政信息类目” / 需补充【时政信息】类目 say the same)."""
+    if not text:
+        return []
+    out = []
+    for part in re.split(r"[。；;！!？?\n]+", text):
+        s = fold(part).translate(_QUOTES).strip(",，、:：.")
+        if s:
+            out.append(s)
+    return out
 
 
 def _entry_shown(item: dict) -> str:
@@ -356,6 +388,10 @@ def _display(row: dict, field: str) -> str:
         return "、".join(f"《{d}》" for d in row["documents"]) or "(none)"
     if field == "conditions":
         return "；".join(row["conditions"] or ()) or "(none)"
+    if field == "notes":
+        return " | ".join(row["notes"] or ()) or "(none)"
+    if field == "integration_also":
+        return "、".join(f"{a.get('category')}: {a.get('method')}" for a in row["integration_also"] or ()) or "(none)"
     if field == "entries":
         return " | ".join(_entry_shown(i) for i in row["items"] or ()) or "(none)"
     v = row.get(field)
@@ -508,8 +544,9 @@ def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
             for k in sorted(by_cat):
                 entries = entries_of(k)
                 told = set()
+                said_alike = len({field_value(r, "said") for r in reps[k]}) < 2
                 for field, kind in FIELD_KIND.items():
-                    if field == "entries" and told & set(ENTRIES_TOLD_BY):
+                    if field == "entries" and told & set(ENTRIES_TOLD_BY) or field in SAID_TOGETHER and said_alike:
                         continue
                     got = _compare(field, entries, reps[k])
                     if got:
@@ -547,8 +584,9 @@ def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
         if len({page_of[p] for _, p, _ in entries}) < 2:
             continue
         told = set()
+        said_alike = len({field_value(r, "said") for r in distinct_contents(r for r, _, _ in entries)}) < 2
         for field, kind in FIELD_KIND.items():
-            if field == "entries" and told & set(ENTRIES_TOLD_BY):
+            if field == "entries" and told & set(ENTRIES_TOLD_BY) or field in SAID_TOGETHER and said_alike:
                 continue
             got = _compare(field, entries)
             if got:

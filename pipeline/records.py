@@ -215,7 +215,7 @@ def merge_rows(parts: list[dict[str, list[dict]]]) -> dict[str, list[dict]]:
 ROW_FIELDS = ("source_sha256", "source_file", "page", "page_part", "page_updated", "capability",
               "category_raw", "category", "category_id", "rule", "pick", "of", "options", "declared",
               "documents", "items_missing", "integration", "scope", "scenario", "renamed_from", "kind",
-              "conditions", "items", "provenance")
+              "conditions", "items", "notes", "integration_also", "provenance")
 #: what a record says of its capture (which file, which date, which lines); every other field is
 #: what the category requires: its content, the same in thousands of captures
 CAPTURE_FIELDS = ("source_sha256", "source_file", "page_updated", "provenance")

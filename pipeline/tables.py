@@ -98,7 +98,9 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
                         "count_mismatch | items_lost | capability_difference | conditions_differ (restrictions on the whole "
                         "requirement, 仅支持…) | entries_differ (what the entries require, where count, rule and "
                         "documents do not tell it: an entry without a 《》 title dropped, an alternative reworded "
-                        "around the same title)"),
+                        "around the same title) | notes_differ (注意 notes; with the scenario, compared as what "
+                        "they say together: a sentence moved between them is no change); integration_differs "
+                        "also covers integration_also (若同时具备… second methods)"),
         ("relation", "str", "version (one page over time) | page (different pages, one capability) | "
                             "capability (informative) | record (within one capture)"),
         ("severity", "str", "high | medium | low | gap | info"),

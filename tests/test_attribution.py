@@ -338,3 +338,25 @@ def test_a_condition_added_to_an_entry_is_raised(everything):
     c = [x for x in everything["conflicts"] if x["kind"] == "entries_differ" and (x["page"] or "").startswith(FACEID)
          and x["category"] == ["出行与交通", "长途客运"]]
     assert c and any("经营范围需含客运" in v["value"] for v in c[0]["values"])
+
+
+def test_a_second_access_method_and_notes_are_compared(seeds):
+    """002 changes 电商平台's 若同时具备【社交-直播】 method, and adds notes to 证券/期货 (建议选…投资咨询)
+    and 企业征信 (若涉及个人征信业务…)."""
+    also = [c for c in seeds["conflicts"] if c["field"] == "integration_also" and c["category"] == ["电商平台", "电商平台"]]
+    assert len(also) == 1 and also[0]["kind"] == "integration_differs" and also[0]["relation"] == "version"
+    assert {v["source_file"][4:7]: v["value"] for v in also[0]["values"]}["002"] == "社交-直播: 微信原生组件标签"
+    for category, said in ((["金融业", "证券/期货"], "建议选【金融业-证券/期货投资咨询】"),
+                           (["金融业", "企业征信"], "需选择【金融业-个人征信】")):
+        c = _one(seeds["conflicts"], "notes_differ", category, "version")
+        assert any(said in v["value"] and v["source_file"].startswith("raw/002") for v in c["values"])
+
+
+def test_a_sentence_moved_from_the_notes_to_the_scenario_is_no_change(seeds):
+    """社交/直播: 004 and 002 carry 选择该类目后首次提交代码审核… in the scenario cell as well as in
+    the notes, where 001 has it in the notes only."""
+    rows = {r["source_file"][4:7]: r for r in seeds["requirements"] if r["category"] == ["社交", "直播"]
+            and r["capability"] == "live_streaming"}
+    assert "首次提交代码审核" in rows["004"]["scenario"] and "首次提交代码审核" not in rows["001"]["scenario"]
+    assert not [c for c in seeds["conflicts"] if c["category"] == ["社交", "直播"]
+                and c["kind"] in ("scenario_differs", "notes_differ")]

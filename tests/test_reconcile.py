@@ -18,7 +18,7 @@ def row(cat, *, file="raw/a.txt", sha=None, page="类目申请资质要求", dat
             "of": of if rule == "any" else None, "options": options if rule == "any" else None,
             "declared": None, "documents": list(documents), "items_missing": items_missing,
             "integration": integration, "scope": scope, "scenario": scenario, "renamed_from": list(renamed_from),
-            "conditions": list(conditions),
+            "conditions": list(conditions), "notes": [], "integration_also": [],
             "items": items if items is not None else [{"text": f"《{d}》", "documents": [d], "conditions": [],
                                                        "group": None, "label": None, "line": line} for d in documents],
             "provenance": {"file": file, "line_start": line, "line_end": line, "page": page}}
