@@ -429,6 +429,7 @@ def _capture_values(entries: list[tuple[dict, str, str | None]], shows) -> tuple
     content, not once per capture."""
     content: dict = {}
     values, reps = [], []
+    told: set = set()  # a capture listing the category twice (two tables of a page) says it once
     for r, p, d in entries:
         k = content_key(r)
         shared = content.get(k, _UNSEEN)
@@ -438,7 +439,10 @@ def _capture_values(entries: list[tuple[dict, str, str | None]], shows) -> tuple
             if shown is not None:
                 reps.append(r)
         if shared is not None:
-            values.append(_capture_value(r, p, d, *shared))
+            said = (r["source_sha256"], shared[0], tuple(shared[1]))
+            if said not in told:
+                told.add(said)
+                values.append(_capture_value(r, p, d, *shared))
     return values, reps
 
 
@@ -464,9 +468,47 @@ def _conflict(kind: str, relation: str, capability: str, page: str | None, row: 
         "id": stable_id("cfl", kind, relation, capability, page or "", row["category_id"], field or ""),
         "kind": kind, "relation": relation, "severity": severity, "status": status,
         "capability": capability, "category_id": row["category_id"], "category": row["category"],
+        "categories": [{"category_id": row["category_id"], "category": list(row["category"])}],
         "page": page, "field": field, "summary": summary, "values": values,
         "values_hash": values_hash(values), "decision": None,
     }
+
+
+#: the same change of a field at the same version in at least this many categories of a page is
+#: one page-wide change (002 switched 19 categories to 微信原生组件标签): one conflict, one decision
+PAGE_WIDE_MIN = 5
+
+
+def _change_pattern(entries: list[tuple[dict, str, str | None]], field: str) -> tuple:
+    """How a field's value changed over a page's versions (entries in version order): each
+    change as (from, to, the sha256 of the version it appeared in)."""
+    seq: list[tuple[str, str]] = []
+    for r, _, _ in entries:
+        if field_value(r, field) is None:
+            continue
+        shown = display(r, field)
+        if not seq or seq[-1][1] != shown:
+            seq.append((r["source_sha256"], shown))
+    return tuple((a[1], b[1], b[0]) for a, b in zip(seq, seq[1:]))
+
+
+def _page_wide(kind: str, cap: str, where: str, field: str, pattern: tuple, members: list) -> dict:
+    """One conflict for the same change in many categories of a page (``members``: each one's
+    entries and distinct rows): every capture's value of each, and the categories it covers."""
+    values, rows = [], []
+    for entries, reps in sorted(members, key=lambda m: m[0][0][0]["category"]):
+        vals, _ = _capture_values(entries, lambda r: display(r, field) if field_value(r, field) is not None else None)
+        values += vals
+        rows.append(entries[0][0])
+    files = {v["source_sha256"]: f"{v['source_file']} ({v['date'] or 'date unknown'})" for v in values}
+    change = "; ".join(f"{a} → {b} in {files.get(sha, sha)}" for a, b, sha in pattern)
+    names = "、".join(" / ".join(r["category"]) for r in rows)
+    c = _conflict(kind, "version", cap, where, rows[0], field, values,
+                  f"page-wide: {field} of {len(rows)} categories: {change}: {names}")
+    c["id"] = stable_id("cfl", kind, "version", cap, where, "page-wide", field, json.dumps(pattern, ensure_ascii=False))
+    c["category_id"], c["category"] = None, []
+    c["categories"] = [{"category_id": r["category_id"], "category": list(r["category"])} for r in rows]
+    return c
 
 
 def _summarise(field: str, groups: dict) -> str:
@@ -541,17 +583,31 @@ def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
 
         reps = {k: list(distinct_contents(rows)) for k, (rows, _) in by_cat.items()}
         if len(versions) > 1:
+            # what differs, per (part, category) and field, with how it changed; the same change
+            # at the same version in many categories is one page-wide change (``_page_wide``)
+            differs = []
             for k in sorted(by_cat):
-                entries = entries_of(k)
                 told = set()
                 said_alike = len({field_value(r, "said") for r in reps[k]}) < 2
                 for field, kind in FIELD_KIND.items():
                     if field == "entries" and told & set(ENTRIES_TOLD_BY) or field in SAID_TOGETHER and said_alike:
                         continue
-                    got = _compare(field, entries, reps[k])
-                    if got:
+                    if len({field_value(r, field) for r in reps[k]} - {None}) >= 2:
                         told.add(field)
-                        yield _conflict(kind, "version", cap, part_key(key, k[0]), entries[0][0], field, *got)
+                        differs.append((k, field, kind, _change_pattern(entries_of(k), field)))
+            alike: dict[tuple, list] = {}
+            for k, field, kind, pattern in differs:
+                alike.setdefault((k[0], field, pattern), []).append(k)
+            for k, field, kind, pattern in differs:
+                members = alike[(k[0], field, pattern)]
+                if pattern and len(members) >= PAGE_WIDE_MIN:
+                    if members[0] == k:
+                        yield _page_wide(kind, cap, part_key(key, k[0]), field, pattern,
+                                         [(entries_of(m), reps[m]) for m in members])
+                    continue
+                got = _compare(field, entries_of(k), reps[k])
+                if got:
+                    yield _conflict(kind, "version", cap, part_key(key, k[0]), by_cat[k][0][0], field, *got)
             yield from _membership(key, cap, versions)
         # record-level problems, per capture
         for k in sorted(by_cat):
@@ -608,7 +664,10 @@ def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
 
 
 def _count_mismatch(r: dict) -> bool:
-    return r["rule"] == "any" and r["of"] is not None and bool(r["options"]) and r["options"] != r["of"]
+    """A declared count the items listed do not match; not where items were lost in the capture
+    (保险 002:214 declares 3选1 and lists 2 of them: one fact, reported as items lost)."""
+    return (r["rule"] == "any" and r["of"] is not None and bool(r["options"]) and r["options"] != r["of"]
+            and not _lost(r))
 
 
 def _lost(r: dict) -> bool:
@@ -817,10 +876,11 @@ def categories_view(rows: list[dict], pages: dict[str, list[Version]], conflicts
         e["names"] = sorted({" / ".join(raw) for raw in spellings[k]})
     for c in conflicts:
         for cap in c["capability"].split("+"):
-            e = out.get((cap, c["category_id"]))
-            if e is not None:
-                e["conflicts"].append(c["id"])
-                e["open_conflicts"] += c["status"] == "open"
+            for covered in c["categories"]:
+                e = out.get((cap, covered["category_id"]))
+                if e is not None:
+                    e["conflicts"].append(c["id"])
+                    e["open_conflicts"] += c["status"] == "open"
     # a name one page uses is compared with the names some other page uses: per page, worked
     # out once (a table of N distinct categories made this N x N before)
     only_on: dict[str, set[str]] = {}

@@ -84,7 +84,7 @@ def grouped_conflicts(conflicts: list[dict]) -> list[tuple[str, list[dict]]]:
     """Conflicts grouped by canonical category, open ones first inside each group."""
     groups: dict[str, list[dict]] = {}
     for c in conflicts:
-        groups.setdefault(" / ".join(c["category"]), []).append(c)
+        groups.setdefault(" / ".join(c["category"]) or "page-wide changes (several categories)", []).append(c)
     order = {s: i for i, s in enumerate(STATUS_ORDER)}
     out = []
     for name in sorted(groups):

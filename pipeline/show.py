@@ -72,7 +72,8 @@ def describe(cid: str, tables: dict[str, list[dict]]) -> dict:
     """Everything ``show`` says about one category, as data."""
     cats = [c for c in tables["categories"] if c["category_id"] == cid]
     reqs = [r for r in tables["requirements"] if r["category_id"] == cid]
-    conflicts = [c for c in tables["conflicts"] if c["category_id"] == cid and c["status"] in ("open", "stale")]
+    conflicts = [c for c in tables["conflicts"] if c["status"] in ("open", "stale")
+                 and any(x["category_id"] == cid for x in c.get("categories") or [{"category_id": c["category_id"]}])]
     out = {"category_id": cid, "category": cats[0]["category"] if cats else None,
            "names": sorted({n for c in cats for n in c["names"]}), "capabilities": []}
     for c in sorted(cats, key=lambda c: c["capability"]):

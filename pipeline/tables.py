@@ -106,8 +106,10 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("severity", "str", "high | medium | low | gap | info"),
         ("status", "str", "open | decided | stale | gap | info"),
         ("capability", "str", "capability (capability_difference: both, joined by +)"),
-        ("category_id", "str", "canonical category id"),
-        ("category", "list", "canonical category levels"),
+        ("category_id", "str", "canonical category id (null for a page-wide change: see categories)"),
+        ("category", "list", "canonical category levels (empty for a page-wide change)"),
+        ("categories", "json", "[{category_id, category}]: the categories it is about; a page-wide change (the same "
+                               "change at the same version in 5 or more categories of a page) lists every one"),
         ("page", "str", "page key for version and record conflicts"),
         ("field", "str", "the field that differs: count, rule, documents, integration, scope, scenario, category, items"),
         ("summary", "str", "one line a person can read"),
@@ -225,6 +227,9 @@ FIELD_SCHEMAS: dict[tuple[str, str], dict] = {
     ("conflicts", "status"): {"enum": ["open", "decided", "stale", "gap", "info"]},
     ("conflicts", "relation"): {"enum": ["version", "page", "capability", "record"]},
     ("conflicts", "values"): {"type": "array", "items": _VALUE, "minItems": 1},
+    ("conflicts", "categories"): {"type": "array", "minItems": 1, "items": {
+        "type": "object", "required": ["category_id", "category"], "additionalProperties": False,
+        "properties": {"category_id": {"type": "string"}, "category": {"type": "array", "items": {"type": "string"}}}}},
     ("conflicts", "decision"): {"anyOf": [{"type": "null"}, {"type": "object", "required": ["conflict", "decision", "status"]}]},
     ("categories", "current"): {"type": "array", "items": {"type": "object", "required": ["page", "source_file", "rule"]}},
     ("categories", "review"): {"anyOf": [{"type": "null"}, {"type": "object", "required": ["reason", "candidates"]}]},
@@ -236,7 +241,7 @@ NOT_NULL = {("requirements", f) for f in ("id", "source_sha256", "source_file", 
                                           "format", "kind")} | \
     {(t, "source_sha256") for t in ("scenarios", "licenses", "sources")} | \
     {(t, "id") for t in ("scenarios", "licenses", "conflicts")} | \
-    {("conflicts", f) for f in ("kind", "relation", "severity", "status", "category_id", "summary")} | \
+    {("conflicts", f) for f in ("kind", "relation", "severity", "status", "summary")} | \
     {("categories", "category_id"), ("pages", "page_key"), ("reviews", "conflict")}
 
 

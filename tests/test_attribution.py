@@ -360,3 +360,67 @@ def test_a_sentence_moved_from_the_notes_to_the_scenario_is_no_change(seeds):
     assert "首次提交代码审核" in rows["004"]["scenario"] and "首次提交代码审核" not in rows["001"]["scenario"]
     assert not [c for c in seeds["conflicts"] if c["category"] == ["社交", "直播"]
                 and c["kind"] in ("scenario_differs", "notes_differ")]
+
+
+# --- one fact, one conflict ------------------------------------------------------------------
+
+def test_a_page_wide_change_is_one_conflict_listing_its_categories(seeds):
+    """002 switched 19 categories from 标准直播+直播标签 to 微信原生组件标签: one change, decidable in
+    one step, listing every category (each one's rows in 004 and 002 say so)."""
+    reqs = seeds["requirements"]
+    by_file = {f: {tuple(r["category"]): r["integration"] for r in reqs if r["source_file"] == f}
+               for f in ("raw/004_ef2bf0700b54b804.txt", "raw/002_ff5f8a7ab923942f.txt")}
+    old, new = by_file.values()
+    switched = {c for c in old.keys() & new.keys() if old[c] == "标准直播+直播标签" and new[c] == "微信原生组件标签"}
+    assert len(switched) == 19
+    wide = [c for c in seeds["conflicts"] if c["kind"] == "integration_differs" and c["field"] == "integration"]
+    assert len(wide) == 1 and wide[0]["category_id"] is None and wide[0]["status"] == "open"
+    assert {tuple(x["category"]) for x in wide[0]["categories"]} == switched
+    assert "19 categories" in wide[0]["summary"] and "→ 微信原生组件标签 in raw/002_ff5f8a7ab923942f.txt" in wide[0]["summary"]
+
+
+def test_a_page_wide_change_is_decided_once_and_shown_for_each_category(tmp_path):
+    from pipeline import show
+
+    raw_copy = tmp_path / "raw"
+    shutil.copytree(ROOT / "raw", raw_copy)
+    out = tmp_path / "output"
+    first = run_build([raw_copy], out, decisions=tmp_path / "none.toml")
+    ds = out / "datasets" / first.version
+    wide = next(c for c in read_table(ds, "conflicts") if c["category_id"] is None)
+    (tmp_path / "d.toml").write_text(f'[[decision]]\nconflict = "{wide["id"]}"\ndecision = "follow newest"\n'
+                                     f'reason = "r"\nreviewer = "x"\ndate = 2026-12-02\nvalues = "{wide["values_hash"]}"\n')
+    second = run_build([raw_copy], out, decisions=tmp_path / "d.toml")
+    ds = out / "datasets" / second.version
+    decided = next(c for c in read_table(ds, "conflicts") if c["id"] == wide["id"])
+    assert decided["status"] == "decided"
+    cats = {tuple(c["category"]): c for c in read_table(ds, "categories") if c["capability"] == "live_streaming"}
+    for x in wide["categories"]:
+        assert wide["id"] in cats[tuple(x["category"])]["conflicts"]
+    tables = {t: read_table(ds, t) for t in ("categories", "requirements", "conflicts")}
+    first_covered = wide["categories"][0]["category_id"]
+    before = {t: read_table(out / "datasets" / first.version, t) for t in ("categories", "requirements", "conflicts")}
+    shown = [x["id"] for cap in show.describe(first_covered, before)["capabilities"] for x in cap["conflicts"]]
+    assert wide["id"] in shown  # open: `show` lists it for each category it covers
+    shown = [x["id"] for cap in show.describe(first_covered, tables)["capabilities"] for x in cap["conflicts"]]
+    assert wide["id"] not in shown  # decided
+
+
+def test_items_lost_is_not_also_a_count_mismatch(seeds):
+    """保险 002:214 declares 3选1 and lists 2 with items missing: items lost, reported once."""
+    at = [c for c in seeds["conflicts"] if c["category"] == ["金融业", "保险"]
+          and any(v["source_file"] == "raw/002_ff5f8a7ab923942f.txt" and v["line_start"] == 214 for v in c["values"])
+          and c["relation"] == "record"]
+    assert [c["kind"] for c in at] == ["items_lost"]
+
+
+@needs_shared
+def test_a_category_listed_twice_in_one_capture_appears_once(everything):
+    """FaceID 2021-09-02 lists 医疗 / 互联网医院 in both its tables (lines 20 and 68)."""
+    file = "tencent-history/tencent-cloud-faceid-wechat-qualifications/2021-09-02_728af7e832.md"
+    lines = sorted(r["provenance"]["line_start"] for r in everything["requirements"]
+                   if r["source_file"] == file and r["category"] == ["医疗", "互联网医院"])
+    assert len(lines) == 2
+    for c in everything["conflicts"]:
+        said = [(v["source_file"], v["value"], tuple(v["category_raw"] or ())) for v in c["values"]]
+        assert len(said) == len(set(said)), c["summary"]
