@@ -652,6 +652,11 @@ def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
     by_cat_all: dict[str, list[tuple[dict, str, str | None]]] = {}
     for (cap, cid), entries in sorted(by_cap_cat.items()):
         by_cat_all.setdefault(cid, []).extend(entries)
+    for group in _at_other_depths(by_cap_cat):
+        # one category filed at another depth by another capability (FaceID 2021: 金融业 / 基金
+        # / 公募基金; live streaming: 金融业 / 公募基金): compared as one
+        merged = [e for cid in group for e in by_cat_all.pop(cid)]
+        by_cat_all[group[0]] = merged
     for cid, entries in sorted(by_cat_all.items()):
         caps = sorted({r["capability"] for r, _, _ in entries})
         if len(caps) < 2:
@@ -661,6 +666,27 @@ def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
             if got and len({r["capability"] for r, _, _ in entries if field_value(r, field) is not None}) > 1:
                 yield _conflict("capability_difference", "capability", "+".join(caps), None,
                                 entries[0][0], field, got[0], got[1])
+
+
+def _at_other_depths(by_cap_cat: dict[tuple[str, str], list]) -> list[list[str]]:
+    """Category ids that are one category at different depths in different capabilities: the
+    same first and last level (金融业 … 公募基金), at two depths or more, in two capabilities or
+    more. Where one capability has two such categories at one depth, nothing is merged (they
+    could be two categories)."""
+    names: dict[tuple[str, str], dict[str, set[str]]] = {}
+    depth: dict[str, int] = {}
+    for (cap, cid), entries in by_cap_cat.items():
+        path = tuple(entries[0][0]["category"])
+        if len(path) >= 2:
+            names.setdefault((path[0], path[-1]), {}).setdefault(cap, set()).add(cid)
+            depth[cid] = len(path)
+    out = []
+    for key, per_cap in sorted(names.items()):
+        ids = sorted({cid for cids in per_cap.values() for cid in cids})
+        if (len(per_cap) > 1 and len(ids) > 1 and len({depth[i] for i in ids}) > 1
+                and all(len({depth[i] for i in c}) == len(c) for c in per_cap.values())):
+            out.append(sorted(ids, key=lambda i: (depth[i], i)))  # named by the shortest path
+    return out
 
 
 def _count_mismatch(r: dict) -> bool:

@@ -424,3 +424,16 @@ def test_a_category_listed_twice_in_one_capture_appears_once(everything):
     for c in everything["conflicts"]:
         said = [(v["source_file"], v["value"], tuple(v["category_raw"] or ())) for v in c["values"]]
         assert len(said) == len(set(said)), c["summary"]
+
+
+@needs_shared
+def test_the_same_category_at_another_depth_is_compared_across_capabilities(everything):
+    """FaceID 2021 files 公募基金 under 金融业 / 基金 / 公募基金; live streaming has 金融业 / 公募基金."""
+    faceid = {tuple(r["category"]) for r in everything["requirements"] if r["source_file"].endswith("2021-09-02_728af7e832.md")}
+    assert ("金融业", "基金", "公募基金") in faceid and ("金融业", "公募基金") not in faceid
+    c = [x for x in everything["conflicts"] if x["kind"] == "capability_difference" and x["field"] == "count"
+         and x["category"] == ["金融业", "公募基金"]]
+    assert len(c) == 1
+    deeper = [v for v in c[0]["values"] if v["source_file"].endswith("2021-09-02_728af7e832.md")]
+    assert deeper and len(deeper[0]["category_raw"]) == 3
+    assert any(v["source_file"] == "raw/002_ff5f8a7ab923942f.txt" for v in c[0]["values"])
