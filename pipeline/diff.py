@@ -117,7 +117,9 @@ def rows_to_diff(old: list[dict], new: list[dict], title: str, old_label: str, n
     # a removed and an added category that say exactly the same thing: a rename, inferred
     for ka, ra in sorted(gone.items()):
         sig = _signature(ra)
-        match = [kb for kb, rb in sorted(came.items()) if _signature(rb) == sig and ra["documents"]]
+        # (the same documents, or with none listed the same scope text: what says whose it is)
+        telling = ra["documents"] or field_value(ra, "scope")
+        match = [kb for kb, rb in sorted(came.items()) if _signature(rb) == sig and telling]
         if len(match) == 1:
             rb = came.pop(match[0])
             del gone[ka]
@@ -150,9 +152,27 @@ def _page_of(pages: list[dict]) -> dict[str, str]:
     return {v["source_sha256"]: p["page_key"] for p in pages for v in p["versions"]}
 
 
+def _compared_with(pages: list[dict]) -> dict[str, str]:
+    """source sha256 -> the file of the version it follows on its page (``pages.versions``'
+    ``compared_with``: the version before it in date order; for an undated one, the page's
+    first dated version)."""
+    return {v["source_sha256"]: v["compared_with"] for p in pages for v in p["versions"] if v.get("compared_with")}
+
+
 def datasets_to_diffs(old: dict[str, list[dict]] | None, new: dict[str, list[dict]],
                       compare_unchanged: bool = True) -> list[Diff]:
     """Source-by-source differences between two datasets (``old`` None: everything is new).
+
+    A file whose bytes changed is compared with its old self. A new undated file (its place in
+    time unknown) is compared with the version of its page that shares most statements with it.
+    A new dated file is compared with the version before it on its page (``pages.versions``),
+    whether that one is new in this build
+    too (several captures of a page arriving at once are each compared with the one before it
+    in date order) or already there; a page's first version here is compared with the page's
+    newest version in ``old`` that is gone from ``new`` (a capture replaced by a newer one),
+    else with the closest earlier version of its page (most identical statements); a page new
+    altogether adds its categories. A file gone whose page goes on is a note, not the removal
+    of everything it said.
 
     ``compare_unchanged``: also compare files whose bytes did not change (needed when the
     parsers or the alias table may have changed)."""
@@ -167,6 +187,10 @@ def datasets_to_diffs(old: dict[str, list[dict]] | None, new: dict[str, list[dic
         rows_new.setdefault(r["source_sha256"], []).append(r)
     page_old = _page_of(old.get("pages", []))
     page_new = _page_of(new.get("pages", []))
+    before = _compared_with(new.get("pages", []))
+    undated = {v["source_sha256"] for p in new.get("pages", []) for v in p["versions"] if not v.get("date")}
+    when = {v["source_file"]: _when(v) for p in new.get("pages", []) for v in p["versions"]}
+    by_file_new = {s["source_file"]: s for s in new["sources"]}
     diffs: list[Diff] = []
     for name in sorted(new_src):
         s = new_src[name]
@@ -182,25 +206,68 @@ def datasets_to_diffs(old: dict[str, list[dict]] | None, new: dict[str, list[dic
                 d.notes.append("the file's bytes are the same: the parsers or the reviewed alias table changed")
                 diffs.append(d)
             continue
+        page = page_new.get(s["source_sha256"])
         if prev:
             d = rows_to_diff(rows_old.get(prev["source_sha256"], []), mine, f"{name} (changed)",
                              f"{name} as before", f"{name} now")
+        elif s["source_sha256"] in undated and (base := _closest(
+                mine, page, page_new, rows_new, {f: x for f, x in by_file_new.items() if f != name})):
+            # an undated capture's place is unknown: compared with its closest sibling
+            d = rows_to_diff(rows_new.get(base["source_sha256"], []), mine, f"{name} (new version of {page})",
+                             base["source_file"], name)
+            d.notes.append(f"compared with {base['source_file']}: it has no date, and that version of the same "
+                           f"page shares most statements with it")
+        elif before.get(s["source_sha256"]) in by_file_new and not _replaced(
+                page, old, new_src, after=when.get(before[s["source_sha256"]]), until=when.get(name)):
+            base = by_file_new[before[s["source_sha256"]]]
+            d = rows_to_diff(rows_new.get(base["source_sha256"], []), mine, f"{name} (new version of {page})",
+                             base["source_file"], name)
+            d.notes.append(f"compared with {base['source_file']}, the version before it on its page (date order)")
         else:
-            base = _closest(mine, page_new.get(s["source_sha256"]), page_old, rows_old, old_src)
+            base = (_replaced(page, old, new_src, until=when.get(name))
+                    or _closest(mine, page, page_old, rows_old, old_src))
             if base:
-                d = rows_to_diff(rows_old[base["source_sha256"]], mine, f"{name} (new version of "
-                                 f"{page_new.get(s['source_sha256'])})", base["source_file"], name)
-                d.notes.append(f"compared with {base['source_file']}, the earlier version of the same "
-                               f"page that shares most statements with it")
+                d = rows_to_diff(rows_old.get(base["source_sha256"], []), mine, f"{name} (new version of {page})",
+                                 base["source_file"], name)
+                d.notes.append(f"compared with {base['source_file']}, the earlier version of the same page "
+                               f"in the previous dataset")
             else:
                 d = Diff(f"{name} (new source)", "(nothing)", name,
                          added_only=len({(r["capability"], r["category_id"]) for r in mine}))
-                d.notes.append(f"{d.added_only} categories; no earlier version of its page to compare with")
+                d.notes.append(f"{d.added_only} categories; the first version of its page")
         diffs.append(d)
     for name in sorted(old_src.keys() - new_src.keys()):
         s = old_src[name]
+        page = page_old.get(s["source_sha256"])
+        if page is not None and page in set(page_new.values()):
+            d = Diff(f"{name} (removed; its page goes on)", name, "(nothing)")
+            d.notes.append(f"the page {page} has other versions in this dataset: they are compared with theirs")
+            diffs.append(d)
+            continue
         diffs.append(rows_to_diff(rows_old.get(s["source_sha256"], []), [], f"{name} (removed)", name, "(nothing)"))
     return diffs
+
+
+def _when(version: dict) -> tuple:
+    """Where a version falls in time (``pages.versions``): its date, then its capture time."""
+    return (version.get("date") or "", version.get("captured") or "")
+
+
+def _replaced(page: str | None, old: dict, new_src: dict, *, after: tuple | None = None,
+              until: tuple | None = None) -> dict | None:
+    """The newest version of ``page`` in ``old`` whose file is gone from the new dataset (a
+    capture replaced by a newer one of the same page), dated after ``after`` and not after
+    ``until`` when given: a replaced capture is the version before its replacement, as if the
+    new one had been added beside it."""
+    if page is None:
+        return None
+    by_file = {s["source_file"]: s for s in old["sources"]}
+    for p in old.get("pages", []):
+        if p["page_key"] == page:
+            gone = [v for v in p["versions"] if v["source_file"] not in new_src and v["source_file"] in by_file
+                    and (after is None or _when(v) > after) and (until is None or _when(v) <= until)]
+            return by_file[gone[-1]["source_file"]] if gone else None
+    return None
 
 
 def _closest(mine: list[dict], page: str | None, page_old: dict[str, str], rows_old: dict[str, list[dict]],

@@ -34,6 +34,8 @@ class ReportData:
     pages: list[dict]
     categories: list[dict]
     previous_conflict_ids: frozenset[str] = frozenset()
+    #: (capability, category_id) of the version compared with
+    previous_categories: frozenset[tuple[str, str]] = frozenset()
     #: list every changed row and every value (``pipeline diff``); the build's report is capped
     full: bool = False
 
@@ -57,6 +59,8 @@ def compare(old: dict | None, new: dict, *, version: str, previous: str | None,
                       conflicts=new["conflicts"], reviews=new["reviews"], pages=new["pages"],
                       categories=new["categories"],
                       previous_conflict_ids=frozenset(c["id"] for c in (old or {}).get("conflicts", [])),
+                      previous_categories=frozenset((c["capability"], c["category_id"])
+                                                    for c in (old or {}).get("categories", [])),
                       full=full)
 
 
@@ -68,11 +72,17 @@ def n_values(conflict: dict) -> int:
 
 def summary(data: ReportData) -> dict:
     kinds = Counter(c.kind for d in data.diffs for c in d.changes)
+    # a page's first version adds every category it has: counted, not listed
+    kinds["added"] += sum(d.added_only for d in data.diffs)
+    # and what the dataset as a whole gained and lost (a category one page added and another
+    # already had, or that several new pages bring, counts once or not at all)
+    now = {(c["capability"], c["category_id"]) for c in data.categories}
     status = Counter(c["status"] for c in data.conflicts)
     new_ids = [c["id"] for c in data.conflicts if c["id"] not in data.previous_conflict_ids]
     return {
         "categories_added": kinds["added"], "categories_removed": kinds["removed"],
         "categories_renamed": kinds["renamed"], "categories_changed": kinds["changed"],
+        "categories_new": len(now - data.previous_categories), "categories_gone": len(data.previous_categories - now),
         "conflicts_open": status["open"], "conflicts_decided": status["decided"],
         "conflicts_stale": status["stale"] + sum(1 for r in data.reviews if r["stale_reason"] == "conflict no longer exists"),
         "coverage_gaps": status["gap"], "informative": status["info"],
@@ -119,6 +129,8 @@ def to_markdown(data: ReportData) -> str:
             "| | count |", "|---|---|",
             f"| categories added | {s['categories_added']} |", f"| categories removed | {s['categories_removed']} |",
             f"| categories renamed | {s['categories_renamed']} |", f"| categories changed | {s['categories_changed']} |",
+            f"| categories new to the dataset | {s['categories_new']} |",
+            f"| categories gone from the dataset | {s['categories_gone']} |",
             f"| conflicts open | {s['conflicts_open']} |", f"| conflicts decided | {s['conflicts_decided']} |",
             f"| decisions stale | {s['conflicts_stale']} |", f"| new conflicts since previous | {s['conflicts_new']} |",
             f"| coverage gaps (items lost in a capture) | {s['coverage_gaps']} |",

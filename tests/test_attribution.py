@@ -5,6 +5,7 @@ Each point is checked on the real files it came from (the seeds, ../shared/corpu
 ../shared/tencent-history, read in place), with what is expected read from their metadata and
 their records, not typed in, except the counts the issue states."""
 import json
+import re
 import shutil
 import tomllib
 
@@ -437,3 +438,116 @@ def test_the_same_category_at_another_depth_is_compared_across_capabilities(ever
     deeper = [v for v in c[0]["values"] if v["source_file"].endswith("2021-09-02_728af7e832.md")]
     assert deeper and len(deeper[0]["category_raw"]) == 3
     assert any(v["source_file"] == "raw/002_ff5f8a7ab923942f.txt" for v in c[0]["values"])
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+def _report_md(out) -> str:
+    v = (out / "LATEST").read_text().strip()
+    return (out / "reports" / f"{v}.md").read_text()
+
+
+def _summary(md: str) -> dict[str, int]:
+    section = md.split("## Summary", 1)[1].split("\n## ", 1)[0]
+    return {m[0]: int(m[1]) for m in re.findall(r"^\| ([^|]+?) \| (\d+) \|$", section, re.M)}
+
+
+def _changes(md: str, title: str) -> list[str]:
+    """The change rows of one source's section of a report."""
+    section = md.split(f"### {title}", 1)[1].split("\n### ", 1)[0].split("\n## ", 1)[0]
+    return [ln for ln in section.splitlines() if ln.startswith("| ") and not ln.startswith(("| category", "|---"))]
+
+
+def _edited_002(text: str) -> str:
+    """A later revision of 002: another date, a count changed, a category removed, one renamed,
+    and two sections swapped. Each edit is checked to apply."""
+    def edit(old: str, new: str) -> None:
+        nonlocal text
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+
+    edit("最近更新时间:2026-02-11 19:22:42", "最近更新时间:2026-03-02 10:00:00")
+    edit("资质要求\n(3选1):\n\n教育", "资质要求\n(4选1):\n\n教育")  # 社交 - 直播's count
+    start, middle, end = (text.index(s) for s in ("电商平台 - 电商平台\n", "社交 - 直播\n", "教育\n\n在线视频课程"))
+    text = text[:start] + text[middle:end] + text[start:middle] + text[end:]  # two sections swapped
+    start = text.index("学历教育(学校)\n")
+    text = text[:start] + text[text.index("驾校平台\n\n具备"):]  # a category removed
+    edit("在线视频课程\n\n具备教育-在线视频课程类目", "在线视频教程\n\n具备教育-在线视频教程类目")  # renamed
+    return text
+
+
+def test_a_replaced_capture_is_compared_as_the_next_version_of_its_page(tmp_path):
+    """Delete 002, add a later revision of it under another name: the report compares the new
+    file with 002 and shows exactly the edits (the swapped sections change nothing), and 002's
+    removal is not the removal of everything it said."""
+    raw = tmp_path / "raw"
+    shutil.copytree(ROOT / "raw", raw)
+    out = tmp_path / "output"
+    run_build([raw], out, decisions=tmp_path / "none.toml")
+    old = raw / "002_ff5f8a7ab923942f.txt"
+    (raw / "002_revised.txt").write_text(_edited_002(old.read_text("utf-8")), "utf-8")
+    old.unlink()
+    run_build([raw], out, decisions=tmp_path / "none.toml")
+    md = _report_md(out)
+    title = "raw/002_revised.txt (new version of live_streaming:类目申请资质要求)"
+    rows = _changes(md, title)
+    assert "compared with raw/002_ff5f8a7ab923942f.txt" in md.split(f"### {title}", 1)[1].split("\n### ", 1)[0]
+    assert len(rows) == 3, rows
+    assert any(r.startswith("| 社交 / 直播 | changed | count | 3选1 | 4选1 |") for r in rows)
+    assert any(r.startswith("| 教育 / 学历教育（学校） | removed |") or r.startswith("| 教育 / 学历教育(学校) | removed |")
+               for r in rows), rows
+    assert any("renamed" in r and "在线视频课程" in r and "在线视频教程" in r for r in rows)
+    assert "### raw/002_ff5f8a7ab923942f.txt (removed; its page goes on)" in md
+    assert _changes(md, "raw/002_ff5f8a7ab923942f.txt (removed; its page goes on)") == []
+    ds = out / "datasets" / (out / "LATEST").read_text().strip()
+    page = next(p for p in read_table(ds, "pages") if p["page_key"] == "live_streaming:类目申请资质要求")
+    assert page["versions"][-1]["source_file"] == "raw/002_revised.txt" and page["versions"][-1]["date"] == "2026-03-02"
+
+
+@needs_shared
+def test_captures_arriving_in_one_build_are_each_compared_with_the_one_before(tmp_path):
+    """The 21 WeChat captures added to a built seeds dataset: each is compared with the capture
+    before it in date order (metadata.toml), the first is its page's first version; the summary
+    counts what the sources added and what is new to the dataset."""
+    raw = tmp_path / "raw"
+    shutil.copytree(ROOT / "raw", raw)
+    out = tmp_path / "output"
+    first = run_build([raw], out, decisions=tmp_path / "none.toml")
+    second = run_build([raw, CORPUS], out, decisions=tmp_path / "none.toml")
+    md = _report_md(out)
+    meta = tomllib.loads((CORPUS / "metadata.toml").read_text())
+    files = sorted((f for f in meta if f.startswith("wechat-miniprogram-service-categories/")),
+                   key=lambda f: meta[f]["captured"])
+    assert f"### corpus/{files[0]} (new source)" in md
+    for before, f in zip(files, files[1:]):
+        section = md.split(f"### corpus/{f} (new version of {WECHAT})", 1)[1].split("\n### ", 1)[0]
+        assert f"compared with corpus/{before}, the version before it on its page" in section, f
+    assert "no earlier version of its page" not in md
+    old_cats = {(c["capability"], c["category_id"]) for c in read_table(out / "datasets" / first.version, "categories")}
+    new_cats = {(c["capability"], c["category_id"]) for c in read_table(out / "datasets" / second.version, "categories")}
+    s = _summary(md)
+    assert s["categories new to the dataset"] == len(new_cats - old_cats) > 300
+    assert s["categories gone from the dataset"] == len(old_cats - new_cats)
+    assert s["categories added"] >= s["categories new to the dataset"]
+
+
+def test_diff_gives_the_counts_and_sections_of_the_build_report(tmp_path):
+    """`pipeline diff A B` and the build's report of B against A: one summary, one set of
+    sections."""
+    import subprocess
+    import sys
+
+    raw = tmp_path / "raw"
+    shutil.copytree(ROOT / "raw", raw)
+    out = tmp_path / "output"
+    a = run_build([raw], out, decisions=tmp_path / "none.toml").version
+    (raw / "002_revised.txt").write_text(_edited_002((raw / "002_ff5f8a7ab923942f.txt").read_text("utf-8")), "utf-8")
+    (raw / "002_ff5f8a7ab923942f.txt").unlink()
+    b = run_build([raw], out, decisions=tmp_path / "none.toml").version
+    proc = subprocess.run([sys.executable, "-m", "pipeline", "diff", a, b, "--output", str(out)], cwd=tmp_path,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    built = _report_md(out)
+    assert _summary(proc.stdout) == _summary(built) and _summary(built)["new conflicts since previous"] > 0
+    sections = lambda md: re.findall(r"^#{2,3} .*$", md, re.M)
+    assert sections(proc.stdout) == sections(built)
