@@ -190,6 +190,10 @@ def datasets_to_diffs(old: dict[str, list[dict]] | None, new: dict[str, list[dic
     before = _compared_with(new.get("pages", []))
     undated = {v["source_sha256"] for p in new.get("pages", []) for v in p["versions"] if not v.get("date")}
     when = {v["source_file"]: _when(v) for p in new.get("pages", []) for v in p["versions"]}
+    # versions already there and unchanged (in both datasets, same bytes): what an undated new
+    # capture is compared with
+    kept = {f: x for f, x in old_src.items() if f in new_src and new_src[f]["source_sha256"] == x["source_sha256"]}
+    signed: dict[str, set] = {}  # sha256 -> its statements' signatures, worked out once
     by_file_new = {s["source_file"]: s for s in new["sources"]}
     diffs: list[Diff] = []
     for name in sorted(new_src):
@@ -210,9 +214,10 @@ def datasets_to_diffs(old: dict[str, list[dict]] | None, new: dict[str, list[dic
         if prev:
             d = rows_to_diff(rows_old.get(prev["source_sha256"], []), mine, f"{name} (changed)",
                              f"{name} as before", f"{name} now")
-        elif s["source_sha256"] in undated and (base := _closest(
-                mine, page, page_new, rows_new, {f: x for f, x in by_file_new.items() if f != name})):
-            # an undated capture's place is unknown: compared with its closest sibling
+        elif s["source_sha256"] in undated and (base := _closest(mine, page, page_old, rows_old, kept, signed)):
+            # an undated capture's place is unknown: compared with the version already there
+            # that says most alike (a version new in this build too is not searched: among
+            # thousands arriving at once that would be a search per pair)
             d = rows_to_diff(rows_new.get(base["source_sha256"], []), mine, f"{name} (new version of {page})",
                              base["source_file"], name)
             d.notes.append(f"compared with {base['source_file']}: it has no date, and that version of the same "
@@ -225,7 +230,7 @@ def datasets_to_diffs(old: dict[str, list[dict]] | None, new: dict[str, list[dic
             d.notes.append(f"compared with {base['source_file']}, the version before it on its page (date order)")
         else:
             base = (_replaced(page, old, new_src, until=when.get(name))
-                    or _closest(mine, page, page_old, rows_old, old_src))
+                    or _closest(mine, page, page_old, rows_old, old_src, signed))
             if base:
                 d = rows_to_diff(rows_old.get(base["source_sha256"], []), mine, f"{name} (new version of {page})",
                                  base["source_file"], name)
@@ -271,15 +276,21 @@ def _replaced(page: str | None, old: dict, new_src: dict, *, after: tuple | None
 
 
 def _closest(mine: list[dict], page: str | None, page_old: dict[str, str], rows_old: dict[str, list[dict]],
-             old_src: dict[str, dict]) -> dict | None:
+             old_src: dict[str, dict], signed: dict[str, set] | None = None) -> dict | None:
+    """The source of ``old_src`` on ``page`` (or of no known page) sharing most identical
+    statements with ``mine``. ``signed`` caches each source's signatures across calls."""
     if not mine or not old_src:  # nothing to compare with (a first build): no signatures needed
         return None
+    signed = {} if signed is None else signed
     sigs = {(r["category_id"],) + _signature(r) for r in mine}
     best, score = None, 0
     for s in sorted(old_src.values(), key=lambda s: s["source_file"]):
         if page is not None and page_old.get(s["source_sha256"]) not in (page, None):
             continue
-        theirs = {(r["category_id"],) + _signature(r) for r in rows_old.get(s["source_sha256"], [])}
+        theirs = signed.get(s["source_sha256"])
+        if theirs is None:
+            theirs = signed[s["source_sha256"]] = {(r["category_id"],) + _signature(r)
+                                                   for r in rows_old.get(s["source_sha256"], [])}
         shared = len(sigs & theirs)
         if shared > score:
             best, score = s, shared
