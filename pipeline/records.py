@@ -308,16 +308,39 @@ class RowReader:
     costs about 120 bytes per record."""
 
     def __init__(self):
-        #: content JSON -> (content tuple, content hash)
+        #: sha256 of a content's JSON -> (content tuple, content hash); keyed by the digest, not
+        #: the JSON (a content holds its entries: the JSON of 100,000 contents is hundreds of MB)
         self._contents: dict[bytes, tuple[tuple, str]] = {}
+        #: sha256 of an entry's (any nested object's) JSON -> the one object kept: the entries of
+        #: a requirement recur in every content that differs from another in one field
+        self._shared: dict[bytes, dict] = {}
         self._source: tuple = ()
 
     def _content(self, values: list) -> tuple[tuple, str]:
+        import hashlib
+
         key = orjson.dumps(values)
-        got = self._contents.get(key)
+        digest = hashlib.sha256(key).digest()
+        got = self._contents.get(digest)
         if got is None:
-            got = self._contents[key] = _content_of(key, values)
+            got = self._contents[digest] = (self._share(values), sys.intern(digest.hex()[:16]))
         return got
+
+    def _share(self, value):
+        """``_compact``, and each nested object (an entry, a group) kept once per reader."""
+        if isinstance(value, str):
+            return sys.intern(value)
+        if isinstance(value, (list, tuple)):
+            return tuple(self._share(v) for v in value)
+        if isinstance(value, dict):
+            import hashlib
+
+            digest = hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).digest()
+            got = self._shared.get(digest)
+            if got is None:
+                got = self._shared[digest] = {k: self._share(v) for k, v in value.items()}
+            return got
+        return value
 
     def row(self, record: dict) -> Row:
         p = record["provenance"]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pipeline.errors import StoreError
 from pipeline.store.files import _fsync_dir, _json_bytes, _naming, compact_json_bytes, write_atomic
-from pipeline.store.objects import arrow_schema, arrow_table
+from pipeline.store.objects import arrow_schema, arrow_table, parquet_options
 from pipeline.store.published import REPORT_SUFFIXES, latest
 from pipeline.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLE_ORDER, json_schema, table_schema_fields
 
@@ -68,7 +68,7 @@ class _SmallTable:
         with _naming(self.folder / f"{self.table}.parquet"):
             if self.parquet is None:
                 self.parquet = pq.ParquetWriter(str(self.folder / f"{self.table}.parquet"),
-                                                arrow_schema(self.table), compression="zstd")
+                                                arrow_schema(self.table), **parquet_options(self.table))
             self.parquet.write_table(arrow_table(self.table, self.group))
         self.group, self.group_bytes = [], 0
 
