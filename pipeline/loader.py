@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pipeline import store
@@ -33,11 +34,29 @@ def resolve_version(version: str, output: Path) -> str:
     return version
 
 
-def load(version: str = "latest", output: str | Path = "output", *, records: bool = False,
+#: the environment variable naming the output folder ``load`` reads when given none
+OUTPUT_ENV = "PIPELINE_OUTPUT"
+
+
+def default_output() -> Path:
+    """Where ``load`` looks when no ``output`` is given: ``$PIPELINE_OUTPUT``; else ``output/``
+    in the current folder, when there is one; else the project's own ``output/`` (beside the
+    ``pipeline`` package), so a script run from any folder finds the dataset."""
+    if os.environ.get(OUTPUT_ENV):
+        return Path(os.environ[OUTPUT_ENV])
+    here = Path("output")
+    if (here / "datasets").is_dir():
+        return here
+    return Path(__file__).resolve().parent.parent / "output"
+
+
+def load(version: str = "latest", output: str | Path | None = None, *, records: bool = False,
          tables: tuple[str, ...] = TABLE_ORDER) -> dict:
     """The tables of a dataset version: ``{name: DataFrame}``, or ``{name: [record, …]}`` with
-    ``records=True``. Nested fields (items, provenance, values, …) stay Python lists/dicts."""
-    output = Path(output)
+    ``records=True``. Nested fields (items, provenance, values, …) stay Python lists/dicts;
+    integer fields are pandas' nullable ``Int64`` (a count is 3, not 3.0, and a missing one
+    ``<NA>``). ``output``: the output folder (default ``default_output()``)."""
+    output = Path(output) if output is not None else default_output()
     name = resolve_version(version, output)
     loaded = store.load_tables(output, name, skip=tuple(t for t in TABLE_ORDER if t not in tables))
     out = {t: loaded[t] for t in tables}
@@ -47,4 +66,9 @@ def load(version: str = "latest", output: str | Path = "output", *, records: boo
 
     from pipeline.tables import TABLES
 
-    return {t: pd.DataFrame(rows, columns=[f for f, _, _ in TABLES[t]]) for t, rows in out.items()}
+    frames = {}
+    for t, rows in out.items():
+        frame = pd.DataFrame(rows, columns=[f for f, _, _ in TABLES[t]])
+        ints = [f for f, kind, _ in TABLES[t] if kind == "int"]
+        frames[t] = frame.astype({f: "Int64" for f in ints}) if ints else frame
+    return frames

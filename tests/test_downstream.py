@@ -220,3 +220,18 @@ def test_the_readme_reads_a_folder_table_as_one_table(built):
     assert [r["id"] for r in records] == table.column("id").to_pylist() == list(frame["id"])
     got = duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{ds}/requirements.parquet/*.parquet')").fetchone()
     assert got == (len(records),)
+
+
+def test_loader_works_from_any_folder_and_gives_integer_counts(built, tmp_path, monkeypatch):
+    """Counts come back as integers (nullable Int64), not 3.0; with no output given, load reads
+    $PIPELINE_OUTPUT, or the project's own output/ from any folder."""
+    from pipeline import loader
+
+    monkeypatch.chdir(tmp_path)  # a folder with no output/ in it
+    monkeypatch.delenv(loader.OUTPUT_ENV, raising=False)
+    assert loader.default_output() == ROOT / "output"
+    monkeypatch.setenv(loader.OUTPUT_ENV, str(built / "output"))
+    reqs = pipeline.load()["requirements"]
+    assert str(reqs["of"].dtype) == "Int64" and str(reqs["pick"].dtype) == "Int64"
+    fund = reqs[reqs["category"].map(lambda c: c == ["金融业", "公募基金"])]
+    assert sorted(int(x) for x in fund["of"].dropna()) == [3, 3, 3, 4, 5]
