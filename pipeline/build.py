@@ -37,6 +37,9 @@ class BuildResult:
     warnings: tuple[str, ...]
     parsed: int = 0
     cached: int = 0
+    #: LATEST before this build, when the build moved it to a version that already existed
+    #: (``make build RAW_EXTRA=…`` then a plain ``make build``: back to the earlier version)
+    switched_from: str | None = None
 
 
 @lru_cache(maxsize=1)
@@ -385,13 +388,15 @@ def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown:
                                    cache_dir)
             reports = _reports(report_data(old, rows, refs, hashes, tables, version, previous, recheck))
         phase("finished and reported")
+        before = store.latest(output)
         created = writer.publish(version, reports)
         phase("published")
     except BaseException:
         writer.abandon()
         raise
     counts = {t: writer.rows(t) for t in TABLE_ORDER}
-    return BuildResult(version, created, counts, tuple(warnings), n_parsed, len(refs) - n_parsed)
+    return BuildResult(version, created, counts, tuple(warnings), n_parsed, len(refs) - n_parsed,
+                       switched_from=before if not created and before != version else None)
 
 
 def _read_rows(refs, keys, infos, objects: store.Objects, reaches: list[list]) -> tuple[list, int]:

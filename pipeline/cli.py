@@ -32,6 +32,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
     counts = ", ".join(f"{n} {t}" for t, n in result.counts.items())
     if result.created:
         print(f"built dataset {result.version}: {counts}")
+    elif result.switched_from:
+        print(f"switched back to dataset {result.version}, built before from the same inputs "
+              f"(LATEST was {result.switched_from}): {counts}")
     else:
         print(f"up to date: dataset {result.version} ({counts})")
     for w in result.warnings:

@@ -294,3 +294,22 @@ def test_a_version_of_the_old_layout_is_read_by_the_next_build(tmp_path, raw_cop
     report = (out / "reports" / f"{result.version}.md").read_text()
     assert "| categories added | 0 |" in report and "No source changed." in report
     assert len(store.load_tables(out, old)["requirements"]) == 133
+
+
+def test_building_again_without_the_extra_folder_says_it_switched_back(tmp_path, raw_copy):
+    """`make build RAW_EXTRA=…` then a plain `make build`: LATEST moves back to the earlier
+    version, and the build says so rather than "up to date"."""
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "x.md").write_text((raw_copy / "001_c5ae0df2c7b8cf07.txt").read_text().replace("3选1", "4选1", 1))
+    out = tmp_path / "output"
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "pipeline", "build", "--output", str(out), *a],
+                                    cwd=raw_copy.parent, env=env, capture_output=True, text=True)
+    first, second, third = run(), run("--raw", str(extra)), run()
+    assert all(p.returncode == 0 for p in (first, second, third)), third.stderr
+    v1 = first.stdout.split("built dataset ", 1)[1].split(":", 1)[0]
+    v2 = second.stdout.split("built dataset ", 1)[1].split(":", 1)[0]
+    assert v1 != v2 and (out / "LATEST").read_text().strip() == v1
+    assert f"switched back to dataset {v1}" in third.stdout and f"LATEST was {v2}" in third.stdout
+    assert "up to date" not in third.stdout
