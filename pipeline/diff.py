@@ -194,7 +194,6 @@ def datasets_to_diffs(old: dict[str, list[dict]] | None, new: dict[str, list[dic
     # capture is compared with
     kept = {f: x for f, x in old_src.items() if f in new_src and new_src[f]["source_sha256"] == x["source_sha256"]}
     signed: dict[str, set] = {}  # sha256 -> its statements' signatures, worked out once
-    by_file_new = {s["source_file"]: s for s in new["sources"]}
     diffs: list[Diff] = []
     for name in sorted(new_src):
         s = new_src[name]
@@ -222,14 +221,14 @@ def datasets_to_diffs(old: dict[str, list[dict]] | None, new: dict[str, list[dic
                              base["source_file"], name)
             d.notes.append(f"compared with {base['source_file']}: it has no date, and that version of the same "
                            f"page shares most statements with it")
-        elif before.get(s["source_sha256"]) in by_file_new and not _replaced(
-                page, old, new_src, after=when.get(before[s["source_sha256"]]), until=when.get(name)):
-            base = by_file_new[before[s["source_sha256"]]]
+        elif before.get(s["source_sha256"]) in new_src and not _replaced(
+                page, old, old_src, new_src, after=when.get(before[s["source_sha256"]]), until=when.get(name)):
+            base = new_src[before[s["source_sha256"]]]
             d = rows_to_diff(rows_new.get(base["source_sha256"], []), mine, f"{name} (new version of {page})",
                              base["source_file"], name)
             d.notes.append(f"compared with {base['source_file']}, the version before it on its page (date order)")
         else:
-            base = (_replaced(page, old, new_src, until=when.get(name))
+            base = (_replaced(page, old, old_src, new_src, until=when.get(name))
                     or _closest(mine, page, page_old, rows_old, old_src, signed))
             if base:
                 d = rows_to_diff(rows_old.get(base["source_sha256"], []), mine, f"{name} (new version of {page})",
@@ -258,7 +257,7 @@ def _when(version: dict) -> tuple:
     return (version.get("date") or "", version.get("captured") or "")
 
 
-def _replaced(page: str | None, old: dict, new_src: dict, *, after: tuple | None = None,
+def _replaced(page: str | None, old: dict, old_src: dict, new_src: dict, *, after: tuple | None = None,
               until: tuple | None = None) -> dict | None:
     """The newest version of ``page`` in ``old`` whose file is gone from the new dataset (a
     capture replaced by a newer one of the same page), dated after ``after`` and not after
@@ -266,12 +265,11 @@ def _replaced(page: str | None, old: dict, new_src: dict, *, after: tuple | None
     new one had been added beside it."""
     if page is None:
         return None
-    by_file = {s["source_file"]: s for s in old["sources"]}
     for p in old.get("pages", []):
         if p["page_key"] == page:
-            gone = [v for v in p["versions"] if v["source_file"] not in new_src and v["source_file"] in by_file
+            gone = [v for v in p["versions"] if v["source_file"] not in new_src and v["source_file"] in old_src
                     and (after is None or _when(v) > after) and (until is None or _when(v) <= until)]
-            return by_file[gone[-1]["source_file"]] if gone else None
+            return old_src[gone[-1]["source_file"]] if gone else None
     return None
 
 

@@ -15,6 +15,7 @@ added and removed are dated from the first version where it happened (``transiti
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import re
@@ -153,8 +154,13 @@ class Version:
     #: part of the page as the source names it -> the part it is compared as (``_part_slots``)
     slots: tuple[tuple[str | None, str | None], ...] = ()
 
+    @functools.cached_property
+    def _slot_of(self) -> dict:
+        return dict(self.slots)
+
     def slot(self, part: str | None) -> str | None:
-        return dict(self.slots).get(part, part)
+        """The part ``part`` is compared as (asked once per row: the mapping is made once)."""
+        return self._slot_of.get(part, part)
 
 
 def page_versions(rows: list[dict], sources: list[dict] | None = None

@@ -6,6 +6,7 @@ same category gets the same id in every build and from every source.
 """
 from __future__ import annotations
 
+import hashlib
 import sys
 import tomllib
 from dataclasses import dataclass, field
@@ -317,8 +318,6 @@ class RowReader:
         self._source: tuple = ()
 
     def _content(self, values: list) -> tuple[tuple, str]:
-        import hashlib
-
         key = orjson.dumps(values)
         digest = hashlib.sha256(key).digest()
         got = self._contents.get(digest)
@@ -333,8 +332,6 @@ class RowReader:
         if isinstance(value, (list, tuple)):
             return tuple(self._share(v) for v in value)
         if isinstance(value, dict):
-            import hashlib
-
             digest = hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).digest()
             got = self._shared.get(digest)
             if got is None:
@@ -357,8 +354,6 @@ class RowReader:
 
 
 def _content_of(key: bytes, values: list) -> tuple[tuple, str]:
-    import hashlib
-
     return _compact(values), sys.intern(hashlib.sha256(key).hexdigest()[:16])
 
 
