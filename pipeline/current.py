@@ -44,18 +44,10 @@ def _lists(r) -> bool:
     return r["rule"] == "none" or (r["rule"] != "unknown" and not r["items_missing"] and bool(r["items"]))
 
 
-def _statement(part: str, v, r, older: list, note: str | None) -> dict:
-    """The statement of row ``r`` of version ``v``; ``older``: the page's earlier versions,
-    newest first, where a lost list is looked for."""
-    items_v, items_r = (v, r) if _lists(r) else (None, None)
-    if items_r is None:
-        for ov in older:
-            found = next((o for o in ov.rows if o["category_id"] == r["category_id"]
-                          and o["capability"] == r["capability"] and ov.slot(o.get("page_part")) == v.slot(r.get("page_part"))
-                          and _lists(o)), None)
-            if found is not None:
-                items_v, items_r = ov, found
-                break
+def _statement(part: str, v, r, listing, note: str | None) -> dict:
+    """The statement of row ``r`` of version ``v``; ``listing(r)``: the (version, row) of the
+    page's newest earlier capture that lists what ``r`` requires, or None."""
+    items_v, items_r = (v, r) if _lists(r) else (listing(r) or (None, None))
     # a capture that lost the whole requirement text declares no rule: the rule is then the one
     # of the capture the entries come from
     rule_v, rule_r = (items_v, items_r) if r["rule"] == "unknown" and items_r is not None else (v, r)
@@ -69,6 +61,35 @@ def _statement(part: str, v, r, older: list, note: str | None) -> dict:
         "items_source": _source(items_v, items_r) if items_r is not None else None,
         "note": note,
     }
+
+
+class _Listings:
+    """Per page, the newest capture listing each category's entries, before a given version:
+    worked out in one pass over the page's versions, newest first, and only when a statement
+    needs it (an archive's page has thousands of versions: searching them per category was
+    categories x versions)."""
+
+    def __init__(self, versions: list):
+        self.versions = versions
+        self.index = {id(v): i for i, v in enumerate(versions)}
+        self._newest: dict[int, dict] = {}
+
+    def before(self, v):
+        i = self.index[id(v)]
+
+        def find(r):
+            found = self._newest.get(i)
+            if found is None:
+                found = self._newest[i] = {}
+                # undated versions come first in a page's order, so newest first is dated ones,
+                # newest first, then the undated (where they fall is unknown)
+                for ov in self.versions[:i][::-1]:
+                    for o in ov.rows:
+                        if _lists(o):
+                            found.setdefault((o["capability"], o["category_id"], ov.slot(o.get("page_part"))), (ov, o))
+            return found.get((r["capability"], r["category_id"], v.slot(r.get("page_part"))))
+
+        return find
 
 
 def _stated(key: str, versions: list) -> list[tuple[object, object, str | None]]:
@@ -104,16 +125,14 @@ def current_view(pages: dict[str, list], conflicts: list[dict], summaries: dict[
     rows: dict[tuple[str, str], dict] = {}
     for key in sorted(pages):
         versions = pages[key]
-        index = {id(v): i for i, v in enumerate(versions)}
+        listings = _Listings(versions)
         for v, r, note in _stated(key, versions):
             k = (r["capability"], r["category_id"])
             row = rows.setdefault(k, {"capability": r["capability"], "category_id": r["category_id"],
                                       "category": r["category"], "status": None, "statements": [],
                                       "conflicts": [], "decisions": []})
             part = part_key(key, v.slot(r.get("page_part")))
-            # the versions before it, newest first (undated ones last: where they fall is unknown)
-            before = versions[:index[id(v)]][::-1]
-            row["statements"].append(_statement(part, v, r, before, note))
+            row["statements"].append(_statement(part, v, r, listings.before(v), note))
     for c in conflicts:
         if c["status"] not in _REVIEWED:
             continue
