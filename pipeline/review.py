@@ -123,9 +123,9 @@ def read_decisions(text: str, file: str = DECISIONS_FILE) -> DecisionsFile:
 def _header_lines(lines: list[str], kind: str):
     """The line of each ``[[kind]]`` header, in order (tomllib gives no positions); 1 for any
     the scan cannot place, so an entry is never skipped."""
-    found = [i + 1 for i, ln in enumerate(lines) if _HEADER[kind].match(ln)]
+    yield from (i + 1 for i, ln in enumerate(lines) if _HEADER[kind].match(ln))
     while True:
-        yield found.pop(0) if found else 1
+        yield 1
 
 
 def _decision(entry: dict, line: int, file: str, keys: tuple[str, ...]) -> Decision:
