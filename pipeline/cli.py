@@ -293,10 +293,14 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--output", default="output", metavar="DIR",
                         help="output folder holding the datasets (default: output)")
     dataset = argparse.ArgumentParser(add_help=False)
-    # `--version` was this option's first name; at the top level it now means the tool's version
-    dataset.add_argument("--dataset", "--version", dest="dataset", default="latest", metavar="VERSION",
-                         help="dataset version to read (default: latest; `--version` is the same option, "
-                              "kept for old scripts)")
+    dataset.add_argument("--dataset", default="latest", metavar="VERSION",
+                         help="dataset version to read (default: latest)")
+    # show and sources had this option as `--version` first: that name stays for them (only
+    # there; at the top level `--version` is the tool's version)
+    dataset_or_version = argparse.ArgumentParser(add_help=False)
+    dataset_or_version.add_argument("--dataset", "--version", dest="dataset", default="latest", metavar="VERSION",
+                                    help="dataset version to read (default: latest; --version is the same "
+                                         "option, kept for old scripts)")
 
     def formats(p: argparse.ArgumentParser, choices=FORMATS, json_alias: bool = False) -> None:
         p.add_argument("--format", choices=choices, default="text",
@@ -345,12 +349,12 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--reviewer", required=True, help="who withdraws it")
     w.set_defaults(func=_cmd_withdraw)
     sh = sub.add_parser("show", help="what a category needs today, its history and open conflicts",
-                        parents=[dataset, output])
+                        parents=[dataset_or_version, output])
     sh.add_argument("category", help="canonical path (金融业/公募基金), any spelling seen (金融-基金), or part of a name")
     formats(sh, ("text", "json"), json_alias=True)
     sh.set_defaults(func=_cmd_show)
     so = sub.add_parser("sources", help="every source with its format, pages, dates and record count",
-                        parents=[dataset, output])
+                        parents=[dataset_or_version, output])
     formats(so, json_alias=True)
     so.set_defaults(func=_cmd_sources)
     ca = sub.add_parser("categories", help="every capability + category: status, open conflicts, pages",
