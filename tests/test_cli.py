@@ -259,21 +259,24 @@ def test_a_failed_write_of_several_decisions_or_a_withdrawal_leaves_the_file_as_
     assert sorted(q.name for q in path.parent.iterdir() if not q.name.endswith(".lock")) == ["decisions.toml"]
 
 
-def test_a_withdraw_killed_at_its_write_leaves_the_old_file_or_the_new_one(work):
-    cids = [c["id"] for c in _conflicts(work)][:3]
+@pytest.mark.parametrize("command", ["withdraw", "decide"])
+def test_a_withdraw_or_a_decide_of_several_killed_at_its_write_leaves_the_old_file_or_the_new_one(work, command):
+    cs = _conflicts(work)
+    cids = [c["id"] for c in cs][:5]
     path = work / "review" / "decisions.toml"
     path.parent.mkdir(exist_ok=True)
-    by = {c["id"]: c for c in _conflicts(work)}
-    text = review.add_decisions(None, [by[c] for c in cids], "keep", "checked", "Li Wei", "2026-11-20")
+    by = {c["id"]: c for c in cs}
+    text = review.add_decisions(None, [by[c] for c in cids[:3]], "keep", "checked", "Li Wei", "2026-11-20")
     text += "".join(f'\n[[decision]]\nconflict = "cfl_{i:016x}"\ndecision = "keep"\nreason = "r {i}"\n'
                     f'reviewer = "Li Wei"\ndate = 2026-11-20\nvalues = "{i:064x}"\n' for i in range(3000))
     path.write_text(text)
     before = path.read_bytes()
+    args = (["withdraw", cids[1], "--reason", "wrong"] if command == "withdraw" else
+            ["decide", cids[3], cids[4], "--decision", "d", "--reason", "r"])
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    p = subprocess.Popen([sys.executable, "-m", "pipeline", "withdraw", cids[1], "--reason", "wrong",
-                          "--reviewer", "Wang"], cwd=work, env=env, start_new_session=True,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
+    p = subprocess.Popen([sys.executable, "-m", "pipeline", *args, "--reviewer", "Wang"], cwd=work, env=env,
+                         start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:  # killed the moment anything in review/ changes: its lock, its temporary file
         state = lambda: sorted(os.listdir(path.parent))  # noqa: E731
         first, end = state(), time.monotonic() + 60
         while state() == first and p.poll() is None and time.monotonic() < end:
@@ -283,12 +286,13 @@ def test_a_withdraw_killed_at_its_write_leaves_the_old_file_or_the_new_one(work)
             os.killpg(p.pid, 9)
         p.communicate()
     after = path.read_bytes()
-    if after != before:
+    if after != before:  # the new file, whole: every decision of the update, or the old one
         parsed = review.read_decisions(after.decode())
-        assert [w.decision.conflict for w in parsed.withdrawn] == [cids[1]]
-        assert len(parsed.decisions) == 3002
-    # nothing a person typed is gone either way
-    assert b"checked" in after and b"r 2999" in after
+        if command == "withdraw":
+            assert [w.decision.conflict for w in parsed.withdrawn] == [cids[1]] and len(parsed.decisions) == 3002
+        else:
+            assert [d.conflict for d in parsed.decisions][-2:] == cids[3:5] and len(parsed.decisions) == 3005
+    assert after.startswith(before[:200]) and b"checked" in after and b"r 2999" in after
 
 
 def test_withdrawing_keeps_the_text_and_the_build_opens_the_conflict_again(work, capsys):
