@@ -87,6 +87,24 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _conflict_ids(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """The ids given as arguments and in ``--ids-from`` (``-``: standard input), each with where
+    it came from for messages (``FILE:LINE: ``), first mention kept."""
+    from pipeline import review
+
+    given = [(i, "") for i in args.conflicts]
+    if args.ids_from:
+        name = "<stdin>" if args.ids_from == "-" else args.ids_from
+        text = sys.stdin.read() if args.ids_from == "-" else Path(args.ids_from).read_text("utf-8")
+        given += [(i, f"{name}:{no}: ") for i, no in review.parse_id_list(text, name)]
+    if not given:
+        raise PipelineError("no conflict id given (as arguments or with --ids-from FILE)")
+    first: dict[str, tuple[str, str]] = {}
+    for cid, where in given:
+        first.setdefault(cid, (cid, where))
+    return list(first.values())
+
+
 def _cmd_decide(args: argparse.Namespace) -> int:
     import datetime as dt
 
@@ -96,25 +114,109 @@ def _cmd_decide(args: argparse.Namespace) -> int:
     version = store.latest(output)
     if version is None:
         raise PipelineError(f"{output}: no dataset yet; run `make build`")
-    conflicts = {c["id"]: c for c in store.load_tables(output, version)["conflicts"]}
-    c = conflicts.get(args.conflict)
-    if c is None:
-        raise PipelineError(f"{args.conflict}: no such conflict in dataset {version}")
+    known = {c["id"]: c for c in store.load_tables(output, version)["conflicts"]}
+    chosen = []
+    for cid, where in _conflict_ids(args):
+        if cid not in known:
+            raise PipelineError(f"{where}{cid}: no such conflict in dataset {version}; nothing recorded")
+        chosen.append(known[cid])
     date = args.date or dt.date.today().isoformat()
     path = Path(args.file)
+    # one update of the file for all of them, under its lock, read again there (another
+    # `decide` may have added a decision meanwhile): every decision lands, or none
+    store.update_text(path, lambda old: review.add_decisions(old, chosen, args.decision, args.reason,
+                                                             args.reviewer, date, str(path)))
+    for c in chosen:
+        wide = f" (page-wide: {len(c.get('categories') or [])} categories)" if not c.get("category_id") else ""
+        print(f"recorded decision on {c['id']}{wide}")
+    print(f"in {path}; run `make build` to apply {'them' if len(chosen) > 1 else 'it'}")
+    return 0
 
-    def add(existing: str | None) -> str:
-        # read again under the lock: another `decide` may have added its decision meanwhile
-        existing = existing if existing is not None else (
-            "# Decisions on conflicts, read by every build (see README: recording a decision).\n")
-        if any(d.conflict == c["id"] for d in review.parse_decisions(existing, str(path))):
-            raise PipelineError(f"{path}: already holds a decision on {c['id']}; edit it there")
-        new = existing + review.decision_entry(c, args.decision, args.reason, args.reviewer, date)
-        review.parse_decisions(new, str(path))  # never write a file the build would reject
-        return new
 
-    store.update_text(path, add)
-    print(f"recorded decision on {c['id']} in {path}; run `make build` to apply it")
+def _cmd_withdraw(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from pipeline import review, store
+
+    ids = [cid for cid, _ in _conflict_ids(args)]
+    date = args.date or dt.date.today().isoformat()
+    path = Path(args.file)
+    if store.read_optional_text(path) is None:
+        raise PipelineError(f"{path}: no decisions file; nothing to withdraw")
+    store.update_text(path, lambda old: review.withdraw_decisions(old, ids, args.reason, args.reviewer, date,
+                                                                  str(path)))
+    for cid in ids:
+        print(f"withdrew the decision on {cid} (kept in {path} as [[withdrawn]])")
+    print("run `make build`: the conflicts are open again")
+    return 0
+
+
+def _emit(text: str, fmt: str) -> None:
+    """Print a listing. JSON and CSV are UTF-8 whatever the terminal's locale (a file made
+    with `> x.csv` keeps its Chinese); text goes through the terminal's encoding."""
+    if fmt == "text":
+        sys.stdout.write(text)
+        return
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text.encode("utf-8"))
+    sys.stdout.buffer.flush()
+
+
+def _cmd_categories(args: argparse.Namespace) -> int:
+    from pipeline import listing
+    from pipeline.loader import load
+
+    tables = load(args.dataset, args.output, records=True, tables=("categories", "current"))
+    rows = listing.category_rows(tables["categories"], tables["current"])
+    _emit(listing.render(rows, args.format, listing.CATEGORY_COLUMNS, listing.CATEGORY_TEXT_COLUMNS), args.format)
+    return 0
+
+
+def _cmd_conflicts(args: argparse.Namespace) -> int:
+    from pipeline import listing
+    from pipeline.loader import load
+
+    tables = load(args.dataset, args.output, records=True, tables=("conflicts",))
+    found = listing.filter_conflicts(tables["conflicts"], status=_values(args.status, listing.STATUSES, "--status"),
+                                     severity=_values(args.severity, listing.SEVERITIES, "--severity"),
+                                     page=_values(args.page))
+    rows = listing.conflict_rows(found)
+    _emit(listing.render(rows, args.format, listing.CONFLICT_COLUMNS, listing.CONFLICT_TEXT_COLUMNS), args.format)
+    return 0
+
+
+def _values(given: list[str], allowed: tuple[str, ...] | None = None, option: str = "") -> list[str]:
+    """A filter's values: the option repeated, or a comma list (``--status open,stale``)."""
+    out = [v.strip() for g in given for v in g.split(",") if v.strip()]
+    bad = [v for v in out if allowed is not None and v not in allowed]
+    if bad:
+        raise PipelineError(f"{option} {bad[0]!r}: not one of {', '.join(allowed)}")
+    return out
+
+
+def _cmd_versions(args: argparse.Namespace) -> int:
+    from pipeline import listing, store
+
+    output = Path(args.output)
+    versions = store.versions(output)
+    rows = listing.version_rows(versions, store.history(output), store.latest(output),
+                                {v for v in versions if store.has_reports(output, v)})
+    _emit(listing.render(rows, args.format, listing.VERSION_COLUMNS), args.format)
+    return 0
+
+
+def _cmd_decisions(args: argparse.Namespace) -> int:
+    from pipeline import listing, review, store
+    from pipeline.loader import load
+
+    path = Path(args.file)
+    text = store.read_optional_text(path)
+    parsed = review.read_decisions(text or "", str(path))
+    tables = load(args.dataset, args.output, records=True, tables=("conflicts", "reviews"))
+    rows = listing.decision_rows(parsed, tables["conflicts"], tables["reviews"])
+    status = _values(args.status, listing.DECISION_STATUSES, "--status")
+    rows = [r for r in rows if not status or r["status"] in status]
+    _emit(listing.render(rows, args.format, listing.DECISION_COLUMNS, listing.DECISION_TEXT_COLUMNS), args.format)
     return 0
 
 
@@ -124,7 +226,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
     from pipeline import show
     from pipeline.loader import load
 
-    tables = load(args.version, args.output, records=True,
+    tables = load(args.dataset, args.output, records=True,
                   tables=("requirements", "categories", "conflicts", "current"))
     exact, partial, suggestions = show.find(args.category, tables["categories"])
     if not (exact or partial):
@@ -136,9 +238,9 @@ def _cmd_show(args: argparse.Namespace) -> int:
     if args.all:
         detailed = exact + partial
     described = [show.describe(cid, tables) for cid in detailed]
-    if args.json:
-        print(json.dumps({"query": args.category, "named": exact, "partial": partial, "categories": described},
-                         ensure_ascii=False, indent=1, sort_keys=True))
+    if args.format == "json":
+        _emit(json.dumps({"query": args.category, "named": exact, "partial": partial, "categories": described},
+                         ensure_ascii=False, indent=1, sort_keys=True) + "\n", "json")
         return 0
     parts = []
     if len(exact) + len(partial) > 1:
@@ -154,18 +256,15 @@ def _cmd_show(args: argparse.Namespace) -> int:
 def _cmd_sources(args: argparse.Namespace) -> int:
     import json
 
+    from pipeline import listing
     from pipeline.loader import load
 
-    tables = load(args.version, args.output, records=True, tables=("sources",))
-    rows = tables["sources"]
-    if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=1, sort_keys=True))
+    tables = load(args.dataset, args.output, records=True, tables=("sources",))
+    if args.format == "json":  # the whole records, as `sources --json` always gave them
+        _emit(json.dumps(tables["sources"], ensure_ascii=False, indent=1, sort_keys=True) + "\n", "json")
         return 0
-    print(f"{'source':<58} {'format':<11} {'capability':<17} {'updated':<10} {'records':>7}  pages")
-    for s in rows:
-        pages = "; ".join(f"{p['title'] or '(untitled)'} {p['updated'] or ''}".strip() for p in s["pages"])
-        print(visible(f"{s['source_file']:<58} {s['format']:<11} {s['capability'] or '':<17} {s['updated'] or '—':<10} "
-              f"{sum(s['record_counts'].values()):>7}  {pages}"))
+    rows = listing.source_rows(tables["sources"])
+    _emit(listing.render(rows, args.format, listing.SOURCE_COLUMNS), args.format)
     return 0
 
 
@@ -176,52 +275,135 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+class _ShowVersion(argparse.Action):
+    """``--version``: the tool's version and the schema version of the datasets it writes."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from pipeline import __version__
+        from pipeline.tables import SCHEMA_VERSION
+
+        print(f"pipeline {__version__} (writes dataset schema {SCHEMA_VERSION})")
+        parser.exit()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line; every option has help text (tests/test_cli.py walks it)."""
+    from pipeline.listing import DECISION_STATUSES, FORMATS, SEVERITIES, STATUSES
+
     parser = argparse.ArgumentParser(prog="python -m pipeline",
                                      description="Tencent compliance documentation -> datasets")
-    sub = parser.add_subparsers(dest="command", required=True)
-    b = sub.add_parser("build", help="parse raw/ (and --raw folders) into a new dataset version")
+    parser.add_argument("--version", action=_ShowVersion,
+                        help="print the tool's version and its dataset schema version, and exit "
+                             "(a command's --dataset picks a dataset version)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    output = argparse.ArgumentParser(add_help=False)
+    output.add_argument("--output", default="output", metavar="DIR",
+                        help="output folder holding the datasets (default: output)")
+    dataset = argparse.ArgumentParser(add_help=False)
+    dataset.add_argument("--dataset", default="latest", metavar="VERSION",
+                         help="dataset version to read (default: latest)")
+    # show and sources had this option as `--version` first: that name stays for them (only
+    # there; at the top level `--version` is the tool's version)
+    dataset_or_version = argparse.ArgumentParser(add_help=False)
+    dataset_or_version.add_argument("--dataset", "--version", dest="dataset", default="latest", metavar="VERSION",
+                                    help="dataset version to read (default: latest; --version is the same "
+                                         "option, kept for old scripts)")
+
+    def formats(p: argparse.ArgumentParser, choices=FORMATS, json_alias: bool = False) -> None:
+        p.add_argument("--format", choices=choices, default="text",
+                       help=f"output format: {', '.join(choices)} (default: text; json and csv are UTF-8)")
+        if json_alias:
+            p.add_argument("--json", dest="format", action="store_const", const="json",
+                           help="same as --format json")
+
+    b = sub.add_parser("build", help="parse raw/ (and --raw folders) into a new dataset version", parents=[output])
     b.add_argument("--raw", action="append", default=[], metavar="DIR",
                    help="an extra folder of documents (repeatable), e.g. ../shared/corpus")
-    b.add_argument("--output", default="output", metavar="DIR", help="output folder (default: output)")
     b.add_argument("--jobs", type=int, default=None, metavar="N", help="parser processes (default: one per core)")
     b.add_argument("--no-cache", action="store_true", help="parse every source again (ignore the cache)")
     b.set_defaults(func=_cmd_build)
-    d = sub.add_parser("diff", help="what changed between two dataset versions (default: previous -> latest), "
-                                    "or between two sources of the latest dataset (--files A B)")
+    d = sub.add_parser("diff", parents=[output],
+                       help="what changed between two dataset versions (default: previous -> latest), "
+                            "or between two sources of the latest dataset (--files A B)")
     d.add_argument("a", nargs="?", help="older dataset version (default: the one before B)")
     d.add_argument("b", nargs="?", help="newer dataset version (default: latest)")
     d.add_argument("--files", nargs=2, metavar=("A", "B"), help="two source files (two versions of one page)")
     d.add_argument("--html", metavar="FILE", help="also write the report as a self-contained HTML page")
-    d.add_argument("--output", default="output", metavar="DIR")
     d.set_defaults(func=_cmd_diff)
-    r = sub.add_parser("decide", help="record a decision on a conflict in review/decisions.toml")
-    r.add_argument("conflict", help="conflict id (cfl_…), from the report")
+
+    def ids(p: argparse.ArgumentParser, what: str) -> None:
+        p.add_argument("conflicts", nargs="*", metavar="ID", help=f"conflict id(s) (cfl_…) to {what}")
+        p.add_argument("--ids-from", metavar="FILE",
+                       help="also the ids in FILE, one per line (# comments and blank lines allowed; - reads "
+                            "standard input); a line that is no id stops with FILE:LINE and writes nothing")
+        p.add_argument("--date", help="YYYY-MM-DD (default: today)")
+        p.add_argument("--file", default="review/decisions.toml", help="decisions file (default: %(default)s)")
+
+    r = sub.add_parser("decide", parents=[output],
+                       help="record one decision on one or more conflicts in review/decisions.toml",
+                       description="Record a decision on one or more conflicts, all in one atomic update of "
+                                   "the decisions file, or none. A page-wide conflict (one id, the same change in "
+                                   "many categories of a page) is decided once for all its categories.")
+    ids(r, "decide")
     r.add_argument("--decision", required=True, help="what was decided, e.g. 'follow newest'")
     r.add_argument("--reason", required=True, help="why")
     r.add_argument("--reviewer", required=True, help="who decided")
-    r.add_argument("--date", help="YYYY-MM-DD (default: today)")
-    r.add_argument("--file", default="review/decisions.toml", help="decisions file")
-    r.add_argument("--output", default="output", metavar="DIR")
     r.set_defaults(func=_cmd_decide)
-    sh = sub.add_parser("show", help="what a category needs today, its history and open conflicts")
+    w = sub.add_parser("withdraw", help="withdraw decisions: kept in the decisions file as [[withdrawn]], "
+                                        "their conflicts open again at the next build")
+    ids(w, "withdraw the decisions on")
+    w.add_argument("--reason", required=True, help="why the decision is withdrawn")
+    w.add_argument("--reviewer", required=True, help="who withdraws it")
+    w.set_defaults(func=_cmd_withdraw)
+    sh = sub.add_parser("show", help="what a category needs today, its history and open conflicts",
+                        parents=[dataset_or_version, output])
     sh.add_argument("category", help="canonical path (金融业/公募基金), any spelling seen (金融-基金), or part of a name")
-    sh.add_argument("--json", action="store_true", help="print JSON instead of text")
+    formats(sh, ("text", "json"), json_alias=True)
     sh.add_argument("--all", action="store_true", help="details of every match, not only those the name names")
-    sh.add_argument("--version", default="latest", help="dataset version (default: latest)")
-    sh.add_argument("--output", default="output", metavar="DIR")
     sh.set_defaults(func=_cmd_show)
-    so = sub.add_parser("sources", help="every source with its format, pages, dates and record count")
-    so.add_argument("--json", action="store_true")
-    so.add_argument("--version", default="latest")
-    so.add_argument("--output", default="output", metavar="DIR")
+    so = sub.add_parser("sources", help="every source with its format, pages, dates and record count",
+                        parents=[dataset_or_version, output])
+    formats(so, json_alias=True)
     so.set_defaults(func=_cmd_sources)
-    rp = sub.add_parser("report", help="(re)write the review report of a dataset version")
-    rp.add_argument("version", nargs="?", default="latest")
-    rp.add_argument("--output", default="output", metavar="DIR")
+    ca = sub.add_parser("categories", help="every capability + category: status, open conflicts, pages",
+                        parents=[dataset, output])
+    formats(ca)
+    ca.set_defaults(func=_cmd_categories)
+    co = sub.add_parser("conflicts", help="the conflicts of a dataset version, filtered", parents=[dataset, output])
+    co.add_argument("--status", action="append", default=[], metavar="S",
+                    help=f"only these statuses ({', '.join(STATUSES)}); repeatable or comma-separated")
+    co.add_argument("--severity", action="append", default=[], metavar="S",
+                    help=f"only these severities ({', '.join(SEVERITIES)}); repeatable or comma-separated")
+    co.add_argument("--page", action="append", default=[], metavar="P",
+                    help="only conflicts about a page whose key holds P (any case; e.g. a URL's number or a "
+                         "title); repeatable or comma-separated")
+    formats(co)
+    co.set_defaults(func=_cmd_conflicts)
+    ve = sub.add_parser("versions", help="every published dataset version, when it was published, which is LATEST",
+                        parents=[output])
+    formats(ve)
+    ve.set_defaults(func=_cmd_versions)
+    de = sub.add_parser("decisions", help="the decisions recorded, withdrawn ones too, with their status against "
+                                          "a dataset version", parents=[dataset, output])
+    de.add_argument("--file", default="review/decisions.toml", help="decisions file (default: %(default)s)")
+    de.add_argument("--status", action="append", default=[], metavar="S",
+                    help=f"only these statuses ({', '.join(DECISION_STATUSES)}); repeatable or comma-separated")
+    formats(de)
+    de.set_defaults(func=_cmd_decisions)
+    rp = sub.add_parser("report", help="(re)write the review report of a dataset version", parents=[output])
+    rp.add_argument("version", nargs="?", default="latest", help="dataset version (default: latest)")
     rp.set_defaults(func=_cmd_report)
     sc = sub.add_parser("schema", help="print the published tables' fields as Markdown")
     sc.set_defaults(func=_cmd_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)

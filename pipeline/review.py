@@ -13,6 +13,20 @@
 ``python -m pipeline decide`` writes such an entry with the right fingerprint. The next build
 applies it: the conflict is ``decided``; if its values changed since, or it no longer exists,
 the decision is reported as stale, never silently kept. An id no build ever produced is an error.
+
+A decision is withdrawn (``python -m pipeline withdraw``), never deleted: its table, as it was
+typed, comments and all, becomes a ``[[withdrawn]]`` table with who withdrew it, when and why::
+
+    [[withdrawn]]
+    conflict = "cfl_0123456789abcdef"
+    decision = "follow newest"
+    …                                   # the decision's own keys, as they were
+    withdrawn_by     = "Wang Fang"
+    withdrawn_date   = 2026-12-02
+    withdrawn_reason = "Tencent support corrected themselves"
+
+A withdrawn decision applies to nothing: the next build reports its conflict open again. The
+same conflict may be decided, withdrawn and decided again; every withdrawal stays in the file.
 """
 from __future__ import annotations
 
@@ -21,12 +35,17 @@ import re
 import tomllib
 from dataclasses import dataclass
 
-from pipeline.errors import ParseError
+from pipeline.errors import ParseError, PipelineError
 from pipeline.normalize import real_date
 
 DECISIONS_FILE = "review/decisions.toml"
 _KEYS = ("conflict", "decision", "reason", "reviewer", "date", "values")
+#: what a withdrawal adds to the decision's own keys
+_WITHDRAWN_KEYS = ("withdrawn_by", "withdrawn_date", "withdrawn_reason")
 _ID = re.compile(r"^cfl_[0-9a-f]{16}$")
+_HEADER = {kind: re.compile(rf"^\s*\[\[\s*{kind}\s*\]\]\s*(#.*)?$") for kind in ("decision", "withdrawn")}
+#: any table header line: where the table before it ends
+_ANY_HEADER = re.compile(r"^\s*\[")
 
 
 @dataclass(frozen=True)
@@ -44,46 +63,168 @@ class Decision:
                 "reviewer": self.reviewer, "date": self.date, "values": self.values, "line": self.line}
 
 
+@dataclass(frozen=True)
+class Withdrawn:
+    """A decision taken back: it applies to nothing, and stays in the file."""
+    decision: Decision
+    by: str
+    date: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class DecisionsFile:
+    """What the decisions file holds: the decisions in force and the withdrawn ones, in file order."""
+    decisions: list[Decision]
+    withdrawn: list[Withdrawn]
+
+
 def parse_decisions(text: str, file: str = DECISIONS_FILE) -> list[Decision]:
-    """Read the decisions file; every problem is a ``file:line`` error."""
+    """The decisions in force (``[[decision]]``); every problem, in them or in the
+    ``[[withdrawn]]`` tables, is a ``file:line`` error."""
+    return read_decisions(text, file).decisions
+
+
+def read_decisions(text: str, file: str = DECISIONS_FILE) -> DecisionsFile:
+    """The whole decisions file, checked: decisions in force and withdrawn ones."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ParseError(file, getattr(e, "lineno", 1) or 1, f"not valid TOML: {e}") from None
-    unknown = set(data) - {"decision"}
+    unknown = set(data) - {"decision", "withdrawn"}
     if unknown:
         raise ParseError(file, 1, f"unexpected top-level key(s) {sorted(unknown)}; use [[decision]] tables")
-    entries = data.get("decision", [])
-    header_lines = [i + 1 for i, ln in enumerate(text.split("\n")) if ln.strip() == "[[decision]]"]
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        line = next((i + 1 for i, ln in enumerate(text.split("\n")) if ln.strip().startswith(("[decision", "decision"))), 1)
-        raise ParseError(file, line, "each decision is a [[decision]] table (two brackets), "
-                                     "as `python -m pipeline decide` writes it")
+    lines = text.split("\n")
+    for kind in ("decision", "withdrawn"):
+        entries = data.get(kind, [])
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            line = next((i + 1 for i, ln in enumerate(lines) if ln.strip().startswith((f"[{kind}", kind))), 1)
+            raise ParseError(file, line, f"each {kind} is a [[{kind}]] table (two brackets), "
+                                         f"as `python -m pipeline {'decide' if kind == 'decision' else 'withdraw'}` "
+                                         f"writes it")
     out: list[Decision] = []
     seen: dict[str, int] = {}
-    for n, entry in enumerate(entries):
-        line = header_lines[n] if n < len(header_lines) else 1
-        missing = [k for k in _KEYS if k not in entry or str(entry[k]).strip() == ""]
-        if missing:
-            raise ParseError(file, line, f"decision lacks {', '.join(missing)} "
-                                         f"(record decisions with `python -m pipeline decide`)")
-        extra = sorted(set(entry) - set(_KEYS))
-        if extra:
-            raise ParseError(file, line, f"unknown key(s) {extra}; allowed: {', '.join(_KEYS)}")
-        cid = str(entry["conflict"]).strip()
-        if not _ID.match(cid):
-            raise ParseError(file, line, f"{cid!r} is not a conflict id (cfl_ and 16 hex digits)")
-        if cid in seen:
-            raise ParseError(file, line, f"second decision for {cid} (first at line {seen[cid]})")
-        seen[cid] = line
-        date = entry["date"]
-        if isinstance(date, (dt.date, dt.datetime)):
-            date = date.isoformat()[:10]
-        elif not real_date(str(date)):
-            raise ParseError(file, line, f"date {date!r} is not YYYY-MM-DD")
-        out.append(Decision(cid, str(entry["decision"]).strip(), str(entry["reason"]).strip(),
-                            str(entry["reviewer"]).strip(), str(date), str(entry["values"]).strip(), line))
+    for entry, line in zip(data.get("decision", []), _header_lines(lines, "decision")):
+        d = _decision(entry, line, file, _KEYS)
+        if d.conflict in seen:
+            raise ParseError(file, line, f"second decision for {d.conflict} (first at line {seen[d.conflict]}); "
+                                         f"withdraw one (`python -m pipeline withdraw`)")
+        seen[d.conflict] = line
+        out.append(d)
+    withdrawn = []
+    for entry, line in zip(data.get("withdrawn", []), _header_lines(lines, "withdrawn")):
+        d = _decision(entry, line, file, _KEYS + _WITHDRAWN_KEYS)
+        withdrawn.append(Withdrawn(d, str(entry["withdrawn_by"]).strip(),
+                                   _date(entry["withdrawn_date"], line, file, "withdrawn_date"),
+                                   str(entry["withdrawn_reason"]).strip()))
+    return DecisionsFile(out, withdrawn)
+
+
+def _header_lines(lines: list[str], kind: str):
+    """The line of each ``[[kind]]`` header, in order (tomllib gives no positions); 1 for any
+    the scan cannot place, so an entry is never skipped."""
+    yield from (i + 1 for i, ln in enumerate(lines) if _HEADER[kind].match(ln))
+    while True:
+        yield 1
+
+
+def _decision(entry: dict, line: int, file: str, keys: tuple[str, ...]) -> Decision:
+    missing = [k for k in keys if k not in entry or str(entry[k]).strip() == ""]
+    if missing:
+        raise ParseError(file, line, f"decision lacks {', '.join(missing)} "
+                                     f"(record decisions with `python -m pipeline decide`)")
+    extra = sorted(set(entry) - set(keys))
+    if extra:
+        raise ParseError(file, line, f"unknown key(s) {extra}; allowed: {', '.join(keys)}")
+    cid = str(entry["conflict"]).strip()
+    if not _ID.match(cid):
+        raise ParseError(file, line, f"{cid!r} is not a conflict id (cfl_ and 16 hex digits)")
+    return Decision(cid, str(entry["decision"]).strip(), str(entry["reason"]).strip(),
+                    str(entry["reviewer"]).strip(), _date(entry["date"], line, file, "date"),
+                    str(entry["values"]).strip(), line)
+
+
+def _date(value, line: int, file: str, key: str) -> str:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()[:10]
+    if not real_date(str(value)):
+        raise ParseError(file, line, f"{key} {value!r} is not YYYY-MM-DD")
+    return str(value)
+
+
+def parse_id_list(text: str, file: str) -> list[tuple[str, int]]:
+    """Conflict ids listed one per line (``decide --ids-from``), with their lines; ``#`` starts
+    a comment, blank lines are skipped. A line that is no id is a ``file:line`` error."""
+    out = []
+    for no, raw in enumerate(text.splitlines(), 1):
+        item = raw.split("#", 1)[0].strip()
+        if not item:
+            continue
+        if not _ID.match(item):
+            raise ParseError(file, no, f"{item!r} is not a conflict id (cfl_ and 16 hex digits; "
+                                       f"one per line, # for comments)")
+        out.append((item, no))
     return out
+
+
+FILE_HEADER = "# Decisions on conflicts, read by every build (see README: recording a decision).\n"
+
+
+def add_decisions(text: str | None, conflicts: list[dict], decision: str, reason: str, reviewer: str,
+                  date: str, file: str = DECISIONS_FILE) -> str:
+    """The decisions file with one decision per conflict appended, all of them or none: a
+    conflict that already has a decision in force is an error, and nothing is added."""
+    text = text if text is not None else FILE_HEADER
+    held = {d.conflict for d in parse_decisions(text, file)}
+    already = [c["id"] for c in conflicts if c["id"] in held]
+    if already:
+        raise PipelineError(f"{file}: already holds a decision on {', '.join(already)}; nothing recorded "
+                            f"(withdraw it first with `python -m pipeline withdraw`, or edit it there)")
+    new = text + "".join(decision_entry(c, decision, reason, reviewer, date) for c in conflicts)
+    parse_decisions(new, file)  # never write a file the build would reject
+    return new
+
+
+def withdraw_decisions(text: str | None, ids: list[str], reason: str, reviewer: str, date: str,
+                       file: str = DECISIONS_FILE) -> str:
+    """The decisions file with the decisions on ``ids`` moved, as they were typed, to
+    ``[[withdrawn]]`` tables at its end, each with who withdrew it, when and why. All of them
+    or none: an id without a decision in force is an error. Nothing of the text is dropped."""
+    parsed = read_decisions(text or "", file)
+    by_id = {d.conflict: d for d in parsed.decisions}
+    missing = [i for i in ids if i not in by_id]
+    if missing:
+        gone = {w.decision.conflict for w in parsed.withdrawn}
+        why = "; ".join(f"{i}: {'already withdrawn' if i in gone else 'no decision on it'}" for i in missing)
+        raise PipelineError(f"{file}: {why}; nothing withdrawn")
+    lines = (text or "").split("\n")
+    blocks = []
+    for d in sorted((by_id[i] for i in ids), key=lambda d: d.line, reverse=True):
+        start = d.line - 1
+        end = next((j for j in range(start + 1, len(lines)) if _ANY_HEADER.match(lines[j])), len(lines))
+        block = lines[start:end]
+        del lines[start:end]
+        while block and not block[-1].strip():
+            block.pop()
+        block[0] = re.sub(r"\[\[\s*decision\s*\]\]", "[[withdrawn]]", block[0], count=1)
+        blocks.append((d, block + [f"withdrawn_by = {_q(reviewer)}", f"withdrawn_date = {date}",
+                                   f"withdrawn_reason = {_q(reason)}"]))
+    body = "\n".join(lines)
+    body = body if body.endswith("\n") or not body else body + "\n"
+    new = body + "".join("\n" + "\n".join(block) + "\n" for _, block in reversed(blocks))
+    # the move is text surgery: make sure it kept every other decision and moved these intact
+    after = read_decisions(new, file)
+    kept = {d.conflict: d for d in after.decisions}
+    moved = [w.decision for w in after.withdrawn[len(parsed.withdrawn):]]
+    same = lambda a, b: dict(a.to_dict(), line=0) == dict(b.to_dict(), line=0)  # noqa: E731
+    if (set(kept) != set(by_id) - set(ids) or not all(same(kept[i], by_id[i]) for i in kept)
+            or [m.conflict for m in moved] != [d.conflict for d, _ in reversed(blocks)]
+            or not all(same(m, by_id[m.conflict]) for m in moved)):
+        first = min(by_id[i].line for i in ids)
+        raise PipelineError(f"{file}:{first}: cannot move this decision to [[withdrawn]] without changing "
+                            f"what it says; nothing withdrawn (move it by hand and add "
+                            f"{', '.join(_WITHDRAWN_KEYS)})")
+    return new
 
 
 def apply_decisions(conflicts: list[dict], decisions: list[Decision], known_ids: set[str],
@@ -129,9 +270,12 @@ def review_rows(decisions: list[Decision], conflicts: dict[str, dict], known_ids
 
 def decision_entry(conflict: dict, decision: str, reason: str, reviewer: str, date: str) -> str:
     """The TOML text of one decision, for appending to the decisions file."""
-    def q(s: str) -> str:
-        return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
-
+    q = _q
     return (f"\n[[decision]]\n# {conflict['summary'][:200].replace(chr(10), ' ')}\n"
             f"conflict = {q(conflict['id'])}\ndecision = {q(decision)}\nreason = {q(reason)}\n"
             f"reviewer = {q(reviewer)}\ndate = {date}\nvalues = {q(conflict['values_hash'])}\n")
+
+
+def _q(s: str) -> str:
+    """A TOML basic string (one line)."""
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'

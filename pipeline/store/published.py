@@ -9,6 +9,8 @@ version costs only what changed. ``manifest.json`` lists every file with its siz
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -160,10 +162,62 @@ def previous_version(output: Path, version: str) -> str | None:
     return history[idx - 1] if idx > 0 else None
 
 
-def versions(output: Path) -> list[str]:
-    """Published versions in the order they became LATEST (``output/HISTORY``)."""
+#: what ``output/HISTORY`` records: a version newly built, or LATEST moved back to one built before
+HISTORY_EVENTS = ("built", "switched back")
+
+HISTORY_HEADER = ("# output/HISTORY: one line per time LATEST moved, appended, never rewritten:\n"
+                  "# <UTC time>\t<dataset version>\t<built | switched back>. A bare version name is a line\n"
+                  "# from before times were kept. Times live here only, never in a dataset.\n")
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    """One line of ``output/HISTORY``: LATEST became ``version`` at ``time``."""
+    time: str | None  #: ``YYYY-MM-DDTHH:MM:SSZ`` (UTC); None for a line from before times were kept
+    version: str
+    event: str | None  #: one of ``HISTORY_EVENTS``; None for an old bare-name line
+    line: int
+
+
+_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
+def parse_history(text: str, file: str = "output/HISTORY") -> list[HistoryEvent]:
+    """The events of a HISTORY file, in file order: ``time\tversion\tevent`` lines and the old
+    bare version names; ``#`` lines and blank lines are skipped. Anything else is a
+    ``file:line`` error (the build writes this file whole or not at all: a strange line was
+    put there by hand)."""
+    out = []
+    for no, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) == 1 and "\t" not in line and " " not in line:
+            out.append(HistoryEvent(None, line, None, no))
+            continue
+        if len(parts) != 3 or not _TIME.match(parts[0]) or parts[2] not in HISTORY_EVENTS or not parts[1]:
+            raise StoreError(f"{file}:{no}: not a history line (<UTC time>\t<version>\t"
+                             f"{' | '.join(HISTORY_EVENTS)}): {line[:80]!r}")
+        out.append(HistoryEvent(parts[0], parts[1], parts[2], no))
+    return out
+
+
+def history(output: Path) -> list[HistoryEvent]:
+    """The events of ``output/HISTORY`` (none when there is no such file)."""
     p = output / "HISTORY"
-    seen = [ln.strip() for ln in p.read_text("utf-8").splitlines() if ln.strip()] if p.exists() else []
+    try:
+        text = p.read_text("utf-8")
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as e:
+        raise StoreError(f"{p}: cannot be read ({describe_error(e)})") from None
+    return parse_history(text, str(p))
+
+
+def versions(output: Path) -> list[str]:
+    """Published versions in the order they first became LATEST (``output/HISTORY``)."""
+    seen = [e.version for e in history(output)]
     existing = {d.name for d in (output / "datasets").iterdir()} if (output / "datasets").exists() else set()
     ordered = [v for v in dict.fromkeys(seen) if v in existing]
     # versions published before HISTORY was kept come first, in name (= date) order

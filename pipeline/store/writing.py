@@ -8,6 +8,7 @@ is never written again. Its folder tables are hard links to the object store's f
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import json
 import os
@@ -17,7 +18,7 @@ from pathlib import Path
 from pipeline.errors import StoreError
 from pipeline.store.files import _fsync_dir, _json_bytes, _naming, compact_json_bytes, write_atomic
 from pipeline.store.objects import arrow_schema, arrow_table, parquet_options
-from pipeline.store.published import REPORT_SUFFIXES, latest
+from pipeline.store.published import HISTORY_EVENTS, HISTORY_HEADER, REPORT_SUFFIXES, latest, parse_history
 from pipeline.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLE_ORDER, json_schema, table_schema_fields
 
 #: a small table's Parquet row groups end after this many rows ...
@@ -209,8 +210,7 @@ class VersionWriter:
             created = True
         link_partitions(self.output)
         if latest(self.output) != version:
-            with open(self.output / "HISTORY", "a", encoding="utf-8") as fh:
-                fh.write(version + "\n")
+            record_history(self.output, version, "built" if created else "switched back")
             write_atomic(self.output / "LATEST", (version + "\n").encode())
         return created
 
@@ -218,6 +218,33 @@ class VersionWriter:
         for t in self.small.values():
             t.close()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def record_history(output: Path, version: str, event: str, now: str | None = None) -> bool:
+    """Append ``<UTC time>\t<version>\t<event>`` to ``output/HISTORY`` (the time the dataset
+    became LATEST: the one place a build's time is kept, so that datasets stay byte-identical
+    for the same input). The file is replaced whole (``write_atomic``: a kill leaves the old
+    one, never half a line). Nothing is appended when its last event already names
+    ``version``: a build killed between HISTORY and LATEST recorded its event, and the next
+    build, moving LATEST, must not record it twice. Returns whether a line was appended."""
+    if event not in HISTORY_EVENTS:
+        raise ValueError(f"unknown history event {event!r}")
+    path = output / "HISTORY"
+    try:
+        old = path.read_bytes()
+    except FileNotFoundError:
+        old = HISTORY_HEADER.encode()
+    events = parse_history(old.decode("utf-8", errors="replace"), str(path))
+    if events and events[-1].version == version:
+        return False
+    if old and not old.endswith(b"\n"):
+        old += b"\n"
+    write_atomic(path, old + f"{now or _utc_now()}\t{version}\t{event}\n".encode())
+    return True
 
 
 def version_name(date: str | None, content_hash: str) -> str:
