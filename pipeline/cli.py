@@ -188,12 +188,12 @@ def _cmd_export(args: argparse.Namespace) -> int:
     is_dir = out is not None and (out.is_dir() or args.out.endswith(os.sep))
     targets = export.export_targets(args.what, args.format, version, out, is_dir)
     rows = {t: export.table_rows(t, tables) for t in export.TABLES if args.what in (t, "all")}
+    when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     for path, names in targets:
         if args.format == "csv":
             (name,) = names
             store.write_export(path, export.csv_bytes(*rows[name]))
         else:
-            when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
             wb = export.workbook({n: rows[n] for n in names}, version=version, exported_at=when, about=export.ABOUT)
             store.write_export(path, export.workbook_bytes(wb))
         counts = ", ".join(f"{len(rows[n][1])} rows of {n}" for n in names)

@@ -134,6 +134,17 @@ def test_open_conflicts_by_severity():
     assert len(export.open_conflicts(cs, "low")) == 6 and len(export.open_conflicts(cs)) == 10
 
 
+def test_page_wide_conflict_names_every_category():
+    c = {"id": "cfl_1", "status": "open", "severity": "medium", "category": [], "category_id": None,
+         "categories": [{"category_id": "a", "category": ["金融业", "证券、期货投资咨询"]},
+                        {"category_id": "b", "category": ["社交", "直播"]}],
+         "values": [{"source_file": "raw/x.txt", "line_start": 9, "date": "2024-08-29", "value": "标准直播+直播标签"}]}
+    (row,) = export.conflict_rows([c])
+    got = dict(zip(export.CONFLICT_COLUMNS, row))
+    assert got["category"] == "金融业 / 证券、期货投资咨询；社交 / 直播"
+    assert (got["value"], got["source"], got["date"]) == ("标准直播+直播标签", "raw/x.txt:9", "2024-08-29")
+
+
 # --- on real builds ----------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
