@@ -367,8 +367,8 @@ def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown:
             tables = reconcile.reconcile_rows(rows, decisions, known, shown, sink=sink, sources=facts)
             sink.write([c.pop("spooled") for c in tables["conflicts"]], writer.table("conflicts"))
         phase("reconciled")
-        _validate({t: tables[t] for t in ("categories", "pages", "reviews")})
-        for name in ("categories", "pages", "reviews"):
+        _validate({t: tables[t] for t in ("categories", "current", "pages", "reviews")})
+        for name in ("categories", "current", "pages", "reviews"):
             for row in tables[name]:
                 writer.table(name).add(row)
         version = store.version_name(max(dates) if dates else None, writer.content_hash())

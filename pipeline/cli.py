@@ -131,16 +131,29 @@ def _cmd_show(args: argparse.Namespace) -> int:
     from pipeline.loader import load
 
     tables = load(args.version, args.output, records=True,
-                  tables=("requirements", "categories", "conflicts"))
-    found, suggestions = show.find(args.category, tables["categories"])
-    if not found:
+                  tables=("requirements", "categories", "conflicts", "current"))
+    exact, partial, suggestions = show.find(args.category, tables["categories"])
+    if not (exact or partial):
         hint = f"; did you mean: {', '.join(suggestions)}" if suggestions else ""
         raise PipelineError(f"no category matches {args.category!r}{hint}")
-    described = [show.describe(cid, tables) for cid in found]
+    # details for the categories the query names, or for every match when it names none and
+    # they are few (or --all); a list of every match comes first whenever there are several
+    detailed = exact or (partial if len(partial) <= show.DETAILS_MAX or args.all else [])
+    if args.all:
+        detailed = exact + partial
+    described = [show.describe(cid, tables) for cid in detailed]
     if args.json:
-        print(json.dumps(described, ensure_ascii=False, indent=1, sort_keys=True))
-    else:
-        print(visible("\n\n".join(show.to_text(d) for d in described)))
+        print(json.dumps({"query": args.category, "named": exact, "partial": partial, "categories": described},
+                         ensure_ascii=False, indent=1, sort_keys=True))
+        return 0
+    parts = []
+    if len(exact) + len(partial) > 1:
+        parts.append(show.matches_text(args.category, exact, partial, tables["categories"], tables["current"]))
+        if len(detailed) < len(exact) + len(partial):
+            parts.append(f"details below for {len(detailed)} of them; name one (or add --all) for the others"
+                         if detailed else "name one of them (or add --all) for its details")
+    parts += [show.to_text(d) for d in described]
+    print(visible(("\n\n" + "=" * 72 + "\n").join(parts)))
     return 0
 
 
@@ -290,6 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     sh = sub.add_parser("show", help="what a category needs today, its history and open conflicts")
     sh.add_argument("category", help="canonical path (金融业/公募基金), any spelling seen (金融-基金), or part of a name")
     sh.add_argument("--json", action="store_true", help="print JSON instead of text")
+    sh.add_argument("--all", action="store_true", help="details of every match, not only those the name names")
     sh.add_argument("--version", default="latest", help="dataset version (default: latest)")
     sh.add_argument("--output", default="output", metavar="DIR")
     sh.set_defaults(func=_cmd_show)

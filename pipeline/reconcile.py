@@ -957,19 +957,23 @@ def reconcile_rows(rows: list, decisions: list, known_ids: set[str], decisions_f
 
 
 def _reconcile_rows(rows, decisions, known_ids, decisions_file, sink, sources):
+    from pipeline.current import SUMMARY_MAX, current_view
     from pipeline.review import apply_decision, review_rows
 
     pages, info = page_versions(rows, sources)
     by_id = {d.conflict: d for d in decisions}
-    kept = []
+    kept, summaries = [], {}
     for c in iter_conflicts(rows, pages):
         c = apply_decision(c, by_id.get(c["id"]))
+        # the current table quotes each conflict's summary, cut short (a sink drops it)
+        summaries[c["id"]] = c["summary"][:SUMMARY_MAX + 1]
         kept.append(sink(c) if sink else c)
     kept.sort(key=conflict_order)
     ids = {c["id"] for c in kept}
     assert len(ids) == len(kept), "conflict ids must be unique"
     reviews = review_rows(decisions, {c["id"]: c for c in kept}, known_ids | ids, decisions_file)
-    out = dict(categories=categories_view(rows, pages, kept), pages=pages_view(info), reviews=reviews)
+    out = dict(categories=categories_view(rows, pages, kept), pages=pages_view(info), reviews=reviews,
+               current=current_view(pages, kept, summaries))
     out = {t: [plain_row(t, row) for row in rs] for t, rs in out.items()}
     out["conflicts"] = kept
     return out

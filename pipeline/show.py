@@ -5,8 +5,12 @@ Pure functions over loaded records (``find`` resolves a name, ``describe`` build
 """
 from __future__ import annotations
 
+from pipeline.current import STATUS_TEXT, list_words, rule_words
 from pipeline.normalize import fold
 from pipeline.records import canonical_category
+
+#: partial matches shown in detail without --all (``show 金融`` matches 13 categories)
+DETAILS_MAX = 3
 
 _SEPARATORS = ("/", "-", "－", ">", "｜", "|")
 
@@ -18,9 +22,11 @@ def _levels(query: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in text.split("\x1f") if p.strip())
 
 
-def find(query: str, categories: list[dict]) -> tuple[list[str], list[str]]:
-    """Category ids matching ``query`` (canonical path, any spelling seen, alias, or part of a
-    name), and fuzzy suggestions when nothing matches."""
+def find(query: str, categories: list[dict]) -> tuple[list[str], list[str], list[str]]:
+    """Category ids matching ``query``: those it names (canonical path, any spelling seen, an
+    alias), those with it in their name (``show 基金`` names 公募基金 by an alias, and 私募基金
+    has it in its name: both are matches, the second listed as such, never left out), and fuzzy
+    suggestions when nothing matches."""
     from rapidfuzz import fuzz, process
 
     levels = _levels(query)
@@ -36,16 +42,17 @@ def find(query: str, categories: list[dict]) -> tuple[list[str], list[str]]:
             exact.append(cid)
         elif q and any(q in fold("".join(n)) for n in names):
             partial.append(cid)
-    found = list(dict.fromkeys(exact or partial))
-    if found:
-        return found, []
+    exact = list(dict.fromkeys(exact))
+    partial = [c for c in dict.fromkeys(partial) if c not in exact]
+    if exact or partial:
+        return exact, partial, []
     choices = {c["category_id"]: " / ".join(c["category"]) for c in categories}
     for c in categories:
         for n in c["names"]:
             choices.setdefault(f"{c['category_id']}#{n}", n)
     best = process.extract(" / ".join(levels) or query, choices, scorer=fuzz.WRatio, limit=8, score_cutoff=50)
     suggestions = list(dict.fromkeys(name for name, _, _ in best))[:5]
-    return [], suggestions
+    return [], [], suggestions
 
 
 def _plain(rule: str, pick, of, options, items: list[dict]) -> str:
@@ -74,6 +81,7 @@ def describe(cid: str, tables: dict[str, list[dict]]) -> dict:
     reqs = [r for r in tables["requirements"] if r["category_id"] == cid]
     conflicts = [c for c in tables["conflicts"] if c["status"] in ("open", "stale")
                  and any(x["category_id"] == cid for x in c.get("categories") or [{"category_id": c["category_id"]}])]
+    answers = {r["capability"]: r for r in tables.get("current", []) if r["category_id"] == cid}
     out = {"category_id": cid, "category": cats[0]["category"] if cats else None,
            "names": sorted({n for c in cats for n in c["names"]}), "capabilities": []}
     for c in sorted(cats, key=lambda c: c["capability"]):
@@ -109,6 +117,9 @@ def describe(cid: str, tables: dict[str, list[dict]]) -> dict:
                             "page": r["page"], "requirement": _plain(r["rule"], r["pick"], r["of"], r["options"], []),
                             "documents": len(r["documents"]), "integration": r["integration"]})
         out["capabilities"].append({
+            # the answer first: the current requirement (``pipeline.current``), None when no
+            # page states one today (the category was removed)
+            "answer": answers.get(c["capability"]) if tables.get("current") else "no current table",
             "capability": c["capability"], "current": current, "history": history,
             "conflicts": [{"id": x["id"], "kind": x["kind"], "relation": x["relation"], "summary": x["summary"],
                            "status": x["status"]} for x in conflicts if c["capability"] in x["capability"].split("+")],
@@ -116,27 +127,81 @@ def describe(cid: str, tables: dict[str, list[dict]]) -> dict:
     return out
 
 
+#: a conflict's summary in the answer (the details list it whole)
+SUMMARY_SHOWN = 160
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= SUMMARY_SHOWN else text[:SUMMARY_SHOWN].rstrip("…") + "…"
+
+
+def answer_lines(cap: str, a: dict | None) -> list[str]:
+    """What ``show`` says first: per capability, the current requirement, where each part of it
+    comes from, and how far it can be trusted."""
+    if a is None:
+        return [f"[{cap}] no page states a requirement today (see history)"]
+    if a == "no current table":
+        return [f"[{cap}] this dataset version predates the current table (schema 3.1.0): see details"]
+    lines = [f"[{cap}] {STATUS_TEXT[a['status']]}"]
+    several = len(a["statements"]) > 1
+    if several:
+        rules = {(s["rule"], s["pick"], s["of"], tuple(s["documents"])) for s in a["statements"]}
+        lines[0] += f": {len(a['statements'])} pages state it" + (", and they differ" if len(rules) > 1 else "")
+    for s in a["statements"]:
+        rs = s["rule_source"]
+        indent = "    "
+        if several:
+            lines.append(f"  on {s['page']}:")
+            indent = "      "
+        lines.append(f"{indent[:-2]}{rule_words(s)}, declared {'on ' + rs['date'] if rs['date'] else '(date unknown)'}"
+                     f" ({rs['source_file']}:{rs['line']})")
+        where = list_words(s)
+        if where:
+            lines.append(f"{indent}{where}")
+        lines += [f"{indent}{n}. {_item_words(i)}" for n, i in enumerate(s["items"], 1)]
+        if s["integration"]:
+            lines.append(f"{indent}access method: {s['integration']}")
+        if s["note"]:
+            lines.append(f"{indent}note: {s['note']}")
+    differ = [c for c in a["conflicts"] if c["status"] in ("open", "stale")]
+    if differ:
+        lines.append(f"  where they differ ({len(differ)} open):")
+        lines += [f"    {_short(c['summary'])}  [{c['id']}]" for c in differ]
+    for d in a["decisions"]:
+        lines.append(f"  decided by {d['reviewer']} on {d['date']} ({d['conflict']}): {d['decision']}: {d['reason']}"
+                     + ("  — stale: the values changed since" if d["status"] == "stale" else ""))
+    return lines
+
+
+def matches_text(query: str, exact: list[str], partial: list[str], categories: list[dict],
+                 current: list[dict]) -> str:
+    """Every category a query matches, each with its answer in one line per capability, before
+    any details: a partial name matches many."""
+    names = {c["category_id"]: " / ".join(c["category"]) for c in categories}
+    answers: dict[str, list[str]] = {}
+    for r in current:
+        rules = "; ".join(dict.fromkeys(rule_words(s) for s in r["statements"]))
+        answers.setdefault(r["category_id"], []).append(f"{r['capability']}: {rules}, {STATUS_TEXT[r['status']]}")
+    lines = []
+    for title, ids in (("named by", exact), ("with it in their name", partial)):
+        if ids:
+            lines.append(f"{len(ids)} categor{'y' if len(ids) == 1 else 'ies'} {title} {query!r}:")
+            for i in ids:
+                lines.append(f"  {names[i]}")
+                lines += [f"      {x}" for x in answers.get(i, ["no page states a requirement today"])]
+    return "\n".join(lines)
+
+
 def to_text(d: dict) -> str:
     lines = [f"{' / '.join(d['category'] or [])}  ({d['category_id']})"]
     if len(d["names"]) > 1:
         lines.append(f"  also written: {'; '.join(d['names'])}")
+    lines += ["", "Current requirement:"]
+    for cap in d["capabilities"]:
+        lines += answer_lines(cap["capability"], cap["answer"])
+    lines += ["", "Details:"]
     for cap in d["capabilities"]:
         lines += ["", f"[{cap['capability']}]"]
-        for cur in cap["current"]:
-            lines.append(f"  now ({cur['page']}): {cur['requirement']}"
-                         + (" — items lost in this capture" if cur["items_missing"] else ""))
-            for n, item in enumerate(cur["items"], 1):
-                lines.append(f"    {n}. {item}")
-            if cur["documents"]:
-                lines.append("    documents: " + "、".join(f"《{x}》" for x in cur["documents"]))
-            if cur["integration"]:
-                lines.append(f"    access method: {cur['integration']}")
-            lines.append(f"    source: {cur['source_file']}:{cur['line']} ({cur['date'] or 'date unknown'})")
-            lc = cur["last_complete"]
-            if lc:
-                lines.append(f"    last capture listing the items: {lc['requirement']}: "
-                             + "、".join(f"《{x}》" for x in lc["documents"])
-                             + f" ({lc['source_file']}:{lc['line']}, {lc['date'] or 'date unknown'})")
         if len(cap["history"]) > 1:
             lines.append("  history:")
             prev = None

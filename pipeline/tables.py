@@ -6,7 +6,7 @@ as ``list<string>``. A change to any field here bumps ``SCHEMA_VERSION``.
 """
 from __future__ import annotations
 
-SCHEMA_VERSION = "3.0.0"
+SCHEMA_VERSION = "3.1.0"
 
 #: table -> [(field, kind, description)]; kind: str, int, bool, list (of str), json
 TABLES: dict[str, list[tuple[str, str, str]]] = {
@@ -129,6 +129,23 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("open_conflicts", "int", "how many of them are open"),
         ("review", "json", "for names used by one page only: {reason, candidates: [{category_id, category, score}]}"),
     ],
+    "current": [
+        ("capability", "str", "capability"),
+        ("category_id", "str", "canonical category id"),
+        ("category", "list", "canonical category levels"),
+        ("status", "str", "current | list_from_older_capture (the newest capture declares the rule and lost its "
+                          "list: the entries are the newest capture's that lists them) | list_lost (no capture lists "
+                          "them) | open_conflict (versions or pages disagree, not decided) | decided (every conflict "
+                          "about it decided by a reviewer: see decisions)"),
+        ("statements", "json", "one per page (part) stating it today: {page, rule, pick, of, options, declared, "
+                               "conditions, items, documents, integration, items_missing, rule_source, items_source, "
+                               "note}; rule_source / items_source: {source_file, line, date} of the capture the rule "
+                               "and the entries come from (items_source null when no capture lists them); note: why "
+                               "an older capture states it (the newest one is cut short)"),
+        ("conflicts", "json", "[{id, kind, relation, severity, status, summary}]: the open, stale and decided "
+                              "conflicts about it (summary cut at 300 characters)"),
+        ("decisions", "json", "[{conflict, decision, reason, reviewer, date, status}]: reviewers' decisions on them"),
+    ],
     "pages": [
         ("page_key", "str", "capability:URL where a source gives one, else capability:title (spaces aside), "
                             "else capability:untitled:<file>"),
@@ -160,7 +177,8 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
     ],
 }
 
-TABLE_ORDER = ("requirements", "scenarios", "licenses", "sources", "conflicts", "categories", "pages", "reviews")
+TABLE_ORDER = ("requirements", "scenarios", "licenses", "sources", "conflicts", "categories", "current", "pages",
+               "reviews")
 #: tables whose rows each come from one source document (and carry its sha256)
 SOURCE_TABLES = ("requirements", "scenarios", "licenses", "sources")
 #: source tables published as a folder of one file per source (the object store's files,
@@ -203,6 +221,8 @@ _VALUE = {"type": "object", "required": ["source_file", "source_sha256", "value"
                          "page": _STR, "date": _STR, "value": {"type": "string"},
                          "category_raw": _STRS, "line_start": {"type": "integer"}, "line_end": {"type": "integer"}}}
 _SHA = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+_SOURCE = {"type": "object", "additionalProperties": False, "required": ["source_file", "line", "date"],
+           "properties": {"source_file": {"type": "string"}, "line": {"type": "integer", "minimum": 1}, "date": _STR}}
 
 #: field -> its JSON Schema where the kind alone says too little
 FIELD_SCHEMAS: dict[tuple[str, str], dict] = {
@@ -233,6 +253,27 @@ FIELD_SCHEMAS: dict[tuple[str, str], dict] = {
     ("conflicts", "decision"): {"anyOf": [{"type": "null"}, {"type": "object", "required": ["conflict", "decision", "status"]}]},
     ("categories", "current"): {"type": "array", "items": {"type": "object", "required": ["page", "source_file", "rule"]}},
     ("categories", "review"): {"anyOf": [{"type": "null"}, {"type": "object", "required": ["reason", "candidates"]}]},
+    ("current", "status"): {"enum": ["current", "list_from_older_capture", "list_lost", "open_conflict", "decided"]},
+    ("current", "statements"): {"type": "array", "minItems": 1, "items": {
+        "type": "object", "additionalProperties": False,
+        "required": ["page", "rule", "pick", "of", "options", "declared", "conditions", "items", "documents",
+                     "integration", "items_missing", "rule_source", "items_source", "note"],
+        "properties": {"page": {"type": "string"}, "rule": {"enum": ["any", "all", "none", "unknown"]},
+                       "pick": _INT, "of": _INT, "options": _INT, "declared": _STR, "conditions": _STRS,
+                       "items": {"type": "array", "items": {"$ref": "#/$defs/item"}}, "documents": _STRS,
+                       "integration": _STR, "items_missing": {"type": "boolean"},
+                       "rule_source": {"$ref": "#/$defs/source"},
+                       "items_source": {"anyOf": [{"type": "null"}, {"$ref": "#/$defs/source"}]}, "note": _STR}}},
+    ("current", "conflicts"): {"type": "array", "items": {
+        "type": "object", "additionalProperties": False,
+        "required": ["id", "kind", "relation", "severity", "status", "summary"],
+        "properties": {"id": {"type": "string", "pattern": "^cfl_[0-9a-f]{16}$"}, "kind": {"type": "string"},
+                       "relation": {"type": "string"}, "severity": {"type": "string"},
+                       "status": {"enum": ["open", "stale", "decided"]}, "summary": {"type": "string"}}}},
+    ("current", "decisions"): {"type": "array", "items": {
+        "type": "object", "additionalProperties": False,
+        "required": ["conflict", "decision", "reason", "reviewer", "date", "status"],
+        "properties": {k: {"type": "string"} for k in ("conflict", "decision", "reason", "reviewer", "date", "status")}}},
     ("pages", "versions"): {"type": "array", "items": {"type": "object", "required": ["source_file", "source_sha256", "date", "current"]}},
     ("reviews", "status"): {"enum": ["applied", "stale"]},
 }
@@ -242,7 +283,8 @@ NOT_NULL = {("requirements", f) for f in ("id", "source_sha256", "source_file", 
     {(t, "source_sha256") for t in ("scenarios", "licenses", "sources")} | \
     {(t, "id") for t in ("scenarios", "licenses", "conflicts")} | \
     {("conflicts", f) for f in ("kind", "relation", "severity", "status", "summary")} | \
-    {("categories", "category_id"), ("pages", "page_key"), ("reviews", "conflict")}
+    {("categories", "category_id"), ("pages", "page_key"), ("reviews", "conflict")} | \
+    {("current", f) for f in ("capability", "category_id", "status")}
 
 
 def json_schema(table: str) -> dict:
@@ -264,7 +306,8 @@ def json_schema(table: str) -> dict:
         "additionalProperties": False,
         "required": [f for f, _, _ in TABLES[table]],
         "properties": props,
-        "$defs": {"item": _ITEM, "group": _GROUP} if table == "requirements" else {},
+        "$defs": {"item": _ITEM, "group": _GROUP, **({"source": _SOURCE} if table == "current" else {})}
+        if table in ("requirements", "current") else {},
     }
 
 
@@ -314,7 +357,8 @@ def validate_row(table: str, row: dict) -> None:
 
 #: primary keys of the published tables
 PRIMARY_KEYS = {"requirements": ["id"], "scenarios": ["id"], "licenses": ["id"], "sources": ["source_sha256"],
-                "conflicts": ["id"], "categories": ["category_id", "capability"], "pages": ["page_key"],
+                "conflicts": ["id"], "categories": ["category_id", "capability"],
+                "current": ["category_id", "capability"], "pages": ["page_key"],
                 "reviews": ["conflict"]}
 
 

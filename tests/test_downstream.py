@@ -109,7 +109,7 @@ def test_loader_gives_dataframes_records_and_a_clear_error(built):
 def test_show_finds_canonical_alias_and_partial_names(built, query):
     proc = _cli(built, "show", query, "--json")
     assert proc.returncode == 0, proc.stderr
-    (d,) = json.loads(proc.stdout)
+    (d,) = json.loads(proc.stdout)["categories"]
     assert d["category"] == ["金融业", "公募基金"]
     caps = {c["capability"]: c for c in d["capabilities"]}
     live = caps["live_streaming"]

@@ -1,0 +1,176 @@
+"""The current requirement of every capability and category: the answer people come for.
+
+One row per capability and canonical category (the ``current`` table). Per page (part) that
+states a requirement for it today, one *statement*:
+
+- its rule as the newest capture declares it (``rule_source``), e.g. 5选1 in 002 (2026-02-11);
+- its entries from the newest capture that lists them (``items_source``). When the newest
+  capture lost its list (``items_missing``: 002 declares 5选1 and lists nothing), that is an
+  older capture of the same page (004, 2024-08-29, three documents), and the row says so: the
+  list is what was required *then*, which is the best evidence there is, never presented as
+  today's;
+- a capture cut short (``sources.truncated``) removes nothing: a category it does not reach is
+  stated by the newest earlier capture that has it, with a note.
+
+``status`` says in one word how far the answer can be trusted: ``open_conflict`` (versions or
+pages disagree and nobody has decided), ``decided`` (every conflict about it was decided by a
+reviewer: who, when and what is in ``decisions``), ``list_lost`` (a rule is declared and no
+capture of the page lists its entries), ``list_from_older_capture``, or ``current``.
+Pure functions over the reconciled pages and conflicts; nothing here reads a file.
+"""
+from __future__ import annotations
+
+#: status -> how it reads, for every place that shows it (show, report, export)
+STATUS_TEXT = {
+    "current": "current",
+    "list_from_older_capture": "list from an older capture",
+    "list_lost": "list lost (no capture lists the entries)",
+    "open_conflict": "open conflict (versions or pages disagree)",
+    "decided": "decided by a reviewer",
+}
+
+#: conflict statuses that concern today's answer: a reviewer has to, or did, look at it
+_REVIEWED = ("open", "stale", "decided")
+#: a short summary per conflict in the table (a page-wide one names every category)
+SUMMARY_MAX = 300
+
+
+def _source(v, r) -> dict:
+    return {"source_file": r["source_file"], "line": r["provenance"]["line_start"], "date": v.date}
+
+
+def _lists(r) -> bool:
+    """Whether a record lists what its rule requires."""
+    return r["rule"] == "none" or (r["rule"] != "unknown" and not r["items_missing"] and bool(r["items"]))
+
+
+def _statement(part: str, v, r, older: list, note: str | None) -> dict:
+    """The statement of row ``r`` of version ``v``; ``older``: the page's earlier versions,
+    newest first, where a lost list is looked for."""
+    items_v, items_r = (v, r) if _lists(r) else (None, None)
+    if items_r is None:
+        for ov in older:
+            found = next((o for o in ov.rows if o["category_id"] == r["category_id"]
+                          and o["capability"] == r["capability"] and ov.slot(o.get("page_part")) == v.slot(r.get("page_part"))
+                          and _lists(o)), None)
+            if found is not None:
+                items_v, items_r = ov, found
+                break
+    # a capture that lost the whole requirement text declares no rule: the rule is then the one
+    # of the capture the entries come from
+    rule_v, rule_r = (items_v, items_r) if r["rule"] == "unknown" and items_r is not None else (v, r)
+    listed = items_r or {"items": (), "documents": (), "options": None}
+    return {
+        "page": part, "rule": rule_r["rule"], "pick": rule_r["pick"], "of": rule_r["of"],
+        "options": listed["options"], "declared": rule_r["declared"], "conditions": rule_r["conditions"],
+        "items": listed["items"], "documents": listed["documents"], "integration": r["integration"],
+        "items_missing": items_r is None,
+        "rule_source": _source(rule_v, rule_r),
+        "items_source": _source(items_v, items_r) if items_r is not None else None,
+        "note": note,
+    }
+
+
+def _stated(key: str, versions: list) -> list[tuple[object, object, str | None]]:
+    """(version, row, note) for every category the page states today: its current version's
+    rows, and where that capture is cut short, categories it does not reach from the newest
+    earlier version that has them (back to the newest complete one)."""
+    from pipeline.reconcile import current
+
+    now = current(versions)
+    out = [(now, r, None) for r in now.rows]
+    if now.truncated:
+        seen = {(r["capability"], r["category_id"]) for r in now.rows}
+        earlier = [v for v in versions if v is not now]
+        for v in reversed(earlier):
+            for r in v.rows:
+                k = (r["capability"], r["category_id"])
+                if k not in seen:
+                    seen.add(k)
+                    out.append((v, r, f"the newest capture, {now.source_file} ({now.date or 'date unknown'}), is cut "
+                                      f"short ({now.truncated}) before this category: stated by {v.source_file}"))
+            if not v.truncated:
+                break
+    return out
+
+
+def current_view(pages: dict[str, list], conflicts: list[dict], summaries: dict[str, str] | None = None) -> list[dict]:
+    """The ``current`` rows from the reconciled page versions (``reconcile.page_versions``) and
+    conflicts (decisions applied). ``summaries``: conflict id -> its summary, where the
+    conflicts given are headers without it."""
+    from pipeline.reconcile import part_key
+
+    summaries = summaries or {}
+    rows: dict[tuple[str, str], dict] = {}
+    for key in sorted(pages):
+        versions = pages[key]
+        index = {id(v): i for i, v in enumerate(versions)}
+        for v, r, note in _stated(key, versions):
+            k = (r["capability"], r["category_id"])
+            row = rows.setdefault(k, {"capability": r["capability"], "category_id": r["category_id"],
+                                      "category": r["category"], "status": None, "statements": [],
+                                      "conflicts": [], "decisions": []})
+            part = part_key(key, v.slot(r.get("page_part")))
+            # the versions before it, newest first (undated ones last: where they fall is unknown)
+            before = versions[:index[id(v)]][::-1]
+            row["statements"].append(_statement(part, v, r, before, note))
+    for c in conflicts:
+        if c["status"] not in _REVIEWED:
+            continue
+        for cap in c["capability"].split("+"):
+            for covered in c["categories"]:
+                row = rows.get((cap, covered["category_id"]))
+                if row is None:
+                    continue
+                summary = c.get("summary") or summaries.get(c["id"]) or ""
+                row["conflicts"].append({"id": c["id"], "kind": c["kind"], "relation": c["relation"],
+                                         "severity": c["severity"], "status": c["status"],
+                                         "summary": summary[:SUMMARY_MAX] + ("…" if len(summary) > SUMMARY_MAX else "")})
+                if c["decision"]:
+                    d = c["decision"]
+                    row["decisions"].append({k: d[k] for k in ("conflict", "decision", "reason", "reviewer",
+                                                               "date", "status")})
+    for row in rows.values():
+        row["status"] = status_of(row)
+    return [rows[k] for k in sorted(rows, key=lambda k: (k[0], tuple(rows[k]["category"]), k[1]))]
+
+
+def status_of(row: dict) -> str:
+    """The one word ``status`` (module docstring), from the row's conflicts and statements."""
+    statuses = {c["status"] for c in row["conflicts"]}
+    if statuses & {"open", "stale"}:
+        return "open_conflict"
+    if "decided" in statuses:
+        return "decided"
+    if any(s["items_missing"] and s["rule"] != "none" for s in row["statements"]):
+        return "list_lost"
+    if any(s["items_source"] != s["rule_source"] for s in row["statements"]):
+        return "list_from_older_capture"
+    return "current"
+
+
+def rule_words(s: dict) -> str:
+    """A statement's rule as a person reads it: ``1 of 5 (5选1)``, ``all of``, ``nothing
+    required``; with the declaration as written where there is one."""
+    if s["rule"] == "none":
+        return "nothing required"
+    if s["rule"] == "unknown":
+        return "unknown (the requirement text was lost)"
+    if s["rule"] == "all":
+        return f"all of ({s['declared']})" if s["declared"] and s["declared"] not in ("与", "及", "和") else "all of"
+    pick = s["pick"] or 1
+    said = f"{pick} of {s['of']}" if s["of"] else f"{pick} of the alternatives listed"
+    return f"{said} ({s['declared']})" if s["declared"] else said
+
+
+def list_words(s: dict) -> str:
+    """Where a statement's entries come from, in words: nothing when the capture that declares
+    the rule lists them."""
+    rs, its = s["rule_source"], s["items_source"]
+    if its is None:
+        return "no capture of this page lists the entries"
+    if its == rs:
+        return ""
+    told = f"{s['options']} of the {s['of']} alternatives" if s["of"] and s["options"] != s["of"] else "the entries"
+    return (f"{rs['source_file']} lost its list; {told} come from {its['source_file']}:{its['line']} "
+            f"({its['date'] or 'date unknown'}), the newest capture listing them")
