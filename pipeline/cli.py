@@ -178,11 +178,9 @@ def _cmd_sources(args: argparse.Namespace) -> int:
 def _export_tables(args: argparse.Namespace) -> tuple[str, dict]:
     """The version named and the tables an export reads (a version older than a table has it empty)."""
     from pipeline.loader import load, resolve_version
-    from pipeline.tables import TABLE_ORDER
 
     version = resolve_version(args.version, Path(args.output))
-    wanted = ("current", "conflicts", "categories")
-    return version, load(version, args.output, records=True, tables=tuple(t for t in wanted if t in TABLE_ORDER))
+    return version, load(version, args.output, records=True, tables=("current", "conflicts"))
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -194,7 +192,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if out is not None and args.format == "csv" and args.what == "all" and out.exists() and not out.is_dir():
         raise PipelineError(f"{out}: a CSV export of every table needs a folder (one file per table), not a file")
     version, tables = _export_tables(args)
-    if args.what in ("current", "all") and not tables.get("current") and tables.get("categories"):
+    if args.what in ("current", "all") and not store.has_table(Path(args.output), version, "current"):
         raise PipelineError(f"dataset {version} has no `current` table (it was built before the table "
                             f"existed): run `make build`, or export --what conflicts")
     # (a folder named with a trailing slash need not exist yet)

@@ -42,7 +42,9 @@ SEVERITIES = ("high", "medium", "low")
 
 STATUS_TEXT = {
     "current": "current",
-    "list_from_older_capture": "current; its entries are listed only by an older capture of the page",
+    "list_from_older_capture": "current; the newest capture lost the list of entries: they are the "
+                               "newest capture's that lists them",
+    "list_lost": "current rule; no capture of the page lists its entries",
     "open_conflict": "open conflict: sources disagree (see the conflicts)",
     "decided": "decided by a reviewer",
 }

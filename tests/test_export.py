@@ -260,3 +260,48 @@ def test_every_export_and_check_option_has_help(capsys):
             # help on the option's line, or indented on the next (argparse prints a bare option otherwise)
             on_line = len(lines[at].strip().split("  ")) > 1
             assert on_line or lines[at + 1].startswith(" " * 10), (command, option, lines[at])
+
+
+def test_export_of_a_real_build_of_the_seeds(fresh_build, tmp_path, capsys):
+    _, out = fresh_build
+    version = store.latest(out)
+    tables = store.load_tables(out, version)
+    current = tables["current"]
+    assert current
+    code, said, err = _run(capsys, "export", "--out", tmp_path / "all.xlsx", "--output", out)
+    assert code == 0, err
+    book = openpyxl.load_workbook(tmp_path / "all.xlsx")
+    assert book.sheetnames == ["current", "conflicts", "about"]
+    ws = book["current"]
+    got = [dict(zip(export.CURRENT_COLUMNS, (c.value or "" for c in r))) for r in ws.iter_rows(min_row=2)]
+    # one row per entry of every statement, one for a statement without entries
+    assert len(got) == sum(max(1, len(st["items"])) for r in current for st in r["statements"])
+    want = [(" / ".join(r["category"]), i["text"], "、".join(i["documents"]))
+            for r in current for st in r["statements"] for i in st["items"]]
+    assert [(g["category"], g["entry"], g["entry documents"]) for g in got if g["entry"]] == want
+    # the entries are the documents' text, verbatim: each is some requirement's entry
+    written = {i["text"] for r in tables["requirements"] for i in r["items"]}
+    assert {g["entry"] for g in got if g["entry"]} <= written
+    fund = [g for g in got if g["category"] == "金融业 / 公募基金" and g["capability"] == "live_streaming"]
+    assert fund and all(g["rule source"].startswith("raw/") for g in fund)
+    assert {g["status"] for g in got} <= set(export.STATUS_TEXT.values())
+    unresolved = export.open_conflicts(tables["conflicts"])
+    assert book["conflicts"].max_row - 1 == sum(len(c["values"]) for c in unresolved)
+    # the same as CSV, into a folder
+    code, _, err = _run(capsys, "export", "--format", "csv", "--out", tmp_path / "csv", "--output", out)
+    assert code == 0, err
+    rows = list(csv.reader(io.StringIO((tmp_path / "csv" / f"current-{version}.csv").read_text("utf-8-sig"),
+                                       newline="")))
+    assert len(rows) - 1 == len(got) and rows[0] == list(export.CURRENT_COLUMNS)
+    assert (tmp_path / "csv" / f"conflicts-{version}.csv").is_file()
+
+
+def test_a_version_built_before_the_current_table_is_one_line(tmp_path, capsys):
+    out = ROOT / "output"
+    old = store.versions(out)[0]
+    assert not store.has_table(out, old, "current") and store.has_table(out, store.latest(out), "current")
+    code, _, err = _run(capsys, "export", "--version", old, "--out", tmp_path / "x.xlsx", "--output", out)
+    assert code == 1 and f"dataset {old} has no `current` table" in err and not (tmp_path / "x.xlsx").exists()
+    code, _, err = _run(capsys, "export", "--what", "conflicts", "--version", old, "--out", tmp_path / "x.xlsx",
+                        "--output", out)
+    assert code == 0 and (tmp_path / "x.xlsx").is_file()

@@ -16,7 +16,7 @@ from pipeline.store.files import (  # noqa: F401
 )
 from pipeline.store.objects import CorruptObject, Objects, last_build, save_last_build  # noqa: F401
 from pipeline.store.published import (  # noqa: F401
-    REPORT_SUFFIXES, conflict_ids, dataset_dir, has_reports, iter_records, iter_table, latest, load_small_tables, load_tables,
+    REPORT_SUFFIXES, conflict_ids, dataset_dir, has_reports, has_table, iter_records, iter_table, latest, load_small_tables, load_tables,
     previous_version, published_conflict_ids, versions,
 )
 from pipeline.store.raw import METADATA_FILE, RawFile, RawRef, hash_files, list_raw, read_raw, read_raw_bytes  # noqa: F401
