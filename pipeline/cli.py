@@ -66,6 +66,12 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     if args.html:
         Path(args.html).write_text(report.to_html(data), encoding="utf-8")
     print(report.to_markdown(data))
+    if args.exit_code:
+        # differ: a category added, removed, renamed or changed, what the report lists (a source
+        # whose bytes changed but reads the same, or a conflict's new status, is no difference)
+        counts = report.summary(data)
+        return 1 if any(counts[k] for k in ("categories_added", "categories_removed", "categories_renamed",
+                                            "categories_changed", "categories_new", "categories_gone")) else 0
     return 0
 
 
@@ -268,11 +274,88 @@ def _cmd_sources(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_tables(args: argparse.Namespace) -> tuple[str, dict]:
+    """The version named and the tables an export reads (a version older than a table has it empty)."""
+    from pipeline.loader import load, resolve_version
+
+    version = resolve_version(args.dataset, Path(args.output))
+    return version, load(version, args.output, records=True, tables=("current", "conflicts"))
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from pipeline import export, store
+
+    out = Path(args.out) if args.out else None
+    if out is not None and args.format == "csv" and args.what == "all" and out.exists() and not out.is_dir():
+        raise PipelineError(f"{out}: a CSV export of every table needs a folder (one file per table), not a file")
+    version, tables = _export_tables(args)
+    if args.what in ("current", "all") and not store.has_table(Path(args.output), version, "current"):
+        raise PipelineError(f"dataset {version} has no `current` table (it was built before the table "
+                            f"existed): run `make build`, or export --what conflicts")
+    # (a folder named with a trailing slash need not exist yet)
+    is_dir = out is not None and (out.is_dir() or args.out.endswith(os.sep))
+    targets = export.export_targets(args.what, args.format, version, out, is_dir)
+    rows = {t: export.table_rows(t, tables) for t in export.TABLES if args.what in (t, "all")}
+    when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    for path, names in targets:
+        if args.format == "csv":
+            (name,) = names
+            store.write_export(path, export.csv_bytes(*rows[name]))
+        else:
+            wb = export.workbook({n: rows[n] for n in names}, version=version, exported_at=when, about=export.ABOUT)
+            store.write_export(path, export.workbook_bytes(wb))
+        counts = ", ".join(f"{len(rows[n][1])} rows of {n}" for n in names)
+        print(f"wrote {path}: {counts} (dataset {version})")
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from pipeline import export
+    from pipeline.loader import load, resolve_version
+
+    version = resolve_version(args.dataset, Path(args.output))
+    found = export.open_conflicts(load(version, args.output, records=True, tables=("conflicts",))["conflicts"],
+                                  args.severity)
+    label = "high-severity" if args.severity == "high" else f"{args.severity}-or-higher-severity"
+    if not found:
+        print(f"no open {label} conflicts in dataset {version}")
+        return 0
+    print(f"{len(found)} open {label} conflicts in dataset {version} (open or stale; decide them, see README):")
+    for line in export.check_lines(found):
+        print(line)
+    return 1
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
     from pipeline.tables import SCHEMA_VERSION, schema_markdown
 
     print(f"Schema version {SCHEMA_VERSION}.\n\n{schema_markdown()}")
     return 0
+
+
+def _add_export_parsers(sub, dataset, output) -> None:
+    from pipeline.export import SEVERITIES
+
+    ex = sub.add_parser("export", parents=[dataset, output], help="the current requirements and the open conflicts as CSV or an Excel "
+                                       "workbook, one row per entry (for compliance staff's own tools)")
+    ex.add_argument("--what", choices=("current", "conflicts", "all"), default="all",
+                    help="current: the current requirements, one row per category, statement and entry; "
+                         "conflicts: open and stale conflicts, one row per value; all: both (default)")
+    ex.add_argument("--format", choices=("xlsx", "csv"), default="xlsx",
+                    help="xlsx: one workbook, a sheet per table and an 'about' sheet (default); "
+                         "csv: UTF-8 with a byte order mark (Excel reads the Chinese right), a file per table")
+    ex.add_argument("--out", metavar="PATH",
+                    help="the file to write (a workbook, or one table as CSV), or a folder (CSV of all "
+                         "tables: one file per table; an existing folder: default names inside it); "
+                         "default: compliance-<version>.xlsx / <table>-<version>.csv in the current folder")
+    ex.set_defaults(func=_cmd_export)
+    ck = sub.add_parser("check", parents=[dataset, output], help="for CI and scheduled runs: exit 1, listing them, when the dataset has "
+                                      "open (or stale) conflicts of high severity; exit 0 when it has none")
+    ck.add_argument("--severity", choices=SEVERITIES, default="high",
+                    help="the least severity that fails the check (default: high; medium: medium or high)")
+    ck.set_defaults(func=_cmd_check)
 
 
 class _ShowVersion(argparse.Action):
@@ -333,6 +416,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("b", nargs="?", help="newer dataset version (default: latest)")
     d.add_argument("--files", nargs=2, metavar=("A", "B"), help="two source files (two versions of one page)")
     d.add_argument("--html", metavar="FILE", help="also write the report as a self-contained HTML page")
+    d.add_argument("--exit-code", action="store_true",
+                   help="exit 1 when they differ, 0 when not (as git diff --exit-code): they differ when a "
+                        "category is added, removed, renamed or changed (the report's summary counts, "
+                        "categories new to or gone from the dataset included); "
+                        "a source whose bytes changed but whose requirements read the same does not count")
     d.set_defaults(func=_cmd_diff)
 
     def ids(p: argparse.ArgumentParser, what: str) -> None:
@@ -397,6 +485,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("report", help="(re)write the review report of a dataset version", parents=[output])
     rp.add_argument("version", nargs="?", default="latest", help="dataset version (default: latest)")
     rp.set_defaults(func=_cmd_report)
+    _add_export_parsers(sub, dataset, output)
     sc = sub.add_parser("schema", help="print the published tables' fields as Markdown")
     sc.set_defaults(func=_cmd_schema)
     return parser

@@ -12,12 +12,13 @@ was (everything is written under temporary names and renamed into place).
 from pipeline.errors import ParseError, StoreError  # noqa: F401
 from pipeline.store.files import (  # noqa: F401
     build_lock, compact_json, compact_json_bytes, describe_error, file_lock, read_optional_text, update_text,
-    write_atomic,
+    write_atomic, write_export,
 )
 from pipeline.store.objects import CorruptObject, Objects, last_build, save_last_build  # noqa: F401
 from pipeline.store.published import (  # noqa: F401
-    HISTORY_EVENTS, REPORT_SUFFIXES, HistoryEvent, conflict_ids, dataset_dir, has_reports, history, iter_records,
-    iter_table, latest, load_small_tables, load_tables, parse_history, previous_version, published_conflict_ids, versions,
+    HISTORY_EVENTS, REPORT_SUFFIXES, HistoryEvent, conflict_ids, dataset_dir, has_reports, has_table, history,
+    iter_records, iter_table, latest, load_small_tables, load_tables, parse_history, previous_version,
+    published_conflict_ids, versions,
 )
 from pipeline.store.raw import METADATA_FILE, RawFile, RawRef, hash_files, list_raw, read_raw, read_raw_bytes  # noqa: F401
 from pipeline.store.writing import VersionWriter, clean_stale_tmp, link_partitions, record_history, version_name  # noqa: F401

@@ -85,6 +85,14 @@ def write_atomic(path: Path, data: bytes) -> None:
     _fsync_dir(path.parent)
 
 
+def write_export(path: Path, data: bytes) -> None:
+    """Write a file made for people's own tools (``pipeline export``), creating its folder:
+    atomically, so a spreadsheet open on the old file, or a kill mid-write, never sees half a
+    file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, data)
+
+
 def update_text(path: Path, change) -> str:
     """Read-modify-write a text file people keep (``review/decisions.toml``) so that nothing
     in it is lost: ``change(old text or None)`` gives the new text, under a lock

@@ -105,6 +105,13 @@ def load_tables(output: Path, version: str, skip: tuple[str, ...] = ()) -> dict[
     return {t: [] if t in skip else list(iter_table(ds, t, outputs=outputs)) for t in TABLE_ORDER}
 
 
+def has_table(output: Path, version: str, table: str) -> bool:
+    """Whether a published version has ``table`` at all (a version built before the table
+    existed reads as having it empty)."""
+    ds = dataset_dir(output, version)
+    return (ds / f"{table}.json").is_file() or (ds / table).is_dir()
+
+
 def load_small_tables(output: Path, version: str) -> dict[str, list[dict]]:
     """Every table of a version but ``requirements`` (which can be large: stream it with
     ``iter_table``)."""

@@ -1,0 +1,297 @@
+"""Tables for compliance staff's own tools: the current requirements and the open conflicts of a
+dataset version, as CSV or as an Excel workbook (``python -m pipeline export``).
+
+Pure functions: rows in, CSV bytes or an openpyxl ``Workbook`` out; ``store.write_export``
+puts them on disk. An export is not a dataset: it carries the time it was made (the workbook's
+"about" sheet, openpyxl's own document properties) and is never compared byte for byte.
+
+One row per *entry*, so a spreadsheet filter on a document title or a category finds every
+requirement naming it: the current requirements give a row per (capability, category,
+statement, item), a statement without items one row with an empty entry; the conflicts give a
+row per value (each capture's side of a disagreement).
+
+Spreadsheet formula injection: text taken from a document (an entry, a category name, a
+conflict's value) can start with ``=``, ``+``, ``-`` or ``@``, which a spreadsheet reads as a
+formula (``=HYPERLINK(…)``, ``-2+3``, DDE payloads). In the workbook every text cell is written
+with the string data type (openpyxl's ``data_type = "s"``), so the value stays exactly the
+text and is never evaluated. CSV has no types: there such a cell is prefixed with ``'``,
+which Excel and LibreOffice take as "text follows" (OWASP's advice); the one character added is
+the price of a file that opens safely by double-click.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+
+from pipeline.normalize import visible
+
+#: what a spreadsheet takes as the start of a formula (tab and carriage return too: Excel strips
+#: them and reads on)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+#: what ``--what`` may name, in sheet order
+TABLES = ("current", "conflicts")
+
+#: conflict statuses exported and checked: still waiting for a person (stale: a decision was
+#: made on values that have changed since)
+UNRESOLVED = ("open", "stale")
+
+#: severities from the most serious down; ``check --severity medium`` means medium or worse
+SEVERITIES = ("high", "medium", "low")
+
+STATUS_TEXT = {
+    "current": "current",
+    "list_from_older_capture": "current; the newest capture lost the list of entries: they are the "
+                               "newest capture's that lists them",
+    "list_lost": "current rule; no capture of the page lists its entries",
+    "open_conflict": "open conflict: sources disagree (see the conflicts)",
+    "decided": "decided by a reviewer",
+}
+
+CURRENT_COLUMNS = (
+    "capability", "category", "category_id", "status", "page", "rule", "declared as written",
+    "entry label", "entry", "entry documents", "entry conditions", "requirement conditions",
+    "access method", "note", "rule source", "rule date", "entries source", "entries date", "conflicts",
+)
+
+CONFLICT_COLUMNS = (
+    "id", "kind", "relation", "severity", "status", "capability", "category", "page", "field",
+    "summary", "value", "source", "date",
+)
+
+#: separator of a list inside one cell: document titles are joined with 、 as the documents
+#: themselves list them; conditions and categories (whose names may hold a 、) with ；
+DOC_SEP = "、"
+LIST_SEP = "；"
+
+
+def rule_text(statement: dict) -> str:
+    """The rule of a statement in words: ``5选1`` (N选k as the documents write a declared
+    count, with how many are listed where that differs), ``any 1 of 3`` (a choice without a
+    declared count), ``all of``, ``nothing required``, ``unknown``."""
+    rule = statement.get("rule")
+    if rule == "any":
+        pick = statement.get("pick") or 1
+        of, options = statement.get("of"), statement.get("options")
+        if of is not None:
+            listed = f" ({options} listed)" if options is not None and options != of else ""
+            return f"{of}选{pick}{listed}"
+        return f"any {pick} of {options}" if options is not None else f"any {pick}"
+    if rule == "all":
+        return "all of"
+    if rule == "none":
+        return "nothing required"
+    return "unknown (the requirement text was lost)"
+
+
+def _at(src: dict | None) -> tuple[str, str]:
+    """(``file:line``, date) of a ``rule_source`` / ``items_source``."""
+    if not src:
+        return "", ""
+    line = src.get("line")
+    where = f"{src.get('source_file') or ''}:{line}" if line is not None else (src.get("source_file") or "")
+    return where, src.get("date") or ""
+
+
+def _category(levels) -> str:
+    return " / ".join(levels or [])
+
+
+def current_rows(current: list[dict]) -> list[list]:
+    """The ``current`` table as rows of ``CURRENT_COLUMNS``: one per (capability, category,
+    statement, entry), in the table's order."""
+    out = []
+    for row in current:
+        conflicts = LIST_SEP.join(f"{c['id']} ({c.get('status')}, {c.get('severity')})"
+                                  for c in row.get("conflicts") or [])
+        head = [row["capability"], _category(row.get("category")), row.get("category_id") or "",
+                STATUS_TEXT.get(row.get("status"), row.get("status") or "")]
+        for st in row.get("statements") or []:
+            note = [st["note"]] if st.get("note") else []
+            if st.get("items_missing"):
+                note.append("a rule is declared but no capture of this page lists its entries")
+            rule_at, rule_date = _at(st.get("rule_source"))
+            items_at, items_date = _at(st.get("items_source"))
+            stated = [st.get("page") or "", rule_text(st), st.get("declared") or ""]
+            tail = [LIST_SEP.join(st.get("conditions") or []), st.get("integration") or "", LIST_SEP.join(note),
+                    rule_at, rule_date, items_at, items_date, conflicts]
+            for item in st.get("items") or [None]:
+                entry = (["", "", "", ""] if item is None else
+                         [item.get("label") or "", item.get("text") or "", DOC_SEP.join(item.get("documents") or []),
+                          LIST_SEP.join(item.get("conditions") or [])])
+                out.append(head + stated + entry + tail)
+    return out
+
+
+def open_conflicts(conflicts: list[dict], severity: str | None = None) -> list[dict]:
+    """Conflicts still waiting for a person (open or stale), in the table's order; with
+    ``severity`` (one of ``SEVERITIES``), only those at least that serious."""
+    if severity is not None and severity not in SEVERITIES:
+        raise ValueError(f"severity {severity!r}: one of {', '.join(SEVERITIES)}")
+    wanted = SEVERITIES[:SEVERITIES.index(severity) + 1] if severity else None
+    return [c for c in conflicts if c.get("status") in UNRESOLVED
+            and (wanted is None or c.get("severity") in wanted)]
+
+
+def conflict_category(conflict: dict) -> str:
+    """The category a conflict is about, or for a page-wide change every one it lists."""
+    if conflict.get("category"):
+        return _category(conflict["category"])
+    return LIST_SEP.join(_category(c.get("category")) for c in conflict.get("categories") or [])
+
+
+def conflict_rows(conflicts: list[dict]) -> list[list]:
+    """Open and stale conflicts as rows of ``CONFLICT_COLUMNS``: one per value."""
+    out = []
+    for c in open_conflicts(conflicts):
+        head = [c["id"], c.get("kind") or "", c.get("relation") or "", c.get("severity") or "",
+                c.get("status") or "", c.get("capability") or "", conflict_category(c), c.get("page") or "",
+                c.get("field") or "", c.get("summary") or ""]
+        for v in c.get("values") or [None]:
+            if v is None:
+                out.append(head + ["", "", ""])
+                continue
+            value = v.get("value")
+            where = v.get("source_file") or ""
+            if v.get("line_start") is not None:
+                where += f":{v['line_start']}"
+            out.append(head + [value if isinstance(value, str) else ("" if value is None else str(value)),
+                               where, v.get("date") or ""])
+    return out
+
+
+def table_rows(what: str, tables: dict) -> tuple[tuple[str, ...], list[list]]:
+    """(header, rows) of ``what`` (``current`` or ``conflicts``) from a version's tables."""
+    if what == "current":
+        return CURRENT_COLUMNS, current_rows(tables.get("current") or [])
+    if what == "conflicts":
+        return CONFLICT_COLUMNS, conflict_rows(tables.get("conflicts") or [])
+    raise ValueError(f"unknown table {what!r}: one of {', '.join(TABLES)}")
+
+
+def _text(value) -> str:
+    # control characters escaped as on the terminal (normalize.visible): a spreadsheet would
+    # show them as boxes or act on bidi overrides, and openpyxl refuses most of them outright
+    return visible(value if isinstance(value, str) else "" if value is None else str(value))
+
+
+def csv_cell(value) -> str:
+    """One CSV cell: text as it is, but never a formula (``'`` before a formula start)."""
+    text = _text(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def csv_bytes(header, rows) -> bytes:
+    """A table as CSV (RFC 4180: comma, double quotes, CRLF) in UTF-8 *with* a byte order mark:
+    Excel opens a CSV without one in the machine's legacy code page (GBK on a Chinese Windows,
+    cp1252 elsewhere), which turns every Chinese character into mojibake; the BOM is how it
+    recognises UTF-8. Other tools (Python's ``utf-8-sig``, pandas, LibreOffice) read it too."""
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow([csv_cell(h) for h in header])
+    w.writerows([csv_cell(v) for v in r] for r in rows)
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def _width(text: str) -> int:
+    """Display width in a spreadsheet's character units: Chinese (wide) characters count two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+#: column widths, in characters: wide enough for an id or a date, never a whole page of text
+MIN_WIDTH, MAX_WIDTH = 8, 60
+
+
+def _sheet(wb, title: str, header, rows) -> None:
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    ws = wb.create_sheet(title)
+    ws.append([_text(h) for h in header])
+    for r in rows:
+        ws.append([_text(v) or None for v in r])  # (an empty cell, not an empty string)
+    widths = [_width(_text(h)) for h in header]
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"  # a document's text, never a formula (see the module docstring)
+            longest = max((_width(part) for part in str(cell.value or "").split("\n")), default=0)
+            widths[cell.column - 1] = max(widths[cell.column - 1], longest)
+    bold = Font(bold=True)
+    for cell in ws[1]:
+        cell.font = bold
+        cell.data_type = "s"
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for i, w in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(i)].width = min(MAX_WIDTH, max(MIN_WIDTH, w + 2))
+        if w > MAX_WIDTH:  # long text wraps inside its column instead of running off the screen
+            for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
+                cell.alignment = wrap
+    ws.freeze_panes = "A2"  # the header stays in view while scrolling
+    if rows:
+        ws.auto_filter.ref = ws.dimensions
+
+
+def workbook(sheets: dict[str, tuple], *, version: str, exported_at: str, about: list[tuple[str, str]] = ()):
+    """An openpyxl ``Workbook``: one sheet per table (``{name: (header, rows)}``), header bold
+    and frozen, and a sheet ``about`` naming the dataset version and when it was exported."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, (header, rows) in sheets.items():
+        _sheet(wb, name, header, rows)
+    info = [("dataset version", version), ("exported at", exported_at)]
+    info += [(f"sheet {name}", f"{len(rows)} rows") for name, (_, rows) in sheets.items()]
+    info += list(about)
+    _sheet(wb, "about", ("about", ""), info)
+    return wb
+
+
+ABOUT = [
+    ("current", "one row per capability, category, statement (a page stating it) and entry; "
+                "a statement without entries is one row with the entry empty"),
+    ("conflicts", "open and stale conflicts, one row per value (each source's side)"),
+    ("text", "cells hold the documents' text verbatim, as text (never formulas)"),
+]
+
+
+def workbook_bytes(wb) -> bytes:
+    """The workbook as the bytes of an .xlsx file."""
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def check_lines(conflicts: list[dict]) -> list[str]:
+    """One line per conflict for ``pipeline check``: id, severity, status, category, summary,
+    with control characters escaped for the terminal."""
+    return [visible(f"{c['id']}  {c.get('severity')}  {c.get('status')}  {conflict_category(c) or '-'}  "
+                    f"{c.get('summary') or ''}") for c in conflicts]
+
+
+def workbook_name(version: str) -> str:
+    return f"compliance-{version}.xlsx"
+
+
+def csv_name(table: str, version: str) -> str:
+    return f"{table}-{version}.csv"
+
+
+def export_targets(what: str, fmt: str, version: str, out, out_is_dir: bool) -> list[tuple]:
+    """Where ``pipeline export`` writes: ``[(path, (table, …)), …]``. ``out`` (a ``Path`` or
+    None: the current folder) is a file for a workbook or a single table, or a folder (when it
+    is one: ``out_is_dir``) to hold the default names; a CSV export of every table is one file
+    per table, in the folder ``out``."""
+    from pathlib import Path
+
+    tables = TABLES if what == "all" else (what,)
+    if fmt == "xlsx":
+        name = workbook_name(version)
+        return [(Path(name) if out is None else out / name if out_is_dir else out, tables)]
+    if len(tables) == 1:
+        name = csv_name(tables[0], version)
+        return [(Path(name) if out is None else out / name if out_is_dir else out, tables)]
+    folder = Path(".") if out is None else out
+    return [(folder / csv_name(t, version), (t,)) for t in tables]
