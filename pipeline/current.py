@@ -23,9 +23,9 @@ from __future__ import annotations
 #: status -> how it reads, for every place that shows it (show, report, export)
 STATUS_TEXT = {
     "current": "current",
-    "list_from_older_capture": "list from an older capture",
-    "list_lost": "list lost (no capture lists the entries)",
-    "open_conflict": "open conflict (versions or pages disagree)",
+    "list_from_older_capture": "current rule; its entries come from an older capture (the newest lost them)",
+    "list_lost": "current rule; no capture of the page lists its entries",
+    "open_conflict": "open conflict: versions or pages disagree",
     "decided": "decided by a reviewer",
 }
 

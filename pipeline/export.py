@@ -24,6 +24,8 @@ import csv
 import io
 import unicodedata
 
+# the current table's status in words: one wording wherever it is shown (show, report, export)
+from pipeline.current import STATUS_TEXT
 from pipeline.normalize import visible
 
 #: what a spreadsheet takes as the start of a formula (tab and carriage return too: Excel strips
@@ -39,15 +41,6 @@ UNRESOLVED = ("open", "stale")
 
 #: severities from the most serious down; ``check --severity medium`` means medium or worse
 SEVERITIES = ("high", "medium", "low")
-
-STATUS_TEXT = {
-    "current": "current",
-    "list_from_older_capture": "current; the newest capture lost the list of entries: they are the "
-                               "newest capture's that lists them",
-    "list_lost": "current rule; no capture of the page lists its entries",
-    "open_conflict": "open conflict: sources disagree (see the conflicts)",
-    "decided": "decided by a reviewer",
-}
 
 CURRENT_COLUMNS = (
     "capability", "category", "category_id", "status", "page", "rule", "declared as written",
