@@ -317,6 +317,10 @@ def test_withdrawing_keeps_the_text_and_the_build_opens_the_conflict_again(work,
     assert c["status"] == "decided"
     assert open_counts() == {k: n - 1 for k, n in before.items()}
     assert _json(capsys, "decisions")[0]["in_dataset"] is True
+    # show tells who decided what, in its answer (公募基金 is one of the 19 categories)
+    code, out, _ = _run(capsys, "show", "公募基金")
+    answer = out[out.index("[live_streaming]"):out.index("Details:")]
+    assert f"decided by Li Wei on 2026-11-20 ({wide['id']}): follow newest: native tags now" in answer
 
     typed = (work / "review" / "decisions.toml").read_text()
     code, _, err = _run(capsys, "withdraw", wide["id"], "--reason", "Tencent corrected the page",
