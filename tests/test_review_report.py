@@ -52,7 +52,10 @@ def test_decide_then_build_applies_the_decision(tmp_path, raw_copy):
     # the review quotes the conflict's whole summary (the build keeps it only for decided ones)
     assert tables["reviews"][0]["summary"] == c2["summary"] and "5选1" in c2["summary"]
     md, html = _report(tmp_path / "output")
-    assert "| conflicts decided | 1 |" in md and "follow newest" in html
+    assert "### Decided (1)" in md and "follow newest" in html
+    # a decided conflict no longer needs a decision: it is listed with the rest, not at the top
+    decide, rest = md.split("## Current requirements")
+    assert c["id"] not in decide and c["id"] in rest.split("### Decided (1)")[1]
 
 
 def test_decision_goes_stale_when_values_change_and_when_conflict_disappears(tmp_path, raw_copy):
@@ -121,7 +124,8 @@ def test_apply_marks_status_per_decision():
 # --- reports and variants -----------------------------------------------------------------
 
 def _change_rows(md: str) -> list[str]:
-    section = md[md.index("## What changed"):md.index("## Conflicts by category")]
+    section = md[md.index("## What changed"):md.index("## Decided, gaps")]
+    section = section[section.find("\n### "):]  # (after the counts)
     return [ln for ln in section.splitlines() if ln.startswith("| ") and not ln.startswith("| category")]
 
 

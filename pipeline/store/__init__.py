@@ -19,5 +19,7 @@ from pipeline.store.published import (  # noqa: F401
     REPORT_SUFFIXES, conflict_ids, dataset_dir, has_reports, iter_records, iter_table, latest, load_small_tables, load_tables,
     previous_version, published_conflict_ids, versions,
 )
-from pipeline.store.raw import METADATA_FILE, RawFile, RawRef, hash_files, list_raw, read_raw, read_raw_bytes  # noqa: F401
+from pipeline.store.raw import (  # noqa: F401
+    METADATA_FILE, RawFile, RawRef, hash_files, list_raw, read_raw, read_raw_bytes, source_lines,
+)
 from pipeline.store.writing import VersionWriter, clean_stale_tmp, link_partitions, version_name  # noqa: F401
