@@ -285,8 +285,12 @@ def excerpt(lines, first: int, value: str = "") -> Excerpt | None:
     if not numbered:
         return None
     at = 0
+    # a line and the next, joined: a text export breaks lines inside words ("资质要求（3" / "选1）")
+    joined = [ln + (numbered[i + 1][1] if i + 1 < len(numbered) else "") for i, (_, ln) in enumerate(numbered)]
     for needle in _needles(value):
         hit = next((i for i, (_, ln) in enumerate(numbered) if needle in ln), None)
+        if hit is None:
+            hit = next((i for i, ln in enumerate(joined) if needle in ln), None)
         if hit is not None:
             at = hit
             break
@@ -295,7 +299,8 @@ def excerpt(lines, first: int, value: str = "") -> Excerpt | None:
     cut = len(rest) > MAX_EXCERPT_LINES
     for _, ln in rest[:MAX_EXCERPT_LINES]:
         if len(ln) > budget:
-            shown.append(ln[:budget])
+            if budget:
+                shown.append(ln[:budget])
             cut = True
             break
         shown.append(ln)
@@ -491,7 +496,7 @@ def to_markdown(data: ReportData) -> str:
         for row, st in current_rows(data):
             out.append(_md_current(data, row, st))
         out.append("")
-    out += ["## What changed since the previous version", "",
+    out += ["## What changed since the previous version", "", "### Summary", "",
             "| | count |", "|---|---|",
             f"| categories added | {s['categories_added']} |", f"| categories removed | {s['categories_removed']} |",
             f"| categories renamed | {s['categories_renamed']} |", f"| categories changed | {s['categories_changed']} |",
