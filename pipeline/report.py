@@ -208,9 +208,9 @@ def _statement_sources(st: dict) -> list[tuple[dict, str]]:
 
 def _change_values(c) -> list[tuple[str, str | None, str]]:
     """(side, file:line, value) of what a diff row shows."""
-    if c.kind in ("added", "removed", "renamed"):
-        return [("old", c.old_at, _s(c.old_name)), ("new", c.new_at, _s(c.new_name))]
     out = []
+    if c.kind in ("added", "removed", "renamed"):
+        out += [("old", c.old_at, _s(c.old_name)), ("new", c.new_at, _s(c.new_name))]
     for f in c.fields:
         old, new = (_documents_text(f.removed), _documents_text(f.added)) if f.field == "documents" else (f.old, f.new)
         out += [("old", c.old_at, _s(old)), ("new", c.new_at, _s(new))]
@@ -224,39 +224,44 @@ def _documents_text(titles) -> str:
 def with_excerpts(data: ReportData, read_lines, old_sha: Mapping[str, str], new_sha: Mapping[str, str],
                   requirements=()) -> ReportData:
     """``data`` with the excerpts of the values it shows (``excerpt_keys``). ``read_lines``
-    gets ``{(source_file, line_start, line_end): None}`` and the sha256 each file must have,
-    and returns each span's lines it could read (``store.source_lines``); ``old_sha`` and
-    ``new_sha``: each side's source files; ``requirements``: rows whose spans resolve a
-    record named by its first line only (a diff's ``file:line``)."""
+    gets spans ``(source_file, line_start, line_end)`` of one file and the sha256 it must have,
+    and returns each span's lines it could read (``store.source_lines``); it is called file by
+    file, and each file's lines are made excerpts before the next is read, so what is held
+    stays small over any archive. ``old_sha`` and ``new_sha``: each side's source files;
+    ``requirements``: rows whose spans resolve a record named by its first line only (a
+    diff's ``file:line``)."""
+    def wanted_sha(side: str, file: str) -> str | None:
+        new = new_sha.get(file)
+        if side == "new":
+            return new
+        # the old side of a file whose bytes changed since: those bytes are not on disk any more
+        old = old_sha.get(file)
+        return old if new is None or old == new else None
+
     keys = excerpt_keys(data)
-    starts = {(k[1], k[2]) for k in keys if k[3] is None}
+    starts = {(k[1], wanted_sha(k[0], k[1]), k[2]) for k in keys if k[3] is None}
     ends = {}
     for r in requirements:
-        p = r["provenance"]
-        if (r["source_file"], p["line_start"]) in starts:
-            ends[(r["source_file"], p["line_start"])] = p["line_end"]
-    sha: dict[str, str] = {}
-    spans: dict[tuple[str, int, int], None] = {}
-    wanted: dict[ExcerptKey, tuple[str, int, int]] = {}
+        at = (r["source_file"], r["source_sha256"], r["provenance"]["line_start"])
+        if at in starts:
+            ends[at] = r["provenance"]["line_end"]
+    by_file: dict[tuple[str, str], dict[ExcerptKey, tuple[str, int, int]]] = {}
     for k in keys:
         side, file, start, end = k[:4]
-        # the old side of a file whose bytes changed since: those bytes are not on disk any
-        # more (and a file has one sha per report: ``read_lines`` checks it)
-        want = (old_sha if side == "old" else new_sha).get(file)
-        if want is None or sha.setdefault(file, want) != want:
+        sha = wanted_sha(side, file)
+        if sha is None:
             continue
         if end is None:
-            end = ends.get((file, start), start + MAX_EXCERPT_LINES - 1)
-        span = (file, start, min(max(end, start), start + MAX_SPAN_LINES - 1))
-        spans[span] = None
-        wanted[k] = span
-    lines = read_lines(spans, sha) if spans else {}
+            end = ends.get((file, sha, start), start + MAX_EXCERPT_LINES - 1)
+        by_file.setdefault((file, sha), {})[k] = (file, start, min(max(end, start), start + MAX_SPAN_LINES - 1))
     out = {}
-    for k, span in wanted.items():
-        got = lines.get(span)
-        ex = excerpt(got, span[1], k[4]) if got else None
-        if ex is not None:
-            out[k] = ex
+    for (file, sha), wanted in sorted(by_file.items()):
+        lines = read_lines(dict.fromkeys(wanted.values()), {file: sha})
+        for k, span in wanted.items():
+            got = lines.get(span)
+            ex = excerpt(got, span[1], k[4]) if got else None
+            if ex is not None:
+                out[k] = ex
     return replace(data, excerpts=out)
 
 
@@ -520,12 +525,12 @@ def to_markdown(data: ReportData) -> str:
         for c in d.changes[:max_rows]:
             name = " / ".join(c.category)
             if c.kind in ("added", "removed"):
-                where = _md_check(data, _change_values(c))
+                where = _md_check(data, _change_values(c)[:2])  # (the names; fields have rows of their own)
                 out.append(f"| {_md(name)} | {c.kind} | | {_md(c.old_name or '')} | {_md(c.new_name or '')} | {where} |")
                 continue
             if c.kind == "renamed":
                 label = "renamed (inferred: same content)" if c.inferred else "renamed"
-                where = _md_check(data, _change_values(c))
+                where = _md_check(data, _change_values(c)[:2])  # (the names; fields have rows of their own)
                 out.append(f"| {_md(name)} | {label} | name | {_md(c.old_name)} | {_md(c.new_name)} | {where} |")
             for f in c.fields:
                 old, new = f.old, f.new

@@ -457,3 +457,33 @@ def test_the_built_report_quotes_each_value_from_its_source(fresh_build):
     assert "line 174: «(5选1):»" in block
     # one row for the page-wide switch of 19 categories to 微信原生组件标签
     assert len([ln for ln in decide.splitlines() if "page-wide: 19 categories" in ln]) == 1
+
+
+def test_a_diff_row_quotes_each_side_from_its_own_bytes(tmp_path):
+    """A diff names a record by its first line (``file:line``): its span comes from the
+    requirements; the old side of a file whose bytes changed since is not quoted (what is on
+    disk is the new text)."""
+    from dataclasses import replace
+
+    from pipeline import report, store
+    from pipeline.diff import CategoryChange, Diff, FieldChange
+
+    data, sha = sample_data(tmp_path)
+    change = CategoryChange("changed", "live_streaming", "cat_fund", ("金融业", "公募基金"), "金融业 / 公募基金",
+                            "金融业 / 公募基金", "raw/b.txt:1", "raw/a.md:1", fields=(FieldChange("count", "5选1", "3选1"),))
+    data = replace(data, diffs=[Diff("raw/a.md (new version)", "raw/b.txt", "raw/a.md", changes=[change])])
+    rows = [{"source_file": f, "source_sha256": sha[f], "provenance": {"line_start": 1, "line_end": end}}
+            for f, end in (("raw/a.md", 7), ("raw/b.txt", 5))]
+
+    def read(spans, want):
+        return store.source_lines(spans, want, root=tmp_path)
+
+    def row(d):
+        return next(ln for ln in report.to_markdown(d).splitlines() if ln.startswith("| 金融业 / 公募基金 | changed"))
+
+    both = row(report.with_excerpts(data, read, sha, sha, rows))
+    assert "| 5选1 | 3选1 | raw/b.txt:1 → raw/a.md:1 — old line 3: «资质要求（5 ↵ 选1） ↵ 1.《经营证券期货业务许可证》» · new line 4: «资质要求（3选1）" in both
+    edited = row(report.with_excerpts(data, read, {**sha, "raw/b.txt": "0" * 64}, sha, rows))
+    assert "raw/b.txt:1 → raw/a.md:1 — new line 4: «资质要求（3选1）" in edited and "old line" not in edited
+    # without the record's span, only its first lines are read
+    assert "new line 1: «### 公募基金" in row(report.with_excerpts(data, read, sha, sha))
