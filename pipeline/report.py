@@ -196,9 +196,11 @@ def _statement_sources(st: dict) -> list[tuple[dict, str]]:
     """The sources a current statement names (its rule's, and its list's where that is another
     capture's), with the value to look for in each."""
     out = []
+    # what states the rule: its words where the document has them (需同时提供), else its count
+    said = st.get("declared") if isinstance(st.get("declared"), str) else ""
     count = f"{st['of']}选{st['pick']}" if st.get("rule") == "any" and st.get("of") else ""
     if st.get("rule_source"):
-        out.append((st["rule_source"], count))
+        out.append((st["rule_source"], said or count))
     items = st.get("items_source")
     if items and items != st.get("rule_source"):
         docs = st.get("documents") or []
@@ -234,8 +236,10 @@ def with_excerpts(data: ReportData, read_lines, old_sha: Mapping[str, str], new_
         new = new_sha.get(file)
         if side == "new":
             return new
-        # the old side of a file whose bytes changed since: those bytes are not on disk any more
         old = old_sha.get(file)
+        if old is None:  # an earlier capture of a page, in this version too
+            return new
+        # the old side of a file whose bytes changed since: those bytes are not on disk any more
         return old if new is None or old == new else None
 
     keys = excerpt_keys(data)
@@ -608,7 +612,9 @@ def to_html(data: ReportData) -> str:
     template = env.from_string(resources.files("pipeline").joinpath("data/report.html.j2").read_text("utf-8"))
     max_values, max_rows, max_sources = data.caps()
     others = other_conflicts(data.conflicts)
-    return template.render(d=data, s=summary(data), decide=needs_decision(data.conflicts),
+    # the cards count the rows listed (what the filter can show), the totals are said beside them
+    listed = Counter(c.kind for d in data.diffs[:max_sources] for c in d.changes[:max_rows])
+    return template.render(listed=listed, d=data, s=summary(data), decide=needs_decision(data.conflicts),
                            others=others, n_others=sum(len(cs) for _, cs in others), other_text=OTHER_TEXT,
                            current=current_rows(data), current_status=CURRENT_STATUS_TEXT,
                            relation_text=RELATION_TEXT, kind_text=kind_text, rule_text=rule_text,

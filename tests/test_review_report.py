@@ -457,6 +457,11 @@ def test_the_built_report_quotes_each_value_from_its_source(fresh_build):
     assert "line 174: «(5选1):»" in block
     # one row for the page-wide switch of 19 categories to 微信原生组件标签
     assert len([ln for ln in decide.splitlines() if "page-wide: 19 categories" in ln]) == 1
+    # a diff between two captures of this build quotes both
+    row = next(ln for ln in md.splitlines() if ln.startswith("| 金融业 / 公募基金 | changed | count | 3选1 | 5选1 |"))
+    assert row.endswith("raw/004_ef2bf0700b54b804.txt:602 → raw/002_ff5f8a7ab923942f.txt:164 — "
+                        "old line 613: «资质要求（3 ↵ 选1） ↵ 1.《经营证券期货业务许可证》且业务范围必须包含“基金”…» · "
+                        "new line 174: «(5选1):» |"), row
 
 
 def test_a_diff_row_quotes_each_side_from_its_own_bytes(tmp_path):
