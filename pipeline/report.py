@@ -223,15 +223,14 @@ def _documents_text(titles) -> str:
     return "、".join(f"《{x}》" for x in titles)
 
 
-def with_excerpts(data: ReportData, read_lines, old_sha: Mapping[str, str], new_sha: Mapping[str, str],
-                  requirements=()) -> ReportData:
-    """``data`` with the excerpts of the values it shows (``excerpt_keys``). ``read_lines``
-    gets spans ``(source_file, line_start, line_end)`` of one file and the sha256 it must have,
-    and returns each span's lines it could read (``store.source_lines``); it is called file by
-    file, and each file's lines are made excerpts before the next is read, so what is held
-    stays small over any archive. ``old_sha`` and ``new_sha``: each side's source files;
-    ``requirements``: rows whose spans resolve a record named by its first line only (a
-    diff's ``file:line``)."""
+def excerpt_spans(data: ReportData, old_sha: Mapping[str, str], new_sha: Mapping[str, str],
+                  requirements=()) -> dict[tuple[str, str], dict[ExcerptKey, tuple[str, int, int]]]:
+    """The source lines the report quotes (``excerpt_keys``), by file: (source_file, the
+    sha256 its bytes must have) -> {key: (source_file, line_start, line_end)}. ``old_sha`` and
+    ``new_sha``: each side's source files (the old side of a file whose bytes changed since is
+    not quoted: those bytes are not on disk any more); ``requirements``: rows whose spans
+    resolve a record named by its first line only (a diff's ``file:line``; else its first
+    ``MAX_EXCERPT_LINES`` lines are read)."""
     def wanted_sha(side: str, file: str) -> str | None:
         new = new_sha.get(file)
         if side == "new":
@@ -239,17 +238,22 @@ def with_excerpts(data: ReportData, read_lines, old_sha: Mapping[str, str], new_
         old = old_sha.get(file)
         if old is None:  # an earlier capture of a page, in this version too
             return new
-        # the old side of a file whose bytes changed since: those bytes are not on disk any more
         return old if new is None or old == new else None
 
     keys = excerpt_keys(data)
     starts = {(k[1], wanted_sha(k[0], k[1]), k[2]) for k in keys if k[3] is None}
+    files = {f for f, _, _ in starts}
     ends = {}
     for r in requirements:
-        at = (r["source_file"], r["source_sha256"], r["provenance"]["line_start"])
-        if at in starts:
-            ends[at] = r["provenance"]["line_end"]
-    by_file: dict[tuple[str, str], dict[ExcerptKey, tuple[str, int, int]]] = {}
+        if r["source_file"] not in files:
+            continue
+        # (a ``records.Row`` holds its lines; a published record, in its provenance)
+        start, end = getattr(r, "line_start", None), getattr(r, "line_end", None)
+        if start is None:
+            start, end = r["provenance"]["line_start"], r["provenance"]["line_end"]
+        if (r["source_file"], r["source_sha256"], start) in starts:
+            ends[(r["source_file"], r["source_sha256"], start)] = end
+    out: dict[tuple[str, str], dict[ExcerptKey, tuple[str, int, int]]] = {}
     for k in keys:
         side, file, start, end = k[:4]
         sha = wanted_sha(side, file)
@@ -257,9 +261,19 @@ def with_excerpts(data: ReportData, read_lines, old_sha: Mapping[str, str], new_
             continue
         if end is None:
             end = ends.get((file, sha, start), start + MAX_EXCERPT_LINES - 1)
-        by_file.setdefault((file, sha), {})[k] = (file, start, min(max(end, start), start + MAX_SPAN_LINES - 1))
+        out.setdefault((file, sha), {})[k] = (file, start, min(max(end, start), start + MAX_SPAN_LINES - 1))
+    return out
+
+
+def with_excerpts(data: ReportData, read_lines, old_sha: Mapping[str, str], new_sha: Mapping[str, str],
+                  requirements=()) -> ReportData:
+    """``data`` with the excerpts of the values it shows (``excerpt_spans``, whose arguments
+    these are). ``read_lines`` gets the spans ``(source_file, line_start, line_end)`` of one
+    file and the sha256 it must have, and returns each span's lines it could read
+    (``store.source_lines``); it is called file by file, and each file's lines are made
+    excerpts before the next is read, so what is held stays small over any archive."""
     out = {}
-    for (file, sha), wanted in sorted(by_file.items()):
+    for (file, sha), wanted in sorted(excerpt_spans(data, old_sha, new_sha, requirements).items()):
         lines = read_lines(dict.fromkeys(wanted.values()), {file: sha})
         for k, span in wanted.items():
             got = lines.get(span)
