@@ -559,7 +559,9 @@ def report_data(old: dict | None, rows, refs, hashes, tables: dict, version: str
 
     new = dict(tables, requirements=rows,
                sources=[{"source_file": r.display, "source_sha256": hashes[r.display]} for r in refs])
-    return report.compare(old, new, version=version, previous=previous, compare_unchanged=recheck)
+    paths = {r.display: r.path for r in refs}  # (excerpts: each value's lines, read where its file is)
+    return report.compare(old, new, version=version, previous=previous, compare_unchanged=recheck,
+                          read_lines=lambda spans, sha: store.source_lines(spans, sha, paths))
 
 
 def _reports(data) -> dict[str, bytes]:

@@ -56,13 +56,16 @@ def _cmd_diff(args: argparse.Namespace) -> int:
         a, b = args.files
         data = report.ReportData(version=b, previous=a, diffs=[diff.rows_to_diff(rows[a], rows[b], f"{a} → {b}", a, b)],
                                  conflicts=[], reviews=[], pages=[], categories=[], full=True)
+        shas = {x["source_file"]: x["source_sha256"] for x in tables["sources"]}
+        data = report.with_excerpts(data, store.source_lines, shas, shas, rows[a] + rows[b])
     else:
         new_v = args.b or store.latest(output)
         if new_v is None:
             raise PipelineError(f"{output}: no dataset yet; run `make build`")
         old_v = args.a or store.previous_version(output, new_v)
         old = store.load_tables(output, old_v) if old_v else None
-        data = report.compare(old, store.load_tables(output, new_v), version=new_v, previous=old_v, full=True)
+        data = report.compare(old, store.load_tables(output, new_v), version=new_v, previous=old_v, full=True,
+                              read_lines=store.source_lines)
     if args.html:
         Path(args.html).write_text(report.to_html(data), encoding="utf-8")
     print(report.to_markdown(data))
@@ -84,7 +87,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     version = resolve_version(args.version, output)
     previous = store.previous_version(output, version)
     old = store.load_tables(output, previous) if previous else None
-    data = report.compare(old, store.load_tables(output, version), version=version, previous=previous)
+    data = report.compare(old, store.load_tables(output, version), version=version, previous=previous,
+                          read_lines=store.source_lines)
     folder = output / "reports"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{version}.md").write_text(report.to_markdown(data), encoding="utf-8")

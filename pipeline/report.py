@@ -6,22 +6,95 @@ autoescape) and shown with the file and line to check by hand.
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from importlib import resources
 
 from pipeline.diff import Diff
 from pipeline.normalize import visible
 
 STATUS_ORDER = ("open", "stale", "decided", "gap", "info")
+#: what needs a decision (open and stale conflicts) is listed by severity, in this order
+SEVERITY_ORDER = ("high", "medium", "low")
 #: values shown per conflict; the dataset's conflicts table has all of them
 MAX_VALUES = 12
 #: rows shown per changed source, and changed sources shown in detail
 MAX_ROWS = 50
 MAX_SOURCES = 200
+#: categories named in a page-wide change's row (an archive's can list hundreds)
+MAX_CATEGORIES = 40
+#: an excerpt of a value's source lines: at most this many lines and characters, "…" where cut
+MAX_EXCERPT_LINES = 3
+MAX_EXCERPT_CHARS = 200
+#: a span longer than this is read only this far (a value is looked for in it): keeps what
+#: is read for the excerpts bounded whatever the records say
+MAX_SPAN_LINES = 120
+#: a conflict is page-wide (one row, its categories listed) from this many categories
+#: (``reconcile``'s rule: the same change at the same version in 5 or more categories of a page)
+PAGE_WIDE = 5
 RELATION_TEXT = {"version": "change over time (one page)", "page": "different pages disagree",
                  "capability": "differs between capabilities (informative)",
                  "record": "problem within one capture"}
+#: every conflict kind (``tables.py``, conflicts.kind) in words a reviewer reads
+KIND_TEXT = {
+    "count_differs": "number of alternatives differs",
+    "rule_differs": "rule differs (one of / all of)",
+    "documents_differ": "documents differ",
+    "integration_differs": "access method differs",
+    "scope_differs": "scope text differs",
+    "scenario_differs": "scenario text differs",
+    "category_added": "category added",
+    "category_removed": "category removed",
+    "category_renamed": "category renamed",
+    "rename_candidate": "possible rename (names differ by a letter or two)",
+    "count_mismatch": "stated count does not match the documents listed",
+    "items_lost": "documents lost in a capture",
+    "capability_difference": "differs between capabilities",
+    "conditions_differ": "restrictions differ",
+    "entries_differ": "what the entries require differs",
+    "notes_differ": "notes differ",
+}
+#: ``current.status`` in words
+CURRENT_STATUS_TEXT = {
+    "current": "current",
+    "list_from_older_capture": "current; list of documents from an older capture",
+    "open_conflict": "open conflict: needs a decision",
+    "decided": "decided by review",
+}
+#: ``statements[].rule`` in words (``any`` is written with its count)
+RULE_TEXT = {"all": "all of", "none": "nothing required", "unknown": "rule not readable"}
+
+
+def kind_text(kind: str) -> str:
+    """A conflict kind in words (a kind this module does not know yet: its code, readable)."""
+    return KIND_TEXT.get(kind, kind.replace("_", " "))
+
+
+def rule_text(st: dict) -> str:
+    """A statement's rule in words: ``any`` as "1 of 3 (3选1)", the others from ``RULE_TEXT``."""
+    if st.get("rule") == "any":
+        pick, of = st.get("pick"), st.get("of")
+        if pick and of:
+            return f"{pick} of {of} ({of}选{pick})"
+        return f"{pick or 1} of the documents listed"
+    return RULE_TEXT.get(st.get("rule"), str(st.get("rule")))
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """A short quote of a value's source lines: the first line shown, and the text (lines
+    joined by newlines, "…" where cut)."""
+    line: int
+    text: str
+
+
+#: (side, source_file, line_start, line_end or None, value): which lines a shown value came
+#: from; side "new" for the version reported on, "old" for what it is compared with (a file's
+#: bytes may differ between them); line_end None: the record that starts at line_start (its
+#: end resolved from the requirements), or the few lines from there
+ExcerptKey = tuple[str, str, int, "int | None", str]
 
 
 @dataclass(frozen=True)
@@ -38,30 +111,224 @@ class ReportData:
     previous_categories: frozenset[tuple[str, str]] = frozenset()
     #: list every changed row and every value (``pipeline diff``); the build's report is capped
     full: bool = False
+    #: the ``current`` table: one row per capability + category, its current requirement
+    current: list[dict] = ()
+    #: ``ExcerptKey`` -> ``Excerpt`` of the values shown (``with_excerpts``); a value without
+    #: one (a PDF, a file no longer on disk or changed since) is shown with its file:line only
+    excerpts: Mapping[tuple, Excerpt] = field(default_factory=dict)
 
     def caps(self) -> tuple[int, int, int]:
         big = 10 ** 9
         return (big, big, big) if self.full else (MAX_VALUES, MAX_ROWS, MAX_SOURCES)
 
+    def excerpt(self, side: str, file: str | None, line: int | None, end: int | None, value: object = "") -> Excerpt | None:
+        """The excerpt of a value shown (``ExcerptKey``), or None."""
+        if not file or line is None:
+            return None
+        return self.excerpts.get((side, file, int(line), end, _s(value)))
+
+
+def _s(value: object) -> str:
+    return "" if value is None else str(value)
+
 
 def compare(old: dict | None, new: dict, *, version: str, previous: str | None,
-            compare_unchanged: bool = True, full: bool = False) -> ReportData:
+            compare_unchanged: bool = True, full: bool = False, read_lines=None) -> ReportData:
     """What the report says of version ``new`` against ``old`` (each a version's tables;
     ``old`` None: nothing to compare with): the one way the report's data is made, for the
     build, ``pipeline report`` and ``pipeline diff``. The build passes what it holds (its
     requirements as ``records.Row``s, its conflicts as headers, and of ``old`` only the
     requirements of the sources worth comparing). ``compare_unchanged``: also compare sources
-    whose bytes did not change (``diff.datasets_to_diffs``); ``full``: every row and value."""
+    whose bytes did not change (``diff.datasets_to_diffs``); ``full``: every row and value;
+    ``read_lines(spans, sha256)``: reads the source lines of the excerpts
+    (``store.source_lines``; None: no excerpts)."""
     from pipeline import diff
 
-    return ReportData(version=version, previous=previous,
+    data = ReportData(version=version, previous=previous,
                       diffs=diff.datasets_to_diffs(old, new, compare_unchanged=compare_unchanged),
                       conflicts=new["conflicts"], reviews=new["reviews"], pages=new["pages"],
                       categories=new["categories"],
                       previous_conflict_ids=frozenset(c["id"] for c in (old or {}).get("conflicts", [])),
                       previous_categories=frozenset((c["capability"], c["category_id"])
                                                     for c in (old or {}).get("categories", [])),
-                      full=full)
+                      full=full, current=list(new.get("current", [])))
+    if read_lines is None:
+        return data
+    return with_excerpts(data, read_lines, _shas(old), _shas(new),
+                         [*(old or {}).get("requirements", []), *new.get("requirements", [])])
+
+
+def _shas(tables: dict | None) -> dict[str, str]:
+    return {s["source_file"]: s["source_sha256"] for s in (tables or {}).get("sources", [])}
+
+
+def _at(at: str | None) -> tuple[str, int] | None:
+    """``file:line`` (a diff's ``old_at``/``new_at``) -> (file, line)."""
+    if not at:
+        return None
+    file, _, line = at.rpartition(":")
+    return (file, int(line)) if line.isdigit() else None
+
+
+def excerpt_keys(data: ReportData) -> list[ExcerptKey]:
+    """Every value the report shows with its source lines, in report order, once each: what
+    the renderers look up, no more (the caps ``MAX_VALUES``, ``MAX_ROWS``, ``MAX_SOURCES``
+    apply), so reading them stays bounded over any archive."""
+    max_values, max_rows, max_sources = data.caps()
+    keys: dict[ExcerptKey, None] = {}
+    for c in data.conflicts:
+        for v in c["values"][:max_values]:
+            keys[("new", v["source_file"], v["line_start"], v["line_end"], _s(v["value"]))] = None
+    for row in data.current:
+        for st in row.get("statements") or ():
+            for src, value in _statement_sources(st):
+                keys[("new", src["source_file"], src["line"], None, value)] = None
+    for d in data.diffs[:max_sources]:
+        for c in d.changes[:max_rows]:
+            for side, at, value in _change_values(c):
+                got = _at(at)
+                if got:
+                    keys[(side, got[0], got[1], None, value)] = None
+    return list(keys)
+
+
+def _statement_sources(st: dict) -> list[tuple[dict, str]]:
+    """The sources a current statement names (its rule's, and its list's where that is another
+    capture's), with the value to look for in each."""
+    out = []
+    # what states the rule: its words where the document has them (需同时提供), else its count
+    said = st.get("declared") if isinstance(st.get("declared"), str) else ""
+    count = f"{st['of']}选{st['pick']}" if st.get("rule") == "any" and st.get("of") else ""
+    if st.get("rule_source"):
+        out.append((st["rule_source"], said or count))
+    items = st.get("items_source")
+    if items and items != st.get("rule_source"):
+        docs = st.get("documents") or []
+        out.append((items, f"《{docs[0]}》" if docs else ""))
+    return out
+
+
+def _change_values(c) -> list[tuple[str, str | None, str]]:
+    """(side, file:line, value) of what a diff row shows."""
+    out = []
+    if c.kind in ("added", "removed", "renamed"):
+        out += [("old", c.old_at, _s(c.old_name)), ("new", c.new_at, _s(c.new_name))]
+    for f in c.fields:
+        old, new = (_documents_text(f.removed), _documents_text(f.added)) if f.field == "documents" else (f.old, f.new)
+        out += [("old", c.old_at, _s(old)), ("new", c.new_at, _s(new))]
+    return out
+
+
+def _documents_text(titles) -> str:
+    return "、".join(f"《{x}》" for x in titles)
+
+
+def excerpt_spans(data: ReportData, old_sha: Mapping[str, str], new_sha: Mapping[str, str],
+                  requirements=()) -> dict[tuple[str, str], dict[ExcerptKey, tuple[str, int, int]]]:
+    """The source lines the report quotes (``excerpt_keys``), by file: (source_file, the
+    sha256 its bytes must have) -> {key: (source_file, line_start, line_end)}. ``old_sha`` and
+    ``new_sha``: each side's source files (the old side of a file whose bytes changed since is
+    not quoted: those bytes are not on disk any more); ``requirements``: rows whose spans
+    resolve a record named by its first line only (a diff's ``file:line``; else its first
+    ``MAX_EXCERPT_LINES`` lines are read)."""
+    def wanted_sha(side: str, file: str) -> str | None:
+        new = new_sha.get(file)
+        if side == "new":
+            return new
+        old = old_sha.get(file)
+        if old is None:  # an earlier capture of a page, in this version too
+            return new
+        return old if new is None or old == new else None
+
+    keys = excerpt_keys(data)
+    starts = {(k[1], wanted_sha(k[0], k[1]), k[2]) for k in keys if k[3] is None}
+    files = {f for f, _, _ in starts}
+    ends = {}
+    for r in requirements:
+        if r["source_file"] not in files:
+            continue
+        # (a ``records.Row`` holds its lines; a published record, in its provenance)
+        start, end = getattr(r, "line_start", None), getattr(r, "line_end", None)
+        if start is None:
+            start, end = r["provenance"]["line_start"], r["provenance"]["line_end"]
+        if (r["source_file"], r["source_sha256"], start) in starts:
+            ends[(r["source_file"], r["source_sha256"], start)] = end
+    out: dict[tuple[str, str], dict[ExcerptKey, tuple[str, int, int]]] = {}
+    for k in keys:
+        side, file, start, end = k[:4]
+        sha = wanted_sha(side, file)
+        if sha is None:
+            continue
+        if end is None:
+            end = ends.get((file, sha, start), start + MAX_EXCERPT_LINES - 1)
+        out.setdefault((file, sha), {})[k] = (file, start, min(max(end, start), start + MAX_SPAN_LINES - 1))
+    return out
+
+
+def with_excerpts(data: ReportData, read_lines, old_sha: Mapping[str, str], new_sha: Mapping[str, str],
+                  requirements=()) -> ReportData:
+    """``data`` with the excerpts of the values it shows (``excerpt_spans``, whose arguments
+    these are). ``read_lines`` gets the spans ``(source_file, line_start, line_end)`` of one
+    file and the sha256 it must have, and returns each span's lines it could read
+    (``store.source_lines``); it is called file by file, and each file's lines are made
+    excerpts before the next is read, so what is held stays small over any archive."""
+    out = {}
+    for (file, sha), wanted in sorted(excerpt_spans(data, old_sha, new_sha, requirements).items()):
+        lines = read_lines(dict.fromkeys(wanted.values()), {file: sha})
+        for k, span in wanted.items():
+            got = lines.get(span)
+            ex = excerpt(got, span[1], k[4]) if got else None
+            if ex is not None:
+                out[k] = ex
+    return replace(data, excerpts=out)
+
+
+def _needles(value: str) -> list[str]:
+    """What to look for in a value's source lines: the value, the titles 《…》 it names, its
+    parts; only text a document can hold (the pipeline's own words, such as a rule ``any`` or
+    "2 listed", are ASCII and would match anywhere)."""
+    value = value.strip()
+    # the longest part first: a category's own name before its parent's, a title before a word
+    pieces = sorted(re.split(r"[、，,;；|+/→]", value), key=len, reverse=True)
+    parts = [value, *re.findall(r"《[^》]+》", value), *pieces]
+    out = []
+    for p in parts:
+        p = p.strip().removeprefix("removed:").removeprefix("added:").strip()
+        if len(p) >= 2 and not p.isascii() and p not in out:
+            out.append(p)
+    return out
+
+
+def excerpt(lines, first: int, value: str = "") -> Excerpt | None:
+    """A short quote of source lines ``lines`` (the first is line ``first``): from the first
+    line holding ``value`` (or a part of it), else from the first line with text; at most
+    ``MAX_EXCERPT_LINES`` lines and ``MAX_EXCERPT_CHARS`` characters, "…" where cut. None
+    when the lines hold no text."""
+    numbered = [(first + i, ln.strip()) for i, ln in enumerate(lines) if ln.strip()]
+    if not numbered:
+        return None
+    at = 0
+    # a line and the next, joined: a text export breaks lines inside words ("资质要求（3" / "选1）")
+    joined = [ln + (numbered[i + 1][1] if i + 1 < len(numbered) else "") for i, (_, ln) in enumerate(numbered)]
+    for needle in _needles(value):
+        hit = next((i for i, (_, ln) in enumerate(numbered) if needle in ln), None)
+        if hit is None:
+            hit = next((i for i, ln in enumerate(joined) if needle in ln), None)
+        if hit is not None:
+            at = hit
+            break
+    shown, budget = [], MAX_EXCERPT_CHARS
+    rest = numbered[at:]
+    cut = len(rest) > MAX_EXCERPT_LINES
+    for _, ln in rest[:MAX_EXCERPT_LINES]:
+        if len(ln) > budget:
+            if budget:
+                shown.append(ln[:budget])
+            cut = True
+            break
+        shown.append(ln)
+        budget -= len(ln)
+    return Excerpt(numbered[at][0], "\n".join(shown) + ("…" if cut else ""))
 
 
 def n_values(conflict: dict) -> int:
@@ -78,29 +345,75 @@ def summary(data: ReportData) -> dict:
     # already had, or that several new pages bring, counts once or not at all)
     now = {(c["capability"], c["category_id"]) for c in data.categories}
     status = Counter(c["status"] for c in data.conflicts)
+    severity = Counter(c["severity"] for c in data.conflicts if c["status"] in ("open", "stale"))
     new_ids = [c["id"] for c in data.conflicts if c["id"] not in data.previous_conflict_ids]
+    gone = sum(1 for r in data.reviews if r["stale_reason"] == "conflict no longer exists")
     return {
         "categories_added": kinds["added"], "categories_removed": kinds["removed"],
         "categories_renamed": kinds["renamed"], "categories_changed": kinds["changed"],
+        "categories_added_unlisted": sum(d.added_only for d in data.diffs),
         "categories_new": len(now - data.previous_categories), "categories_gone": len(data.previous_categories - now),
         "conflicts_open": status["open"], "conflicts_decided": status["decided"],
-        "conflicts_stale": status["stale"] + sum(1 for r in data.reviews if r["stale_reason"] == "conflict no longer exists"),
+        "conflicts_stale": status["stale"] + gone, "decisions_gone": gone,
+        "needs_decision": status["open"] + status["stale"] + gone,
+        "high": severity["high"], "medium": severity["medium"], "low": severity["low"],
         "coverage_gaps": status["gap"], "informative": status["info"],
         "conflicts_new": len(new_ids) if data.previous else 0,
+        "current": len({(r["capability"], r["category_id"]) for r in data.current}),
     }
 
 
-def grouped_conflicts(conflicts: list[dict]) -> list[tuple[str, list[dict]]]:
-    """Conflicts grouped by canonical category, open ones first inside each group."""
-    groups: dict[str, list[dict]] = {}
+def needs_decision(conflicts: list[dict]) -> list[tuple[str, list[dict]]]:
+    """Open and stale conflicts by severity (``SEVERITY_ORDER``, then any other), each group
+    in category order: what the report opens with."""
+    groups: dict[str, list[dict]] = {s: [] for s in SEVERITY_ORDER}
     for c in conflicts:
-        groups.setdefault(" / ".join(c["category"]) or "page-wide changes (several categories)", []).append(c)
-    order = {s: i for i, s in enumerate(STATUS_ORDER)}
+        if c["status"] in ("open", "stale"):
+            groups.setdefault(c["severity"], []).append(c)
+    return [(sev, sorted(cs, key=_conflict_order)) for sev, cs in groups.items()]
+
+
+def other_conflicts(conflicts: list[dict]) -> list[tuple[str, list[dict]]]:
+    """Decided conflicts, coverage gaps and informative differences, by status."""
+    groups: dict[str, list[dict]] = {s: [] for s in STATUS_ORDER if s not in ("open", "stale")}
+    for c in conflicts:
+        if c["status"] not in ("open", "stale"):
+            groups.setdefault(c["status"], []).append(c)
+    return [(st, sorted(cs, key=_conflict_order)) for st, cs in groups.items()]
+
+
+OTHER_TEXT = {"decided": "Decided", "gap": "Coverage gaps (documents lost in a capture)",
+              "info": "Differences between capabilities (informative, not a conflict)"}
+
+
+def _conflict_order(c: dict) -> tuple:
+    return (c["status"] != "stale", conflict_category(c)[0], c["relation"], c["kind"], c["id"])
+
+
+def is_page_wide(c: dict) -> bool:
+    """One change in many categories of a page: one conflict, one row, its categories listed."""
+    return c.get("category_id") is None and len(c.get("categories") or ()) >= PAGE_WIDE
+
+
+def conflict_category(c: dict) -> tuple[str, list[str]]:
+    """What a conflict is about, as (label, category names listed): its category; for a
+    page-wide change "page-wide: N categories" and their names (the first
+    ``MAX_CATEGORIES``)."""
+    if c.get("category"):
+        return " / ".join(c["category"]), []
+    names = [" / ".join(x["category"]) for x in c.get("categories") or ()]
+    if is_page_wide(c):
+        return f"page-wide: {len(names)} categories", names[:MAX_CATEGORIES]
+    return ("、".join(names) or "(the page as a whole)"), []
+
+
+def current_rows(data: ReportData) -> list[tuple[dict, dict | None]]:
+    """The current requirements as (row, statement) pairs, by category then capability; a row
+    without statements once, with None."""
     out = []
-    for name in sorted(groups):
-        cs = sorted(groups[name], key=lambda c: (order.get(c["status"], 9), c["relation"], c["kind"], c["id"]))
-        out.append((name, cs))
-    out.sort(key=lambda g: (min(order.get(c["status"], 9) for c in g[1]), g[0]))
+    for row in sorted(data.current, key=lambda r: (list(r.get("category") or ()), r["capability"], r["category_id"])):
+        sts = list(row.get("statements") or ()) or [None]
+        out += [(row, st) for st in sts]
     return out
 
 
@@ -120,22 +433,102 @@ def _md(text: object) -> str:
     return visible(str(text)).translate(_MD_TRANSLATE)
 
 
+def _mdq(ex: Excerpt | None) -> str:
+    """An excerpt on one Markdown line (its line breaks shown as ↵), or ""."""
+    if ex is None:
+        return ""
+    return f"line {ex.line}: «{_md(ex.text.replace(chr(10), ' ↵ '))}»"
+
+
+def _md_check(data: ReportData, sides) -> str:
+    """A diff row's ``old file:line → new file:line``, then the excerpt of each value there
+    (``sides``: (side, file:line, value))."""
+    ats, quotes = [], []
+    for side, at, value in sides:
+        if not at:
+            continue
+        ats.append(_md(at))
+        got = _at(at)
+        q = _mdq(data.excerpt(side, got[0], got[1], None, value)) if got else ""
+        if q:
+            quotes.append(f"{side} {q}")
+    return " → ".join(ats) + (" — " + " · ".join(quotes) if quotes else "")
+
+
+def _md_conflict(data: ReportData, c: dict, max_values: int) -> list[str]:
+    label, names = conflict_category(c)
+    out = [f"- **{c['status']}** · {_md(label)} · {kind_text(c['kind'])} · {RELATION_TEXT[c['relation']]}"
+           f" · severity {c['severity']} · `{c['id']}`" + (f" · page {_md(c['page'])}" if c["page"] else "")]
+    if names:
+        more = len(c["categories"]) - len(names)
+        out.append(f"  - categories: {_md('、'.join(names))}" + (f" … and {more} more" if more > 0 else ""))
+    for v in c["values"][:max_values]:
+        out.append(f"  - {_md(v['value'])} — {_md(v['source_file'])}:{v['line_start']}"
+                   f" ({v['date'] or 'date unknown'})")
+        q = _mdq(data.excerpt("new", v["source_file"], v["line_start"], v["line_end"], v["value"]))
+        if q:
+            out.append(f"    - {q}")
+    if n_values(c) > max_values:
+        out.append(f"  - … and {n_values(c) - max_values} more (conflicts.json has them all)")
+    if c["decision"]:
+        d = c["decision"]
+        out.append(f"  - decision: {_md(d['decision'])} by {_md(d['reviewer'])} on {d['date']}: "
+                   f"{_md(d['reason'])}" + (f" — **stale: {_md(d['stale_reason'])}**" if d["stale_reason"] else ""))
+    return out
+
+
+def _md_source(data: ReportData, src: dict | None, value: str) -> str:
+    if not src:
+        return ""
+    q = _mdq(data.excerpt("new", src["source_file"], src["line"], None, value))
+    return f"{_md(src['source_file'])}:{src['line']} ({src.get('date') or 'date unknown'})" + (f" {q}" if q else "")
+
+
 def to_markdown(data: ReportData) -> str:
     s = summary(data)
     max_values, max_rows, max_sources = data.caps()
     out = [f"# Review report: dataset {data.version}", ""]
     out.append(f"Compared with: {_md(data.previous or '(no earlier version)')}")
-    out += ["", "## Summary", "",
+    out += ["", f"## What needs a decision ({s['needs_decision']})", "",
+            "Open conflicts (no decision yet) and stale decisions (the values changed since, or the conflict "
+            "is gone), by severity.", "",
+            "| | count |", "|---|---|",
+            f"| conflicts open | {s['conflicts_open']} |", f"| decisions stale | {s['conflicts_stale']} |",
+            f"| high | {s['high']} |", f"| medium | {s['medium']} |", f"| low | {s['low']} |", ""]
+    for sev, cs in needs_decision(data.conflicts):
+        out += [f"### {sev.capitalize()} ({len(cs)})", ""]
+        for c in cs:
+            out += _md_conflict(data, c, max_values)
+        out.append("" if cs else "None.")
+        if not cs:
+            out.append("")
+    gone = [r for r in data.reviews if r["stale_reason"] == "conflict no longer exists"]
+    if gone:
+        out += [f"### Decisions whose conflict no longer exists ({len(gone)})", ""]
+        out += [f"- `{r['conflict']}` ({_md(r['decision'])} by {_md(r['reviewer'])}, {_md(r['date'])}; "
+                f"decisions file line {r['line']})"
+                for r in gone]
+        out.append("")
+    out += [f"## Current requirements ({s['current']})", ""]
+    if not data.current:
+        out += ["This dataset version has no current-requirements table.", ""]
+    else:
+        out += ["One row per page stating the requirement of a capability's category.", "",
+                "| category | capability | status | page | requirement | source | documents |",
+                "|---|---|---|---|---|---|---|"]
+        for row, st in current_rows(data):
+            out.append(_md_current(data, row, st))
+        out.append("")
+    out += ["## What changed since the previous version", "", "### Summary", "",
             "| | count |", "|---|---|",
             f"| categories added | {s['categories_added']} |", f"| categories removed | {s['categories_removed']} |",
             f"| categories renamed | {s['categories_renamed']} |", f"| categories changed | {s['categories_changed']} |",
             f"| categories new to the dataset | {s['categories_new']} |",
             f"| categories gone from the dataset | {s['categories_gone']} |",
-            f"| conflicts open | {s['conflicts_open']} |", f"| conflicts decided | {s['conflicts_decided']} |",
-            f"| decisions stale | {s['conflicts_stale']} |", f"| new conflicts since previous | {s['conflicts_new']} |",
-            f"| coverage gaps (items lost in a capture) | {s['coverage_gaps']} |",
-            f"| differences between capabilities (informative) | {s['informative']} |", ""]
-    out += ["## What changed since the previous version", ""]
+            f"| new conflicts since previous | {s['conflicts_new']} |", ""]
+    if s["categories_added_unlisted"]:
+        out += [f"{s['categories_added_unlisted']} of the categories added come with pages seen for the first "
+                f"time: counted, not listed.", ""]
     if not data.diffs:
         out += ["No source changed.", ""]
     if len(data.diffs) > max_sources:
@@ -148,48 +541,35 @@ def to_markdown(data: ReportData) -> str:
             continue
         out += ["| category | change | field | old | new | check |", "|---|---|---|---|---|---|"]
         for c in d.changes[:max_rows]:
-            where = " → ".join(x for x in (c.old_at, c.new_at) if x)
             name = " / ".join(c.category)
             if c.kind in ("added", "removed"):
-                out.append(f"| {_md(name)} | {c.kind} | | {_md(c.old_name or '')} | {_md(c.new_name or '')} | {_md(where)} |")
+                where = _md_check(data, _change_values(c)[:2])  # (the names; fields have rows of their own)
+                out.append(f"| {_md(name)} | {c.kind} | | {_md(c.old_name or '')} | {_md(c.new_name or '')} | {where} |")
                 continue
             if c.kind == "renamed":
                 label = "renamed (inferred: same content)" if c.inferred else "renamed"
-                out.append(f"| {_md(name)} | {label} | name | {_md(c.old_name)} | {_md(c.new_name)} | {_md(where)} |")
+                where = _md_check(data, _change_values(c)[:2])  # (the names; fields have rows of their own)
+                out.append(f"| {_md(name)} | {label} | name | {_md(c.old_name)} | {_md(c.new_name)} | {where} |")
             for f in c.fields:
                 old, new = f.old, f.new
                 if f.field == "documents":
-                    old = "removed: " + "、".join(f"《{x}》" for x in f.removed) if f.removed else ""
-                    new = "added: " + "、".join(f"《{x}》" for x in f.added) if f.added else ""
-                out.append(f"| {_md(name)} | changed | {f.field} | {_md(old)} | {_md(new)} | {_md(where)} |")
+                    old = "removed: " + _documents_text(f.removed) if f.removed else ""
+                    new = "added: " + _documents_text(f.added) if f.added else ""
+                ov, nv = (_documents_text(f.removed), _documents_text(f.added)) if f.field == "documents" else (f.old, f.new)
+                where = _md_check(data, (("old", c.old_at, ov), ("new", c.new_at, nv)))
+                out.append(f"| {_md(name)} | changed | {f.field} | {_md(old)} | {_md(new)} | {where} |")
         if len(d.changes) > max_rows:
             out.append(f"\n… and {len(d.changes) - max_rows} more categories (`python -m pipeline diff` lists them all)")
         out.append("")
-    out += ["## Conflicts by category", "",
-            "Status: open (needs a decision), stale (decided, but the values changed or the conflict is gone), "
-            "decided, gap (items lost in a capture), info (differs between capabilities: not a conflict).", ""]
-    for name, cs in grouped_conflicts(data.conflicts):
-        out += [f"### {_md(name)}", ""]
+    others = other_conflicts(data.conflicts)
+    out += [f"## Decided, gaps and informative differences ({sum(len(cs) for _, cs in others)})", ""]
+    for st, cs in others:
+        out += [f"### {OTHER_TEXT.get(st, st)} ({len(cs)})", ""]
         for c in cs:
-            out.append(f"- **{c['status']}** · {c['kind']} · {RELATION_TEXT[c['relation']]} · severity {c['severity']}"
-                       f" · `{c['id']}`" + (f" · page {_md(c['page'])}" if c["page"] else ""))
-            for v in c["values"][:max_values]:
-                out.append(f"  - {_md(v['value'])} — {_md(v['source_file'])}:{v['line_start']}"
-                           f" ({v['date'] or 'date unknown'})")
-            if n_values(c) > max_values:
-                out.append(f"  - … and {n_values(c) - max_values} more (conflicts.json has them all)")
-            if c["decision"]:
-                d = c["decision"]
-                out.append(f"  - decision: {_md(d['decision'])} by {_md(d['reviewer'])} on {d['date']}: "
-                           f"{_md(d['reason'])}" + (f" — **stale: {_md(d['stale_reason'])}**" if d["stale_reason"] else ""))
-        out.append("")
-    gone = [r for r in data.reviews if r["stale_reason"] == "conflict no longer exists"]
-    if gone:
-        out += ["## Decisions whose conflict no longer exists", ""]
-        out += [f"- `{r['conflict']}` ({_md(r['decision'])} by {_md(r['reviewer'])}, {_md(r['date'])}; "
-                f"decisions file line {r['line']})"
-                for r in gone]
-        out.append("")
+            out += _md_conflict(data, c, max_values)
+        out.append("" if cs else "None.")
+        if not cs:
+            out.append("")
     out += ["## Page versions", ""]
     for p in data.pages:
         out.append(f"### {_md(p['page_key'])}")
@@ -200,7 +580,7 @@ def to_markdown(data: ReportData) -> str:
             out.append(f"- {_md(v['source_file'])} — {v['date'] or 'date unknown'}" + (" — **current**" if v["current"] else ""))
         out.append("")
     review = [c for c in data.categories if c["review"]]
-    out += ["## Category names to review", "",
+    out += [f"## Category names to review ({len(review)})", "",
             "Names used by one page only. None is merged with another; to merge, add a reviewed line to "
             "`pipeline/data/aliases.toml`.", "",
             "| category | capability | page | closest names elsewhere |", "|---|---|---|---|"]
@@ -209,6 +589,29 @@ def to_markdown(data: ReportData) -> str:
         out.append(f"| {_md(' / '.join(c['category']))} | {c['capability']} | {_md(c['pages'][0])} | {_md(cands)} |")
     out.append("")
     return "\n".join(out)
+
+
+def _md_current(data: ReportData, row: dict, st: dict | None) -> str:
+    name = _md(" / ".join(row.get("category") or ()))
+    status = CURRENT_STATUS_TEXT.get(row["status"], row["status"])
+    if st is None:
+        return f"| {name} | {row['capability']} | {status} | | | | |"
+    req = rule_text(st)
+    if st.get("integration"):
+        req += f"; access: {st['integration']}"
+    if st.get("conditions"):
+        req += "; " + "；".join(str(x) for x in st["conditions"])
+    if st.get("note"):
+        req += f"; {st['note']}"
+    docs = _documents_text(st.get("documents") or ()) or ("(no capture lists the documents)"
+                                                          if st.get("items_missing") else "")
+    items, rule_src = st.get("items_source"), st.get("rule_source")
+    count = _statement_sources(st)
+    docs = _md(docs)
+    if items and items != rule_src:
+        docs += f" — listed in an older capture: {_md_source(data, items, count[-1][1])}"
+    return (f"| {name} | {row['capability']} | {_md(status)} | {_md(st.get('page') or '')} | {_md(req)} | "
+            f"{_md_source(data, rule_src, count[0][1] if rule_src else '')} | {docs} |")
 
 
 def to_html(data: ReportData) -> str:
@@ -221,8 +624,16 @@ def to_html(data: ReportData) -> str:
                       # (markup the template made itself, a macro's output, is left as it is)
                       finalize=lambda v: v if isinstance(v, Markup) or not isinstance(v, str) else visible(v))
     template = env.from_string(resources.files("pipeline").joinpath("data/report.html.j2").read_text("utf-8"))
-    return template.render(d=data, s=summary(data), groups=grouped_conflicts(data.conflicts),
-                           relation_text=RELATION_TEXT, n_values=n_values, max_values=data.caps()[0], max_rows=data.caps()[1],
-                           max_sources=data.caps()[2],
+    max_values, max_rows, max_sources = data.caps()
+    others = other_conflicts(data.conflicts)
+    # the cards count the rows listed (what the filter can show), the totals are said beside them
+    listed = Counter(c.kind for d in data.diffs[:max_sources] for c in d.changes[:max_rows])
+    return template.render(listed=listed, d=data, s=summary(data), decide=needs_decision(data.conflicts),
+                           others=others, n_others=sum(len(cs) for _, cs in others), other_text=OTHER_TEXT,
+                           current=current_rows(data), current_status=CURRENT_STATUS_TEXT,
+                           relation_text=RELATION_TEXT, kind_text=kind_text, rule_text=rule_text,
+                           conflict_category=conflict_category, statement_sources=_statement_sources,
+                           change_values=_change_values, documents_text=_documents_text, at=_at,
+                           n_values=n_values, max_values=max_values, max_rows=max_rows, max_sources=max_sources,
                            review=[c for c in data.categories if c["review"]],
                            gone=[r for r in data.reviews if r["stale_reason"] == "conflict no longer exists"])

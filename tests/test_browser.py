@@ -43,7 +43,42 @@ def driver(tmp_path_factory):
     d.quit()
 
 
-def test_report_loads_filters_and_is_screenshotted(driver, fresh_build):
+SECTIONS = ["What needs a decision", "Current requirements", "What changed since the previous version",
+            "Decided, gaps and informative differences", "Page versions", "Category names to review"]
+
+
+def _counts_match_what_is_shown(driver) -> list[tuple[str, int]]:
+    """Every count in the page (``.n[data-count]``) against the rows its selector names that
+    are displayed (distinct ``data-key`` values where it says so); the counts read."""
+    from selenium.webdriver.common.by import By
+
+    got = []
+    for el in driver.find_elements(By.CSS_SELECTOR, ".n[data-count]"):
+        sel = el.get_attribute("data-count")
+        shown = [r for r in driver.find_elements(By.CSS_SELECTOR, sel) if r.is_displayed()]
+        if el.get_attribute("data-distinct"):
+            expected = len({r.get_attribute("data-key") for r in shown})
+        else:
+            expected = len(shown)
+        text = el.get_attribute("textContent")  # (.text is empty where a hidden section holds it)
+        assert int(text) == expected, (sel, text, expected)
+        got.append((sel, expected))
+    return got
+
+
+def _filter(driver, text: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    box = driver.find_element(By.ID, "filter")
+    box.clear()
+    if text:
+        box.send_keys(text)
+    # (clear() fires no input event)
+    driver.execute_script("document.getElementById('filter').dispatchEvent(new Event('input'))")
+    time.sleep(0.2)
+
+
+def test_report_opens_with_decisions_filters_and_counts_follow(driver, fresh_build):
     from selenium.webdriver.common.by import By
 
     result, output = fresh_build
@@ -52,27 +87,63 @@ def test_report_loads_filters_and_is_screenshotted(driver, fresh_build):
     assert driver.title.startswith("Review report")
     errors = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
     assert errors == [], errors
+    heads = [h.text for h in driver.find_elements(By.TAG_NAME, "h2")]
+    assert [next(i for i, h in enumerate(heads) if h.startswith(x)) for x in SECTIONS] == list(range(len(SECTIONS))), heads
     cards = driver.find_elements(By.CSS_SELECTOR, ".card")
-    assert cards and "categories added" in cards[0].text, "summary counts come first"
+    assert cards and "conflicts open" in cards[0].text, "what needs a decision comes first"
+    severities = [h.text.split(" (")[0] for h in driver.find_elements(By.CSS_SELECTOR, "#decide h3")]
+    assert severities[:3] == ["High", "Medium", "Low"]
+    # a page-wide change is one row, its categories listed in it
+    wide = [r for r in driver.find_elements(By.CSS_SELECTOR, "#decide tr.row") if "page-wide:" in r.text]
+    assert len(wide) == 1 and len(wide[0].find_elements(By.CSS_SELECTOR, "ul.cats li")) == 19
+    assert len(driver.find_elements(By.CSS_SELECTOR, ".quote")) > 50, "values come with their source lines"
+    before = dict(_counts_match_what_is_shown(driver))
     rows = driver.find_elements(By.CSS_SELECTOR, "tr.row")
-    assert len(rows) > 50
-    box = driver.find_element(By.ID, "filter")
-    box.send_keys("公募基金")
-    time.sleep(0.3)
+    assert len(rows) > 50 and before["#decide tr.row"] > 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    top = ARTIFACTS / "report-top.png"
+    driver.save_screenshot(str(top))
+    _filter(driver, "公募基金")
     visible = [r for r in rows if r.is_displayed()]
     assert 0 < len(visible) < len(rows)
-    assert all("公募基金" in r.text or "公募基金" in r.find_element(By.XPATH, "ancestor::section").text for r in visible)
-    ARTIFACTS.mkdir(exist_ok=True)
+    assert all("公募基金" in r.text or "公募基金" in r.find_element(By.XPATH, "ancestor::section[1]").text for r in visible)
+    after = dict(_counts_match_what_is_shown(driver))
+    assert 0 < after["#decide tr.row"] < before["#decide tr.row"], "the counts follow the filter"
+    assert not any(e.is_displayed() for e in driver.find_elements(By.CSS_SELECTOR, ".nofilter"))
     shot = ARTIFACTS / "report-filtered.png"
     driver.save_screenshot(str(shot))
-    assert shot.stat().st_size > 10_000
-    box.clear()
-    box.send_keys(" ")
-    box.clear()
-    driver.execute_script("document.getElementById('filter').dispatchEvent(new Event('input'))")
-    time.sleep(0.3)
-    assert all(r.is_displayed() for r in rows[:20]), "clearing the filter shows everything again"
+    assert shot.stat().st_size > 10_000 and top.stat().st_size > 10_000
+    _filter(driver, "")
+    assert all(r.is_displayed() for r in rows), "clearing the filter shows everything again"
+    assert dict(_counts_match_what_is_shown(driver)) == before
     assert [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")] == []
+
+
+def test_current_requirements_and_excerpts_in_the_browser(driver, tmp_path):
+    """The sections a build of raw/ leaves empty (current requirements, a stale decision),
+    from the data ``test_review_report.sample_data`` makes: shown, counted, filtered, and a
+    document's markup in an excerpt is text."""
+    from selenium.webdriver.common.by import By
+    from test_review_report import HOSTILE, sample_data
+
+    from pipeline import report
+
+    data, _ = sample_data(tmp_path)
+    page = tmp_path / "output" / "reports" / "v2.html"
+    page.parent.mkdir(parents=True)
+    page.write_text(report.to_html(data), encoding="utf-8")
+    driver.get(page.as_uri())
+    assert [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")] == []
+    counts = dict(_counts_match_what_is_shown(driver))
+    assert counts["#current tr.row"] == 2 and counts["#decide tr.row[data-status=stale]"] == 1
+    quotes = [q.text for q in driver.find_elements(By.CSS_SELECTOR, ".quote")]
+    assert any(HOSTILE in q for q in quotes), "markup from a document is shown as text"
+    assert driver.execute_script("return document.scripts.length") == 1
+    _filter(driver, "教育平台")
+    counts = dict(_counts_match_what_is_shown(driver))
+    assert counts["#current tr.row"] == 1 and counts["#decide tr.row"] == 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / "report-current-filtered.png"))
 
 
 def test_every_value_links_to_its_source_file(driver, fresh_build):

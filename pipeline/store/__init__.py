@@ -20,5 +20,7 @@ from pipeline.store.published import (  # noqa: F401
     iter_records, iter_table, latest, load_small_tables, load_tables, parse_history, previous_version,
     published_conflict_ids, versions,
 )
-from pipeline.store.raw import METADATA_FILE, RawFile, RawRef, hash_files, list_raw, read_raw, read_raw_bytes  # noqa: F401
+from pipeline.store.raw import (  # noqa: F401
+    METADATA_FILE, RawFile, RawRef, hash_files, list_raw, read_raw, read_raw_bytes, source_lines,
+)
 from pipeline.store.writing import VersionWriter, clean_stale_tmp, link_partitions, record_history, version_name  # noqa: F401

@@ -22,6 +22,8 @@ MANIFEST_FILE = "MANIFEST.json"
 #: where a manifest entry gives the time of its capture, in the order they are looked for
 _MANIFEST_TIMES = ("captured", "commit_date", "commit_date_or_update_time")
 _METADATA_KEYS = {"url", "captured", "updated", "capability", "title", "format"}
+#: a document larger than the build reads (``build.MAX_DOCUMENT_BYTES``) has no records to quote
+MAX_EXCERPT_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -287,3 +289,44 @@ def read_raw_bytes(path: Path, shown: str) -> bytes:
         return path.read_bytes()
     except OSError as e:
         raise _cannot_read(shown, e) from None
+
+
+def source_lines(spans, sha256: dict[str, str], paths: dict[str, Path] | None = None,
+                 root: Path = Path(".")) -> dict[tuple[str, int, int], tuple[str, ...]]:
+    """The lines of each span ``(source_file, line_start, line_end)`` (1-based, inclusive), as
+    the parsers numbered them: the file decoded as a document is (``detect.decode``, control
+    characters removed), for the report's excerpts. ``sha256``: the bytes each file must have
+    (the version's source); a file that is gone, unreadable, larger than a document may be,
+    or changed since (another hash) gives nothing, and the report shows its file:line only.
+    ``paths``: where a source file is (the build's raw folders); else ``root / source_file``
+    (``raw/…`` under the project folder). Each file is read once, and only its spans' lines are
+    kept."""
+    from pipeline import detect
+    from pipeline.errors import PipelineError
+    from pipeline.normalize import strip_controls
+
+    by_file: dict[str, list[tuple[int, int]]] = {}
+    for file, start, end in spans:
+        by_file.setdefault(file, []).append((start, end))
+    out: dict[tuple[str, int, int], tuple[str, ...]] = {}
+    for file in sorted(by_file):
+        path = (paths or {}).get(file) or root / file
+        try:
+            if path.stat().st_size > MAX_EXCERPT_BYTES:
+                continue
+            data = path.read_bytes()
+        except OSError:
+            continue
+        # A PDF's lines count the text pdfplumber reads from it: reading it again for an excerpt
+        # costs seconds per file, so a PDF's values are shown with their file:line only.
+        if hashlib.sha256(data).hexdigest() != sha256.get(file) or data.startswith(b"%PDF"):
+            continue
+        try:
+            text, _ = detect.decode(data, file)
+        except PipelineError:
+            continue
+        lines = strip_controls(text, file)[0].split("\n")
+        del text, data
+        for start, end in by_file[file]:
+            out[(file, start, end)] = tuple(lines[max(start, 1) - 1:end])
+    return out
