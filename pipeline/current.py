@@ -168,18 +168,24 @@ def status_of(row: dict) -> str:
     return "current"
 
 
-def rule_words(s: dict) -> str:
-    """A statement's rule as a person reads it: ``1 of 5 (5选1)``, ``all of``, ``nothing
-    required``; with the declaration as written where there is one."""
-    if s["rule"] == "none":
+def rule_words(s: dict, listed: bool = True) -> str:
+    """A statement's rule as a person reads it, the one wording of show, the report and the
+    export: ``1 of 5 (5选1)`` (with ``, 3 listed`` where fewer are listed than declared),
+    ``1 of the 3 listed`` (a choice without a declared count), ``all of``, ``nothing
+    required``, ``unknown (…)``. The declaration as written is the statement's ``declared``.
+    ``listed=False``: without the count listed (said beside it, with where the list is from)."""
+    rule = s.get("rule")
+    if rule == "none":
         return "nothing required"
-    if s["rule"] == "unknown":
+    if rule == "all":
+        return "all of"
+    if rule != "any":
         return "unknown (the requirement text was lost)"
-    if s["rule"] == "all":
-        return f"all of ({s['declared']})" if s["declared"] and s["declared"] not in ("与", "及", "和") else "all of"
-    pick = s["pick"] or 1
-    said = f"{pick} of {s['of']}" if s["of"] else f"{pick} of the alternatives listed"
-    return f"{said} ({s['declared']})" if s["declared"] else said
+    pick, of, options = s.get("pick") or 1, s.get("of"), s.get("options")
+    if of:
+        told = f", {options} listed" if listed and options is not None and options != of else ""
+        return f"{pick} of {of} ({of}选{pick}){told}"
+    return f"{pick} of the {options} listed" if options else f"{pick} of the alternatives listed"
 
 
 def list_words(s: dict) -> str:

@@ -25,7 +25,7 @@ import io
 import unicodedata
 
 # the current table's status in words: one wording wherever it is shown (show, report, export)
-from pipeline.current import STATUS_TEXT
+from pipeline.current import STATUS_TEXT, rule_words
 from pipeline.normalize import visible
 
 #: what a spreadsheet takes as the start of a formula (tab and carriage return too: Excel strips
@@ -59,25 +59,6 @@ DOC_SEP = "、"
 LIST_SEP = "；"
 
 
-def rule_text(statement: dict) -> str:
-    """The rule of a statement in words: ``5选1`` (N选k as the documents write a declared
-    count, with how many are listed where that differs), ``any 1 of 3`` (a choice without a
-    declared count), ``all of``, ``nothing required``, ``unknown``."""
-    rule = statement.get("rule")
-    if rule == "any":
-        pick = statement.get("pick") or 1
-        of, options = statement.get("of"), statement.get("options")
-        if of is not None:
-            listed = f" ({options} listed)" if options is not None and options != of else ""
-            return f"{of}选{pick}{listed}"
-        return f"any {pick} of {options}" if options is not None else f"any {pick}"
-    if rule == "all":
-        return "all of"
-    if rule == "none":
-        return "nothing required"
-    return "unknown (the requirement text was lost)"
-
-
 def _at(src: dict | None) -> tuple[str, str]:
     """(``file:line``, date) of a ``rule_source`` / ``items_source``."""
     if not src:
@@ -106,7 +87,7 @@ def current_rows(current: list[dict]) -> list[list]:
                 note.append("a rule is declared but no capture of this page lists its entries")
             rule_at, rule_date = _at(st.get("rule_source"))
             items_at, items_date = _at(st.get("items_source"))
-            stated = [st.get("page") or "", rule_text(st), st.get("declared") or ""]
+            stated = [st.get("page") or "", rule_words(st), st.get("declared") or ""]
             tail = [LIST_SEP.join(st.get("conditions") or []), st.get("integration") or "", LIST_SEP.join(note),
                     rule_at, rule_date, items_at, items_date, conflicts]
             for item in st.get("items") or [None]:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 
+from pipeline.current import STATUS_TEXT, rule_words
 from pipeline.diff import Diff
 from pipeline.normalize import visible
 
@@ -56,30 +57,9 @@ KIND_TEXT = {
     "entries_differ": "what the entries require differs",
     "notes_differ": "notes differ",
 }
-#: ``current.status`` in words
-CURRENT_STATUS_TEXT = {
-    "current": "current",
-    "list_from_older_capture": "current; list of documents from an older capture",
-    "open_conflict": "open conflict: needs a decision",
-    "decided": "decided by review",
-}
-#: ``statements[].rule`` in words (``any`` is written with its count)
-RULE_TEXT = {"all": "all of", "none": "nothing required", "unknown": "rule not readable"}
-
-
 def kind_text(kind: str) -> str:
     """A conflict kind in words (a kind this module does not know yet: its code, readable)."""
     return KIND_TEXT.get(kind, kind.replace("_", " "))
-
-
-def rule_text(st: dict) -> str:
-    """A statement's rule in words: ``any`` as "1 of 3 (3选1)", the others from ``RULE_TEXT``."""
-    if st.get("rule") == "any":
-        pick, of = st.get("pick"), st.get("of")
-        if pick and of:
-            return f"{pick} of {of} ({of}选{pick})"
-        return f"{pick or 1} of the documents listed"
-    return RULE_TEXT.get(st.get("rule"), str(st.get("rule")))
 
 
 @dataclass(frozen=True)
@@ -593,10 +573,10 @@ def to_markdown(data: ReportData) -> str:
 
 def _md_current(data: ReportData, row: dict, st: dict | None) -> str:
     name = _md(" / ".join(row.get("category") or ()))
-    status = CURRENT_STATUS_TEXT.get(row["status"], row["status"])
+    status = STATUS_TEXT.get(row["status"], row["status"])
     if st is None:
         return f"| {name} | {row['capability']} | {status} | | | | |"
-    req = rule_text(st)
+    req = rule_words(st)
     if st.get("integration"):
         req += f"; access: {st['integration']}"
     if st.get("conditions"):
@@ -630,8 +610,8 @@ def to_html(data: ReportData) -> str:
     listed = Counter(c.kind for d in data.diffs[:max_sources] for c in d.changes[:max_rows])
     return template.render(listed=listed, d=data, s=summary(data), decide=needs_decision(data.conflicts),
                            others=others, n_others=sum(len(cs) for _, cs in others), other_text=OTHER_TEXT,
-                           current=current_rows(data), current_status=CURRENT_STATUS_TEXT,
-                           relation_text=RELATION_TEXT, kind_text=kind_text, rule_text=rule_text,
+                           current=current_rows(data), current_status=STATUS_TEXT,
+                           relation_text=RELATION_TEXT, kind_text=kind_text, rule_text=rule_words,
                            conflict_category=conflict_category, statement_sources=_statement_sources,
                            change_values=_change_values, documents_text=_documents_text, at=_at,
                            n_values=n_values, max_values=max_values, max_rows=max_rows, max_sources=max_sources,

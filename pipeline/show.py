@@ -153,7 +153,7 @@ def answer_lines(cap: str, a: dict | None) -> list[str]:
         if several:
             lines.append(f"  on {s['page']}:")
             indent = "      "
-        lines.append(f"{indent[:-2]}{rule_words(s)}, declared {'on ' + rs['date'] if rs['date'] else '(date unknown)'}"
+        lines.append(f"{indent[:-2]}{rule_words(s, listed=False)}, declared {'on ' + rs['date'] if rs['date'] else '(date unknown)'}"
                      f" ({rs['source_file']}:{rs['line']})")
         where = list_words(s)
         if where:

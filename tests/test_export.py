@@ -11,6 +11,7 @@ import pytest
 from conftest import ROOT
 from pipeline import cli, export, review, store
 from pipeline.build import run_build
+from pipeline.current import rule_words
 
 A_FILE, B_FILE = "raw/000_5e444a4c87042c42.txt", "raw/003_3b374c8cbaf8a554.txt"
 
@@ -58,7 +59,7 @@ def test_current_rows_one_per_entry_with_rule_and_sources():
     rows = [dict(zip(export.CURRENT_COLUMNS, r)) for r in export.current_rows(CURRENT)]
     assert len(rows) == 3 + 1 + 1
     first = rows[0]
-    assert first["category"] == "金融业 / 公募基金" and first["rule"] == "3选1" and first["declared as written"] == "（3选1）"
+    assert first["category"] == "金融业 / 公募基金" and first["rule"] == "1 of 3 (3选1)" and first["declared as written"] == "（3选1）"
     assert first["entry"] == "《经营证券期货业务许可证》" and first["rule source"] == "raw/a.md:12"
     assert first["rule date"] == "2024-08-29" and first["entries source"] == "raw/a.md:13"
     assert first["requirement conditions"] == "仅支持公募基金管理人" and first["access method"] == "标准直播+直播标签"
@@ -67,21 +68,21 @@ def test_current_rows_one_per_entry_with_rule_and_sources():
     assert rows[2]["entry conditions"] == "且其中须有“驾驶员培训”项目"
     # a statement without items: one row, the entry empty, and why
     missing = rows[3]
-    assert missing["entry"] == "" and missing["rule"] == "5选1" and missing["entries source"] == ""
+    assert missing["entry"] == "" and missing["rule"] == "1 of 5 (5选1)" and missing["entries source"] == ""
     assert "no capture of this page lists" in missing["note"]
     assert rows[4]["rule"] == "nothing required" and rows[4]["entry"] == "" and rows[4]["status"] == "current"
 
 
 @pytest.mark.parametrize("statement,text", [
-    ({"rule": "any", "pick": 1, "of": 5, "options": 5}, "5选1"),
-    ({"rule": "any", "pick": 2, "of": 6, "options": 4}, "6选2 (4 listed)"),
-    ({"rule": "any", "pick": 1, "of": None, "options": 3}, "any 1 of 3"),
+    ({"rule": "any", "pick": 1, "of": 5, "options": 5}, "1 of 5 (5选1)"),
+    ({"rule": "any", "pick": 2, "of": 6, "options": 4}, "2 of 6 (6选2), 4 listed"),
+    ({"rule": "any", "pick": 1, "of": None, "options": 3}, "1 of the 3 listed"),
     ({"rule": "all"}, "all of"),
     ({"rule": "none"}, "nothing required"),
     ({"rule": "unknown"}, "unknown (the requirement text was lost)"),
 ])
 def test_rule_in_words(statement, text):
-    assert export.rule_text(statement) == text
+    assert rule_words(statement) == text
 
 
 def test_workbook_sheets_header_rows_and_formula_stays_text(tmp_path):

@@ -370,10 +370,10 @@ def test_current_requirements_say_status_rule_and_sources_in_words(tmp_path):
     md, html = report.to_markdown(data), report.to_html(data)
     section = md[md.index("## Current requirements (2)"):md.index("## What changed")]
     fund = next(ln for ln in section.splitlines() if ln.startswith("| 金融业 / 公募基金"))
-    assert "| open conflict: needs a decision |" in fund and "1 of 3 (3选1); access: 标准直播" in fund
+    assert "| open conflict: versions or pages disagree |" in fund and "1 of 3 (3选1); access: 标准直播" in fund
     assert "raw/a.md:4 (2024-08-29) line 4: «资质要求（3选1）" in fund
     edu = next(ln for ln in section.splitlines() if ln.startswith("| 教育 / 教育平台"))
-    assert "list of documents from an older capture" in edu
+    assert "its entries come from an older capture" in edu
     assert "listed in an older capture: raw/a.md:5 (2024-08-29) line 5: «1.《经营证券期货业务许可证》" in edu
     assert "raw/b.txt:3 (2026-02-11)" in edu
     assert "listed in an older capture:" in html and 'href="../../raw/a.md"' in html
