@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import csv
 import io
-import unicodedata
 
 # the current table's status in words: one wording wherever it is shown (show, report, export)
 from pipeline.current import STATUS_TEXT, rule_words
-from pipeline.normalize import visible
+from pipeline.normalize import display_width, visible
 
 #: what a spreadsheet takes as the start of a formula (tab and carriage return too: Excel strips
 #: them and reads on)
@@ -168,11 +167,6 @@ def csv_bytes(header, rows) -> bytes:
     return buf.getvalue().encode("utf-8-sig")
 
 
-def _width(text: str) -> int:
-    """Display width in a spreadsheet's character units: Chinese (wide) characters count two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
 #: column widths, in characters: wide enough for an id or a date, never a whole page of text
 MIN_WIDTH, MAX_WIDTH = 8, 60
 
@@ -185,12 +179,12 @@ def _sheet(wb, title: str, header, rows) -> None:
     ws.append([_text(h) for h in header])
     for r in rows:
         ws.append([_text(v) or None for v in r])  # (an empty cell, not an empty string)
-    widths = [_width(_text(h)) for h in header]
+    widths = [display_width(_text(h)) for h in header]
     for row in ws.iter_rows(min_row=2):
         for cell in row:
             if cell.data_type == "f":
                 cell.data_type = "s"  # a document's text, never a formula (see the module docstring)
-            longest = max((_width(part) for part in str(cell.value or "").split("\n")), default=0)
+            longest = max((display_width(part) for part in str(cell.value or "").split("\n")), default=0)
             widths[cell.column - 1] = max(widths[cell.column - 1], longest)
     bold = Font(bold=True)
     for cell in ws[1]:

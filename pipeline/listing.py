@@ -13,9 +13,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import unicodedata
 
-from pipeline.normalize import visible
+from pipeline.normalize import display_width, visible
 
 FORMATS = ("text", "json", "csv")
 
@@ -60,17 +59,12 @@ def _text_cell(value) -> str:
     return visible(_csv_cell(value).replace("\r", " ").replace("\n", " "))
 
 
-def _width(text: str) -> int:
-    """Columns a terminal gives ``text``: Chinese characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
 def _text_table(rows: list[dict], columns: list[str]) -> str:
     cells = [[c for c in columns]] + [[_text_cell(r.get(c)) for c in columns] for r in rows]
-    widths = [max(_width(row[i]) for row in cells) for i in range(len(columns))]
+    widths = [max(display_width(row[i]) for row in cells) for i in range(len(columns))]
     lines = []
     for row in cells:
-        padded = [cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(row[:-1])] + [row[-1]]
+        padded = [cell + " " * (widths[i] - display_width(cell)) for i, cell in enumerate(row[:-1])] + [row[-1]]
         lines.append("  ".join(padded).rstrip())
     if not rows:
         lines.append("(none)")
