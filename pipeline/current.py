@@ -44,10 +44,10 @@ def _lists(r) -> bool:
     return r["rule"] == "none" or (r["rule"] != "unknown" and not r["items_missing"] and bool(r["items"]))
 
 
-def _statement(part: str, v, r, listing, note: str | None) -> dict:
-    """The statement of row ``r`` of version ``v``; ``listing(r)``: the (version, row) of the
-    page's newest earlier capture that lists what ``r`` requires, or None."""
-    items_v, items_r = (v, r) if _lists(r) else (listing(r) or (None, None))
+def _statement(part: str, v, r, listings: "_Listings", note: str | None) -> dict:
+    """The statement of row ``r`` of version ``v``; a lost list is looked for in the page's
+    earlier captures (``listings``)."""
+    items_v, items_r = (v, r) if _lists(r) else (listings.newest(v, r) or (None, None))
     # a capture that lost the whole requirement text declares no rule: the rule is then the one
     # of the capture the entries come from
     rule_v, rule_r = (items_v, items_r) if r["rule"] == "unknown" and items_r is not None else (v, r)
@@ -74,25 +74,23 @@ class _Listings:
         self.index = {id(v): i for i, v in enumerate(versions)}
         self._newest: dict[int, dict] = {}
 
-    def before(self, v):
+    def newest(self, v, r):
+        """The (version, row) of the newest version before ``v`` that lists what row ``r``
+        requires, or None."""
         i = self.index[id(v)]
-
-        def find(r):
-            found = self._newest.get(i)
-            if found is None:
-                found = self._newest[i] = {}
-                # undated versions come first in a page's order, so newest first is dated ones,
-                # newest first, then the undated (where they fall is unknown)
-                for ov in self.versions[:i][::-1]:
-                    for o in ov.rows:
-                        if _lists(o):
-                            found.setdefault((o["capability"], o["category_id"], ov.slot(o.get("page_part"))), (ov, o))
-            return found.get((r["capability"], r["category_id"], v.slot(r.get("page_part"))))
-
-        return find
+        found = self._newest.get(i)
+        if found is None:
+            found = self._newest[i] = {}
+            # undated versions come first in a page's order, so newest first is dated ones,
+            # newest first, then the undated (where they fall is unknown)
+            for ov in self.versions[:i][::-1]:
+                for o in ov.rows:
+                    if _lists(o):
+                        found.setdefault((o["capability"], o["category_id"], ov.slot(o.get("page_part"))), (ov, o))
+        return found.get((r["capability"], r["category_id"], v.slot(r.get("page_part"))))
 
 
-def _stated(key: str, versions: list) -> list[tuple[object, object, str | None]]:
+def _stated(versions: list) -> list[tuple[object, object, str | None]]:
     """(version, row, note) for every category the page states today: its current version's
     rows, and where that capture is cut short, categories it does not reach from the newest
     earlier version that has them (back to the newest complete one)."""
@@ -119,36 +117,35 @@ def current_view(pages: dict[str, list], conflicts: list[dict], summaries: dict[
     """The ``current`` rows from the reconciled page versions (``reconcile.page_versions``) and
     conflicts (decisions applied). ``summaries``: conflict id -> its summary, where the
     conflicts given are headers without it."""
-    from pipeline.reconcile import part_key
+    from pipeline.reconcile import covered, part_key
 
     summaries = summaries or {}
     rows: dict[tuple[str, str], dict] = {}
     for key in sorted(pages):
         versions = pages[key]
         listings = _Listings(versions)
-        for v, r, note in _stated(key, versions):
+        for v, r, note in _stated(versions):
             k = (r["capability"], r["category_id"])
             row = rows.setdefault(k, {"capability": r["capability"], "category_id": r["category_id"],
                                       "category": r["category"], "status": None, "statements": [],
                                       "conflicts": [], "decisions": []})
             part = part_key(key, v.slot(r.get("page_part")))
-            row["statements"].append(_statement(part, v, r, listings.before(v), note))
+            row["statements"].append(_statement(part, v, r, listings, note))
     for c in conflicts:
         if c["status"] not in _REVIEWED:
             continue
-        for cap in c["capability"].split("+"):
-            for covered in c["categories"]:
-                row = rows.get((cap, covered["category_id"]))
-                if row is None:
-                    continue
-                summary = c.get("summary") or summaries.get(c["id"]) or ""
-                row["conflicts"].append({"id": c["id"], "kind": c["kind"], "relation": c["relation"],
-                                         "severity": c["severity"], "status": c["status"],
-                                         "summary": summary[:SUMMARY_MAX] + ("…" if len(summary) > SUMMARY_MAX else "")})
-                if c["decision"]:
-                    d = c["decision"]
-                    row["decisions"].append({k: d[k] for k in ("conflict", "decision", "reason", "reviewer",
-                                                               "date", "status")})
+        for k in covered(c):
+            row = rows.get(k)
+            if row is None:
+                continue
+            summary = c.get("summary") or summaries.get(c["id"]) or ""
+            row["conflicts"].append({"id": c["id"], "kind": c["kind"], "relation": c["relation"],
+                                     "severity": c["severity"], "status": c["status"],
+                                     "summary": summary[:SUMMARY_MAX] + ("…" if len(summary) > SUMMARY_MAX else "")})
+            if c["decision"]:
+                d = c["decision"]
+                row["decisions"].append({k: d[k] for k in ("conflict", "decision", "reason", "reviewer",
+                                                           "date", "status")})
     for row in rows.values():
         row["status"] = status_of(row)
     return [rows[k] for k in sorted(rows, key=lambda k: (k[0], tuple(rows[k]["category"]), k[1]))]

@@ -907,12 +907,11 @@ def categories_view(rows: list[dict], pages: dict[str, list[Version]], conflicts
         e["pages"] = sorted(page_of.get(e["category_id"], ()))
         e["names"] = sorted({" / ".join(raw) for raw in spellings[k]})
     for c in conflicts:
-        for cap in c["capability"].split("+"):
-            for covered in c["categories"]:
-                e = out.get((cap, covered["category_id"]))
-                if e is not None:
-                    e["conflicts"].append(c["id"])
-                    e["open_conflicts"] += c["status"] == "open"
+        for k in covered(c):
+            e = out.get(k)
+            if e is not None:
+                e["conflicts"].append(c["id"])
+                e["open_conflicts"] += c["status"] == "open"
     # a name one page uses is compared with the names some other page uses: per page, worked
     # out once (a table of N distinct categories made this N x N before)
     only_on: dict[str, set[str]] = {}
@@ -933,6 +932,15 @@ def categories_view(rows: list[dict], pages: dict[str, list[Version]], conflicts
                            "candidates": [{"category_id": cid, "category": n, "score": round(score, 1)}
                                           for n, score, cid in found]}
     return [out[k] for k in sorted(out, key=lambda k: (k[0], out[k]["category"]))]
+
+
+def covered(conflict: dict) -> list[tuple[str, str]]:
+    """(capability, category_id) of every category a conflict is about: each capability it
+    names (``face_verification+live_streaming`` for a capability difference) times each
+    category (a page-wide change lists many; a conflict read from a version older than the
+    ``categories`` field names its own ``category_id``)."""
+    cats = conflict.get("categories") or [{"category_id": conflict["category_id"]}]
+    return [(cap, x["category_id"]) for cap in conflict["capability"].split("+") for x in cats]
 
 
 def pages_view(info: dict[str, dict]) -> list[dict]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pipeline.current import STATUS_TEXT, list_words, rule_words
 from pipeline.normalize import fold
+from pipeline.reconcile import covered
 from pipeline.records import canonical_category
 
 #: partial matches shown in detail without --all (``show 金融`` matches 13 categories)
@@ -79,8 +80,7 @@ def describe(cid: str, tables: dict[str, list[dict]]) -> dict:
     """Everything ``show`` says about one category, as data."""
     cats = [c for c in tables["categories"] if c["category_id"] == cid]
     reqs = [r for r in tables["requirements"] if r["category_id"] == cid]
-    conflicts = [c for c in tables["conflicts"] if c["status"] in ("open", "stale")
-                 and any(x["category_id"] == cid for x in c.get("categories") or [{"category_id": c["category_id"]}])]
+    conflicts = [c for c in tables["conflicts"] if c["status"] in ("open", "stale")]
     answers = {r["capability"]: r for r in tables.get("current", []) if r["category_id"] == cid}
     out = {"category_id": cid, "category": cats[0]["category"] if cats else None,
            "names": sorted({n for c in cats for n in c["names"]}), "capabilities": []}
@@ -122,7 +122,7 @@ def describe(cid: str, tables: dict[str, list[dict]]) -> dict:
             "answer": answers.get(c["capability"]) if tables.get("current") else "no current table",
             "capability": c["capability"], "current": current, "history": history,
             "conflicts": [{"id": x["id"], "kind": x["kind"], "relation": x["relation"], "summary": x["summary"],
-                           "status": x["status"]} for x in conflicts if c["capability"] in x["capability"].split("+")],
+                           "status": x["status"]} for x in conflicts if (c["capability"], cid) in covered(x)],
         })
     return out
 
