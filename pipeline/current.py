@@ -20,6 +20,8 @@ Pure functions over the reconciled pages and conflicts; nothing here reads a fil
 """
 from __future__ import annotations
 
+from pipeline.review import UNRESOLVED
+
 #: status -> how it reads, for every place that shows it (show, report, export)
 STATUS_TEXT = {
     "current": "current",
@@ -30,7 +32,7 @@ STATUS_TEXT = {
 }
 
 #: conflict statuses that concern today's answer: a reviewer has to, or did, look at it
-_REVIEWED = ("open", "stale", "decided")
+_REVIEWED = UNRESOLVED + ("decided",)
 #: a short summary per conflict in the table (a page-wide one names every category)
 SUMMARY_MAX = 300
 
@@ -154,7 +156,7 @@ def current_view(pages: dict[str, list], conflicts: list[dict], summaries: dict[
 def status_of(row: dict) -> str:
     """The one word ``status`` (module docstring), from the row's conflicts and statements."""
     statuses = {c["status"] for c in row["conflicts"]}
-    if statuses & {"open", "stale"}:
+    if statuses & set(UNRESOLVED):
         return "open_conflict"
     if "decided" in statuses:
         return "decided"

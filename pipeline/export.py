@@ -26,6 +26,8 @@ import io
 # the current table's status in words: one wording wherever it is shown (show, report, export)
 from pipeline.current import STATUS_TEXT, rule_words
 from pipeline.normalize import display_width, visible
+# exported and checked: the conflicts still waiting for a person
+from pipeline.review import SEVERITY_ORDER, UNRESOLVED
 
 #: what a spreadsheet takes as the start of a formula (tab and carriage return too: Excel strips
 #: them and reads on)
@@ -34,12 +36,9 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: what ``--what`` may name, in sheet order
 TABLES = ("current", "conflicts")
 
-#: conflict statuses exported and checked: still waiting for a person (stale: a decision was
-#: made on values that have changed since)
-UNRESOLVED = ("open", "stale")
 
 #: severities from the most serious down; ``check --severity medium`` means medium or worse
-SEVERITIES = ("high", "medium", "low")
+SEVERITIES = SEVERITY_ORDER
 
 CURRENT_COLUMNS = (
     "capability", "category", "category_id", "status", "page", "rule", "declared as written",

@@ -15,6 +15,7 @@ import io
 import json
 
 from pipeline.normalize import display_width, visible
+from pipeline.tables import FIELD_SCHEMAS
 
 FORMATS = ("text", "json", "csv")
 
@@ -96,7 +97,8 @@ CONFLICT_COLUMNS = ["id", "severity", "status", "kind", "relation", "capability"
                     "page", "summary"]
 CONFLICT_TEXT_COLUMNS = ["id", "severity", "status", "kind", "category", "summary"]
 SEVERITIES = ("high", "medium", "low", "gap", "info")
-STATUSES = ("open", "decided", "stale", "gap", "info")
+#: every conflict status, as the schema names them
+STATUSES = tuple(FIELD_SCHEMAS[("conflicts", "status")]["enum"])
 
 
 def filter_conflicts(conflicts: list[dict], status=(), severity=(), page=()) -> list[dict]:

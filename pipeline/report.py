@@ -15,10 +15,10 @@ from importlib import resources
 from pipeline.current import STATUS_TEXT, rule_words
 from pipeline.diff import Diff
 from pipeline.normalize import visible
+from pipeline.review import SEVERITY_ORDER, UNRESOLVED
 
 STATUS_ORDER = ("open", "stale", "decided", "gap", "info")
 #: what needs a decision (open and stale conflicts) is listed by severity, in this order
-SEVERITY_ORDER = ("high", "medium", "low")
 #: values shown per conflict; the dataset's conflicts table has all of them
 MAX_VALUES = 12
 #: rows shown per changed source, and changed sources shown in detail
@@ -325,7 +325,7 @@ def summary(data: ReportData) -> dict:
     # already had, or that several new pages bring, counts once or not at all)
     now = {(c["capability"], c["category_id"]) for c in data.categories}
     status = Counter(c["status"] for c in data.conflicts)
-    severity = Counter(c["severity"] for c in data.conflicts if c["status"] in ("open", "stale"))
+    severity = Counter(c["severity"] for c in data.conflicts if c["status"] in UNRESOLVED)
     new_ids = [c["id"] for c in data.conflicts if c["id"] not in data.previous_conflict_ids]
     gone = sum(1 for r in data.reviews if r["stale_reason"] == "conflict no longer exists")
     return {
@@ -348,16 +348,16 @@ def needs_decision(conflicts: list[dict]) -> list[tuple[str, list[dict]]]:
     in category order: what the report opens with."""
     groups: dict[str, list[dict]] = {s: [] for s in SEVERITY_ORDER}
     for c in conflicts:
-        if c["status"] in ("open", "stale"):
+        if c["status"] in UNRESOLVED:
             groups.setdefault(c["severity"], []).append(c)
     return [(sev, sorted(cs, key=_conflict_order)) for sev, cs in groups.items()]
 
 
 def other_conflicts(conflicts: list[dict]) -> list[tuple[str, list[dict]]]:
     """Decided conflicts, coverage gaps and informative differences, by status."""
-    groups: dict[str, list[dict]] = {s: [] for s in STATUS_ORDER if s not in ("open", "stale")}
+    groups: dict[str, list[dict]] = {s: [] for s in STATUS_ORDER if s not in UNRESOLVED}
     for c in conflicts:
-        if c["status"] not in ("open", "stale"):
+        if c["status"] not in UNRESOLVED:
             groups.setdefault(c["status"], []).append(c)
     return [(st, sorted(cs, key=_conflict_order)) for st, cs in groups.items()]
 
@@ -610,7 +610,7 @@ def to_html(data: ReportData) -> str:
     listed = Counter(c.kind for d in data.diffs[:max_sources] for c in d.changes[:max_rows])
     return template.render(listed=listed, d=data, s=summary(data), decide=needs_decision(data.conflicts),
                            others=others, n_others=sum(len(cs) for _, cs in others), other_text=OTHER_TEXT,
-                           current=current_rows(data), current_status=STATUS_TEXT,
+                           current=current_rows(data), current_status=STATUS_TEXT, unresolved=UNRESOLVED,
                            relation_text=RELATION_TEXT, kind_text=kind_text, rule_text=rule_words,
                            conflict_category=conflict_category, statement_sources=_statement_sources,
                            change_values=_change_values, documents_text=_documents_text, at=_at,

@@ -39,6 +39,12 @@ from pipeline.errors import ParseError, PipelineError
 from pipeline.normalize import real_date
 
 DECISIONS_FILE = "review/decisions.toml"
+#: conflict statuses waiting for a person: open (never decided) and stale (decided on values
+#: that have changed since, or on a conflict that is gone)
+UNRESOLVED = ("open", "stale")
+#: severities of the conflicts a person decides, most serious first (gap and info conflicts
+#: are reported, not decided)
+SEVERITY_ORDER = ("high", "medium", "low")
 _KEYS = ("conflict", "decision", "reason", "reviewer", "date", "values")
 #: what a withdrawal adds to the decision's own keys
 _WITHDRAWN_KEYS = ("withdrawn_by", "withdrawn_date", "withdrawn_reason")

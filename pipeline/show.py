@@ -9,6 +9,7 @@ from pipeline.current import STATUS_TEXT, list_words, rule_words
 from pipeline.normalize import fold
 from pipeline.reconcile import covered
 from pipeline.records import canonical_category
+from pipeline.review import UNRESOLVED
 
 #: partial matches shown in detail without --all (``show 金融`` matches 13 categories)
 DETAILS_MAX = 3
@@ -80,7 +81,7 @@ def describe(cid: str, tables: dict[str, list[dict]]) -> dict:
     """Everything ``show`` says about one category, as data."""
     cats = [c for c in tables["categories"] if c["category_id"] == cid]
     reqs = [r for r in tables["requirements"] if r["category_id"] == cid]
-    conflicts = [c for c in tables["conflicts"] if c["status"] in ("open", "stale")]
+    conflicts = [c for c in tables["conflicts"] if c["status"] in UNRESOLVED]
     answers = {r["capability"]: r for r in tables.get("current", []) if r["category_id"] == cid}
     out = {"category_id": cid, "category": cats[0]["category"] if cats else None,
            "names": sorted({n for c in cats for n in c["names"]}), "capabilities": []}
@@ -163,7 +164,7 @@ def answer_lines(cap: str, a: dict | None) -> list[str]:
             lines.append(f"{indent}access method: {s['integration']}")
         if s["note"]:
             lines.append(f"{indent}note: {s['note']}")
-    differ = [c for c in a["conflicts"] if c["status"] in ("open", "stale")]
+    differ = [c for c in a["conflicts"] if c["status"] in UNRESOLVED]
     if differ:
         lines.append(f"  where they differ ({len(differ)} open):")
         lines += [f"    {_short(c['summary'])}  [{c['id']}]" for c in differ]
