@@ -15,7 +15,9 @@ states a requirement for it today, one *statement*:
 ``status`` says in one word how far the answer can be trusted: ``open_conflict`` (versions or
 pages disagree and nobody has decided), ``decided`` (every conflict about it was decided by a
 reviewer: who, when and what is in ``decisions``), ``list_lost`` (a rule is declared and no
-capture of the page lists its entries), ``list_from_older_capture``, or ``current``.
+capture of the page lists its entries), ``list_from_older_capture``, ``eligibility_only`` (only
+eligibility lists name the category: they say it may use the capability, and nothing about the
+documents it needs; never "nothing required"), or ``current``.
 Pure functions over the reconciled pages and conflicts; nothing here reads a file.
 """
 from __future__ import annotations
@@ -29,6 +31,7 @@ STATUS_TEXT = {
     "list_lost": "current rule; no capture of the page lists its entries",
     "open_conflict": "open conflict: versions or pages disagree",
     "decided": "decided by a reviewer",
+    "eligibility_only": "listed as eligible only: no page states the documents it needs",
 }
 
 #: conflict statuses that concern today's answer: a reviewer has to, or did, look at it
@@ -42,20 +45,37 @@ def _source(v, r) -> dict:
 
 
 def _lists(r) -> bool:
-    """Whether a record lists what its rule requires."""
+    """Whether a record lists what its rule requires (an eligibility list requires nothing and
+    lists no entries: it never stands in for a lost list)."""
+    if r.get("kind") == "eligibility":
+        return False
     return r["rule"] == "none" or (r["rule"] != "unknown" and not r["items_missing"] and bool(r["items"]))
+
+
+def _eligibility(part: str, v, r, note: str | None) -> dict:
+    """What an eligibility list says of a category: that it may use the capability (by the
+    access method the list names, on the conditions its lead-in sets), and nothing about the
+    documents it needs. No rule, no entries, no list to look for elsewhere."""
+    return {
+        "page": part, "kind": "eligibility", "rule": None, "pick": None, "of": None, "options": None,
+        "declared": None, "conditions": r["conditions"], "items": (), "documents": (),
+        "integration": r["integration"], "items_missing": False,
+        "rule_source": _source(v, r), "items_source": None, "note": note,
+    }
 
 
 def _statement(part: str, v, r, listings: "_Listings", note: str | None) -> dict:
     """The statement of row ``r`` of version ``v``; a lost list is looked for in the page's
     earlier captures (``listings``)."""
+    if r.get("kind") == "eligibility":
+        return _eligibility(part, v, r, note)
     items_v, items_r = (v, r) if _lists(r) else (listings.newest(v, r) or (None, None))
     # a capture that lost the whole requirement text declares no rule: the rule is then the one
     # of the capture the entries come from
     rule_v, rule_r = (items_v, items_r) if r["rule"] == "unknown" and items_r is not None else (v, r)
     listed = items_r or {"items": (), "documents": (), "options": None}
     return {
-        "page": part, "rule": rule_r["rule"], "pick": rule_r["pick"], "of": rule_r["of"],
+        "page": part, "kind": "qualification", "rule": rule_r["rule"], "pick": rule_r["pick"], "of": rule_r["of"],
         "options": listed["options"], "declared": rule_r["declared"], "conditions": rule_r["conditions"],
         "items": listed["items"], "documents": listed["documents"], "integration": r["integration"],
         "items_missing": items_r is None,
@@ -160,9 +180,14 @@ def status_of(row: dict) -> str:
         return "open_conflict"
     if "decided" in statuses:
         return "decided"
-    if any(s["items_missing"] and s["rule"] != "none" for s in row["statements"]):
+    stated = [s for s in row["statements"] if s["kind"] == "qualification"]
+    if not stated:
+        # an eligibility list says the category may use the capability, not what it must show:
+        # nothing here is settled about documents
+        return "eligibility_only"
+    if any(s["items_missing"] and s["rule"] != "none" for s in stated):
         return "list_lost"
-    if any(s["items_source"] != s["rule_source"] for s in row["statements"]):
+    if any(s["items_source"] != s["rule_source"] for s in stated):
         return "list_from_older_capture"
     return "current"
 
@@ -173,6 +198,9 @@ def rule_words(s: dict, listed: bool = True) -> str:
     ``1 of the 3 listed`` (a choice without a declared count), ``all of``, ``nothing
     required``, ``unknown (…)``. The declaration as written is the statement's ``declared``.
     ``listed=False``: without the count listed (said beside it, with where the list is from)."""
+    if s.get("kind") == "eligibility":
+        method = s.get("integration")
+        return f"listed as eligible{' for ' + method if method else ''}; this page states no documents"
     rule = s.get("rule")
     if rule == "none":
         return "nothing required"
@@ -191,6 +219,8 @@ def list_words(s: dict) -> str:
     """Where a statement's entries come from, in words: nothing when the capture that declares
     the rule lists them."""
     rs, its = s["rule_source"], s["items_source"]
+    if s.get("kind") == "eligibility":
+        return ""
     if its is None:
         return "no capture of this page lists the entries"
     if its == rs:

@@ -9,6 +9,9 @@ from dataclasses import dataclass, field, replace
 
 RULES = ("any", "all", "none", "unknown")
 CAPABILITIES = ("face_verification", "live_streaming", "category_list")
+#: what a statement says of a category: the documents it must show, or only that it may use a
+#: capability (an eligibility list)
+STATEMENT_KINDS = ("qualification", "eligibility")
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,9 @@ class Statement:
     capability: str
     section: str
     category_raw: tuple[str, ...]
-    requirement: Requirement
+    #: what the category must show; None for an eligibility statement, which says nothing
+    #: about documents (never read as "nothing required": that is ``Requirement(rule="none")``)
+    requirement: Requirement | None
     span: Span
     requirement_text: str = ""
     integration: Integration | None = None
@@ -154,13 +159,18 @@ class Statement:
     #: which part of the page: a category table's own heading, when a page holds several
     #: tables that are separate statements (非个人主体 / 个人主体 / 海外主体)
     page_part: str | None = None
-    #: ``qualification`` (what a category must show) or ``whitelist`` (a list of categories
-    #: allowed to use a capability, with no qualification column)
+    #: one of ``STATEMENT_KINDS``: ``qualification`` (what a category must show) or
+    #: ``eligibility`` (the page lists the category as one that may use a capability or an
+    #: access method at all, and states no documents: a category table without a qualification
+    #: column, ``主类目 | 子类目 | 小程序内容场景``)
     kind: str = "qualification"
 
     def __post_init__(self) -> None:
-        if self.kind not in ("qualification", "whitelist"):
+        if self.kind not in STATEMENT_KINDS:
             raise ValueError(f"unknown statement kind {self.kind!r}")
+        if (self.requirement is None) != (self.kind == "eligibility"):
+            raise ValueError(f"{self.span.file}:{self.span.line_start}: a {self.kind} statement "
+                             f"{'has no' if self.kind == 'eligibility' else 'needs a'} requirement")
         if self.capability not in CAPABILITIES:
             raise ValueError(f"unknown capability {self.capability!r}")
         if not self.category_raw or not all(self.category_raw):

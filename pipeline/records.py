@@ -110,13 +110,25 @@ def _provenance(span) -> dict:
     return span.to_dict()
 
 
+class _NoRequirement:
+    """The requirement fields of a statement that states none (an eligibility list)."""
+
+    rule = pick = of = options = declared = None
+    conditions = items = documents = ()
+    items_missing = False
+
+
+_NO_REQUIREMENT = _NoRequirement()
+
+
 def document_to_rows(doc: ParsedDocument, src: SourceInfo) -> dict[str, list[dict]]:
     """The rows one document contributes to each table."""
     # a date in the metadata file is a person's statement: it overrides what the page says
     page_override = src.meta("updated")
     reqs = []
     for st in doc.statements:
-        r = st.requirement
+        # an eligibility statement has no requirement: every requirement field is null
+        r = st.requirement or _NO_REQUIREMENT
         capability = src.meta("capability") or st.capability
         canon = canonical_category(st.category_raw, capability=capability)
         integ = st.integration

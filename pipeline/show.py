@@ -57,18 +57,6 @@ def find(query: str, categories: list[dict]) -> tuple[list[str], list[str], list
     return [], [], suggestions
 
 
-def _plain(rule: str, pick, of, options, items: list[dict]) -> str:
-    if rule == "none":
-        return "nothing required"
-    if rule == "unknown":
-        return "unknown (the requirement text was lost in this capture)"
-    if rule == "any":
-        declared = f"{pick} of {of}" if of else f"{pick or 'one'} of the listed alternatives"
-        listed = f" ({options} listed)" if of and options != of else ""
-        return f"{declared}{listed}"
-    return "all of"
-
-
 def _item_words(item: dict) -> str:
     text = item["text"]
     g = item.get("group")
@@ -102,12 +90,12 @@ def describe(cid: str, tables: dict[str, list[dict]]) -> dict:
                     e = earlier[-1]
                     complete = {"source_file": e["source_file"], "line": e["provenance"]["line_start"],
                                 "date": e["page_updated"], "documents": e["documents"],
-                                "requirement": _plain(e["rule"], e["pick"], e["of"], e["options"], e["items"])}
+                                "requirement": rule_words(e)}
             current.append({
                 "last_complete": complete,
                 "page": cur["page"], "source_file": row["source_file"], "line": row["provenance"]["line_start"],
                 "date": row["page_updated"], "kind": row["kind"],
-                "requirement": _plain(row["rule"], row["pick"], row["of"], row["options"], row["items"]),
+                "requirement": rule_words(row),
                 "items": [_item_words(i) for i in row["items"]], "documents": row["documents"],
                 "integration": row["integration"], "items_missing": row["items_missing"],
                 "warnings": row["warnings"]})
@@ -115,7 +103,7 @@ def describe(cid: str, tables: dict[str, list[dict]]) -> dict:
         for r in sorted((r for r in reqs if r["capability"] == c["capability"]),
                         key=lambda r: (r["page"] or "", r["page_updated"] is not None, r["page_updated"] or "", r["source_file"])):
             history.append({"date": r["page_updated"], "source_file": r["source_file"], "line": r["provenance"]["line_start"],
-                            "page": r["page"], "requirement": _plain(r["rule"], r["pick"], r["of"], r["options"], []),
+                            "page": r["page"], "requirement": rule_words(r),
                             "documents": len(r["documents"]), "integration": r["integration"]})
         out["capabilities"].append({
             # the answer first: the current requirement (``pipeline.current``), None when no

@@ -6,7 +6,9 @@ as ``list<string>``. A change to any field here bumps ``SCHEMA_VERSION``.
 """
 from __future__ import annotations
 
-SCHEMA_VERSION = "3.1.0"
+from pipeline.model import STATEMENT_KINDS
+
+SCHEMA_VERSION = "4.0.0"
 
 #: table -> [(field, kind, description)]; kind: str, int, bool, list (of str), json
 TABLES: dict[str, list[tuple[str, str, str]]] = {
@@ -20,11 +22,13 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("capability", "str", "face_verification | live_streaming | category_list"),
         ("section", "str", "table or page part the record comes from"),
         ("page_part", "str", "the table a record comes from when a page holds several separate category tables"),
-        ("kind", "str", "qualification | whitelist (a category list without a qualification column)"),
+        ("kind", "str", "qualification (what the category must show) | eligibility (the page lists the category as one "
+                         "that may use the capability or access method, and states no documents: every requirement "
+                         "field is null or empty)"),
         ("category_raw", "list", "category levels as written"),
         ("category", "list", "canonical category levels (width/space folded, aliases applied)"),
         ("category_id", "str", "stable id of the canonical category"),
-        ("rule", "str", "any | all | none | unknown"),
+        ("rule", "str", "any | all | none | unknown; null for an eligibility statement (it states no requirement)"),
         ("pick", "int", "for any: how many alternatives must be provided (the k of N选k)"),
         ("of", "int", "for any: the number of alternatives the source DECLARES; null if none"),
         ("options", "int", "for any: how many top-level alternatives are actually listed"),
@@ -135,13 +139,15 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("category", "list", "canonical category levels"),
         ("status", "str", "current | list_from_older_capture (the newest capture declares the rule and lost its "
                           "list: the entries are the newest capture's that lists them) | list_lost (no capture lists "
-                          "them) | open_conflict (versions or pages disagree, not decided) | decided (every conflict "
+                          "them) | eligibility_only (only eligibility lists name it: they state no documents) | open_conflict (versions or pages disagree, not decided) | decided (every conflict "
                           "about it decided by a reviewer: see decisions)"),
-        ("statements", "json", "one per page (part) stating it today: {page, rule, pick, of, options, declared, "
-                               "conditions, items, documents, integration, items_missing, rule_source, items_source, "
+        ("statements", "json", "one per page (part) stating it today: {page, kind, rule, pick, of, options, "
+                               "declared, conditions, items, documents, integration, items_missing, rule_source, items_source, "
                                "note}; rule_source / items_source: {source_file, line, date} of the capture the rule "
                                "and the entries come from (items_source null when no capture lists them); note: why "
-                               "an older capture states it (the newest one is cut short)"),
+                               "an older capture states it (the newest one is cut short); kind eligibility: the page lists the "
+                               "category as eligible (integration: for which access method) and states no rule, "
+                               "entries or documents"),
         ("conflicts", "json", "[{id, kind, relation, severity, status, summary}]: the open, stale and decided "
                               "conflicts about it (summary cut at 300 characters)"),
         ("decisions", "json", "[{conflict, decision, reason, reviewer, date, status}]: reviewers' decisions on them"),
@@ -231,9 +237,9 @@ FIELD_SCHEMAS: dict[tuple[str, str], dict] = {
     ("requirements", "integration_also"): {"type": "array", "items": {
         "type": "object", "required": ["category", "method"],
         "properties": {"category": {"type": "string"}, "method": {"type": "string"}}}},
-    ("requirements", "rule"): {"enum": ["any", "all", "none", "unknown"]},
+    ("requirements", "rule"): {"enum": ["any", "all", "none", "unknown", None]},
     ("requirements", "capability"): {"enum": ["face_verification", "live_streaming", "category_list"]},
-    ("requirements", "kind"): {"enum": ["qualification", "whitelist"]},
+    ("requirements", "kind"): {"enum": list(STATEMENT_KINDS)},
     ("requirements", "category_raw"): {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
     ("requirements", "category_id"): {"type": "string", "pattern": "^cat_[0-9a-f]{16}$"},
     ("requirements", "id"): {"type": "string", "pattern": "^req_[0-9a-f]{16}$"},
@@ -253,12 +259,14 @@ FIELD_SCHEMAS: dict[tuple[str, str], dict] = {
     ("conflicts", "decision"): {"anyOf": [{"type": "null"}, {"type": "object", "required": ["conflict", "decision", "status"]}]},
     ("categories", "current"): {"type": "array", "items": {"type": "object", "required": ["page", "source_file", "rule"]}},
     ("categories", "review"): {"anyOf": [{"type": "null"}, {"type": "object", "required": ["reason", "candidates"]}]},
-    ("current", "status"): {"enum": ["current", "list_from_older_capture", "list_lost", "open_conflict", "decided"]},
+    ("current", "status"): {"enum": ["current", "list_from_older_capture", "list_lost", "eligibility_only",
+                                     "open_conflict", "decided"]},
     ("current", "statements"): {"type": "array", "minItems": 1, "items": {
         "type": "object", "additionalProperties": False,
-        "required": ["page", "rule", "pick", "of", "options", "declared", "conditions", "items", "documents",
+        "required": ["page", "kind", "rule", "pick", "of", "options", "declared", "conditions", "items", "documents",
                      "integration", "items_missing", "rule_source", "items_source", "note"],
-        "properties": {"page": {"type": "string"}, "rule": {"enum": ["any", "all", "none", "unknown"]},
+        "properties": {"page": {"type": "string"}, "kind": {"enum": list(STATEMENT_KINDS)},
+                       "rule": {"enum": ["any", "all", "none", "unknown", None]},
                        "pick": _INT, "of": _INT, "options": _INT, "declared": _STR, "conditions": _STRS,
                        "items": {"type": "array", "items": {"$ref": "#/$defs/item"}}, "documents": _STRS,
                        "integration": _STR, "items_missing": {"type": "boolean"},
@@ -278,7 +286,7 @@ FIELD_SCHEMAS: dict[tuple[str, str], dict] = {
     ("reviews", "status"): {"enum": ["applied", "stale"]},
 }
 #: fields that are never null
-NOT_NULL = {("requirements", f) for f in ("id", "source_sha256", "source_file", "capability", "category_id", "rule",
+NOT_NULL = {("requirements", f) for f in ("id", "source_sha256", "source_file", "capability", "category_id",
                                           "format", "kind")} | \
     {(t, "source_sha256") for t in ("scenarios", "licenses", "sources")} | \
     {(t, "id") for t in ("scenarios", "licenses", "conflicts")} | \

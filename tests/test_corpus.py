@@ -46,7 +46,7 @@ def test_every_corpus_file_yields_its_rows(corpus_build):
             assert len(mine) == _data_rows(f), f
             assert {r["capability"] for r in mine} == {"category_list"} and {r["kind"] for r in mine} == {"qualification"}
         else:
-            assert mine and {r["kind"] for r in mine} == {"whitelist"}
+            assert mine and {r["kind"] for r in mine} == {"eligibility"}
             assert {r["capability"] for r in mine} == {"live_streaming"}
             assert ["金融", "征信业务"] in [r["category_raw"] for r in mine], "listed categories are split"
 
@@ -78,7 +78,7 @@ def test_certificate_rename_is_flagged(corpus_build):
     assert fund and any("基金销售从业资格证书" in c["summary"] and "基金销售业务资格证书" in c["summary"] for c in fund)
 
 
-def test_whitelist_pages_never_disagree_on_requirements(corpus_build):
+def test_eligibility_pages_never_disagree_on_requirements(corpus_build):
     for c in corpus_build["conflicts"]:
         if c["kind"] not in ("category_added", "category_removed", "category_renamed"):
             assert not any("component-categories" in v["source_file"] for v in c["values"]), c["summary"]

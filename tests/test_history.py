@@ -81,7 +81,7 @@ def test_solution_selection_scenarios_follow_the_scenario_headings(history_build
         got = by_file.get(_shown(f), {"scenarios": [], "requirements": []})
         if not headings:
             # the first revision lists categories per access method instead (whitelists)
-            assert got["requirements"] and all(r["kind"] == "whitelist" for r in got["requirements"])
+            assert got["requirements"] and all(r["kind"] == "eligibility" for r in got["requirements"])
             continue
         assert [s["scenario"] for s in got["scenarios"]] == headings, f.name
         assert all(s["solutions"] and s["requirements"] and s["content"] for s in got["scenarios"]), f.name
@@ -93,7 +93,7 @@ def test_plugin_page_scenarios_are_the_plugins_and_no_prerequisite_becomes_a_cat
         got = by_file[_shown(f)]
         assert not [r for r in got["requirements"] if "前提条件" in r["category_raw"]]
         if not got["scenarios"]:
-            assert got["requirements"] and all(r["kind"] == "whitelist" for r in got["requirements"])
+            assert got["requirements"] and all(r["kind"] == "eligibility" for r in got["requirements"])
             continue
         assert all(s["solutions"] == ["小程序·云直播插件"] and s["scenario"].startswith("插件：")
                    for s in got["scenarios"]), f.name

@@ -62,9 +62,9 @@ def test_whitelist_pipe_table_lists_several_categories_per_cell_with_a_warning()
             "|医疗|互联网医院、公立医院|问诊、大型健康讲座等直播。|\n")
     doc = _parse(text)
     assert [(s.kind, s.capability, s.category_raw) for s in doc.statements] == [
-        ("whitelist", "live_streaming", ("电商平台", "电商平台")),
-        ("whitelist", "live_streaming", ("医疗", "互联网医院")),
-        ("whitelist", "live_streaming", ("医疗", "公立医院"))]
+        ("eligibility", "live_streaming", ("电商平台", "电商平台")),
+        ("eligibility", "live_streaming", ("医疗", "互联网医院")),
+        ("eligibility", "live_streaming", ("医疗", "公立医院"))]
     assert doc.statements[0].scenario == "适用于直播带货等电商直播场景"
     assert not doc.statements[0].warnings and "read as 2 categories" in doc.statements[1].warnings[0]
     assert any("pipe table header has 4 cells over 3 columns" in w for w in doc.warnings)
@@ -181,6 +181,6 @@ def test_wechat_component_pipe_table_with_markup_in_a_header_and_aligned_columns
             "## 通用属性\n\n|  | 属性 | 类型 |\n| -- | -- | -- |\n|  | src | string |\n")
     doc = _parse(text)
     assert [(s.kind, s.capability, s.category_raw, s.warnings) for s in doc.statements] == [
-        ("whitelist", "live_streaming", ("社交", "直播"), ()),
-        ("whitelist", "live_streaming", ("IT科技", "多方通信"), ()),
-        ("whitelist", "live_streaming", ("IT科技", "音视频设备"), ())]
+        ("eligibility", "live_streaming", ("社交", "直播"), ()),
+        ("eligibility", "live_streaming", ("IT科技", "多方通信"), ()),
+        ("eligibility", "live_streaming", ("IT科技", "音视频设备"), ())]

@@ -4,7 +4,7 @@ Each table is told by its header cells (``pipeline/headers.py``); a pipe table i
 HTML table it stands for (``htmltable.pipe_table_html``). What a page holds:
 - category tables: header cells ``一级类目 | 二级类目 | …所需资质`` (the FaceID industries page),
   ``一级类目/主体类型 | 二级类目 | 资质要求 | 小程序内容场景``, one row per category; without a
-  qualification column a whitelist (``主类目 | 子类目 | 小程序内容场景``); the bold paragraph above
+  qualification column an eligibility list (``主类目 | 子类目 | 小程序内容场景``); the bold paragraph above
   a table names its section;
 - a section per category: ``##``/``###`` headings, ``>!`` callouts, a "具备…进行接入" sentence
   and a key/value table (``小程序直播场景`` / ``类目适用范围`` / ``资质要求``) (the 小程序·云直播 page);
@@ -156,7 +156,7 @@ def parse(text: str, file: str) -> ParsedDocument:
     if truncated:
         warnings.append(f"{file}:{len(lines)}: the capture looks cut short: {truncated}")
     kinds = [k for k, got_any in (("requirements", any(s.kind == "qualification" for s in statements)),
-                                  ("whitelist", any(s.kind == "whitelist" for s in statements)),
+                                  ("eligibility", any(s.kind == "eligibility" for s in statements)),
                                   ("scenarios", scenarios), ("licenses", licences)) if got_any]
     pages = (Page(title=title, updated=updated, line_start=1, line_end=max(1, len(lines)),
                   kind="+".join(kinds)),)
@@ -337,12 +337,12 @@ def _path(headings: list[_Heading], idx: int, title: str | None) -> tuple[str, .
 
 def _category_rows(t: Table, label: str, intro: str, file: str, title: str | None,
                    parts: bool, page_capability: str | None, updated: str | None) -> list[Statement]:
-    """One statement per row (per listed category, in a whitelist).
+    """One statement per row (per listed category, in an eligibility list).
 
     Capability: what the qualification column's header names (``使用人脸核验接口所需资质``), else
     what the table's lead-in or the page title names; a generic header under a title that names
     none (``法务建议资质文件``) makes it WeChat's category list. A table without a qualification
-    column is a whitelist for the capability its lead-in, or else its page, is about."""
+    column is an eligibility list for the capability its lead-in, or else its page, is about."""
     header = t.rows[0]
     roles = headers.column_roles([c.text for c in header.cells])
     req_col = next((i for i, r in roles.items() if r == "requirement"), None)
@@ -353,7 +353,7 @@ def _category_rows(t: Table, label: str, intro: str, file: str, title: str | Non
         capability = (detect_capability(header.cells[req_col].text)
                       or detect_capability(" ".join(x for x in (title, label, intro) if x)) or "category_list")
     else:
-        kind = "whitelist"
+        kind = "eligibility"
         # the table's own lead-in first; else what the page as a whole is about
         capability = detect_capability(" ".join(x for x in (title, label, intro) if x)) or page_capability
         if capability is None:
@@ -381,7 +381,7 @@ def _category_rows(t: Table, label: str, intro: str, file: str, title: str | Non
         if scenario_col is not None and scenario_col < len(row.cells):
             scenario = row.cells[scenario_col].text or None
         span = Span(file, row.line, _row_end(row))
-        if kind == "whitelist":
+        if kind == "eligibility":
             names = [n for n in patterns.WHITELIST_LIST_SEPARATOR.split(levels[-1]) if n]
             # a category name may itself hold 、 (证券、期货投资咨询): a split there is the likely
             # reading, not a certain one, and each record says so (，and ； are never inside a name)
@@ -391,9 +391,9 @@ def _category_rows(t: Table, label: str, intro: str, file: str, title: str | Non
                 if name:
                     out.append(Statement(
                         capability=capability, section=section, category_raw=tuple(levels[:-1]) + (name,),
-                        requirement=Requirement(rule="none", declared=None), span=span, notes=notes,
+                        requirement=None, span=span, notes=notes,
                         scenario=scenario, page=title, page_updated=updated, warnings=split,
-                        page_part=section if parts else None, kind="whitelist"))
+                        page_part=section if parts else None, kind="eligibility"))
             continue
         cell = row.cells[req_col]
         req = lines_to_requirement(cell.lines)
