@@ -60,7 +60,7 @@ def _eligibility(part: str, v, r, note: str | None) -> dict:
         "page": part, "kind": "eligibility", "rule": None, "pick": None, "of": None, "options": None,
         "declared": None, "conditions": r["conditions"], "items": (), "documents": (),
         "integration": r["integration"], "items_missing": False,
-        "rule_source": _source(v, r), "items_source": None, "note": note,
+        "rule_source": _source(v, r), "items_source": None, "note": note, "covers": r.get("covers"),
     }
 
 
@@ -81,7 +81,7 @@ def _statement(part: str, v, r, listings: "_Listings", note: str | None) -> dict
         "items_missing": items_r is None,
         "rule_source": _source(rule_v, rule_r),
         "items_source": _source(items_v, items_r) if items_r is not None else None,
-        "note": note,
+        "note": note, "covers": r.get("covers"),
     }
 
 

@@ -81,6 +81,8 @@ def current_rows(current: list[dict]) -> list[list]:
                 STATUS_TEXT.get(row.get("status"), row.get("status") or "")]
         for st in row.get("statements") or []:
             note = [st["note"]] if st.get("note") else []
+            if st.get("covers") == "children":
+                note.append("stated for every sub-category of this category (所有二级类目)")
             if st.get("items_missing"):
                 note.append("a rule is declared but no capture of this page lists its entries")
             rule_at, rule_date = _at(st.get("rule_source"))

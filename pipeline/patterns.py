@@ -266,6 +266,11 @@ CATEGORY_LIST_SPLIT = re.compile(r"】\s*(?:或|、|和|及)\s*【|\s+或\s+")
 LEVEL_SEPARATOR = re.compile(r"\s*[-－]\s*")
 #: Levels inside a section heading: ``电商平台 - 电商平台``, ``培训机构 - 职业培训/课外辅导``.
 HEADING_LEVEL_SEPARATOR = re.compile(r"\s+[-－–]\s+")
+#: A level name in 【】 (``【金融】`` in a level cell): the brackets are markup, the name is 金融.
+BRACKETED_LEVEL = re.compile(r"^\s*【(?P<name>[^【】]+)】\s*$")
+#: A level that stands for every child of the level above it: ``所有二级类目`` (seed 000 and the
+#: FaceID page, under 政务民生), ``所有子类目``, ``全部二级类目``.
+ALL_CHILDREN = re.compile(r"^\s*(?:所有|全部)(?:[一二三]级|子)?类目\s*$")
 #: A rename the document states itself: ``企业征信 (注:原二级名称为【征信业务】)``.
 RENAMED_FROM = re.compile(r"[（(]\s*注\s*[:：]\s*原[一二三]级名称为\s*【(?P<old>[^】]+)】\s*[)）]")
 
@@ -297,9 +302,10 @@ SCENARIO_HEADER = re.compile(r"场景$")
 CONDITION_HEADER = re.compile(r"^(?:类目)?要求$")
 #: The access-method column of a scenario table: ``接入方案``, ``方案``.
 SOLUTION_HEADER = re.compile(r"^(?:接入)?方案$")
-#: A level cell of a category whitelist (a table without a qualification column) may list
-#: several categories: ``互联网医院，公立医院``, ``基金、信托、保险、银行、证券/期货``.
-WHITELIST_LIST_SEPARATOR = re.compile(r"\s*[，,、；;]\s*")
+#: A level cell of an eligibility list (a table without a qualification column) may list several
+#: categories: ``互联网医院，公立医院``. A 、 may part names too (``基金、信托、保险``) or stand inside
+#: one (``证券、期货投资咨询``): it is not split here (``pipeline/names.py`` decides).
+ELIGIBILITY_LIST_SEPARATOR = re.compile(r"\s*[，,；;]\s*")
 
 #: Words that tell which capability a page is about.
 FACE_WORDS = re.compile(r"人脸核[身验]|人脸识别|人脸验证")

@@ -22,6 +22,7 @@ import re
 import sys
 from dataclasses import dataclass
 
+from pipeline import names
 from pipeline.normalize import fold, stable_id
 from pipeline.pages import Capture, SourceFacts, capture_of, identify, note, scoped_renames, source_facts
 from pipeline.records import Row, aliases, canonical_category, category_id, content_key, distinct_contents
@@ -51,11 +52,14 @@ ENTRIES_TOLD_BY = ("count", "rule", "documents")
 # --- names ---------------------------------------------------------------------------------
 
 def apply_stated_renames(rows: list, sources: list[dict] | None = None) -> list:
-    """Give a category its new name's id on the page that states the rename
-    (``企业征信 (注:原二级名称为【征信业务】)``): 征信业务 in that page's other versions is the same
-    category under its former name (``pages.scoped_renames``); other pages keep theirs. For
-    tests and small tools: the build applies the same renames to its objects
-    (``renames_reaching``)."""
+    """Part joined eligibility cells (``names``), and give a category its new name's id on the
+    page that states the rename (``企业征信 (注:原二级名称为【征信业务】)``): 征信业务 in that
+    page's other versions is the same category under its former name (``pages.scoped_renames``);
+    other pages keep theirs. For tests and small tools: the build applies the same to its
+    objects (``renames_reaching``)."""
+    said = captures_said(rows)
+    reach = [s.to_list() for s in names.splits_for(said, names.known_names(said))]
+    rows = rename_rows(rows, reach) if reach else rows
     groups: dict[tuple, list] = {}
     for r in rows:
         groups.setdefault((r["capability"], r["source_sha256"], r["page"]), []).append(r)
@@ -77,13 +81,17 @@ def captures_said(reqs: list[dict]) -> list[dict]:
         dates = [r["page_updated"] for r in rs if r["page_updated"]]
         out.append({"capability": cap, "title": title, "updated": max(dates) if dates else None,
                     "categories": [list(c) for c in sorted({tuple(r["category"]) for r in rs})],
+                    "eligible": [list(c) for c in sorted({tuple(r["category"]) for r in rs
+                                                          if r.get("kind") == "eligibility"})],
                     "states": [[list(o), list(n)] for o, n in sorted(stated_renames(rs).items())]})
     return out
 
 
 def renames_reaching(infos: list[dict], sources: list[dict]) -> list[list]:
-    """For each object (``infos``, with its ``sources`` row), the stated renames that reach its
-    records: ``[[capability, title, old, new], …]`` (paths as lists), sorted."""
+    """For each object (``infos``, with its ``sources`` row), what the build changes of its
+    records' names, sorted: the stated renames that reach them, ``["rename", capability, title,
+    old, new]`` (paths as lists), and how each joined eligibility cell is parted
+    (``names.Split.to_list``)."""
     captures, paths = [], {}
     for info, src in zip(infos, sources):
         for c in info["captures"]:
@@ -93,22 +101,35 @@ def renames_reaching(infos: list[dict], sources: list[dict]) -> list[list]:
                                     frozenset(category_id(tuple(p)) for p in c["categories"]),
                                     tuple((tuple(o), tuple(n)) for o, n in c["states"])))
     scoped = scoped_renames(captures, identify(captures, source_facts(sources)))
+    known = names.known_names([c for info in infos for c in info["captures"]])
     out = []
     for info, src in zip(infos, sources):
         reach = []
         for c in info["captures"]:
             k = (c["capability"], src["source_sha256"], c["title"])
-            reach += [[k[0], k[2], list(old), list(new)] for old, new in scoped.get(k, {}).items() if old in paths[k]]
+            reach += [["rename", k[0], k[2], list(old), list(new)]
+                      for old, new in scoped.get(k, {}).items() if old in paths[k]]
+        reach += [s.to_list() for s in names.splits_for(info["captures"], known)]
         out.append(sorted(reach, key=json.dumps))
     return out
 
 
 def rename_rows(rows: list[dict], reach: list) -> list[dict]:
-    """``rows`` with the renames of ``renames_reaching`` applied, each to its page's rows."""
+    """``rows`` with what ``renames_reaching`` decided applied, each to its page's rows: joined
+    eligibility cells parted (``names.split_row``), then the stated renames."""
     per: dict[tuple, dict] = {}
-    for cap, title, old, new in reach:
-        per.setdefault((cap, title), {})[tuple(old)] = tuple(new)
-    return [rename_row(r, per.get((r["capability"], r["page"]), {})) for r in rows]
+    splits: dict[tuple, names.Split] = {}
+    for what, cap, title, old, new in reach:
+        if what == "split":
+            splits[(cap, title, tuple(old))] = names.Split(cap, title, tuple(old),
+                                                           None if new is None else tuple(map(tuple, new)))
+        else:
+            per.setdefault((cap, title), {})[tuple(old)] = tuple(new)
+    parted = []
+    for r in rows:
+        split = splits.get((r["capability"], r["page"], tuple(r["category"]))) if r.get("kind") == "eligibility" else None
+        parted += names.split_row(r, split) if split else [r]
+    return [rename_row(r, per.get((r["capability"], r["page"]), {})) for r in parted]
 
 
 def rename_row(r, renames: dict[tuple[str, ...], tuple[str, ...]]):
@@ -892,9 +913,11 @@ def categories_view(rows: list[dict], pages: dict[str, list[Version]], conflicts
         k = (r["capability"], r["category_id"])
         if k not in out:
             out[k] = {"category_id": r["category_id"], "capability": r["capability"], "category": r["category"],
-                      "names": [], "pages": [], "current": [], "conflicts": [], "open_conflicts": 0,
-                      "review": None}
+                      "names": [], "covers": None, "pages": [], "current": [], "conflicts": [],
+                      "open_conflicts": 0, "review": None}
             spellings[k] = set()
+        if r.get("covers"):
+            out[k]["covers"] = r["covers"]
         spellings[k].add(r["category_raw"] if isinstance(r["category_raw"], tuple) else tuple(r["category_raw"]))
     for key, v in sorted(currents.items()):
         for r in v.rows:

@@ -15,6 +15,7 @@ from importlib import resources
 
 import orjson
 
+from pipeline import patterns
 from pipeline.model import ParsedDocument
 from pipeline.normalize import fold, stable_id
 from pipeline.tables import SOURCE_TABLES, TABLES
@@ -102,6 +103,30 @@ def canonical_category(levels: tuple[str, ...], table: Aliases | None = None,
     return table.path_alias(path, capability)
 
 
+def category_levels(raw: tuple[str, ...]) -> tuple[str, ...]:
+    """A category's levels as written, without the markup around a level name (``【金融】`` ->
+    ``金融``): every parser's levels pass through here before they are published."""
+    out = []
+    for level in raw:
+        m = patterns.BRACKETED_LEVEL.match(level)
+        out.append(m.group("name").strip() if m else level)
+    return tuple(out)
+
+
+def covers_children(raw: tuple[str, ...]) -> bool:
+    """Whether the last level stands for every child of the level above it (政务民生 /
+    所有二级类目): the statement is about the parent, for each of its sub-categories."""
+    return len(raw) > 1 and bool(patterns.ALL_CHILDREN.match(raw[-1]))
+
+
+def category_path(raw: tuple[str, ...], capability: str | None = None) -> tuple[tuple[str, ...], str | None]:
+    """(canonical path, covers) of levels as written: a wildcard level (``所有二级类目``) names
+    its parent, with ``covers`` = ``children``; otherwise the canonical path and None."""
+    if covers_children(raw):
+        return canonical_category(raw[:-1], capability=capability), "children"
+    return canonical_category(raw, capability=capability), None
+
+
 def category_id(canonical: tuple[str, ...]) -> str:
     return stable_id("cat", *canonical)
 
@@ -130,13 +155,14 @@ def document_to_rows(doc: ParsedDocument, src: SourceInfo) -> dict[str, list[dic
         # an eligibility statement has no requirement: every requirement field is null
         r = st.requirement or _NO_REQUIREMENT
         capability = src.meta("capability") or st.capability
-        canon = canonical_category(st.category_raw, capability=capability)
+        raw = category_levels(st.category_raw)
+        canon, covers = category_path(raw, capability)
         integ = st.integration
         reqs.append({
             # the record id hangs on the names as written, so a new alias or rename elsewhere
             # never changes it
             "id": stable_id("req", src.identity, st.capability, st.page or "", st.page_part or "",
-                            "/".join(fold(l) for l in st.category_raw), st.span.line_start),
+                            "/".join(fold(l) for l in raw), st.span.line_start),
             "source_sha256": src.sha256,
             "source_file": src.file,
             "format": src.format,
@@ -146,8 +172,9 @@ def document_to_rows(doc: ParsedDocument, src: SourceInfo) -> dict[str, list[dic
             "section": st.section,
             "page_part": st.page_part,
             "kind": st.kind,
-            "category_raw": list(st.category_raw),
+            "category_raw": list(raw),
             "category": list(canon),
+            "covers": covers,
             "category_id": category_id(canon),
             "rule": r.rule,
             "pick": r.pick,
@@ -226,7 +253,7 @@ def merge_rows(parts: list[dict[str, list[dict]]]) -> dict[str, list[dict]]:
 #: the requirement fields reconciliation, diffs and reports use (not the record id: a source's rows
 #: arrive in line and id order, ``build.rows_of``, and that order is all they need of it)
 ROW_FIELDS = ("source_sha256", "source_file", "page", "page_part", "page_updated", "capability",
-              "category_raw", "category", "category_id", "rule", "pick", "of", "options", "declared",
+              "category_raw", "category", "category_id", "covers", "rule", "pick", "of", "options", "declared",
               "documents", "items_missing", "integration", "scope", "scenario", "renamed_from", "kind",
               "conditions", "items", "notes", "integration_also", "provenance")
 #: what a record says of its capture (which file, which date, which lines); every other field is

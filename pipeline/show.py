@@ -40,6 +40,10 @@ def find(query: str, categories: list[dict]) -> tuple[list[str], list[str], list
         names = [tuple(c["category"])] + [tuple(_levels(n)) for n in c["names"]]
         if canon and (tuple(c["category"]) == canon or tuple(c["category"])[-len(canon):] == canon):
             exact.append(cid)
+        elif canon and c.get("covers") == "children" and canon[:len(c["category"])] == tuple(c["category"]) \
+                and len(canon) > len(c["category"]):
+            # 政务民生 / 所有二级类目 states the requirement of 政务民生 / 户政 too
+            exact.append(cid)
         elif any(fold("".join(n)) == q or fold(n[-1]) == q for n in names):
             exact.append(cid)
         elif q and any(q in fold("".join(n)) for n in names):
@@ -144,6 +148,10 @@ def answer_lines(cap: str, a: dict | None) -> list[str]:
             indent = "      "
         lines.append(f"{indent[:-2]}{rule_words(s, listed=False)}, declared {'on ' + rs['date'] if rs['date'] else '(date unknown)'}"
                      f" ({rs['source_file']}:{rs['line']})")
+        if s.get("covers") == "children":
+            lines.append(f"{indent}stated for every sub-category of {' / '.join(a['category'])} (所有二级类目)")
+        for c in s.get("conditions") or ():
+            lines.append(f"{indent}only where: {c}")
         where = list_words(s)
         if where:
             lines.append(f"{indent}{where}")

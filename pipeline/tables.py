@@ -28,6 +28,8 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("category_raw", "list", "category levels as written"),
         ("category", "list", "canonical category levels (width/space folded, aliases applied)"),
         ("category_id", "str", "stable id of the canonical category"),
+        ("covers", "str", "children: the statement covers every sub-category of `category` (its last level as "
+                          "written is 所有二级类目); null: the category itself"),
         ("rule", "str", "any | all | none | unknown; null for an eligibility statement (it states no requirement)"),
         ("pick", "int", "for any: how many alternatives must be provided (the k of N选k)"),
         ("of", "int", "for any: the number of alternatives the source DECLARES; null if none"),
@@ -126,6 +128,8 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("capability", "str", "capability"),
         ("category", "list", "canonical category levels"),
         ("names", "list", "every spelling seen in the sources"),
+        ("covers", "str", "children: some page states its requirement for every sub-category of it (所有二级类目); "
+                          "a sub-category's answer then includes that statement"),
         ("pages", "list", "page keys stating a requirement for it"),
         ("current", "json", "per page, its current statement: {page, source_file, date, rule, pick, of, options, "
                             "documents, integration, items_missing, line_start}"),
@@ -147,7 +151,8 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
                                "and the entries come from (items_source null when no capture lists them); note: why "
                                "an older capture states it (the newest one is cut short); kind eligibility: the page lists the "
                                "category as eligible (integration: for which access method) and states no rule, "
-                               "entries or documents"),
+                               "entries or documents; covers: children when the page states it for every "
+                               "sub-category (所有二级类目)"),
         ("conflicts", "json", "[{id, kind, relation, severity, status, summary}]: the open, stale and decided "
                               "conflicts about it (summary cut at 300 characters)"),
         ("decisions", "json", "[{conflict, decision, reason, reviewer, date, status}]: reviewers' decisions on them"),
@@ -240,6 +245,7 @@ FIELD_SCHEMAS: dict[tuple[str, str], dict] = {
     ("requirements", "rule"): {"enum": ["any", "all", "none", "unknown", None]},
     ("requirements", "capability"): {"enum": ["face_verification", "live_streaming", "category_list"]},
     ("requirements", "kind"): {"enum": list(STATEMENT_KINDS)},
+    ("requirements", "covers"): {"enum": ["children", None]},
     ("requirements", "category_raw"): {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
     ("requirements", "category_id"): {"type": "string", "pattern": "^cat_[0-9a-f]{16}$"},
     ("requirements", "id"): {"type": "string", "pattern": "^req_[0-9a-f]{16}$"},
@@ -264,14 +270,15 @@ FIELD_SCHEMAS: dict[tuple[str, str], dict] = {
     ("current", "statements"): {"type": "array", "minItems": 1, "items": {
         "type": "object", "additionalProperties": False,
         "required": ["page", "kind", "rule", "pick", "of", "options", "declared", "conditions", "items", "documents",
-                     "integration", "items_missing", "rule_source", "items_source", "note"],
+                     "integration", "items_missing", "rule_source", "items_source", "note", "covers"],
         "properties": {"page": {"type": "string"}, "kind": {"enum": list(STATEMENT_KINDS)},
                        "rule": {"enum": ["any", "all", "none", "unknown", None]},
                        "pick": _INT, "of": _INT, "options": _INT, "declared": _STR, "conditions": _STRS,
                        "items": {"type": "array", "items": {"$ref": "#/$defs/item"}}, "documents": _STRS,
                        "integration": _STR, "items_missing": {"type": "boolean"},
                        "rule_source": {"$ref": "#/$defs/source"},
-                       "items_source": {"anyOf": [{"type": "null"}, {"$ref": "#/$defs/source"}]}, "note": _STR}}},
+                       "items_source": {"anyOf": [{"type": "null"}, {"$ref": "#/$defs/source"}]}, "note": _STR,
+                       "covers": {"enum": ["children", None]}}}},
     ("current", "conflicts"): {"type": "array", "items": {
         "type": "object", "additionalProperties": False,
         "required": ["id", "kind", "relation", "severity", "status", "summary"],

@@ -114,12 +114,13 @@ def test_show_finds_canonical_alias_and_partial_names(built, query):
     caps = {c["capability"]: c for c in d["capabilities"]}
     live = caps["live_streaming"]
     now = live["current"][0]
-    assert now["requirement"] == "1 of 5 (0 listed)" and now["items_missing"]
-    assert now["last_complete"]["requirement"] == "1 of 3" and now["last_complete"]["date"] == "2024-08-29"
-    assert [h["requirement"] for h in live["history"]] == ["1 of 3", "1 of 3", "1 of 5 (0 listed)"]
+    # one wording of a rule (current.rule_words) in the answer and the history alike
+    assert now["requirement"] == "1 of 5 (5选1), 0 listed" and now["items_missing"]
+    assert now["last_complete"]["requirement"] == "1 of 3 (3选1)" and now["last_complete"]["date"] == "2024-08-29"
+    assert [h["requirement"] for h in live["history"]] == ["1 of 3 (3选1)", "1 of 3 (3选1)", "1 of 5 (5选1), 0 listed"]
     assert any(c["kind"] == "count_differs" for c in live["conflicts"])
     face = caps["face_verification"]
-    assert sorted(c["requirement"] for c in face["current"]) == ["1 of 3", "1 of 4"]
+    assert sorted(c["requirement"] for c in face["current"]) == ["1 of 3 (3选1)", "1 of 4 (4选1)"]
 
 
 def test_show_text_and_typo_suggestions(built):
@@ -128,6 +129,16 @@ def test_show_text_and_typo_suggestions(built):
     typo = _cli(built, "show", "公幕基金")
     assert typo.returncode == 1 and typo.stderr.startswith("no category matches '公幕基金'; did you mean: ")
     assert "金融业 / 公募基金" in typo.stderr
+
+
+def test_show_a_child_finds_the_statement_covering_every_child_of_its_parent(built):
+    """Seed 000 states face verification for 政务民生 / 所有二级类目: `show 政务民生/户政` answers
+    with it, its condition (仅支持政府/事业单位) and what it covers."""
+    proc = _cli(built, "show", "政务民生/户政")
+    assert proc.returncode == 0, proc.stderr
+    head = proc.stdout.split("Details:")[0]
+    assert "[face_verification]" in head and "stated for every sub-category of 政务民生 (所有二级类目)" in head
+    assert "only where: 仅支持政府/事业单位" in head and "《组织机构代码证》" in head
 
 
 def test_sources_lists_every_source(built):

@@ -28,7 +28,7 @@ def history_build(tmp_path_factory):
     out = base / "output"
     ds = out / "datasets" / (out / "LATEST").read_text().strip()
     tables = {t: read_table(ds, t) for t in
-              ("requirements", "scenarios", "sources")}
+              ("requirements", "scenarios", "sources", "current")}
     by_file: dict[str, dict[str, list]] = {}
     for table in ("requirements", "scenarios"):
         for r in tables[table]:
@@ -108,3 +108,45 @@ def _scenario_table_rows(text: str) -> int:
         return len(re.findall(r"<tr", html.group(0)))  # the header row is before ``start``
     pipe = re.match(r"[^\n]*\n((?:\|[^\n]*\n)+)", text[start:])
     return len(pipe.group(1).splitlines()) - 1  # less the |---| row
+
+
+# --- issue 27: what an eligibility list says, and the names it uses ---------------------------
+
+SELECTION = "tencent-history/tencent-cloud-live-solution-selection/2020-03-23_1f4239672e.md"
+
+
+def test_an_eligibility_list_is_never_read_as_nothing_required(history_build):
+    """1078/37707 (2020-03-23) lists the categories that may use each access method, with no
+    qualification column: eligibility statements, no rule; where nothing else names a category,
+    today's answer says it is only listed as eligible, and never "nothing required"."""
+    from pipeline.current import STATUS_TEXT, rule_words
+
+    tables, by_file = history_build
+    listed = by_file[SELECTION]["requirements"]
+    assert listed and {(r["kind"], r["rule"], r["items_missing"]) for r in listed} == {("eligibility", None, False)}
+    only = [row for row in tables["current"] if all(s["kind"] == "eligibility" for s in row["statements"])]
+    assert only, "some categories are named by an eligibility list only"
+    for row in only:
+        assert row["status"] in ("eligibility_only", "open_conflict")
+        for st in row["statements"]:
+            words = rule_words(st)
+            assert words.startswith("listed as eligible") and "states no documents" in words
+            assert "nothing required" not in words and st["rule"] is None and not st["documents"]
+    assert any(row["status"] == "eligibility_only" for row in only)
+    assert "nothing" not in STATUS_TEXT["eligibility_only"].replace("no page states", "")
+
+
+def test_a_cell_joined_by_the_ideographic_comma_is_parted_with_the_names_pages_state(history_build):
+    """Line 37 of 1078/37707 (2020-03-23): 「银行、信托、基金、证券/期货、证券、期货投资咨询、保险…」.
+    「证券、期货投资咨询」 is one category (1078/43316 states its requirement): never 证券 and
+    期货投资咨询, two categories that do not exist."""
+    _, by_file = history_build
+    line = next(i for i, ln in enumerate((HISTORY / SELECTION.removeprefix("tencent-history/")).read_text().splitlines(), 1)
+                if "期货投资咨询" in ln)
+    finance = [r for r in by_file[SELECTION]["requirements"] if r["category_raw"][0] == "金融"]
+    names = [r["category_raw"][-1] for r in finance]
+    assert "证券、期货投资咨询" in names and "证券" not in names and "期货投资咨询" not in names
+    # eleven pieces at 、, one name holding a 、: ten names
+    assert "证券/期货" in names and len(names) == len(set(names)) == 10
+    assert all(r["provenance"]["line_start"] <= line <= r["provenance"]["line_end"] for r in finance)
+    assert all(any("parted at 、" in w for w in r["warnings"]) for r in finance)

@@ -382,17 +382,16 @@ def _category_rows(t: Table, label: str, intro: str, file: str, title: str | Non
             scenario = row.cells[scenario_col].text or None
         span = Span(file, row.line, _row_end(row))
         if kind == "eligibility":
-            names = [n for n in patterns.WHITELIST_LIST_SEPARATOR.split(levels[-1]) if n]
-            # a category name may itself hold 、 (证券、期货投资咨询): a split there is the likely
-            # reading, not a certain one, and each record says so (，and ； are never inside a name)
-            split = (f"{levels[-1]!r} is read as {len(names)} categories (split at 、); a name that itself "
-                     f"holds a 、 would be cut: check against the source",) if len(names) > 1 and "、" in levels[-1] else ()
+            # ，and ； never stand inside a name: the cell lists several categories there. A 、
+            # may (证券、期货投资咨询): such a part is kept whole here, and the build parts it
+            # with the names it knows (``pipeline/names.py``)
+            names = [n for n in patterns.ELIGIBILITY_LIST_SEPARATOR.split(levels[-1]) if n]
             for name in names:
                 if name:
                     out.append(Statement(
                         capability=capability, section=section, category_raw=tuple(levels[:-1]) + (name,),
                         requirement=None, span=span, notes=notes,
-                        scenario=scenario, page=title, page_updated=updated, warnings=split,
+                        scenario=scenario, page=title, page_updated=updated,
                         page_part=section if parts else None, kind="eligibility"))
             continue
         cell = row.cells[req_col]
