@@ -28,7 +28,7 @@ from pipeline.review import UNRESOLVED
 STATUS_TEXT = {
     "current": "current",
     "list_from_older_capture": "current rule; its entries come from an older capture (the newest lost them)",
-    "list_lost": "current rule; no capture of the page lists its entries",
+    "list_lost": "current rule; today's list of entries is unknown (lost, and no complete list fits the rule)",
     "open_conflict": "open conflict: versions or pages disagree",
     "decided": "decided by a reviewer",
     "eligibility_only": "listed as eligible only: no page states the documents it needs",
@@ -61,15 +61,39 @@ def _eligibility(part: str, v, r, note: str | None) -> dict:
         "declared": None, "conditions": r["conditions"], "items": (), "documents": (),
         "integration": r["integration"], "items_missing": False,
         "rule_source": _source(v, r), "items_source": None, "note": note, "covers": r.get("covers"),
+        "last_list": None,
     }
+
+
+def fits(declared, listed) -> bool:
+    """Whether an older capture's list completes a newer declaration: the same rule, and for a
+    choice with a declared count, as many entries listed as the declaration counts (002 declares
+    5选1 for 公募基金 and 004 lists three: not today's list; 002 declares 企业征信 需同时提供 and
+    004 lists (2选1): another rule)."""
+    if declared["rule"] == "unknown":
+        return True  # the capture lost the whole text: the rule too is the older capture's
+    if listed["rule"] != declared["rule"]:
+        return False
+    return declared["rule"] != "any" or declared["of"] is None or declared["of"] == listed["options"]
+
+
+def _last_list(v, r) -> dict:
+    """An older capture's complete list, shown with its own rule, date and line beside a newer
+    declaration it does not fit (never merged into it)."""
+    return {"rule": r["rule"], "pick": r["pick"], "of": r["of"], "options": r["options"],
+            "declared": r["declared"], "items": r["items"], "documents": r["documents"], "source": _source(v, r)}
 
 
 def _statement(part: str, v, r, listings: "_Listings", note: str | None) -> dict:
     """The statement of row ``r`` of version ``v``; a lost list is looked for in the page's
-    earlier captures (``listings``)."""
+    earlier captures (``listings``), and taken only where it fits the declaration (``fits``):
+    otherwise it is the statement's ``last_list``, and today's list is unknown."""
     if r.get("kind") == "eligibility":
         return _eligibility(part, v, r, note)
     items_v, items_r = (v, r) if _lists(r) else (listings.newest(v, r) or (None, None))
+    last = None
+    if items_r is not None and items_r is not r and not fits(r, items_r):
+        last, items_v, items_r = _last_list(items_v, items_r), None, None
     # a capture that lost the whole requirement text declares no rule: the rule is then the one
     # of the capture the entries come from
     rule_v, rule_r = (items_v, items_r) if r["rule"] == "unknown" and items_r is not None else (v, r)
@@ -81,7 +105,7 @@ def _statement(part: str, v, r, listings: "_Listings", note: str | None) -> dict
         "items_missing": items_r is None,
         "rule_source": _source(rule_v, rule_r),
         "items_source": _source(items_v, items_r) if items_r is not None else None,
-        "note": note, "covers": r.get("covers"),
+        "note": note, "covers": r.get("covers"), "last_list": last,
     }
 
 
@@ -221,6 +245,11 @@ def list_words(s: dict) -> str:
     rs, its = s["rule_source"], s["items_source"]
     if s.get("kind") == "eligibility":
         return ""
+    last = s.get("last_list")
+    if last is not None:
+        ls = last["source"]
+        return (f"{rs['source_file']} lost its list; the last complete list, {ls['source_file']}:{ls['line']} "
+                f"({ls['date'] or 'date unknown'}), says {rule_words(last)}: another shape, so today's list is unknown")
     if its is None:
         return "no capture of this page lists the entries"
     if its == rs:

@@ -24,7 +24,7 @@ import csv
 import io
 
 # the current table's status in words: one wording wherever it is shown (show, report, export)
-from pipeline.current import STATUS_TEXT, rule_words
+from pipeline.current import STATUS_TEXT, list_words, rule_words
 from pipeline.normalize import display_width, visible
 # exported and checked: the conflicts still waiting for a person
 from pipeline.review import SEVERITY_ORDER, UNRESOLVED
@@ -84,18 +84,33 @@ def current_rows(current: list[dict]) -> list[list]:
             if st.get("covers") == "children":
                 note.append("stated for every sub-category of this category (所有二级类目)")
             if st.get("items_missing"):
-                note.append("a rule is declared but no capture of this page lists its entries")
+                note.append(list_words(st))
             rule_at, rule_date = _at(st.get("rule_source"))
             items_at, items_date = _at(st.get("items_source"))
             stated = [st.get("page") or "", rule_words(st), st.get("declared") or ""]
             tail = [LIST_SEP.join(st.get("conditions") or []), st.get("integration") or "", LIST_SEP.join(note),
                     rule_at, rule_date, items_at, items_date, conflicts]
             for item in st.get("items") or [None]:
-                entry = (["", "", "", ""] if item is None else
-                         [item.get("label") or "", item.get("text") or "", DOC_SEP.join(item.get("documents") or []),
-                          LIST_SEP.join(item.get("conditions") or [])])
-                out.append(head + stated + entry + tail)
+                out.append(head + stated + _entry(item) + tail)
+            last = st.get("last_list")
+            if last:
+                # the last complete list, in rows of its own with its own rule and source: a list
+                # of another shape is never shown as today's entries
+                src_at, src_date = _at(last["source"])
+                said = [st.get("page") or "", f"last complete list, not today's: {rule_words(last)}",
+                        last.get("declared") or ""]
+                for item in last.get("items") or [None]:
+                    out.append(head + said + _entry(item) + [tail[0], tail[1], LIST_SEP.join(note), src_at, src_date,
+                                                            src_at, src_date, conflicts])
     return out
+
+
+def _entry(item: dict | None) -> list[str]:
+    """The entry columns of one item (empty for a statement without entries)."""
+    if item is None:
+        return ["", "", "", ""]
+    return [item.get("label") or "", item.get("text") or "", DOC_SEP.join(item.get("documents") or []),
+            LIST_SEP.join(item.get("conditions") or [])]
 
 
 def open_conflicts(conflicts: list[dict], severity: str | None = None) -> list[dict]:

@@ -185,6 +185,10 @@ def _statement_sources(st: dict) -> list[tuple[dict, str]]:
     if items and items != st.get("rule_source"):
         docs = st.get("documents") or []
         out.append((items, f"《{docs[0]}》" if docs else ""))
+    last = st.get("last_list")
+    if last:
+        docs = last.get("documents") or []
+        out.append((last["source"], f"《{docs[0]}》" if docs else ""))
     return out
 
 
@@ -590,6 +594,10 @@ def _md_current(data: ReportData, row: dict, st: dict | None) -> str:
     docs = _md(docs)
     if items and items != rule_src:
         docs += f" — listed in an older capture: {_md_source(data, items, count[-1][1])}"
+    last = st.get("last_list")
+    if last:
+        docs += _md(f" — last complete list, not today's ({rule_words(last)}): "
+                    f"{_documents_text(last.get('documents') or ())}") + f" {_md_source(data, last['source'], count[-1][1])}"
     return (f"| {name} | {row['capability']} | {_md(status)} | {_md(st.get('page') or '')} | {_md(req)} | "
             f"{_md_source(data, rule_src, count[0][1] if rule_src else '')} | {docs} |")
 

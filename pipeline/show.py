@@ -146,7 +146,8 @@ def answer_lines(cap: str, a: dict | None) -> list[str]:
         if several:
             lines.append(f"  on {s['page']}:")
             indent = "      "
-        lines.append(f"{indent[:-2]}{rule_words(s, listed=False)}, declared {'on ' + rs['date'] if rs['date'] else '(date unknown)'}"
+        said = "listed" if s.get("kind") == "eligibility" else "declared"
+        lines.append(f"{indent[:-2]}{rule_words(s, listed=False)}, {said} {'on ' + rs['date'] if rs['date'] else '(date unknown)'}"
                      f" ({rs['source_file']}:{rs['line']})")
         if s.get("covers") == "children":
             lines.append(f"{indent}stated for every sub-category of {' / '.join(a['category'])} (所有二级类目)")
@@ -156,6 +157,10 @@ def answer_lines(cap: str, a: dict | None) -> list[str]:
         if where:
             lines.append(f"{indent}{where}")
         lines += [f"{indent}{n}. {_item_words(i)}" for n, i in enumerate(s["items"], 1)]
+        last = s.get("last_list")
+        if last:
+            lines.append(f"{indent}last complete list ({rule_words(last)}), not today's:")
+            lines += [f"{indent}  {n}. {_item_words(i)}" for n, i in enumerate(last["items"], 1)]
         if s["integration"]:
             lines.append(f"{indent}access method: {s['integration']}")
         if s["note"]:

@@ -142,8 +142,8 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("category_id", "str", "canonical category id"),
         ("category", "list", "canonical category levels"),
         ("status", "str", "current | list_from_older_capture (the newest capture declares the rule and lost its "
-                          "list: the entries are the newest capture's that lists them) | list_lost (no capture lists "
-                          "them) | eligibility_only (only eligibility lists name it: they state no documents) | open_conflict (versions or pages disagree, not decided) | decided (every conflict "
+                          "list: the entries are the newest capture's that lists them, where they fit its rule) | list_lost (no "
+                          "capture lists entries that fit it: see last_list) | eligibility_only (only eligibility lists name it: they state no documents) | open_conflict (versions or pages disagree, not decided) | decided (every conflict "
                           "about it decided by a reviewer: see decisions)"),
         ("statements", "json", "one per page (part) stating it today: {page, kind, rule, pick, of, options, "
                                "declared, conditions, items, documents, integration, items_missing, rule_source, items_source, "
@@ -152,7 +152,10 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
                                "an older capture states it (the newest one is cut short); kind eligibility: the page lists the "
                                "category as eligible (integration: for which access method) and states no rule, "
                                "entries or documents; covers: children when the page states it for every "
-                               "sub-category (所有二级类目)"),
+                               "sub-category (所有二级类目); last_list: where the newest capture lost its list and the last "
+                               "complete one does not fit its rule (another rule, or a count other than the entries "
+                               "listed), that list with its own {rule, pick, of, options, declared, items, documents, "
+                               "source}: never merged into today's answer, whose entries are then unknown"),
         ("conflicts", "json", "[{id, kind, relation, severity, status, summary}]: the open, stale and decided "
                               "conflicts about it (summary cut at 300 characters)"),
         ("decisions", "json", "[{conflict, decision, reason, reviewer, date, status}]: reviewers' decisions on them"),
@@ -270,7 +273,7 @@ FIELD_SCHEMAS: dict[tuple[str, str], dict] = {
     ("current", "statements"): {"type": "array", "minItems": 1, "items": {
         "type": "object", "additionalProperties": False,
         "required": ["page", "kind", "rule", "pick", "of", "options", "declared", "conditions", "items", "documents",
-                     "integration", "items_missing", "rule_source", "items_source", "note", "covers"],
+                     "integration", "items_missing", "rule_source", "items_source", "note", "covers", "last_list"],
         "properties": {"page": {"type": "string"}, "kind": {"enum": list(STATEMENT_KINDS)},
                        "rule": {"enum": ["any", "all", "none", "unknown", None]},
                        "pick": _INT, "of": _INT, "options": _INT, "declared": _STR, "conditions": _STRS,
@@ -278,7 +281,10 @@ FIELD_SCHEMAS: dict[tuple[str, str], dict] = {
                        "integration": _STR, "items_missing": {"type": "boolean"},
                        "rule_source": {"$ref": "#/$defs/source"},
                        "items_source": {"anyOf": [{"type": "null"}, {"$ref": "#/$defs/source"}]}, "note": _STR,
-                       "covers": {"enum": ["children", None]}}}},
+                       "covers": {"enum": ["children", None]},
+                       "last_list": {"anyOf": [{"type": "null"}, {"type": "object", "required": [
+                           "rule", "pick", "of", "options", "declared", "items", "documents", "source"],
+                           "properties": {"source": {"$ref": "#/$defs/source"}}}]}}}},
     ("current", "conflicts"): {"type": "array", "items": {
         "type": "object", "additionalProperties": False,
         "required": ["id", "kind", "relation", "severity", "status", "summary"],

@@ -26,6 +26,34 @@ def _source(file, truncated=None):
             "truncated": truncated}
 
 
+def test_an_older_list_of_another_shape_never_completes_a_newer_declaration():
+    """A newer capture declares a rule and lost its list: an older list is taken only where it fits
+    (same rule, as many entries as the count declared); otherwise it is the last complete list,
+    with its own rule and source, and today's list is unknown."""
+    rows = [row(FUND, file="b", of=3, options=3, documents=tuple("ABC"), date="2024-08-29"),
+            row(FUND, file="c", of=5, options=0, documents=(), items=[], items_missing=True, date="2026-02-11")]
+    got, _ = current(rows)
+    r = got[("live_streaming", tuple(FUND))]
+    (s,) = r["statements"]
+    assert (s["rule"], s["of"], s["items"], s["items_source"]) == ("any", 5, [], None) and s["items_missing"]
+    assert s["last_list"]["of"] == 3 and s["last_list"]["documents"] == list("ABC")
+    assert s["last_list"]["source"] == {"source_file": "b", "line": 1, "date": "2024-08-29"}
+    assert r["status"] in ("list_lost", "open_conflict")
+    from pipeline.current import list_words
+    assert "another shape" in list_words(s) and "today's list is unknown" in list_words(s)
+
+
+def test_fits_needs_the_same_rule_and_the_declared_count_listed():
+    from pipeline.current import fits
+
+    def rule(rule, of=None, options=None):
+        return {"rule": rule, "of": of, "options": options}
+    assert fits(rule("any", 5), rule("any", 5, 5)) and fits(rule("any", None), rule("any", 3, 3))
+    assert not fits(rule("any", 5), rule("any", 3, 3))  # 公募基金: 5选1 declared, 3 listed before
+    assert not fits(rule("all"), rule("any", 2, 2))  # 企业征信: 需同时提供 declared, (2选1) before
+    assert fits(rule("all"), rule("all")) and fits(rule("unknown"), rule("any", 2, 2))
+
+
 def test_a_lost_list_comes_from_the_newest_capture_that_lists_it():
     rows = [row(FUND, file="a", of=5, options=5, documents=tuple("ABCDE"), date="2023-01-01"),
             row(FUND, file="b", of=5, options=5, documents=tuple("ABCDF"), date="2024-08-29"),
@@ -107,7 +135,9 @@ def test_a_capture_cut_short_removes_nothing_from_the_current_view():
 
 def test_the_seeds_current_fund_requirement(fresh_build):
     """002 (2026-02-11) declares 5选1 and lost its list; the newest capture listing it is 004
-    (2024-08-29), with three documents. The face-verification pages (000, 003) differ."""
+    (2024-08-29), with three documents declared 3选1: another shape, so it is the last complete
+    list, shown with its own rule, and today's list is unknown (issue 28: never one answer made
+    of two shapes). The face-verification pages (000, 003) differ."""
     result, out = fresh_build
     ds = out / "datasets" / result.version
     rows = {(r["capability"], tuple(r["category"])): r for r in read_table(ds, "current")}
@@ -115,8 +145,11 @@ def test_the_seeds_current_fund_requirement(fresh_build):
     (s,) = live["statements"]
     assert (s["of"], s["pick"], s["rule_source"]["date"]) == (5, 1, "2026-02-11")
     assert s["rule_source"]["source_file"].startswith("raw/002_")
-    assert s["items_source"]["source_file"].startswith("raw/004_") and s["items_source"]["date"] == "2024-08-29"
-    assert s["documents"] == ["经营证券期货业务许可证", "基金托管业务许可证", "基金销售业务资格证书"]
+    assert s["items_source"] is None and s["items_missing"] and s["documents"] == [] and s["items"] == []
+    last = s["last_list"]
+    assert last["source"]["source_file"].startswith("raw/004_") and last["source"]["date"] == "2024-08-29"
+    assert (last["rule"], last["pick"], last["of"], last["options"]) == ("any", 1, 3, 3)
+    assert last["documents"] == ["经营证券期货业务许可证", "基金托管业务许可证", "基金销售业务资格证书"]
     assert s["integration"] == "微信原生组件标签"
     face = rows[("face_verification", tuple(FUND))]
     assert face["status"] == "open_conflict" and sorted(s["of"] for s in face["statements"]) == [3, 4]
@@ -136,6 +169,7 @@ def test_show_answers_in_its_first_lines(fresh_build):
     live = head[head.index("[live_streaming]"):]
     assert "1 of 5 (5选1), declared on 2026-02-11 (raw/002_" in live
     assert "lost its list" in live and "raw/004_" in live and "(2024-08-29)" in live
+    assert "today's list is unknown" in live and "last complete list (1 of 3 (3选1)), not today's:" in live
     for doc in ("经营证券期货业务许可证", "基金托管业务许可证", "基金销售业务资格证书"):
         assert doc in live
     face = head[head.index("[face_verification]"):head.index("[live_streaming]")]
@@ -164,4 +198,4 @@ def test_show_json_carries_the_answer(fresh_build):
     d = json.loads(proc.stdout)
     (cat,) = d["categories"]
     live = next(c for c in cat["capabilities"] if c["capability"] == "live_streaming")
-    assert live["answer"]["statements"][0]["items_source"]["date"] == "2024-08-29"
+    assert live["answer"]["statements"][0]["last_list"]["source"]["date"] == "2024-08-29"

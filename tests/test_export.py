@@ -276,10 +276,17 @@ def test_export_of_a_real_build_of_the_seeds(fresh_build, tmp_path, capsys):
     ws = book["current"]
     got = [dict(zip(export.CURRENT_COLUMNS, (c.value or "" for c in r))) for r in ws.iter_rows(min_row=2)]
     # one row per entry of every statement, one for a statement without entries
-    assert len(got) == sum(max(1, len(st["items"])) for r in current for st in r["statements"])
+    # and the entries of a last complete list of another shape in rows of their own, said so
+    lasts = [st["last_list"] for r in current for st in r["statements"] if st.get("last_list")]
+    assert lasts, "the seeds' 002 lost lists that 004's do not fit"
+    assert len(got) == (sum(max(1, len(st["items"])) for r in current for st in r["statements"])
+                        + sum(max(1, len(last["items"])) for last in lasts))
     want = [(" / ".join(r["category"]), i["text"], "、".join(i["documents"]))
-            for r in current for st in r["statements"] for i in st["items"]]
+            for r in current for st in r["statements"]
+            for i in list(st["items"]) + list((st.get("last_list") or {}).get("items") or [])]
     assert [(g["category"], g["entry"], g["entry documents"]) for g in got if g["entry"]] == want
+    assert sum(g["rule"].startswith("last complete list, not today's") for g in got) == \
+        sum(max(1, len(last["items"])) for last in lasts)
     # the entries are the documents' text, verbatim: each is some requirement's entry
     written = {i["text"] for r in tables["requirements"] for i in r["items"]}
     assert {g["entry"] for g in got if g["entry"]} <= written
