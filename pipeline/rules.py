@@ -448,22 +448,8 @@ def text_to_item(text: str, line: int | None = None, children: Sequence[Line] = 
     group: Requirement | None = None
     decl = _nested_declaration(body)
     if decl:
-        # "保险机构主体提供(⑥选①):" or "需同时提供:" opens a nested list: its items are the
-        # children, or the text after the declaration when the list is inline; the subject
-        # before it is the entry's label
-        head = body[:decl.end()]
-        subject = patterns.SUBJECT_PROVIDES.match(body[:decl.start()].rstrip(" （(:："))
-        if subject and label is None:
-            label = subject.group("label").strip()
-        rest_lines: list[str] = []
-        for n, t in enumerate(inner_lines):
-            mm = _nested_declaration(t)
-            if mm:
-                tail = t[mm.end():].lstrip(")）:：， ")
-                rest_lines = ([tail] if tail else []) + inner_lines[n + 1:]
-                break
-        sub_lines = [Line(t, line or 1) for t in rest_lines if t] + list(children)
-        group = lines_to_requirement(sub_lines, header=head)
+        group, subject = _declared_list(body, decl, inner_lines, children, line)
+        label = subject if label is None else label
     elif children:
         group = lines_to_requirement(children, header="")
     else:
@@ -472,6 +458,24 @@ def text_to_item(text: str, line: int | None = None, children: Sequence[Line] = 
         label = label if named is None else (named if label is None else f"{label} {named}")
     return Item(text=raw, label=label, documents=documents, conditions=tuple(conditions),
                 group=group, line=line)
+
+
+def _declared_list(body: str, decl: re.Match, inner_lines: Sequence[str], children: Sequence[Line],
+                   line: int | None) -> tuple[Requirement, str | None]:
+    """"保险机构主体提供(⑥选①):" or "需同时提供:" opens a nested list: its items are the children,
+    or the text after the declaration when the list is inline; the subject before it (returned
+    second) is the entry's label."""
+    head = body[:decl.end()]
+    subject = patterns.SUBJECT_PROVIDES.match(body[:decl.start()].rstrip(" （(:："))
+    rest_lines: list[str] = []
+    for n, t in enumerate(inner_lines):
+        mm = _nested_declaration(t)
+        if mm:
+            tail = t[mm.end():].lstrip(")）:：， ")
+            rest_lines = ([tail] if tail else []) + list(inner_lines[n + 1:])
+            break
+    sub_lines = [Line(t, line or 1) for t in rest_lines if t] + list(children)
+    return lines_to_requirement(sub_lines, header=head), subject.group("label").strip() if subject else None
 
 
 def _entry_group(body: str, line: int | None) -> tuple[Requirement | None, list[str], str | None]:
