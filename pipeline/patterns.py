@@ -194,6 +194,18 @@ ALTERNATIVE_LIST_SEPARATOR = re.compile(r"\s*(?:、|或者?|，\s*或者?|,\s*�
 #: A parenthetical that is a note or gives examples, not a restriction: ``（注：…示例模板）``,
 #: ``（说明：四选一，如果选第一个，需要同时提供两个资质）``, ``（如公司章程、…）``.
 NOTE_PARENTHETICAL = re.compile(r"^\s*(?:注|说明|备注)\s*[:：]|^\s*(?:如|例如|比如)(?![果非])")
+#: A note that declares a choice and says one alternative is a bundle of several documents:
+#: ``（说明：四选一，如果选第一个，需要同时提供两个资质）`` after ``《保险公司法人许可证和经营保险业务
+#: 许可证》或《保险兼业代理许可证》或…``: four alternatives, the first two licences together. ``n`` is
+#: the declared count, ``which`` the alternative, ``count`` how many documents it holds (``两者``: 2).
+BUNDLED_ALTERNATIVE_NOTE = re.compile(
+    rf"^\s*(?:注|说明|备注)\s*[:：]\s*(?P<n>{NUMBER})\s*选\s*(?P<k>{NUMBER})\s*[，,]\s*(?:如果|如|若)?\s*"
+    rf"选(?:择)?第\s*(?P<which>{NUMBER})\s*[个项种]\s*[，,]?\s*(?:则)?\s*[需须]要?同时提供\s*"
+    rf"(?:(?P<count>{NUMBER})\s*[个份项种]|(?P<both>两者|二者))")
+#: Inside a title that such a note says is a bundle, where it joins its documents:
+#: ``保险公司法人许可证和经营保险业务许可证``. Never read otherwise (《…和…》 titles exist).
+TITLE_BUNDLE_JOINER = re.compile(r"和|与|及|、")
+
 #: A parenthetical that says whom the whole entry is for: ``《A》及《B》（适用于政府主体）``
 #: (for the entry, not only the document next to it).
 APPLIES_TO = re.compile(r"^\s*(?:仅)?适用于")

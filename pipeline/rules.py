@@ -28,7 +28,15 @@ An entry (``text_to_item``), in stages:
 a. restriction ``仅支持…``; label ``（供电类）``, ``公立学校：``, ``事业单位主体，需提供``;
 b. a declaration that opens a nested list (``保险机构主体提供(⑥选①):``, ``需同时提供:``);
 c. a choice: ``或`` / ``或者`` / ``，或`` where both sides name a document (a 《》 title, or a name
-   ending in a document noun: ``合作协议或授权文件``); 或 binds loosest;
+   ending in a document noun: ``合作协议或授权文件``); 或 binds loosest.
+   A note closing the choice that declares it and says one alternative is a bundle
+   (``《保险公司法人许可证和经营保险业务许可证》或《保险兼业代理许可证》或…（说明：四选一，如果选
+   第一个，需要同时提供两个资质）``) is read: that alternative is ``all`` of the documents its
+   title joins (保险公司法人许可证, 经营保险业务许可证), each a real title in ``documents``, here and
+   in the record's ``documents``; the note leaves the last alternative's text. A title is cut on
+   和 only there (``《卫生和计划生育委员会批文》`` is one title); where the note does not fit what
+   is listed (another count, a title that does not cut into that many documents) it is kept as
+   text with a warning;
 d. a bundle: ``与 及 以及 和 、 +`` (or titles side by side) on the same condition;
 e. a single document: its ``且…`` / ``，并…`` clause and its parenthesised restrictions are its
    conditions; ``（或A、B）`` lists alternatives to it; ``X（A或B）`` labels the choice by X.
@@ -456,6 +464,8 @@ def text_to_item(text: str, line: int | None = None, children: Sequence[Line] = 
         group, own, named = _entry_group(body, line)
         conditions += own
         label = label if named is None else (named if label is None else f"{label} {named}")
+    if group is not None:
+        documents = _with_parts(documents, group.items)
     return Item(text=raw, label=label, documents=documents, conditions=tuple(conditions),
                 group=group, line=line)
 
@@ -492,9 +502,7 @@ def _entry_group(body: str, line: int | None) -> tuple[Requirement | None, list[
         return group, conditions + [found[-1][2].strip()], label
     alts = split_alternatives(body)
     if len(alts) > 1:
-        return Requirement(rule="any", pick=1, of=None, declared="或",
-                           items=tuple(text_to_item(a, line) for a in alts),
-                           documents=document_titles(body)), [], None
+        return _choice_group(alts, line), [], None
     parts = split_bundle(body)
     if len(parts) > 1:
         return Requirement(rule="all", items=tuple(text_to_item(p, line) for p in parts),
@@ -508,6 +516,101 @@ def _entry_group(body: str, line: int | None) -> tuple[Requirement | None, list[
         return Requirement(rule="any", pick=1, of=None, declared="或", items=items,
                            documents=document_titles(core)), conditions, label
     return None, conditions + _remark_conditions(core), None
+
+
+def _choice_group(alts: list[str], line: int | None) -> Requirement:
+    """The alternatives of ``A或B或C`` as a choice: a note that says one of them is a bundle is
+    read (``_bundle_note``)."""
+    note = _bundle_note(alts)
+    declared_of, bundled = None, {}
+    if note is not None:
+        alts, declared_of, which, parts = note
+        bundled[which] = parts
+    items = [text_to_item(a, line) for a in alts]
+    items = [_title_bundle_item(it, bundled[k], line) if bundled.get(k) else it
+             for k, it in enumerate(items)]
+    return Requirement(rule="any", pick=1, of=declared_of, declared="或", items=tuple(items),
+                       documents=_union(i.documents for i in items))
+
+
+def _bundle_note(alts: list[str]) -> tuple[list[str], int, int, list[str]] | None:
+    """A note closing the last alternative that declares the choice and says one alternative is
+    a bundle: ``…或《经营保险经纪业务许可证》（说明：四选一，如果选第一个，需要同时提供两个资质）``.
+    Returns the alternatives without the note, the declared count, the index of that alternative
+    and the names of its documents (empty when it is written as a bundle already); None when
+    there is no such note or it does not fit what is listed (the note is then kept as text and
+    ``_structure_warnings`` says so)."""
+    found = _parentheticals(alts[-1])
+    if not found:
+        return None
+    a, b, inner, closed = found[-1]
+    m = patterns.BUNDLED_ALTERNATIVE_NOTE.match(inner)
+    if not m or not closed or alts[-1][b:].strip(" 。；;，,"):
+        return None
+    n, which = patterns.to_int(m.group("n")), patterns.to_int(m.group("which"))
+    count = 2 if m.group("both") else patterns.to_int(m.group("count"))
+    if n != len(alts) or not which or which > n or not count or count < 2:
+        return None
+    alts = alts[:-1] + [alts[-1][:a].rstrip(" ，,")]
+    target = alts[which - 1]
+    if len(split_bundle(target)) == count:
+        return alts, n, which - 1, []
+    parts = _title_parts(target, count)
+    return None if parts is None else (alts, n, which - 1, parts)
+
+
+def _title_parts(text: str, count: int) -> list[str] | None:
+    """``《保险公司法人许可证和经营保险业务许可证》`` read as ``count`` documents: the title cut at
+    its joiners, when that gives exactly ``count`` names each of a document; None otherwise.
+    Only a note that says the alternative is a bundle leads here: ``《…和…》`` is otherwise one
+    title."""
+    m = patterns.DOCUMENT_TITLE.fullmatch(text.strip())
+    if not m:
+        return None
+    parts = [p.strip() for p in patterns.TITLE_BUNDLE_JOINER.split(m.group("title"))]
+    if len(parts) != count or not all(p and _names_document(p) for p in parts):
+        return None
+    return parts
+
+
+def _title_bundle_item(item: Item, parts: list[str], line: int | None) -> Item:
+    """One alternative whose title holds several documents: its text as written, its documents
+    each title, a bundle of them as its group."""
+    group = Requirement(rule="all", items=tuple(Item(text=p, documents=(p,), line=line) for p in parts),
+                        documents=tuple(parts))
+    return replace(item, documents=tuple(parts), group=group)
+
+
+def _union(lists) -> tuple[str, ...]:
+    """The titles of several lists, in first-appearance order, each once."""
+    return tuple(dict.fromkeys(t for titles in lists for t in titles))
+
+
+def _with_parts(titles: Sequence[str], items: Sequence[Item]) -> tuple[str, ...]:
+    """``titles`` with each title the entries read as several documents (a note said so:
+    ``保险公司法人许可证和经营保险业务许可证``) replaced by those documents, so that a record's
+    ``documents`` name only titles that exist."""
+    parts = _title_splits(items)
+    return _union(parts.get(t, (t,)) for t in titles)
+
+
+def _title_splits(items: Sequence[Item]) -> dict[str, tuple[str, ...]]:
+    """Titles written as one that an entry reads as several documents: the entry's text is that
+    one title, its documents are others."""
+    out: dict[str, tuple[str, ...]] = {}
+    for it in items:
+        title = _one_title(it.text)
+        if title and it.documents and title not in it.documents:
+            out[title] = it.documents
+        if it.group is not None:
+            out.update(_title_splits(it.group.items))
+    return out
+
+
+def _one_title(text: str) -> str | None:
+    """The title when ``text`` is one 《》 title and nothing else, as ``document_titles`` spells it."""
+    m = patterns.DOCUMENT_TITLE.fullmatch(text.strip(" ，,。；;"))
+    return squeeze_cjk(clean(m.group("title"))) if m else None
 
 
 def _inner_sentence_end(text: str) -> bool:
@@ -527,6 +630,7 @@ def _finish(rule: str, items: list[Item], decl, all_req: bool, uncounted: bool,
             declared: str | None, conditions: list[str], documents: tuple[str, ...],
             warnings: list[str] | None = None, alternatives: bool = False) -> Requirement:
     items, hoisted = _hoist_covering_conditions(items)
+    documents = _with_parts(documents, items)
     conditions = list(conditions) + [c for c in hoisted if c not in conditions]
     warnings = list(dict.fromkeys(list(warnings or ()) + _structure_warnings(items)
                                   + [w for i in items if i.group is not None for w in i.group.warnings]))
@@ -583,14 +687,17 @@ def _structure_warnings(items: Sequence[Item]) -> list[str]:
     def walk(item: Item) -> None:
         g = item.group
         if g is not None and g.rule == "any" and g.declared == "或" and len(g.items) > 1:
-            bundles = [i for i in g.items if i.group is not None and i.group.rule == "all"]
+            # a title a note reads as two documents is no 和 of the sentence: nothing to scope
+            bundles = [i for i in g.items if i.group is not None and i.group.rule == "all"
+                       and _one_title(i.text) is None]
             if bundles and len(bundles) < len(g.items):
                 out.append(f"line {item.line}: 或 and 和/与/及 in one sentence ({item.text}): read as "
                            "alternatives of which some are bundles; check the scope of 或")
         for _, _, inner, closed in _parentheticals(item.text):
             if not closed:
                 out.append(f"line {item.line}: unclosed bracket ({inner}): read to the end of the entry")
-            elif patterns.NOTE_PARENTHETICAL.match(inner) and patterns.declaration(inner).any:
+            elif patterns.NOTE_PARENTHETICAL.match(inner) and patterns.declaration(inner).any \
+                    and not _note_read(g, inner):
                 out.append(f"line {item.line}: a note in brackets states a rule ({inner}): kept as text, not read")
         out.extend(f"line {item.line}: {w}" for w in malformed_titles(item.text))
         if g is None and _inner_sentence_end(item.text) and (patterns.OR_JOINER.search(item.text)
@@ -604,6 +711,14 @@ def _structure_warnings(items: Sequence[Item]) -> list[str]:
     for i in items:
         walk(i)
     return list(dict.fromkeys(out))
+
+
+def _note_read(group: Requirement | None, note: str) -> bool:
+    """Was this note's rule read into the choice it closes (``_bundle_note``)? The choice then
+    carries the count the note declares."""
+    m = patterns.BUNDLED_ALTERNATIVE_NOTE.match(note)
+    return bool(m and group is not None and group.rule == "any"
+                and group.of is not None and group.of == patterns.to_int(m.group("n")))
 
 
 def lines_to_requirement(lines: Sequence[Line], header: str = "",

@@ -2,6 +2,7 @@
 import pytest
 
 from pipeline import patterns
+from conftest import SHARED
 from pipeline.model import Line
 from pipeline.rules import lines_to_requirement, split_alternatives, split_bundle, text_to_requirement
 
@@ -164,3 +165,69 @@ def test_requirement_text_at_another_line_reads_the_same_with_lines_shifted():
         return replace(req, items=tuple(replace(i, line=None, group=i.group and strip(i.group)) for i in req.items))
 
     assert strip(first) == strip(later)
+
+
+# --- issue 27 points 5, 6, 7: labels, shared modifiers, a note that bundles an alternative -----
+
+INSURANCE = ("《保险公司法人许可证和经营保险业务许可证》或《保险兼业代理许可证》或《经营保险代理业务许可证》"
+             "或《经营保险经纪业务许可证》（说明：四选一，如果选第一个，需要同时提供两个资质）")
+
+# (text, of, first alternative's documents, its group, record documents, warned): the note is read
+# only where it fits what is listed; 《…和…》 is otherwise one title
+BUNDLE_NOTE_CASES = [
+    ("insurance_2017_line_247", INSURANCE, 4, ["保险公司法人许可证", "经营保险业务许可证"], ("all", 2),
+     ["保险公司法人许可证", "经营保险业务许可证", "保险兼业代理许可证", "经营保险代理业务许可证", "经营保险经纪业务许可证"],
+     False),
+    ("count_does_not_fit", "《A证和B证》或《C证》（说明：三选一，如果选第一个，需要同时提供两个资质）", 3,
+     ["A证和B证"], None, ["A证和B证", "C证"], True),
+    ("title_does_not_cut_in_two", "《A证和B证和C证》或《D证》（说明：二选一，如果选第一个，需要同时提供两个资质）", 2,
+     ["A证和B证和C证"], None, ["A证和B证和C证", "D证"], True),
+    ("second_alternative", "《A证》或《B证与C证》（说明：二选一，若选第2个，需同时提供两者）", 2,
+     ["A证"], None, ["A证", "B证", "C证"], False),
+    ("no_note_no_split", "《卫生和计划生育委员会批文》或《C证》", None,
+     ["卫生和计划生育委员会批文"], None, ["卫生和计划生育委员会批文", "C证"], False),
+]
+
+
+@pytest.mark.parametrize("name,text,of,first_docs,first_group,documents,warned", BUNDLE_NOTE_CASES,
+                         ids=[c[0] for c in BUNDLE_NOTE_CASES])
+def test_note_that_bundles_an_alternative(name, text, of, first_docs, first_group, documents, warned):
+    r = text_to_requirement(text, line=247)
+    assert (r.rule, r.pick, r.of) == ("any", 1, of)
+    first = r.items[0]
+    assert list(first.documents) == first_docs
+    assert (first.group and (first.group.rule, len(first.group.items))) == first_group
+    assert list(r.documents) == documents
+    assert any("a note in brackets states a rule" in w for w in r.warnings) == warned
+
+
+def test_insurance_note_reads_four_alternatives_the_first_two_licences():
+    r = text_to_requirement(INSURANCE, line=247)
+    assert (r.of, r.options, r.declared, r.warnings) == (4, 4, "四选一", ())
+    first, *rest = r.items
+    assert first.text == "《保险公司法人许可证和经营保险业务许可证》"
+    assert [(i.text, i.documents) for i in first.group.items] == [
+        ("保险公司法人许可证", ("保险公司法人许可证",)), ("经营保险业务许可证", ("经营保险业务许可证",))]
+    # the note is the requirement's, not the last alternative's; every text is verbatim
+    assert rest[-1].text == "《经营保险经纪业务许可证》"
+    assert all(i.text in INSURANCE for i in list(r.items) + list(first.group.items))
+
+
+def _real_statement(path, category):
+    from pipeline.parsers import parse
+
+    doc = parse(path.read_bytes(), str(path)).doc
+    return next(s for s in doc.statements if s.category_raw[-1] == category)
+
+
+def test_insurance_2017_06_16_line_247_real_file():
+    path = SHARED / "corpus" / "wechat-miniprogram-service-categories" / "2017-06-16_bbd6e517.md"
+    if not path.is_file():
+        pytest.skip("../shared/corpus not present")
+    st = _real_statement(path, "保险")
+    r = st.requirement
+    assert (r.rule, r.pick, r.of, r.options) == ("any", 1, 4, 4)
+    assert r.items[0].line == 247 and r.items[0].group.rule == "all"
+    assert r.documents == ("保险公司法人许可证", "经营保险业务许可证", "保险兼业代理许可证",
+                           "经营保险代理业务许可证", "经营保险经纪业务许可证")
+    assert not r.warnings
