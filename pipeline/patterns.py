@@ -159,6 +159,13 @@ STARTS_WITH_ENUM = re.compile(r"^\s*(?:\d{1,2}\s*[、.．](?!\d)|[（(]\d{1,2}[)
 OR_JOINER = re.compile(r"[，,]?\s*或者?")
 OR_NOT_SPLIT = re.compile(r"或(?:以上|以下)")
 
+#: A modifier that ends on ``的`` before the name of a document: ``电商平台对入驻经营者的审核要求``,
+#: ``电商平台对用户交易纠纷处理的机制`` (group ``modifier``). In ``X的A或B`` where B is a bare name
+#: (``规范文件``, ``方案``: no 的, no 《》) X is shared: B reads ``电商平台对入驻经营者的规范文件``.
+SHARED_MODIFIER = re.compile(r"^(?P<modifier>[^《》]*的)(?P<name>[^的《》]+)$")
+#: A name with a modifier of its own or a title, so not bare: ``执业登记机关的审核合格文件``, ``《A》``.
+OWN_MODIFIER = re.compile(r"的|《")
+
 #: Words that join documents that are all required, on the same condition as ``或``:
 #: ``《A》与《B》``, ``《医疗机构执业许可证》与执业登记机关的审核合格文件``,
 #: ``合作协议以及…《网络预约出租汽车经营许可证》``, ``《民办学校办学许可证》及营业执照``,

@@ -28,7 +28,15 @@ An entry (``text_to_item``), in stages:
 a. restriction ``仅支持…``; label ``（供电类）``, ``公立学校：``, ``事业单位主体，需提供``;
 b. a declaration that opens a nested list (``保险机构主体提供(⑥选①):``, ``需同时提供:``);
 c. a choice: ``或`` / ``或者`` / ``，或`` where both sides name a document (a 《》 title, or a name
-   ending in a document noun: ``合作协议或授权文件``); 或 binds loosest.
+   ending in a document noun: ``合作协议或授权文件``); 或 binds loosest. A bare name after
+   ``X的A`` shares X: ``电商平台对入驻经营者的审核要求或规范文件`` is a choice of two forms of one
+   material (the platform's rules for its merchants), ``电商平台对入驻经营者的审核要求`` or
+   ``电商平台对入驻经营者的规范文件``. The entry keeps its whole text; each alternative keeps its
+   own words as ``text`` (verbatim: ``规范文件``), and one written without the modifier gets it as
+   its ``label`` (``电商平台对入驻经营者的``), so label + text is the name and no alternative is
+   published as a fragment. Kept as a choice, not one entry, because 或 between two document
+   nouns offers a choice wherever else it stands (``合作协议或授权文件``); a side with its own
+   的 or a 《》 title (``…的审批设立证明 或 《事业单位法人证书》``) is whole and gets no label.
    A note closing the choice that declares it and says one alternative is a bundle
    (``《保险公司法人许可证和经营保险业务许可证》或《保险兼业代理许可证》或…（说明：四选一，如果选
    第一个，需要同时提供两个资质）``) is read: that alternative is ``all`` of the documents its
@@ -520,7 +528,8 @@ def _entry_group(body: str, line: int | None) -> tuple[Requirement | None, list[
 
 def _choice_group(alts: list[str], line: int | None) -> Requirement:
     """The alternatives of ``A或B或C`` as a choice: a note that says one of them is a bundle is
-    read (``_bundle_note``)."""
+    read (``_bundle_note``), and a bare name after ``X的A`` keeps the modifier X
+    (``_share_modifier``)."""
     note = _bundle_note(alts)
     declared_of, bundled = None, {}
     if note is not None:
@@ -529,6 +538,7 @@ def _choice_group(alts: list[str], line: int | None) -> Requirement:
     items = [text_to_item(a, line) for a in alts]
     items = [_title_bundle_item(it, bundled[k], line) if bundled.get(k) else it
              for k, it in enumerate(items)]
+    items = _share_modifier(items)
     return Requirement(rule="any", pick=1, of=declared_of, declared="或", items=tuple(items),
                        documents=_union(i.documents for i in items))
 
@@ -579,6 +589,26 @@ def _title_bundle_item(item: Item, parts: list[str], line: int | None) -> Item:
     group = Requirement(rule="all", items=tuple(Item(text=p, documents=(p,), line=line) for p in parts),
                         documents=tuple(parts))
     return replace(item, documents=tuple(parts), group=group)
+
+
+def _share_modifier(items: list[Item]) -> list[Item]:
+    """``电商平台对入驻经营者的审核要求或规范文件``: the bare names after the first alternative
+    (``规范文件``, no 的 and no 《》 of their own) share its modifier (``电商平台对入驻经营者的``).
+    Their text stays as written; the modifier becomes their label, so each alternative reads as
+    a whole name (label + text) and none is published as a fragment."""
+    first = items[0].text.strip(" ，,。；;")
+    m = patterns.SHARED_MODIFIER.match(first)
+    if (not m or items[0].group is not None or items[0].label is not None
+            or depth_map(first)[m.end("modifier") - 1] != 0 or not _names_document(m.group("name"))):
+        return items
+    out = [items[0]]
+    for it in items[1:]:
+        name = it.text.strip(" ，,。；;")
+        if (it.group is None and it.label is None and not patterns.OWN_MODIFIER.search(name)
+                and _names_document(name)):
+            it = replace(it, label=m.group("modifier"))
+        out.append(it)
+    return out
 
 
 def _union(lists) -> tuple[str, ...]:

@@ -169,6 +169,32 @@ def test_requirement_text_at_another_line_reads_the_same_with_lines_shifted():
 
 # --- issue 27 points 5, 6, 7: labels, shared modifiers, a note that bundles an alternative -----
 
+# (text, alternatives as (label, text)): a bare name after "X的A" keeps X as its label; its text
+# stays as written (real lines: 电商平台, tencent-history 2021-08-30 lines 38-39 and 56-57; 转售移动通信,
+# seed 003 line 127); a side with its own 的 or title, or a choice without 的, is left alone
+SHARED_MODIFIER_CASES = [
+    ("电商平台对入驻经营者的审核要求或规范文件",
+     [(None, "电商平台对入驻经营者的审核要求"), ("电商平台对入驻经营者的", "规范文件")]),
+    ("电商平台对用户交易纠纷处理的机制或方案",
+     [(None, "电商平台对用户交易纠纷处理的机制"), ("电商平台对用户交易纠纷处理的", "方案")]),
+    ("虚拟运营商与基础电信运营商签订的合作协议或授权文件",
+     [(None, "虚拟运营商与基础电信运营商签订的合作协议"), ("虚拟运营商与基础电信运营商签订的", "授权文件")]),
+    ("由教育行政部门出具的审批设立证明 或 《事业单位法人证书》",
+     [(None, "由教育行政部门出具的审批设立证明"), (None, "《事业单位法人证书》")]),
+    ("合作协议或授权文件", [(None, "合作协议"), (None, "授权文件")]),
+    ("甲方的授权书或乙方的证明文件", [(None, "甲方的授权书"), (None, "乙方的证明文件")]),
+]
+
+
+@pytest.mark.parametrize("text,expected", SHARED_MODIFIER_CASES, ids=[c[0] for c in SHARED_MODIFIER_CASES])
+def test_alternatives_sharing_a_modifier(text, expected):
+    r = text_to_requirement(text)
+    assert (r.rule, r.pick, r.options) == ("any", 1, len(expected))
+    assert [(i.label, i.text) for i in r.items] == expected
+    # every text is the source's own words, and label + text never leaves a bare fragment
+    assert all(i.text.replace(" ", "") in text.replace(" ", "") for i in r.items)
+
+
 INSURANCE = ("《保险公司法人许可证和经营保险业务许可证》或《保险兼业代理许可证》或《经营保险代理业务许可证》"
              "或《经营保险经纪业务许可证》（说明：四选一，如果选第一个，需要同时提供两个资质）")
 
