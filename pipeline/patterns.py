@@ -243,6 +243,8 @@ SUBJECT_PROVIDES = re.compile(rf"^\s*(?P<label>[^，,：:《》（()）]{{2,16}}
 #: ``已具备《增值电信业务经营许可证》的场景``, ``《增值电信业务经营许可证》不予受理的场景：``.
 SCENARIO_GROUP_HEADER = re.compile(r"的场景\s*[:：]?\s*$")
 #: A line that opens a nested list of its own: ``《增值电信业务经营许可证》申请时，所需资质文件如下：``.
+#: It is the label of that list, not an entry: the title it names is what the list is for (the
+#: applicant of the ``不予受理的场景`` does not hold that licence), not a document of the list.
 LIST_LEAD_IN = re.compile(r"如下\s*[:：]\s*$")
 #: The catch-all that closes such a list: ``电信主管部门要求提交的其他材料`` (lists of required
 #: materials end with "other materials"; what follows belongs to the outer list again).

@@ -17,6 +17,13 @@ A requirement: its declaration, then its entries, in this order of layouts:
                                                                      -> one item per line
 7. otherwise one statement, read as one entry: a choice inside it     -> any over its parts;
    a bundle inside it                                                 -> all over its parts
+A heading (a column's ``《增值电信业务经营许可证》不予受理的场景``, a ``…的场景`` group) or a lead-in
+that opens a nested list (``《增值电信业务经营许可证》申请时，所需资质文件如下：``) is the label of
+its branch or list (``label`` = its text), not an entry requiring what it names: a title only a
+label names is not among the branch's ``documents`` (in that branch the applicant by definition
+lacks the licence; it needs the refusal notice and the application files). The lead-in's own entry
+lists the title it writes (an entry's ``documents`` are every title written in it) and the record's
+``documents`` are every title in the text.
 The rule of 2./3./4./6. comes from the text before the first item (``patterns.declaration``): a
 declared ``N选K`` -> any (``of``=N), ``需同时提供`` -> all, neither -> all with a warning, except
 that entries each with a label (公立学校 / 私立学校) are variants: any. An empty content is
@@ -468,6 +475,10 @@ def text_to_item(text: str, line: int | None = None, children: Sequence[Line] = 
         label = subject if label is None else label
     elif children:
         group = lines_to_requirement(children, header="")
+        if patterns.LIST_LEAD_IN.search(raw):
+            # "《增值电信业务经营许可证》申请时，所需资质文件如下：" names the list it opens: the
+            # label of that list, not a document (its title is not carried up: _branch_documents)
+            label = raw.strip(" ：:")
     else:
         group, own, named = _entry_group(body, line)
         conditions += own
@@ -948,8 +959,43 @@ def _group_item(head: Line, body: Sequence[Line]) -> Item:
     if group is not None:
         # a column's entries are all required by the layout itself, not by default
         group = replace(group, warnings=tuple(w for w in group.warnings if w != _NO_DECLARED_RULE))
-    docs = document_titles("\n".join([head.text] + [l.text for l in body]))
+    docs = _branch_documents(group) if group is not None else ()
     return Item(text=label, label=label, documents=docs, group=group, line=head.line)
+
+
+def _branch_documents(group: Requirement) -> tuple[str, ...]:
+    """The documents of a branch (a column, a ``…的场景`` group): the titles written in its
+    entries, not those only a label names. Its heading names the situation it is for
+    (``《增值电信业务经营许可证》不予受理的场景``: the applicant does not hold that licence), and so
+    does a lead-in inside it (``《增值电信业务经营许可证》申请时，所需资质文件如下：``): neither title
+    is a document of the branch. The lead-in's own entry keeps the title it writes among its
+    ``documents`` (every title written in an entry, as the published spec has it)."""
+    required = _union(_required_titles(i) for i in group.items)
+    named = _union(document_titles(i.label or "") for i in _list_labels(group.items))
+    return tuple(t for t in group.documents if t in required or t not in named)
+
+
+def _is_list_label(item: Item) -> bool:
+    """An entry that is only the label of the list it holds (a heading, a ``…如下：`` lead-in)."""
+    return item.group is not None and item.label is not None and item.text.strip(" ：:") == item.label
+
+
+def _required_titles(item: Item) -> tuple[str, ...]:
+    """What an entry requires: its documents, or for a labelled list those of its entries."""
+    if _is_list_label(item):
+        return _union(_required_titles(i) for i in item.group.items)
+    return item.documents
+
+
+def _list_labels(items: Sequence[Item]) -> list[Item]:
+    """The entries, at any depth, that are labels of the lists they hold."""
+    out: list[Item] = []
+    for it in items:
+        if _is_list_label(it):
+            out.append(it)
+        if it.group is not None:
+            out += _list_labels(it.group.items)
+    return out
 
 
 def _unannounced(decl, all_req: bool, uncounted: bool, items: list[Item]) -> list[str]:

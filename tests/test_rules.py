@@ -239,11 +239,50 @@ def test_insurance_note_reads_four_alternatives_the_first_two_licences():
     assert all(i.text in INSURANCE for i in list(r.items) + list(first.group.items))
 
 
+def test_lead_in_labels_its_list_and_a_heading_names_its_branch():
+    def li(text, no, depth):
+        return Line(text, no, bullet=True, depth=depth)
+    refused = [Line("《X证》不予受理的场景", 1), li("《不予受理通知书》", 2, 1),
+               li("《X证》申请时，所需资质文件如下：", 3, 1), li("营业执照", 4, 2), li("申请表", 5, 2),
+               li("服务协议", 6, 1)]
+    holding = [Line("已具备《X证》的场景", 7), li("《X证》", 8, 1), li("服务协议", 9, 1)]
+    r = lines_to_requirement([], header="资质要求", columns=[holding, refused])
+    have, lack = r.items
+    assert have.documents == ("X证",) and lack.documents == ("不予受理通知书",)
+    lead = lack.group.items[1]
+    assert (lead.label, lead.text) == ("《X证》申请时，所需资质文件如下", "《X证》申请时，所需资质文件如下：")
+    assert [i.text for i in lead.group.items] == ["营业执照", "申请表"] and lead.group.rule == "all"
+    assert r.documents == ("X证", "不予受理通知书")
+
+
 def _real_statement(path, category):
     from pipeline.parsers import parse
 
     doc = parse(path.read_bytes(), str(path)).doc
     return next(s for s in doc.statements if s.category_raw[-1] == category)
+
+
+def test_ecommerce_2021_08_30_branches_as_a_reader_reads_them():
+    """tencent-history 2021-08-30 lines 31-57 (电商平台): the refused branch is labelled by its
+    heading, needs the refusal notice, the application files (labelled by their lead-in, line 45)
+    and the platform documents, not the licence it was refused; 规范文件 and 方案 keep the modifier."""
+    path = SHARED / "tencent-history" / "tencent-cloud-live-category-requirements" / "2021-08-30_fd51fe19e1.md"
+    if not path.is_file():
+        pytest.skip("../shared/tencent-history not present")
+    r = _real_statement(path, "电商平台").requirement
+    have, lack = r.items
+    assert (r.rule, r.of, r.options) == ("any", None, 2)
+    assert lack.label == "《增值电信业务经营许可证》不予受理的场景" and lack.line == 42
+    assert lack.documents == ("行政许可不予受理通知书",) and have.documents == ("增值电信业务经营许可证",)
+    notice, lead, *platform = lack.group.items
+    assert (lead.label, lead.line, len(lead.group.items)) == ("《增值电信业务经营许可证》申请时，所需资质文件如下", 45, 8)
+    assert "增值电信业务经营许可证" not in [d for i in lead.group.items for d in i.documents]
+    for branch in (have, lack):
+        choices = [i.group.items for i in branch.group.items if i.group is not None and i.group.rule == "any"]
+        assert [[(a.label or "") + a.text.rstrip("；") for a in c] for c in choices] == [
+            ["电商平台对入驻经营者的审核要求", "电商平台对入驻经营者的规范文件"],
+            ["电商平台对用户交易纠纷处理的机制", "电商平台对用户交易纠纷处理的方案"]]
+    assert r.documents == ("增值电信业务经营许可证", "行政许可不予受理通知书")
 
 
 def test_insurance_2017_06_16_line_247_real_file():
