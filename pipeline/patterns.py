@@ -159,6 +159,13 @@ STARTS_WITH_ENUM = re.compile(r"^\s*(?:\d{1,2}\s*[、.．](?!\d)|[（(]\d{1,2}[)
 OR_JOINER = re.compile(r"[，,]?\s*或者?")
 OR_NOT_SPLIT = re.compile(r"或(?:以上|以下)")
 
+#: A modifier that ends on ``的`` before the name of a document: ``电商平台对入驻经营者的审核要求``,
+#: ``电商平台对用户交易纠纷处理的机制`` (group ``modifier``). In ``X的A或B`` where B is a bare name
+#: (``规范文件``, ``方案``: no 的, no 《》) X is shared: B reads ``电商平台对入驻经营者的规范文件``.
+SHARED_MODIFIER = re.compile(r"^(?P<modifier>[^《》]*的)(?P<name>[^的《》]+)$")
+#: A name with a modifier of its own or a title, so not bare: ``执业登记机关的审核合格文件``, ``《A》``.
+OWN_MODIFIER = re.compile(r"的|《")
+
 #: Words that join documents that are all required, on the same condition as ``或``:
 #: ``《A》与《B》``, ``《医疗机构执业许可证》与执业登记机关的审核合格文件``,
 #: ``合作协议以及…《网络预约出租汽车经营许可证》``, ``《民办学校办学许可证》及营业执照``,
@@ -194,6 +201,18 @@ ALTERNATIVE_LIST_SEPARATOR = re.compile(r"\s*(?:、|或者?|，\s*或者?|,\s*�
 #: A parenthetical that is a note or gives examples, not a restriction: ``（注：…示例模板）``,
 #: ``（说明：四选一，如果选第一个，需要同时提供两个资质）``, ``（如公司章程、…）``.
 NOTE_PARENTHETICAL = re.compile(r"^\s*(?:注|说明|备注)\s*[:：]|^\s*(?:如|例如|比如)(?![果非])")
+#: A note that declares a choice and says one alternative is a bundle of several documents:
+#: ``（说明：四选一，如果选第一个，需要同时提供两个资质）`` after ``《保险公司法人许可证和经营保险业务
+#: 许可证》或《保险兼业代理许可证》或…``: four alternatives, the first two licences together. ``n`` is
+#: the declared count, ``which`` the alternative, ``count`` how many documents it holds (``两者``: 2).
+BUNDLED_ALTERNATIVE_NOTE = re.compile(
+    rf"^\s*(?:注|说明|备注)\s*[:：]\s*(?P<n>{NUMBER})\s*选\s*(?P<k>{NUMBER})\s*[，,]\s*(?:如果|如|若)?\s*"
+    rf"选(?:择)?第\s*(?P<which>{NUMBER})\s*[个项种]\s*[，,]?\s*(?:则)?\s*[需须]要?同时提供\s*"
+    rf"(?:(?P<count>{NUMBER})\s*[个份项种]|(?P<both>两者|二者))")
+#: Inside a title that such a note says is a bundle, where it joins its documents:
+#: ``保险公司法人许可证和经营保险业务许可证``. Never read otherwise (《…和…》 titles exist).
+TITLE_BUNDLE_JOINER = re.compile(r"和|与|及|、")
+
 #: A parenthetical that says whom the whole entry is for: ``《A》及《B》（适用于政府主体）``
 #: (for the entry, not only the document next to it).
 APPLIES_TO = re.compile(r"^\s*(?:仅)?适用于")
@@ -224,6 +243,8 @@ SUBJECT_PROVIDES = re.compile(rf"^\s*(?P<label>[^，,：:《》（()）]{{2,16}}
 #: ``已具备《增值电信业务经营许可证》的场景``, ``《增值电信业务经营许可证》不予受理的场景：``.
 SCENARIO_GROUP_HEADER = re.compile(r"的场景\s*[:：]?\s*$")
 #: A line that opens a nested list of its own: ``《增值电信业务经营许可证》申请时，所需资质文件如下：``.
+#: It is the label of that list, not an entry: the title it names is what the list is for (the
+#: applicant of the ``不予受理的场景`` does not hold that licence), not a document of the list.
 LIST_LEAD_IN = re.compile(r"如下\s*[:：]\s*$")
 #: The catch-all that closes such a list: ``电信主管部门要求提交的其他材料`` (lists of required
 #: materials end with "other materials"; what follows belongs to the outer list again).

@@ -17,6 +17,13 @@ A requirement: its declaration, then its entries, in this order of layouts:
                                                                      -> one item per line
 7. otherwise one statement, read as one entry: a choice inside it     -> any over its parts;
    a bundle inside it                                                 -> all over its parts
+A heading (a column's ``《增值电信业务经营许可证》不予受理的场景``, a ``…的场景`` group) or a lead-in
+that opens a nested list (``《增值电信业务经营许可证》申请时，所需资质文件如下：``) is the label of
+its branch or list (``label`` = its text), not an entry requiring what it names: a title only a
+label names is not among the branch's ``documents`` (in that branch the applicant by definition
+lacks the licence; it needs the refusal notice and the application files). The lead-in's own entry
+lists the title it writes (an entry's ``documents`` are every title written in it) and the record's
+``documents`` are every title in the text.
 The rule of 2./3./4./6. comes from the text before the first item (``patterns.declaration``): a
 declared ``N选K`` -> any (``of``=N), ``需同时提供`` -> all, neither -> all with a warning, except
 that entries each with a label (公立学校 / 私立学校) are variants: any. An empty content is
@@ -28,7 +35,23 @@ An entry (``text_to_item``), in stages:
 a. restriction ``仅支持…``; label ``（供电类）``, ``公立学校：``, ``事业单位主体，需提供``;
 b. a declaration that opens a nested list (``保险机构主体提供(⑥选①):``, ``需同时提供:``);
 c. a choice: ``或`` / ``或者`` / ``，或`` where both sides name a document (a 《》 title, or a name
-   ending in a document noun: ``合作协议或授权文件``); 或 binds loosest;
+   ending in a document noun: ``合作协议或授权文件``); 或 binds loosest. A bare name after
+   ``X的A`` shares X: ``电商平台对入驻经营者的审核要求或规范文件`` is a choice of two forms of one
+   material (the platform's rules for its merchants), ``电商平台对入驻经营者的审核要求`` or
+   ``电商平台对入驻经营者的规范文件``. The entry keeps its whole text; each alternative keeps its
+   own words as ``text`` (verbatim: ``规范文件``), and one written without the modifier gets it as
+   its ``label`` (``电商平台对入驻经营者的``), so label + text is the name and no alternative is
+   published as a fragment. Kept as a choice, not one entry, because 或 between two document
+   nouns offers a choice wherever else it stands (``合作协议或授权文件``); a side with its own
+   的 or a 《》 title (``…的审批设立证明 或 《事业单位法人证书》``) is whole and gets no label.
+   A note closing the choice that declares it and says one alternative is a bundle
+   (``《保险公司法人许可证和经营保险业务许可证》或《保险兼业代理许可证》或…（说明：四选一，如果选
+   第一个，需要同时提供两个资质）``) is read: that alternative is ``all`` of the documents its
+   title joins (保险公司法人许可证, 经营保险业务许可证), each a real title in ``documents``, here and
+   in the record's ``documents``; the note leaves the last alternative's text. A title is cut on
+   和 only there (``《卫生和计划生育委员会批文》`` is one title); where the note does not fit what
+   is listed (another count, a title that does not cut into that many documents) it is kept as
+   text with a warning;
 d. a bundle: ``与 及 以及 和 、 +`` (or titles side by side) on the same condition;
 e. a single document: its ``且…`` / ``，并…`` clause and its parenthesised restrictions are its
    conditions; ``（或A、B）`` lists alternatives to it; ``X（A或B）`` labels the choice by X.
@@ -448,30 +471,40 @@ def text_to_item(text: str, line: int | None = None, children: Sequence[Line] = 
     group: Requirement | None = None
     decl = _nested_declaration(body)
     if decl:
-        # "保险机构主体提供(⑥选①):" or "需同时提供:" opens a nested list: its items are the
-        # children, or the text after the declaration when the list is inline; the subject
-        # before it is the entry's label
-        head = body[:decl.end()]
-        subject = patterns.SUBJECT_PROVIDES.match(body[:decl.start()].rstrip(" （(:："))
-        if subject and label is None:
-            label = subject.group("label").strip()
-        rest_lines: list[str] = []
-        for n, t in enumerate(inner_lines):
-            mm = _nested_declaration(t)
-            if mm:
-                tail = t[mm.end():].lstrip(")）:：， ")
-                rest_lines = ([tail] if tail else []) + inner_lines[n + 1:]
-                break
-        sub_lines = [Line(t, line or 1) for t in rest_lines if t] + list(children)
-        group = lines_to_requirement(sub_lines, header=head)
+        group, subject = _declared_list(body, decl, inner_lines, children, line)
+        label = subject if label is None else label
     elif children:
         group = lines_to_requirement(children, header="")
+        if patterns.LIST_LEAD_IN.search(raw):
+            # "《增值电信业务经营许可证》申请时，所需资质文件如下：" names the list it opens: the
+            # label of that list, not a document (its title is not carried up: _branch_documents)
+            label = raw.strip(" ：:")
     else:
         group, own, named = _entry_group(body, line)
         conditions += own
         label = label if named is None else (named if label is None else f"{label} {named}")
+    if group is not None:
+        documents = _with_parts(documents, group.items)
     return Item(text=raw, label=label, documents=documents, conditions=tuple(conditions),
                 group=group, line=line)
+
+
+def _declared_list(body: str, decl: re.Match, inner_lines: Sequence[str], children: Sequence[Line],
+                   line: int | None) -> tuple[Requirement, str | None]:
+    """"保险机构主体提供(⑥选①):" or "需同时提供:" opens a nested list: its items are the children,
+    or the text after the declaration when the list is inline; the subject before it (returned
+    second) is the entry's label."""
+    head = body[:decl.end()]
+    subject = patterns.SUBJECT_PROVIDES.match(body[:decl.start()].rstrip(" （(:："))
+    rest_lines: list[str] = []
+    for n, t in enumerate(inner_lines):
+        mm = _nested_declaration(t)
+        if mm:
+            tail = t[mm.end():].lstrip(")）:：， ")
+            rest_lines = ([tail] if tail else []) + list(inner_lines[n + 1:])
+            break
+    sub_lines = [Line(t, line or 1) for t in rest_lines if t] + list(children)
+    return lines_to_requirement(sub_lines, header=head), subject.group("label").strip() if subject else None
 
 
 def _entry_group(body: str, line: int | None) -> tuple[Requirement | None, list[str], str | None]:
@@ -488,9 +521,7 @@ def _entry_group(body: str, line: int | None) -> tuple[Requirement | None, list[
         return group, conditions + [found[-1][2].strip()], label
     alts = split_alternatives(body)
     if len(alts) > 1:
-        return Requirement(rule="any", pick=1, of=None, declared="或",
-                           items=tuple(text_to_item(a, line) for a in alts),
-                           documents=document_titles(body)), [], None
+        return _choice_group(alts, line), [], None
     parts = split_bundle(body)
     if len(parts) > 1:
         return Requirement(rule="all", items=tuple(text_to_item(p, line) for p in parts),
@@ -504,6 +535,123 @@ def _entry_group(body: str, line: int | None) -> tuple[Requirement | None, list[
         return Requirement(rule="any", pick=1, of=None, declared="或", items=items,
                            documents=document_titles(core)), conditions, label
     return None, conditions + _remark_conditions(core), None
+
+
+def _choice_group(alts: list[str], line: int | None) -> Requirement:
+    """The alternatives of ``A或B或C`` as a choice: a note that says one of them is a bundle is
+    read (``_bundle_note``), and a bare name after ``X的A`` keeps the modifier X
+    (``_share_modifier``)."""
+    note = _bundle_note(alts)
+    declared_of, bundled = None, {}
+    if note is not None:
+        alts, declared_of, which, parts = note
+        bundled[which] = parts
+    items = [text_to_item(a, line) for a in alts]
+    items = [_title_bundle_item(it, bundled[k], line) if bundled.get(k) else it
+             for k, it in enumerate(items)]
+    items = _share_modifier(items)
+    return Requirement(rule="any", pick=1, of=declared_of, declared="或", items=tuple(items),
+                       documents=_union(i.documents for i in items))
+
+
+def _bundle_note(alts: list[str]) -> tuple[list[str], int, int, list[str]] | None:
+    """A note closing the last alternative that declares the choice and says one alternative is
+    a bundle: ``…或《经营保险经纪业务许可证》（说明：四选一，如果选第一个，需要同时提供两个资质）``.
+    Returns the alternatives without the note, the declared count, the index of that alternative
+    and the names of its documents (empty when it is written as a bundle already); None when
+    there is no such note or it does not fit what is listed (the note is then kept as text and
+    ``_structure_warnings`` says so)."""
+    found = _parentheticals(alts[-1])
+    if not found:
+        return None
+    a, b, inner, closed = found[-1]
+    m = patterns.BUNDLED_ALTERNATIVE_NOTE.match(inner)
+    if not m or not closed or alts[-1][b:].strip(" 。；;，,"):
+        return None
+    n, which = patterns.to_int(m.group("n")), patterns.to_int(m.group("which"))
+    count = 2 if m.group("both") else patterns.to_int(m.group("count"))
+    if n != len(alts) or not which or which > n or not count or count < 2:
+        return None
+    alts = alts[:-1] + [alts[-1][:a].rstrip(" ，,")]
+    target = alts[which - 1]
+    if len(split_bundle(target)) == count:
+        return alts, n, which - 1, []
+    parts = _title_parts(target, count)
+    return None if parts is None else (alts, n, which - 1, parts)
+
+
+def _title_parts(text: str, count: int) -> list[str] | None:
+    """``《保险公司法人许可证和经营保险业务许可证》`` read as ``count`` documents: the title cut at
+    its joiners, when that gives exactly ``count`` names each of a document; None otherwise.
+    Only a note that says the alternative is a bundle leads here: ``《…和…》`` is otherwise one
+    title."""
+    m = patterns.DOCUMENT_TITLE.fullmatch(text.strip())
+    if not m:
+        return None
+    parts = [p.strip() for p in patterns.TITLE_BUNDLE_JOINER.split(m.group("title"))]
+    if len(parts) != count or not all(p and _names_document(p) for p in parts):
+        return None
+    return parts
+
+
+def _title_bundle_item(item: Item, parts: list[str], line: int | None) -> Item:
+    """One alternative whose title holds several documents: its text as written, its documents
+    each title, a bundle of them as its group."""
+    group = Requirement(rule="all", items=tuple(Item(text=p, documents=(p,), line=line) for p in parts),
+                        documents=tuple(parts))
+    return replace(item, documents=tuple(parts), group=group)
+
+
+def _share_modifier(items: list[Item]) -> list[Item]:
+    """``电商平台对入驻经营者的审核要求或规范文件``: the bare names after the first alternative
+    (``规范文件``, no 的 and no 《》 of their own) share its modifier (``电商平台对入驻经营者的``).
+    Their text stays as written; the modifier becomes their label, so each alternative reads as
+    a whole name (label + text) and none is published as a fragment."""
+    first = items[0].text.strip(" ，,。；;")
+    m = patterns.SHARED_MODIFIER.match(first)
+    if (not m or items[0].group is not None or items[0].label is not None
+            or depth_map(first)[m.end("modifier") - 1] != 0 or not _names_document(m.group("name"))):
+        return items
+    out = [items[0]]
+    for it in items[1:]:
+        name = it.text.strip(" ，,。；;")
+        if (it.group is None and it.label is None and not patterns.OWN_MODIFIER.search(name)
+                and _names_document(name)):
+            it = replace(it, label=m.group("modifier"))
+        out.append(it)
+    return out
+
+
+def _union(lists) -> tuple[str, ...]:
+    """The titles of several lists, in first-appearance order, each once."""
+    return tuple(dict.fromkeys(t for titles in lists for t in titles))
+
+
+def _with_parts(titles: Sequence[str], items: Sequence[Item]) -> tuple[str, ...]:
+    """``titles`` with each title the entries read as several documents (a note said so:
+    ``保险公司法人许可证和经营保险业务许可证``) replaced by those documents, so that a record's
+    ``documents`` name only titles that exist."""
+    parts = _title_splits(items)
+    return _union(parts.get(t, (t,)) for t in titles)
+
+
+def _title_splits(items: Sequence[Item]) -> dict[str, tuple[str, ...]]:
+    """Titles written as one that an entry reads as several documents: the entry's text is that
+    one title, its documents are others."""
+    out: dict[str, tuple[str, ...]] = {}
+    for it in items:
+        title = _one_title(it.text)
+        if title and it.documents and title not in it.documents:
+            out[title] = it.documents
+        if it.group is not None:
+            out.update(_title_splits(it.group.items))
+    return out
+
+
+def _one_title(text: str) -> str | None:
+    """The title when ``text`` is one 《》 title and nothing else, as ``document_titles`` spells it."""
+    m = patterns.DOCUMENT_TITLE.fullmatch(text.strip(" ，,。；;"))
+    return squeeze_cjk(clean(m.group("title"))) if m else None
 
 
 def _inner_sentence_end(text: str) -> bool:
@@ -523,6 +671,7 @@ def _finish(rule: str, items: list[Item], decl, all_req: bool, uncounted: bool,
             declared: str | None, conditions: list[str], documents: tuple[str, ...],
             warnings: list[str] | None = None, alternatives: bool = False) -> Requirement:
     items, hoisted = _hoist_covering_conditions(items)
+    documents = _with_parts(documents, items)
     conditions = list(conditions) + [c for c in hoisted if c not in conditions]
     warnings = list(dict.fromkeys(list(warnings or ()) + _structure_warnings(items)
                                   + [w for i in items if i.group is not None for w in i.group.warnings]))
@@ -579,14 +728,17 @@ def _structure_warnings(items: Sequence[Item]) -> list[str]:
     def walk(item: Item) -> None:
         g = item.group
         if g is not None and g.rule == "any" and g.declared == "或" and len(g.items) > 1:
-            bundles = [i for i in g.items if i.group is not None and i.group.rule == "all"]
+            # a title a note reads as two documents is no 和 of the sentence: nothing to scope
+            bundles = [i for i in g.items if i.group is not None and i.group.rule == "all"
+                       and _one_title(i.text) is None]
             if bundles and len(bundles) < len(g.items):
                 out.append(f"line {item.line}: 或 and 和/与/及 in one sentence ({item.text}): read as "
                            "alternatives of which some are bundles; check the scope of 或")
         for _, _, inner, closed in _parentheticals(item.text):
             if not closed:
                 out.append(f"line {item.line}: unclosed bracket ({inner}): read to the end of the entry")
-            elif patterns.NOTE_PARENTHETICAL.match(inner) and patterns.declaration(inner).any:
+            elif patterns.NOTE_PARENTHETICAL.match(inner) and patterns.declaration(inner).any \
+                    and not _note_read(g, inner):
                 out.append(f"line {item.line}: a note in brackets states a rule ({inner}): kept as text, not read")
         out.extend(f"line {item.line}: {w}" for w in malformed_titles(item.text))
         if g is None and _inner_sentence_end(item.text) and (patterns.OR_JOINER.search(item.text)
@@ -600,6 +752,14 @@ def _structure_warnings(items: Sequence[Item]) -> list[str]:
     for i in items:
         walk(i)
     return list(dict.fromkeys(out))
+
+
+def _note_read(group: Requirement | None, note: str) -> bool:
+    """Was this note's rule read into the choice it closes (``_bundle_note``)? The choice then
+    carries the count the note declares."""
+    m = patterns.BUNDLED_ALTERNATIVE_NOTE.match(note)
+    return bool(m and group is not None and group.rule == "any"
+                and group.of is not None and group.of == patterns.to_int(m.group("n")))
 
 
 def lines_to_requirement(lines: Sequence[Line], header: str = "",
@@ -799,8 +959,43 @@ def _group_item(head: Line, body: Sequence[Line]) -> Item:
     if group is not None:
         # a column's entries are all required by the layout itself, not by default
         group = replace(group, warnings=tuple(w for w in group.warnings if w != _NO_DECLARED_RULE))
-    docs = document_titles("\n".join([head.text] + [l.text for l in body]))
+    docs = _branch_documents(group) if group is not None else ()
     return Item(text=label, label=label, documents=docs, group=group, line=head.line)
+
+
+def _branch_documents(group: Requirement) -> tuple[str, ...]:
+    """The documents of a branch (a column, a ``…的场景`` group): the titles written in its
+    entries, not those only a label names. Its heading names the situation it is for
+    (``《增值电信业务经营许可证》不予受理的场景``: the applicant does not hold that licence), and so
+    does a lead-in inside it (``《增值电信业务经营许可证》申请时，所需资质文件如下：``): neither title
+    is a document of the branch. The lead-in's own entry keeps the title it writes among its
+    ``documents`` (every title written in an entry, as the published spec has it)."""
+    required = _union(_required_titles(i) for i in group.items)
+    named = _union(document_titles(i.label or "") for i in _list_labels(group.items))
+    return tuple(t for t in group.documents if t in required or t not in named)
+
+
+def _is_list_label(item: Item) -> bool:
+    """An entry that is only the label of the list it holds (a heading, a ``…如下：`` lead-in)."""
+    return item.group is not None and item.label is not None and item.text.strip(" ：:") == item.label
+
+
+def _required_titles(item: Item) -> tuple[str, ...]:
+    """What an entry requires: its documents, or for a labelled list those of its entries."""
+    if _is_list_label(item):
+        return _union(_required_titles(i) for i in item.group.items)
+    return item.documents
+
+
+def _list_labels(items: Sequence[Item]) -> list[Item]:
+    """The entries, at any depth, that are labels of the lists they hold."""
+    out: list[Item] = []
+    for it in items:
+        if _is_list_label(it):
+            out.append(it)
+        if it.group is not None:
+            out += _list_labels(it.group.items)
+    return out
 
 
 def _unannounced(decl, all_req: bool, uncounted: bool, items: list[Item]) -> list[str]:

@@ -2,6 +2,7 @@
 import pytest
 
 from pipeline import patterns
+from conftest import SHARED
 from pipeline.model import Line
 from pipeline.rules import lines_to_requirement, split_alternatives, split_bundle, text_to_requirement
 
@@ -164,3 +165,134 @@ def test_requirement_text_at_another_line_reads_the_same_with_lines_shifted():
         return replace(req, items=tuple(replace(i, line=None, group=i.group and strip(i.group)) for i in req.items))
 
     assert strip(first) == strip(later)
+
+
+# --- issue 27 points 5, 6, 7: labels, shared modifiers, a note that bundles an alternative -----
+
+# (text, alternatives as (label, text)): a bare name after "X的A" keeps X as its label; its text
+# stays as written (real lines: 电商平台, tencent-history 2021-08-30 lines 38-39 and 56-57; 转售移动通信,
+# seed 003 line 127); a side with its own 的 or title, or a choice without 的, is left alone
+SHARED_MODIFIER_CASES = [
+    ("电商平台对入驻经营者的审核要求或规范文件",
+     [(None, "电商平台对入驻经营者的审核要求"), ("电商平台对入驻经营者的", "规范文件")]),
+    ("电商平台对用户交易纠纷处理的机制或方案",
+     [(None, "电商平台对用户交易纠纷处理的机制"), ("电商平台对用户交易纠纷处理的", "方案")]),
+    ("虚拟运营商与基础电信运营商签订的合作协议或授权文件",
+     [(None, "虚拟运营商与基础电信运营商签订的合作协议"), ("虚拟运营商与基础电信运营商签订的", "授权文件")]),
+    ("由教育行政部门出具的审批设立证明 或 《事业单位法人证书》",
+     [(None, "由教育行政部门出具的审批设立证明"), (None, "《事业单位法人证书》")]),
+    ("合作协议或授权文件", [(None, "合作协议"), (None, "授权文件")]),
+    ("甲方的授权书或乙方的证明文件", [(None, "甲方的授权书"), (None, "乙方的证明文件")]),
+]
+
+
+@pytest.mark.parametrize("text,expected", SHARED_MODIFIER_CASES, ids=[c[0] for c in SHARED_MODIFIER_CASES])
+def test_alternatives_sharing_a_modifier(text, expected):
+    r = text_to_requirement(text)
+    assert (r.rule, r.pick, r.options) == ("any", 1, len(expected))
+    assert [(i.label, i.text) for i in r.items] == expected
+    # every text is the source's own words, and label + text never leaves a bare fragment
+    assert all(i.text.replace(" ", "") in text.replace(" ", "") for i in r.items)
+
+
+INSURANCE = ("《保险公司法人许可证和经营保险业务许可证》或《保险兼业代理许可证》或《经营保险代理业务许可证》"
+             "或《经营保险经纪业务许可证》（说明：四选一，如果选第一个，需要同时提供两个资质）")
+
+# (text, of, first alternative's documents, its group, record documents, warned): the note is read
+# only where it fits what is listed; 《…和…》 is otherwise one title
+BUNDLE_NOTE_CASES = [
+    ("insurance_2017_line_247", INSURANCE, 4, ["保险公司法人许可证", "经营保险业务许可证"], ("all", 2),
+     ["保险公司法人许可证", "经营保险业务许可证", "保险兼业代理许可证", "经营保险代理业务许可证", "经营保险经纪业务许可证"],
+     False),
+    ("count_does_not_fit", "《A证和B证》或《C证》（说明：三选一，如果选第一个，需要同时提供两个资质）", 3,
+     ["A证和B证"], None, ["A证和B证", "C证"], True),
+    ("title_does_not_cut_in_two", "《A证和B证和C证》或《D证》（说明：二选一，如果选第一个，需要同时提供两个资质）", 2,
+     ["A证和B证和C证"], None, ["A证和B证和C证", "D证"], True),
+    ("second_alternative", "《A证》或《B证与C证》（说明：二选一，若选第2个，需同时提供两者）", 2,
+     ["A证"], None, ["A证", "B证", "C证"], False),
+    ("no_note_no_split", "《卫生和计划生育委员会批文》或《C证》", None,
+     ["卫生和计划生育委员会批文"], None, ["卫生和计划生育委员会批文", "C证"], False),
+]
+
+
+@pytest.mark.parametrize("name,text,of,first_docs,first_group,documents,warned", BUNDLE_NOTE_CASES,
+                         ids=[c[0] for c in BUNDLE_NOTE_CASES])
+def test_note_that_bundles_an_alternative(name, text, of, first_docs, first_group, documents, warned):
+    r = text_to_requirement(text, line=247)
+    assert (r.rule, r.pick, r.of) == ("any", 1, of)
+    first = r.items[0]
+    assert list(first.documents) == first_docs
+    assert (first.group and (first.group.rule, len(first.group.items))) == first_group
+    assert list(r.documents) == documents
+    assert any("a note in brackets states a rule" in w for w in r.warnings) == warned
+
+
+def test_insurance_note_reads_four_alternatives_the_first_two_licences():
+    r = text_to_requirement(INSURANCE, line=247)
+    assert (r.of, r.options, r.declared, r.warnings) == (4, 4, "四选一", ())
+    first, *rest = r.items
+    assert first.text == "《保险公司法人许可证和经营保险业务许可证》"
+    assert [(i.text, i.documents) for i in first.group.items] == [
+        ("保险公司法人许可证", ("保险公司法人许可证",)), ("经营保险业务许可证", ("经营保险业务许可证",))]
+    # the note is the requirement's, not the last alternative's; every text is verbatim
+    assert rest[-1].text == "《经营保险经纪业务许可证》"
+    assert all(i.text in INSURANCE for i in list(r.items) + list(first.group.items))
+
+
+def test_lead_in_labels_its_list_and_a_heading_names_its_branch():
+    def li(text, no, depth):
+        return Line(text, no, bullet=True, depth=depth)
+    refused = [Line("《X证》不予受理的场景", 1), li("《不予受理通知书》", 2, 1),
+               li("《X证》申请时，所需资质文件如下：", 3, 1), li("营业执照", 4, 2), li("申请表", 5, 2),
+               li("服务协议", 6, 1)]
+    holding = [Line("已具备《X证》的场景", 7), li("《X证》", 8, 1), li("服务协议", 9, 1)]
+    r = lines_to_requirement([], header="资质要求", columns=[holding, refused])
+    have, lack = r.items
+    assert have.documents == ("X证",) and lack.documents == ("不予受理通知书",)
+    lead = lack.group.items[1]
+    assert (lead.label, lead.text) == ("《X证》申请时，所需资质文件如下", "《X证》申请时，所需资质文件如下：")
+    assert [i.text for i in lead.group.items] == ["营业执照", "申请表"] and lead.group.rule == "all"
+    assert r.documents == ("X证", "不予受理通知书")
+
+
+def _real_statement(path, category):
+    from pipeline.parsers import parse
+
+    doc = parse(path.read_bytes(), str(path)).doc
+    return next(s for s in doc.statements if s.category_raw[-1] == category)
+
+
+def test_ecommerce_2021_08_30_branches_as_a_reader_reads_them():
+    """tencent-history 2021-08-30 lines 31-57 (电商平台): the refused branch is labelled by its
+    heading, needs the refusal notice, the application files (labelled by their lead-in, line 45)
+    and the platform documents, not the licence it was refused; 规范文件 and 方案 keep the modifier."""
+    path = SHARED / "tencent-history" / "tencent-cloud-live-category-requirements" / "2021-08-30_fd51fe19e1.md"
+    if not path.is_file():
+        pytest.skip("../shared/tencent-history not present")
+    r = _real_statement(path, "电商平台").requirement
+    have, lack = r.items
+    assert (r.rule, r.of, r.options) == ("any", None, 2)
+    assert lack.label == "《增值电信业务经营许可证》不予受理的场景" and lack.line == 42
+    assert lack.documents == ("行政许可不予受理通知书",) and have.documents == ("增值电信业务经营许可证",)
+    notice, lead, *platform = lack.group.items
+    assert (lead.label, lead.line, len(lead.group.items)) == ("《增值电信业务经营许可证》申请时，所需资质文件如下", 45, 8)
+    assert "增值电信业务经营许可证" not in [d for i in lead.group.items for d in i.documents]
+    for branch in (have, lack):
+        choices = [i.group.items for i in branch.group.items if i.group is not None and i.group.rule == "any"]
+        assert [[(a.label or "") + a.text.rstrip("；") for a in c] for c in choices] == [
+            ["电商平台对入驻经营者的审核要求", "电商平台对入驻经营者的规范文件"],
+            ["电商平台对用户交易纠纷处理的机制", "电商平台对用户交易纠纷处理的方案"]]
+    assert r.documents == ("增值电信业务经营许可证", "行政许可不予受理通知书")
+
+
+def test_insurance_2017_06_16_line_247_real_file():
+    path = SHARED / "corpus" / "wechat-miniprogram-service-categories" / "2017-06-16_bbd6e517.md"
+    if not path.is_file():
+        pytest.skip("../shared/corpus not present")
+    st = _real_statement(path, "保险")
+    r = st.requirement
+    assert (r.rule, r.pick, r.of, r.options) == ("any", 1, 4, 4)
+    assert r.items[0].line == 247 and r.items[0].group.rule == "all"
+    assert r.documents == ("保险公司法人许可证", "经营保险业务许可证", "保险兼业代理许可证",
+                           "经营保险代理业务许可证", "经营保险经纪业务许可证")
+    assert not r.warnings

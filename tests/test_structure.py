@@ -249,16 +249,24 @@ def test_jun_after_the_last_alternative_covers_them_all():
 
 # --- 7. text kept as written; malformed titles -----------------------------------------------
 
-def test_note_stating_a_rule_keeps_its_text_insurance_2017():
-    # corpus 2017-06-16:247: 需要同时提供两个资质 came out as 需要两个资质 in a bogus nested group
+def test_note_stating_a_rule_is_read_insurance_2017():
+    # corpus 2017-06-16:247: 需要同时提供两个资质 once came out as 需要两个资质 in a bogus nested
+    # group, then was kept as text with a warning; now the note is read (issue 27 point 7): the
+    # first alternative is both licences its title joins, the texts stay verbatim
     src = ("《保险公司法人许可证和经营保险业务许可证》或《保险兼业代理许可证》或《经营保险代理业务许可证》或"
            "《经营保险经纪业务许可证》（说明：四选一，如果选第一个，需要同时提供两个资质）")
     r = text_to_requirement(src)
     assert (r.rule, r.of, len(r.items)) == ("any", 4, 4)
-    assert all(i.group is None for i in r.items)
-    assert r.items[-1].text.endswith("需要同时提供两个资质）")
-    assert any("a note in brackets states a rule" in w for w in r.warnings)
+    assert [i.group is None for i in r.items] == [False, True, True, True]
+    assert r.items[0].group.rule == "all" and r.items[0].documents == ("保险公司法人许可证", "经营保险业务许可证")
+    assert r.items[-1].text == "《经营保险经纪业务许可证》"
+    assert not any("a note in brackets states a rule" in w for w in r.warnings)
     assert_verbatim(r, src)
+    # a note that does not fit what is listed is still kept as text, with the warning
+    misfit = src.replace("四选一", "三选一")
+    r = text_to_requirement(misfit)
+    assert all(i.group is None for i in r.items) and r.items[-1].text.endswith("需要同时提供两个资质）")
+    assert any("a note in brackets states a rule" in w for w in r.warnings)
 
 
 def test_title_closed_by_a_round_bracket_keeps_the_document_video():
