@@ -192,9 +192,34 @@ def current_view(pages: dict[str, list], conflicts: list[dict], summaries: dict[
                 d = c["decision"]
                 row["decisions"].append({k: d[k] for k in ("conflict", "decision", "reason", "reviewer",
                                                            "date", "status")})
+    _answer_for_children(rows)
     for row in rows.values():
         row["status"] = status_of(row)
     return [rows[k] for k in sorted(rows, key=lambda k: (k[0], tuple(rows[k]["category"]), k[1]))]
+
+
+def _answer_for_children(rows: dict[tuple[str, str], dict]) -> None:
+    """A statement covering every child of its category (政务民生 / 所有二级类目) answers for each
+    child some page names today (WeChat's 政务民生 / 户政): the child's row gets it, with its
+    conflicts and decisions, beside any statement of its own."""
+    paths = {tuple(r["category"]): (cid, r["category"]) for (_, cid), r in rows.items()}
+    for (cap, _), parent in sorted(rows.items()):
+        covering = [st for st in parent["statements"] if st.get("covers") == "children"]
+        if not covering:
+            continue
+        top = tuple(parent["category"])
+        for path, (cid, category) in sorted(paths.items()):
+            if len(path) <= len(top) or path[:len(top)] != top:
+                continue
+            child = rows.setdefault((cap, cid), {"capability": cap, "category_id": cid, "category": category,
+                                                 "status": None, "statements": [], "conflicts": [],
+                                                 "decisions": []})
+            child["statements"] += [dict(st, covers="from_parent", note=st["note"] or f"stated for every "
+                                         f"sub-category of {' / '.join(top)} (所有二级类目)") for st in covering]
+            seen = {c["id"] for c in child["conflicts"]}
+            child["conflicts"] += [c for c in parent["conflicts"] if c["id"] not in seen]
+            decided = {d["conflict"] for d in child["decisions"]}
+            child["decisions"] += [d for d in parent["decisions"] if d["conflict"] not in decided]
 
 
 def status_of(row: dict) -> str:

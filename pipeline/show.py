@@ -117,6 +117,13 @@ def describe(cid: str, tables: dict[str, list[dict]]) -> dict:
             "conflicts": [{"id": x["id"], "kind": x["kind"], "relation": x["relation"], "summary": x["summary"],
                            "status": x["status"]} for x in conflicts if (c["capability"], cid) in covered(x)],
         })
+    # a capability no page names this category for, that answers for it all the same: a
+    # statement covering every child of its parent (政务民生 / 所有二级类目)
+    named = {c["capability"] for c in cats}
+    for cap in sorted(set(answers) - named):
+        out["category"] = out["category"] or answers[cap]["category"]
+        out["capabilities"].append({"answer": answers[cap], "capability": cap, "current": [], "history": [],
+                                    "conflicts": []})
     return out
 
 

@@ -152,7 +152,8 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
                                "an older capture states it (the newest one is cut short); kind eligibility: the page lists the "
                                "category as eligible (integration: for which access method) and states no rule, "
                                "entries or documents; covers: children when the page states it for every "
-                               "sub-category (所有二级类目); last_list: where the newest capture lost its list and the last "
+                               "sub-category (所有二级类目), from_parent on a sub-category's row when it is such a "
+                               "statement of its parent (note names the parent); last_list: where the newest capture lost its list and the last "
                                "complete one does not fit its rule (another rule, or a count other than the entries "
                                "listed), that list with its own {rule, pick, of, options, declared, items, documents, "
                                "source}: never merged into today's answer, whose entries are then unknown"),
@@ -281,7 +282,7 @@ FIELD_SCHEMAS: dict[tuple[str, str], dict] = {
                        "integration": _STR, "items_missing": {"type": "boolean"},
                        "rule_source": {"$ref": "#/$defs/source"},
                        "items_source": {"anyOf": [{"type": "null"}, {"$ref": "#/$defs/source"}]}, "note": _STR,
-                       "covers": {"enum": ["children", None]},
+                       "covers": {"enum": ["children", "from_parent", None]},
                        "last_list": {"anyOf": [{"type": "null"}, {"type": "object", "required": [
                            "rule", "pick", "of", "options", "declared", "items", "documents", "source"],
                            "properties": {"source": {"$ref": "#/$defs/source"}}}]}}}},

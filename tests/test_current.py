@@ -199,3 +199,24 @@ def test_show_json_carries_the_answer(fresh_build):
     (cat,) = d["categories"]
     live = next(c for c in cat["capabilities"] if c["capability"] == "live_streaming")
     assert live["answer"]["statements"][0]["last_list"]["source"]["date"] == "2024-08-29"
+
+
+def test_a_statement_covering_every_child_answers_for_each_child_a_page_names():
+    """政务民生 / 所有二级类目 (seed 000, face verification) answers for 政务民生 / 户政, which WeChat's
+    list names: the child's row has the parent's statement, said to be the parent's, beside none
+    of its own (issue 28, point 7)."""
+    parent = row(["政务民生", "所有二级类目"], file="f", cap="face_verification", page="人脸核身",
+                 conditions=("仅支持政府/事业单位",))
+    parent.update(category=["政务民生"], covers="children")
+    from pipeline.records import category_id
+    parent["category_id"] = category_id(("政务民生",))
+    child = row(["政务民生", "户政"], file="w", cap="category_list", page="服务类目")
+    got, _ = current([parent, child])
+    answer = got[("face_verification", ("政务民生", "户政"))]
+    (s,) = answer["statements"]
+    assert s["covers"] == "from_parent" and "政务民生" in s["note"] and s["conditions"] == ["仅支持政府/事业单位"]
+    assert s["rule_source"]["source_file"] == "f"
+    assert got[("face_verification", ("政务民生",))]["statements"][0]["covers"] == "children"
+    # the child's own capability is untouched
+    (own,) = got[("category_list", ("政务民生", "户政"))]["statements"]
+    assert own["covers"] is None and own["rule_source"]["source_file"] == "w"
