@@ -23,6 +23,8 @@ class Format(str, Enum):
 _TABLE = re.compile(r"<table\b", re.IGNORECASE)
 _HEADER_ONE_LINE = re.compile(r"要求\s+说明")
 _SPACES = re.compile(r"\s+")
+#: a Markdown heading line (``## 前提条件``): a Markdown capture, even one without any table
+_MD_HEADING = re.compile(r"^#{1,6}\s+\S", re.MULTILINE)
 
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
@@ -119,4 +121,9 @@ def detect_format(data: bytes, text: str | None) -> Format | None:
     if any(patterns.SCENARIO_HEADING.match(ln.text) for ln in flat_lines) or \
             any(patterns.LICENCE_SENTENCE.search(ln.text) for ln in flat_lines):
         return Format.PDF_TEXT
+    # last: a Markdown page whose revision has no table (its parser then says nothing is
+    # readable, and the capture is still a version of its page); text without any layout stays
+    # an error
+    if _MD_HEADING.search(text):
+        return Format.MARKDOWN
     return None

@@ -5,7 +5,8 @@ Real headers, by kind:
 
 - category table, one row per category, levels and optionally a qualification column:
   ``一级类目 | 二级类目 | 三级类目 | 使用人脸核验接口所需资质`` (FaceID),
-  ``一级类目/主体类型 | 二级类目 | 资质要求 | 小程序内容场景`` (live-streaming SDK pages),
+  ``一级类目/主体类型 | 二级类目 | 资质要求 | 小程序内容场景`` (live-streaming SDK pages; some add
+  ``类目适用范围`` before ``小程序直播内容场景``),
   ``主类目 | 子类目 | 小程序内容场景`` (a whitelist: which categories may use a method at all);
 - scenario table, one row per content scenario: ``小程序内容场景 | 要求 | 接入方案`` (方案选择),
   ``小程序直播场景 | 要求`` (the plugin page: the method is the page's own);
@@ -39,8 +40,8 @@ def level_of(text: str) -> int | None:
 
 def column_roles(cells: Sequence[str]) -> dict[int, str]:
     """``{column: role}`` for a header row: ``level1``..``level3``, ``requirement`` (the
-    qualification column), ``note``, ``scenario``, ``condition`` (a scenario table's 要求) and
-    ``solution``. Columns with no known name get no role; a level named twice counts once."""
+    qualification column), ``note``, ``scenario``, ``scope`` (类目适用范围), ``condition`` (a
+    scenario table's 要求) and ``solution``. Columns with no known name get no role; a level named twice counts once."""
     roles: dict[int, str] = {}
     for i, text in enumerate(cells):
         # Markdown left in a header cell is markup (``\`二级类目`` in a WeChat pipe table)
@@ -60,6 +61,8 @@ def column_roles(cells: Sequence[str]) -> dict[int, str]:
             role = "condition"
         elif patterns.SOLUTION_HEADER.match(t):
             role = "solution"
+        elif patterns.SCOPE_HEADER.match(t):
+            role = "scope"
         else:
             continue
         if role not in roles.values():

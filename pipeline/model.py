@@ -164,10 +164,20 @@ class Statement:
     #: access method at all, and states no documents: a category table without a qualification
     #: column, ``主类目 | 子类目 | 小程序内容场景``)
     kind: str = "qualification"
+    #: restrictions an eligibility statement's list sets (its lead-in: ``暂只针对国内主体如下类目…``
+    #: -> ``只针对国内主体``). A qualification statement keeps its restrictions in its
+    #: requirement's ``conditions``: one place per statement, published as the row's ``conditions``
+    conditions: tuple[str, ...] = ()
+    #: other categories the text says the mini-program must also hold, as levels:
+    #: ``需补充：金融业-证券/期货类目`` -> (("金融业", "证券/期货"),); the text stays where it was written
+    also_requires: tuple[tuple[str, ...], ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in STATEMENT_KINDS:
             raise ValueError(f"unknown statement kind {self.kind!r}")
+        if self.conditions and self.requirement is not None:
+            raise ValueError(f"{self.span.file}:{self.span.line_start}: a qualification statement's "
+                             f"conditions belong to its requirement")
         if (self.requirement is None) != (self.kind == "eligibility"):
             raise ValueError(f"{self.span.file}:{self.span.line_start}: a {self.kind} statement "
                              f"{'has no' if self.kind == 'eligibility' else 'needs a'} requirement")

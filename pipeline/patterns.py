@@ -323,6 +323,9 @@ SCENARIO_HEADER = re.compile(r"场景$")
 CONDITION_HEADER = re.compile(r"^(?:类目)?要求$")
 #: The access-method column of a scenario table: ``接入方案``, ``方案``.
 SOLUTION_HEADER = re.compile(r"^(?:接入)?方案$")
+#: What a category covers, beside its levels in a category table (``一级类目/主体类型 | 二级类目 |
+#: 资质要求 | 类目适用范围 | 小程序直播内容场景``) as in a section's key/value table: ``类目适用范围``.
+SCOPE_HEADER = re.compile(r"^(?:类目)?适用范围$")
 #: A level cell of an eligibility list (a table without a qualification column) may list several
 #: categories: ``互联网医院，公立医院``. A 、 may part names too (``基金、信托、保险``) or stand inside
 #: one (``证券、期货投资咨询``): it is not split here (``pipeline/names.py`` decides).
@@ -338,6 +341,52 @@ LIVE_WORDS = re.compile(r"直播|live-player|live-pusher")
 #: The access methods Tencent's pages name: ``标准直播+直播标签``, ``小程序·云直播插件`` (also
 #: ``小程序云直播插件``), ``微信原生组件标签``. A page's own sentences may add others.
 ACCESS_METHOD = re.compile(r"标准直播\s*\+\s*直播标签|小程序\s*·?\s*云直播插件|微信原生组件标签")
+
+#: What Tencent's pages call access through WeChat's own component tags (raw/002 line 31:
+#: ``可使用微信原生组件标签 <live-pusher><live-player> 进行接入``): the method of a WeChat page
+#: that lists the categories one of those components is open to.
+NATIVE_COMPONENT_METHOD = "微信原生组件标签"
+
+# --- what a category table's lead-in says of every row -------------------------------------
+
+#: Words that point at the table below: ``以下``, ``如下``, ``下列`` (``具备以下类目`` names no category).
+TABLE_POINTER = re.compile(r"以下|如下|下列")
+#: A paragraph that points at the table below it: ``以下类目``, ``如下类目``, ``下列类目``.
+TABLE_REFERENCE = re.compile(rf"(?:{TABLE_POINTER.pattern})类目")
+#: A lead-in that names the access method of every row of the table below it
+#: (tencent-cloud-live-solution-selection 2020-03-23, lines 13 and 57):
+#: ``方案一：若您的小程序已具备以下类目，可直接使用 标准直播 + 移动直播 SDK 接入小程序直播，…`` -> ``标准直播 + 移动直播 SDK``;
+#: ``方案二：若您的小程序具备以下类目并且直播场景符合类目覆盖范围，可申请小程序·云直播进行接入。`` -> ``小程序·云直播``.
+LEAD_IN_METHOD = re.compile(r"(?:以下|如下)类目.*?可(?:直接)?(?:使用|通过|申请)\s*(?P<method>[^，,。；;]+?)\s*(?:进行)?接入")
+#: A lead-in saying the table lists the categories a WeChat component is open to, the component
+#: being the one its heading names (``#### live-player``, WeChat's component pages 2018):
+#: ``暂只针对国内主体如下类目的小程序开放，需要先通过类目审核，再在小程序管理后台，“设置”-“接口设置”中自助开通该组件权限。``
+COMPONENT_LEAD_IN = re.compile(r"(?:以下|如下)类目.*?开放.*?该组件")
+#: A heading that is a WeChat component's name: ``live-player``, ``live-pusher``, ``<live-player>``.
+COMPONENT_HEADING = re.compile(r"^<?(?P<tag>[a-z]+(?:-[a-z]+)+)>?$")
+#: A restriction on the account's subject that a lead-in sets for every row of its table, kept as
+#: written: ``暂只针对国内主体如下类目的小程序开放`` -> ``只针对国内主体``; ``（只有非个人主体才有以下类目）`` ->
+#: ``只有非个人主体`` (the issue's wording; not found in the stored captures).
+LEAD_IN_SUBJECT = re.compile(r"(?P<cond>(?:只针对|只有|仅限|仅)\s*[^\s，,。；;（）()“”]{1,8}?主体)")
+
+#: A sentence that names the categories an access method needs, outside any table (the plugin
+#: page, tencent-cloud-live-plugin 2020-04-10 line 23 and 2021-08-30 line 41):
+#: ``小程序·云直播插件由于需要先满足【电商平台】或【教育】类目场景，…``,
+#: ``由于小程序·云直播插件需要先满足 **电商平台** 或 **教育** 类目场景`` (after ``strip_markup``:
+#: ``电商平台 或 教育``). Names must be told apart (``【】`` or a spaced ``或``): raw/004 line 1004
+#: writes ``需要先满足电商平台或教育类目场景``, which is one name or two.
+METHOD_NEEDS_CATEGORIES = re.compile(
+    rf"(?P<method>{ACCESS_METHOD.pattern})\s*(?:由于)?\s*需(?:要)?先?(?:满足|具备)\s*(?P<cats>[^，,。；;]+?)\s*类目")
+
+#: Another category the mini-program must also hold, wherever it is written (a note, a callout,
+#: a 类目适用范围 cell): ``如提供股票交易服务，需补充：金融业-证券/期货类目`` (raw/001 line 747),
+#: ``如提供时政信息服务，需补充“时政信息类目”`` (raw/001 line 66), ``需补充【时政信息】类目`` (raw/002 line 39),
+#: ``需补充医疗相关类目`` (raw/001 line 13: no category named, see ``VAGUE_CATEGORY``).
+ALSO_REQUIRES = re.compile(r"需补充\s*[:：]?\s*(?P<cats>[^，,。；;：:]+?)\s*类目")
+#: Quote marks around a category name in running text: ``“时政信息``, ``【时政信息】``.
+CATEGORY_QUOTES = "【】“”\"'「」 "
+#: A name that points at a kind of category rather than naming one: ``医疗相关``.
+VAGUE_CATEGORY = re.compile(r"(?:相关|有关|之类|等)$")
 
 #: ``场景1：政府主体账号`` (方案选择 page).
 SCENARIO_HEADING = re.compile(r"^\s*(?P<label>场景\s*(?P<num>\d{1,2})\s*[:：]\s*\S.*?)\s*$")

@@ -181,7 +181,8 @@ def document_to_rows(doc: ParsedDocument, src: SourceInfo) -> dict[str, list[dic
             "of": r.of,
             "options": r.options,
             "declared": r.declared,
-            "conditions": list(r.conditions),
+            # one place per statement: the requirement's, or an eligibility list's own
+            "conditions": list(r.conditions if st.requirement else st.conditions),
             "items": [i.to_dict() for i in r.items],
             "documents": list(r.documents),
             "items_missing": r.items_missing,
@@ -193,6 +194,7 @@ def document_to_rows(doc: ParsedDocument, src: SourceInfo) -> dict[str, list[dic
             "scenario": st.scenario,
             "scope": st.scope,
             "notes": list(st.notes),
+            "also_requires_categories": [list(p) for p in st.also_requires],
             "requirement_text": st.requirement_text,
             "warnings": list(st.warnings),
             "provenance": _provenance(st.span),

@@ -51,6 +51,9 @@ def parse_sentence(text: str, line: int) -> Sentence | None:
     components = tuple(dict.fromkeys(t.lower() for t in _TAG.findall(raw_method)))
     method = clean(_TAG.sub(" ", raw_method))
     names = m.group("cats")
+    if patterns.TABLE_POINTER.fullmatch(names.strip()):
+        # ``若您的小程序具备以下类目，可使用 M 进行接入``: the lead-in of a table, read with it
+        return None
     renamed = tuple(r.group("old") for r in patterns.RENAMED_FROM.finditer(names))
     names = clean(patterns.RENAMED_FROM.sub("", names))
     paths = []
@@ -61,6 +64,70 @@ def parse_sentence(text: str, line: int) -> Sentence | None:
     return Sentence(paths=tuple(paths), names=names.strip(" 【】"), method=method,
                     components=components, also=bool(m.group("also")), text=plain, line=line,
                     renamed_from=renamed)
+
+
+def category_path(name: str) -> tuple[str, ...]:
+    """A category as running text names it, as levels: ``金融业-证券/期货`` -> two levels,
+    ``“时政信息`` -> one (quote marks and 【】 are not part of a name; ``/`` is)."""
+    name = clean(name).strip(patterns.CATEGORY_QUOTES)
+    return tuple(p.strip(patterns.CATEGORY_QUOTES) for p in patterns.LEVEL_SEPARATOR.split(name)
+                 if p.strip(patterns.CATEGORY_QUOTES))
+
+
+def parse_needs_sentence(text: str, line: int) -> tuple[Sentence | None, str | None]:
+    """Read ``M 由于需要先满足【X】或【Y】类目场景`` (an access method and the categories it
+    needs) from a line of text: (the sentence, None); (None, why) when it has that shape but its
+    names cannot be told apart (``电商平台或教育``: one name or two); (None, None) otherwise."""
+    plain = strip_markup(text)
+    m = patterns.METHOD_NEEDS_CATEGORIES.search(plain)
+    if not m:
+        return None, None
+    names = m.group("cats").strip()
+    parts = [p.strip(" 【】") for p in patterns.CATEGORY_LIST_SPLIT.split(names) if p.strip(" 【】")]
+    if not parts or any("或" in p for p in parts):
+        return None, (f"{line}: the sentence names the categories {m.group('method')!r} needs, but "
+                      f"{names!r} cannot be told apart into names: not read")
+    return Sentence(paths=tuple(category_path(p) for p in parts), names=names.strip(" 【】"),
+                    method=clean(m.group("method")), components=(), also=False, text=plain,
+                    line=line), None
+
+
+def needs_statements(lines, *, capability: str | None, section: str, file: str, page: str | None,
+                     updated: str | None):
+    """Eligibility statements from the ``M 需要先满足【X】或【Y】类目`` sentences among ``lines``
+    (``(text, line)`` pairs): one per category named, for method M, capability the method's
+    (else the page's). Returns them and a warning (``file:line: …``) per sentence of that shape
+    whose names run together, which is never guessed apart."""
+    from pipeline.model import Span, Statement  # local: model imports nothing from here
+
+    out, warnings = [], []
+    for text, no in lines:
+        s, why = parse_needs_sentence(text, no)
+        if why:
+            warnings.append(f"{file}:{why}")
+        if s is None:
+            continue
+        cap = detect_capability(s.method) or capability or "live_streaming"
+        out += [Statement(capability=cap, section=section, category_raw=path, requirement=None,
+                          span=Span(file, no, no, page), integration=s.integration(), page=page,
+                          page_updated=updated, kind="eligibility") for path in s.paths]
+    return out, warnings
+
+
+def also_required(texts) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]:
+    """Other categories a statement's text says the mini-program must also hold
+    (``需补充：金融业-证券/期货类目``), as levels, first-appearance order; and the phrases that
+    name no clear category (``需补充医疗相关类目``), which give no path."""
+    paths: list[tuple[str, ...]] = []
+    vague: list[str] = []
+    for text in texts:
+        for m in patterns.ALSO_REQUIRES.finditer(text or ""):
+            path = category_path(m.group("cats"))
+            if not path or patterns.VAGUE_CATEGORY.search(path[-1]) or "或" in path[-1]:
+                vague.append(m.group(0))
+            elif path not in paths:
+                paths.append(path)
+    return tuple(paths), tuple(vague)
 
 
 def heading_levels(text: str) -> tuple[str, ...]:

@@ -35,18 +35,23 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("of", "int", "for any: the number of alternatives the source DECLARES; null if none"),
         ("options", "int", "for any: how many top-level alternatives are actually listed"),
         ("declared", "str", "the declaration as written: （3选1）, 需同时提供, 或"),
-        ("conditions", "list", "restrictions on the whole requirement: 仅支持…"),
+        ("conditions", "list", "restrictions on the whole requirement: 仅支持…; for an eligibility statement, the "
+                               "restrictions its list sets for every category it lists (只针对国内主体)"),
         ("items", "json", "the requirement's entries: {text, label, documents, conditions, group, line}"),
         ("documents", "list", "every 《》 title in the requirement text, first-appearance order"),
         ("items_missing", "bool", "a rule or 需同时提供 is declared but its items are absent"),
         ("integration", "str", "live streaming access method: 标准直播+直播标签, 小程序·云直播插件, 微信原生组件标签"),
-        ("integration_text", "str", "the 具备…进行接入 sentence as written"),
+        ("integration_text", "str", "the sentence that names the method as written: 具备…进行接入, a category "
+                                     "table's lead-in (若您的小程序已具备以下类目，可…接入), 由于M需要先满足【X】类目"),
         ("integration_line", "int", "line of that sentence"),
         ("integration_also", "json", "[{category, method}] from 若同时具备… sentences"),
         ("renamed_from", "list", "former names the document states (原二级名称为【…】)"),
         ("scenario", "str", "小程序直播场景"),
         ("scope", "str", "类目适用范围"),
         ("notes", "list", "注意 notes of the section"),
+        ("also_requires_categories", "json", "[[level, …], …]: other categories the text says the mini-program must "
+                                             "also hold (需补充：金融业-证券/期货类目 -> [[\"金融业\", \"证券/期货\"]]), levels "
+                                             "as written; the text stays in notes, scope or the requirement text"),
         ("requirement_text", "str", "the qualification text the structure was read from"),
         ("warnings", "list", "recoverable oddities found while reading this record"),
         ("provenance", "json", "{file, line_start, line_end, page, pdf_page}; for a PDF, lines count the text read from it"),

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from conftest import ROOT, read_table
+from pipeline import records
 from pipeline.build import parse_raw
 from pipeline.errors import ParseError
 from pipeline.store import RawFile
@@ -57,8 +58,6 @@ def test_full_width_spaces_and_zero_width_characters_are_folded():
     ("random.txt", bytes([0x80 + (i * 37) % 120 for i in range(400)]), 1, "cannot decode"),
     ("utf16_broken.txt", b"\xff\xfe" + b"\x00\xd8", 1, "not UTF-16"),
     ("prose.txt", "这只是一段说明文字。\n没有表格。\n".encode(), 1, "cannot tell the document's format"),
-    ("heading_only.md", "# 标题\n\n## 教育\n\n说明文字。\n<table><tr><td>a</td></tr></table>\n".encode(), 1,
-     "no category table, category section, scenario table or licence list found"),
 ])
 def test_broken_documents_are_one_clear_error(name, data, line, message):
     with pytest.raises(ParseError) as e:
@@ -73,11 +72,44 @@ def test_truncated_table_is_read_to_the_end_with_a_warning():
     assert any("<table> is not closed" in w for w in doc.warnings)
 
 
-def test_table_without_header_row_is_not_guessed():
-    md = "<table>\n<tr><td>金融</td><td>银行</td><td>《金融许可证》</td></tr>\n</table>\n"
-    with pytest.raises(ParseError) as e:
-        _parse("nohead.md", md.encode())
-    assert "no category table" in str(e.value)
+NOTHING = "nothing readable: no category table, category section, scenario table or licence list found"
+
+
+@pytest.mark.parametrize("name,text", [
+    ("heading_only.md", "# 标题\n\n## 教育\n\n说明文字。\n<table><tr><td>a</td></tr></table>\n"),
+    # a table without a header row is not guessed at
+    ("nohead.md", "<table>\n<tr><td>金融</td><td>银行</td><td>《金融许可证》</td></tr>\n</table>\n"),
+    # a revision of the plugin page without its category table (tencent-cloud-live-plugin
+    # 2020-04-10, lines 13-21: headings and steps, no table at all)
+    ("no_table.md", "## 申请插件\n\n1. 登录 [微信小程序后台](https://mp.weixin.qq.com/)，在【设置】>【基本设置】中，"
+                    "确定已具备符合接入的类目。\n\n## 购买服务\n\n1. 申请审核通过后，可以前往【云直播控制台】。\n"),
+])
+def test_capture_with_nothing_readable_is_a_version_that_lists_nothing(name, text):
+    """Still a version of its page: read, said in a warning naming file:1, no record."""
+    doc, info = _parse(name, text.encode())
+    assert (info.format, doc.statements, doc.scenarios, doc.licenses) == ("markdown", (), (), ())
+    assert f"raw/{name}:1: {NOTHING}" in doc.warnings
+    rows = records.document_to_rows(doc, info)
+    assert rows["sources"][0]["record_counts"] == {"requirements": 0, "scenarios": 0, "licenses": 0}
+    assert f"raw/{name}:1: {NOTHING}" in rows["sources"][0]["warnings"]
+
+
+def test_build_goes_on_past_a_capture_with_nothing_readable(tmp_path, raw_copy):
+    """The source is a row of ``sources`` (counts 0, the warning), an input of the manifest, and
+    an object of the cache like any other: a rebuild parses nothing again."""
+    from pipeline.build import run_build
+
+    (raw_copy / "no_table.md").write_text("## 申请插件\n\n1. 登录微信小程序后台，确定已具备符合接入的类目。\n")
+    first = run_build([raw_copy], tmp_path / "out")
+    assert any(w.startswith(f"raw/no_table.md:1: {NOTHING}") for w in first.warnings)
+    ds = tmp_path / "out" / "datasets" / first.version
+    (src,) = [s for s in read_table(ds, "sources") if s["source_file"] == "raw/no_table.md"]
+    assert src["record_counts"] == {"requirements": 0, "scenarios": 0, "licenses": 0}
+    assert f"raw/no_table.md:1: {NOTHING}" in src["warnings"]
+    manifest = json.loads((ds / "manifest.json").read_text())
+    assert "raw/no_table.md" in json.dumps(manifest["inputs"])
+    again = run_build([raw_copy], tmp_path / "out2")
+    assert (again.parsed, again.cached, again.version) == (0, 6, first.version)
 
 
 def test_heading_without_table_and_requirement_without_content():

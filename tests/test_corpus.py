@@ -82,3 +82,19 @@ def test_eligibility_pages_never_disagree_on_requirements(corpus_build):
     for c in corpus_build["conflicts"]:
         if c["kind"] not in ("category_added", "category_removed", "category_renamed"):
             assert not any("component-categories" in v["source_file"] for v in c["values"]), c["summary"]
+
+
+def test_component_pages_name_the_native_component_method_and_the_subject_restriction(corpus_build):
+    """The lead-in above each component table (``暂只针对国内主体如下类目的小程序开放…该组件权限``,
+    2018-07-24 line 135 of live-player) opens the heading's component to the listed categories:
+    every row is eligible for 微信原生组件标签, and ``国内主体`` restricts every row; the 2018-01-04
+    lead-in (``暂只针对如下类目开放``) names no subject."""
+    reqs = corpus_build["requirements"]
+    for f in sorted(CORPUS.glob("wechat-live-*-component-categories/*.md")):
+        lines = f.read_text().split("\n")
+        (no,) = [i + 1 for i, ln in enumerate(lines) if ln.startswith("暂只针对")]
+        mine = [r for r in reqs if r["source_file"] == f"corpus/{f.relative_to(CORPUS).as_posix()}"]
+        assert {(r["integration"], r["integration_line"], r["integration_text"]) for r in mine} == {
+            ("微信原生组件标签", no, lines[no - 1])}, f
+        want = ["只针对国内主体"] if "国内主体" in lines[no - 1] else []
+        assert all(r["conditions"] == want for r in mine), f

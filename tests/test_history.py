@@ -150,3 +150,37 @@ def test_a_cell_joined_by_the_ideographic_comma_is_parted_with_the_names_pages_s
     assert "证券/期货" in names and len(names) == len(set(names)) == 10
     assert all(r["provenance"]["line_start"] <= line <= r["provenance"]["line_end"] for r in finance)
     assert all(any("parted at 、" in w for w in r["warnings"]) for r in finance)
+
+
+def test_solution_selection_lead_ins_name_the_method_of_every_row(history_build):
+    """2020-03-23: ``方案一：若您的小程序已具备以下类目，可直接使用 [标准直播](…) + [移动直播 SDK](…)
+    接入小程序直播`` (line 13) and ``方案二：…可申请小程序·云直播进行接入。`` (line 57) lead in the two
+    tables below them: each row gets its table's method, as the page writes it (neither name is
+    one of the three the later pages use, and the page does not say it is one: kept as written,
+    with a warning)."""
+    tables, by_file = history_build
+    f = HISTORY / "tencent-cloud-live-solution-selection" / "2020-03-23_1f4239672e.md"
+    lines = f.read_text().split("\n")
+    leads = [i + 1 for i, ln in enumerate(lines) if "以下类目" in ln and "接入" in ln]
+    assert leads == [13, 57]
+    reqs = by_file[_shown(f)]["requirements"]
+    assert {r["integration_line"] for r in reqs} == {13, 57}
+    assert {r["integration"] for r in reqs if r["integration_line"] == 13} == {"标准直播 + 移动直播 SDK"}
+    second = [r for r in reqs if r["integration_line"] == 57]
+    assert sorted(r["category_raw"] for r in second) == [["教育", "在线教育"], ["电商平台", "电商平台"]]
+    assert {r["integration"] for r in second} == {"小程序·云直播"}
+    (src,) = [s for s in tables["sources"] if s["source_file"] == _shown(f)]
+    assert sum("none of the known names" in w for w in src["warnings"]) == 2
+
+
+def test_plugin_revisions_state_the_categories_the_plugin_needs_in_a_sentence(history_build):
+    """``小程序·云直播插件由于需要先满足【电商平台】或【教育】类目场景`` (2020-04-10 line 23; 2021-08-30
+    line 41 writes the names in bold): one eligibility statement per category named, for the
+    plugin, at the sentence's line."""
+    _, by_file = history_build
+    for f in _files("tencent-cloud-live-plugin"):
+        at = [i + 1 for i, ln in enumerate(f.read_text().split("\n")) if "需要先满足" in ln]
+        got = sorted((r["category_raw"], r["kind"], r["integration"], r["provenance"]["line_start"])
+                     for r in by_file[_shown(f)]["requirements"] if r["integration_line"] in at)
+        assert got == sorted((path, "eligibility", "小程序·云直播插件", no) for no in at
+                             for path in (["电商平台"], ["教育"])), f.name

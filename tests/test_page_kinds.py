@@ -1,8 +1,12 @@
 """Page kinds and layouts of Tencent's real pages, each a small document in the layout the
 issue quotes (header rows and lines as the pages write them): recognised from their header
 cells and content, not from the seeds' wording."""
+import pytest
+
+from pipeline import records
 from pipeline.build import parse_raw
 from pipeline.headers import CATEGORY, SCENARIO, column_roles, table_kind
+from pipeline.sections import also_required, strip_markup
 from pipeline.store import RawFile
 from conftest import ROOT
 
@@ -185,3 +189,190 @@ def test_wechat_component_pipe_table_with_markup_in_a_header_and_aligned_columns
         ("eligibility", "live_streaming", ("社交", "直播"), ()),
         ("eligibility", "live_streaming", ("IT科技", "多方通信"), ()),
         ("eligibility", "live_streaming", ("IT科技", "音视频设备"), ())]
+
+
+# --- what a category table's lead-in says of every row (issue 27, point 2) ------------------
+
+def _table_under(lead_in: str, heading: str = "## 选择小程序类目") -> str:
+    return (f"{heading}\n\n{lead_in}\n\n|主类目|子类目|小程序内容场景|\n|----|----|----|\n"
+            "|社交|直播|涉及娱乐性质，如明星直播|\n|教育|在线视频课程|网课、在线培训、讲座等教育类直播。|\n")
+
+
+@pytest.mark.parametrize("lead_in,method,known", [
+    # tencent-cloud-live-solution-selection 2020-03-23 line 13: the method as written; whether
+    # 移动直播 SDK is the 直播标签 of later revisions the page does not say
+    ("- 方案一：若您的小程序已具备以下类目，可直接使用 [标准直播](https://cloud.tencent.com/product/lvb) + "
+     "[移动直播 SDK](https://cloud.tencent.com/product/mlvb) 接入小程序直播，详细接入流程请参考 "
+     "[小程序接入](https://cloud.tencent.com/document/product/454/12554)。", "标准直播 + 移动直播 SDK", False),
+    # the same page, line 57 (and the plugin page 2020-03-24 line 9)
+    ("- 方案二：若您的小程序具备以下类目并且直播场景符合类目覆盖范围，可申请小程序·云直播进行接入。", "小程序·云直播", False),
+    ("若您的小程序具备以下类目，可使用 标准直播+直播标签 进行接入。", "标准直播+直播标签", True),
+])
+def test_lead_in_names_the_access_method_of_every_row(lead_in, method, known):
+    doc = _parse(_table_under(lead_in))
+    assert [(s.kind, s.category_raw) for s in doc.statements] == [
+        ("eligibility", ("社交", "直播")), ("eligibility", ("教育", "在线视频课程"))]
+    lead = strip_markup(lead_in.lstrip("- "))
+    assert {(s.integration.method, s.integration.text, s.integration.line) for s in doc.statements} == {
+        (method, lead, 3)}
+    unknown = [w for w in doc.warnings if "none of the known names" in w]
+    assert unknown == ([] if known else [f"raw/page.md:3: the lead-in names the access method {method!r}, none of "
+                                         f"the known names (标准直播+直播标签, 小程序·云直播插件, 微信原生组件标签): "
+                                         f"kept as written"])
+    assert not [w for w in doc.warnings if "sentence names" in w]
+
+
+def test_each_table_takes_the_lead_in_written_after_the_table_before_it():
+    first = "- 方案一：若您的小程序已具备以下类目，可直接使用 标准直播+直播标签 接入小程序直播。"
+    second = "- 方案二：若您的小程序具备以下类目并且直播场景符合类目覆盖范围，可申请小程序·云直播插件进行接入。"
+    text = _table_under(first) + "\n" + second + "\n\n|主类目|子类目||直播场景|\n|----|----|----|\n" \
+        "|电商平台|电商平台|适用于直播带货等电商直播场景|\n"
+    got = [(s.category_raw, s.integration.method) for s in _parse(text).statements]
+    assert got == [(("社交", "直播"), "标准直播+直播标签"), (("教育", "在线视频课程"), "标准直播+直播标签"),
+                   (("电商平台", "电商平台"), "小程序·云直播插件")]
+
+
+# WeChat's <live-player> page, 2018-07-24 (corpus/wechat-live-player-component-categories, line 135)
+COMPONENT_PAGE = """#### live-player
+
+> 基础库 1.7.0 开始支持，低版本需做[兼容处理](../framework/compatibility.html)
+
+实时音视频播放。
+
+{lead_in}
+
+<table>
+<thead><tr><th>一级类目</th><th>二级类目</th></tr></thead>
+<tbody>
+<tr><td>社交</td><td>直播</td></tr>
+<tr><td>医疗</td><td>互联网医院，公立医院</td></tr>
+</tbody>
+</table>
+"""
+
+
+@pytest.mark.parametrize("lead_in,conditions", [
+    ("暂只针对国内主体如下类目的小程序开放，需要先通过类目审核，再在小程序管理后台，“设置”-“接口设置”中自助开通该组件权限。",
+     ("只针对国内主体",)),
+    # the 2018-01-04 revision: no restriction on the subject
+    ("暂只针对如下类目开放，需要先通过类目审核，再在小程序管理后台，“设置”-“接口设置”中自助开通该组件权限。", ()),
+])
+def test_component_page_lead_in_is_the_native_component_method_and_its_subject_a_condition(lead_in, conditions):
+    doc = _parse(COMPONENT_PAGE.format(lead_in=lead_in))
+    assert [s.category_raw for s in doc.statements] == [("社交", "直播"), ("医疗", "互联网医院"), ("医疗", "公立医院")]
+    for s in doc.statements:
+        assert (s.kind, s.integration.method, s.integration.components) == (
+            "eligibility", "微信原生组件标签", ("live-player",))
+        assert (s.integration.text, s.integration.line, s.conditions) == (lead_in, 7, conditions)
+    rows = records.document_to_rows(doc, _info())["requirements"]
+    assert {(tuple(r["conditions"]), r["integration"], r["rule"]) for r in rows} == {
+        (conditions, "微信原生组件标签", None)}
+
+
+def test_component_lead_in_under_a_heading_that_names_no_component_names_no_method():
+    text = COMPONENT_PAGE.format(lead_in="暂只针对国内主体如下类目的小程序开放，…自助开通该组件权限。").replace(
+        "#### live-player", "#### 申请开通")
+    assert {(s.integration, s.conditions) for s in _parse(text).statements} == {(None, ("只针对国内主体",))}
+
+
+def test_subject_restriction_of_a_qualification_table_is_a_condition_of_its_requirement():
+    # the wording the issue quotes for WeChat's category list (not found in the stored captures)
+    text = ("## 服务类目\n\n（只有非个人主体才有以下类目）\n\n"
+            "|一级类目|二级类目|资质要求|\n|----|----|----|\n|社交|直播|《信息网络传播视听节目许可证》|\n")
+    (s,) = _parse(text).statements
+    assert (s.kind, s.conditions, s.requirement.conditions) == ("qualification", (), ("只有非个人主体",))
+    assert s.requirement.documents == ("信息网络传播视听节目许可证",)
+
+
+def _info():
+    from pipeline.records import SourceInfo
+    return SourceInfo(file="raw/page.md", sha256="0" * 64, size=1, encoding="utf-8", format="markdown")
+
+
+# --- every column of a category table lands in a field (issue 27, point 3) -----------------
+
+SDK_FIVE_COLUMNS = """# 小程序直播接入
+
+<table>
+<tr><th>一级类目/主体类型</th><th>二级类目</th><th>资质要求</th><th>类目适用范围</th><th>小程序直播内容场景</th></tr>
+<tr><td>金融业</td><td>证券/期货</td><td>《经营证券期货业务许可证》</td><td>适用于证券公司、期货公司<br>注：如提供股票交易服务，需补充：金融业-证券/期货类目</td><td>金融产品推广直播</td></tr>
+<tr><td>汽车</td><td>汽车预售服务</td><td>《营业执照》</td><td>汽车预售、推广；平台暂不支持在线整车销售</td><td>汽车预售、推广直播</td></tr>
+</table>
+"""
+
+
+def test_scope_column_and_its_notes_land_in_fields():
+    doc = _parse(SDK_FIVE_COLUMNS)
+    fin, car = doc.statements
+    assert fin.scope == "适用于证券公司、期货公司\n注：如提供股票交易服务，需补充：金融业-证券/期货类目"
+    assert fin.also_requires == (("金融业", "证券/期货"),) and fin.scenario == "金融产品推广直播"
+    assert (car.scope, car.also_requires) == ("汽车预售、推广；平台暂不支持在线整车销售", ())
+    assert not [w for w in doc.warnings if "not read" in w]
+    row = records.document_to_rows(doc, _info())["requirements"][0]
+    assert (row["scope"], row["also_requires_categories"]) == (fin.scope, [["金融业", "证券/期货"]])
+
+
+def test_a_column_no_field_takes_is_named_in_a_warning():
+    text = SDK_FIVE_COLUMNS.replace("<th>类目适用范围</th>", "<th>审核时长</th>")
+    doc = _parse(text)
+    assert doc.statements[0].scope is None
+    assert [w for w in doc.warnings if "not read" in w] == [
+        "raw/page.md:3: column '审核时长' of the category table is not read into any field"]
+
+
+@pytest.mark.parametrize("text,paths,vague", [
+    ("如提供股票交易服务，需补充：金融业-证券/期货类目。", (("金融业", "证券/期货"),), ()),   # raw/001 line 747
+    ("如提供时政信息服务，需补充“时政信息类目”。", (("时政信息",),), ()),                # raw/001 line 66
+    ("1、如提供时政信息服务,需补充【时政信息】类目。", (("时政信息",),), ()),              # raw/002 line 39
+    ("入驻商家如涉医疗器械、非处方药品在线销售，需补充医疗相关类目。", (), ("需补充医疗相关类目",)),  # raw/001 line 13
+    ("选择该类目后首次提交代码审核，需经当地互联网主管机关审核确认。", (), ()),
+])
+def test_also_requires_another_category(text, paths, vague):
+    assert also_required([text]) == (paths, vague)
+
+
+def test_also_required_category_read_from_a_section_callout_with_the_text_kept():
+    text = SECTION.replace("<table >", ">!\n>1. 如提供时政信息服务，需补充“时政信息类目”。\n>\n<table >", 1)
+    social = _parse(text).statements[0]
+    assert social.also_requires == (("时政信息",),)
+    assert "如提供时政信息服务，需补充“时政信息类目”。" in social.notes
+
+
+def test_also_required_phrase_without_a_clear_category_is_a_warning():
+    text = SECTION.replace("<table >", ">!\n>1. 入驻商家如涉医疗器械、非处方药品在线销售，需补充医疗相关类目。\n>\n<table >", 1)
+    social = _parse(text).statements[0]
+    assert social.also_requires == ()
+    assert "'需补充医疗相关类目' names no clear category: kept as text, no category read" in social.warnings
+
+
+# --- eligibility stated in a sentence (issue 27, point 8) -----------------------------------
+
+@pytest.mark.parametrize("line", [
+    # tencent-cloud-live-plugin 2020-04-10 line 23 (and 2020-04-15)
+    "小程序·云直播插件由于需要先满足【电商平台】或【教育】类目场景，为避免客户购买后不符合要求无法接入，需要先准备以上信息和截图，"
+    "然后在此 [提交插件申请](https://cloud.tencent.com/apply/p/n6h3nx5f73)。",
+    # 2021-08-30 line 41: bold markup, a list item
+    "3. 由于小程序·云直播插件需要先满足 **电商平台** 或 **教育** 类目场景，为避免客户购买后不符合要求无法接入，需要先准备以上信息和截图。",
+])
+def test_sentence_naming_the_categories_a_method_needs_gives_eligibility_statements(line):
+    doc = _parse(f"## 申请插件\n\n{line}\n")
+    assert [(s.kind, s.capability, s.category_raw, s.integration.method, s.integration.line, s.span.line_start)
+            for s in doc.statements] == [
+        ("eligibility", "live_streaming", ("电商平台",), "小程序·云直播插件", 3, 3),
+        ("eligibility", "live_streaming", ("教育",), "小程序·云直播插件", 3, 3)]
+    assert doc.statements[0].integration.text == strip_markup(line.removeprefix("3. "))
+    assert not [w for w in doc.warnings if "nothing readable" in w]
+
+
+@pytest.mark.parametrize("line,warned", [
+    # raw/004 line 1004: the names run together (one name or two?): never guessed apart
+    ("由于小程序·云直播插件需要先满足电商平台或教育类目场景，为避免客户购买后不符合要求无法接入", True),
+    # tencent-cloud-live-solution-selection 2020-03-23 line 1: no method named before 需满足
+    ("预计2020年第一季度完成优化后，再次对外开放接入，申请插件的小程序需满足电商平台类目的要求不变。", False),
+    # tencent-cloud-live-plugin 2020-03-24 line 16: no method either
+    ("若教育类小程序需要做电商直播带货相关业务，也需要具备电商平台类目进行申请。", False),
+])
+def test_sentence_without_the_shape_gives_no_statement(line, warned):
+    doc = _parse(f"## 申请插件\n\n{line}\n")
+    assert doc.statements == ()
+    assert any("cannot be told apart into names" in w for w in doc.warnings) == warned

@@ -16,6 +16,7 @@ from pipeline.errors import ParseError
 from pipeline.model import ParsedDocument
 from pipeline.normalize import strip_controls
 from pipeline.parsers import columns, markdown, pdftext, webtext
+from pipeline.sections import also_required
 
 #: the most characters a text document may decode to
 MAX_DOCUMENT_CHARS = 8_000_000
@@ -110,4 +111,18 @@ def parse(data: bytes, file: str, format: str | None = None, pages: PageMemo | N
                                   f"please report this file") from e
     if removed:
         doc = dataclasses.replace(doc, warnings=(removed, *doc.warnings))
-    return Parsed(doc, format, encoding)
+    return Parsed(with_also_required(doc), format, encoding)
+
+
+def with_also_required(doc: ParsedDocument) -> ParsedDocument:
+    """Each statement with the other categories its text says the mini-program must also hold
+    (``需补充：金融业-证券/期货类目``), read the same in every format from wherever the phrase
+    stands: notes and callouts, the 类目适用范围 text, the scenario, the requirement text. A
+    phrase that names no clear category (``需补充医疗相关类目``) stays text, with a warning."""
+    out = []
+    for st in doc.statements:
+        paths, vague = also_required((*st.notes, st.scope, st.scenario, st.requirement_text))
+        warned = tuple(f"{p!r} names no clear category: kept as text, no category read" for p in vague)
+        out.append(dataclasses.replace(st, also_requires=paths, warnings=st.warnings + warned)
+                   if paths or warned else st)
+    return dataclasses.replace(doc, statements=tuple(out))

@@ -86,7 +86,8 @@ def parse(text: str, file: str) -> ParsedDocument:
                 requirement=r, requirement_text=req, span=Span(file, start, end),
                 warnings=r.warnings))
     if not statements:
-        raise ParseError(file, 1, "no category table (一级类目 二级类目 … 资质) found")
-    return ParsedDocument(format="column_text", capability=statements[0].capability,
-                          pages=(Page(title, None, 1, max(1, len(lines)), "requirements"),),
+        # still a version of its page, one that lists nothing: said, not fatal
+        warnings.append(f"{file}:1: nothing readable: no category table (一级类目 二级类目 … 资质) found")
+    return ParsedDocument(format="column_text", capability=statements[0].capability if statements else None,
+                          pages=(Page(title, None, 1, max(1, len(lines)), "requirements" if statements else "other"),),
                           statements=tuple(statements), warnings=tuple(warnings))

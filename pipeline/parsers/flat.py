@@ -23,7 +23,7 @@ from pipeline.errors import ParseError
 from pipeline.model import License, Line, Page, ParsedDocument, Scenario, Span, Statement
 from pipeline.normalize import clean, display_width, fold, lines_containing, real_date, squeeze_cjk
 from pipeline.rules import lines_to_requirement
-from pipeline.sections import (Draft, Sentence, detect_capability, drafts_to_statements,
+from pipeline.sections import (Draft, Sentence, detect_capability, drafts_to_statements, needs_statements,
                                heading_levels, method_pattern, method_scenario, names_section,
                                parse_sentence, strip_markup)
 
@@ -629,6 +629,7 @@ class _PageRead:
     kinds: tuple[str, ...]
     #: the first section's line, when the page has sections but the document no capability
     no_capability_at: int | None = None
+    warnings: tuple[str, ...] = ()
 
 
 def read_page(pg: _Page, file: str, wrapped: bool, capability: str | None) -> _PageRead:
@@ -653,7 +654,14 @@ def read_page(pg: _Page, file: str, wrapped: bool, capability: str | None) -> _P
     lic = read_licences(body, file, pg.title, pg.updated)
     if lic:
         kinds.append("licenses")
-    return _PageRead(tuple(statements), tuple(sc), tuple(lic), tuple(unused), tuple(kinds))
+    needs, needs_warnings = needs_statements(((ln.text, ln.no) for ln in body), capability=capability,
+                                             section=pg.title or "text", file=file, page=pg.title,
+                                             updated=pg.updated)
+    if needs:
+        statements = list(statements) + needs
+        kinds.append("eligibility")
+    return _PageRead(tuple(statements), tuple(sc), tuple(lic), tuple(unused), tuple(kinds),
+                     warnings=tuple(needs_warnings))
 
 
 def parse_document(text: str, file: str, *, fmt: str, wrapped: bool) -> ParsedDocument:
@@ -671,13 +679,14 @@ def parse_document(text: str, file: str, *, fmt: str, wrapped: bool) -> ParsedDo
         scenarios += got.scenarios
         licences += got.licences
         warnings += [f"{file}:{line}: sentence names {names!r} but no section of that "
-                     f"category was found" for line, names in got.unused]
+                     f"category was found" for line, names in got.unused] + list(got.warnings)
         # a dated page starts at its date line; its title line above belongs to the page before
         first = max(1, pg.first - 1) if pg.updated else pg.first
         last = max(first, pg.first + len(pg.raw) - 1)
         out_pages.append(Page(pg.title, pg.updated, first, last, "+".join(got.kinds) or "other"))
     if not statements and not scenarios and not licences:
-        raise ParseError(file, 1, "no category section, scenario table or licence list found")
+        # still a version of its page, one that lists nothing: said, not fatal
+        warnings.append(f"{file}:1: nothing readable: no category section, scenario table or licence list found")
     return ParsedDocument(format=fmt, capability=capability, pages=tuple(out_pages),
                           statements=tuple(statements), scenarios=tuple(scenarios),
                           licenses=tuple(licences), warnings=tuple(warnings))

@@ -15,18 +15,18 @@ HTML table it stands for (``htmltable.pipe_table_html``). What a page holds:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pipeline import headers, patterns
 from pipeline.errors import ParseError
 from pipeline.htmltable import Table, is_pipe_table, pipe_table_end, pipe_table_html, read_tables
-from pipeline.model import Page, ParsedDocument, Requirement, Scenario, Span, Statement
+from pipeline.model import Integration, Page, ParsedDocument, Requirement, Scenario, Span, Statement
 from pipeline.normalize import clean, fold, real_date
 from pipeline.rules import lines_to_requirement
 from pipeline.parsers.flat import Phys, read_licences
 from pipeline.sections import (Draft, Sentence, detect_capability, drafts_to_statements,
-                               heading_levels, method_pattern, method_scenario, parse_sentence,
-                               strip_markup)
+                               heading_levels, method_pattern, method_scenario, needs_statements,
+                               parse_sentence, strip_markup)
 
 _HEADING = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<text>.*?)\s*#*\s*$")
 _TABLE_OPEN = re.compile(r"<table\b", re.IGNORECASE)
@@ -48,13 +48,23 @@ class _Heading:
     #: category tables (one row per category) and scenario tables under this heading
     category_tables: int = 0
     scenario_tables: int = 0
+    #: last line of the last table under this heading: the text after it leads in the next one
+    table_end: int = 0
+
+
+@dataclass(frozen=True)
+class _LeadIn:
+    """What the text above a category table says of every row of it."""
+
+    integration: Integration | None = None
+    conditions: tuple[str, ...] = ()
 
 
 def parse(text: str, file: str) -> ParsedDocument:
     lines = text.split("\n")
     root = _Heading(0, "", 1)
     headings: list[_Heading] = [root]
-    category_tables: list[tuple[Table, str, str]] = []
+    category_tables: list[tuple[Table, str, str, _LeadIn]] = []
     #: (table, heading, the text above it) of each scenario table
     scenario_tables: list[tuple[Table, _Heading, list[str]]] = []
     warnings: list[str] = []
@@ -86,7 +96,8 @@ def parse(text: str, file: str) -> ParsedDocument:
                 if kind == headers.CATEGORY:
                     label = cur.paragraphs[-1][0] if cur.paragraphs else cur.text
                     intro = " ".join(p for p, _ in cur.paragraphs[-3:])
-                    category_tables.append((t, label, intro))
+                    category_tables.append((t, label, intro, _lead_in(cur, file, warnings)))
+                    warnings.extend(_unread_columns(t, file))
                     cur.category_tables += 1
                 elif kind == headers.SCENARIO:
                     context = [p for p, _ in cur.paragraphs[-2:]] + [cur.text]
@@ -94,7 +105,7 @@ def parse(text: str, file: str) -> ParsedDocument:
                     cur.scenario_tables += 1
                 else:
                     cur.tables.append(t)
-            cur.end = j + 1
+            cur.end = cur.table_end = j + 1
             i = j + 1
             continue
         stripped = raw.strip()
@@ -120,8 +131,10 @@ def parse(text: str, file: str) -> ParsedDocument:
     capability = detect_capability(text)
     statements: list[Statement] = []
     parts = len(category_tables) > 1
-    for t, label, intro in category_tables:
-        statements.extend(_category_rows(t, label, intro, file, title, parts, capability, updated))
+    for t, label, intro, lead in category_tables:
+        statements.extend(_with_lead_in(_category_rows(t, label, intro, file, title, parts, capability, updated),
+                                        lead))
+    statements.extend(_needs_statements(headings, file, title, capability, updated, warnings))
 
     drafts = []
     all_sentences = [s for h in headings for s in h.sentences]
@@ -147,7 +160,8 @@ def parse(text: str, file: str) -> ParsedDocument:
                  for sc in _scenario_rows(t, h, context, all_sentences, file, title, updated, warnings)]
     licences = read_licences([Phys(no, p, p) for h in headings for p, no in h.paragraphs], file, title, updated)
     if not statements and not scenarios and not licences:
-        raise ParseError(file, 1, "no category table, category section, scenario table or licence list found")
+        # still a version of its page, one that lists nothing: said, not fatal
+        warnings.append(f"{file}:1: {NOTHING_READABLE}")
     if truncated is None and drafts:
         truncated = _named_but_missing(all_sentences, drafts)
     if truncated is None and headings[-1].text and headings[-1].end == 0 and len(headings) > 1 \
@@ -159,12 +173,89 @@ def parse(text: str, file: str) -> ParsedDocument:
                                   ("eligibility", any(s.kind == "eligibility" for s in statements)),
                                   ("scenarios", scenarios), ("licenses", licences)) if got_any]
     pages = (Page(title=title, updated=updated, line_start=1, line_end=max(1, len(lines)),
-                  kind="+".join(kinds)),)
+                  kind="+".join(kinds) or "other"),)
     if statements and len({s.capability for s in statements}) == 1:
         capability = statements[0].capability
     return ParsedDocument(format="markdown", capability=capability, pages=pages,
                           statements=tuple(statements), scenarios=tuple(scenarios),
                           licenses=tuple(licences), warnings=tuple(warnings), truncated=truncated)
+
+
+NOTHING_READABLE = "nothing readable: no category table, category section, scenario table or licence list found"
+
+
+def _lead_in(h: _Heading, file: str, warnings: list[str]) -> _LeadIn:
+    """What the paragraphs between the previous table under ``h`` (or ``h`` itself) and a
+    category table say of every row: the access method they name (``若您的小程序已具备以下类目，
+    可直接使用 M 接入``; under a component's own heading, ``暂只针对如下类目开放…该组件``: WeChat's
+    component tags), and a restriction on the account's subject (``暂只针对国内主体如下类目``).
+    Only a paragraph that points at the table (``以下类目``, ``如下类目``) leads it in."""
+    paras = [(p, no) for p, no in h.paragraphs if no > h.table_end and patterns.TABLE_REFERENCE.search(p)]
+    integration = None
+    for text, no in reversed(paras):
+        m = patterns.LEAD_IN_METHOD.search(text)
+        tag = patterns.COMPONENT_HEADING.match(h.text)
+        if m:
+            method = clean(m.group("method"))
+            if not patterns.ACCESS_METHOD.fullmatch(method):
+                # 标准直播 + 移动直播 SDK, 小程序·云直播: maybe another name of a known method, maybe
+                # not; the page does not say, so the name stays as written
+                warnings.append(f"{file}:{no}: the lead-in names the access method {method!r}, none of the "
+                                f"known names (标准直播+直播标签, 小程序·云直播插件, 微信原生组件标签): kept as written")
+            integration = Integration(method=method, text=text, line=no)
+        elif tag and patterns.COMPONENT_LEAD_IN.search(text):
+            integration = Integration(method=patterns.NATIVE_COMPONENT_METHOD, text=text, line=no,
+                                      components=(tag.group("tag"),))
+        if integration:
+            break
+    conditions = tuple(dict.fromkeys(m.group("cond") for text, _ in paras
+                                     for m in patterns.LEAD_IN_SUBJECT.finditer(text)))
+    return _LeadIn(integration, conditions)
+
+
+def _with_lead_in(statements: list[Statement], lead: _LeadIn) -> list[Statement]:
+    """The statements of one table with what its lead-in says of every row: the access method
+    (live streaming only: the methods are live-streaming ones) and the subject restriction, a
+    condition of the requirement or, for an eligibility list, of the statement itself."""
+    out = []
+    for st in statements:
+        if lead.integration and st.integration is None and st.capability == "live_streaming":
+            st = replace(st, integration=lead.integration)
+        if lead.conditions and st.requirement is None:
+            st = replace(st, conditions=st.conditions + lead.conditions)
+        elif lead.conditions:
+            st = replace(st, requirement=replace(st.requirement,
+                                                 conditions=st.requirement.conditions + lead.conditions))
+        out.append(st)
+    return out
+
+
+#: the column roles ``_category_rows`` reads
+_READ_ROLES = {"level1", "level2", "level3", "requirement", "note", "scenario", "scope"}
+
+
+def _unread_columns(t: Table, file: str) -> list[str]:
+    """A warning per column of a category table that no field takes (a header cell without a
+    known role, or a second column of one role), naming it: nothing is dropped silently."""
+    if not t.rows:
+        return []
+    cells = [c.text for c in t.rows[0].cells]
+    roles = headers.column_roles(cells)
+    return [f"{file}:{t.line_start}: column {text!r} of the category table is not read into any field"
+            for i, text in enumerate(cells) if text.strip() and roles.get(i) not in _READ_ROLES]
+
+
+def _needs_statements(headings: list[_Heading], file: str, title: str | None, capability: str | None,
+                      updated: str | None, warnings: list[str]) -> list[Statement]:
+    """Eligibility statements from sentences that name the categories an access method needs
+    (``小程序·云直播插件由于需要先满足【电商平台】或【教育】类目场景``), under the heading they stand in."""
+    out = []
+    for h in headings:
+        got, why = needs_statements(h.paragraphs, capability=capability, section=h.text or title or "text",
+                                    file=file, page=title, updated=updated)
+        out += got
+        warnings += why
+    return out
 
 
 def _updated(lines: list[str], file: str) -> str | None:
@@ -362,6 +453,7 @@ def _category_rows(t: Table, label: str, intro: str, file: str, title: str | Non
     level_cols = sorted((r, i) for i, r in roles.items() if r.startswith("level"))
     note_cols = [i for i, r in roles.items() if r == "note"]
     scenario_col = next((i for i, r in roles.items() if r == "scenario"), None)
+    scope_col = next((i for i, r in roles.items() if r == "scope"), None)
     section = clean(label).rstrip("：:。.") or "table"
     out = []
     for row in t.rows[1:]:
@@ -380,6 +472,7 @@ def _category_rows(t: Table, label: str, intro: str, file: str, title: str | Non
         scenario = None
         if scenario_col is not None and scenario_col < len(row.cells):
             scenario = row.cells[scenario_col].text or None
+        scope = _cell_text(row, scope_col)
         span = Span(file, row.line, _row_end(row))
         if kind == "eligibility":
             # ，and ； never stand inside a name: the cell lists several categories there. A 、
@@ -391,7 +484,7 @@ def _category_rows(t: Table, label: str, intro: str, file: str, title: str | Non
                     out.append(Statement(
                         capability=capability, section=section, category_raw=tuple(levels[:-1]) + (name,),
                         requirement=None, span=span, notes=notes,
-                        scenario=scenario, page=title, page_updated=updated,
+                        scenario=scenario, scope=scope, page=title, page_updated=updated,
                         page_part=section if parts else None, kind="eligibility"))
             continue
         cell = row.cells[req_col]
@@ -399,9 +492,17 @@ def _category_rows(t: Table, label: str, intro: str, file: str, title: str | Non
         out.append(Statement(
             capability=capability, section=section, category_raw=tuple(levels), requirement=req,
             requirement_text="\n".join(l.text for l in cell.lines), span=span, notes=notes,
-            scenario=scenario, warnings=req.warnings, page=title, page_updated=updated,
+            scenario=scenario, scope=scope, warnings=req.warnings, page=title, page_updated=updated,
             page_part=section if parts else None))
     return out
+
+
+def _cell_text(row, col: int | None) -> str | None:
+    """A row's cell text in column ``col``, its lines kept apart (a 类目适用范围 cell's ``注：`` line
+    is its own line), None where there is no such column or the cell is empty."""
+    if col is None or col >= len(row.cells):
+        return None
+    return "\n".join(l.text for l in row.cells[col].lines) or None
 
 
 def _kv_rows(t: Table) -> list[tuple[str, list]]:
