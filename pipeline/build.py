@@ -337,7 +337,8 @@ def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown:
     infos, n_parsed = source_objects(refs, keys, objects, workers=workers, progress=progress)
     # what reconciliation needs of each source (its URL, capture times, whether cut short); the
     # sources' rows themselves are made as they are written (10,000 of them are 100 MB)
-    facts = [{k: row[k] for k in ("source_sha256", "source_file", "url", "captured", "captures", "truncated")}
+    facts = [{k: row[k] for k in ("source_sha256", "source_file", "url", "captured", "captures", "truncated",
+                                  "capability", "title", "updated")}
              for row in (_source_row(ref, info["source"]) for ref, info in zip(refs, infos))]
     # a rename a document states applies to the versions of its own page (``pages.scoped_renames``):
     # the sources it reaches are published from objects of their own, with it applied

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline.reconcile import ENTRIES_TOLD_BY, SAID_TOGETHER, display, field_value
+from pipeline.reconcile.values import ENTRIES_TOLD_BY, SAID_TOGETHER, display, field_value
 from pipeline.records import canonical_category
 
 #: fields compared, in report order

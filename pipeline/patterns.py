@@ -328,7 +328,7 @@ SOLUTION_HEADER = re.compile(r"^(?:接入)?方案$")
 SCOPE_HEADER = re.compile(r"^(?:类目)?适用范围$")
 #: A level cell of an eligibility list (a table without a qualification column) may list several
 #: categories: ``互联网医院，公立医院``. A 、 may part names too (``基金、信托、保险``) or stand inside
-#: one (``证券、期货投资咨询``): it is not split here (``pipeline/names.py`` decides).
+#: one (``证券、期货投资咨询``): it is not split here (``pipeline/reconcile/joined.py`` decides).
 ELIGIBILITY_LIST_SEPARATOR = re.compile(r"\s*[，,；;]\s*")
 
 #: Words that tell which capability a page is about.

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 
-from pipeline.current import STATUS_TEXT, rule_words
+from pipeline.reconcile.current import STATUS_TEXT, rule_words
 from pipeline.diff import Diff
 from pipeline.normalize import visible
 from pipeline.review import SEVERITY_ORDER, UNRESOLVED

@@ -5,9 +5,9 @@ Pure functions over loaded records (``find`` resolves a name, ``describe`` build
 """
 from __future__ import annotations
 
-from pipeline.current import STATUS_TEXT, list_words, rule_words
+from pipeline.reconcile.current import STATUS_TEXT, list_words, rule_words
 from pipeline.normalize import fold
-from pipeline.reconcile import covered
+from pipeline.reconcile.conflicts import covered
 from pipeline.records import canonical_category
 from pipeline.review import UNRESOLVED
 
@@ -110,7 +110,7 @@ def describe(cid: str, tables: dict[str, list[dict]]) -> dict:
                             "page": r["page"], "requirement": rule_words(r),
                             "documents": len(r["documents"]), "integration": r["integration"]})
         out["capabilities"].append({
-            # the answer first: the current requirement (``pipeline.current``), None when no
+            # the answer first: the current requirement (``pipeline.reconcile.current``), None when no
             # page states one today (the category was removed)
             "answer": answers.get(c["capability"]) if tables.get("current") else "no current table",
             "capability": c["capability"], "current": current, "history": history,

@@ -22,7 +22,7 @@ def corpus_build(tmp_path_factory):
     result = run_build([base / "raw", CORPUS], base / "output", decisions=base / "none.toml")
     ds = base / "output" / "datasets" / result.version
     return {t: read_table(ds, t) for t in
-            ("requirements", "sources", "pages", "conflicts")}
+            ("requirements", "sources", "pages", "conflicts", "current")}
 
 
 def _data_rows(path) -> int:
@@ -98,3 +98,18 @@ def test_component_pages_name_the_native_component_method_and_the_subject_restri
             ("微信原生组件标签", no, lines[no - 1])}, f
         want = ["只针对国内主体"] if "国内主体" in lines[no - 1] else []
         assert all(r["conditions"] == want for r in mine), f
+
+
+def test_a_category_only_a_component_list_names_is_eligible_only(corpus_build):
+    """WeChat's live-player and live-pusher lists (2018) name 金融 / 非金融机构自营小额贷款 for the
+    component tags; no live-streaming page states its documents: the answer says it is listed
+    as eligible (微信原生组件标签, only for 国内主体), never "nothing required"."""
+    from pipeline.reconcile.current import rule_words
+
+    (row,) = [r for r in corpus_build["current"] if r["capability"] == "live_streaming"
+              and r["category"] == ["金融业", "非金融机构自营小额贷款"]]
+    assert row["status"] == "eligibility_only" and len(row["statements"]) == 2
+    for st in row["statements"]:
+        assert st["kind"] == "eligibility" and st["rule"] is None and st["items"] == []
+        assert st["integration"] == "微信原生组件标签" and st["conditions"] == ["只针对国内主体"]
+        assert rule_words(st) == "listed as eligible for 微信原生组件标签; this page states no documents"

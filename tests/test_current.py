@@ -1,4 +1,4 @@
-"""The current requirement per capability and category (``pipeline.current``, the ``current``
+"""The current requirement per capability and category (``pipeline.reconcile.current``, the ``current``
 table) and ``show`` answering with it first."""
 import json
 import subprocess
@@ -39,12 +39,12 @@ def test_an_older_list_of_another_shape_never_completes_a_newer_declaration():
     assert s["last_list"]["of"] == 3 and s["last_list"]["documents"] == list("ABC")
     assert s["last_list"]["source"] == {"source_file": "b", "line": 1, "date": "2024-08-29"}
     assert r["status"] in ("list_lost", "open_conflict")
-    from pipeline.current import list_words
+    from pipeline.reconcile.current import list_words
     assert "another shape" in list_words(s) and "today's list is unknown" in list_words(s)
 
 
 def test_fits_needs_the_same_rule_and_the_declared_count_listed():
-    from pipeline.current import fits
+    from pipeline.reconcile.current import fits
 
     def rule(rule, of=None, options=None):
         return {"rule": rule, "of": of, "options": options}

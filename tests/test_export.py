@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT
 from pipeline import cli, export, review, store
 from pipeline.build import run_build
-from pipeline.current import rule_words
+from pipeline.reconcile.current import rule_words
 
 A_FILE, B_FILE = "raw/000_5e444a4c87042c42.txt", "raw/003_3b374c8cbaf8a554.txt"
 

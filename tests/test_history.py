@@ -28,7 +28,7 @@ def history_build(tmp_path_factory):
     out = base / "output"
     ds = out / "datasets" / (out / "LATEST").read_text().strip()
     tables = {t: read_table(ds, t) for t in
-              ("requirements", "scenarios", "sources", "current")}
+              ("requirements", "scenarios", "sources", "current", "pages")}
     by_file: dict[str, dict[str, list]] = {}
     for table in ("requirements", "scenarios"):
         for r in tables[table]:
@@ -119,20 +119,19 @@ def test_an_eligibility_list_is_never_read_as_nothing_required(history_build):
     """1078/37707 (2020-03-23) lists the categories that may use each access method, with no
     qualification column: eligibility statements, no rule; where nothing else names a category,
     today's answer says it is only listed as eligible, and never "nothing required"."""
-    from pipeline.current import STATUS_TEXT, rule_words
+    from pipeline.reconcile.current import STATUS_TEXT, rule_words
 
     tables, by_file = history_build
     listed = by_file[SELECTION]["requirements"]
     assert listed and {(r["kind"], r["rule"], r["items_missing"]) for r in listed} == {("eligibility", None, False)}
     only = [row for row in tables["current"] if all(s["kind"] == "eligibility" for s in row["statements"])]
-    assert only, "some categories are named by an eligibility list only"
+    assert only, "some categories are named by an eligibility list only (the plugin page's sentences)"
     for row in only:
         assert row["status"] in ("eligibility_only", "open_conflict")
         for st in row["statements"]:
             words = rule_words(st)
             assert words.startswith("listed as eligible") and "states no documents" in words
             assert "nothing required" not in words and st["rule"] is None and not st["documents"]
-    assert any(row["status"] == "eligibility_only" for row in only)
     assert "nothing" not in STATUS_TEXT["eligibility_only"].replace("no page states", "")
 
 
@@ -184,3 +183,19 @@ def test_plugin_revisions_state_the_categories_the_plugin_needs_in_a_sentence(hi
                      for r in by_file[_shown(f)]["requirements"] if r["integration_line"] in at)
         assert got == sorted((path, "eligibility", "小程序·云直播插件", no) for no in at
                              for path in (["电商平台"], ["教育"])), f.name
+
+
+def test_every_capture_of_a_page_is_a_version_whatever_it_yields(history_build):
+    """1078/37707 stopped listing categories on 2020-04-09 (its revisions hold scenario tables
+    only from then on): those revisions are versions of the page all the same, the 2020-04-09 one
+    removes what 2020-03-23 listed, and no answer today comes from the March list (issue 28,
+    point 2)."""
+    tables, _ = history_build
+    folder = HISTORY / "tencent-cloud-live-solution-selection"
+    (page,) = [p for p in tables["pages"] if p["url"] and p["url"].endswith("/1078/37707")]
+    assert [v["source_file"] for v in page["versions"]] == [_shown(f) for f in sorted(folder.glob("*.md"))]
+    march = [r for r in tables["requirements"] if r["source_file"] == SELECTION]
+    after = page["versions"][1]
+    assert after["removed"] == len({r["category_id"] for r in march}) and page["versions"][-1]["current"]
+    stated = {s["rule_source"]["source_file"] for row in tables["current"] for s in row["statements"]}
+    assert not any(f.startswith("tencent-history/tencent-cloud-live-solution-selection/") for f in stated)

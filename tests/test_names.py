@@ -3,7 +3,8 @@ stating requirements use, or kept whole), 【】 markup around a level, and a le
 every child of its parent (所有二级类目). The real lines are quoted where each case is from."""
 import pytest
 
-from pipeline import names, reconcile
+from pipeline import reconcile
+from pipeline.reconcile import joined as names
 from pipeline.build import build_tables
 from pipeline.records import category_levels, category_path
 from pipeline.store import RawFile

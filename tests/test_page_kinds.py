@@ -62,7 +62,7 @@ def test_pipe_table_is_read_like_the_html_table_it_stands_for():
 
 def test_eligibility_pipe_table_keeps_a_cell_joined_by_the_ideographic_comma_whole_for_the_build():
     """A 、 may part two names or stand inside one (证券、期货投资咨询): the parser keeps the
-    cell's text whole and the build decides (``pipeline/names.py``, tests/test_names.py)."""
+    cell's text whole and the build decides (``pipeline/reconcile/joined.py``, tests/test_names.py)."""
     text = ("若您的小程序具备以下类目，并且直播场景符合类目覆盖范围，可申请小程序·云直播进行接入。\n\n"
             "|主类目|子类目||直播场景|\n|----|----|----|\n|电商平台|电商平台|适用于直播带货等电商直播场景|\n"
             "|医疗|互联网医院、公立医院|问诊、大型健康讲座等直播。|\n")

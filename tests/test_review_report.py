@@ -209,12 +209,11 @@ def test_unchanged_file_read_differently_is_reported(tmp_path, raw_copy, monkeyp
     run_build([raw_copy], out)
     from dataclasses import replace
 
-    from pipeline import reconcile, records
+    from pipeline import records
     real = records.aliases()
     extra = records.parse_aliases('[path]\n"交通服务 / 骑车" = "交通服务 / 共享单车"\n')
     table = replace(real, path={**real.path, **extra.path})
     monkeypatch.setattr(records, "aliases", lambda: table)
-    monkeypatch.setattr(reconcile, "aliases", lambda: table)
     # a real edit of aliases.toml changes the parser fingerprint; patched in memory, the cache
     # cannot know, so this build skips it
     run_build([raw_copy], out, use_cache=False)

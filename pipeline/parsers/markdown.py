@@ -477,7 +477,7 @@ def _category_rows(t: Table, label: str, intro: str, file: str, title: str | Non
         if kind == "eligibility":
             # ，and ； never stand inside a name: the cell lists several categories there. A 、
             # may (证券、期货投资咨询): such a part is kept whole here, and the build parts it
-            # with the names it knows (``pipeline/names.py``)
+            # with the names it knows (``pipeline/reconcile/joined.py``)
             names = [n for n in patterns.ELIGIBILITY_LIST_SEPARATOR.split(levels[-1]) if n]
             for name in names:
                 if name:

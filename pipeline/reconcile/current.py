@@ -22,6 +22,8 @@ Pure functions over the reconciled pages and conflicts; nothing here reads a fil
 """
 from __future__ import annotations
 
+from pipeline.reconcile.conflicts import covered
+from pipeline.reconcile.versions import current, part_key
 from pipeline.review import UNRESOLVED
 
 #: status -> how it reads, for every place that shows it (show, report, export)
@@ -140,8 +142,6 @@ def _stated(versions: list) -> list[tuple[object, object, str | None]]:
     """(version, row, note) for every category the page states today: its current version's
     rows, and where that capture is cut short, categories it does not reach from the newest
     earlier version that has them (back to the newest complete one)."""
-    from pipeline.reconcile import current
-
     now = current(versions)
     out = [(now, r, None) for r in now.rows]
     if now.truncated:
@@ -163,7 +163,7 @@ def current_view(pages: dict[str, list], conflicts: list[dict], summaries: dict[
     """The ``current`` rows from the reconciled page versions (``reconcile.page_versions``) and
     conflicts (decisions applied). ``summaries``: conflict id -> its summary, where the
     conflicts given are headers without it."""
-    from pipeline.reconcile import covered, part_key
+
 
     summaries = summaries or {}
     rows: dict[tuple[str, str], dict] = {}

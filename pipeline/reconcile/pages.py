@@ -59,11 +59,27 @@ class Capture:
     states: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
 
 
-def capture_of(key: tuple, rows: list) -> Capture:
-    """The capture ``key`` from its requirement rows."""
+def capture_of(key: tuple, rows: list, source: dict | None = None) -> Capture:
+    """The capture ``key`` from its requirement rows; one with none from its ``sources`` row
+    (its file, and the page's date the source gives)."""
+    if not rows:
+        return Capture(key, source["source_file"], source.get("updated"), frozenset())
     dates = [r["page_updated"] for r in rows if r["page_updated"]]
     return Capture(key, rows[0]["source_file"], max(dates) if dates else None,
                    frozenset(r["category_id"] for r in rows))
+
+
+def listless_captures(sources: list[dict] | None, stated: set[str]) -> dict[tuple, dict]:
+    """Captures of a known page that state no category (a revision of the solution-selection
+    page, 1078/37707, with scenario tables only from 2020-04-09 on; a capture in which nothing
+    can be read): ``{(capability, sha256, title): sources row}`` of every source whose sha256 is
+    not in ``stated`` and that names its page by a URL or a title. Each is a version of its
+    page, one that lists nothing: what it no longer says, the page does not say today."""
+    out = {}
+    for s in sources or ():
+        if s["source_sha256"] not in stated and s.get("capability") and (s.get("url") or s.get("title")):
+            out[(s["capability"], s["source_sha256"], s.get("title"))] = s
+    return out
 
 
 def title_key(title: str) -> str:

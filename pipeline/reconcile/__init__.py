@@ -1,0 +1,106 @@
+"""Reconcile all sources into one canonical view and flag every disagreement. Pure functions,
+one home per concept, called in this order by ``reconcile_rows``:
+
+- ``pages``: which page a capture is a version of (URL, title, content), and when it was;
+- ``names``: the renames a page states, and eligibility cells joined by 、 (``joined``);
+- ``versions``: a page's versions in time order, what each transition added, removed, renamed;
+- ``values``: what is compared of a requirement, field by field (shared with ``pipeline diff``);
+- ``conflicts``: every disagreement between versions, pages and capabilities;
+- ``views``: the ``categories`` and ``pages`` tables; ``current``: what each category requires today.
+"""
+
+from __future__ import annotations
+
+from pipeline.reconcile.conflicts import conflict_order, iter_conflicts, records_to_conflicts
+from pipeline.reconcile.current import SUMMARY_MAX, current_view
+from pipeline.reconcile.values import MEMOS
+from pipeline.reconcile.names import apply_stated_renames, captures_said, rename_rows, renames_reaching
+from pipeline.reconcile.versions import page_versions
+from pipeline.reconcile.views import categories_view, pages_view
+
+__all__ = ["apply_stated_renames", "captures_said", "conflict_header", "page_versions", "plain_row",
+           "reconcile_rows", "reconcile_tables", "records_to_conflicts", "rename_rows", "renames_reaching"]
+
+
+def reconcile_rows(rows: list, decisions: list, known_ids: set[str], decisions_file: str,
+                   sink=None, sources: list[dict] | None = None) -> dict[str, list[dict]]:
+    """The reconciled tables from requirement rows (``records.Row`` or dicts) whose stated renames are applied:
+    conflicts (with decisions applied), the canonical categories view, page versions, and the
+    review of every decision.
+
+    ``sink(conflict)``, when given, receives each conflict as it is found and returns what to
+    keep of it (``conflict_header``): a conflict lists every capture's value, so over an archive
+    the build writes them out rather than holding them all.
+    """
+    try:
+        return _reconcile_rows(rows, decisions, known_ids, decisions_file, sink, sources)
+    finally:
+        for memo in MEMOS:
+            memo.clear()
+
+
+def _reconcile_rows(rows, decisions, known_ids, decisions_file, sink, sources):
+    from pipeline.review import apply_decision, review_rows
+
+    pages, info = page_versions(rows, sources)
+    by_id = {d.conflict: d for d in decisions}
+    kept, summaries = [], {}
+    for c in iter_conflicts(rows, pages):
+        c = apply_decision(c, by_id.get(c["id"]))
+        # the current table quotes each conflict's summary, cut short (a sink drops it)
+        summaries[c["id"]] = c["summary"][:SUMMARY_MAX + 1]
+        kept.append(sink(c) if sink else c)
+    kept.sort(key=conflict_order)
+    ids = {c["id"] for c in kept}
+    assert len(ids) == len(kept), "conflict ids must be unique"
+    reviews = review_rows(decisions, {c["id"]: c for c in kept}, known_ids | ids, decisions_file)
+    out = dict(categories=categories_view(rows, pages, kept), pages=pages_view(info), reviews=reviews,
+               current=current_view(pages, kept, summaries))
+    out = {t: [plain_row(t, row) for row in rs] for t, rs in out.items()}
+    out["conflicts"] = kept
+    return out
+
+
+def conflict_header(c: dict, keep_values: int) -> dict:
+    """A conflict without the bulk of its values: the first ``keep_values`` and their number
+    (``values_total``), for the report and the categories view. The summary, which names every
+    capture (hundreds of KB for one conflict over an archive), is kept only where a decision
+    was recorded: the review of that decision quotes it (``review.review_rows``)."""
+    return dict(c, values=list(c["values"][:keep_values]), values_total=len(c["values"]),
+                summary=c["summary"] if c["decision"] is not None else None)
+
+
+#: fields built as plain JSON types (``_value``), passed through by ``plain_row``
+_BUILT_PLAIN = {("conflicts", "values")}
+
+
+def plain_row(table: str, row) -> dict:
+    """A reconciled row as plain JSON types, fields in schema order."""
+    from pipeline.tables import TABLES
+
+    return {f: row.get(f) if (table, f) in _BUILT_PLAIN else _plain(row.get(f)) for f, _, _ in TABLES[table]}
+
+
+def _plain(value):
+    """``Row`` values (tuples, Provenance) back to JSON types."""
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    return value
+
+
+def reconcile_tables(tables: dict[str, list[dict]], decisions: list, known_ids: set[str],
+                     decisions_file: str) -> dict[str, list[dict]]:
+    """The source tables (in memory) plus the reconciled ones; for tests and small tools."""
+    from pipeline.tables import TABLES
+
+    reqs = apply_stated_renames(tables["requirements"], tables.get("sources"))
+    out = dict(tables, requirements=reqs, **reconcile_rows(reqs, decisions, known_ids, decisions_file,
+                                                                  sources=tables.get("sources")))
+    out["conflicts"] = [plain_row("conflicts", c) for c in out["conflicts"]]
+    return {t: [{f: row.get(f) for f, _, _ in TABLES[t]} for row in rows] for t, rows in out.items()}

@@ -1,0 +1,399 @@
+"""Every disagreement, one fact one conflict. Three kinds of difference are told apart
+(``relation`` of a conflict):
+- ``version``: one page changed over time (its captures ordered by date);
+- ``page``: two different pages about the same capability disagree (their current statements);
+- ``capability``: the same category needs different things for face verification and live
+  streaming; informative, never an open conflict.
+Record-level problems (``relation = record``): a declared count that does not match the items
+listed, and items lost in a capture (a coverage gap, reported apart from substantive changes).
+Categories added and removed are dated from the first version where it happened."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from pipeline.normalize import stable_id
+from pipeline.records import Row, content_key, distinct_contents
+from pipeline.reconcile.values import (ENTRIES_TOLD_BY, FIELD_KIND, SAID_TOGETHER, display, field_value)
+from pipeline.reconcile.versions import Version, current, page_changes, part_key
+
+
+SEVERITY = {
+    "count_differs": "high", "rule_differs": "high", "documents_differ": "high",
+    "count_mismatch": "high", "integration_differs": "medium", "category_added": "medium",
+    "category_removed": "medium", "category_renamed": "medium", "rename_candidate": "medium",
+    "scope_differs": "low",
+    "scenario_differs": "low", "items_lost": "gap", "capability_difference": "info",
+    "conditions_differ": "high", "entries_differ": "high", "notes_differ": "medium",
+}
+
+
+def _value(row: dict, field: str, page_key: str, date: str | None) -> dict:
+    """One capture's value in a conflict (``{source_file, source_sha256, page, date, value,
+    category_raw, line_start, line_end}``), as plain JSON types already: a conflict over an
+    archive lists every capture (hundreds of thousands of values), so ``plain_row`` passes
+    them through rather than converting each again."""
+    return _capture_value(row, page_key, date, display(row, field), list(row["category_raw"]))
+
+
+def _capture_value(row, page_key: str, date: str | None, shown: str, raw: list[str]) -> dict:
+    """``_value`` with what depends on the row's content only (``shown``, ``raw``) given."""
+    if type(row) is Row:  # the archive's bulk: slots read directly
+        src = row._src
+        return {"source_file": src[1], "source_sha256": src[0], "page": page_key,
+                "date": date, "value": shown, "category_raw": raw, "line_start": row.line_start,
+                "line_end": row.line_end}
+    p = row["provenance"]
+    return {"source_file": row["source_file"], "source_sha256": row["source_sha256"], "page": page_key,
+            "date": date, "value": shown, "category_raw": raw, "line_start": p["line_start"],
+            "line_end": p["line_end"]}
+
+
+_UNSEEN = object()
+
+
+def _capture_values(entries: list[tuple[dict, str, str | None]], shows) -> tuple[list[dict], list[dict]]:
+    """A value (``_value``) for each entry whose row shows something (``shows(row)``: the text
+    shown, or None to leave the entry out), and one row per distinct content among them. What
+    a row shows depends on its content alone (``records.content_key``): asked once per
+    content, not once per capture."""
+    content: dict = {}
+    values, reps = [], []
+    told: set = set()  # a capture listing the category twice (two tables of a page) says it once
+    for r, p, d in entries:
+        k = content_key(r)
+        shared = content.get(k, _UNSEEN)
+        if shared is _UNSEEN:
+            shown = shows(r)
+            shared = content[k] = None if shown is None else (shown, list(r["category_raw"]))
+            if shown is not None:
+                reps.append(r)
+        if shared is not None:
+            said = (r["source_sha256"], shared[0], tuple(shared[1]))
+            if said not in told:
+                told.add(said)
+                values.append(_capture_value(r, p, d, *shared))
+    return values, reps
+
+
+def values_hash(values: list[dict]) -> str:
+    """Fingerprint of what a reviewer saw: which captures said what."""
+    names: dict[int, str] = {}  # values of one content share their category_raw list: joined once
+    key = []
+    for v in values:
+        raw = v.get("category_raw") or ()
+        name = names.get(id(raw)) if raw else ""
+        if name is None:
+            name = names[id(raw)] = "/".join(raw)
+        key.append((v["source_sha256"], v["value"], name))
+    key.sort()
+    return hashlib.sha256(json.dumps(key, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def _conflict(kind: str, relation: str, capability: str, page: str | None, row: dict, field: str | None,
+              values: list[dict], summary: str) -> dict:
+    severity = SEVERITY[kind]
+    status = {"info": "info", "gap": "gap"}.get(severity, "open")
+    return {
+        "id": stable_id("cfl", kind, relation, capability, page or "", row["category_id"], field or ""),
+        "kind": kind, "relation": relation, "severity": severity, "status": status,
+        "capability": capability, "category_id": row["category_id"], "category": row["category"],
+        "categories": [{"category_id": row["category_id"], "category": list(row["category"])}],
+        "page": page, "field": field, "summary": summary, "values": values,
+        "values_hash": values_hash(values), "decision": None,
+    }
+
+
+#: the same change of a field at the same version in at least this many categories of a page is
+#: one page-wide change (002 switched 19 categories to 微信原生组件标签): one conflict, one decision
+PAGE_WIDE_MIN = 5
+
+
+def _change_pattern(entries: list[tuple[dict, str, str | None]], field: str) -> tuple:
+    """How a field's value changed over a page's versions (entries in version order): each
+    change as (from, to, the sha256 of the version it appeared in)."""
+    seq: list[tuple[str, str]] = []
+    for r, _, _ in entries:
+        if field_value(r, field) is None:
+            continue
+        shown = display(r, field)
+        if not seq or seq[-1][1] != shown:
+            seq.append((r["source_sha256"], shown))
+    return tuple((a[1], b[1], b[0]) for a, b in zip(seq, seq[1:]))
+
+
+def _page_wide(kind: str, cap: str, where: str, field: str, pattern: tuple, members: list) -> dict:
+    """One conflict for the same change in many categories of a page (``members``: each one's
+    entries and distinct rows): every capture's value of each, and the categories it covers."""
+    values, rows = [], []
+    for entries, reps in sorted(members, key=lambda m: m[0][0][0]["category"]):
+        vals, _ = _capture_values(entries, lambda r: display(r, field) if field_value(r, field) is not None else None)
+        values += vals
+        rows.append(entries[0][0])
+    files = {v["source_sha256"]: f"{v['source_file']} ({v['date'] or 'date unknown'})" for v in values}
+    change = "; ".join(f"{a} → {b} in {files.get(sha, sha)}" for a, b, sha in pattern)
+    names = "、".join(" / ".join(r["category"]) for r in rows)
+    c = _conflict(kind, "version", cap, where, rows[0], field, values,
+                  f"page-wide: {field} of {len(rows)} categories: {change}: {names}")
+    c["id"] = stable_id("cfl", kind, "version", cap, where, "page-wide", field, json.dumps(pattern, ensure_ascii=False))
+    c["category_id"], c["category"] = None, []
+    c["categories"] = [{"category_id": r["category_id"], "category": list(r["category"])} for r in rows]
+    return c
+
+
+def _summarise(field: str, groups: dict) -> str:
+    parts = []
+    for shown, vals in groups.items():
+        where = ", ".join(f"{v['source_file']}:{v['line_start']}" for v in vals)
+        parts.append(f"{shown} ({where})")
+    return f"{field}: " + " vs ".join(parts)
+
+
+def _compare(field: str, entries: list[tuple[dict, str, str | None]], reps: list[dict] | None = None):
+    """entries: (row, page_key, date). Returns (values, summary) when the known values differ.
+    ``reps``: one row per distinct content among the entries (``distinct_contents``, computed
+    when not given); a field's value depends on nothing else, so whether they differ is decided
+    on these alone."""
+    if reps is None:
+        reps = list(distinct_contents(r for r, _, _ in entries))
+    if len({field_value(r, field) for r in reps} - {None}) < 2:
+        return None
+    values, known = _capture_values(entries, lambda r: display(r, field) if field_value(r, field) is not None
+                                    else None)
+    groups: dict[str, list[dict]] = {}
+    for v in values:
+        groups.setdefault(v["value"], []).append(v)
+    if field == "documents":
+        sets = [set(r["documents"]) for r in known]
+        common = set.intersection(*sets)
+        extra = sorted(set.union(*sets) - common)
+        return values, f"documents differ: not in every capture: {'、'.join(f'《{d}》' for d in extra)}"
+    return values, _summarise(field, groups)
+
+
+def records_to_conflicts(rows: list[dict], pages: dict[str, list[Version]]) -> list[dict]:
+    """Every disagreement, in publishing order (``conflict_order``)."""
+    out = sorted(iter_conflicts(rows, pages), key=conflict_order)
+    ids = [c["id"] for c in out]
+    assert len(ids) == len(set(ids)), "conflict ids must be unique"
+    return out
+
+
+def conflict_order(c: dict) -> tuple:
+    return ("/".join(c["category"]), c["relation"], c["kind"], c["id"])
+
+
+def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
+    """Every disagreement, one at a time (a conflict over an archive lists every capture's value,
+    so the build writes each as it comes). Whitelist rows (a category list without a
+    qualification column) state no requirement: they count for categories added and removed,
+    never in value comparisons."""
+    # 1. change over time within one page, part by part (``Version.slot``)
+    for key, versions in sorted(pages.items()):
+        cap = key.split(":", 1)[0]
+        # per (part, category) its rows and the index of each one's version: a page's history
+        # can be most of the archive, so the (row, page, date) entries are made one at a time
+        by_cat: dict[tuple[str, str], tuple[list, list[int]]] = {}
+        for i, v in enumerate(versions):
+            for r in v.rows:
+                if r.get("kind", "qualification") == "qualification":
+                    k = (v.slot(r.get("page_part")) or "", r["category_id"])
+                    rows_and_versions = by_cat.get(k)
+                    if rows_and_versions is None:
+                        rows_and_versions = by_cat[k] = ([], [])
+                    rows_and_versions[0].append(r)
+                    rows_and_versions[1].append(i)
+
+        def entries_of(k: tuple[str, str]) -> list[tuple[dict, str, str | None]]:
+            rows, at = by_cat[k]
+            where = part_key(key, k[0])
+            return [(r, where, versions[i].date) for r, i in zip(rows, at)]
+
+        reps = {k: list(distinct_contents(rows)) for k, (rows, _) in by_cat.items()}
+        if len(versions) > 1:
+            # what differs, per (part, category) and field, with how it changed; the same change
+            # at the same version in many categories is one page-wide change (``_page_wide``)
+            differs = []
+            for k in sorted(by_cat):
+                told = set()
+                said_alike = len({field_value(r, "said") for r in reps[k]}) < 2
+                for field, kind in FIELD_KIND.items():
+                    if field == "entries" and told & set(ENTRIES_TOLD_BY) or field in SAID_TOGETHER and said_alike:
+                        continue
+                    if len({field_value(r, field) for r in reps[k]} - {None}) >= 2:
+                        told.add(field)
+                        differs.append((k, field, kind, _change_pattern(entries_of(k), field)))
+            alike: dict[tuple, list] = {}
+            for k, field, kind, pattern in differs:
+                alike.setdefault((k[0], field, pattern), []).append(k)
+            for k, field, kind, pattern in differs:
+                members = alike[(k[0], field, pattern)]
+                if pattern and len(members) >= PAGE_WIDE_MIN:
+                    if members[0] == k:
+                        yield _page_wide(kind, cap, part_key(key, k[0]), field, pattern,
+                                         [(entries_of(m), reps[m]) for m in members])
+                    continue
+                got = _compare(field, entries_of(k), reps[k])
+                if got:
+                    yield _conflict(kind, "version", cap, part_key(key, k[0]), by_cat[k][0][0], field, *got)
+            yield from _membership(key, cap, versions)
+        # record-level problems, per capture
+        for k in sorted(by_cat):
+            entries = entries_of(k)
+            where = part_key(key, k[0])
+            if any(_count_mismatch(r) for r in reps[k]):
+                vals, mismatch = _capture_values(entries, lambda r: f"declares {r['of']}选{r['pick']}, lists "
+                                                 f"{r['options']}" if _count_mismatch(r) else None)
+                yield _conflict("count_mismatch", "record", cap, where, mismatch[0], "count", vals,
+                                "declared count does not match the items listed: "
+                                + "; ".join(f"{v['value']} ({v['source_file']}:{v['line_start']})" for v in vals))
+            if any(_lost(r) for r in reps[k]):
+                vals, lost = _capture_values(entries, lambda r: _lost_text(r) if _lost(r) else None)
+                yield _conflict("items_lost", "record", cap, where, lost[0], "items", vals,
+                                "items lost in capture: " + "; ".join(
+                                    f"{v['value']} ({v['source_file']}:{v['line_start']})" for v in vals))
+    # 2. different pages of one capability (their current statements)
+    currents = {key: current(vs) for key, vs in pages.items()}
+    by_cap_cat: dict[tuple[str, str], list[tuple[dict, str, str | None]]] = {}
+    page_of: dict[str, str] = {}  # part key -> its page
+    for key, v in sorted(currents.items()):
+        for r in v.rows:
+            if r.get("kind", "qualification") == "qualification":
+                where = part_key(key, v.slot(r.get("page_part")))
+                page_of[where] = key
+                by_cap_cat.setdefault((r["capability"], r["category_id"]), []).append((r, where, v.date))
+    for (cap, cid), entries in sorted(by_cap_cat.items()):
+        # parts of one page (非个人主体 / 个人主体 tables) address different subjects: not a
+        # disagreement between pages
+        if len({page_of[p] for _, p, _ in entries}) < 2:
+            continue
+        told = set()
+        said_alike = len({field_value(r, "said") for r in distinct_contents(r for r, _, _ in entries)}) < 2
+        for field, kind in FIELD_KIND.items():
+            if field == "entries" and told & set(ENTRIES_TOLD_BY) or field in SAID_TOGETHER and said_alike:
+                continue
+            got = _compare(field, entries)
+            if got:
+                told.add(field)
+                yield _conflict(kind, "page", cap, None, entries[0][0], field, *got)
+    # 3. between capabilities: informative
+    by_cat_all: dict[str, list[tuple[dict, str, str | None]]] = {}
+    for (cap, cid), entries in sorted(by_cap_cat.items()):
+        by_cat_all.setdefault(cid, []).extend(entries)
+    for group in _at_other_depths(by_cap_cat):
+        # one category filed at another depth by another capability (FaceID 2021: 金融业 / 基金
+        # / 公募基金; live streaming: 金融业 / 公募基金): compared as one
+        merged = [e for cid in group for e in by_cat_all.pop(cid)]
+        by_cat_all[group[0]] = merged
+    for cid, entries in sorted(by_cat_all.items()):
+        caps = sorted({r["capability"] for r, _, _ in entries})
+        if len(caps) < 2:
+            continue
+        for field in ("count", "rule", "documents"):
+            got = _compare(field, entries)
+            if got and len({r["capability"] for r, _, _ in entries if field_value(r, field) is not None}) > 1:
+                yield _conflict("capability_difference", "capability", "+".join(caps), None,
+                                entries[0][0], field, got[0], got[1])
+
+
+def _at_other_depths(by_cap_cat: dict[tuple[str, str], list]) -> list[list[str]]:
+    """Category ids that are one category at different depths in different capabilities: the
+    same first and last level (金融业 … 公募基金), at two depths or more, in two capabilities or
+    more. Where one capability has two such categories at one depth, nothing is merged (they
+    could be two categories)."""
+    names: dict[tuple[str, str], dict[str, set[str]]] = {}
+    depth: dict[str, int] = {}
+    for (cap, cid), entries in by_cap_cat.items():
+        path = tuple(entries[0][0]["category"])
+        if len(path) >= 2:
+            names.setdefault((path[0], path[-1]), {}).setdefault(cap, set()).add(cid)
+            depth[cid] = len(path)
+    out = []
+    for key, per_cap in sorted(names.items()):
+        ids = sorted({cid for cids in per_cap.values() for cid in cids})
+        if (len(per_cap) > 1 and len(ids) > 1 and len({depth[i] for i in ids}) > 1
+                and all(len({depth[i] for i in c}) == len(c) for c in per_cap.values())):
+            out.append(sorted(ids, key=lambda i: (depth[i], i)))  # named by the shortest path
+    return out
+
+
+def _count_mismatch(r: dict) -> bool:
+    """A declared count the items listed do not match; not where items were lost in the capture
+    (保险 002:214 declares 3选1 and lists 2 of them: one fact, reported as items lost)."""
+    return (r["rule"] == "any" and r["of"] is not None and bool(r["options"]) and r["options"] != r["of"]
+            and not _lost(r))
+
+
+def _lost(r: dict) -> bool:
+    return bool(r["items_missing"]) or r["rule"] == "unknown"
+
+
+def _lost_text(r: dict) -> str:
+    if r["rule"] == "unknown":
+        return "requirement text lost (no rule, no items)"
+    if r["of"]:
+        return f"declares {r['of']}选{r['pick']}, lists {r['options'] or 0} with items missing"
+    return f"declares {r['declared'] or r['rule']} with items missing"
+
+
+def _membership(key: str, cap: str, versions: list[Version]):
+    """Categories added, removed and renamed between consecutive versions of a page
+    (``page_changes``), one conflict at a time; each conflict's values (a sentence per
+    transition, over a long history thousands) are made when it is yielded."""
+    changes = page_changes(versions)
+    pairs, added, removed, renamed, rows_of = (changes.pairs, changes.added, changes.removed,
+                                               changes.renamed, changes.rows_of)
+
+    def added_value(t: int, row) -> dict:
+        prev, nxt = pairs[t]
+        if prev.date is None and nxt.date is not None:  # where ``prev`` falls is unknown
+            said = (f"in {nxt.source_file} ({nxt.date}), the page's first dated version; "
+                    f"absent from {prev.source_file} (date unknown)")
+        else:
+            said = (f"added in {nxt.source_file} ({nxt.date or 'date unknown'}), "
+                    f"absent from {prev.source_file} ({prev.date or 'date unknown'})")
+        return _value(row, "rule", key, nxt.date) | {"value": said}
+
+    def removed_value(t: int, row) -> dict:
+        prev, nxt = pairs[t]
+        if prev.date is None and nxt.date is not None:
+            said = (f"in {prev.source_file} (date unknown); already absent from {nxt.source_file} "
+                    f"({nxt.date}), the page's first dated version")
+        else:
+            said = (f"in {prev.source_file} ({prev.date or 'date unknown'}), "
+                    f"absent from {nxt.source_file} ({nxt.date or 'date unknown'})")
+        return _value(row, "rule", key, prev.date) | {"value": said}
+
+    def renamed_values(t: int, old, new) -> list[dict]:
+        prev, nxt = pairs[t]
+        return [_value(old, "rule", key, prev.date) | {"value": " / ".join(old["category_raw"])},
+                _value(new, "rule", key, nxt.date) | {"value": " / ".join(new["category_raw"])}]
+
+    for kind, found in (("category_added", added), ("category_removed", removed), ("category_renamed", renamed)):
+        for cid, seen in sorted(found.items()):
+            row = rows_of[cid]
+            name = " / ".join(row["category_raw"])
+            if kind == "category_renamed":
+                vals = [v for occurrence in seen for v in renamed_values(*occurrence)]
+                summary = "renamed: " + " → ".join(dict.fromkeys(v["value"] for v in vals))
+            else:
+                vals = [(added_value if kind == "category_added" else removed_value)(*occurrence)
+                        for occurrence in seen]
+                summary = f"{name}: " + "; ".join(v["value"] for v in vals)
+            yield _conflict(kind, "version", cap, key, row, "category", vals, summary)
+    for cid, seen in sorted(changes.respelt.items()):
+        vals = [v for occurrence in seen for v in renamed_values(*occurrence)]
+        names = " → ".join(dict.fromkeys(v["value"] for v in vals))
+        yield _conflict("rename_candidate", "version", cap, key, rows_of[cid], "category", vals,
+                        f"respelt? {names}: one category gone and one come, their names a letter or two "
+                        f"apart; if they are one category, add a reviewed alias")
+
+
+def covered(conflict: dict) -> list[tuple[str, str]]:
+    """(capability, category_id) of every category a conflict is about: each capability it
+    names (``face_verification+live_streaming`` for a capability difference) times each
+    category (a page-wide change lists many; a conflict read from a version older than the
+    ``categories`` field names its own ``category_id``)."""
+    cats = conflict.get("categories") or [{"category_id": conflict["category_id"]}]
+    return [(cap, x["category_id"]) for cap in conflict["capability"].split("+") for x in cats]
