@@ -57,7 +57,6 @@ def test_full_width_spaces_and_zero_width_characters_are_folded():
     ("latin1.txt", "第一行\n第二行\ncafé\n".encode("utf-8")[:-3] + b"\xe9\xff\n", 3, "cannot decode"),
     ("random.txt", bytes([0x80 + (i * 37) % 120 for i in range(400)]), 1, "cannot decode"),
     ("utf16_broken.txt", b"\xff\xfe" + b"\x00\xd8", 1, "not UTF-16"),
-    ("prose.txt", "这只是一段说明文字。\n没有表格。\n".encode(), 1, "cannot tell the document's format"),
 ])
 def test_broken_documents_are_one_clear_error(name, data, line, message):
     with pytest.raises(ParseError) as e:
@@ -73,6 +72,15 @@ def test_truncated_table_is_read_to_the_end_with_a_warning():
 
 
 NOTHING = "nothing readable: no category table, category section, scenario table or licence list found"
+
+
+def test_text_in_no_known_layout_is_a_capture_that_lists_nothing():
+    """Prose with no table, heading or section is still text: a capture of its page in which
+    nothing can be read, said in a warning, never a stopped build (only bytes that are no text
+    or PDF at all stop it)."""
+    doc, info = _parse("prose.txt", "这只是一段说明文字。\n没有表格。\n".encode())
+    assert not doc.statements and not doc.scenarios and not doc.licenses
+    assert any(w.startswith("raw/prose.txt:1: nothing readable") for w in doc.warnings)
 
 
 @pytest.mark.parametrize("name,text", [
@@ -214,11 +222,11 @@ def test_one_broken_file_among_many_is_its_one_line_with_and_without_a_pool(tmp_
     for i in range(1, 4):  # distinct bytes, so these are sources, not repeated captures
         for p in sorted(raw_copy.glob("0*.txt")):
             (raw_copy / f"m{i}_{p.name}").write_bytes(p.read_bytes() + b"\n" * i)
-    (raw_copy / "m9_prose.txt").write_text("这只是一段说明文字。\n没有表格。\n")
+    (raw_copy / "m9_junk.txt").write_bytes(bytes(range(256)) * 4)
     assert len(list(raw_copy.iterdir())) >= 12
     proc = subprocess.run([sys.executable, "-m", "pipeline", "build", "--jobs", jobs, "--no-cache"],
                           cwd=tmp_path, env=_env(), capture_output=True, text=True)
     assert proc.returncode == 1, proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("raw/m9_prose.txt:1: cannot tell the document's format"), proc.stderr
+    assert len(lines) == 1 and lines[0].startswith("raw/m9_junk.txt:1: ") and "binary content" in lines[0], proc.stderr
     assert not (tmp_path / "output" / "datasets").exists()

@@ -93,10 +93,10 @@ def parse(data: bytes, file: str, format: str | None = None, pages: PageMemo | N
                                       f"a document is read for")
         if format is None:
             found = detect.detect_format(data, text)
-            if found is None:
-                raise ParseError(file, 1, "cannot tell the document's format (no HTML table, category "
-                                          "table, section table, scenario or licence text found)")
-            format = found.value
+            # text in no layout the parsers know is still a capture of its page, one that lists
+            # nothing: read as plain web text, whose parser says nothing was readable (only bytes
+            # that are no text at all stop the build, in ``detect.decode``)
+            format = found.value if found is not None else detect.Format.WEB_TEXT.value
         if format not in PARSERS:
             raise ParseError(file, 1, f"unknown format {format!r} (metadata); known: {sorted(PARSERS)}")
         source = text
