@@ -146,7 +146,8 @@ def answer_lines(cap: str, a: dict | None) -> list[str]:
     several = len(a["statements"]) > 1
     if several:
         rules = {(s["rule"], s["pick"], s["of"], tuple(s["documents"])) for s in a["statements"]}
-        lines[0] += f": {len(a['statements'])} pages state it" + (", and they differ" if len(rules) > 1 else "")
+        verb = "list" if all(s.get("kind") == "eligibility" for s in a["statements"]) else "state"
+        lines[0] += f": {len(a['statements'])} pages {verb} it" + (", and they differ" if len(rules) > 1 else "")
     for s in a["statements"]:
         rs = s["rule_source"]
         indent = "    "
