@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 # Extra raw folders (e.g. RAW_EXTRA=../shared/corpus); never copied into raw/.
 RAW_EXTRA ?=
 
-.PHONY: build test venv clean-venv bench
+.PHONY: build test venv clean-venv bench bench-compare
 
 # The stamp is rebuilt only when pyproject.toml changes, so a second `make build` skips pip.
 $(VENV)/.installed: pyproject.toml
@@ -26,6 +26,11 @@ test: venv
 # `make bench SIZES=10,100 REPEAT=1` for a quick run.
 bench: venv
 	$(PY) bench/run.py $(if $(SIZES),--sizes $(SIZES)) $(if $(REPEAT),--repeat $(REPEAT))
+
+# This code against another revision on one archive, builds alternating (bench/compare.py):
+# `make bench-compare REV=9786fbe` (1,000 documents), `DOCS=200 REPEAT=3` to change them.
+bench-compare: venv
+	$(PY) bench/compare.py --rev $(REV) $(if $(DOCS),--docs $(DOCS)) $(if $(REPEAT),--repeat $(REPEAT))
 
 clean-venv:
 	rm -rf $(VENV)

@@ -71,8 +71,9 @@ with open(sys.argv[1], "w") as f:
 """
 
 
-def build(project: Path) -> Run:
-    """One ``python -m pipeline build`` in ``project``.
+def build(project: Path, code: Path = ROOT) -> Run:
+    """One ``python -m pipeline build`` in ``project``, of the ``pipeline`` package under
+    ``code`` (this checkout, or another revision's files: ``bench/compare.py``).
 
     Peak RSS comes from ``os.wait4`` on the build: the kernel reports its own peak (or that of
     its largest waited-for descendant: parse workers, helpers), so each run is measured on its
@@ -88,7 +89,7 @@ def build(project: Path) -> Run:
     # PIPELINE_* settings (a shared parse cache, fault injection) would make this something other
     # than a fresh build of this project, so none is passed on
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIPELINE_")}
-    env["PYTHONPATH"] = str(ROOT)
+    env["PYTHONPATH"] = str(code)
     # files rather than pipes: nothing to drain while we wait, so no pipe can fill up
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
             tempfile.TemporaryDirectory() as tmp:
@@ -120,12 +121,12 @@ def progress(msg: str) -> None:
 # ---------------------------------------------------------------- alternatives
 
 def compare_tables(raw: Path) -> str:
-    """pandas.read_html vs pipeline.htmltable.read_tables on every <table> of the text documents
+    """pandas.read_html vs pipeline.parsers.htmltable.read_tables on every <table> of the text documents
     (only the Markdown ones hold tables). Each table is read on its own by both, as a user
     feeding tables one by one would; a table pandas rejects is counted, not fatal."""
     import pandas as pd
 
-    from pipeline.htmltable import read_tables
+    from pipeline.parsers.htmltable import read_tables
 
     tables = [m.group(0) for p in sorted(raw.glob("*.txt"))
               for m in TABLE.finditer(p.read_text("utf-8"))]
@@ -149,7 +150,7 @@ def compare_tables(raw: Path) -> str:
     t_ours = time.perf_counter() - start
     note = f", pandas rejected {failed}" if failed else ""
     return (f"HTML tables ({len(tables)} tables{note}): pandas.read_html {t_pandas:.2f} s, "
-            f"pipeline.htmltable.read_tables {t_ours:.2f} s, ours/pandas {t_ours / t_pandas:.2f}×")
+            f"pipeline.parsers.htmltable.read_tables {t_ours:.2f} s, ours/pandas {t_ours / t_pandas:.2f}×")
 
 
 def compare_pdfs(raw: Path) -> str:

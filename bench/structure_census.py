@@ -35,7 +35,7 @@ import re
 import sys
 from pathlib import Path
 
-from pipeline import patterns, rules
+from pipeline.parsers import patterns, rules
 
 CLASSES = ("1 condition dropped", "2 bundle not split", "3 choice not read", "4 labels missing",
            "5 declaration in an entry", "6 record condition missing", "7 text altered",

@@ -7,7 +7,6 @@ import re
 import unicodedata
 from functools import lru_cache, wraps
 
-from pipeline import patterns
 
 def memo_short(limit: int = 160, size: int = 1 << 15):
     """Memoise a pure function of one string, but only for short strings.
@@ -80,22 +79,6 @@ def squeeze_cjk(text: str) -> str:
 def display_width(text: str) -> int:
     """Columns the text takes in a monospace rendering: wide (CJK) characters count two."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-@memo_short()
-def document_titles(text: str) -> tuple[str, ...]:
-    """Every 《》 title, without the marks, in first-appearance order, without duplicates.
-
-    A title closed by a round bracket (``《网络文化经营许可证）``) counts; ``rules`` warns of it."""
-    seen: list[str] = []
-    found = list(patterns.DOCUMENT_TITLE.finditer(text))
-    if "《" in text and ("）" in text or ")" in text):
-        found = sorted(found + list(patterns.MALFORMED_TITLE.finditer(text)), key=lambda m: m.start())
-    for m in found:
-        title = squeeze_cjk(clean(m.group("title")))
-        if title and title not in seen:
-            seen.append(title)
-    return tuple(seen)
 
 
 def stable_id(prefix: str, *parts: object) -> str:

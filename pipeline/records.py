@@ -7,6 +7,7 @@ same category gets the same id in every build and from every source.
 from __future__ import annotations
 
 import hashlib
+import re
 import sys
 import tomllib
 from dataclasses import dataclass, field
@@ -15,7 +16,6 @@ from importlib import resources
 
 import orjson
 
-from pipeline import patterns
 from pipeline.model import ParsedDocument
 from pipeline.normalize import fold, stable_id
 from pipeline.tables import SOURCE_TABLES, TABLES
@@ -103,12 +103,19 @@ def canonical_category(levels: tuple[str, ...], table: Aliases | None = None,
     return table.path_alias(path, capability)
 
 
+#: A level name in 【】 (``【金融】`` in a level cell): the brackets are markup, the name is 金融.
+BRACKETED_LEVEL = re.compile(r"^\s*【(?P<name>[^【】]+)】\s*$")
+#: A level that stands for every child of the level above it: ``所有二级类目`` (seed 000 and the
+#: FaceID page, under 政务民生), ``所有子类目``, ``全部二级类目``.
+ALL_CHILDREN = re.compile(r"^\s*(?:所有|全部)(?:[一二三]级|子)?类目\s*$")
+
+
 def category_levels(raw: tuple[str, ...]) -> tuple[str, ...]:
     """A category's levels as written, without the markup around a level name (``【金融】`` ->
     ``金融``): every parser's levels pass through here before they are published."""
     out = []
     for level in raw:
-        m = patterns.BRACKETED_LEVEL.match(level)
+        m = BRACKETED_LEVEL.match(level)
         out.append(m.group("name").strip() if m else level)
     return tuple(out)
 
@@ -116,7 +123,7 @@ def category_levels(raw: tuple[str, ...]) -> tuple[str, ...]:
 def covers_children(raw: tuple[str, ...]) -> bool:
     """Whether the last level stands for every child of the level above it (政务民生 /
     所有二级类目): the statement is about the parent, for each of its sub-categories."""
-    return len(raw) > 1 and bool(patterns.ALL_CHILDREN.match(raw[-1]))
+    return len(raw) > 1 and bool(ALL_CHILDREN.match(raw[-1]))
 
 
 def category_path(raw: tuple[str, ...], capability: str | None = None) -> tuple[tuple[str, ...], str | None]:

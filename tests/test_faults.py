@@ -307,7 +307,7 @@ def test_a_metadata_date_is_a_real_day_or_one_line_error(work, value, line):
     ("001_c5ae0df2c7b8cf07.txt", "# 直播类目\n\n最近更新时间：2026-02-30 10:00:00\n\n", "markdown"),
 ])
 def test_a_page_date_that_is_no_day_is_an_error_at_its_line(seed, text, fmt):
-    from pipeline import detect
+    from pipeline.parsers import detect
     from pipeline.build import parse_raw
     from pipeline.errors import ParseError
     from pipeline.store import RawFile

@@ -5,8 +5,8 @@ import pytest
 
 from pipeline import records
 from pipeline.build import parse_raw
-from pipeline.headers import CATEGORY, SCENARIO, column_roles, table_kind
-from pipeline.sections import also_required, strip_markup
+from pipeline.parsers.headers import CATEGORY, SCENARIO, column_roles, table_kind
+from pipeline.parsers.sections import also_required, strip_markup
 from pipeline.store import RawFile
 from conftest import ROOT
 

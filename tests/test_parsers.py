@@ -4,7 +4,7 @@ import textwrap
 import pytest
 
 from pipeline.errors import ParseError
-from pipeline.htmltable import read_tables
+from pipeline.parsers.htmltable import read_tables
 from pipeline.parsers import columns, markdown, pdftext, webtext
 
 
@@ -357,7 +357,7 @@ def test_a_page_export_moved_down_and_redated_reads_the_same_at_its_lines():
 def test_a_sentence_read_elsewhere_is_the_same_sentence_at_its_line():
     import dataclasses
 
-    from pipeline import sections
+    from pipeline.parsers import sections
 
     text = "具备【教育-培训机构-职业培训 (注:原二级名称为【职业教育】)】类目，可使用小程序直播组件<live-player>进行接入"
     first = sections.parse_sentence(text, 12)

@@ -1,10 +1,10 @@
 """Qualification text -> requirement structure, one phrasing per case (texts from the seeds)."""
 import pytest
 
-from pipeline import patterns
+from pipeline.parsers import patterns
 from conftest import SHARED
 from pipeline.model import Line
-from pipeline.rules import lines_to_requirement, split_alternatives, split_bundle, text_to_requirement
+from pipeline.parsers.rules import lines_to_requirement, split_alternatives, split_bundle, text_to_requirement
 
 # (text, header) -> rule, pick, of, options, items_missing, documents
 CASES = [
@@ -152,7 +152,7 @@ def test_requirement_text_at_another_line_reads_the_same_with_lines_shifted():
     exactly as a fresh reading there would (regression guard for the shift)."""
     from dataclasses import replace
 
-    from pipeline import rules
+    from pipeline.parsers import rules
 
     text = "（3选1）\n1、《A》\n2、《B》或《C》\n3、需同时提供：\n《D》\n《E》"
     first = rules.text_to_requirement(text, line=1)

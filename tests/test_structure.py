@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.model import Item, Line, Requirement
 from pipeline.parsers.flat import _split_declaration
-from pipeline.rules import lines_to_requirement, text_to_requirement
+from pipeline.parsers.rules import lines_to_requirement, text_to_requirement
 
 
 def walk(items):

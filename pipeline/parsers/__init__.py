@@ -1,7 +1,7 @@
 """Which parser reads a document, and the parsers: one module per input format.
 
 ``parse(data, file, format=None)`` is the one way in: it tells the format from the bytes and the
-text (``pipeline.detect``) unless ``format`` names one, decodes the text, bounds it, removes
+text (``pipeline.parsers.detect``) unless ``format`` names one, decodes the text, bounds it, removes
 control characters (with a warning) and runs the format's parser. A new format is a module here
 and a line in ``PARSERS`` (and, if it can be told from its content, a rule in ``detect.py``).
 Text parsers take ``(text, file)``; the PDF parser takes the bytes and the build's ``PageMemo``
@@ -16,7 +16,7 @@ from pipeline.errors import ParseError
 from pipeline.model import ParsedDocument
 from pipeline.normalize import strip_controls
 from pipeline.parsers import columns, markdown, pdftext, webtext
-from pipeline.sections import also_required
+from pipeline.parsers.sections import also_required
 
 #: the most characters a text document may decode to
 MAX_DOCUMENT_CHARS = 8_000_000
@@ -78,7 +78,7 @@ def parse(data: bytes, file: str, format: str | None = None, pages: PageMemo | N
     """One document's bytes -> what its parser read. Raises ``ParseError`` naming ``file``
     (never anything else: a parser bug is reported as one, naming the file). ``pages``: pages
     read before in this build (``PageMemo``), None to read every page."""
-    from pipeline import detect
+    from pipeline.parsers import detect
 
     removed = None
     if format in (None, "pdf") and data.startswith(b"%PDF"):

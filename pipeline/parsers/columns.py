@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import re
 
-from pipeline import headers, patterns
+from pipeline.parsers import headers, patterns
 from pipeline.errors import ParseError
 from pipeline.model import Page, ParsedDocument, Span, Statement
 from pipeline.normalize import clean
-from pipeline.rules import text_to_requirement
-from pipeline.sections import detect_capability
+from pipeline.parsers.rules import text_to_requirement
+from pipeline.parsers.sections import detect_capability
 
 _HEADING = re.compile(r"^#{1,6}\s+(?P<text>.+?)\s*$")
 

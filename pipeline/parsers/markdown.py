@@ -1,6 +1,6 @@
 """Markdown source with embedded HTML or pipe tables (Tencent Cloud doc sources).
 
-Each table is told by its header cells (``pipeline/headers.py``); a pipe table is read as the
+Each table is told by its header cells (``pipeline/parsers/headers.py``); a pipe table is read as the
 HTML table it stands for (``htmltable.pipe_table_html``). What a page holds:
 - category tables: header cells ``一级类目 | 二级类目 | …所需资质`` (the FaceID industries page),
   ``一级类目/主体类型 | 二级类目 | 资质要求 | 小程序内容场景``, one row per category; without a
@@ -17,14 +17,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from pipeline import headers, patterns
+from pipeline.parsers import headers, patterns
 from pipeline.errors import ParseError
-from pipeline.htmltable import Table, is_pipe_table, pipe_table_end, pipe_table_html, read_tables
-from pipeline.model import Integration, Page, ParsedDocument, Requirement, Scenario, Span, Statement
+from pipeline.parsers.htmltable import Table, is_pipe_table, pipe_table_end, pipe_table_html, read_tables
+from pipeline.model import Integration, Page, ParsedDocument, Scenario, Span, Statement
 from pipeline.normalize import clean, fold, real_date
-from pipeline.rules import lines_to_requirement
+from pipeline.parsers.rules import lines_to_requirement
 from pipeline.parsers.flat import Phys, read_licences
-from pipeline.sections import (Draft, Sentence, detect_capability, drafts_to_statements,
+from pipeline.parsers.sections import (Draft, Sentence, detect_capability, drafts_to_statements,
                                heading_levels, method_pattern, method_scenario, needs_statements,
                                parse_sentence, strip_markup)
 

@@ -301,7 +301,7 @@ def source_lines(spans, sha256: dict[str, str], paths: dict[str, Path] | None = 
     ``paths``: where a source file is (the build's raw folders); else ``root / source_file``
     (``raw/…`` under the project folder). Each file is read once, and only its spans' lines are
     kept."""
-    from pipeline import detect
+    from pipeline.parsers import detect
     from pipeline.errors import PipelineError
     from pipeline.normalize import strip_controls
 

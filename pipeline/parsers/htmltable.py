@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import lxml.html
 from lxml import etree
 
-from pipeline import patterns
+from pipeline.parsers import patterns
 from pipeline.errors import ParseError
 from pipeline.model import Line
 from pipeline.normalize import clean

@@ -67,9 +67,25 @@ import re
 from dataclasses import dataclass, replace
 from typing import Sequence
 
-from pipeline import patterns
+from pipeline.parsers import patterns
 from pipeline.model import Item, Line, Requirement
-from pipeline.normalize import clean, document_titles, memo_short, squeeze_cjk
+from pipeline.normalize import clean, memo_short, squeeze_cjk
+
+@memo_short()
+def document_titles(text: str) -> tuple[str, ...]:
+    """Every 《》 title, without the marks, in first-appearance order, without duplicates.
+
+    A title closed by a round bracket (``《网络文化经营许可证）``) counts; ``rules`` warns of it."""
+    seen: list[str] = []
+    found = list(patterns.DOCUMENT_TITLE.finditer(text))
+    if "《" in text and ("）" in text or ")" in text):
+        found = sorted(found + list(patterns.MALFORMED_TITLE.finditer(text)), key=lambda m: m.start())
+    for m in found:
+        title = squeeze_cjk(clean(m.group("title")))
+        if title and title not in seen:
+            seen.append(title)
+    return tuple(seen)
+
 
 # Brackets pair within a family, whatever their width: ``(经营范围含网络表演）`` opens with a
 # half-width and closes with a full-width bracket (real revisions of the 1078 page).

@@ -287,11 +287,6 @@ CATEGORY_LIST_SPLIT = re.compile(r"】\s*(?:或|、|和|及)\s*【|\s+或\s+")
 LEVEL_SEPARATOR = re.compile(r"\s*[-－]\s*")
 #: Levels inside a section heading: ``电商平台 - 电商平台``, ``培训机构 - 职业培训/课外辅导``.
 HEADING_LEVEL_SEPARATOR = re.compile(r"\s+[-－–]\s+")
-#: A level name in 【】 (``【金融】`` in a level cell): the brackets are markup, the name is 金融.
-BRACKETED_LEVEL = re.compile(r"^\s*【(?P<name>[^【】]+)】\s*$")
-#: A level that stands for every child of the level above it: ``所有二级类目`` (seed 000 and the
-#: FaceID page, under 政务民生), ``所有子类目``, ``全部二级类目``.
-ALL_CHILDREN = re.compile(r"^\s*(?:所有|全部)(?:[一二三]级|子)?类目\s*$")
 #: A rename the document states itself: ``企业征信 (注:原二级名称为【征信业务】)``.
 RENAMED_FROM = re.compile(r"[（(]\s*注\s*[:：]\s*原[一二三]级名称为\s*【(?P<old>[^】]+)】\s*[)）]")
 
@@ -307,7 +302,7 @@ LABEL_REQUIREMENT = "资质要求"
 LABEL_HEADER = ("要求", "说明")
 LABEL_NOTE = re.compile(r"^\s*(?:注意|说明)\s*[:：]?\s*$")
 
-# Column headers (``pipeline/headers.py`` reads a header row with these).
+# Column headers (``pipeline/parsers/headers.py`` reads a header row with these).
 #: A category level: ``一级类目 二级类目 三级类目``, ``小程序一级类目``, ``一级分类``, ``主类目 子类目``
 #: (the live-streaming whitelists), ``类目``, ``行业``; ``一级类目/主体类型`` is read part by part.
 #: ``主`` is level 1 and ``子`` level 2; a bare ``类目``/``行业`` is level 1.

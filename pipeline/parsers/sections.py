@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipeline import patterns
+from pipeline.parsers import patterns
 from pipeline.model import Integration, Requirement
 from pipeline.normalize import clean, fold
 

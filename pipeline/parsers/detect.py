@@ -5,9 +5,9 @@ import codecs
 import re
 from enum import Enum
 
-from pipeline import patterns
+from pipeline.parsers import patterns
 from pipeline.errors import ParseError
-from pipeline.htmltable import is_pipe_table
+from pipeline.parsers.htmltable import is_pipe_table
 from pipeline.normalize import lines_containing
 from pipeline.parsers import columns, flat
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from pipeline import patterns
+from pipeline.parsers import patterns
 from pipeline.normalize import fold
 
 CATEGORY = "category"
