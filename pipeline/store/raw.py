@@ -187,9 +187,19 @@ class RawRef:
     #: (file, capture date or ""), this one first; empty for a file captured once
     captures: tuple[tuple[str, str], ...] = ()
 
-    def read(self) -> RawFile:
-        return RawFile(self.display, self.path, read_raw_bytes(self.path, self.display), self.metadata,
-                       self.captures)
+    def read(self, sha256: str | None = None) -> RawFile:
+        """The document's bytes. ``sha256``: what they hashed to when the build listed them;
+        bytes that hash to anything else are refused (the file was replaced meanwhile: parsed,
+        they would be filed under the other content's hash, and served for it by every later
+        build), so what is parsed is always what was hashed."""
+        data = read_raw_bytes(self.path, self.display)
+        if sha256 is not None:
+            got = hashlib.sha256(data).hexdigest()
+            if got != sha256:
+                raise StoreError(f"{self.display}: changed while the build was reading it (sha256 {sha256[:12]}… "
+                                 f"when listed, {got[:12]}… when parsed); nothing published: build again "
+                                 f"once it is written")
+        return RawFile(self.display, self.path, data, self.metadata, self.captures)
 
 
 def list_raw(dirs: list[Path]) -> tuple[list[RawRef], list[str]]:
