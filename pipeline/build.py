@@ -419,10 +419,13 @@ def _read_rows(refs, keys, hashes, infos, objects: store.Objects, reaches: list[
                     infos[i], recs = _renamed_object(objects, infos[i], reaches[i])
                 else:
                     recs = objects.records(infos[i], "requirements")
+                # every file the version will link, byte for byte (the records just were)
+                objects.verify(infos[i], checked=("requirements.jsonl",))
                 break
             except store.CorruptObject:
                 if attempt == 2:
                     raise
+                objects.remove(infos[i]["key"])  # (the renamed object, when it was that one)
                 objects.remove(keys[ref.display])
                 (infos[i],), _ = source_objects([ref], keys, objects, hashes, workers=1)
                 again += 1

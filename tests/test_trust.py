@@ -75,3 +75,204 @@ def test_a_raw_file_replaced_during_a_build_never_poisons_the_cache(work):
             assert proc.returncode == 0, proc.stderr
             served = _counts_of(work)
             assert n in served and other not in served, f"round {round_}: the file says ({n}选1), the dataset {served}"
+
+
+# --- a published version is checked against its manifest where it is read -----------------
+
+def _shard(ds: Path, table: str, seed: str, suffix: str = "jsonl") -> Path:
+    """The file of ``table`` that holds ``seed``'s records in version folder ``ds``."""
+    import hashlib
+
+    sha = hashlib.sha256((ROOT / "raw" / seed).read_bytes()).hexdigest()
+    manifest = json.loads((ds / "manifest.json").read_text())
+    folder = table if suffix == "jsonl" else f"{table}.parquet"
+    return ds / next(o["file"] for o in manifest["outputs"]
+                     if o.get("source_sha256") == sha and o["file"].startswith(folder + "/"))
+
+
+def _edit_in_place(p: Path, old: bytes, new: bytes) -> None:
+    """Change ``p`` as a careless hand would: made writable, edited where it is (a hard link
+    stays a hard link), the size kept."""
+    assert len(old) == len(new)
+    data = p.read_bytes()
+    assert old in data, (p, old)
+    p.chmod(0o644)
+    with open(p, "r+b") as fh:
+        fh.write(data.replace(old, new, 1))
+
+
+READERS = [("show", "公募基金"), ("categories",), ("conflicts",), ("export", "--out", "x.xlsx"), ("diff",),
+           ("report",), ("sources",), ("check",)]
+
+
+@pytest.mark.parametrize("args", READERS, ids=lambda a: a[0])
+def test_a_same_size_edit_of_a_requirements_shard_is_refused(work, args):
+    """Regression: "of":3 edited to "of":9 in 004's shard was served by show and load()."""
+    ds = _latest(work / "output")
+    p = _shard(ds, "requirements", "004_ef2bf0700b54b804.txt")
+    _edit_in_place(p, b'"of":3', b'"of":9')
+    if args[0] not in ("show", "diff", "report"):
+        proc = _cli(work, *args)  # (these read other tables: the shard is not what they read)
+        assert proc.returncode in (0, 1) and "Traceback" not in proc.stderr, proc.stderr
+        return
+    _one_line_error(_cli(work, *args), f"output/datasets/{ds.name}/{p.relative_to(ds)}: not the file the manifest "
+                                       f"lists (sha256 ")
+
+
+def test_load_refuses_an_edited_shard(work):
+    import pipeline
+    from pipeline.errors import StoreError
+
+    ds = _latest(work / "output")
+    p = _shard(ds, "requirements", "004_ef2bf0700b54b804.txt")
+    _edit_in_place(p, b'"of":3', b'"of":9')
+    with pytest.raises(StoreError, match="not the file the manifest lists"):
+        pipeline.load(output=work / "output")
+
+
+@pytest.mark.parametrize("args", READERS, ids=lambda a: a[0])
+def test_a_deleted_shard_is_refused_not_fewer_rows(work, args):
+    """Regression: with 004's shard deleted, show served 98 of 133 requirements and
+    `diff --exit-code` reported 35 categories added that were not."""
+    ds = _latest(work / "output")
+    p = _shard(ds, "requirements", "004_ef2bf0700b54b804.txt")
+    p.unlink()
+    _one_line_error(_cli(work, *args), f"output/datasets/{ds.name}/{p.relative_to(ds)}: listed in the manifest but "
+                                       f"cannot be read")
+
+
+@pytest.mark.parametrize("args", [a for a in READERS if a[0] not in ("conflicts",)], ids=lambda a: a[0])
+def test_an_edited_current_table_is_refused(work, args):
+    """Regression: a same-size edit of current.json (a rule's count) was served."""
+    ds = _latest(work / "output")
+    p = ds / "current.json"
+    _edit_in_place(p, b'"of":4', b'"of":7')
+    proc = _cli(work, *args)
+    if args[0] in ("diff", "report", "show", "categories", "export"):
+        _one_line_error(proc, f"output/datasets/{ds.name}/current.json: not the file the manifest lists (sha256 ")
+    else:  # (they read no current table)
+        assert "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_a_truncated_parquet_file_is_refused(work):
+    """Regression: a Parquet file cut in half went unnoticed (DuckDB fails on it)."""
+    ds = _latest(work / "output")
+    p = ds / "conflicts.parquet"
+    data = p.read_bytes()
+    p.write_bytes(data[:len(data) // 2])
+    _one_line_error(_cli(work, "show", "公募基金"), f"output/datasets/{ds.name}/conflicts.parquet: not the file "
+                                                  f"the manifest lists ({len(data) // 2} bytes where the manifest "
+                                                  f"says {len(data)})")
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "jsonl"])
+def test_a_shard_edited_through_its_hard_link_is_not_published_again(work, suffix):
+    """Regression: 004's Parquet shard, edited in place in the latest version, is the object
+    store's file too (a hard link): the next version linked it, and its manifest listed the
+    object's sha256, not its bytes. Now every file of the next version is what its manifest
+    says, and the edited version is refused."""
+    from test_faults import _edit_a_seed
+
+    out = work / "output"
+    _edit_a_seed(work / "raw")  # (a version built here: its shards are the object store's files)
+    assert _cli(work, "build").returncode == 0
+    old = _latest(out)
+    p = _shard(old, "requirements", "004_ef2bf0700b54b804.txt", suffix)
+    assert p.stat().st_nlink > 1
+    data = p.read_bytes()
+    if suffix == "jsonl":
+        _edit_in_place(p, b'"of":3', b'"of":9')
+    else:  # a byte of the footer's key-value metadata (the schema's text)
+        at = data.rindex(b"qualification")
+        _edit_in_place(p, data[at:at + 4], b"QUAL")
+    _edit_a_seed(work / "raw", "(5选1)", "(6选1)")
+    proc = _cli(work, "build")
+    assert proc.returncode == 0, proc.stderr
+    new = _latest(out)
+    assert new != old
+    import hashlib
+
+    for o in json.loads((new / "manifest.json").read_text())["outputs"]:
+        got = (new / o["file"]).read_bytes()
+        assert hashlib.sha256(got).hexdigest() == o["sha256"], o["file"]
+        if "/" in o["file"]:
+            assert not (new / o["file"]).stat().st_mode & 0o222, o["file"]  # (every published shard read-only)
+    assert _cli(work, "show", "公募基金").returncode == 0
+    if suffix == "jsonl":  # (show reads the JSON: the edited version's Parquet is DuckDB's to read)
+        _one_line_error(_cli(work, "show", "公募基金", "--dataset", old.name), f"output/datasets/{old.name}/")
+
+
+# --- one name per document; a failed command publishes nothing ----------------------------
+
+def test_two_raw_folders_of_one_name_are_refused(work, tmp_path):
+    """Regression: `--raw /elsewhere/raw` named its documents raw/<file> like the project's
+    own: one of two files of one name silently won, and the manifest listed one hash twice."""
+    other = tmp_path / "elsewhere" / "raw"
+    other.mkdir(parents=True)
+    (other / SEED).write_text((work / "raw" / SEED).read_text("utf-8").replace("(4选1)", "(9选1)"), "utf-8")
+    before = (work / "output" / "LATEST").read_text()
+    _one_line_error(_cli(work, "build", "--raw", str(other)), f"{other}: a second raw folder named 'raw'")
+    assert (work / "output" / "LATEST").read_text() == before
+    # the same folder named twice is one folder
+    proc = _cli(work, "build", "--raw", "raw", "--raw", str(work / "raw"))
+    assert proc.returncode == 0 and "up to date" in proc.stdout, proc.stderr
+
+
+def test_a_history_line_that_is_no_log_line_publishes_nothing(work):
+    """Regression: the build exited 1 on a hand-written line in output/HISTORY after it had
+    published the version; a later build logged it as "switched back"."""
+    from test_faults import _edit_a_seed
+
+    out = work / "output"
+    with open(out / "HISTORY", "a") as fh:
+        fh.write("rebuilt by hand on Monday\n")
+    line = (out / "HISTORY").read_text().count("\n")
+    before = sorted(p.name for p in (out / "datasets").iterdir()), (out / "LATEST").read_text()
+    _edit_a_seed(work / "raw")
+    _one_line_error(_cli(work, "build"), f"output/HISTORY:{line}: not a history line")
+    assert (sorted(p.name for p in (out / "datasets").iterdir()), (out / "LATEST").read_text()) == before
+    assert not [p for p in (out / "reports").iterdir() if p.name.split(".")[0] not in before[0]]
+
+
+def _report_complete(out: Path, version: str) -> bool:
+    md, html = (out / "reports" / f"{version}.md"), (out / "reports" / f"{version}.html")
+    return md.is_file() and html.is_file() and html.read_text("utf-8").rstrip().endswith("</html>") \
+        and md.stat().st_size > 0
+
+
+@pytest.mark.parametrize("moment", ["file size limit", 0.4, 0.8, 1.2])
+def test_a_report_cut_short_is_never_counted_as_present(work, moment):
+    """Regression: `pipeline report` wrote its files in place: stopped mid-write (killed, or
+    at the file size limit: here 2 KB), it left a 0-byte or partial report that `versions`
+    called present and the next build "up to date". Now a report is whole or absent, and the
+    next build writes it."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    from test_faults import _env
+
+    out = work / "output"
+    v = (out / "LATEST").read_text().strip()
+    for p in (out / "reports").glob(f"{v}.*"):
+        p.unlink()
+    if moment == "file size limit":
+        def limit():
+            resource.setrlimit(resource.RLIMIT_FSIZE, (2048, 2048))
+        proc = subprocess.run([sys.executable, "-m", "pipeline", "report"], cwd=work, env=_env(),
+                              capture_output=True, text=True, timeout=120, preexec_fn=limit)
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    else:
+        p = _start(work, "report")
+        import time
+
+        time.sleep(moment)
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+    listed = json.loads(_cli(work, "versions", "--format", "json").stdout)
+    assert next(r for r in listed if r["version"] == v)["report"] == _report_complete(out, v)
+    again = _cli(work, "build")
+    assert again.returncode == 0, again.stderr
+    assert _report_complete(out, v)
+    assert not [q for q in out.rglob("*") if ".tmp-" in q.name]
