@@ -67,7 +67,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
         data = report.compare(old, store.load_tables(output, new_v), version=new_v, previous=old_v, full=True,
                               read_lines=store.source_lines)
     if args.html:
-        Path(args.html).write_text(report.to_html(data), encoding="utf-8")
+        store.write_export(Path(args.html), report.to_html(data).encode("utf-8"))
     print(report.to_markdown(data))
     if args.exit_code:
         # differ: a category added, removed, renamed or changed, what the report lists (a source
@@ -89,11 +89,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     old = store.load_tables(output, previous) if previous else None
     data = report.compare(old, store.load_tables(output, version), version=version, previous=previous,
                           read_lines=store.source_lines)
-    folder = output / "reports"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{version}.md").write_text(report.to_markdown(data), encoding="utf-8")
-    (folder / f"{version}.html").write_text(report.to_html(data), encoding="utf-8")
-    print(f"report: {folder}/{version}.md (and .html), compared with {previous or '(no earlier version)'}")
+    store.write_reports(output, version, {"md": report.to_markdown(data).encode("utf-8"),
+                                          "html": report.to_html(data).encode("utf-8")})
+    print(f"report: {output / 'reports'}/{version}.md (and .html), compared with {previous or '(no earlier version)'}")
     return 0
 
 

@@ -243,7 +243,7 @@ def _report_complete(out: Path, version: str) -> bool:
 @pytest.mark.parametrize("moment", ["file size limit", 0.4, 0.8, 1.2])
 def test_a_report_cut_short_is_never_counted_as_present(work, moment):
     """Regression: `pipeline report` wrote its files in place: stopped mid-write (killed, or
-    at the file size limit: here 2 KB), it left a 0-byte or partial report that `versions`
+    at the file size limit: here the HTML is cut), it left a 0-byte or partial report that `versions`
     called present and the next build "up to date". Now a report is whole or absent, and the
     next build writes it."""
     import resource
@@ -255,11 +255,12 @@ def test_a_report_cut_short_is_never_counted_as_present(work, moment):
 
     out = work / "output"
     v = (out / "LATEST").read_text().strip()
+    md = (out / "reports" / f"{v}.md").stat().st_size  # (the HTML is twice as large)
     for p in (out / "reports").glob(f"{v}.*"):
         p.unlink()
     if moment == "file size limit":
-        def limit():
-            resource.setrlimit(resource.RLIMIT_FSIZE, (2048, 2048))
+        def limit():  # the Markdown fits, the HTML is cut
+            resource.setrlimit(resource.RLIMIT_FSIZE, (md + 4096, md + 4096))
         proc = subprocess.run([sys.executable, "-m", "pipeline", "report"], cwd=work, env=_env(),
                               capture_output=True, text=True, timeout=120, preexec_fn=limit)
         assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr

@@ -23,4 +23,6 @@ from pipeline.store.published import (  # noqa: F401
 from pipeline.store.raw import (  # noqa: F401
     METADATA_FILE, RawFile, RawRef, hash_files, list_raw, read_raw, read_raw_bytes, source_lines,
 )
-from pipeline.store.writing import VersionWriter, clean_stale_tmp, link_partitions, record_history, version_name  # noqa: F401
+from pipeline.store.writing import (  # noqa: F401
+    VersionWriter, clean_stale_tmp, link_partitions, record_history, version_name, write_reports,
+)

@@ -306,4 +306,12 @@ REPORT_SUFFIXES = ("md", "html")
 
 
 def has_reports(output: Path, version: str) -> bool:
-    return all((output / "reports" / f"{version}.{suffix}").is_file() for suffix in REPORT_SUFFIXES)
+    """Both reports of ``version`` are there (and not empty: a report is never, and an older
+    ``pipeline report`` killed mid-write left one so)."""
+    def whole(p: Path) -> bool:
+        try:
+            return p.is_file() and p.stat().st_size > 0
+        except OSError:
+            return False
+
+    return all(whole(output / "reports" / f"{version}.{suffix}") for suffix in REPORT_SUFFIXES)

@@ -211,12 +211,21 @@ def list_raw(dirs: list[Path]) -> tuple[list[RawRef], list[str]]:
     would be every record's ``source_file``."""
     out: list[RawRef] = []
     skipped: list[str] = []
+    named: dict[str, Path] = {}
     for d in dirs:
         if not d.is_dir():
             raise StoreError(f"{d}: raw folder not found")
+        base = d.resolve().name
+        if base in named:
+            if named[base] == d.resolve():
+                continue  # (one folder named twice)
+            # every document is named <folder name>/<file>: two folders of one name would give
+            # two documents one name, and one of them would silently win
+            raise StoreError(f"{d}: a second raw folder named {base!r} (the first is {named[base]}): their "
+                             f"documents would both be named {base}/<file>; rename one of the folders")
+        named[base] = d.resolve()
         meta = _read_metadata(d)
         times = _read_manifest(d)
-        base = d.resolve().name
         seen = set()
         for folder, subdirs, files in os.walk(d, onerror=_walk_error):
             rel_folder = Path(folder).relative_to(d).as_posix()
