@@ -277,3 +277,102 @@ def test_a_report_cut_short_is_never_counted_as_present(work, moment):
     assert again.returncode == 0, again.stderr
     assert _report_complete(out, v)
     assert not [q for q in out.rglob("*") if ".tmp-" in q.name]
+
+
+# --- nothing is written through a link nobody expected --------------------------------------
+
+def test_a_lock_that_is_a_link_is_never_followed(work):
+    """Regression: the build opened output/.lock with "w": a committed `output/.lock ->
+    ../precious.txt` truncated precious.txt for everyone who ran `make build`."""
+    precious = work / "precious.txt"
+    precious.write_text("keep me\n")
+    lock = work / "output" / ".lock"
+    lock.unlink(missing_ok=True)
+    os.symlink("../precious.txt", lock)
+    _one_line_error(_cli(work, "build"), "output/.lock: a symbolic link")
+    assert precious.read_text() == "keep me\n" and lock.is_symlink()
+
+
+def test_the_decisions_lock_that_is_a_link_is_never_followed(work):
+    precious = work / "precious.txt"
+    precious.write_text("keep me\n")
+    (work / "review").mkdir(exist_ok=True)
+    os.symlink("../precious.txt", work / "review" / ".decisions.toml.lock")
+    cid = json.loads((_latest(work / "output") / "conflicts.json").read_text())["records"][0]["id"]
+    _one_line_error(_cli(work, "decide", cid, "--decision", "d", "--reason", "r", "--reviewer", "Li Wei"),
+                    "review/.decisions.toml.lock: a symbolic link")
+    assert precious.read_text() == "keep me\n"
+
+
+@pytest.mark.parametrize("command", ["export", "decide"])
+def test_a_target_that_is_a_link_is_written_through_and_stays_a_link(work, command):
+    """Regression: `export --out` and `decide --file` renamed over their target: a link lost
+    its link, and the file it named was never written."""
+    real = work / "kept" / ("book.xlsx" if command == "export" else "decisions.toml")
+    real.parent.mkdir()
+    link = work / ("link.xlsx" if command == "export" else "decisions-link.toml")
+    if command == "decide":
+        real.write_text("# decisions kept elsewhere\n")
+    else:
+        real.write_bytes(b"")
+    os.symlink(os.path.relpath(real, link.parent), link)
+    if command == "export":
+        proc = _cli(work, "export", "--out", str(link))
+    else:
+        cid = json.loads((_latest(work / "output") / "conflicts.json").read_text())["records"][0]["id"]
+        proc = _cli(work, "decide", cid, "--decision", "d", "--reason", "r", "--reviewer", "Li Wei",
+                    "--file", str(link))
+    assert proc.returncode == 0, proc.stderr
+    assert link.is_symlink() and os.path.realpath(link) == str(real)
+    if command == "export":
+        assert real.read_bytes()[:2] == b"PK"  # (a zip: the workbook)
+    else:
+        assert real.read_text().startswith("# decisions kept elsewhere\n") and cid in real.read_text()
+
+
+@pytest.mark.parametrize("command", ["export", "decide"])
+def test_a_target_that_is_no_regular_file_is_never_replaced(work, command):
+    """Regression: a FIFO (or a device node) named as the target was renamed over."""
+    fifo = work / "target"
+    os.mkfifo(fifo)
+    if command == "export":
+        proc = _cli(work, "export", "--out", str(fifo), timeout=60)
+    else:
+        cid = json.loads((_latest(work / "output") / "conflicts.json").read_text())["records"][0]["id"]
+        proc = _cli(work, "decide", cid, "--decision", "d", "--reason", "r", "--reviewer", "Li Wei",
+                    "--file", str(fifo), timeout=60)
+    import stat
+
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    _one_line_error(proc, str(fifo), "not a regular file")
+
+
+@pytest.mark.parametrize("command", ["export", "decide"])
+def test_a_killed_write_leaves_no_temporary_file_after_the_next_one(work, command):
+    """Regression: a decide or export killed mid-write left its temporary file (2-10 MB)
+    beside the target for good. Now the next write to the target removes it."""
+    from test_faults import _kill_on_first_change, _many_decisions
+
+    folder = work / "review"
+    folder.mkdir(exist_ok=True)
+    cid = json.loads((_latest(work / "output") / "conflicts.json").read_text())["records"][0]["id"]
+    if command == "decide":
+        (folder / "decisions.toml").write_text(_many_decisions(30_000), "utf-8")
+        args = ("decide", cid, "--decision", "d", "--reason", "r", "--reviewer", "Li Wei")
+    else:
+        folder = work / "exports"
+        folder.mkdir()
+        args = ("export", "--out", "exports/book.xlsx")
+    for _ in range(5):  # (until a kill lands mid-write)
+        p = _start(work, *args)
+        _kill_on_first_change(p, folder)
+        if [q for q in folder.iterdir() if ".tmp-" in q.name]:
+            break
+    else:
+        pytest.skip("no kill landed while the temporary file was there")
+    if command == "decide":
+        (folder / "decisions.toml").write_text(_many_decisions(30_000), "utf-8")
+    proc = _cli(work, *args)
+    assert proc.returncode == 0, proc.stderr
+    assert not [q.name for q in folder.iterdir() if ".tmp-" in q.name]
+
