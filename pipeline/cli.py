@@ -98,12 +98,17 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _conflict_ids(args: argparse.Namespace) -> list[tuple[str, str]]:
     """The ids given as arguments and in ``--ids-from`` (``-``: standard input), each with where
     it came from for messages (``FILE:LINE: ``), first mention kept."""
-    from pipeline import review
+    from pipeline import review, store
 
     given = [(i, "") for i in args.conflicts]
     if args.ids_from:
         name = "<stdin>" if args.ids_from == "-" else args.ids_from
-        text = sys.stdin.read() if args.ids_from == "-" else Path(args.ids_from).read_text("utf-8")
+        if args.ids_from == "-":
+            text = store.decode_text(sys.stdin.buffer.read(), name)
+        else:
+            text = store.read_optional_text(Path(args.ids_from), name)
+            if text is None:
+                raise PipelineError(f"{name}: no such file")
         given += [(i, f"{name}:{no}: ") for i, no in review.parse_id_list(text, name)]
     if not given:
         raise PipelineError("no conflict id given (as arguments or with --ids-from FILE)")
@@ -496,6 +501,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # a terminal that cannot show Chinese (a latin-1 or ASCII locale) gets \uXXXX escapes
+    # rather than a UnicodeEncodeError traceback halfway through the text
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="backslashreplace")
     try:
         return args.func(args)
     except PipelineError as e:

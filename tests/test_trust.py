@@ -376,3 +376,136 @@ def test_a_killed_write_leaves_no_temporary_file_after_the_next_one(work, comman
     assert proc.returncode == 0, proc.stderr
     assert not [q.name for q in folder.iterdir() if ".tmp-" in q.name]
 
+
+# --- bad files people keep, odd names, odd terminals: one line, never a traceback -----------
+
+def test_ids_from_a_file_that_is_not_utf8_is_one_line(work):
+    """Regression: a UnicodeDecodeError traceback."""
+    (work / "ids.txt").write_bytes(b"# \xb2\xbb\xca\xc7 UTF-8\ncfl_0123456789abcdef\n")
+    _one_line_error(_cli(work, "decide", "--ids-from", "ids.txt", "--decision", "d", "--reason", "r",
+                         "--reviewer", "Li Wei"), "ids.txt:1: not UTF-8 text")
+    _one_line_error(_cli(work, "decide", "--ids-from", "gone.txt", "--decision", "d", "--reason", "r",
+                         "--reviewer", "Li Wei"), "gone.txt: no such file")
+
+
+def _nested(kind: str, depth: int) -> str:
+    if kind == "toml":
+        return "x = " + "[" * depth + "1" + "]" * depth + "\n"
+    return "[\n" + "[" * depth + "]" * depth + "\n]\n"
+
+
+@pytest.mark.parametrize("which", ["raw/metadata.toml", "raw/MANIFEST.json", "review/decisions.toml",
+                                   "output/datasets/manifest.json"])
+def test_a_file_nested_hundreds_of_levels_deep_is_one_line(work, which):
+    """Regression: a RecursionError traceback (tomllib and json recurse per level)."""
+    if which.startswith("output/"):
+        p = _latest(work / "output") / "manifest.json"
+        p.write_text(_nested("json", 5000))
+        proc = _cli(work, "show", "公募基金")
+        _one_line_error(proc, f"output/datasets/{p.parent.name}/manifest.json: cannot be read")
+        return
+    p = work / which
+    p.parent.mkdir(exist_ok=True)
+    p.write_text(("# nested\n" if which.endswith("toml") else "") + _nested(which.rsplit(".", 1)[1], 5000))
+    line = 2 if which.endswith("toml") else 2
+    _one_line_error(_cli(work, "build"), f"{which}:{line}: nested more than 100 levels deep")
+
+
+@pytest.mark.parametrize("which", ["raw/metadata.toml", "review/decisions.toml"])
+def test_a_toml_syntax_error_is_reported_at_its_line(work, which):
+    """Regression: reported at `:1:`, the real line only inside the message."""
+    p = work / which
+    p.parent.mkdir(exist_ok=True)
+    p.write_text("# one\n# two\n\n[[decision]\nconflict = 1\n")
+    _one_line_error(_cli(work, "build"), f"{which}:4: not valid TOML")
+
+
+def _decided_with_a_multiline_reason(work: Path) -> tuple[Path, list[str]]:
+    ids = [c["id"] for c in json.loads((_latest(work / "output") / "conflicts.json").read_text())["records"][:2]]
+    for cid in ids:
+        proc = _cli(work, "decide", cid, "--decision", "d", "--reason", "r", "--reviewer", "Li Wei")
+        assert proc.returncode == 0, proc.stderr
+    p = work / "review" / "decisions.toml"
+    text = p.read_text("utf-8")
+    p.write_text(text.replace('reason = "r"', 'reason = """checked with support:\n[ticket 4411] says 5选1\n'
+                                              '[[decision]]\n"""', 1), "utf-8")
+    return p, ids
+
+
+def test_a_hand_edited_reason_with_lines_starting_with_a_bracket_is_accepted(work):
+    """Regression: a valid decisions file whose multi-line reason has a line starting with `[`
+    was refused by withdraw as invalid TOML (the reason's lines were taken for table headers),
+    and a `[[decision]]` line inside it put every later decision at the wrong line."""
+    p, ids = _decided_with_a_multiline_reason(work)
+    listed = json.loads(_cli(work, "decisions", "--format", "json").stdout)
+    lines = p.read_text("utf-8").split("\n")
+    headers = [lines.index(f'conflict = "{cid}"') - 1 for cid in ids]  # (decide writes header, comment, conflict)
+    assert [d["line"] for d in listed] == headers and lines[headers[1] - 1] == "[[decision]]", listed
+    proc = _cli(work, "withdraw", ids[0], "--reason", "page corrected", "--reviewer", "Wang Fang")
+    assert proc.returncode == 0, proc.stderr
+    import tomllib
+
+    data = tomllib.loads(p.read_text("utf-8"))
+    assert [d["conflict"] for d in data["decision"]] == [ids[1]]
+    assert data["withdrawn"][0]["reason"].startswith("checked with support:\n[ticket 4411]")
+
+
+def test_a_reason_with_a_carriage_return_reaches_the_terminal_on_one_line(work):
+    """Regression: `show` printed a decision's reason with its CR, which sends the cursor back
+    over the line (what it said is overwritten on screen)."""
+    import tomllib
+
+    v = _latest(work / "output")
+    cur = json.loads((v / "current.json").read_text())["records"]
+    row = next(r for r in cur if r["conflicts"])
+    cid = row["conflicts"][0]["id"]
+    proc = _cli(work, "decide", cid, "--decision", "keep", "--reason", "x", "--reviewer", "Li Wei")
+    assert proc.returncode == 0, proc.stderr
+    p = work / "review" / "decisions.toml"
+    p.write_text(p.read_text("utf-8").replace('reason = "x"', 'reason = "approved\\rREJECTED"'), "utf-8")
+    assert tomllib.loads(p.read_text("utf-8"))["decision"][0]["reason"] == "approved\rREJECTED"
+    assert _cli(work, "build").returncode == 0
+    shown = _cli(work, "show", "/".join(row["category"]))
+    assert shown.returncode == 0, shown.stderr
+    assert "approved REJECTED" in shown.stdout and "\r" not in shown.stdout
+
+
+def test_a_category_made_of_separators_only_breaks_no_show(work):
+    """Regression: a category `｜> / >｜` (its levels only separators) made every later `show`
+    fail with IndexError."""
+    p = work / "raw" / "001_c5ae0df2c7b8cf07.txt"
+    text = p.read_text("utf-8")
+    i = text.index("\n### 银行\n")
+    j = text.rindex("\n## 金融业\n", 0, i)
+    p.write_text(text[:j] + "\n## ｜>\n" + text[j + len("\n## 金融业\n"):i] + "\n### >｜\n"
+                 + text[i + len("\n### 银行\n"):], "utf-8")
+    assert _cli(work, "build").returncode == 0
+    for query in ("基金", "公募基金", ">｜"):
+        proc = _cli(work, "show", query)
+        assert "Traceback" not in proc.stderr, proc.stderr
+        assert proc.returncode == 0 or proc.stderr.startswith("no category matches"), proc.stderr
+
+
+def test_show_reads_a_version_from_before_a_field_existed():
+    """Regression: `show --dataset` on the committed 1.1.0 version: KeyError: 'kind'."""
+    oldest = ROOT / "output" / "datasets" / "2026-02-11-026574fa2dd0"  # (schema 1.1.0)
+    if not oldest.is_dir():
+        pytest.skip("the committed 1.1.0 version is gone")
+    proc = _cli(ROOT, "show", "公募基金", "--dataset", oldest.name)
+    assert proc.returncode == 0 and "公募基金" in proc.stdout, proc.stderr
+
+
+@pytest.mark.parametrize("args", [("show", "公募基金"), ("categories",), ("conflicts",), ("decisions",)])
+def test_a_terminal_that_is_not_utf8_gets_escapes_not_a_traceback(work, args):
+    """Regression: UnicodeEncodeError in show and categories on a latin-1 terminal."""
+    import subprocess
+    import sys
+
+    from test_faults import _env
+
+    proc = subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=work, capture_output=True,
+                          env=_env(PYTHONIOENCODING="latin-1"), timeout=120)
+    assert proc.returncode == 0 and b"Traceback" not in proc.stderr, proc.stderr.decode()
+    if args[0] != "decisions":  # (Chinese, escaped)
+        assert b"\\u" in proc.stdout
+

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
 import stat
-import tomllib
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import ParseError, StoreError
-from pipeline.store.files import _cannot_read, describe_error, read_optional_text
+from pipeline.store.files import _cannot_read, describe_error, loads_json, loads_toml, read_optional_text
 
 METADATA_FILE = "metadata.toml"
 #: a capture tool's record of what it captured and when (a crawler's or a git export's):
@@ -56,11 +54,7 @@ def _read_metadata(d: Path) -> dict[str, dict[str, str]]:
     text = read_optional_text(p, shown)
     if text is None:
         return {}
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        line = getattr(e, "lineno", None) or 1
-        raise ParseError(shown, line, f"not valid TOML: {e}") from None
+    data = loads_toml(text, shown)
     out = {}
     for name, entry in data.items():
         if not isinstance(entry, dict):
@@ -121,10 +115,7 @@ def _read_manifest(d: Path) -> dict[str, str]:
     text = read_optional_text(p, shown)
     if text is None:
         return {}
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ParseError(shown, e.lineno, f"not valid JSON: {e.msg}") from None
+    data = loads_json(text, shown)
     if not isinstance(data, list):
         raise ParseError(shown, 1, "must be a list of entries, one per file")
     out = {}
