@@ -509,3 +509,50 @@ def test_a_terminal_that_is_not_utf8_gets_escapes_not_a_traceback(work, args):
     if args[0] != "decisions":  # (Chinese, escaped)
         assert b"\\u" in proc.stdout
 
+
+# --- what a spreadsheet or a terminal would act on ------------------------------------------
+
+def test_listings_as_csv_defuse_formulas(work):
+    """Regression: a category named =HYPERLINK(…) was a live formula in `categories --format
+    csv` (the export defuses it; the listings did not)."""
+    import csv
+    import io
+
+    p = work / "raw" / "001_c5ae0df2c7b8cf07.txt"
+    text = p.read_text("utf-8")
+    j = text.rindex("\n## 金融业\n", 0, text.index("\n### 银行\n"))
+    p.write_text(text[:j] + '\n## =HYPERLINK("http://x.example/","金融业")\n' + text[j + len("\n## 金融业\n"):],
+                 "utf-8")
+    assert _cli(work, "build").returncode == 0
+    proc = _cli(work, "categories", "--format", "csv")
+    assert proc.returncode == 0, proc.stderr
+    cells = [c for row in csv.reader(io.StringIO(proc.stdout)) for c in row]
+    assert any("HYPERLINK" in c for c in cells)
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@"))], [c for c in cells if "HYPER" in c]
+    # conflicts: the same rendering (a conflict about such a category)
+    from pipeline import listing
+
+    rows = listing.conflict_rows([{"id": "cfl_0123456789abcdef", "severity": "high", "status": "open",
+                                   "kind": "count_differs", "relation": "page", "capability": "live_streaming",
+                                   "category": ['=HYPERLINK("http://x.example/","x")', "银行"],
+                                   "categories": [], "page": "@page", "summary": "-2+3"}])
+    text = listing.render(rows, "csv", listing.CONFLICT_COLUMNS)
+    cells = [c for row in csv.reader(io.StringIO(text)) for c in row]
+    assert "'@page" in cells and "'-2+3" in cells
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@"))], cells
+
+
+def test_a_bidi_mark_makes_no_second_category(work):
+    """Regression: 银\\u061c行 (an Arabic letter mark inside) was a second 金融业 / 银行 that
+    looks identical to the first."""
+    def banks():
+        cats = json.loads((_latest(work / "output") / "categories.json").read_text())["records"]
+        return sorted((c["capability"], tuple(c["category"])) for c in cats if "行" in c["category"][-1]
+                      and c["category"][0] == "金融业")
+
+    before = banks()
+    p = work / "raw" / "001_c5ae0df2c7b8cf07.txt"
+    p.write_text(p.read_text("utf-8").replace("\n### 银行\n", "\n### 银\u061c行\n", 1), "utf-8")
+    proc = _cli(work, "build")
+    assert proc.returncode == 0, proc.stderr
+    assert banks() == before
