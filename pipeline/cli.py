@@ -311,8 +311,12 @@ def _cmd_export(args: argparse.Namespace) -> int:
             (name,) = names
             store.write_export(path, export.csv_bytes(*rows[name]))
         else:
-            wb = export.workbook({n: rows[n] for n in names}, version=version, exported_at=when, about=export.ABOUT)
+            cut: list[str] = []
+            wb = export.workbook({n: rows[n] for n in names}, version=version, exported_at=when, about=export.ABOUT,
+                                 warnings=cut)
             store.write_export(path, export.workbook_bytes(wb))
+            for w in cut:
+                print(visible(f"warning: {path}: {w}"), file=sys.stderr)
         counts = ", ".join(f"{len(rows[n][1])} rows of {n}" for n in names)
         print(f"wrote {path}: {counts} (dataset {version})")
     return 0

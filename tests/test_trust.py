@@ -587,3 +587,42 @@ def test_a_cell_of_many_titles_parses_in_linear_time():
 
     small, large = best(10_000), best(40_000)
     assert large / small < 9, (small, large)
+
+
+def _wide_conflict(values: int, summary_chars: int) -> dict:
+    return {"id": "cfl_0123456789abcdef", "kind": "integration_differs", "relation": "version", "severity": "high",
+            "status": "open", "capability": "live_streaming", "category": None,
+            "categories": [{"category_id": "c", "category": ["金融业", "银行"]}], "page": "p", "field": "integration",
+            "summary": ("页" * (summary_chars - 1)) + "。",
+            "values": [{"source_file": f"raw/{i:05d}.md", "line_start": 3, "date": "2026-01-01", "value": "x"}
+                       for i in range(values)]}
+
+
+def test_export_does_not_repeat_a_long_summary_on_every_value_row():
+    """Regression: each of a conflict's 45,393 value rows repeated its 46,791-character summary
+    (the 5,000-document export: 10.7 GB, a 796 MB workbook). Now whole once, then cut."""
+    from pipeline import export
+
+    rows = export.conflict_rows([_wide_conflict(2_000, 46_791)])
+    at = export.CONFLICT_COLUMNS.index("summary")
+    assert len(rows) == 2_000 and len(rows[0][at]) == 46_791
+    assert sum(len(r[at]) for r in rows) < 46_791 + 2_000 * 300
+    assert rows[1][at].endswith("(whole summary on this conflict's first row)")
+
+
+def test_a_cell_longer_than_a_spreadsheet_holds_is_cut_with_a_word(tmp_path):
+    """Regression: a cell over 32,767 characters was written whole, and Excel cut it silently
+    (or refused the file). Now the cell says it was cut, and export warns, naming the cell."""
+    from openpyxl import load_workbook
+
+    from pipeline import export
+
+    cut: list[str] = []
+    wb = export.workbook({"conflicts": export.table_rows("conflicts", {"conflicts": [_wide_conflict(3, 46_791)]})},
+                         version="v", exported_at="t", warnings=cut)
+    (tmp_path / "x.xlsx").write_bytes(export.workbook_bytes(wb))
+    cell = load_workbook(tmp_path / "x.xlsx")["conflicts"]["J2"].value
+    assert len(cell) == export.CELL_MAX and cell.endswith("the whole text is in the dataset]")
+    assert "46,791 characters in all" in cell
+    assert cut == ["sheet conflicts, row 2, column 'summary': 46,791 characters cut to the 32,767 a spreadsheet "
+                   "cell holds"]
