@@ -159,7 +159,7 @@ def _said(ref: store.RawRef) -> list[tuple[str, str]]:
     return [(k, v) for k, v in ref.metadata if k != "captured"]
 
 
-def _parse_into(task: tuple[list[tuple[store.RawRef, str]], str], pages=None) -> None:
+def _parse_into(task: tuple[list[tuple[store.RawRef, str, str]], str], pages=None) -> None:
     """Parse a few sources and write each one's object. Top level so a process pool can call
     it: a worker writes what it parses, and sends nothing back. ``pages``: the build's
     ``parsers.PageMemo`` (in a pool worker, the worker's: ``_worker_init``)."""
@@ -167,20 +167,24 @@ def _parse_into(task: tuple[list[tuple[store.RawRef, str]], str], pages=None) ->
 
     jobs, folder = task
     objects = store.Objects(Path(folder))
-    for ref, key in jobs:
-        rows = rows_of(ref.read(), pages if pages is not None else processes.WORKER_PAGES)
+    for ref, key, sha in jobs:
+        # the bytes parsed are the bytes the key was made from (``RawRef.read``): one read,
+        # hashed, is what the object holds
+        rows = rows_of(ref.read(sha), pages if pages is not None else processes.WORKER_PAGES)
         objects.put(key, rows, source=rows["sources"][0], captures=reconcile.captures_said(rows["requirements"]),
                     parser=parser_version())
 
 
-def source_objects(refs: list[store.RawRef], keys: dict[str, str], objects: store.Objects, *,
-                   workers: int | None = None, progress: bool = False) -> tuple[list[dict], int]:
+def source_objects(refs: list[store.RawRef], keys: dict[str, str], objects: store.Objects, hashes: dict[str, str],
+                   *, workers: int | None = None, progress: bool = False) -> tuple[list[dict], int]:
     """Every source's object (``Objects.get``), in file order, parsing the sources that have
-    none (in a pool when there are many); and how many were parsed."""
+    none (in a pool when there are many); and how many were parsed. ``hashes``: each file's
+    sha256 when listed (its bytes are parsed only if they still hash to it)."""
     found = {r.display: objects.checked(keys[r.display]) for r in refs}
     todo = [r for r in refs if found[r.display] is None]
     n = processes.TASK_SOURCES
-    tasks = [([(r, keys[r.display]) for r in todo[i:i + n]], str(objects.folder)) for i in range(0, len(todo), n)]
+    tasks = [([(r, keys[r.display], hashes[r.display]) for r in todo[i:i + n]], str(objects.folder))
+             for i in range(0, len(todo), n)]
     processes.run(_parse_into, tasks, len(todo), workers, progress, "parsing")
     out = []
     for r in refs:
@@ -334,7 +338,7 @@ def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown:
 
     phase = _Phases()
     keys = {r.display: object_key(r, hashes[r.display]) for r in refs}
-    infos, n_parsed = source_objects(refs, keys, objects, workers=workers, progress=progress)
+    infos, n_parsed = source_objects(refs, keys, objects, hashes, workers=workers, progress=progress)
     # what reconciliation needs of each source (its URL, capture times, whether cut short); the
     # sources' rows themselves are made as they are written (10,000 of them are 100 MB)
     facts = [{k: row[k] for k in ("source_sha256", "source_file", "url", "captured", "captures", "truncated",
@@ -351,7 +355,7 @@ def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown:
     tasks = [(reached[i:i + n], str(objects.folder)) for i in range(0, len(reached), n)]
     processes.run(_rename_into, tasks, len(reached), workers, progress, "renaming")
     del reached, tasks  # (they hold objects' listings: not kept while reading and reconciling)
-    rows, again = _read_rows(refs, keys, infos, objects, reaches)
+    rows, again = _read_rows(refs, keys, hashes, infos, objects, reaches)
     n_parsed += again
     phase("parse")
     writer = store.VersionWriter(output)
@@ -400,7 +404,7 @@ def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown:
                        switched_from=before if not created and before != version else None)
 
 
-def _read_rows(refs, keys, infos, objects: store.Objects, reaches: list[list]) -> tuple[list, int]:
+def _read_rows(refs, keys, hashes, infos, objects: store.Objects, reaches: list[list]) -> tuple[list, int]:
     """Every source's requirement records as ``records.Row``s, in file order, read once from
     the object its source is published from (``infos[i]`` becomes it: the source's own, or the
     one with the renames that reach it). What is read is checked byte for byte: an object that
@@ -416,12 +420,15 @@ def _read_rows(refs, keys, infos, objects: store.Objects, reaches: list[list]) -
                     infos[i], recs = _renamed_object(objects, infos[i], reaches[i])
                 else:
                     recs = objects.records(infos[i], "requirements")
+                # every file the version will link, byte for byte (the records just were)
+                objects.verify(infos[i], checked=("requirements.jsonl",))
                 break
             except store.CorruptObject:
                 if attempt == 2:
                     raise
+                objects.remove(infos[i]["key"])  # (the renamed object, when it was that one)
                 objects.remove(keys[ref.display])
-                (infos[i],), _ = source_objects([ref], keys, objects, workers=1)
+                (infos[i],), _ = source_objects([ref], keys, objects, hashes, workers=1)
                 again += 1
         rows += [reader.row(r) for r in recs]
     return rows, again

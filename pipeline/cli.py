@@ -67,7 +67,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
         data = report.compare(old, store.load_tables(output, new_v), version=new_v, previous=old_v, full=True,
                               read_lines=store.source_lines)
     if args.html:
-        Path(args.html).write_text(report.to_html(data), encoding="utf-8")
+        store.write_export(Path(args.html), report.to_html(data).encode("utf-8"))
     print(report.to_markdown(data))
     if args.exit_code:
         # differ: a category added, removed, renamed or changed, what the report lists (a source
@@ -89,23 +89,26 @@ def _cmd_report(args: argparse.Namespace) -> int:
     old = store.load_tables(output, previous) if previous else None
     data = report.compare(old, store.load_tables(output, version), version=version, previous=previous,
                           read_lines=store.source_lines)
-    folder = output / "reports"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{version}.md").write_text(report.to_markdown(data), encoding="utf-8")
-    (folder / f"{version}.html").write_text(report.to_html(data), encoding="utf-8")
-    print(f"report: {folder}/{version}.md (and .html), compared with {previous or '(no earlier version)'}")
+    store.write_reports(output, version, {"md": report.to_markdown(data).encode("utf-8"),
+                                          "html": report.to_html(data).encode("utf-8")})
+    print(f"report: {output / 'reports'}/{version}.md (and .html), compared with {previous or '(no earlier version)'}")
     return 0
 
 
 def _conflict_ids(args: argparse.Namespace) -> list[tuple[str, str]]:
     """The ids given as arguments and in ``--ids-from`` (``-``: standard input), each with where
     it came from for messages (``FILE:LINE: ``), first mention kept."""
-    from pipeline import review
+    from pipeline import review, store
 
     given = [(i, "") for i in args.conflicts]
     if args.ids_from:
         name = "<stdin>" if args.ids_from == "-" else args.ids_from
-        text = sys.stdin.read() if args.ids_from == "-" else Path(args.ids_from).read_text("utf-8")
+        if args.ids_from == "-":
+            text = store.decode_text(sys.stdin.buffer.read(), name)
+        else:
+            text = store.read_optional_text(Path(args.ids_from), name)
+            if text is None:
+                raise PipelineError(f"{name}: no such file")
         given += [(i, f"{name}:{no}: ") for i, no in review.parse_id_list(text, name)]
     if not given:
         raise PipelineError("no conflict id given (as arguments or with --ids-from FILE)")
@@ -308,8 +311,12 @@ def _cmd_export(args: argparse.Namespace) -> int:
             (name,) = names
             store.write_export(path, export.csv_bytes(*rows[name]))
         else:
-            wb = export.workbook({n: rows[n] for n in names}, version=version, exported_at=when, about=export.ABOUT)
+            cut: list[str] = []
+            wb = export.workbook({n: rows[n] for n in names}, version=version, exported_at=when, about=export.ABOUT,
+                                 warnings=cut)
             store.write_export(path, export.workbook_bytes(wb))
+            for w in cut:
+                print(visible(f"warning: {path}: {w}"), file=sys.stderr)
         counts = ", ".join(f"{len(rows[n][1])} rows of {n}" for n in names)
         print(f"wrote {path}: {counts} (dataset {version})")
     return 0
@@ -498,6 +505,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # a terminal that cannot show Chinese (a latin-1 or ASCII locale) gets \uXXXX escapes
+    # rather than a UnicodeEncodeError traceback halfway through the text
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="backslashreplace")
     try:
         return args.func(args)
     except PipelineError as e:

@@ -130,14 +130,31 @@ def conflict_category(conflict: dict) -> str:
     return LIST_SEP.join(_category(c.get("category")) for c in conflict.get("categories") or [])
 
 
+#: a conflict's summary on its value rows after the first (whose cell holds it whole): a
+#: page-wide change's summary can be 46,791 characters, over 45,393 value rows
+SUMMARY_REPEATED = 200
+
+
+def _summary_again(summary: str) -> str:
+    if len(summary) <= SUMMARY_REPEATED:
+        return summary
+    return summary[:SUMMARY_REPEATED].rstrip("…") + "… (whole summary on this conflict's first row)"
+
+
 def conflict_rows(conflicts: list[dict]) -> list[list]:
-    """Open and stale conflicts as rows of ``CONFLICT_COLUMNS``: one per value."""
+    """Open and stale conflicts as rows of ``CONFLICT_COLUMNS``: one per value. The summary is
+    whole on a conflict's first row and cut at ``SUMMARY_REPEATED`` characters on the others
+    (each row still says what it is about, for a filter; the whole text once)."""
     out = []
     for c in open_conflicts(conflicts):
+        summary = c.get("summary") or ""
         head = [c["id"], c.get("kind") or "", c.get("relation") or "", c.get("severity") or "",
                 c.get("status") or "", c.get("capability") or "", conflict_category(c), c.get("page") or "",
-                c.get("field") or "", c.get("summary") or ""]
-        for v in c.get("values") or [None]:
+                c.get("field") or "", summary]
+        again = head[:-1] + [_summary_again(summary)]
+        for n, v in enumerate(c.get("values") or [None]):
+            if n == 1:
+                head = again
             if v is None:
                 out.append(head + ["", "", ""])
                 continue
@@ -187,14 +204,31 @@ def csv_bytes(header, rows) -> bytes:
 MIN_WIDTH, MAX_WIDTH = 8, 60
 
 
-def _sheet(wb, title: str, header, rows) -> None:
+#: the most characters a spreadsheet cell holds (Excel's limit; openpyxl writes more, and Excel
+#: then refuses or cuts the file)
+CELL_MAX = 32_767
+
+
+def _fit(text: str, where: str, warnings: list[str] | None) -> str:
+    """``text`` for one cell: cut to ``CELL_MAX`` characters where it is longer, saying so in
+    the cell and in ``warnings``, never silently."""
+    if len(text) <= CELL_MAX:
+        return text
+    note = f"… [cut: {len(text):,} characters in all; a cell holds {CELL_MAX:,}; the whole text is in the dataset]"
+    if warnings is not None:
+        warnings.append(f"{where}: {len(text):,} characters cut to the {CELL_MAX:,} a spreadsheet cell holds")
+    return text[:CELL_MAX - len(note)] + note
+
+
+def _sheet(wb, title: str, header, rows, warnings: list[str] | None = None) -> None:
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
     ws = wb.create_sheet(title)
     ws.append([_text(h) for h in header])
-    for r in rows:
-        ws.append([_text(v) or None for v in r])  # (an empty cell, not an empty string)
+    for n, r in enumerate(rows, 2):
+        ws.append([_fit(_text(v), f"sheet {title}, row {n}, column {header[i]!r}", warnings) or None
+                   for i, v in enumerate(r)])  # (an empty cell, not an empty string)
     widths = [display_width(_text(h)) for h in header]
     for row in ws.iter_rows(min_row=2):
         for cell in row:
@@ -217,15 +251,17 @@ def _sheet(wb, title: str, header, rows) -> None:
         ws.auto_filter.ref = ws.dimensions
 
 
-def workbook(sheets: dict[str, tuple], *, version: str, exported_at: str, about: list[tuple[str, str]] = ()):
+def workbook(sheets: dict[str, tuple], *, version: str, exported_at: str, about: list[tuple[str, str]] = (),
+             warnings: list[str] | None = None):
     """An openpyxl ``Workbook``: one sheet per table (``{name: (header, rows)}``), header bold
-    and frozen, and a sheet ``about`` naming the dataset version and when it was exported."""
+    and frozen, and a sheet ``about`` naming the dataset version and when it was exported.
+    ``warnings``: gets a line per cell cut to ``CELL_MAX`` characters."""
     from openpyxl import Workbook
 
     wb = Workbook()
     wb.remove(wb.active)
     for name, (header, rows) in sheets.items():
-        _sheet(wb, name, header, rows)
+        _sheet(wb, name, header, rows, warnings)
     info = [("dataset version", version), ("exported at", exported_at)]
     info += [(f"sheet {name}", f"{len(rows)} rows") for name, (_, rows) in sheets.items()]
     info += list(about)

@@ -32,11 +32,20 @@ def render(rows: list[dict], fmt: str, columns: list[str], text_columns: list[st
         w = csv.writer(buf)  # RFC 4180: quoted where needed, CRLF line ends
         w.writerow(columns)
         for r in rows:
-            w.writerow([_csv_cell(r.get(c)) for c in columns])
+            w.writerow([_csv_defused(r.get(c)) for c in columns])
         return buf.getvalue()
     if fmt == "text":
         return _text_table(rows, text_columns or columns)
     raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
+
+
+def _csv_defused(value) -> str:
+    """A CSV cell that a spreadsheet never takes for a formula (``'`` before one, as
+    ``export.csv_cell`` does): a category named ``=HYPERLINK(…)`` stays text."""
+    from pipeline.export import FORMULA_START
+
+    text = _csv_cell(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def _csv_cell(value) -> str:

@@ -26,7 +26,16 @@ def memo_short(limit: int = 160, size: int = 1 << 15):
     return wrap
 
 
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+#: the format characters (Unicode category Cf: zero-width spaces and joiners, soft hyphen, BOM,
+#: bidi marks, embeddings and isolates such as U+061C, U+200E, U+2066, tags), which ``fold``
+#: drops: invisible, they would make a second name that looks identical to the first
+#: (Unicode 14 ranges, as ``unicodedata`` lists them)
+_FORMAT_RANGES = ((0x00AD, 0x00AD), (0x0600, 0x0605), (0x061C, 0x061C), (0x06DD, 0x06DD), (0x070F, 0x070F),
+                  (0x0890, 0x0891), (0x08E2, 0x08E2), (0x180E, 0x180E), (0x200B, 0x200F), (0x202A, 0x202E),
+                  (0x2060, 0x2064), (0x2066, 0x206F), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD),
+                  (0x110CD, 0x110CD), (0x13430, 0x13438), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
+                  (0xE0001, 0xE0001), (0xE0020, 0xE007F))
+_ZERO_WIDTH = dict.fromkeys((c for lo, hi in _FORMAT_RANGES for c in range(lo, hi + 1)), None)
 #: what ``clean`` removes (invisible characters) or turns into another character that could
 #: be CJK (NFC maps the CJK compatibility ideographs to the unified ones: U+F901 -> 更)
 _CLEAN_REWRITES = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\uf900-\ufaff\U0002f800-\U0002fa1f]")
@@ -90,7 +99,7 @@ def stable_id(prefix: str, *parts: object) -> str:
 #: characters a document has no business holding: C0 controls but tab and line ends, DEL, C1
 #: controls, and the bidirectional overrides and isolates (U+202E makes 《证书》 read backwards
 #: in a terminal or a report). Terminal escape sequences start with one of them (ESC).
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def strip_controls(text: str, file: str) -> tuple[str, str | None]:

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 from dataclasses import dataclass
 
 from pipeline.errors import ParseError, PipelineError
@@ -93,10 +92,9 @@ def parse_decisions(text: str, file: str = DECISIONS_FILE) -> list[Decision]:
 
 def read_decisions(text: str, file: str = DECISIONS_FILE) -> DecisionsFile:
     """The whole decisions file, checked: decisions in force and withdrawn ones."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ParseError(file, getattr(e, "lineno", 1) or 1, f"not valid TOML: {e}") from None
+    from pipeline.store.files import loads_toml
+
+    data = loads_toml(text, file)
     unknown = set(data) - {"decision", "withdrawn"}
     if unknown:
         raise ParseError(file, 1, f"unexpected top-level key(s) {sorted(unknown)}; use [[decision]] tables")
@@ -126,10 +124,40 @@ def read_decisions(text: str, file: str = DECISIONS_FILE) -> DecisionsFile:
     return DecisionsFile(out, withdrawn)
 
 
+#: what can open a string, or end a line's TOML, outside a string
+_TOKEN = re.compile(r'"""|\'\'\'|"(?:[^"\\]|\\.)*"|\'[^\']*\'|#')
+#: where a multi-line string ends (a basic one's delimiter not escaped)
+_CLOSE = {'"""': re.compile(r'(?<!\\)"""'), "\'\'\'": re.compile("\'\'\'")}
+
+
+def _outside_strings(lines: list[str]) -> list[bool]:
+    """Per line, whether it starts outside a multi-line string: a line of a reason that starts
+    with ``[`` (``[ticket 4411] …``, even ``[[decision]]``) is text, not a table header."""
+    out, delim = [], None
+    for ln in lines:
+        out.append(delim is None)
+        pos = 0
+        while True:
+            if delim is not None:
+                m = _CLOSE[delim].search(ln, pos)
+                if m is None:
+                    break
+                delim, pos = None, m.end()
+                continue
+            m = _TOKEN.search(ln, pos)
+            if m is None or m.group() == "#":
+                break
+            if m.group() in _CLOSE:
+                delim = m.group()
+            pos = m.end()
+    return out
+
+
 def _header_lines(lines: list[str], kind: str):
     """The line of each ``[[kind]]`` header, in order (tomllib gives no positions); 1 for any
     the scan cannot place, so an entry is never skipped."""
-    yield from (i + 1 for i, ln in enumerate(lines) if _HEADER[kind].match(ln))
+    outside = _outside_strings(lines)
+    yield from (i + 1 for i, ln in enumerate(lines) if outside[i] and _HEADER[kind].match(ln))
     while True:
         yield 1
 
@@ -204,12 +232,15 @@ def withdraw_decisions(text: str | None, ids: list[str], reason: str, reviewer: 
         why = "; ".join(f"{i}: {'already withdrawn' if i in gone else 'no decision on it'}" for i in missing)
         raise PipelineError(f"{file}: {why}; nothing withdrawn")
     lines = (text or "").split("\n")
+    outside = _outside_strings(lines)
     blocks = []
     for d in sorted((by_id[i] for i in ids), key=lambda d: d.line, reverse=True):
         start = d.line - 1
-        end = next((j for j in range(start + 1, len(lines)) if _ANY_HEADER.match(lines[j])), len(lines))
+        end = next((j for j in range(start + 1, len(lines)) if outside[j] and _ANY_HEADER.match(lines[j])),
+                   len(lines))
         block = lines[start:end]
         del lines[start:end]
+        del outside[start:end]
         while block and not block[-1].strip():
             block.pop()
         block[0] = re.sub(r"\[\[\s*decision\s*\]\]", "[[withdrawn]]", block[0], count=1)

@@ -37,7 +37,8 @@ def find(query: str, categories: list[dict]) -> tuple[list[str], list[str], list
     exact, partial = [], []
     for c in categories:
         cid = c["category_id"]
-        names = [tuple(c["category"])] + [tuple(_levels(n)) for n in c["names"]]
+        # (a name made only of separators, `>｜`, has no level to compare: its path is compared)
+        names = [n for n in [tuple(c["category"])] + [tuple(_levels(n)) for n in c["names"]] if n]
         if canon and (tuple(c["category"]) == canon or tuple(c["category"])[-len(canon):] == canon):
             exact.append(cid)
         elif canon and c.get("covers") == "children" and canon[:len(c["category"])] == tuple(c["category"]) \
@@ -98,7 +99,7 @@ def describe(cid: str, tables: dict[str, list[dict]]) -> dict:
             current.append({
                 "last_complete": complete,
                 "page": cur["page"], "source_file": row["source_file"], "line": row["provenance"]["line_start"],
-                "date": row["page_updated"], "kind": row["kind"],
+                "date": row["page_updated"], "kind": row.get("kind"),  # (versions before schema 1.2.0 lack it)
                 "requirement": rule_words(row),
                 "items": [_item_words(i) for i in row["items"]], "documents": row["documents"],
                 "integration": row["integration"], "items_missing": row["items_missing"],
@@ -133,6 +134,12 @@ SUMMARY_SHOWN = 160
 
 def _short(text: str) -> str:
     return text if len(text) <= SUMMARY_SHOWN else text[:SUMMARY_SHOWN].rstrip("…") + "…"
+
+
+def _one_line(text) -> str:
+    """What a person typed (a decision's reason), on one line: a carriage return would send the
+    terminal's cursor back over what the line said."""
+    return " ".join(str(text or "").splitlines())
 
 
 def answer_lines(cap: str, a: dict | None) -> list[str]:
@@ -178,7 +185,8 @@ def answer_lines(cap: str, a: dict | None) -> list[str]:
         lines.append(f"  where they differ ({len(differ)} open):")
         lines += [f"    {_short(c['summary'])}  [{c['id']}]" for c in differ]
     for d in a["decisions"]:
-        lines.append(f"  decided by {d['reviewer']} on {d['date']} ({d['conflict']}): {d['decision']}: {d['reason']}"
+        lines.append(f"  decided by {_one_line(d['reviewer'])} on {d['date']} ({d['conflict']}): "
+                     f"{_one_line(d['decision'])}: {_one_line(d['reason'])}"
                      + ("  — stale: the values changed since" if d["status"] == "stale" else ""))
     return lines
 

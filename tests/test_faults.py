@@ -651,9 +651,9 @@ def test_a_published_table_cut_short_is_an_error_not_fewer_records(work, table):
     p.chmod(0o644)  # (an object's file is read-only: someone cutting it made it writable first)
     p.write_bytes(b"\n".join(lines[:20]) + b"\n")
     proc = _cli(work, "show", "公募基金")
-    _one_line_error(proc, f"output/datasets/{v}/{p.relative_to(ds)}: " + ("cut short" if table == "conflicts" else ""))
+    _one_line_error(proc, f"output/datasets/{v}/{p.relative_to(ds)}: not the file the manifest lists")
     if table == "requirements":
-        assert "the file is cut short or was changed" in proc.stderr
+        assert "it was cut short or changed since it was published" in proc.stderr
         # the file is the object store's too (a hard link): the next version's build finds the
         # object cut, parses its source again, and that version reads whole
         _edit_a_seed(work / "raw")

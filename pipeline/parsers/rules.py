@@ -76,14 +76,14 @@ def document_titles(text: str) -> tuple[str, ...]:
     """Every 《》 title, without the marks, in first-appearance order, without duplicates.
 
     A title closed by a round bracket (``《网络文化经营许可证）``) counts; ``rules`` warns of it."""
-    seen: list[str] = []
+    seen: dict[str, None] = {}  # (ordered, and a lookup per title: a cell may list 60,000 of them)
     found = list(patterns.DOCUMENT_TITLE.finditer(text))
     if "《" in text and ("）" in text or ")" in text):
         found = sorted(found + list(patterns.MALFORMED_TITLE.finditer(text)), key=lambda m: m.start())
     for m in found:
         title = squeeze_cjk(clean(m.group("title")))
-        if title and title not in seen:
-            seen.append(title)
+        if title:
+            seen.setdefault(title)
     return tuple(seen)
 
 

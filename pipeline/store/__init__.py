@@ -11,8 +11,8 @@ was (everything is written under temporary names and renamed into place).
 """
 from pipeline.errors import ParseError, StoreError  # noqa: F401
 from pipeline.store.files import (  # noqa: F401
-    build_lock, compact_json, compact_json_bytes, describe_error, file_lock, read_optional_text, update_text,
-    write_atomic, write_export,
+    build_lock, compact_json, compact_json_bytes, decode_text, describe_error, file_lock, read_optional_text,
+    update_text, write_atomic, write_export,
 )
 from pipeline.store.objects import CorruptObject, Objects, last_build, save_last_build  # noqa: F401
 from pipeline.store.published import (  # noqa: F401
@@ -23,4 +23,6 @@ from pipeline.store.published import (  # noqa: F401
 from pipeline.store.raw import (  # noqa: F401
     METADATA_FILE, RawFile, RawRef, hash_files, list_raw, read_raw, read_raw_bytes, source_lines,
 )
-from pipeline.store.writing import VersionWriter, clean_stale_tmp, link_partitions, record_history, version_name  # noqa: F401
+from pipeline.store.writing import (  # noqa: F401
+    VersionWriter, clean_stale_tmp, link_partitions, record_history, version_name, write_reports,
+)

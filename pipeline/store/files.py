@@ -3,6 +3,7 @@ the file, and the one JSON form records are written in."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -20,19 +21,37 @@ def _json_bytes(obj) -> bytes:
     return (json.dumps(obj, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
 
 
+def _open_lock(path: Path) -> int:
+    """A lock file, opened for writing without truncating it and never through a link: a
+    committed ``output/.lock -> ../../x`` would otherwise have every build open (and ``"w"``
+    truncate) ``x``. Anything but a regular file is refused, in one line."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise StoreError(f"{path}: a symbolic link; a lock is never opened through one (remove it)") from None
+        if e.errno == errno.ENXIO:  # (a FIFO nobody reads)
+            raise StoreError(f"{path}: not a regular file; remove it") from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise StoreError(f"{path}: not a regular file; remove it")
+    return fd
+
+
 @contextlib.contextmanager
 def build_lock(output: Path):
     """One build at a time; a second one is told so instead of waiting or corrupting output."""
     output.mkdir(parents=True, exist_ok=True)
-    fh = open(output / ".lock", "w")
+    fd = _open_lock(output / ".lock")
     try:
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise StoreError(f"{output}: another build is running (lock {output / '.lock'} is held)") from None
         yield
     finally:
-        fh.close()
+        os.close(fd)
 
 
 def read_optional_text(path: Path, shown: str | None = None) -> str | None:
@@ -41,11 +60,31 @@ def read_optional_text(path: Path, shown: str | None = None) -> str | None:
     (``shown``: its name in messages)."""
     shown = shown or str(path)
     try:
-        data = path.read_bytes()
+        # (non-blocking: a FIFO put where the file should be is refused, not waited on)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         return None
     except OSError as e:
         raise _cannot_read(shown, e) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise OSError(errno.EISDIR, os.strerror(errno.EISDIR))
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        data = b"".join(chunks)
+    except OSError as e:
+        os.close(fd)
+        raise _cannot_read(shown, e) from None
+    os.close(fd)
+    return decode_text(data, shown)
+
+
+def decode_text(data: bytes, shown: str) -> str:
+    """UTF-8 text people keep, or one ``file:line`` error at the first byte that is not."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -60,15 +99,70 @@ def file_lock(path: Path):
     dies, so a lock never outlives its owner. The file is opened close-on-exec (Python's default),
     and nothing here forks while holding it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+    fd = _open_lock(path)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
         yield
+    finally:
+        os.close(fd)
+
+
+def _replaceable(path: Path) -> Path:
+    """The file ``write_atomic`` replaces for ``path``: ``path`` itself, or, where ``path`` is
+    a symbolic link, the file it names (the link stays a link; renaming over it would leave its
+    file unwritten). A link to nothing, or anything but a regular file (a device, a FIFO, a
+    folder), is refused in one line: it is never replaced."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return path
+    if stat.S_ISLNK(st.st_mode):
+        real = Path(os.path.realpath(path))
+        try:
+            st = os.stat(real)
+        except FileNotFoundError:
+            raise StoreError(f"{path}: a symbolic link to {real}, which does not exist; not written "
+                             f"(name the file itself)") from None
+        path = real
+    if not stat.S_ISREG(st.st_mode):
+        raise StoreError(f"{path}: not a regular file; not replaced (name a file)")
+    return path
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Remove the temporary files ``write_atomic`` left beside ``path`` in a process that is
+    gone (killed mid-write): ``.<name>.tmp-<pid>``."""
+    prefix = f".{path.name}.tmp-"
+    try:
+        names = [n for n in os.listdir(path.parent) if n.startswith(prefix)]
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(prefix):]
+        if pid.isdigit() and int(pid) != os.getpid() and not alive(int(pid)):
+            with contextlib.suppress(OSError):
+                os.unlink(path.parent / name)
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` or leave it exactly as it was: written to a temporary file
     beside it, flushed to disk, then renamed over it (a kill or a full disk mid-write leaves the
-    old file; the temporary file is removed on an error). The file keeps its permission bits."""
+    old file; the temporary file is removed on an error, and by the next write to ``path``
+    after a kill). The file keeps its permission bits. A symbolic link is written through (the
+    file it names is replaced); what is not a regular file is refused (``_replaceable``)."""
+    path = _replaceable(path)
+    _remove_stale_temporaries(path)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         with _naming(path), open(tmp, "wb") as fh:  # (fsync's error names no file: this one)
@@ -97,7 +191,8 @@ def update_text(path: Path, change) -> str:
     """Read-modify-write a text file people keep (``review/decisions.toml``) so that nothing
     in it is lost: ``change(old text or None)`` gives the new text, under a lock
     (``.<name>.lock`` beside it) that concurrent updates wait for, written with
-    ``write_atomic``. Returns the new text."""
+    ``write_atomic``. Returns the new text. A symbolic link is read and written through."""
+    path = _replaceable(path)
     with file_lock(path.with_name(f".{path.name}.lock")):
         new = change(read_optional_text(path))
         write_atomic(path, new.encode("utf-8"))
@@ -141,6 +236,55 @@ def compact_json_bytes(value) -> bytes:
 def compact_json(value) -> str:
     """``compact_json_bytes`` as text (a Parquet JSON cell)."""
     return compact_json_bytes(value).decode("utf-8")
+
+
+#: how deep a file people keep may nest ([ and { inside each other) before it is refused
+#: (the parsers recurse per level: a few hundred levels exhaust Python's stack)
+MAX_NESTING = 100
+
+
+def loads_toml(text: str, shown: str) -> dict:
+    """A TOML file people keep (``metadata.toml``, ``decisions.toml``), or one ``file:line``
+    error: a syntax error at its real line (tomllib names it only inside its message), a file
+    nested too deep at the line where it goes past ``MAX_NESTING`` levels."""
+    import re
+    import tomllib
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        at = re.search(r"at line (\d+)", str(e))
+        line = int(at.group(1)) if at else getattr(e, "lineno", None) or text.count("\n") + 1
+        raise ParseError(shown, line, f"not valid TOML: {e}") from None
+    except RecursionError:
+        raise _too_deep(text, shown) from None
+
+
+def loads_json(text: str, shown: str):
+    """A JSON file people keep (a capture tool's ``MANIFEST.json``), or one ``file:line``
+    error (as ``loads_toml``)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ParseError(shown, e.lineno, f"not valid JSON: {e.msg}") from None
+    except RecursionError:
+        raise _too_deep(text, shown) from None
+
+
+def _too_deep(text: str, shown: str) -> ParseError:
+    """The error for a file nested deeper than can be read, at the line where it goes past
+    ``MAX_NESTING`` levels (brackets in strings counted too: this is only where to look)."""
+    depth, line = 0, 1
+    for ch in text:
+        if ch == "\n":
+            line += 1
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                break
+        elif ch in "]}":
+            depth -= 1
+    return ParseError(shown, line, f"nested more than {MAX_NESTING} levels deep; not read")
 
 
 def _cannot_read(shown: str, e: OSError) -> StoreError:

@@ -191,6 +191,31 @@ class Objects:
             if size != meta["bytes"]:
                 raise CorruptObject(f"{info['path'] / name}: {size} bytes where {OBJECT_FILE} says {meta['bytes']}")
 
+    def verify(self, info: dict, checked: tuple[str, ...] = ()) -> None:
+        """Every file of the object is the bytes its ``object.json`` lists (sha256), and
+        read-only: what a version links is what was written, never a file edited in place
+        through another version's link (its sha256 would be in the new manifest, not its
+        bytes). ``checked``: files already read and checked (``records``). A file someone made
+        writable but left as it was is made read-only again; one that differs is
+        ``CorruptObject`` (the source is parsed again)."""
+        for name, meta in info["files"].items():
+            if name in checked:
+                continue
+            p = info["path"] / name
+            try:
+                with open(p, "rb") as fh:
+                    st = os.fstat(fh.fileno())
+                    data = fh.read()
+            except OSError as e:
+                raise CorruptObject(f"{p}: {e.strerror or e}") from None
+            if len(data) != meta["bytes"] or hashlib.sha256(data).hexdigest() != meta["sha256"]:
+                raise CorruptObject(f"{p}: not the bytes its {OBJECT_FILE} lists")
+            if st.st_mode & 0o222:
+                try:
+                    os.chmod(p, 0o444)
+                except OSError as e:
+                    raise CorruptObject(f"{p}: writable, and cannot be made read-only ({e.strerror or e})") from None
+
     def remove(self, key: str) -> None:
         shutil.rmtree(self.path(key), ignore_errors=True)
 

@@ -8,7 +8,9 @@ version costs only what changed. ``manifest.json`` lists every file with its siz
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,37 +31,80 @@ def dataset_dir(output: Path, version: str) -> Path:
 
 def _manifest(ds: Path) -> dict:
     try:
-        return json.loads((ds / "manifest.json").read_text("utf-8"))
-    except (OSError, ValueError) as e:
+        manifest = json.loads((ds / "manifest.json").read_text("utf-8"))
+    except (OSError, ValueError, RecursionError) as e:
         raise StoreError(f"{ds / 'manifest.json'}: cannot be read ({describe_error(e)})") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("outputs", []), list):
+        raise StoreError(f"{ds / 'manifest.json'}: not a dataset manifest (no list of outputs)")
+    return manifest
+
+
+def _listed(ds: Path, outputs: list[dict] | None = None) -> dict[str, dict]:
+    """The manifest's outputs by file name (``outputs``: the manifest's, when the caller has
+    read it: a manifest lists every file, megabytes at 10,000 sources)."""
+    outputs = outputs if outputs is not None else _manifest(ds).get("outputs", [])
+    return {o["file"]: o for o in outputs if isinstance(o, dict) and isinstance(o.get("file"), str)}
+
+
+def check_present(ds: Path, listed: dict[str, dict]) -> None:
+    """Every file the manifest lists is there at the size it lists (one ``stat`` each: a file
+    deleted or cut short, a Parquet file no reader of ours opens among them, refuses the whole
+    version). Its bytes are checked where they are read (``iter_table``)."""
+    for name, entry in listed.items():
+        try:
+            size = (ds / name).stat().st_size
+        except OSError as e:
+            raise StoreError(f"{ds / name}: listed in the manifest but cannot be read ({describe_error(e)}); "
+                             f"this version cannot be trusted") from None
+        if entry.get("bytes") is not None and size != entry["bytes"]:
+            raise _not_as_published(ds / name, f"{size} bytes where the manifest says {entry['bytes']}")
+
+
+def _not_as_published(path: Path, why: str) -> StoreError:
+    return StoreError(f"{path}: not the file the manifest lists ({why}): it was cut short or changed since it "
+                      f"was published; this version cannot be trusted")
+
+
+def _check_digest(path: Path, entry: dict | None, size: int, sha: str) -> None:
+    if entry is None:
+        return
+    if entry.get("bytes") is not None and size != entry["bytes"]:
+        raise _not_as_published(path, f"{size} bytes where the manifest says {entry['bytes']}")
+    if entry.get("sha256") is not None and sha != entry["sha256"]:
+        raise _not_as_published(path, f"sha256 {sha[:12]}…, the manifest says {entry['sha256'][:12]}…")
 
 
 def iter_table(ds: Path, table: str, sources: set[str] | None = None, outputs: list[dict] | None = None):
-    """The records of one table of the version in folder ``ds``, in published order: a folder
-    table file by file (each checked against the size the manifest gives it: a file cut short
-    or changed is a ``StoreError``, never fewer records), a small table with ``iter_records``.
-    ``sources``: only the records of these sources' sha256. ``outputs``: the manifest's, when
-    the caller has read it (a manifest lists every file: megabytes at 10,000 sources)."""
+    """The records of one table of the version in folder ``ds``, in published order, each file
+    checked against the size and sha256 the manifest lists as it is read (a file cut short,
+    changed, deleted or not listed is a ``StoreError`` naming it, never other or fewer
+    records): a folder table the files the manifest lists for it, a small table with
+    ``iter_records``. ``sources``: only the records of these sources' sha256 (the other files
+    are not read). ``outputs``: the manifest's, when the caller has read it."""
+    listed = _listed(ds, outputs)
     p = ds / f"{table}.json"
-    if table not in FOLDER_TABLES or p.exists():  # (versions before schema 2.0.0: every table one file)
-        if p.exists():
-            for r in iter_records(p):
-                if sources is None or r.get("source_sha256") in sources:
-                    yield r
+    if table not in FOLDER_TABLES or f"{table}.json" in listed or p.exists():
+        # (versions before schema 2.0.0: every table one file)
+        if f"{table}.json" not in listed:
+            if p.exists():
+                raise StoreError(f"{p}: not listed in the version's manifest; this version cannot be trusted")
+            return  # (a table the version predates)
+        for r in iter_records(p, listed[f"{table}.json"]):
+            if sources is None or r.get("source_sha256") in sources:
+                yield r
         return
-    folder = ds / table
-    if not folder.is_dir():
-        return
-    listed = {o["file"]: o for o in (outputs if outputs is not None else _manifest(ds).get("outputs", []))}
-    for p in sorted(folder.glob("*.jsonl")):
-        entry = listed.get(f"{table}/{p.name}", {})
+    for name in sorted(n for n in listed if n.startswith(f"{table}/") and n.endswith(".jsonl")):
+        entry = listed[name]
         if sources is not None and entry.get("source_sha256") not in sources:
             continue
-        with open(p, "rb") as fh:
-            data = fh.read()
-        if entry.get("bytes") != len(data):
-            raise StoreError(f"{p}: {len(data)} bytes where the manifest says {entry.get('bytes')}: "
-                             f"the file is cut short or was changed")
+        p = ds / name
+        try:
+            with open(p, "rb") as fh:
+                data = fh.read()
+        except OSError as e:
+            raise StoreError(f"{p}: listed in the manifest but cannot be read ({describe_error(e)}); "
+                             f"this version cannot be trusted") from None
+        _check_digest(p, entry, len(data), hashlib.sha256(data).hexdigest())
         for no, line in enumerate(data.splitlines(), 1):
             try:
                 yield orjson.loads(line)
@@ -67,24 +112,37 @@ def iter_table(ds: Path, table: str, sources: set[str] | None = None, outputs: l
                 raise StoreError(f"{p}:{no}: cannot be read ({describe_error(e)})") from None
 
 
-def iter_records(path: Path):
+def iter_records(path: Path, entry: dict | None = None):
     """The records of a published JSON table (``<table>.json``; orjson reads a record line in a
     third of the standard library's time), one at a time when it is
     written one per line (older versions, written indented, are read whole). A file that is
     cut short or does not parse is a ``StoreError`` naming it and the line, never fewer
-    records than it holds."""
+    records than it holds. ``entry``: the manifest's entry for the file: its bytes are hashed
+    as they are read, and a file that is not the one published is a ``StoreError`` when its
+    end is reached (its size is checked before anything is read)."""
+    sha = hashlib.sha256()
     with open(path, "rb") as fh:
+        if entry is not None and entry.get("bytes") is not None:
+            size = os.fstat(fh.fileno()).st_size
+            if size != entry["bytes"]:
+                raise _not_as_published(path, f"{size} bytes where the manifest says {entry['bytes']}")
         head = fh.readline()
+        sha.update(head)
         if not head.rstrip().endswith(b"["):
-            fh.seek(0)
+            rest = fh.read()
+            sha.update(rest)
+            _check_digest(path, entry, len(head) + len(rest), sha.hexdigest())
             try:
-                records = json.loads(fh.read().decode("utf-8"))["records"]
-            except (ValueError, KeyError, TypeError) as e:
+                records = json.loads((head + rest).decode("utf-8"))["records"]
+            except (ValueError, KeyError, TypeError, RecursionError) as e:
                 raise StoreError(f"{path}: cannot be read ({describe_error(e)})") from None
             yield from records
             return
         closed = False
+        size = len(head)
         for no, line in enumerate(fh, 2):
+            sha.update(line)
+            size += len(line)
             line = line.rstrip(b"\n").rstrip(b",")
             if line.startswith(b"{"):
                 try:
@@ -96,12 +154,16 @@ def iter_records(path: Path):
                 closed = True
         if not closed:
             raise StoreError(f"{path}: cut short (no closing line): the file is incomplete")
+        _check_digest(path, entry, size, sha.hexdigest())
 
 
 def load_tables(output: Path, version: str, skip: tuple[str, ...] = ()) -> dict[str, list[dict]]:
-    """The tables of a published version (tables it does not have, or ``skip``, are empty)."""
+    """The tables of a published version (tables it does not have, or ``skip``, are empty),
+    every file the manifest lists checked to be there at its size, and every file read checked
+    byte for byte against it (``iter_table``)."""
     ds = dataset_dir(output, version)
     outputs = _manifest(ds).get("outputs", [])
+    check_present(ds, _listed(ds, outputs))
     return {t: [] if t in skip else list(iter_table(ds, t, outputs=outputs)) for t in TABLE_ORDER}
 
 
@@ -129,11 +191,15 @@ def conflict_ids(output: Path, version: str, cache_dir: Path | None = None) -> l
             return json.loads(kept.read_text("utf-8"))
         except (OSError, ValueError):
             pass
-    p = output / "datasets" / version / "conflicts.json"
+    ds = output / "datasets" / version
+    p = ds / "conflicts.json"
     if not p.exists():
         return []
+    entry = _listed(ds).get("conflicts.json")
+    if entry is None:
+        raise StoreError(f"{p}: not listed in the version's manifest; this version cannot be trusted")
     try:
-        ids = [r["id"] for r in iter_records(p)]
+        ids = [r["id"] for r in iter_records(p, entry)]
     except (KeyError, TypeError) as e:
         raise StoreError(f"{p}: cannot be read ({describe_error(e)})") from None
     if kept is not None:
@@ -240,4 +306,12 @@ REPORT_SUFFIXES = ("md", "html")
 
 
 def has_reports(output: Path, version: str) -> bool:
-    return all((output / "reports" / f"{version}.{suffix}").is_file() for suffix in REPORT_SUFFIXES)
+    """Both reports of ``version`` are there (and not empty: a report is never, and an older
+    ``pipeline report`` killed mid-write left one so)."""
+    def whole(p: Path) -> bool:
+        try:
+            return p.is_file() and p.stat().st_size > 0
+        except OSError:
+            return False
+
+    return all(whole(output / "reports" / f"{version}.{suffix}") for suffix in REPORT_SUFFIXES)

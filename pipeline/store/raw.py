@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
 import stat
-import tomllib
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import ParseError, StoreError
-from pipeline.store.files import _cannot_read, describe_error, read_optional_text
+from pipeline.store.files import _cannot_read, describe_error, loads_json, loads_toml, read_optional_text
 
 METADATA_FILE = "metadata.toml"
 #: a capture tool's record of what it captured and when (a crawler's or a git export's):
@@ -56,11 +54,7 @@ def _read_metadata(d: Path) -> dict[str, dict[str, str]]:
     text = read_optional_text(p, shown)
     if text is None:
         return {}
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        line = getattr(e, "lineno", None) or 1
-        raise ParseError(shown, line, f"not valid TOML: {e}") from None
+    data = loads_toml(text, shown)
     out = {}
     for name, entry in data.items():
         if not isinstance(entry, dict):
@@ -121,10 +115,7 @@ def _read_manifest(d: Path) -> dict[str, str]:
     text = read_optional_text(p, shown)
     if text is None:
         return {}
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ParseError(shown, e.lineno, f"not valid JSON: {e.msg}") from None
+    data = loads_json(text, shown)
     if not isinstance(data, list):
         raise ParseError(shown, 1, "must be a list of entries, one per file")
     out = {}
@@ -187,9 +178,19 @@ class RawRef:
     #: (file, capture date or ""), this one first; empty for a file captured once
     captures: tuple[tuple[str, str], ...] = ()
 
-    def read(self) -> RawFile:
-        return RawFile(self.display, self.path, read_raw_bytes(self.path, self.display), self.metadata,
-                       self.captures)
+    def read(self, sha256: str | None = None) -> RawFile:
+        """The document's bytes. ``sha256``: what they hashed to when the build listed them;
+        bytes that hash to anything else are refused (the file was replaced meanwhile: parsed,
+        they would be filed under the other content's hash, and served for it by every later
+        build), so what is parsed is always what was hashed."""
+        data = read_raw_bytes(self.path, self.display)
+        if sha256 is not None:
+            got = hashlib.sha256(data).hexdigest()
+            if got != sha256:
+                raise StoreError(f"{self.display}: changed while the build was reading it (sha256 {sha256[:12]}… "
+                                 f"when listed, {got[:12]}… when parsed); nothing published: build again "
+                                 f"once it is written")
+        return RawFile(self.display, self.path, data, self.metadata, self.captures)
 
 
 def list_raw(dirs: list[Path]) -> tuple[list[RawRef], list[str]]:
@@ -201,12 +202,21 @@ def list_raw(dirs: list[Path]) -> tuple[list[RawRef], list[str]]:
     would be every record's ``source_file``."""
     out: list[RawRef] = []
     skipped: list[str] = []
+    named: dict[str, Path] = {}
     for d in dirs:
         if not d.is_dir():
             raise StoreError(f"{d}: raw folder not found")
+        base = d.resolve().name
+        if base in named:
+            if named[base] == d.resolve():
+                continue  # (one folder named twice)
+            # every document is named <folder name>/<file>: two folders of one name would give
+            # two documents one name, and one of them would silently win
+            raise StoreError(f"{d}: a second raw folder named {base!r} (the first is {named[base]}): their "
+                             f"documents would both be named {base}/<file>; rename one of the folders")
+        named[base] = d.resolve()
         meta = _read_metadata(d)
         times = _read_manifest(d)
-        base = d.resolve().name
         seen = set()
         for folder, subdirs, files in os.walk(d, onerror=_walk_error):
             rel_folder = Path(folder).relative_to(d).as_posix()

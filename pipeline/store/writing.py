@@ -18,7 +18,7 @@ from pathlib import Path
 from pipeline.errors import StoreError
 from pipeline.store.files import _fsync_dir, _json_bytes, _naming, compact_json_bytes, write_atomic
 from pipeline.store.objects import arrow_schema, arrow_table, parquet_options
-from pipeline.store.published import HISTORY_EVENTS, HISTORY_HEADER, REPORT_SUFFIXES, latest, parse_history
+from pipeline.store.published import HISTORY_EVENTS, HISTORY_HEADER, REPORT_SUFFIXES, history, latest, parse_history
 from pipeline.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLE_ORDER, json_schema, table_schema_fields
 
 #: a small table's Parquet row groups end after this many rows ...
@@ -196,10 +196,11 @@ class VersionWriter:
         (``clean_stale_tmp``) or writes again (same inputs, same bytes); a full disk stops the
         build before anything is renamed. ``reports`` None: the version's reports exist."""
         final = self.output / "datasets" / version
+        # HISTORY is read (and a line in it that is no log line refused) before anything is
+        # published: an error after the rename would leave a version published by a failed build
+        history(self.output)
         if reports:
-            (self.output / "reports").mkdir(parents=True, exist_ok=True)
-            for suffix, data in sorted(reports.items()):
-                write_atomic(self.output / "reports" / f"{version}.{suffix}", data)
+            write_reports(self.output, version, reports)
         if final.exists():
             shutil.rmtree(self.folder, ignore_errors=True)
             created = False
@@ -218,6 +219,14 @@ class VersionWriter:
         for t in self.small.values():
             t.close()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def write_reports(output: Path, version: str, reports: dict[str, bytes]) -> None:
+    """``output/reports/<version>.<suffix>``, each written atomically (``write_atomic``): a
+    report is whole or absent, never a cut file that counts as present."""
+    (output / "reports").mkdir(parents=True, exist_ok=True)
+    for suffix, data in sorted(reports.items()):
+        write_atomic(output / "reports" / f"{version}.{suffix}", data)
 
 
 def _utc_now() -> str:
