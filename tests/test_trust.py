@@ -562,7 +562,7 @@ def test_a_bidi_mark_makes_no_second_category(work):
 
 def test_a_cell_of_many_titles_parses_in_linear_time():
     """Regression: one cell listing 60,000 《》 titles parsed in 98 s: every title was looked
-    for in the list of those seen before it (normalize.document_titles). A complexity check:
+    for in the list of those seen before it (parsers.rules.document_titles). A complexity check:
     the best of two times at 4n against n, about 4 for linear work and 16 for quadratic
     (before: 2.9 s at 10,000 titles, 38 s at 40,000; after: 0.9 s and 4.3 s)."""
     import gc
