@@ -49,7 +49,7 @@ def current_view(pages: dict[str, list], conflicts: list[dict], summaries: dict[
     summaries = summaries or {}
     rows: dict[tuple[str, str], dict] = {}
     for key in sorted(pages):
-        for r, statement in page_statements(key, pages[key]):
+        for _, r, statement in page_statements(key, pages[key]):
             k = (r["capability"], r["category_id"])
             row = rows.setdefault(k, {"capability": r["capability"], "category_id": r["category_id"],
                                       "category": r["category"], "status": None, "statements": [],

@@ -7,6 +7,8 @@ Pure functions over the reconciled pages; nothing here reads a file.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pipeline.reconcile.versions import current, part_key
 
 
@@ -128,8 +130,36 @@ def _stated(versions: list) -> list[tuple[object, object, str | None]]:
 
 
 def page_statements(key: str, versions: list):
-    """(row, statement) for every category page ``key`` states today (``_stated``), in the
-    page's order: the statement names the part it is on (``part_key``)."""
+    """(version, row, statement) for every category page ``key`` states today (``_stated``),
+    in the page's order: the statement names the part it is on (``part_key``)."""
     listings = _Listings(versions)
     for v, r, note in _stated(versions):
-        yield r, _statement(part_key(key, v.slot(r.get("page_part"))), v, r, listings, note)
+        yield v, r, _statement(part_key(key, v.slot(r.get("page_part"))), v, r, listings, note)
+
+
+@dataclass(frozen=True)
+class Today:
+    """Which captures today's answer comes from (sha256 of their sources): per part of a page
+    and category (``by_part``: the capture stating it, and those its rule and entries come
+    from where that one lost them), and per page (``by_page``: the captures whose lists of
+    categories are today's, its newest and, where that one is cut short, the earlier ones
+    stating what it does not reach; never an older capture only lending a lost list). A change
+    that appeared in one of them bears on today; one in any other capture is history."""
+
+    by_part: dict[tuple[str, str], frozenset[str]]
+    by_page: dict[str, frozenset[str]]
+
+
+def today_sources(pages: dict[str, list]) -> Today:
+    """``Today`` of reconciled pages (``versions.page_versions``)."""
+    by_part: dict[tuple[str, str], set[str]] = {}
+    by_page: dict[str, set[str]] = {}
+    for key, versions in sorted(pages.items()):
+        # a statement names its rows' file: the version's, or for bytes captured again, the first
+        sha = {f: v.source_sha256 for v in versions for f in (v.source_file, *(r["source_file"] for r in v.rows[:1]))}
+        now = by_page.setdefault(key, {current(versions).source_sha256})
+        for v, r, st in page_statements(key, versions):
+            now.add(v.source_sha256)
+            told = by_part.setdefault((st["page"], r["category_id"]), {v.source_sha256})
+            told.update(sha[s["source_file"]] for s in (st["rule_source"], st["items_source"]) if s)
+    return Today({k: frozenset(v) for k, v in by_part.items()}, {k: frozenset(v) for k, v in by_page.items()})
