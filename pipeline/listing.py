@@ -15,6 +15,7 @@ import io
 import json
 
 from pipeline.normalize import display_width, visible
+from pipeline.review import SEVERITIES  # noqa: F401 (the CLI's --severity choices)
 from pipeline.tables import FIELD_SCHEMAS
 
 FORMATS = ("text", "json", "csv")
@@ -105,7 +106,6 @@ def category_rows(categories: list[dict], current: list[dict] = ()) -> list[dict
 CONFLICT_COLUMNS = ["id", "severity", "status", "kind", "relation", "capability", "category", "categories",
                     "page", "summary"]
 CONFLICT_TEXT_COLUMNS = ["id", "severity", "status", "kind", "category", "summary"]
-SEVERITIES = ("high", "medium", "low", "gap", "info")
 #: every conflict status, as the schema names them
 STATUSES = tuple(FIELD_SCHEMAS[("conflicts", "status")]["enum"])
 

@@ -15,9 +15,9 @@ from importlib import resources
 from pipeline.reconcile.current import STATUS_TEXT, rule_words
 from pipeline.diff import Diff
 from pipeline.normalize import visible
-from pipeline.review import SEVERITY_ORDER, UNRESOLVED
+from pipeline.review import CONFLICT_STATUSES, SEVERITY_ORDER, UNRESOLVED
 
-STATUS_ORDER = ("open", "stale", "decided", "gap", "info")
+STATUS_ORDER = tuple(CONFLICT_STATUSES)
 #: what needs a decision (open and stale conflicts) is listed by severity, in this order
 #: values shown per conflict; the dataset's conflicts table has all of them
 MAX_VALUES = 12
@@ -56,6 +56,7 @@ KIND_TEXT = {
     "conditions_differ": "restrictions differ",
     "entries_differ": "what the entries require differs",
     "notes_differ": "notes differ",
+    "absent_from_revision": "absent from one revision only (a capture caught mid-edit?)",
 }
 def kind_text(kind: str) -> str:
     """A conflict kind in words (a kind this module does not know yet: its code, readable)."""
@@ -366,7 +367,9 @@ def other_conflicts(conflicts: list[dict]) -> list[tuple[str, list[dict]]]:
     return [(st, sorted(cs, key=_conflict_order)) for st, cs in groups.items()]
 
 
-OTHER_TEXT = {"decided": "Decided", "gap": "Coverage gaps (documents lost in a capture)",
+OTHER_TEXT = {"decided": "Decided",
+              "history": "History (changes between older versions, superseded since: no decision needed)",
+              "gap": "Coverage gaps (documents lost in a capture)",
               "info": "Differences between capabilities (informative, not a conflict)"}
 
 
@@ -475,7 +478,8 @@ def to_markdown(data: ReportData) -> str:
     out.append(f"Compared with: {_md(data.previous or '(no earlier version)')}")
     out += ["", f"## What needs a decision ({s['needs_decision']})", "",
             "Open conflicts (no decision yet) and stale decisions (the values changed since, or the conflict "
-            "is gone), by severity.", "",
+            "is gone), by severity: the statements that hold today disagree, or the newest version of a page "
+            "changed something. Changes between older versions, superseded since, are history (below).", "",
             "| | count |", "|---|---|",
             f"| conflicts open | {s['conflicts_open']} |", f"| decisions stale | {s['conflicts_stale']} |",
             f"| high | {s['high']} |", f"| medium | {s['medium']} |", f"| low | {s['low']} |", ""]
@@ -546,7 +550,7 @@ def to_markdown(data: ReportData) -> str:
             out.append(f"\n… and {len(d.changes) - max_rows} more categories (`python -m pipeline diff` lists them all)")
         out.append("")
     others = other_conflicts(data.conflicts)
-    out += [f"## Decided, gaps and informative differences ({sum(len(cs) for _, cs in others)})", ""]
+    out += [f"## Decided, history, gaps and informative differences ({sum(len(cs) for _, cs in others)})", ""]
     for st, cs in others:
         out += [f"### {OTHER_TEXT.get(st, st)} ({len(cs)})", ""]
         for c in cs:

@@ -38,12 +38,26 @@ from pipeline.errors import ParseError, PipelineError
 from pipeline.normalize import real_date
 
 DECISIONS_FILE = "review/decisions.toml"
+#: every conflict status, in the order the report lists them, with what it means: the one list
+#: the schema, the report, the listings and ``check`` read
+CONFLICT_STATUSES = {
+    "open": "bears on today's answer (the statements that hold today disagree, or the newest version of "
+            "a page changed it) and nobody decided: waits for a decision",
+    "stale": "decided on values that changed since, or on a conflict that is gone: waits for a decision again",
+    "decided": "a reviewer decided it (review/decisions.toml)",
+    "history": "a change between older versions of a page that later versions superseded, or a revision "
+               "lacking what the next one lists again: the category's dated history, needs no decision",
+    "gap": "documents lost in a capture (a coverage gap, reported)",
+    "info": "a difference between capabilities (informative)",
+}
 #: conflict statuses waiting for a person: open (never decided) and stale (decided on values
 #: that have changed since, or on a conflict that is gone)
 UNRESOLVED = ("open", "stale")
 #: severities of the conflicts a person decides, most serious first (gap and info conflicts
 #: are reported, not decided)
 SEVERITY_ORDER = ("high", "medium", "low")
+#: every severity a conflict has
+SEVERITIES = SEVERITY_ORDER + ("gap", "info")
 _KEYS = ("conflict", "decision", "reason", "reviewer", "date", "values")
 #: what a withdrawal adds to the decision's own keys
 _WITHDRAWN_KEYS = ("withdrawn_by", "withdrawn_date", "withdrawn_reason")
@@ -283,8 +297,11 @@ def apply_decision(conflict: dict, decision: Decision | None) -> dict:
         return conflict
     status, why = ("applied", None) if conflict["values_hash"] == decision.values else \
         ("stale", "values changed since the decision")
-    return dict(conflict, status="decided" if status == "applied" else "stale",
-                decision=dict(decision.to_dict(), status=status, stale_reason=why))
+    # a decided conflict stays decided; one whose values changed since waits for a decision
+    # again, unless it is history by now (later versions superseded it): the decision is still
+    # reported stale, and nothing about today needs deciding
+    settled = "decided" if status == "applied" else "history" if conflict["status"] == "history" else "stale"
+    return dict(conflict, status=settled, decision=dict(decision.to_dict(), status=status, stale_reason=why))
 
 
 def review_rows(decisions: list[Decision], conflicts: dict[str, dict], known_ids: set[str],

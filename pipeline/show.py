@@ -75,6 +75,8 @@ def describe(cid: str, tables: dict[str, list[dict]]) -> dict:
     cats = [c for c in tables["categories"] if c["category_id"] == cid]
     reqs = [r for r in tables["requirements"] if r["category_id"] == cid]
     conflicts = [c for c in tables["conflicts"] if c["status"] in UNRESOLVED]
+    # changes between older versions, superseded since: the category's dated history, no decision
+    superseded = [c for c in tables["conflicts"] if c["status"] == "history"]
     answers = {r["capability"]: r for r in tables.get("current", []) if r["category_id"] == cid}
     out = {"category_id": cid, "category": cats[0]["category"] if cats else None,
            "names": sorted({n for c in cats for n in c["names"]}), "capabilities": []}
@@ -117,6 +119,8 @@ def describe(cid: str, tables: dict[str, list[dict]]) -> dict:
             "capability": c["capability"], "current": current, "history": history,
             "conflicts": [{"id": x["id"], "kind": x["kind"], "relation": x["relation"], "summary": x["summary"],
                            "status": x["status"]} for x in conflicts if (c["capability"], cid) in covered(x)],
+            "earlier_changes": [{"id": x["id"], "kind": x["kind"], "severity": x["severity"], "summary": x["summary"]}
+                                for x in superseded if (c["capability"], cid) in covered(x)],
         })
     # a capability no page names this category for, that answers for it all the same: a
     # statement covering every child of its parent (政务民生 / 所有二级类目)
@@ -124,7 +128,7 @@ def describe(cid: str, tables: dict[str, list[dict]]) -> dict:
     for cap in sorted(set(answers) - named):
         out["category"] = out["category"] or answers[cap]["category"]
         out["capabilities"].append({"answer": answers[cap], "capability": cap, "current": [], "history": [],
-                                    "conflicts": []})
+                                    "conflicts": [], "earlier_changes": []})
     return out
 
 
@@ -231,4 +235,7 @@ def to_text(d: dict) -> str:
         if cap["conflicts"]:
             lines.append("  open conflicts:")
             lines += [f"    {c['id']} [{c['status']}] {c['summary']}" for c in cap["conflicts"]]
+        if cap.get("earlier_changes"):
+            lines.append("  earlier changes (history: later versions superseded them, no decision needed):")
+            lines += [f"    {c['id']} [{c['severity']}] {c['summary']}" for c in cap["earlier_changes"]]
     return "\n".join(lines)

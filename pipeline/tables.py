@@ -7,6 +7,7 @@ as ``list<string>``. A change to any field here bumps ``SCHEMA_VERSION``.
 from __future__ import annotations
 
 from pipeline.model import STATEMENT_KINDS
+from pipeline.review import CONFLICT_STATUSES, SEVERITIES
 
 SCHEMA_VERSION = "4.0.0"
 
@@ -110,12 +111,14 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
                         "requirement, 仅支持…) | entries_differ (what the entries require, where count, rule and "
                         "documents do not tell it: an entry without a 《》 title dropped, an alternative reworded "
                         "around the same title) | notes_differ (注意 notes; with the scenario, compared as what "
-                        "they say together: a sentence moved between them is no change); integration_differs "
-                        "also covers integration_also (若同时具备… second methods)"),
+                        "they say together: a sentence moved between them is no change) | absent_from_revision (one "
+                        "revision lacks categories the revisions before and after it list: a capture caught "
+                        "mid-edit, neither removed nor added; 5 or more from one revision are one page-wide "
+                        "event); integration_differs also covers integration_also (若同时具备… second methods)"),
         ("relation", "str", "version (one page over time) | page (different pages, one capability) | "
                             "capability (informative) | record (within one capture)"),
-        ("severity", "str", "high | medium | low | gap | info"),
-        ("status", "str", "open | decided | stale | gap | info"),
+        ("severity", "str", " | ".join(SEVERITIES)),
+        ("status", "str", " | ".join(f"{s} ({meaning})" for s, meaning in CONFLICT_STATUSES.items())),
         ("capability", "str", "capability (capability_difference: both, joined by +)"),
         ("category_id", "str", "canonical category id (null for a page-wide change: see categories)"),
         ("category", "list", "canonical category levels (empty for a page-wide change)"),
@@ -177,11 +180,13 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("inferred", "str", "how captures without a URL or title were taken as versions of this page, and "
                             "what is not known of their order"),
         ("versions", "json", "[{source_file, source_sha256, date, date_from, captured, truncated, current, "
-                             "compared_with, added, removed, renamed}], oldest first (undated first): date is "
+                             "compared_with, added, removed, renamed, absent}], oldest first (undated first): date is "
                              "the page's own (date_from page) else the capture's (date_from capture); captured "
                              "orders revisions of one day; added/removed/renamed count categories against "
                              "compared_with, the version before (for an undated version: the first dated "
-                             "one, added meaning there and not here); a truncated capture removes nothing"),
+                             "one, added meaning there and not here); a truncated capture removes nothing; absent: "
+                             "categories this version lacks that the versions before and after it list (a "
+                             "capture caught mid-edit), counted neither as removed here nor added after"),
     ],
     "reviews": [
         ("conflict", "str", "conflict id the decision is about"),
@@ -265,7 +270,8 @@ FIELD_SCHEMAS: dict[tuple[str, str], dict] = {
                                    "additionalProperties": {"type": "integer"}},
     ("sources", "links"): {"type": "array", "items": {"type": "object", "required": ["pdf_page", "uri"]}},
     ("conflicts", "id"): {"type": "string", "pattern": "^cfl_[0-9a-f]{16}$"},
-    ("conflicts", "status"): {"enum": ["open", "decided", "stale", "gap", "info"]},
+    ("conflicts", "status"): {"enum": list(CONFLICT_STATUSES)},
+    ("conflicts", "severity"): {"enum": list(SEVERITIES)},
     ("conflicts", "relation"): {"enum": ["version", "page", "capability", "record"]},
     ("conflicts", "values"): {"type": "array", "items": _VALUE, "minItems": 1},
     ("conflicts", "categories"): {"type": "array", "minItems": 1, "items": {

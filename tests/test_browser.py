@@ -44,7 +44,7 @@ def driver(tmp_path_factory):
 
 
 SECTIONS = ["What needs a decision", "Current requirements", "What changed since the previous version",
-            "Decided, gaps and informative differences", "Page versions", "Category names to review"]
+            "Decided, history, gaps and informative differences", "Page versions", "Category names to review"]
 
 
 def _counts_match_what_is_shown(driver) -> list[tuple[str, int]]:

@@ -124,7 +124,7 @@ def test_apply_marks_status_per_decision():
 # --- reports and variants -----------------------------------------------------------------
 
 def _change_rows(md: str) -> list[str]:
-    section = md[md.index("## What changed"):md.index("## Decided, gaps")]
+    section = md[md.index("## What changed"):md.index("## Decided, history")]
     rest = section.split("### Summary", 1)[1]  # (the sources' sections, after the counts)
     section = rest[rest.find("\n### "):] if "\n### " in rest else ""
     return [ln for ln in section.splitlines() if ln.startswith("| ") and not ln.startswith("| category")]
@@ -318,7 +318,7 @@ def test_report_opens_with_what_needs_a_decision_then_current_then_changes(tmp_p
     md, html = report.to_markdown(data), report.to_html(data)
     for text, mark in ((md, "## "), (html, "<h2>")):
         heads = ["What needs a decision", "Current requirements", "What changed since the previous version",
-                 "Decided, gaps and informative differences", "Page versions", "Category names to review"]
+                 "Decided, history, gaps and informative differences", "Page versions", "Category names to review"]
         at = [text.index(mark + h) for h in heads]
         assert at == sorted(at), (mark, at)
         text = re.sub(r"<[^>]+>", "", text)  # (the HTML's counts are elements of their own)

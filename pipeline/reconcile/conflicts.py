@@ -16,6 +16,7 @@ import json
 from pipeline.normalize import stable_id
 from pipeline.records import Row, content_key, distinct_contents
 from pipeline.reconcile.values import (ENTRIES_TOLD_BY, FIELD_KIND, SAID_TOGETHER, display, field_value)
+from pipeline.reconcile.statements import today_sources
 from pipeline.reconcile.versions import Version, current, page_changes, part_key
 
 
@@ -26,6 +27,8 @@ SEVERITY = {
     "scope_differs": "low",
     "scenario_differs": "low", "items_lost": "gap", "capability_difference": "info",
     "conditions_differ": "high", "entries_differ": "high", "notes_differ": "medium",
+    # a revision caught mid-edit: the page lacked it for one revision and said it again
+    "absent_from_revision": "low",
 }
 
 
@@ -89,6 +92,15 @@ def values_hash(values: list[dict]) -> str:
         key.append((v["source_sha256"], v["value"], name))
     key.sort()
     return hashlib.sha256(json.dumps(key, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def _unless_today(c: dict, today: bool) -> dict:
+    """``c`` as history where it does not bear on today's answer (``statements.Today``): an
+    open change between versions the page has since moved on from is the category's dated
+    history, shown with it, never waiting for a decision."""
+    if c["status"] == "open" and not today:
+        c["status"] = "history"
+    return c
 
 
 def _conflict(kind: str, relation: str, capability: str, page: str | None, row: dict, field: str | None,
@@ -189,6 +201,8 @@ def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
     so the build writes each as it comes). Whitelist rows (a category list without a
     qualification column) state no requirement: they count for categories added and removed,
     never in value comparisons."""
+    # which captures today's answer comes from: a change that appeared in another is history
+    today = today_sources(pages)
     # 1. change over time within one page, part by part (``Version.slot``)
     for key, versions in sorted(pages.items()):
         cap = key.split(":", 1)[0]
@@ -227,17 +241,24 @@ def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
             alike: dict[tuple, list] = {}
             for k, field, kind, pattern in differs:
                 alike.setdefault((k[0], field, pattern), []).append(k)
+            def recent(m: tuple[str, str], pattern: tuple) -> bool:
+                # the last change appeared in a capture today's statement comes from (no
+                # change shown: kept open, never hidden)
+                return not pattern or pattern[-1][2] in today.by_part.get((part_key(key, m[0]), m[1]), ())
+
             for k, field, kind, pattern in differs:
                 members = alike[(k[0], field, pattern)]
                 if pattern and len(members) >= PAGE_WIDE_MIN:
                     if members[0] == k:
-                        yield _page_wide(kind, cap, part_key(key, k[0]), field, pattern,
-                                         [(entries_of(m), reps[m]) for m in members])
+                        c = _page_wide(kind, cap, part_key(key, k[0]), field, pattern,
+                                       [(entries_of(m), reps[m]) for m in members])
+                        yield _unless_today(c, any(recent(m, pattern) for m in members))
                     continue
                 got = _compare(field, entries_of(k), reps[k])
                 if got:
-                    yield _conflict(kind, "version", cap, part_key(key, k[0]), by_cat[k][0][0], field, *got)
-            yield from _membership(key, cap, versions)
+                    c = _conflict(kind, "version", cap, part_key(key, k[0]), by_cat[k][0][0], field, *got)
+                    yield _unless_today(c, recent(k, pattern))
+            yield from _membership(key, cap, versions, today.by_page.get(key, frozenset()))
         # record-level problems, per capture
         for k in sorted(by_cat):
             entries = entries_of(k)
@@ -245,9 +266,11 @@ def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
             if any(_count_mismatch(r) for r in reps[k]):
                 vals, mismatch = _capture_values(entries, lambda r: f"declares {r['of']}选{r['pick']}, lists "
                                                  f"{r['options']}" if _count_mismatch(r) else None)
-                yield _conflict("count_mismatch", "record", cap, where, mismatch[0], "count", vals,
-                                "declared count does not match the items listed: "
-                                + "; ".join(f"{v['value']} ({v['source_file']}:{v['line_start']})" for v in vals))
+                c = _conflict("count_mismatch", "record", cap, where, mismatch[0], "count", vals,
+                              "declared count does not match the items listed: "
+                              + "; ".join(f"{v['value']} ({v['source_file']}:{v['line_start']})" for v in vals))
+                stated = today.by_part.get((where, k[1]), ())
+                yield _unless_today(c, any(v["source_sha256"] in stated for v in vals))
             if any(_lost(r) for r in reps[k]):
                 vals, lost = _capture_values(entries, lambda r: _lost_text(r) if _lost(r) else None)
                 yield _conflict("items_lost", "record", cap, where, lost[0], "items", vals,
@@ -337,10 +360,11 @@ def _lost_text(r: dict) -> str:
     return f"declares {r['declared'] or r['rule']} with items missing"
 
 
-def _membership(key: str, cap: str, versions: list[Version]):
+def _membership(key: str, cap: str, versions: list[Version], now: frozenset[str]):
     """Categories added, removed and renamed between consecutive versions of a page
     (``page_changes``), one conflict at a time; each conflict's values (a sentence per
-    transition, over a long history thousands) are made when it is yielded."""
+    transition, over a long history thousands) are made when it is yielded. One bears on today
+    where a transition of it led to a capture today's answer comes from (``now``)."""
     changes = page_changes(versions)
     pairs, added, removed, renamed, rows_of = (changes.pairs, changes.added, changes.removed,
                                                changes.renamed, changes.rows_of)
@@ -355,8 +379,9 @@ def _membership(key: str, cap: str, versions: list[Version]):
                     f"absent from {prev.source_file} ({prev.date or 'date unknown'})")
         return _value(row, "rule", key, nxt.date) | {"value": said}
 
-    def removed_value(t: int, row) -> dict:
-        prev, nxt = pairs[t]
+    def removed_value(t: int, row, holder) -> dict:
+        # ``holder``: the version the row is of (the one before a capture cut short, not it)
+        prev, nxt = holder, pairs[t][1]
         if prev.date is None and nxt.date is not None:
             said = (f"in {prev.source_file} (date unknown); already absent from {nxt.source_file} "
                     f"({nxt.date}), the page's first dated version")
@@ -381,13 +406,70 @@ def _membership(key: str, cap: str, versions: list[Version]):
                 vals = [(added_value if kind == "category_added" else removed_value)(*occurrence)
                         for occurrence in seen]
                 summary = f"{name}: " + "; ".join(v["value"] for v in vals)
-            yield _conflict(kind, "version", cap, key, row, "category", vals, summary)
+            c = _conflict(kind, "version", cap, key, row, "category", vals, summary)
+            yield _unless_today(c, any(pairs[o[0]][1].source_sha256 in now for o in seen))
     for cid, seen in sorted(changes.respelt.items()):
         vals = [v for occurrence in seen for v in renamed_values(*occurrence)]
         names = " → ".join(dict.fromkeys(v["value"] for v in vals))
-        yield _conflict("rename_candidate", "version", cap, key, rows_of[cid], "category", vals,
-                        f"respelt? {names}: one category gone and one come, their names a letter or two "
-                        f"apart; if they are one category, add a reviewed alias")
+        c = _conflict("rename_candidate", "version", cap, key, rows_of[cid], "category", vals,
+                      f"respelt? {names}: one category gone and one come, their names a letter or two "
+                      f"apart; if they are one category, add a reviewed alias")
+        yield _unless_today(c, any(pairs[o[0]][1].source_sha256 in now for o in seen))
+    yield from _absences(key, cap, changes)
+
+
+def _absences(key: str, cap: str, changes):
+    """Categories one revision lacks and the next has again (``Changes.absent``): one low
+    event each, naming the revision that lacks it and the ones before and after that list it;
+    the same revision lacking ``PAGE_WIDE_MIN`` categories or more (a capture caught mid-edit)
+    is one page-wide event listing them. What the page says is the same before and after, so
+    it is history, whenever it happened: nothing about today to decide."""
+    pairs = changes.pairs
+    per_revision: dict[int, list[str]] = {}
+    for cid, seen in changes.absent.items():
+        for t, *_ in seen:
+            per_revision.setdefault(t, []).append(cid)
+    wide = {t for t, cids in per_revision.items() if len(cids) >= PAGE_WIDE_MIN}
+
+    def values(t: int, before, holder, after) -> list[dict]:
+        lacking, back = pairs[t][1], pairs[t + 1][1]
+        return [_value(before, "rule", key, holder.date) | {"value": f"in {_named(holder)}; absent from "
+                                                                     f"{_named(lacking)}"},
+                _value(after, "rule", key, back.date) | {"value": f"back in {_named(back)}"}]
+
+    for cid, seen in sorted(changes.absent.items()):
+        seen = [o for o in seen if o[0] not in wide]
+        if seen:
+            vals = [v for o in seen for v in values(*o)]
+            name = " / ".join(seen[0][1]["category_raw"])
+            c = _conflict("absent_from_revision", "version", cap, key, seen[0][1], "category", vals,
+                          f"{name}: absent from one revision only: " + "; ".join(
+                              f"{_named(pairs[o[0]][1])} lacks it, {_named(o[2])} before and "
+                              f"{_named(pairs[o[0] + 1][1])} after list it" for o in seen))
+            yield _unless_today(c, False)
+    for t in sorted(wide):
+        members = sorted(((o, o[1]) for cid in per_revision[t] for o in changes.absent[cid] if o[0] == t),
+                         key=lambda m: m[1]["category"])
+        lacking = pairs[t][1]
+        vals = [v for o, _ in members for v in values(*o)]
+        befores = "、".join(dict.fromkeys(_named(o[2]) for o, _ in members))
+        names = "、".join(" / ".join(row["category"]) for _, row in members)
+        c = _conflict("absent_from_revision", "version", cap, key, members[0][1], "category", vals,
+                      f"page-wide: {len(members)} categories absent from one revision only, {_named(lacking)} "
+                      f"(caught mid-edit?): {befores} before and {_named(pairs[t + 1][1])} after list them: {names}")
+        c["id"] = stable_id("cfl", "absent_from_revision", "version", cap, key, "page-wide", lacking.source_sha256)
+        c["category_id"], c["category"] = None, []
+        c["categories"] = [{"category_id": row["category_id"], "category": list(row["category"])} for _, row in members]
+        yield _unless_today(c, False)
+
+
+def _named(v: Version) -> str:
+    """A version as a conflict names it: its file and date, and its capture time where it has
+    one (revisions of one day are told apart by it)."""
+    when = v.date or "date unknown"
+    if v.captured and len(v.captured) > 10 and v.captured[:10] == v.date:
+        when = f"{v.date} {v.captured[11:16]}"
+    return f"{v.source_file} ({when})"
 
 
 def covered(conflict: dict) -> list[tuple[str, str]]:

@@ -92,7 +92,8 @@ def page_versions(rows: list[dict], sources: list[dict] | None = None
                 "source_file": v.source_file, "source_sha256": v.source_sha256, "date": v.date,
                 "date_from": v.date_from, "captured": v.captured, "truncated": v.truncated is not None,
                 "current": v is now, "compared_with": prev.source_file if prev else None,
-                "added": n.get("added"), "removed": n.get("removed"), "renamed": n.get("renamed")})
+                "added": n.get("added"), "removed": n.get("removed"), "renamed": n.get("renamed"),
+                "absent": n.get("absent")})
         _note_unordered(info[key], pages[key])
     return pages, info
 
@@ -172,19 +173,25 @@ class Changes:
 
     pairs: list[tuple[Version, Version]]
     added: dict[str, list[tuple]]
+    #: per category id, (transition, row, the version that row is of): the version before the
+    #: transition, or where that one is cut short, the earlier one that listed the category
     removed: dict[str, list[tuple]]
     renamed: dict[str, list[tuple]]
     rows_of: dict[str, dict]
     #: a category gone and another come whose names differ by a letter or two (a typo fixed or
     #: made: 医疗器械生产企业 / 医疗器械生成企业): per new category id, (transition, old row, new row)
     respelt: dict[str, list[tuple]]
+    #: a category one revision lacks and the next one has again (a capture caught mid-edit): per
+    #: category id, (transition into the revision that lacks it, row before, the version of that
+    #: row, row after); neither a removal nor an addition
+    absent: dict[str, list[tuple]] = dataclasses.field(default_factory=dict)
 
     def per_transition(self) -> list[dict[str, int]]:
-        """How many categories each transition added, removed and renamed (respelt ones count
-        as renamed)."""
-        out = [{"added": 0, "removed": 0, "renamed": 0} for _ in self.pairs]
+        """How many categories each transition added, removed, renamed (respelt ones count
+        as renamed) and lacked for that revision only (``absent``)."""
+        out = [{"added": 0, "removed": 0, "renamed": 0, "absent": 0} for _ in self.pairs]
         for kind, found in (("added", self.added), ("removed", self.removed), ("renamed", self.renamed),
-                            ("renamed", self.respelt)):
+                            ("renamed", self.respelt), ("absent", self.absent)):
             for seen in found.values():
                 for occurrence in seen:
                     out[occurrence[0]][kind] += 1
@@ -223,17 +230,18 @@ def _spelling_fixes(gone: list, came: list) -> list[tuple]:
 def page_changes(versions: list[Version]) -> Changes:
     """What each transition of a page changed in its list of categories (every part of it).
     A capture cut short (``Version.truncated``) lacks what it lost: that is not a removal, and
-    what it lacks is carried to the comparison after it."""
+    what it lacks is carried to the comparison after it, with the version that listed it. A
+    removal the next revision undoes is no removal (``_undone``)."""
     got = Changes(transitions(versions), {}, {}, {}, {}, {})
-    carried: dict = {}  # what the page listed before a capture cut short, carried past it
+    carried: dict = {}  # id -> (row, version): what the page listed before a capture cut short
     for t, (prev, nxt) in enumerate(got.pairs):
-        a = {r["category_id"]: r for r in prev.rows}
+        a = {r["category_id"]: (r, prev) for r in prev.rows}
         if prev.truncated and prev.date:  # in the dated chain, ``carried`` is what came before
             a = carried | a
         b = {r["category_id"]: r for r in nxt.rows}
         came = sorted(b.keys() - a.keys())
         gone = sorted(a.keys() - b.keys()) if not nxt.truncated else []
-        for old, new in _spelling_fixes([a[c] for c in gone], [b[c] for c in came]):
+        for old, new in _spelling_fixes([a[c][0] for c in gone], [b[c] for c in came]):
             # one category whose name was respelt, most likely: for review, not added and removed
             got.rows_of[new["category_id"]] = new
             got.respelt.setdefault(new["category_id"], []).append((t, old, new))
@@ -243,15 +251,38 @@ def page_changes(versions: list[Version]) -> Changes:
             got.rows_of[cid] = b[cid]
             got.added.setdefault(cid, []).append((t, b[cid]))
         for cid in gone:
-            got.rows_of[cid] = a[cid]
-            got.removed.setdefault(cid, []).append((t, a[cid]))
-        carried = a | b if nxt.truncated and prev.date else {}
+            got.rows_of[cid] = a[cid][0]
+            got.removed.setdefault(cid, []).append((t, *a[cid]))
+        carried = a | {cid: (r, nxt) for cid, r in b.items()} if nxt.truncated and prev.date else {}
         for cid in sorted(a.keys() & b.keys()):
-            old, new = _canonical_raw(a[cid], "category_raw"), _canonical_raw(b[cid], "category_raw")
+            old, new = _canonical_raw(a[cid][0], "category_raw"), _canonical_raw(b[cid], "category_raw")
             if old != new:
                 got.rows_of[cid] = b[cid]
-                got.renamed.setdefault(cid, []).append((t, a[cid], b[cid]))
+                got.renamed.setdefault(cid, []).append((t, a[cid][0], b[cid]))
+    _undone(got)
     return got
+
+
+def _undone(got: Changes) -> None:
+    """A category removed in one transition and added back in the next (a revision caught
+    mid-edit, 15:55 lacking what 15:17 and 16:08 list) is one event, ``absent``, not a removal
+    and an addition: the page never meant to drop it. Dated transitions only: where an undated
+    version falls is unknown, so nothing is "the next" of it."""
+    for cid in sorted(got.removed.keys() & got.added.keys()):
+        for occurrence in list(got.removed[cid]):
+            t, before, holder = occurrence
+            if t + 1 >= len(got.pairs) or not got.pairs[t][0].date:
+                continue
+            lacking, (after_prev, _) = got.pairs[t][1], got.pairs[t + 1]
+            back = next((o for o in got.added[cid] if o[0] == t + 1), None)
+            if back is None or after_prev is not lacking:
+                continue
+            got.removed[cid].remove(occurrence)
+            got.added[cid].remove(back)
+            got.absent.setdefault(cid, []).append((t, before, holder, back[1]))
+        for found in (got.removed, got.added):
+            if not found[cid]:
+                del found[cid]
 
 
 @per_content
