@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline.reconcile.values import ENTRIES_TOLD_BY, SAID_TOGETHER, display, field_value
+from pipeline.reconcile.values import (ENTRIES_TOLD_BY, SAID_TOGETHER, display, field_value, slight_display,
+                                       slight_texts)
 from pipeline.records import canonical_category
 
 #: fields compared, in report order
@@ -29,6 +30,8 @@ class FieldChange:
     #: documents only: titles added and removed
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
+    #: a slight text difference (``values.slight_texts``): old and new are the texts that differ
+    slight: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,10 @@ def field_changes(old: dict, new: dict) -> tuple[FieldChange, ...]:
             continue  # one fact, one change: what the count, rule or documents already tell
         if f in SAID_TOGETHER and field_value(old, "said") == field_value(new, "said"):
             continue  # a sentence moved between the notes and the scenario cell
-        if f == "documents":
+        slight = slight_texts(f, {_value(old, f), _value(new, f)} - {None})
+        if slight:  # the reconciliation's rule: a character or two of a text, both texts shown
+            out.append(FieldChange(f, slight_display(old, f, slight), slight_display(new, f, slight), slight=True))
+        elif f == "documents":
             a, b = list(dict.fromkeys(old["documents"])), list(dict.fromkeys(new["documents"]))
             out.append(FieldChange(f, _show(old, f), _show(new, f),
                                    added=tuple(d for d in b if d not in a), removed=tuple(d for d in a if d not in b)))

@@ -110,8 +110,12 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
                         "requirement, 仅支持…) | entries_differ (what the entries require, where count, rule and "
                         "documents do not tell it: an entry without a 《》 title dropped, an alternative reworded "
                         "around the same title) | notes_differ (注意 notes; with the scenario, compared as what "
-                        "they say together: a sentence moved between them is no change); integration_differs "
-                        "also covers integration_also (若同时具备… second methods)"),
+                        "they say together: a sentence moved between them is no change) | text_differs_slightly "
+                        "(low: entries, conditions, notes, scope or scenario differ by a character or two standing "
+                        "alone, a glyph lost in PDF text, 股权构 for 股权结构; values show the texts that differ; "
+                        "never a 《》 title, a condition or entry dropped, a count, a numeral or a negation: "
+                        "pipeline/reconcile/values.py); integration_differs also covers integration_also "
+                        "(若同时具备… second methods)"),
         ("relation", "str", "version (one page over time) | page (different pages, one capability) | "
                             "capability (informative) | record (within one capture)"),
         ("severity", "str", "high | medium | low | gap | info"),
