@@ -219,12 +219,14 @@ def datasets_to_diffs(old: dict[str, list[dict]] | None, new: dict[str, list[dic
         if prev:
             d = rows_to_diff(rows_old.get(prev["source_sha256"], []), mine, f"{name} (changed)",
                              f"{name} as before", f"{name} now")
-        elif s["source_sha256"] in undated and (base := _closest(mine, page, page_old, rows_old, kept, signed)):
-            # an undated capture's place is unknown: compared with the version already there
-            # that says most alike (a version new in this build too is not searched: among
-            # thousands arriving at once that would be a search per pair)
-            d = rows_to_diff(rows_new.get(base["source_sha256"], []), mine, f"{name} (new version of {page})",
-                             base["source_file"], name)
+        elif s["source_sha256"] in undated and (base := _closest(mine, page, page_old, rows_old,
+                                                                 kept | _gone(page, page_old, old_src, new_src), signed)):
+            # an undated capture's place is unknown: compared with the version already there, or
+            # replaced by this build, that says most alike (seed 001 replaced by a later capture
+            # of its page: that capture, not 004; a version new in this build too is not
+            # searched: among thousands arriving at once that would be a search per pair)
+            d = rows_to_diff(rows_new.get(base["source_sha256"]) or rows_old.get(base["source_sha256"], []), mine,
+                             f"{name} (new version of {page})", base["source_file"], name)
             d.notes.append(f"compared with {base['source_file']}: it has no date, and that version of the same "
                            f"page shares most statements with it")
         elif before.get(s["source_sha256"]) in new_src and not _replaced(
@@ -256,6 +258,13 @@ def datasets_to_diffs(old: dict[str, list[dict]] | None, new: dict[str, list[dic
             continue
         diffs.append(rows_to_diff(rows_old.get(s["source_sha256"], []), [], f"{name} (removed)", name, "(nothing)"))
     return diffs
+
+
+def _gone(page: str | None, page_old: dict[str, str], old_src: dict, new_src: dict) -> dict[str, dict]:
+    """The files of ``page`` in the old dataset that the new one no longer has (replaced)."""
+    if page is None:
+        return {}
+    return {f: x for f, x in old_src.items() if f not in new_src and page_old.get(x["source_sha256"]) == page}
 
 
 def _when(version: dict) -> tuple:

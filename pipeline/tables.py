@@ -172,7 +172,9 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
     ],
     "pages": [
         ("page_key", "str", "capability:URL where a source gives one, else capability:title (spaces aside), "
-                            "else capability:untitled:<file>"),
+                            "else capability:untitled:<file> (its first capture's file); a capture without URL "
+                            "or title that shares most categories with a page of the previous dataset version "
+                            "continues it under that page's key"),
         ("capability", "str", "capability"),
         ("title", "str", "page title (its newest version's)"),
         ("url", "str", "page URL (metadata), when the page is identified by it"),

@@ -589,6 +589,70 @@ def test_a_replaced_capture_is_compared_as_the_next_version_of_its_page(tmp_path
     assert page["versions"][-1]["source_file"] == "raw/002_revised.txt" and page["versions"][-1]["date"] == "2026-03-02"
 
 
+def _replace_and_rebuild(tmp_path, old: str, new) -> tuple[str, str, str]:
+    """Build the seeds, replace raw/``old`` by ``new`` under another name (no metadata) and build
+    again: (first version, second version, the new file's name)."""
+    raw = tmp_path / "raw"
+    shutil.copytree(ROOT / "raw", raw)
+    out = tmp_path / "output"
+    a = run_build([raw], out, decisions=tmp_path / "none.toml").version
+    (raw / old).unlink()
+    name = "006_later_capture.md"
+    shutil.copyfile(new, raw / name)
+    b = run_build([raw], out, decisions=tmp_path / "none.toml").version
+    return a, b, name
+
+
+def _pipeline_diff(out, a: str, b: str) -> str:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "pipeline", "diff", a, b, "--output", str(out)], cwd=out.parent,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+@needs_shared
+def test_a_capture_replacing_the_only_one_of_its_page_under_a_new_name_continues_the_page(tmp_path):
+    """Seed 000 (FaceID 1007/42684, Markdown, no title: page ``untitled:raw/000…``) replaced by the
+    page's 2020-10-26 revision under another name, no metadata: it shares 54% of 000's
+    categories, so it is the page's next version under the page's key, and the report and
+    ``pipeline diff`` compare it with 000 (categories added, none removed), not a page removed
+    (15 categories) and one added (28)."""
+    old = "000_5e444a4c87042c42.txt"
+    a, b, name = _replace_and_rebuild(tmp_path, old, HISTORY / "tencent-cloud-faceid-wechat-qualifications"
+                                      / "2020-10-26_2f2566f17b.md")
+    out = tmp_path / "output"
+    key = f"face_verification:untitled:raw/{old}"
+    pages = {p["page_key"]: p for p in read_table(out / "datasets" / b, "pages")}
+    assert [v["source_file"] for v in pages[key]["versions"]] == [f"raw/{name}"]
+    assert not [k for k in pages if name in k] and "previous dataset version" in pages[key]["inferred"]
+    cats = {v: {r["category_id"] for r in read_table(out / "datasets" / v, "requirements")
+                if r["source_file"] in (f"raw/{old}", f"raw/{name}")} for v in (a, b)}
+    for md in (_report_md(out), _pipeline_diff(out, a, b)):
+        s = _summary(md)
+        assert (s["categories removed"], s["categories added"]) == (0, len(cats[b] - cats[a])) != (0, 0)
+        assert f"### raw/{name} (new version of {key})" in md and f"### raw/{old} (removed; its page goes on)" in md
+        assert f"compared with raw/{old}" in md.split(f"### raw/{name}", 1)[1].split("\n### ", 1)[0]
+
+
+@needs_shared
+def test_an_undated_capture_replacing_another_is_compared_with_the_one_it_replaced(tmp_path):
+    """Seed 001 (1078/43316, Markdown, no title, no date) replaced by the page's 2021-08-30
+    revision, the same 31 categories, under another name: compared with 001, no category
+    changed (it was compared with 004, the PDF export: 9 added, 4 removed, 7 changed)."""
+    old = "001_c5ae0df2c7b8cf07.txt"
+    a, b, name = _replace_and_rebuild(tmp_path, old, HISTORY / "tencent-cloud-live-category-requirements"
+                                      / "2021-08-30_fd51fe19e1.md")
+    out = tmp_path / "output"
+    for md in (_report_md(out), _pipeline_diff(out, a, b)):
+        s = _summary(md)
+        assert [s[f"categories {k}"] for k in ("added", "removed", "renamed", "changed")] == [0, 0, 0, 0]
+        section = md.split(f"### raw/{name} (new version of live_streaming:类目申请资质要求)", 1)[1].split("\n### ", 1)[0]
+        assert f"compared with raw/{old}" in section and "No category changed" in section
+
+
 @needs_shared
 def test_captures_arriving_in_one_build_are_each_compared_with_the_one_before(tmp_path):
     """The 21 WeChat captures added to a built seeds dataset: each is compared with the capture
