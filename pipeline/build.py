@@ -348,7 +348,11 @@ def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown:
     # the sources it reaches are published from objects of their own, with it applied
     # (``_renamed_object``); each object says, per page it holds, what it states and which
     # categories it has, so the pages are known before any record is read
-    reaches = reconcile.renames_reaching(infos, facts)
+    # the previous version's pages: a capture without URL or title replacing one of its captures
+    # under a new name continues that page (``pages.identify``), here and in reconciliation alike
+    read_warnings: list[str] = []
+    prior = _prior_pages(output, {f["source_sha256"] for f in facts}, read_warnings.append)
+    reaches = reconcile.renames_reaching(infos, facts, prior)
     reached = [(info, reach) for info, reach in zip(infos, reaches)
                if reach and objects.get(_renamed_key(info, reach)) is None]
     n = processes.TASK_SOURCES
@@ -364,12 +368,12 @@ def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown:
         sources = writer.table("sources")
         for ref, info in zip(refs, infos):
             sources.add(_source_row(ref, info["source"]))
-        warnings = [w for info in infos for w in info["source"]["warnings"]]
+        warnings = [w for info in infos for w in info["source"]["warnings"]] + read_warnings
         dates = [info["source"]["updated"] for info in infos if info["source"]["updated"]]
         del infos  # (what the objects say is written: 10,000 of them are 150 MB, not held while reconciling)
         known = store.published_conflict_ids(output, warnings.append, cache_dir) | (known_conflicts or set())
         with _ConflictSpool(writer.folder / "conflicts.scratch") as sink:
-            tables = reconcile.reconcile_rows(rows, decisions, known, shown, sink=sink, sources=facts)
+            tables = reconcile.reconcile_rows(rows, decisions, known, shown, sink=sink, sources=facts, prior=prior)
             sink.write([c.pop("spooled") for c in tables["conflicts"]], writer.table("conflicts"))
         phase("reconciled")
         _validate({t: tables[t] for t in ("categories", "current", "pages", "reviews")})
@@ -525,6 +529,29 @@ class _ConflictSpool:
     def __exit__(self, *exc) -> None:
         self.fh.close()
         self.path.unlink(missing_ok=True)
+
+
+def _prior_pages(output: Path, present: set[str], warn) -> list:
+    """The latest version's pages a capture without URL or title may continue
+    (``reconcile.prior_pages``): its ``pages`` table and the categories of the sources that
+    needs (``reconcile.prior_sources``; ``present``: this build's sources' sha256). A version
+    that cannot be read gives none, with a warning."""
+    from pipeline import reconcile
+
+    previous = store.latest(output)
+    if previous is None:
+        return []
+    try:
+        ds = store.dataset_dir(output, previous)
+        pages = list(store.iter_table(ds, "pages"))
+        categories: dict[str, set[str]] = {}
+        for r in store.iter_table(ds, "requirements", reconcile.prior_sources(pages, present)):
+            categories.setdefault(r["source_sha256"], set()).add(r["category_id"])
+        return reconcile.prior_pages(pages, {k: frozenset(v) for k, v in categories.items()}, present)
+    except (OSError, store.StoreError) as e:  # (what reading a published version raises; a bug is not caught)
+        warn(f"{output}/datasets/{previous}: cannot be read ({store.describe_error(e)}); pages are identified "
+             f"without it")
+        return []
 
 
 def _previous_tables(output: Path, previous: str | None, refs, hashes, pages: list[dict], recheck: bool,

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline.reconcile.values import ENTRIES_TOLD_BY, SAID_TOGETHER, display, field_value
+from pipeline.reconcile.values import (ENTRIES_TOLD_BY, SAID_TOGETHER, display, field_value, slight_display,
+                                       slight_texts)
 from pipeline.records import canonical_category
 
 #: fields compared, in report order
@@ -29,6 +30,8 @@ class FieldChange:
     #: documents only: titles added and removed
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
+    #: a slight text difference (``values.slight_texts``): old and new are the texts that differ
+    slight: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,10 @@ def field_changes(old: dict, new: dict) -> tuple[FieldChange, ...]:
             continue  # one fact, one change: what the count, rule or documents already tell
         if f in SAID_TOGETHER and field_value(old, "said") == field_value(new, "said"):
             continue  # a sentence moved between the notes and the scenario cell
-        if f == "documents":
+        slight = slight_texts(f, {_value(old, f), _value(new, f)} - {None})
+        if slight:  # the reconciliation's rule: a character or two of a text, both texts shown
+            out.append(FieldChange(f, slight_display(old, f, slight), slight_display(new, f, slight), slight=True))
+        elif f == "documents":
             a, b = list(dict.fromkeys(old["documents"])), list(dict.fromkeys(new["documents"]))
             out.append(FieldChange(f, _show(old, f), _show(new, f),
                                    added=tuple(d for d in b if d not in a), removed=tuple(d for d in a if d not in b)))
@@ -213,12 +219,14 @@ def datasets_to_diffs(old: dict[str, list[dict]] | None, new: dict[str, list[dic
         if prev:
             d = rows_to_diff(rows_old.get(prev["source_sha256"], []), mine, f"{name} (changed)",
                              f"{name} as before", f"{name} now")
-        elif s["source_sha256"] in undated and (base := _closest(mine, page, page_old, rows_old, kept, signed)):
-            # an undated capture's place is unknown: compared with the version already there
-            # that says most alike (a version new in this build too is not searched: among
-            # thousands arriving at once that would be a search per pair)
-            d = rows_to_diff(rows_new.get(base["source_sha256"], []), mine, f"{name} (new version of {page})",
-                             base["source_file"], name)
+        elif s["source_sha256"] in undated and (base := _closest(mine, page, page_old, rows_old,
+                                                                 kept | _gone(page, page_old, old_src, new_src), signed)):
+            # an undated capture's place is unknown: compared with the version already there, or
+            # replaced by this build, that says most alike (seed 001 replaced by a later capture
+            # of its page: that capture, not 004; a version new in this build too is not
+            # searched: among thousands arriving at once that would be a search per pair)
+            d = rows_to_diff(rows_new.get(base["source_sha256"]) or rows_old.get(base["source_sha256"], []), mine,
+                             f"{name} (new version of {page})", base["source_file"], name)
             d.notes.append(f"compared with {base['source_file']}: it has no date, and that version of the same "
                            f"page shares most statements with it")
         elif before.get(s["source_sha256"]) in new_src and not _replaced(
@@ -250,6 +258,13 @@ def datasets_to_diffs(old: dict[str, list[dict]] | None, new: dict[str, list[dic
             continue
         diffs.append(rows_to_diff(rows_old.get(s["source_sha256"], []), [], f"{name} (removed)", name, "(nothing)"))
     return diffs
+
+
+def _gone(page: str | None, page_old: dict[str, str], old_src: dict, new_src: dict) -> dict[str, dict]:
+    """The files of ``page`` in the old dataset that the new one no longer has (replaced)."""
+    if page is None:
+        return {}
+    return {f: x for f, x in old_src.items() if f not in new_src and page_old.get(x["source_sha256"]) == page}
 
 
 def _when(version: dict) -> tuple:

@@ -57,6 +57,7 @@ KIND_TEXT = {
     "entries_differ": "what the entries require differs",
     "notes_differ": "notes differ",
     "absent_from_revision": "absent from one revision only (a capture caught mid-edit?)",
+    "text_differs_slightly": "slight text difference (a character or two, e.g. a glyph lost in PDF text)",
 }
 def kind_text(kind: str) -> str:
     """A conflict kind in words (a kind this module does not know yet: its code, readable)."""
@@ -545,7 +546,8 @@ def to_markdown(data: ReportData) -> str:
                     new = "added: " + _documents_text(f.added) if f.added else ""
                 ov, nv = (_documents_text(f.removed), _documents_text(f.added)) if f.field == "documents" else (f.old, f.new)
                 where = _md_check(data, (("old", c.old_at, ov), ("new", c.new_at, nv)))
-                out.append(f"| {_md(name)} | changed | {f.field} | {_md(old)} | {_md(new)} | {where} |")
+                label = f"{f.field} (slight text difference)" if f.slight else f.field
+                out.append(f"| {_md(name)} | changed | {label} | {_md(old)} | {_md(new)} | {where} |")
         if len(d.changes) > max_rows:
             out.append(f"\n… and {len(d.changes) - max_rows} more categories (`python -m pipeline diff` lists them all)")
         out.append("")

@@ -114,7 +114,12 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
                         "they say together: a sentence moved between them is no change) | absent_from_revision (one "
                         "revision lacks categories the revisions before and after it list: a capture caught "
                         "mid-edit, neither removed nor added; 5 or more from one revision are one page-wide "
-                        "event); integration_differs also covers integration_also (若同时具备… second methods)"),
+                        "event) | text_differs_slightly "
+                        "(low: entries, conditions, notes, scope or scenario differ by a character or two standing "
+                        "alone, a glyph lost in PDF text, 股权构 for 股权结构; values show the texts that differ; "
+                        "never a 《》 title, a condition or entry dropped, a count, a numeral or a negation: "
+                        "pipeline/reconcile/values.py); integration_differs also covers integration_also "
+                        "(若同时具备… second methods)"),
         ("relation", "str", "version (one page over time) | page (different pages, one capability) | "
                             "capability (informative) | record (within one capture)"),
         ("severity", "str", " | ".join(SEVERITIES)),
@@ -171,7 +176,9 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
     ],
     "pages": [
         ("page_key", "str", "capability:URL where a source gives one, else capability:title (spaces aside), "
-                            "else capability:untitled:<file>"),
+                            "else capability:untitled:<file> (its first capture's file); a capture without URL "
+                            "or title that shares most categories with a page of the previous dataset version "
+                            "continues it under that page's key"),
         ("capability", "str", "capability"),
         ("title", "str", "page title (its newest version's)"),
         ("url", "str", "page URL (metadata), when the page is identified by it"),

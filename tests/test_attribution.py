@@ -343,6 +343,91 @@ def test_a_condition_added_to_an_entry_is_raised(everything):
     assert c and any("经营范围需含客运" in v["value"] for v in c[0]["values"])
 
 
+# --- slight text differences: a glyph lost in PDF text is no change of what is required --------
+
+ECOMMERCE = ["电商平台", "电商平台"]
+WHOLE, CUT = "公司股权结构及股东", "公司股权构及股东"  # 001 (Markdown) and 004's PDF text, raw/004:266-267
+
+
+def _row(tables, file: str, category: list[str]) -> dict:
+    return next(r for r in tables["requirements"] if r["source_file"] == file and r["category"] == category
+                and r["capability"] == "live_streaming")
+
+
+def test_a_glyph_lost_in_pdf_text_is_a_slight_text_difference(seeds):
+    """电商平台: 004's PDF text lost the 结 of 「公司股权结构」, the one difference of its entries from
+    001's: one low conflict showing both texts, not a high entries_differ."""
+    assert not [c for c in seeds["conflicts"] if c["kind"] == "entries_differ" and c["category"] == ECOMMERCE]
+    c = _one(seeds["conflicts"], "text_differs_slightly", ECOMMERCE, "version")
+    assert (c["severity"], c["status"], c["field"]) == ("low", "open", "entries")
+    shown = {v["source_file"][4:7]: v["value"] for v in c["values"]}
+    assert WHOLE in shown["001"] and CUT in shown["004"] and CUT not in shown["001"]
+    assert "slight text difference" in c["summary"]
+
+
+@needs_shared
+def test_slight_differences_over_the_history_and_real_changes_kept(everything):
+    """On the history too (1078/43316 2020-04-09 closes 「“在线数据处理与交易处理业务“」 with an opening
+    quote): one slight difference; the FaceID page dropping 增值电信运营商's condition
+    (经营范围含移动通信转售业务) stays a high entries_differ."""
+    slight = [c for c in everything["conflicts"] if c["category"] == ECOMMERCE and c["page"] == LIVE
+              and c["field"] == "entries"]
+    assert [c["kind"] for c in slight] == ["text_differs_slightly"]
+    shown = {v["source_file"]: v["value"] for v in slight[0]["values"]}
+    assert "“在线数据处理与交易处理业务“或" in shown["tencent-history/tencent-cloud-live-category-requirements/"
+                                          "2020-04-09_5c448341de.md"]
+    dropped = [c for c in everything["conflicts"] if c["category"] == ["IT科技", "增值电信运营商"]
+               and c["page"] and c["page"].startswith(FACEID) and c["field"] == "entries"]
+    assert [(c["kind"], c["severity"]) for c in dropped] == [("entries_differ", "high")]
+
+
+def _edited(row: dict, old: str, new: str) -> dict:
+    """``row`` with ``old`` replaced by ``new`` once in its entries (and documents)."""
+    text = json.dumps(row, ensure_ascii=False)
+    assert text.count(old) >= 1, old
+    return json.loads(text.replace(old, new))
+
+
+def _slight(a: dict, b: dict, field: str = "entries"):
+    from pipeline.reconcile.values import field_value, slight_texts
+
+    return slight_texts(field, {field_value(a, field), field_value(b, field)})
+
+
+def test_a_slight_difference_never_hides_a_real_change(seeds):
+    """001's real 电商平台 entries against edits of them: the lost glyph is slight; another 《》
+    title, a condition dropped, a count, a numeral, a negation or a word gained never are.
+    企业征信's scope, 「提供征信业务服务」 (001) and 「提供企业征信业务服务」 (002), is a real change."""
+    real = _row(seeds, "raw/001_c5ae0df2c7b8cf07.txt", ECOMMERCE)
+    assert _slight(real, _edited(real, WHOLE, CUT)) == {"股东追溯及其相关证明材料(如公司章程、公司股权结构及股东的有关情况)",
+                                                         "股东追溯及其相关证明材料(如公司章程、公司股权构及股东的有关情况)"}
+    for old, new in (("《行政许可不予受理通知书》", "《行政许可受理通知书》"),             # another title
+                     ("业务发展和实施计划", "业务发展和3实施计划"),                       # a numeral
+                     ("依法经营电信业务承诺书", "依法经营电信业务不承诺书"),               # a negation
+                     ("相关证明材料（如公司章程", "相关证明材料原件（如公司章程")):        # a word
+        assert _slight(real, _edited(real, old, new)) is None, (old, new)
+    counted = json.loads(json.dumps(real))
+    counted["items"][0]["group"]["pick"] = 2  # a count
+    unconditioned = json.loads(json.dumps(real))
+    licence = unconditioned["items"][0]["group"]["items"][0]
+    assert licence["conditions"] == ["核准服务项目包含“在线数据处理与交易处理业务”或“互联网信息服务业务”"]
+    licence["conditions"] = []  # a condition dropped
+    assert _slight(real, counted) is None and _slight(real, unconditioned) is None
+    scope = _one(seeds["conflicts"], "scope_differs", ["金融业", "企业征信"], "version")
+    assert any("提供企业征信业务服务" in v["value"] for v in scope["values"])
+
+
+def test_pipeline_diff_tells_a_slight_text_difference_as_the_reconciliation_does(seeds):
+    """``pipeline diff`` of 001 and 004 (one rule, ``values``): 电商平台's entries changed slightly,
+    both texts shown."""
+    from pipeline.diff import field_changes
+
+    got = field_changes(_row(seeds, "raw/001_c5ae0df2c7b8cf07.txt", ECOMMERCE),
+                        _row(seeds, "raw/004_ef2bf0700b54b804.txt", ECOMMERCE))
+    entries = [f for f in got if f.field == "entries"]
+    assert len(entries) == 1 and entries[0].slight and WHOLE in entries[0].old and CUT in entries[0].new
+
+
 def test_a_second_access_method_and_notes_are_compared(seeds):
     """002 changes 电商平台's 若同时具备【社交-直播】 method, and adds notes to 证券/期货 (建议选…投资咨询)
     and 企业征信 (若涉及个人征信业务…)."""
@@ -504,6 +589,70 @@ def test_a_replaced_capture_is_compared_as_the_next_version_of_its_page(tmp_path
     ds = out / "datasets" / (out / "LATEST").read_text().strip()
     page = next(p for p in read_table(ds, "pages") if p["page_key"] == "live_streaming:类目申请资质要求")
     assert page["versions"][-1]["source_file"] == "raw/002_revised.txt" and page["versions"][-1]["date"] == "2026-03-02"
+
+
+def _replace_and_rebuild(tmp_path, old: str, new) -> tuple[str, str, str]:
+    """Build the seeds, replace raw/``old`` by ``new`` under another name (no metadata) and build
+    again: (first version, second version, the new file's name)."""
+    raw = tmp_path / "raw"
+    shutil.copytree(ROOT / "raw", raw)
+    out = tmp_path / "output"
+    a = run_build([raw], out, decisions=tmp_path / "none.toml").version
+    (raw / old).unlink()
+    name = "006_later_capture.md"
+    shutil.copyfile(new, raw / name)
+    b = run_build([raw], out, decisions=tmp_path / "none.toml").version
+    return a, b, name
+
+
+def _pipeline_diff(out, a: str, b: str) -> str:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "pipeline", "diff", a, b, "--output", str(out)], cwd=out.parent,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+@needs_shared
+def test_a_capture_replacing_the_only_one_of_its_page_under_a_new_name_continues_the_page(tmp_path):
+    """Seed 000 (FaceID 1007/42684, Markdown, no title: page ``untitled:raw/000…``) replaced by the
+    page's 2020-10-26 revision under another name, no metadata: it shares 54% of 000's
+    categories, so it is the page's next version under the page's key, and the report and
+    ``pipeline diff`` compare it with 000 (categories added, none removed), not a page removed
+    (15 categories) and one added (28)."""
+    old = "000_5e444a4c87042c42.txt"
+    a, b, name = _replace_and_rebuild(tmp_path, old, HISTORY / "tencent-cloud-faceid-wechat-qualifications"
+                                      / "2020-10-26_2f2566f17b.md")
+    out = tmp_path / "output"
+    key = f"face_verification:untitled:raw/{old}"
+    pages = {p["page_key"]: p for p in read_table(out / "datasets" / b, "pages")}
+    assert [v["source_file"] for v in pages[key]["versions"]] == [f"raw/{name}"]
+    assert not [k for k in pages if name in k] and "previous dataset version" in pages[key]["inferred"]
+    cats = {v: {r["category_id"] for r in read_table(out / "datasets" / v, "requirements")
+                if r["source_file"] in (f"raw/{old}", f"raw/{name}")} for v in (a, b)}
+    for md in (_report_md(out), _pipeline_diff(out, a, b)):
+        s = _summary(md)
+        assert (s["categories removed"], s["categories added"]) == (0, len(cats[b] - cats[a])) != (0, 0)
+        assert f"### raw/{name} (new version of {key})" in md and f"### raw/{old} (removed; its page goes on)" in md
+        assert f"compared with raw/{old}" in md.split(f"### raw/{name}", 1)[1].split("\n### ", 1)[0]
+
+
+@needs_shared
+def test_an_undated_capture_replacing_another_is_compared_with_the_one_it_replaced(tmp_path):
+    """Seed 001 (1078/43316, Markdown, no title, no date) replaced by the page's 2021-08-30
+    revision, the same 31 categories, under another name: compared with 001, no category
+    changed (it was compared with 004, the PDF export: 9 added, 4 removed, 7 changed)."""
+    old = "001_c5ae0df2c7b8cf07.txt"
+    a, b, name = _replace_and_rebuild(tmp_path, old, HISTORY / "tencent-cloud-live-category-requirements"
+                                      / "2021-08-30_fd51fe19e1.md")
+    out = tmp_path / "output"
+    for md in (_report_md(out), _pipeline_diff(out, a, b)):
+        s = _summary(md)
+        assert [s[f"categories {k}"] for k in ("added", "removed", "renamed", "changed")] == [0, 0, 0, 0]
+        section = md.split(f"### raw/{name} (new version of live_streaming:类目申请资质要求)", 1)[1].split("\n### ", 1)[0]
+        assert f"compared with raw/{old}" in section and "No category changed" in section
 
 
 @needs_shared

@@ -1,5 +1,6 @@
 """Each parser on small inline documents: the layouts and breakages the real pages show."""
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -90,6 +91,47 @@ def test_markdown_sections_split_named_parts_and_keep_slash_names():
     assert s.scope == "适用于培训机构" and s.span.line_start == 5
     other = cats[("教育", "证券/期货")]
     assert other.requirement.rule == "none" and other.notes == ("如提供股票交易服务，需补充类目。",)
+
+
+HISTORY = Path(__file__).resolve().parent.parent.parent / "shared" / "tencent-history"
+needs_history = pytest.mark.skipif(not HISTORY.is_dir(), reason="../shared/tencent-history not present")
+
+
+@needs_history
+@pytest.mark.parametrize("revision", ["2020-04-09_5c448341de.md", "2020-04-15_fdb773e76b.md"])
+def test_list_lines_after_a_callout_written_without_the_marker_belong_to_it(revision):
+    """1078/43316, 2020-04-09:12-14: ``>!`` then ``1. 入驻商家…`` and ``2. 不得提供…`` without ``>``:
+    the callout's notes, as the 2020-04-15 revision writes them with ``>`` on every line."""
+    f = HISTORY / "tencent-cloud-live-category-requirements" / revision
+    doc = markdown.parse(f.read_text("utf-8"), f.name)
+    assert _by_cat(doc)[("电商平台", "电商平台")].notes == (
+        "入驻商家如涉医疗器械、非处方药品在线销售，需补充医疗相关类目。", "不得提供如催情香水/催情药品等违法违规商品销售。")
+
+
+def _plugin_lines(first: int, last: int) -> list[str]:
+    """Real lines of the plugin page (1078/42916, 2021-08-30), 1-based and inclusive."""
+    f = HISTORY / "tencent-cloud-live-plugin" / "2021-08-30_ddc73f1659.md"
+    return f.read_text("utf-8").split("\n")[first - 1:last] if HISTORY.is_dir() else []
+
+
+@pytest.mark.parametrize("lines, notes", [
+    ([">! ", "1. A。", "2. B。"], ("A。", "B。")),                      # list lines continue the callout
+    ([">! ", "1. A。", "", "2. B。"], ("A。",)),                        # a blank line ends it
+    ([">! ", "1. A。", "说明文字", "2. B。"], ("A。",)),                 # so does a line that is no list item
+    ([">! C。", ">", "4. D。"], ("C。",)),                              # and a bare ``>`` line
+    (["- E。", ">! F。"], ("F。",)),                                    # list lines before it are not its
+    # the plugin page, 2021-08-30:43-45: ``>! 请先参考…``, a bare ``>``, ``4. 信息提交完成后…``
+    pytest.param(_plugin_lines(43, 45), ("请先参考 方案选择 和 类目申请资质要求，确保小程序的直播场景和已选择的服务类目一致，"
+                                         "否则即使成功购买插件，微信小程序在上线时也会被驳回。",),
+                 marks=needs_history, id="plugin-2021-08-30:43-45"),
+])
+def test_a_callout_continues_over_the_list_lines_that_follow_it(lines, notes):
+    md = "\n".join(["## 教育", "### 在线视频课程", "具备【教育-在线视频课程】类目，可使用 [标准直播+直播标签](https://y) 进行接入。",
+                    *lines,
+                    "<table>", "<tr><th>要求</th><th>说明</th></tr>",
+                    "<tr><th>资质要求</th><td>-</td></tr>", "</table>", ""])
+    doc = markdown.parse(md, "raw/x.md")
+    assert _by_cat(doc)[("教育", "在线视频课程")].notes == notes
 
 
 def test_markdown_category_table_with_section_label():

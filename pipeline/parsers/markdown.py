@@ -69,6 +69,10 @@ def parse(text: str, file: str) -> ParsedDocument:
     scenario_tables: list[tuple[Table, _Heading, list[str]]] = []
     warnings: list[str] = []
     truncated: str | None = None
+    # list lines written without ``>`` right after a ``>!`` callout line belong to the callout,
+    # as its renderer shows them (1078/43316, 2020-04-09:12-14: ``>!`` then ``1. 入驻商家…``,
+    # ``2. 不得提供…``), until a blank line or a line that is no list item
+    in_callout = False
     i = 0
     while i < len(lines):
         raw = lines[i]
@@ -83,6 +87,7 @@ def parse(text: str, file: str) -> ParsedDocument:
                     prev.children += 1
                     break
             headings.append(h)
+            in_callout = False
             i += 1
             continue
         block = _table_block(lines, i, file)
@@ -106,14 +111,19 @@ def parse(text: str, file: str) -> ParsedDocument:
                 else:
                     cur.tables.append(t)
             cur.end = cur.table_end = j + 1
+            in_callout = False
             i = j + 1
             continue
         stripped = raw.strip()
         if stripped:
-            if stripped.startswith(">"):
+            callout = stripped.startswith(">") or (in_callout and _LIST_MARK.match(stripped) is not None)
+            if callout:
                 note = strip_markup(_LIST_MARK.sub("", stripped.lstrip(">").lstrip("!").strip()))
                 if note:
                     cur.notes.append(note)
+                # a ``>`` line with nothing after it closes the callout's paragraph: what follows
+                # without ``>`` is the page's own text again (the plugin page, 2021-08-30:45)
+                in_callout = bool(stripped.lstrip(">").strip())
             else:
                 plain = _LIST_MARK.sub("", stripped)
                 s = parse_sentence(plain, no)
@@ -121,7 +131,10 @@ def parse(text: str, file: str) -> ParsedDocument:
                     cur.sentences.append(s)
                 else:
                     cur.paragraphs.append((strip_markup(plain), no))
+                in_callout = False
             cur.end = no
+        else:
+            in_callout = False
         i += 1
 
     # each table's key/value rows, read once (the title, the sections and their drafts ask)

@@ -15,34 +15,38 @@ from pipeline.reconcile.conflicts import conflict_order, iter_conflicts, records
 from pipeline.reconcile.current import SUMMARY_MAX, current_view
 from pipeline.reconcile.values import MEMOS
 from pipeline.reconcile.names import apply_stated_renames, captures_said, rename_rows, renames_reaching
+from pipeline.reconcile.pages import prior_pages, prior_sources
 from pipeline.reconcile.versions import page_versions
 from pipeline.reconcile.views import categories_view, pages_view
 
-__all__ = ["apply_stated_renames", "captures_said", "conflict_header", "page_versions", "plain_row",
-           "reconcile_rows", "reconcile_tables", "records_to_conflicts", "rename_rows", "renames_reaching"]
+__all__ = ["apply_stated_renames", "captures_said", "conflict_header", "page_versions", "plain_row", "prior_pages",
+           "prior_sources", "reconcile_rows", "reconcile_tables", "records_to_conflicts", "rename_rows",
+           "renames_reaching"]
 
 
 def reconcile_rows(rows: list, decisions: list, known_ids: set[str], decisions_file: str,
-                   sink=None, sources: list[dict] | None = None) -> dict[str, list[dict]]:
+                   sink=None, sources: list[dict] | None = None, prior: list = ()) -> dict[str, list[dict]]:
     """The reconciled tables from requirement rows (``records.Row`` or dicts) whose stated renames are applied:
     conflicts (with decisions applied), the canonical categories view, page versions, and the
     review of every decision.
 
     ``sink(conflict)``, when given, receives each conflict as it is found and returns what to
     keep of it (``conflict_header``): a conflict lists every capture's value, so over an archive
-    the build writes them out rather than holding them all.
+    the build writes them out rather than holding them all. ``prior``: the previous dataset
+    version's pages (``pages.prior_pages``), so that a capture replacing another under a new
+    name, with no URL or title, keeps its page.
     """
     try:
-        return _reconcile_rows(rows, decisions, known_ids, decisions_file, sink, sources)
+        return _reconcile_rows(rows, decisions, known_ids, decisions_file, sink, sources, prior)
     finally:
         for memo in MEMOS:
             memo.clear()
 
 
-def _reconcile_rows(rows, decisions, known_ids, decisions_file, sink, sources):
+def _reconcile_rows(rows, decisions, known_ids, decisions_file, sink, sources, prior):
     from pipeline.review import apply_decision, review_rows
 
-    pages, info = page_versions(rows, sources)
+    pages, info = page_versions(rows, sources, prior)
     by_id = {d.conflict: d for d in decisions}
     kept, summaries = [], {}
     for c in iter_conflicts(rows, pages):

@@ -15,7 +15,8 @@ import json
 
 from pipeline.normalize import stable_id
 from pipeline.records import Row, content_key, distinct_contents
-from pipeline.reconcile.values import (ENTRIES_TOLD_BY, FIELD_KIND, SAID_TOGETHER, display, field_value)
+from pipeline.reconcile.values import (ENTRIES_TOLD_BY, FIELD_KIND, SAID_TOGETHER, SLIGHT_KIND, differs_as, display,
+                                       field_value, slight_display, slight_texts)
 from pipeline.reconcile.statements import today_sources
 from pipeline.reconcile.versions import Version, current, page_changes, part_key
 
@@ -29,6 +30,8 @@ SEVERITY = {
     "conditions_differ": "high", "entries_differ": "high", "notes_differ": "medium",
     # a revision caught mid-edit: the page lacked it for one revision and said it again
     "absent_from_revision": "low",
+    # a glyph lost in PDF text is no change of what is required: told, both texts shown, low
+    SLIGHT_KIND: "low",
 }
 
 
@@ -162,6 +165,13 @@ def _summarise(field: str, groups: dict) -> str:
     return f"{field}: " + " vs ".join(parts)
 
 
+def _grouped(values: list[dict]) -> dict[str, list[dict]]:
+    groups: dict[str, list[dict]] = {}
+    for v in values:
+        groups.setdefault(v["value"], []).append(v)
+    return groups
+
+
 def _compare(field: str, entries: list[tuple[dict, str, str | None]], reps: list[dict] | None = None):
     """entries: (row, page_key, date). Returns (values, summary) when the known values differ.
     ``reps``: one row per distinct content among the entries (``distinct_contents``, computed
@@ -171,11 +181,14 @@ def _compare(field: str, entries: list[tuple[dict, str, str | None]], reps: list
         reps = list(distinct_contents(r for r, _, _ in entries))
     if len({field_value(r, field) for r in reps} - {None}) < 2:
         return None
+    slight = slight_texts(field, {field_value(r, field) for r in reps} - {None})
+    if slight:  # what differs is a few characters of a text: those texts, side by side
+        values, _ = _capture_values(entries, lambda r: slight_display(r, field, slight)
+                                    if field_value(r, field) is not None else None)
+        return values, _summarise(f"{field}, slight text difference", _grouped(values))
     values, known = _capture_values(entries, lambda r: display(r, field) if field_value(r, field) is not None
                                     else None)
-    groups: dict[str, list[dict]] = {}
-    for v in values:
-        groups.setdefault(v["value"], []).append(v)
+    groups = _grouped(values)
     if field == "documents":
         sets = [set(r["documents"]) for r in known]
         common = set.intersection(*sets)
@@ -232,22 +245,23 @@ def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
             for k in sorted(by_cat):
                 told = set()
                 said_alike = len({field_value(r, "said") for r in reps[k]}) < 2
-                for field, kind in FIELD_KIND.items():
+                for field in FIELD_KIND:
                     if field == "entries" and told & set(ENTRIES_TOLD_BY) or field in SAID_TOGETHER and said_alike:
                         continue
-                    if len({field_value(r, field) for r in reps[k]} - {None}) >= 2:
+                    known = {field_value(r, field) for r in reps[k]} - {None}
+                    if len(known) >= 2:
                         told.add(field)
-                        differs.append((k, field, kind, _change_pattern(entries_of(k), field)))
+                        differs.append((k, field, differs_as(field, known), _change_pattern(entries_of(k), field)))
             alike: dict[tuple, list] = {}
             for k, field, kind, pattern in differs:
-                alike.setdefault((k[0], field, pattern), []).append(k)
+                alike.setdefault((k[0], field, kind, pattern), []).append(k)
             def recent(m: tuple[str, str], pattern: tuple) -> bool:
                 # the last change appeared in a capture today's statement comes from (no
                 # change shown: kept open, never hidden)
                 return not pattern or pattern[-1][2] in today.by_part.get((part_key(key, m[0]), m[1]), ())
 
             for k, field, kind, pattern in differs:
-                members = alike[(k[0], field, pattern)]
+                members = alike[(k[0], field, kind, pattern)]
                 if pattern and len(members) >= PAGE_WIDE_MIN:
                     if members[0] == k:
                         c = _page_wide(kind, cap, part_key(key, k[0]), field, pattern,
@@ -293,13 +307,14 @@ def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
             continue
         told = set()
         said_alike = len({field_value(r, "said") for r in distinct_contents(r for r, _, _ in entries)}) < 2
-        for field, kind in FIELD_KIND.items():
+        for field in FIELD_KIND:
             if field == "entries" and told & set(ENTRIES_TOLD_BY) or field in SAID_TOGETHER and said_alike:
                 continue
             got = _compare(field, entries)
             if got:
                 told.add(field)
-                yield _conflict(kind, "page", cap, None, entries[0][0], field, *got)
+                known = {field_value(r, field) for r, _, _ in entries} - {None}
+                yield _conflict(differs_as(field, known), "page", cap, None, entries[0][0], field, *got)
     # 3. between capabilities: informative
     by_cat_all: dict[str, list[tuple[dict, str, str | None]]] = {}
     for (cap, cid), entries in sorted(by_cap_cat.items()):

@@ -13,7 +13,7 @@ from pipeline.reconcile import joined as names
 from pipeline.reconcile.pages import Capture, capture_of, identify, scoped_renames, source_facts
 
 
-def apply_stated_renames(rows: list, sources: list[dict] | None = None) -> list:
+def apply_stated_renames(rows: list, sources: list[dict] | None = None, prior: list = ()) -> list:
     """Part joined eligibility cells (``names``), and give a category its new name's id on the
     page that states the rename (``企业征信 (注:原二级名称为【征信业务】)``): 征信业务 in that
     page's other versions is the same category under its former name (``pages.scoped_renames``);
@@ -27,7 +27,7 @@ def apply_stated_renames(rows: list, sources: list[dict] | None = None) -> list:
         groups.setdefault((r["capability"], r["source_sha256"], r["page"]), []).append(r)
     captures = [dataclasses.replace(capture_of(k, rs), states=tuple(stated_renames(rs).items()))
                 for k, rs in groups.items()]
-    scoped = scoped_renames(captures, identify(captures, source_facts(sources)))
+    scoped = scoped_renames(captures, identify(captures, source_facts(sources), prior))
     return [rename_row(r, scoped.get((r["capability"], r["source_sha256"], r["page"]), {})) for r in rows]
 
 
@@ -49,11 +49,12 @@ def captures_said(reqs: list[dict]) -> list[dict]:
     return out
 
 
-def renames_reaching(infos: list[dict], sources: list[dict]) -> list[list]:
+def renames_reaching(infos: list[dict], sources: list[dict], prior: list = ()) -> list[list]:
     """For each object (``infos``, with its ``sources`` row), what the build changes of its
     records' names, sorted: the stated renames that reach them, ``["rename", capability, title,
     old, new]`` (paths as lists), and how each joined eligibility cell is parted
-    (``names.Split.to_list``)."""
+    (``names.Split.to_list``). ``prior``: the previous version's pages (``pages.prior_pages``),
+    as reconciliation is given them, so both know the same pages."""
     captures, paths = [], {}
     for info, src in zip(infos, sources):
         for c in info["captures"]:
@@ -62,7 +63,7 @@ def renames_reaching(infos: list[dict], sources: list[dict]) -> list[list]:
             captures.append(Capture(k, src["source_file"], c["updated"],
                                     frozenset(category_id(tuple(p)) for p in c["categories"]),
                                     tuple((tuple(o), tuple(n)) for o, n in c["states"])))
-    scoped = scoped_renames(captures, identify(captures, source_facts(sources)))
+    scoped = scoped_renames(captures, identify(captures, source_facts(sources), prior))
     known = names.known_names([c for info in infos for c in info["captures"]])
     out = []
     for info, src in zip(infos, sources):

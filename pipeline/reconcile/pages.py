@@ -12,7 +12,11 @@ several titled pages). A page is identified, within its capability:
    (Jaccard >= 0.5: seeds 002 and 004 are the Markdown page product/1078/43316, untitled);
 3. else by its content: a capture without a title joins the page one of whose versions shares
    most of its categories (Jaccard >= 0.5), so a list that grows from 46 to 380 rows stays one
-   page; otherwise it is a page of its own.
+   page; else a page of the previous dataset version (``PriorPage``) one of whose versions shares
+   most of them, under that page's key: a capture replacing another under a new file name, with
+   no metadata, continues its page rather than opening ``untitled:<its file>`` (seed 000, FaceID
+   1007/42684 untitled, replaced by its 2020-10-26 revision: 54% of 000's categories);
+   otherwise it is a page of its own.
 
 A capture is dated by the page's own date (``最近更新时间``, or ``updated`` in the metadata), else
 by the day it was captured; revisions of one day are ordered by their capture time (a capture
@@ -82,6 +86,47 @@ def listless_captures(sources: list[dict] | None, stated: set[str]) -> dict[tupl
     return out
 
 
+@dataclass(frozen=True)
+class PriorPage:
+    """A page of the previous dataset version, as a capture without URL or title may continue it:
+    its key, capability and the distinct category lists of its newest versions."""
+
+    page_key: str
+    capability: str
+    lists: tuple[frozenset[str], ...]
+
+
+#: of a previous page, the lists of at most this many of its newest versions are compared
+PRIOR_VERSIONS = 20
+
+
+def prior_sources(pages: list[dict], present: set[str]) -> set[str]:
+    """The sha256 of the previous version's sources whose categories ``prior_pages`` needs: the
+    newest versions of each page a capture without URL or title may continue, those identified by
+    no URL (their key came from a title or from content) and those whose captures are all gone
+    (``present``: the sha256 of this build's sources)."""
+    out: set[str] = set()
+    for p in pages:
+        shas = [v["source_sha256"] for v in p.get("versions") or ()]
+        if not p.get("url") or not present.intersection(shas):
+            out.update(shas[-PRIOR_VERSIONS:])
+    return out
+
+
+def prior_pages(pages: list[dict], categories: dict[str, frozenset[str]], present: set[str]) -> list[PriorPage]:
+    """The previous version's pages (``pages`` table rows) a capture may continue
+    (``prior_sources``), each with its versions' category lists (``categories``: sha256 -> the
+    category ids its requirements name in that version)."""
+    wanted = prior_sources(pages, present)
+    out = []
+    for p in sorted(pages, key=lambda p: p["page_key"]):
+        shas = [v["source_sha256"] for v in p.get("versions") or ()][-PRIOR_VERSIONS:]
+        lists = {categories[sha] for sha in shas if sha in wanted and categories.get(sha)}
+        if lists:
+            out.append(PriorPage(p["page_key"], p["capability"], tuple(sorted(lists, key=sorted))))
+    return out
+
+
 def title_key(title: str) -> str:
     """Titles that differ only in spaces are one title."""
     return "".join(title.split())
@@ -113,8 +158,9 @@ class Identified:
         return (date is not None, date or "", captured or "", key[1])
 
 
-def identify(captures: list[Capture], facts: dict[str, SourceFacts]) -> Identified:
-    """The page of every capture (see the module's docstring)."""
+def identify(captures: list[Capture], facts: dict[str, SourceFacts], prior: list[PriorPage] = ()) -> Identified:
+    """The page of every capture (see the module's docstring); ``prior``: the previous dataset
+    version's pages (``prior_pages``)."""
     by_key = {c.key: c for c in captures}
     titles_of: dict[tuple[str, str], set[str]] = {}
     for c in captures:
@@ -188,12 +234,31 @@ def identify(captures: list[Capture], facts: dict[str, SourceFacts]) -> Identifi
         key, score = closest(k[0], c.categories, list(info))
         if key and score >= SAME_PAGE_MIN_OVERLAP:
             note(info[key], f"{c.file} has no title; shares {score:.0%} of the categories of one of its versions.")
+        elif (key := _prior_match(c, prior)) and key != f"{k[0]}:untitled:{c.file}":
+            info.setdefault(key, {"page_key": key, "capability": k[0], "url": None, "inferred": None})
+            # (no score: the previous version may hold this very capture, and a rebuild says the same)
+            note(info[key], f"{c.file} has no title; it shares at least {SAME_PAGE_MIN_OVERLAP:.0%} of the categories "
+                            f"of a version of this page in the previous dataset version, whose key it keeps.")
         else:
             key = f"{k[0]}:untitled:{c.file}"
             info[key] = {"page_key": key, "capability": k[0], "url": None,
                          "inferred": f"no title; first seen in {c.file}"}
         join(k, key)
     return found
+
+
+def _prior_match(c: Capture, prior: list[PriorPage]) -> str | None:
+    """The previous version's page (``PriorPage``) a capture without URL or title continues: the
+    one of its capability one of whose versions shares most of its categories, at least
+    ``SAME_PAGE_MIN_OVERLAP`` (the first in key order of equals)."""
+    best: tuple[str | None, float] = (None, 0.0)
+    for p in prior:
+        if p.capability != c.key[0]:
+            continue
+        score = max(_jaccard(c.categories, other) for other in p.lists)
+        if score >= SAME_PAGE_MIN_OVERLAP and score > best[1]:
+            best = (p.page_key, score)
+    return best[0]
 
 
 def scoped_renames(captures: list[Capture], found: Identified) -> dict[tuple, dict]:

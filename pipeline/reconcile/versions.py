@@ -42,12 +42,13 @@ class Version:
         return self._slot_of.get(part, part)
 
 
-def page_versions(rows: list[dict], sources: list[dict] | None = None
+def page_versions(rows: list[dict], sources: list[dict] | None = None, prior: list = ()
                   ) -> tuple[dict[str, list[Version]], dict[str, dict]]:
     """Versions of every page in time order (``pages.identify``: which page, which date), and
     a description of each page. ``part`` separates tables of a page that are separate
     statements (非个人主体 / 个人主体 / 海外主体); a version's parts are compared as the newest
-    version's parts they share most categories with (``_part_slots``).
+    version's parts they share most categories with (``_part_slots``). ``prior``: the previous
+    dataset version's pages (``pages.prior_pages``) a capture without URL or title may continue.
     """
     facts = source_facts(sources)
     groups: dict[tuple, list[dict]] = {}
@@ -56,7 +57,7 @@ def page_versions(rows: list[dict], sources: list[dict] | None = None
     empty = listless_captures(sources, {gk[1] for gk in groups})
     groups.update({gk: [] for gk in empty})
     captures = {gk: capture_of(gk, rs, empty.get(gk)) for gk, rs in groups.items()}
-    found = identify(list(captures.values()), facts)
+    found = identify(list(captures.values()), facts, prior)
     identity, info, when, order = found.identity, found.info, found.when, found.order
     by_page: dict[str, list[tuple]] = {}
     for gk in groups:
