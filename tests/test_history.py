@@ -199,3 +199,16 @@ def test_every_capture_of_a_page_is_a_version_whatever_it_yields(history_build):
     assert after["removed"] == len({r["category_id"] for r in march}) and page["versions"][-1]["current"]
     stated = {s["rule_source"]["source_file"] for row in tables["current"] for s in row["statements"]}
     assert not any(f.startswith("tencent-history/tencent-cloud-live-solution-selection/") for f in stated)
+
+
+def test_one_category_at_another_depth_on_another_page_is_compared(history_build):
+    """FaceID's page moved 金融 / 基金 to 金融 / 基金 / 公募基金 (3选1) on 2021-06-30; seed 003 states
+    金融业 / 公募基金 (4选1). Same first and last level, other depths, other pages: compared as one
+    category, and the page conflict is on both answers (issue 28, point 3 in part)."""
+    tables, _ = history_build
+    face = {tuple(r["category"]): r for r in tables["current"] if r["capability"] == "face_verification"}
+    short, deep = face[("金融业", "公募基金")], face[("金融业", "基金", "公募基金")]
+    count = [c for c in short["conflicts"] if c["relation"] == "page" and c["kind"] == "count_differs"]
+    assert count and count[0]["id"] in {c["id"] for c in deep["conflicts"]}
+    assert "4选1" in count[0]["summary"] and "3选1" in count[0]["summary"]
+    assert short["status"] == deep["status"] == "open_conflict"

@@ -300,7 +300,7 @@ def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
                 where = part_key(key, v.slot(r.get("page_part")))
                 page_of[where] = key
                 by_cap_cat.setdefault((r["capability"], r["category_id"]), []).append((r, where, v.date))
-    for (cap, cid), entries in sorted(by_cap_cat.items()):
+    for (cap, cid), (entries, group) in sorted(_across_pages(by_cap_cat, page_of).items()):
         # parts of one page (非个人主体 / 个人主体 tables) address different subjects: not a
         # disagreement between pages
         if len({page_of[p] for _, p, _ in entries}) < 2:
@@ -314,7 +314,9 @@ def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
             if got:
                 told.add(field)
                 known = {field_value(r, field) for r, _, _ in entries} - {None}
-                yield _conflict(differs_as(field, known), "page", cap, None, entries[0][0], field, *got)
+                c = _conflict(differs_as(field, known), "page", cap, None, entries[0][0], field, *got)
+                c["categories"] = group or c["categories"]
+                yield c
     # 3. between capabilities: informative
     by_cat_all: dict[str, list[tuple[dict, str, str | None]]] = {}
     for (cap, cid), entries in sorted(by_cap_cat.items()):
@@ -336,10 +338,10 @@ def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
 
 
 def _at_other_depths(by_cap_cat: dict[tuple[str, str], list]) -> list[list[str]]:
-    """Category ids that are one category at different depths in different capabilities: the
-    same first and last level (金融业 … 公募基金), at two depths or more, in two capabilities or
-    more. Where one capability has two such categories at one depth, nothing is merged (they
-    could be two categories)."""
+    """Category ids that are one category at different depths in different capabilities (or,
+    keyed by page, on different pages): the same first and last level (金融业 … 公募基金), at two
+    depths or more, in two capabilities or more. Where one capability has two such categories
+    at one depth, nothing is merged (they could be two categories)."""
     names: dict[tuple[str, str], dict[str, set[str]]] = {}
     depth: dict[str, int] = {}
     for (cap, cid), entries in by_cap_cat.items():
@@ -353,6 +355,27 @@ def _at_other_depths(by_cap_cat: dict[tuple[str, str], list]) -> list[list[str]]
         if (len(per_cap) > 1 and len(ids) > 1 and len({depth[i] for i in ids}) > 1
                 and all(len({depth[i] for i in c}) == len(c) for c in per_cap.values())):
             out.append(sorted(ids, key=lambda i: (depth[i], i)))  # named by the shortest path
+    return out
+
+
+def _across_pages(by_cap_cat: dict[tuple[str, str], list], page_of: dict[str, str]) -> dict[tuple, tuple]:
+    """What the pages of one capability state today, per category, for comparing pages:
+    ``{(capability, category_id): (entries, categories)}``. One category filed at another depth
+    by another page (FaceID's 2021 page: 金融 / 基金 / 公募基金, 3选1; seed 003: 金融业 / 公募基金,
+    4选1) is compared as one (``_at_other_depths``, with pages in place of capabilities), and
+    its conflicts name every such category (``categories``), so that each one's answer shows
+    the disagreement; categories is None for a category compared alone."""
+    per_cap: dict[str, dict[tuple[str, str], list]] = {}
+    for (cap, cid), entries in by_cap_cat.items():
+        for e in entries:
+            per_cap.setdefault(cap, {}).setdefault((page_of[e[1]], cid), []).append(e)
+    out = {k: (entries, None) for k, entries in by_cap_cat.items()}
+    for cap, per_page in sorted(per_cap.items()):
+        for group in _at_other_depths(per_page):
+            merged = [e for cid in group for e in out.pop((cap, cid))[0]]
+            named = [{"category_id": cid, "category": list(by_cap_cat[(cap, cid)][0][0]["category"])}
+                     for cid in group]
+            out[(cap, group[0])] = (merged, named)
     return out
 
 
