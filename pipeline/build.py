@@ -498,7 +498,7 @@ class _ConflictSpool:
 
     def __call__(self, c: dict) -> dict:
         from pipeline import reconcile
-        from pipeline.report import MAX_VALUES
+        from pipeline.present.report import MAX_VALUES
 
         row = reconcile.plain_row("conflicts", c)
         _validate({"conflicts": [row]})
@@ -590,7 +590,7 @@ def _previous_tables(output: Path, previous: str | None, refs, hashes, pages: li
 def report_data(old: dict | None, rows, refs, hashes, tables: dict, version: str, previous: str | None,
                 recheck: bool):
     """The report of the version being built (``report.compare``), from what the build holds."""
-    from pipeline import report
+    from pipeline.present import report
 
     new = dict(tables, requirements=rows,
                sources=[{"source_file": r.display, "source_sha256": hashes[r.display]} for r in refs])
@@ -600,7 +600,7 @@ def report_data(old: dict | None, rows, refs, hashes, tables: dict, version: str
 
 
 def _reports(data) -> dict[str, bytes]:
-    from pipeline import report
+    from pipeline.present import report
 
     return {"md": report.to_markdown(data).encode("utf-8"), "html": report.to_html(data).encode("utf-8")}
 

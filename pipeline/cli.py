@@ -43,7 +43,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    from pipeline import diff, report, store
+    from pipeline import diff, store
+    from pipeline.present import report
 
     output = Path(args.output)
     if args.files:
@@ -80,7 +81,8 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     """(Re)write output/reports/<version>.md/.html, against the version published before it."""
-    from pipeline import report, store
+    from pipeline import store
+    from pipeline.present import report
     from pipeline.loader import resolve_version
 
     output = Path(args.output)
@@ -176,7 +178,7 @@ def _emit(text: str, fmt: str) -> None:
 
 
 def _cmd_categories(args: argparse.Namespace) -> int:
-    from pipeline import listing
+    from pipeline.present import listing
     from pipeline.loader import load
 
     tables = load(args.dataset, args.output, records=True, tables=("categories", "current"))
@@ -186,7 +188,7 @@ def _cmd_categories(args: argparse.Namespace) -> int:
 
 
 def _cmd_conflicts(args: argparse.Namespace) -> int:
-    from pipeline import listing
+    from pipeline.present import listing
     from pipeline.loader import load
 
     tables = load(args.dataset, args.output, records=True, tables=("conflicts",))
@@ -208,7 +210,8 @@ def _values(given: list[str], allowed: tuple[str, ...] | None = None, option: st
 
 
 def _cmd_versions(args: argparse.Namespace) -> int:
-    from pipeline import listing, store
+    from pipeline import store
+    from pipeline.present import listing
 
     output = Path(args.output)
     versions = store.versions(output)
@@ -219,7 +222,8 @@ def _cmd_versions(args: argparse.Namespace) -> int:
 
 
 def _cmd_decisions(args: argparse.Namespace) -> int:
-    from pipeline import listing, review, store
+    from pipeline import review, store
+    from pipeline.present import listing
     from pipeline.loader import load
 
     path = Path(args.file)
@@ -236,7 +240,7 @@ def _cmd_decisions(args: argparse.Namespace) -> int:
 def _cmd_show(args: argparse.Namespace) -> int:
     import json
 
-    from pipeline import show
+    from pipeline.present import show
     from pipeline.loader import load
 
     tables = load(args.dataset, args.output, records=True,
@@ -269,7 +273,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
 def _cmd_sources(args: argparse.Namespace) -> int:
     import json
 
-    from pipeline import listing
+    from pipeline.present import listing
     from pipeline.loader import load
 
     tables = load(args.dataset, args.output, records=True, tables=("sources",))
@@ -292,7 +296,8 @@ def _export_tables(args: argparse.Namespace) -> tuple[str, dict]:
 def _cmd_export(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from pipeline import export, store
+    from pipeline import store
+    from pipeline.present import export
 
     out = Path(args.out) if args.out else None
     if out is not None and args.format == "csv" and args.what == "all" and out.exists() and not out.is_dir():
@@ -323,7 +328,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from pipeline import export
+    from pipeline.present import export
     from pipeline.loader import load, resolve_version
 
     version = resolve_version(args.dataset, Path(args.output))
@@ -347,7 +352,7 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _add_export_parsers(sub, dataset, output) -> None:
-    from pipeline.export import SEVERITIES
+    from pipeline.present.export import SEVERITIES
 
     ex = sub.add_parser("export", parents=[dataset, output], help="the current requirements and the open conflicts as CSV or an Excel "
                                        "workbook, one row per entry (for compliance staff's own tools)")
@@ -385,7 +390,7 @@ class _ShowVersion(argparse.Action):
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line; every option has help text (tests/test_cli.py walks it)."""
-    from pipeline.listing import DECISION_STATUSES, FORMATS, SEVERITIES, STATUSES
+    from pipeline.present.listing import DECISION_STATUSES, FORMATS, SEVERITIES, STATUSES
 
     parser = argparse.ArgumentParser(prog="python -m pipeline",
                                      description="Tencent compliance documentation -> datasets")

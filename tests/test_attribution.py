@@ -468,7 +468,7 @@ def test_a_page_wide_change_is_one_conflict_listing_its_categories(seeds):
 
 
 def test_a_page_wide_change_is_decided_once_and_shown_for_each_category(tmp_path):
-    from pipeline import show
+    from pipeline.present import show
 
     raw_copy = tmp_path / "raw"
     shutil.copytree(ROOT / "raw", raw_copy)

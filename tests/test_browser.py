@@ -126,7 +126,7 @@ def test_current_requirements_and_excerpts_in_the_browser(driver, tmp_path):
     from selenium.webdriver.common.by import By
     from test_review_report import HOSTILE, sample_data
 
-    from pipeline import report
+    from pipeline.present import report
 
     data, _ = sample_data(tmp_path)
     page = tmp_path / "output" / "reports" / "v2.html"

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from pipeline import cli, listing, review, store
+from pipeline import cli, review, store
+from pipeline.present import listing
 from pipeline.build import run_build
 from pipeline.errors import ParseError, StoreError
 

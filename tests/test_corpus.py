@@ -104,7 +104,7 @@ def test_a_category_only_a_component_list_names_is_eligible_only(corpus_build):
     """WeChat's live-player and live-pusher lists (2018) name 金融 / 非金融机构自营小额贷款 for the
     component tags; no live-streaming page states its documents: the answer says it is listed
     as eligible (微信原生组件标签, only for 国内主体), never "nothing required"."""
-    from pipeline.reconcile.current import rule_words
+    from pipeline.present.words import rule_words
 
     (row,) = [r for r in corpus_build["current"] if r["capability"] == "live_streaming"
               and r["category"] == ["金融业", "非金融机构自营小额贷款"]]

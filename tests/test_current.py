@@ -39,7 +39,7 @@ def test_an_older_list_of_another_shape_never_completes_a_newer_declaration():
     assert s["last_list"]["of"] == 3 and s["last_list"]["documents"] == list("ABC")
     assert s["last_list"]["source"] == {"source_file": "b", "line": 1, "date": "2024-08-29"}
     assert r["status"] in ("list_lost", "open_conflict")
-    from pipeline.reconcile.current import list_words
+    from pipeline.present.words import list_words
     assert "another shape" in list_words(s) and "today's list is unknown" in list_words(s)
 
 

@@ -9,9 +9,10 @@ import openpyxl
 import pytest
 
 from conftest import ROOT
-from pipeline import cli, export, review, store
+from pipeline import cli, review, store
+from pipeline.present import export
 from pipeline.build import run_build
-from pipeline.reconcile.current import rule_words
+from pipeline.present.words import rule_words
 
 A_FILE, B_FILE = "raw/000_5e444a4c87042c42.txt", "raw/003_3b374c8cbaf8a554.txt"
 

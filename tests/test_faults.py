@@ -628,7 +628,7 @@ def test_markdown_report_writes_document_markup_as_literal_text(work):
 
 def test_what_a_person_typed_is_shown_with_its_control_characters_escaped():
     from pipeline.normalize import visible
-    from pipeline.report import _md
+    from pipeline.present.report import _md
 
     assert visible("ok\x1b[31m red\u202e") == "ok\\x1b[31m red\\u202e"
     assert _md("a|b\n[c](javascript:x) <b>") == "a\\|b \\[c\\](javascript:x) &lt;b&gt;"

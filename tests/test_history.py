@@ -119,7 +119,7 @@ def test_an_eligibility_list_is_never_read_as_nothing_required(history_build):
     """1078/37707 (2020-03-23) lists the categories that may use each access method, with no
     qualification column: eligibility statements, no rule; where nothing else names a category,
     today's answer says it is only listed as eligible, and never "nothing required"."""
-    from pipeline.reconcile.current import STATUS_TEXT, rule_words
+    from pipeline.present.words import STATUS_TEXT, rule_words
 
     tables, by_file = history_build
     listed = by_file[SELECTION]["requirements"]

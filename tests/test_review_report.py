@@ -257,7 +257,8 @@ def sample_data(tmp_path):
     whose lines hold markup and a Markdown link (``HOSTILE``). Returns (ReportData, raw sha256s)."""
     import hashlib
 
-    from pipeline import report, store
+    from pipeline import store
+    from pipeline.present import report
 
     raw = tmp_path / "raw"
     raw.mkdir(exist_ok=True)
@@ -312,7 +313,7 @@ def sample_data(tmp_path):
 
 
 def test_report_opens_with_what_needs_a_decision_then_current_then_changes(tmp_path):
-    from pipeline import report
+    from pipeline.present import report
 
     data, _ = sample_data(tmp_path)
     md, html = report.to_markdown(data), report.to_html(data)
@@ -334,7 +335,7 @@ def test_report_opens_with_what_needs_a_decision_then_current_then_changes(tmp_p
 
 
 def test_a_page_wide_change_is_one_row_listing_its_categories(tmp_path):
-    from pipeline import report
+    from pipeline.present import report
 
     data, _ = sample_data(tmp_path)
     md, html = report.to_markdown(data), report.to_html(data)
@@ -348,22 +349,22 @@ def test_a_page_wide_change_is_one_row_listing_its_categories(tmp_path):
 
 
 def test_conflict_kinds_are_words_for_every_kind_the_schema_lists(tmp_path):
-    from pipeline import report
+    from pipeline.present import report, words
     from pipeline.tables import TABLES
 
     desc = next(d for f, _, d in TABLES["conflicts"] if f == "kind")
     kinds = {part.split()[0] for part in desc.split(" | ")}
-    assert len(kinds) >= 16 and kinds <= set(report.KIND_TEXT), kinds - set(report.KIND_TEXT)
+    assert len(kinds) >= 16 and kinds <= set(words.KIND_TEXT), kinds - set(words.KIND_TEXT)
     data, _ = sample_data(tmp_path)
     md, html = report.to_markdown(data), report.to_html(data)
     for text in (md, html):
         assert "number of alternatives differs" in text and "access method differs" in text
         assert not any(k in text for k in ("count_differs", "integration_differs", "items_lost", "scope_differs"))
-    assert report.kind_text("brand_new_kind") == "brand new kind"
+    assert words.kind_text("brand_new_kind") == "brand new kind"
 
 
 def test_current_requirements_say_status_rule_and_sources_in_words(tmp_path):
-    from pipeline import report
+    from pipeline.present import report
 
     data, _ = sample_data(tmp_path)
     md, html = report.to_markdown(data), report.to_html(data)
@@ -379,7 +380,7 @@ def test_current_requirements_say_status_rule_and_sources_in_words(tmp_path):
 
 
 def test_values_show_their_source_lines_escaped_and_short(tmp_path):
-    from pipeline import report
+    from pipeline.present import report
 
     data, _ = sample_data(tmp_path)
     md, html = report.to_markdown(data), report.to_html(data)
@@ -400,7 +401,8 @@ def test_values_show_their_source_lines_escaped_and_short(tmp_path):
 def test_excerpts_are_read_only_for_what_is_shown_and_only_from_the_same_bytes(tmp_path):
     from dataclasses import replace
 
-    from pipeline import report, store
+    from pipeline import store
+    from pipeline.present import report
 
     data, sha = sample_data(tmp_path)
     asked = []
@@ -469,7 +471,8 @@ def test_a_diff_row_quotes_each_side_from_its_own_bytes(tmp_path):
     disk is the new text)."""
     from dataclasses import replace
 
-    from pipeline import report, store
+    from pipeline import store
+    from pipeline.present import report
     from pipeline.diff import CategoryChange, Diff, FieldChange
 
     data, sha = sample_data(tmp_path)

@@ -128,7 +128,7 @@ def test_only_what_bears_on_today_waits_for_a_decision(everything):
 
 
 def test_history_is_shown_with_its_category_and_never_fails_the_check(everything):
-    from pipeline import export, show
+    from pipeline.present import export, show
 
     out = everything
     assert not [c for c in export.open_conflicts(out["conflicts"], "low") if c["status"] == "history"]

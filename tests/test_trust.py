@@ -530,7 +530,7 @@ def test_listings_as_csv_defuse_formulas(work):
     assert any("HYPERLINK" in c for c in cells)
     assert not [c for c in cells if c.startswith(("=", "+", "-", "@"))], [c for c in cells if "HYPER" in c]
     # conflicts: the same rendering (a conflict about such a category)
-    from pipeline import listing
+    from pipeline.present import listing
 
     rows = listing.conflict_rows([{"id": "cfl_0123456789abcdef", "severity": "high", "status": "open",
                                    "kind": "count_differs", "relation": "page", "capability": "live_streaming",
@@ -601,7 +601,7 @@ def _wide_conflict(values: int, summary_chars: int) -> dict:
 def test_export_does_not_repeat_a_long_summary_on_every_value_row():
     """Regression: each of a conflict's 45,393 value rows repeated its 46,791-character summary
     (the 5,000-document export: 10.7 GB, a 796 MB workbook). Now whole once, then cut."""
-    from pipeline import export
+    from pipeline.present import export
 
     rows = export.conflict_rows([_wide_conflict(2_000, 46_791)])
     at = export.CONFLICT_COLUMNS.index("summary")
@@ -615,7 +615,7 @@ def test_a_cell_longer_than_a_spreadsheet_holds_is_cut_with_a_word(tmp_path):
     (or refused the file). Now the cell says it was cut, and export warns, naming the cell."""
     from openpyxl import load_workbook
 
-    from pipeline import export
+    from pipeline.present import export
 
     cut: list[str] = []
     wb = export.workbook({"conflicts": export.table_rows("conflicts", {"conflicts": [_wide_conflict(3, 46_791)]})},

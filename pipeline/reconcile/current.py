@@ -26,16 +26,6 @@ from pipeline.reconcile.conflicts import covered
 from pipeline.reconcile.statements import fits, page_statements  # noqa: F401 (fits: the rule is told here too)
 from pipeline.review import UNRESOLVED
 
-#: status -> how it reads, for every place that shows it (show, report, export)
-STATUS_TEXT = {
-    "current": "current",
-    "list_from_older_capture": "current rule; its entries come from an older capture (the newest lost them)",
-    "list_lost": "current rule; today's list of entries is unknown (lost, and no complete list fits the rule)",
-    "open_conflict": "open conflict: versions or pages disagree",
-    "decided": "decided by a reviewer",
-    "eligibility_only": "listed as eligible only: no page states the documents it needs",
-}
-
 #: conflict statuses that concern today's answer: a reviewer has to, or did, look at it
 _REVIEWED = UNRESOLVED + ("decided",)
 #: a short summary per conflict in the table (a page-wide one names every category)
@@ -117,46 +107,3 @@ def status_of(row: dict) -> str:
     if any(s["items_source"] != s["rule_source"] for s in stated):
         return "list_from_older_capture"
     return "current"
-
-
-def rule_words(s: dict, listed: bool = True) -> str:
-    """A statement's rule as a person reads it, the one wording of show, the report and the
-    export: ``1 of 5 (5选1)`` (with ``, 3 listed`` where fewer are listed than declared),
-    ``1 of the 3 listed`` (a choice without a declared count), ``all of``, ``nothing
-    required``, ``unknown (…)``. The declaration as written is the statement's ``declared``.
-    ``listed=False``: without the count listed (said beside it, with where the list is from)."""
-    if s.get("kind") == "eligibility":
-        method = s.get("integration")
-        return f"listed as eligible{' for ' + method if method else ''}; this page states no documents"
-    rule = s.get("rule")
-    if rule == "none":
-        return "nothing required"
-    if rule == "all":
-        return "all of"
-    if rule != "any":
-        return "unknown (the requirement text was lost)"
-    pick, of, options = s.get("pick") or 1, s.get("of"), s.get("options")
-    if of:
-        told = f", {options} listed" if listed and options is not None and options != of else ""
-        return f"{pick} of {of} ({of}选{pick}){told}"
-    return f"{pick} of the {options} listed" if options else f"{pick} of the alternatives listed"
-
-
-def list_words(s: dict) -> str:
-    """Where a statement's entries come from, in words: nothing when the capture that declares
-    the rule lists them."""
-    rs, its = s["rule_source"], s["items_source"]
-    if s.get("kind") == "eligibility":
-        return ""
-    last = s.get("last_list")
-    if last is not None:
-        ls = last["source"]
-        return (f"{rs['source_file']} lost its list; the last complete list, {ls['source_file']}:{ls['line']} "
-                f"({ls['date'] or 'date unknown'}), says {rule_words(last)}: another shape, so today's list is unknown")
-    if its is None:
-        return "no capture of this page lists the entries"
-    if its == rs:
-        return ""
-    told = f"{s['options']} of the {s['of']} alternatives" if s["of"] and s["options"] != s["of"] else "the entries"
-    return (f"{rs['source_file']} lost its list; {told} come from {its['source_file']}:{its['line']} "
-            f"({its['date'] or 'date unknown'}), the newest capture listing them")

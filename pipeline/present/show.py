@@ -5,7 +5,7 @@ Pure functions over loaded records (``find`` resolves a name, ``describe`` build
 """
 from __future__ import annotations
 
-from pipeline.reconcile.current import STATUS_TEXT, list_words, rule_words
+from pipeline.present.words import STATUS_TEXT, list_words, rule_words
 from pipeline.normalize import fold
 from pipeline.reconcile.conflicts import covered
 from pipeline.records import canonical_category

@@ -43,7 +43,7 @@ def render(rows: list[dict], fmt: str, columns: list[str], text_columns: list[st
 def _csv_defused(value) -> str:
     """A CSV cell that a spreadsheet never takes for a formula (``'`` before one, as
     ``export.csv_cell`` does): a category named ``=HYPERLINK(…)`` stays text."""
-    from pipeline.export import FORMULA_START
+    from pipeline.present.export import FORMULA_START
 
     text = _csv_cell(value)
     return "'" + text if text.startswith(FORMULA_START) else text

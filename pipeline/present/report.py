@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 
-from pipeline.reconcile.current import STATUS_TEXT, rule_words
+from pipeline.reconcile.conflicts import PAGE_WIDE_MIN
+from pipeline.present.words import RELATION_TEXT, STATUS_TEXT, kind_text, rule_words
 from pipeline.diff import Diff
 from pipeline.normalize import visible
 from pipeline.review import CONFLICT_STATUSES, SEVERITY_ORDER, UNRESOLVED
@@ -32,36 +33,6 @@ MAX_EXCERPT_CHARS = 200
 #: a span longer than this is read only this far (a value is looked for in it): keeps what
 #: is read for the excerpts bounded whatever the records say
 MAX_SPAN_LINES = 120
-#: a conflict is page-wide (one row, its categories listed) from this many categories
-#: (``reconcile``'s rule: the same change at the same version in 5 or more categories of a page)
-PAGE_WIDE = 5
-RELATION_TEXT = {"version": "change over time (one page)", "page": "different pages disagree",
-                 "capability": "differs between capabilities (informative)",
-                 "record": "problem within one capture"}
-#: every conflict kind (``tables.py``, conflicts.kind) in words a reviewer reads
-KIND_TEXT = {
-    "count_differs": "number of alternatives differs",
-    "rule_differs": "rule differs (one of / all of)",
-    "documents_differ": "documents differ",
-    "integration_differs": "access method differs",
-    "scope_differs": "scope text differs",
-    "scenario_differs": "scenario text differs",
-    "category_added": "category added",
-    "category_removed": "category removed",
-    "category_renamed": "category renamed",
-    "rename_candidate": "possible rename (names differ by a letter or two)",
-    "count_mismatch": "stated count does not match the documents listed",
-    "items_lost": "documents lost in a capture",
-    "capability_difference": "differs between capabilities",
-    "conditions_differ": "restrictions differ",
-    "entries_differ": "what the entries require differs",
-    "notes_differ": "notes differ",
-    "absent_from_revision": "absent from one revision only (a capture caught mid-edit?)",
-    "text_differs_slightly": "slight text difference (a character or two, e.g. a glyph lost in PDF text)",
-}
-def kind_text(kind: str) -> str:
-    """A conflict kind in words (a kind this module does not know yet: its code, readable)."""
-    return KIND_TEXT.get(kind, kind.replace("_", " "))
 
 
 @dataclass(frozen=True)
@@ -380,7 +351,7 @@ def _conflict_order(c: dict) -> tuple:
 
 def is_page_wide(c: dict) -> bool:
     """One change in many categories of a page: one conflict, one row, its categories listed."""
-    return c.get("category_id") is None and len(c.get("categories") or ()) >= PAGE_WIDE
+    return c.get("category_id") is None and len(c.get("categories") or ()) >= PAGE_WIDE_MIN
 
 
 def conflict_category(c: dict) -> tuple[str, list[str]]:
