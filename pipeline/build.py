@@ -24,9 +24,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline import processes, store
-from pipeline.errors import ParseError
-from pipeline.normalize import sha256_bytes
-from pipeline.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLE_ORDER
+from pipeline.core.errors import ParseError
+from pipeline.core.normalize import sha256_bytes
+from pipeline.core.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLE_ORDER
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,8 @@ def parse_raw(raw: store.RawFile, *, seconds: float = MAX_PARSE_SECONDS, pages=N
 
 
 def _parse_raw(raw: store.RawFile, pages=None):
-    from pipeline import parsers, records
+    from pipeline import parsers
+    from pipeline.core import records
 
     if len(raw.data) > MAX_DOCUMENT_BYTES:
         raise ParseError(raw.display, 1, f"{len(raw.data) >> 20} MB: larger than the {MAX_DOCUMENT_BYTES >> 20} MB "
@@ -119,7 +120,7 @@ def _parse_raw(raw: store.RawFile, pages=None):
 def rows_of(raw: store.RawFile, pages=None) -> dict[str, list[dict]]:
     """The table rows one source contributes, sorted as they are published, validated, their
     ids unique (``pages``: ``parse_raw``'s)."""
-    from pipeline import records
+    from pipeline.core import records
 
     doc, info = parse_raw(raw, pages=pages)
     rows = records.document_to_rows(doc, info)
@@ -136,8 +137,8 @@ def rows_of(raw: store.RawFile, pages=None) -> dict[str, list[dict]]:
 
 def _validate(tables: dict[str, list[dict]]) -> None:
     """Every record against its table's JSON Schema, before it can reach a dataset."""
-    from pipeline.errors import SchemaError
-    from pipeline.tables import SchemaViolation, validate_row
+    from pipeline.core.errors import SchemaError
+    from pipeline.core.tables import SchemaViolation, validate_row
 
     try:
         for table, rows in tables.items():
@@ -413,7 +414,7 @@ def _read_rows(refs, keys, hashes, infos, objects: store.Objects, reaches: list[
     the object its source is published from (``infos[i]`` becomes it: the source's own, or the
     one with the renames that reach it). What is read is checked byte for byte: an object that
     turns out corrupt is parsed again (and counted)."""
-    from pipeline import records
+    from pipeline.core import records
 
     reader = records.RowReader()
     rows, again = [], 0
@@ -560,7 +561,7 @@ def _previous_tables(output: Path, previous: str | None, refs, hashes, pages: li
     requirements only of the sources worth comparing (those whose bytes changed, every one when
     the parser changed, and the latest captures of each page that gained one). A version that
     cannot be read is reported (``warn``), and the report compares with nothing."""
-    from pipeline import records
+    from pipeline.core import records
 
     if previous is None:
         return None
@@ -607,7 +608,7 @@ def _reports(data) -> dict[str, bytes]:
 
 def build_tables(raws: list[store.RawFile]) -> dict[str, list[dict]]:
     """All tables of the given sources in memory (tests and small tools; the build streams)."""
-    from pipeline import records
+    from pipeline.core import records
 
     parts = [rows_of(raw) for raw in raws]
     return records.merge_rows(parts)

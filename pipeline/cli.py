@@ -7,8 +7,8 @@ import signal
 import sys
 from pathlib import Path
 
-from pipeline.errors import PipelineError
-from pipeline.normalize import visible
+from pipeline.core.errors import PipelineError
+from pipeline.core.normalize import visible
 
 
 class Terminated(BaseException):
@@ -345,7 +345,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    from pipeline.tables import SCHEMA_VERSION, schema_markdown
+    from pipeline.core.tables import SCHEMA_VERSION, schema_markdown
 
     print(f"Schema version {SCHEMA_VERSION}.\n\n{schema_markdown()}")
     return 0
@@ -382,7 +382,7 @@ class _ShowVersion(argparse.Action):
 
     def __call__(self, parser, namespace, values, option_string=None):
         from pipeline import __version__
-        from pipeline.tables import SCHEMA_VERSION
+        from pipeline.core.tables import SCHEMA_VERSION
 
         print(f"pipeline {__version__} (writes dataset schema {SCHEMA_VERSION})")
         parser.exit()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from pipeline.reconcile.values import (ENTRIES_TOLD_BY, SAID_TOGETHER, display, field_value, slight_display,
                                        slight_texts)
-from pipeline.records import canonical_category
+from pipeline.core.records import canonical_category
 
 #: fields compared, in report order
 FIELDS = ("count", "options", "rule", "documents", "conditions", "entries", "integration", "integration_also",

@@ -11,8 +11,8 @@ import os
 from pathlib import Path
 
 from pipeline import store
-from pipeline.errors import PipelineError
-from pipeline.tables import TABLE_ORDER
+from pipeline.core.errors import PipelineError
+from pipeline.core.tables import TABLE_ORDER
 
 
 class UnknownVersion(PipelineError):
@@ -64,7 +64,7 @@ def load(version: str = "latest", output: str | Path | None = None, *, records: 
         return out
     import pandas as pd
 
-    from pipeline.tables import TABLES
+    from pipeline.core.tables import TABLES
 
     frames = {}
     for t, rows in out.items():

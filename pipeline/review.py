@@ -34,8 +34,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from pipeline.errors import ParseError, PipelineError
-from pipeline.normalize import real_date
+from pipeline.core.errors import ParseError, PipelineError
+from pipeline.core.normalize import real_date
 
 DECISIONS_FILE = "review/decisions.toml"
 #: every conflict status, in the order the report lists them, with what it means: the one list

@@ -14,7 +14,7 @@ import pytest
 from conftest import ROOT, SHARED, read_table
 from pipeline import reconcile
 from pipeline.build import run_build
-from pipeline.errors import ParseError
+from pipeline.core.errors import ParseError
 from pipeline.store import list_raw
 
 CORPUS = SHARED / "corpus"
@@ -269,7 +269,7 @@ def test_an_alias_holds_where_its_entry_says(everything):
 
 
 def test_alias_entries_parse_with_and_without_a_scope():
-    from pipeline.records import canonical_category, parse_aliases
+    from pipeline.core.records import canonical_category, parse_aliases
 
     table = parse_aliases('[path]\n"金融业 / 基金" = { to = "金融业 / 公募基金", capability = ["face_verification"] }\n'
                           '"医疗 / 三级私立医疗机构" = "医疗 / 私立医疗机构"\n')

@@ -9,9 +9,9 @@ import sys
 import pytest
 
 from conftest import ROOT, read_table
-from pipeline import records
+from pipeline.core import records
 from pipeline.build import parse_raw
-from pipeline.errors import ParseError
+from pipeline.core.errors import ParseError
 from pipeline.store import RawFile
 
 SEED = (ROOT / "raw" / "003_3b374c8cbaf8a554.txt").read_text()

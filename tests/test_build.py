@@ -12,8 +12,8 @@ import pytest
 from conftest import ROOT, read_table
 from pipeline import store
 from pipeline.build import run_build
-from pipeline.errors import ParseError
-from pipeline.tables import FOLDER_TABLES, SOURCE_TABLES, TABLE_ORDER, TABLES
+from pipeline.core.errors import ParseError
+from pipeline.core.tables import FOLDER_TABLES, SOURCE_TABLES, TABLE_ORDER, TABLES
 
 
 def _tree(path: Path) -> dict[str, bytes]:
@@ -257,7 +257,7 @@ def test_metadata_date_overrides_the_page_date(tmp_path, raw_copy):
 
 
 def test_readme_schema_section_is_generated_from_the_tables():
-    from pipeline.tables import schema_markdown
+    from pipeline.core.tables import schema_markdown
 
     assert schema_markdown() in (ROOT / "README.md").read_text()
 

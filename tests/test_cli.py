@@ -21,7 +21,7 @@ from conftest import ROOT
 from pipeline import cli, review, store
 from pipeline.present import listing
 from pipeline.build import run_build
-from pipeline.errors import ParseError, StoreError
+from pipeline.core.errors import ParseError, StoreError
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,7 @@ def test_every_option_of_every_command_has_help():
 
 def test_version_names_the_tool_and_the_schema(capsys):
     from pipeline import __version__
-    from pipeline.tables import SCHEMA_VERSION
+    from pipeline.core.tables import SCHEMA_VERSION
 
     with pytest.raises(SystemExit) as e:
         cli.main(["--version"])

@@ -208,7 +208,7 @@ def test_a_statement_covering_every_child_answers_for_each_child_a_page_names():
     parent = row(["政务民生", "所有二级类目"], file="f", cap="face_verification", page="人脸核身",
                  conditions=("仅支持政府/事业单位",))
     parent.update(category=["政务民生"], covers="children")
-    from pipeline.records import category_id
+    from pipeline.core.records import category_id
     parent["category_id"] = category_id(("政务民生",))
     child = row(["政务民生", "户政"], file="w", cap="category_list", page="服务类目")
     got, _ = current([parent, child])

@@ -13,9 +13,9 @@ import pipeline
 from conftest import ROOT
 from pipeline import store
 from pipeline.build import run_build
-from pipeline.errors import SchemaError
+from pipeline.core.errors import SchemaError
 from pipeline.loader import UnknownVersion
-from pipeline.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLE_ORDER
+from pipeline.core.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLE_ORDER
 
 
 def _cli(cwd, *args):
@@ -51,7 +51,7 @@ def test_every_table_ships_its_schema_and_validates_against_it(built):
 
 
 def test_a_corrupted_record_is_rejected_naming_it(tmp_path, raw_copy, monkeypatch):
-    from pipeline import records
+    from pipeline.core import records
 
     real = records.document_to_rows
 
@@ -176,7 +176,7 @@ def test_compact_json_writes_what_the_standard_library_writes(value):
 
 
 def _rows_of(table):
-    from pipeline.tables import TABLES
+    from pipeline.core.tables import TABLES
 
     kinds = {"str": st.none() | st.text(max_size=8), "int": st.none() | st.integers(-2**63, 2**63 - 1),
              "bool": st.none() | st.booleans(), "list": st.none() | st.lists(st.text(max_size=4), max_size=3),
@@ -195,7 +195,7 @@ def test_object_files_are_what_serialising_each_row_and_cell_gives(rows):
 
     from pipeline import store
     from pipeline.store import objects
-    from pipeline.tables import TABLES
+    from pipeline.core.tables import TABLES
 
     try:
         lines = objects.jsonl_bytes(rows)

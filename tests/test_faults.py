@@ -309,7 +309,7 @@ def test_a_metadata_date_is_a_real_day_or_one_line_error(work, value, line):
 def test_a_page_date_that_is_no_day_is_an_error_at_its_line(seed, text, fmt):
     from pipeline.parsers import detect
     from pipeline.build import parse_raw
-    from pipeline.errors import ParseError
+    from pipeline.core.errors import ParseError
     from pipeline.store import RawFile
 
     data = (text + (ROOT / "raw" / seed).read_text("utf-8")).encode()
@@ -480,7 +480,7 @@ def test_deep_nesting_does_not_drop_rows():
 
 def test_nesting_deeper_than_the_reader_follows_is_an_error_at_its_line():
     from pipeline.build import parse_raw
-    from pipeline.errors import ParseError
+    from pipeline.core.errors import ParseError
     from pipeline.store import RawFile
 
     with pytest.raises(ParseError) as e:
@@ -517,7 +517,7 @@ def test_a_pdf_that_decompresses_to_a_flood_of_operators_is_refused_before_it_is
     import resource
 
     from pipeline.build import parse_raw
-    from pipeline.errors import ParseError
+    from pipeline.core.errors import ParseError
     from pipeline.store import RawFile
 
     data = _pdf_with_content(b"BT /F1 12 Tf 10 10 Td (x) Tj ET\n" * 1_300_000)
@@ -532,7 +532,7 @@ def test_a_pdf_that_decompresses_to_a_flood_of_operators_is_refused_before_it_is
 
 def test_a_document_that_takes_too_long_is_one_line():
     from pipeline.build import parse_raw
-    from pipeline.errors import ParseError
+    from pipeline.core.errors import ParseError
     from pipeline.store import RawFile
 
     data = _pdf_with_content(b"BT /F1 12 Tf 10 10 Td (x) Tj ET\n" * 200_000)  # a few MB: seconds to read
@@ -543,7 +543,7 @@ def test_a_document_that_takes_too_long_is_one_line():
 
 def test_a_huge_text_document_is_refused(tmp_path):
     from pipeline import build, parsers
-    from pipeline.errors import ParseError
+    from pipeline.core.errors import ParseError
     from pipeline.store import RawFile
 
     data = (ROOT / "raw" / "001_c5ae0df2c7b8cf07.txt").read_bytes() * (parsers.MAX_DOCUMENT_CHARS // 5000)
@@ -627,7 +627,7 @@ def test_markdown_report_writes_document_markup_as_literal_text(work):
 
 
 def test_what_a_person_typed_is_shown_with_its_control_characters_escaped():
-    from pipeline.normalize import visible
+    from pipeline.core.normalize import visible
     from pipeline.present.report import _md
 
     assert visible("ok\x1b[31m red\u202e") == "ok\\x1b[31m red\\u202e"

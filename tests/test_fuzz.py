@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT
-from pipeline import records
+from pipeline.core import records
 from pipeline.build import parse_raw
-from pipeline.errors import ParseError
+from pipeline.core.errors import ParseError
 from pipeline.parsers import PARSERS
 from pipeline.store import RawFile
 

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from pipeline import records, store
+from pipeline import store
+from pipeline.core import records
 from pipeline.build import parse_raw
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT, read_table
 from pipeline import build, processes
 from pipeline.build import run_build
-from pipeline.tables import FOLDER_TABLES
+from pipeline.core.tables import FOLDER_TABLES
 
 
 def _tree(path):

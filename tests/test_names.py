@@ -6,7 +6,7 @@ import pytest
 from pipeline import reconcile
 from pipeline.reconcile import joined as names
 from pipeline.build import build_tables
-from pipeline.records import category_levels, category_path
+from pipeline.core.records import category_levels, category_path
 from pipeline.store import RawFile
 from conftest import ROOT
 

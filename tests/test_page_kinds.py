@@ -3,7 +3,7 @@ issue quotes (header rows and lines as the pages write them): recognised from th
 cells and content, not from the seeds' wording."""
 import pytest
 
-from pipeline import records
+from pipeline.core import records
 from pipeline.build import parse_raw
 from pipeline.parsers.headers import CATEGORY, SCENARIO, column_roles, table_kind
 from pipeline.parsers.sections import also_required, strip_markup
@@ -285,7 +285,7 @@ def test_subject_restriction_of_a_qualification_table_is_a_condition_of_its_requ
 
 
 def _info():
-    from pipeline.records import SourceInfo
+    from pipeline.core.records import SourceInfo
     return SourceInfo(file="raw/page.md", sha256="0" * 64, size=1, encoding="utf-8", format="markdown")
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import ParseError
+from pipeline.core.errors import ParseError
 from pipeline.parsers.htmltable import read_tables
 from pipeline.parsers import columns, markdown, pdftext, webtext
 

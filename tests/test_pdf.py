@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT
 from pdf_fixtures import markdown_to_pdf, text_to_pdf
 from pipeline.build import parse_raw
-from pipeline.errors import ParseError
+from pipeline.core.errors import ParseError
 from pipeline.parsers import markdown, pdf, pdftext
 from pipeline.store import RawFile
 

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from pipeline import reconcile
-from pipeline.records import canonical_category, category_id
+from pipeline.core.records import canonical_category, category_id
 
 
 def row(cat, *, file="raw/a.txt", sha=None, page="类目申请资质要求", date="2024-01-01", cap="live_streaming",

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import ROOT
 from pipeline.build import run_build
-from pipeline.errors import ParseError
+from pipeline.core.errors import ParseError
 from pipeline.review import apply_decisions, parse_decisions
 
 
@@ -209,7 +209,7 @@ def test_unchanged_file_read_differently_is_reported(tmp_path, raw_copy, monkeyp
     run_build([raw_copy], out)
     from dataclasses import replace
 
-    from pipeline import records
+    from pipeline.core import records
     real = records.aliases()
     extra = records.parse_aliases('[path]\n"交通服务 / 骑车" = "交通服务 / 共享单车"\n')
     table = replace(real, path={**real.path, **extra.path})
@@ -350,7 +350,7 @@ def test_a_page_wide_change_is_one_row_listing_its_categories(tmp_path):
 
 def test_conflict_kinds_are_words_for_every_kind_the_schema_lists(tmp_path):
     from pipeline.present import report, words
-    from pipeline.tables import TABLES
+    from pipeline.core.tables import TABLES
 
     desc = next(d for f, _, d in TABLES["conflicts"] if f == "kind")
     kinds = {part.split()[0] for part in desc.split(" | ")}

@@ -3,7 +3,7 @@ import pytest
 
 from pipeline.parsers import patterns
 from conftest import SHARED
-from pipeline.model import Line
+from pipeline.core.model import Line
 from pipeline.parsers.rules import lines_to_requirement, split_alternatives, split_bundle, text_to_requirement
 
 # (text, header) -> rule, pick, of, options, items_missing, documents

@@ -7,7 +7,7 @@ their labels, documents, conditions and nested groups (the conventions of ../sha
 """
 import pytest
 
-from pipeline.model import Item, Line, Requirement
+from pipeline.core.model import Item, Line, Requirement
 from pipeline.parsers.flat import _split_declaration
 from pipeline.parsers.rules import lines_to_requirement, text_to_requirement
 

@@ -121,7 +121,7 @@ def test_a_same_size_edit_of_a_requirements_shard_is_refused(work, args):
 
 def test_load_refuses_an_edited_shard(work):
     import pipeline
-    from pipeline.errors import StoreError
+    from pipeline.core.errors import StoreError
 
     ds = _latest(work / "output")
     p = _shard(ds, "requirements", "004_ef2bf0700b54b804.txt")

@@ -12,9 +12,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
-from pipeline.errors import ParseError
-from pipeline.model import ParsedDocument
-from pipeline.normalize import strip_controls
+from pipeline.core.errors import ParseError
+from pipeline.core.model import ParsedDocument
+from pipeline.core.normalize import strip_controls
 from pipeline.parsers import columns, markdown, pdftext, webtext
 from pipeline.parsers.sections import also_required
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 
 from pipeline.parsers import headers, patterns
-from pipeline.errors import ParseError
-from pipeline.model import Page, ParsedDocument, Span, Statement
-from pipeline.normalize import clean
+from pipeline.core.errors import ParseError
+from pipeline.core.model import Page, ParsedDocument, Span, Statement
+from pipeline.core.normalize import clean
 from pipeline.parsers.rules import text_to_requirement
 from pipeline.parsers.sections import detect_capability
 

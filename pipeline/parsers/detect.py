@@ -6,9 +6,9 @@ import re
 from enum import Enum
 
 from pipeline.parsers import patterns
-from pipeline.errors import ParseError
+from pipeline.core.errors import ParseError
 from pipeline.parsers.htmltable import is_pipe_table
-from pipeline.normalize import lines_containing
+from pipeline.core.normalize import lines_containing
 from pipeline.parsers import columns, flat
 
 

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from pipeline.parsers import patterns
-from pipeline.errors import ParseError
-from pipeline.model import License, Line, Page, ParsedDocument, Scenario, Span, Statement
-from pipeline.normalize import clean, display_width, fold, lines_containing, real_date, squeeze_cjk
+from pipeline.core.errors import ParseError
+from pipeline.core.model import License, Line, Page, ParsedDocument, Scenario, Span, Statement
+from pipeline.core.normalize import clean, display_width, fold, lines_containing, real_date, squeeze_cjk
 from pipeline.parsers.rules import lines_to_requirement
 from pipeline.parsers.sections import (Draft, Sentence, detect_capability, drafts_to_statements, needs_statements,
                                heading_levels, method_pattern, method_scenario, names_section,

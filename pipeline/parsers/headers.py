@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from pipeline.parsers import patterns
-from pipeline.normalize import fold
+from pipeline.core.normalize import fold
 
 CATEGORY = "category"
 SCENARIO = "scenario"

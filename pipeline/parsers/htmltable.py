@@ -17,9 +17,9 @@ import lxml.html
 from lxml import etree
 
 from pipeline.parsers import patterns
-from pipeline.errors import ParseError
-from pipeline.model import Line
-from pipeline.normalize import clean
+from pipeline.core.errors import ParseError
+from pipeline.core.model import Line
+from pipeline.core.normalize import clean
 
 _BLOCK = {"p", "div", "ul", "ol", "table", "tr", "h1", "h2", "h3", "h4", "h5", "h6"}
 

@@ -18,10 +18,10 @@ import re
 from dataclasses import dataclass, field, replace
 
 from pipeline.parsers import headers, patterns
-from pipeline.errors import ParseError
+from pipeline.core.errors import ParseError
 from pipeline.parsers.htmltable import Table, is_pipe_table, pipe_table_end, pipe_table_html, read_tables
-from pipeline.model import Integration, Page, ParsedDocument, Scenario, Span, Statement
-from pipeline.normalize import clean, fold, real_date
+from pipeline.core.model import Integration, Page, ParsedDocument, Scenario, Span, Statement
+from pipeline.core.normalize import clean, fold, real_date
 from pipeline.parsers.rules import lines_to_requirement
 from pipeline.parsers.flat import Phys, read_licences
 from pipeline.parsers.sections import (Draft, Sentence, detect_capability, drafts_to_statements,

@@ -25,9 +25,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
-from pipeline.errors import ParseError
-from pipeline.model import ParsedDocument
-from pipeline.normalize import strip_controls
+from pipeline.core.errors import ParseError
+from pipeline.core.model import ParsedDocument
+from pipeline.core.normalize import strip_controls
 from pipeline.parsers import markdown, pdftext
 
 _PAGE_NUMBER = re.compile(r"^(?:第\s*\d+\s*页(?:\s*/\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+|-?\s*\d+\s*-?|page\s*\d+(?:\s*of\s*\d+)?)$",

@@ -7,7 +7,7 @@ width, lists each page's link targets as bare URLs at page breaks, and moves the
 """
 from __future__ import annotations
 
-from pipeline.model import ParsedDocument
+from pipeline.core.model import ParsedDocument
 from pipeline.parsers.flat import parse_document
 
 

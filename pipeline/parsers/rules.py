@@ -68,8 +68,8 @@ from dataclasses import dataclass, replace
 from typing import Sequence
 
 from pipeline.parsers import patterns
-from pipeline.model import Item, Line, Requirement
-from pipeline.normalize import clean, memo_short, squeeze_cjk
+from pipeline.core.model import Item, Line, Requirement
+from pipeline.core.normalize import clean, memo_short, squeeze_cjk
 
 @memo_short()
 def document_titles(text: str) -> tuple[str, ...]:

@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 
 from pipeline.parsers import patterns
-from pipeline.model import Integration, Requirement
-from pipeline.normalize import clean, fold
+from pipeline.core.model import Integration, Requirement
+from pipeline.core.normalize import clean, fold
 
 _TAG = re.compile(r"<\s*/?\s*([A-Za-z][\w-]*)[^>]*>")
 
@@ -98,7 +98,7 @@ def needs_statements(lines, *, capability: str | None, section: str, file: str, 
     (``(text, line)`` pairs): one per category named, for method M, capability the method's
     (else the page's). Returns them and a warning (``file:line: …``) per sentence of that shape
     whose names run together, which is never guessed apart."""
-    from pipeline.model import Span, Statement  # local: model imports nothing from here
+    from pipeline.core.model import Span, Statement  # local: model imports nothing from here
 
     out, warnings = [], []
     for text, no in lines:
@@ -243,7 +243,7 @@ def drafts_to_statements(drafts: list[Draft], sentences: list[Sentence], *, capa
 
     Returns the statements and the sentences no section took (for a warning).
     """
-    from pipeline.model import Span, Statement  # local: model imports nothing from here
+    from pipeline.core.model import Span, Statement  # local: model imports nothing from here
 
     # sentences by the names they end on, so each section looks only at plausible ones
     by_name: dict[str, list[Sentence]] = {}

@@ -6,7 +6,7 @@ become records with ``items_missing`` rather than guesses.
 """
 from __future__ import annotations
 
-from pipeline.model import ParsedDocument
+from pipeline.core.model import ParsedDocument
 from pipeline.parsers.flat import parse_document
 
 

@@ -25,7 +25,7 @@ import io
 
 # the current table's status in words: one wording wherever it is shown (show, report, export)
 from pipeline.present.words import STATUS_TEXT, list_words, rule_words
-from pipeline.normalize import display_width, visible
+from pipeline.core.normalize import display_width, visible
 # exported and checked: the conflicts still waiting for a person
 from pipeline.review import SEVERITY_ORDER, UNRESOLVED
 

@@ -14,9 +14,9 @@ import csv
 import io
 import json
 
-from pipeline.normalize import display_width, visible
+from pipeline.core.normalize import display_width, visible
 from pipeline.review import SEVERITIES  # noqa: F401 (the CLI's --severity choices)
-from pipeline.tables import FIELD_SCHEMAS
+from pipeline.core.tables import FIELD_SCHEMAS
 
 FORMATS = ("text", "json", "csv")
 

@@ -15,7 +15,7 @@ from importlib import resources
 from pipeline.reconcile.conflicts import PAGE_WIDE_MIN
 from pipeline.present.words import RELATION_TEXT, STATUS_TEXT, kind_text, rule_words
 from pipeline.diff import Diff
-from pipeline.normalize import visible
+from pipeline.core.normalize import visible
 from pipeline.review import CONFLICT_STATUSES, SEVERITY_ORDER, UNRESOLVED
 
 STATUS_ORDER = tuple(CONFLICT_STATUSES)

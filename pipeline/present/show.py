@@ -6,9 +6,9 @@ Pure functions over loaded records (``find`` resolves a name, ``describe`` build
 from __future__ import annotations
 
 from pipeline.present.words import STATUS_TEXT, list_words, rule_words
-from pipeline.normalize import fold
+from pipeline.core.normalize import fold
 from pipeline.reconcile.conflicts import covered
-from pipeline.records import canonical_category
+from pipeline.core.records import canonical_category
 from pipeline.review import UNRESOLVED
 
 #: partial matches shown in detail without --all (``show 金融`` matches 13 categories)

@@ -80,7 +80,7 @@ _BUILT_PLAIN = {("conflicts", "values")}
 
 def plain_row(table: str, row) -> dict:
     """A reconciled row as plain JSON types, fields in schema order."""
-    from pipeline.tables import TABLES
+    from pipeline.core.tables import TABLES
 
     return {f: row.get(f) if (table, f) in _BUILT_PLAIN else _plain(row.get(f)) for f, _, _ in TABLES[table]}
 
@@ -101,7 +101,7 @@ def _plain(value):
 def reconcile_tables(tables: dict[str, list[dict]], decisions: list, known_ids: set[str],
                      decisions_file: str) -> dict[str, list[dict]]:
     """The source tables (in memory) plus the reconciled ones; for tests and small tools."""
-    from pipeline.tables import TABLES
+    from pipeline.core.tables import TABLES
 
     reqs = apply_stated_renames(tables["requirements"], tables.get("sources"))
     out = dict(tables, requirements=reqs, **reconcile_rows(reqs, decisions, known_ids, decisions_file,

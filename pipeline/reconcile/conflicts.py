@@ -13,8 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 
-from pipeline.normalize import stable_id
-from pipeline.records import Row, content_key, distinct_contents
+from pipeline.core.normalize import stable_id
+from pipeline.core.records import Row, content_key, distinct_contents
 from pipeline.reconcile.values import (ENTRIES_TOLD_BY, FIELD_KIND, SAID_TOGETHER, SLIGHT_KIND, differs_as, display,
                                        field_value, slight_display, slight_texts)
 from pipeline.reconcile.statements import today_sources

@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from pipeline.normalize import stable_id
-from pipeline.records import canonical_category, category_id
+from pipeline.core.normalize import stable_id
+from pipeline.core.records import canonical_category, category_id
 
 #: the separator that may, or may not, stand between two names in an eligibility cell
 JOINER = "、"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from pipeline.records import canonical_category, category_id
+from pipeline.core.records import canonical_category, category_id
 from pipeline.reconcile import joined as names
 from pipeline.reconcile.pages import Capture, capture_of, identify, scoped_renames, source_facts
 

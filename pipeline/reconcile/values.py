@@ -8,7 +8,7 @@ import re
 import sys
 import unicodedata
 
-from pipeline.normalize import fold
+from pipeline.core.normalize import fold
 
 
 #: field compared -> conflict kind

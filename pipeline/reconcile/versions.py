@@ -8,7 +8,7 @@ import dataclasses
 import functools
 from dataclasses import dataclass
 
-from pipeline.records import Row, canonical_category
+from pipeline.core.records import Row, canonical_category
 from pipeline.reconcile.pages import SourceFacts, capture_of, identify, listless_captures, note, source_facts
 from pipeline.reconcile.values import per_content
 

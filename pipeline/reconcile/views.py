@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from pipeline.records import distinct_contents
+from pipeline.core.records import distinct_contents
 from pipeline.reconcile.conflicts import covered
 from pipeline.reconcile.versions import Version, current, part_key
 

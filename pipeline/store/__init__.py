@@ -9,7 +9,7 @@
 One build at a time holds ``output/.lock``; a failed or killed build leaves ``output/`` as it
 was (everything is written under temporary names and renamed into place).
 """
-from pipeline.errors import ParseError, StoreError  # noqa: F401
+from pipeline.core.errors import ParseError, StoreError  # noqa: F401
 from pipeline.store.files import (  # noqa: F401
     build_lock, compact_json, compact_json_bytes, decode_text, describe_error, file_lock, read_optional_text,
     update_text, write_atomic, write_export,

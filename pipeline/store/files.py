@@ -12,7 +12,7 @@ from pathlib import Path
 
 import orjson
 
-from pipeline.errors import ParseError, StoreError
+from pipeline.core.errors import ParseError, StoreError
 
 
 # --- writing -----------------------------------------------------------------------------

@@ -23,9 +23,9 @@ import shutil
 from functools import lru_cache
 from pathlib import Path
 
-from pipeline.errors import StoreError
+from pipeline.core.errors import StoreError
 from pipeline.store.files import compact_json_bytes
-from pipeline.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLES
+from pipeline.core.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLES
 
 OBJECT_FILE = "object.json"
 #: what an ``object.json`` holds: its key, its files, the source's row, per page it holds what

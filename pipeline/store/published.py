@@ -17,9 +17,9 @@ from pathlib import Path
 
 import orjson
 
-from pipeline.errors import StoreError
+from pipeline.core.errors import StoreError
 from pipeline.store.files import describe_error
-from pipeline.tables import FOLDER_TABLES, TABLE_ORDER
+from pipeline.core.tables import FOLDER_TABLES, TABLE_ORDER
 
 
 def dataset_dir(output: Path, version: str) -> Path:

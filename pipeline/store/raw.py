@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.errors import ParseError, StoreError
+from pipeline.core.errors import ParseError, StoreError
 from pipeline.store.files import _cannot_read, describe_error, loads_json, loads_toml, read_optional_text
 
 METADATA_FILE = "metadata.toml"
@@ -68,7 +68,7 @@ def _read_metadata(d: Path) -> dict[str, dict[str, str]]:
 
 
 def _metadata_value(value, key: str, name: str, shown: str, text: str) -> str:
-    from pipeline.normalize import real_date
+    from pipeline.core.normalize import real_date
 
     def bad(why: str) -> ParseError:
         # the line is looked for only for an error: per value, it would scan the whole file
@@ -312,8 +312,8 @@ def source_lines(spans, sha256: dict[str, str], paths: dict[str, Path] | None = 
     (``raw/…`` under the project folder). Each file is read once, and only its spans' lines are
     kept."""
     from pipeline.parsers import detect
-    from pipeline.errors import PipelineError
-    from pipeline.normalize import strip_controls
+    from pipeline.core.errors import PipelineError
+    from pipeline.core.normalize import strip_controls
 
     by_file: dict[str, list[tuple[int, int]]] = {}
     for file, start, end in spans:

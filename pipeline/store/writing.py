@@ -15,11 +15,11 @@ import os
 import shutil
 from pathlib import Path
 
-from pipeline.errors import StoreError
+from pipeline.core.errors import StoreError
 from pipeline.store.files import _fsync_dir, _json_bytes, _naming, compact_json_bytes, write_atomic
 from pipeline.store.objects import arrow_schema, arrow_table, parquet_options
 from pipeline.store.published import HISTORY_EVENTS, HISTORY_HEADER, REPORT_SUFFIXES, history, latest, parse_history
-from pipeline.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLE_ORDER, json_schema, table_schema_fields
+from pipeline.core.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLE_ORDER, json_schema, table_schema_fields
 
 #: a small table's Parquet row groups end after this many rows ...
 ROW_GROUP = 5_000
@@ -260,7 +260,7 @@ def version_name(date: str | None, content_hash: str) -> str:
     """``<newest page date>-<12 hex digits of the content>``, or ``undated-…``: a folder name,
     so made only of checked parts (the dates are checked where they are read; this is the
     last line of defence against a name that walks out of ``output/``)."""
-    from pipeline.normalize import real_date
+    from pipeline.core.normalize import real_date
 
     if date is not None and not real_date(date):
         raise StoreError(f"refusing to name a version after {date!r}: not a date")

@@ -16,9 +16,9 @@ from importlib import resources
 
 import orjson
 
-from pipeline.model import ParsedDocument
-from pipeline.normalize import fold, stable_id
-from pipeline.tables import SOURCE_TABLES, TABLES
+from pipeline.core.model import ParsedDocument
+from pipeline.core.normalize import fold, stable_id
+from pipeline.core.tables import SOURCE_TABLES, TABLES
 
 
 @dataclass(frozen=True)

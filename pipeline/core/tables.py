@@ -6,7 +6,7 @@ as ``list<string>``. A change to any field here bumps ``SCHEMA_VERSION``.
 """
 from __future__ import annotations
 
-from pipeline.model import STATEMENT_KINDS
+from pipeline.core.model import STATEMENT_KINDS
 from pipeline.review import CONFLICT_STATUSES, SEVERITIES
 
 SCHEMA_VERSION = "4.0.0"
