@@ -235,7 +235,7 @@ def run_build(raw_dirs: list[Path], output: Path, decisions: Path | None = None,
     ``known_conflicts``: conflict ids published elsewhere (default: every version in ``output``),
     so a decision on a conflict that no longer exists is stale rather than unknown.
     """
-    from pipeline import review
+    from pipeline.reconcile import review
 
     refs, skipped = store.list_raw(raw_dirs)
     if not refs:

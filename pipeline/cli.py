@@ -43,7 +43,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    from pipeline import diff, store
+    from pipeline import store
+    from pipeline.reconcile import diff
     from pipeline.present import report
 
     output = Path(args.output)
@@ -83,7 +84,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     """(Re)write output/reports/<version>.md/.html, against the version published before it."""
     from pipeline import store
     from pipeline.present import report
-    from pipeline.loader import resolve_version
+    from pipeline.store.loader import resolve_version
 
     output = Path(args.output)
     version = resolve_version(args.version, output)
@@ -100,7 +101,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _conflict_ids(args: argparse.Namespace) -> list[tuple[str, str]]:
     """The ids given as arguments and in ``--ids-from`` (``-``: standard input), each with where
     it came from for messages (``FILE:LINE: ``), first mention kept."""
-    from pipeline import review, store
+    from pipeline import store
+    from pipeline.reconcile import review
 
     given = [(i, "") for i in args.conflicts]
     if args.ids_from:
@@ -123,7 +125,8 @@ def _conflict_ids(args: argparse.Namespace) -> list[tuple[str, str]]:
 def _cmd_decide(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from pipeline import review, store
+    from pipeline import store
+    from pipeline.reconcile import review
 
     output = Path(args.output)
     version = store.latest(output)
@@ -151,7 +154,8 @@ def _cmd_decide(args: argparse.Namespace) -> int:
 def _cmd_withdraw(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from pipeline import review, store
+    from pipeline import store
+    from pipeline.reconcile import review
 
     ids = [cid for cid, _ in _conflict_ids(args)]
     date = args.date or dt.date.today().isoformat()
@@ -179,7 +183,7 @@ def _emit(text: str, fmt: str) -> None:
 
 def _cmd_categories(args: argparse.Namespace) -> int:
     from pipeline.present import listing
-    from pipeline.loader import load
+    from pipeline.store.loader import load
 
     tables = load(args.dataset, args.output, records=True, tables=("categories", "current"))
     rows = listing.category_rows(tables["categories"], tables["current"])
@@ -189,7 +193,7 @@ def _cmd_categories(args: argparse.Namespace) -> int:
 
 def _cmd_conflicts(args: argparse.Namespace) -> int:
     from pipeline.present import listing
-    from pipeline.loader import load
+    from pipeline.store.loader import load
 
     tables = load(args.dataset, args.output, records=True, tables=("conflicts",))
     found = listing.filter_conflicts(tables["conflicts"], status=_values(args.status, listing.STATUSES, "--status"),
@@ -222,9 +226,10 @@ def _cmd_versions(args: argparse.Namespace) -> int:
 
 
 def _cmd_decisions(args: argparse.Namespace) -> int:
-    from pipeline import review, store
+    from pipeline import store
+    from pipeline.reconcile import review
     from pipeline.present import listing
-    from pipeline.loader import load
+    from pipeline.store.loader import load
 
     path = Path(args.file)
     text = store.read_optional_text(path)
@@ -241,7 +246,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
     import json
 
     from pipeline.present import show
-    from pipeline.loader import load
+    from pipeline.store.loader import load
 
     tables = load(args.dataset, args.output, records=True,
                   tables=("requirements", "categories", "conflicts", "current"))
@@ -274,7 +279,7 @@ def _cmd_sources(args: argparse.Namespace) -> int:
     import json
 
     from pipeline.present import listing
-    from pipeline.loader import load
+    from pipeline.store.loader import load
 
     tables = load(args.dataset, args.output, records=True, tables=("sources",))
     if args.format == "json":  # the whole records, as `sources --json` always gave them
@@ -287,7 +292,7 @@ def _cmd_sources(args: argparse.Namespace) -> int:
 
 def _export_tables(args: argparse.Namespace) -> tuple[str, dict]:
     """The version named and the tables an export reads (a version older than a table has it empty)."""
-    from pipeline.loader import load, resolve_version
+    from pipeline.store.loader import load, resolve_version
 
     version = resolve_version(args.dataset, Path(args.output))
     return version, load(version, args.output, records=True, tables=("current", "conflicts"))
@@ -329,7 +334,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from pipeline.present import export
-    from pipeline.loader import load, resolve_version
+    from pipeline.store.loader import load, resolve_version
 
     version = resolve_version(args.dataset, Path(args.output))
     found = export.open_conflicts(load(version, args.output, records=True, tables=("conflicts",))["conflicts"],

@@ -420,7 +420,7 @@ def test_a_slight_difference_never_hides_a_real_change(seeds):
 def test_pipeline_diff_tells_a_slight_text_difference_as_the_reconciliation_does(seeds):
     """``pipeline diff`` of 001 and 004 (one rule, ``values``): 电商平台's entries changed slightly,
     both texts shown."""
-    from pipeline.diff import field_changes
+    from pipeline.reconcile.diff import field_changes
 
     got = field_changes(_row(seeds, "raw/001_c5ae0df2c7b8cf07.txt", ECOMMERCE),
                         _row(seeds, "raw/004_ef2bf0700b54b804.txt", ECOMMERCE))

@@ -265,7 +265,8 @@ def test_readme_schema_section_is_generated_from_the_tables():
 def test_streamed_build_equals_the_in_memory_reconciliation(fresh_build):
     """The build writes conflicts as they are found and reconciles ``records.Row``s; the plain
     in-memory path (tests, small tools) must give the same tables."""
-    from pipeline import reconcile, review
+    from pipeline import reconcile
+    from pipeline.reconcile import review
     from pipeline.build import build_tables
     from pipeline.store import published_conflict_ids, read_raw
 

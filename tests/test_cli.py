@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from pipeline import cli, review, store
+from pipeline import cli, store
+from pipeline.reconcile import review
 from pipeline.present import listing
 from pipeline.build import run_build
 from pipeline.core.errors import ParseError, StoreError

@@ -9,7 +9,7 @@ from conftest import read_table
 from test_reconcile import row
 
 from pipeline import reconcile
-from pipeline.review import Decision
+from pipeline.reconcile.review import Decision
 
 ROOT = Path(__file__).resolve().parent.parent
 FUND = ["金融业", "公募基金"]

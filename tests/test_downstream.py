@@ -14,7 +14,7 @@ from conftest import ROOT
 from pipeline import store
 from pipeline.build import run_build
 from pipeline.core.errors import SchemaError
-from pipeline.loader import UnknownVersion
+from pipeline.store.loader import UnknownVersion
 from pipeline.core.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLE_ORDER
 
 
@@ -236,7 +236,7 @@ def test_the_readme_reads_a_folder_table_as_one_table(built):
 def test_loader_works_from_any_folder_and_gives_integer_counts(built, tmp_path, monkeypatch):
     """Counts come back as integers (nullable Int64), not 3.0; with no output given, load reads
     $PIPELINE_OUTPUT, or the project's own output/ from any folder."""
-    from pipeline import loader
+    from pipeline.store import loader
 
     monkeypatch.chdir(tmp_path)  # a folder with no output/ in it
     monkeypatch.delenv(loader.OUTPUT_ENV, raising=False)

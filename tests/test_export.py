@@ -9,7 +9,8 @@ import openpyxl
 import pytest
 
 from conftest import ROOT
-from pipeline import cli, review, store
+from pipeline import cli, store
+from pipeline.reconcile import review
 from pipeline.present import export
 from pipeline.build import run_build
 from pipeline.present.words import rule_words

@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT
 from pipeline.build import run_build
 from pipeline.core.errors import ParseError
-from pipeline.review import apply_decisions, parse_decisions
+from pipeline.reconcile.review import apply_decisions, parse_decisions
 
 
 def _cli(cwd, *args):
@@ -473,7 +473,7 @@ def test_a_diff_row_quotes_each_side_from_its_own_bytes(tmp_path):
 
     from pipeline import store
     from pipeline.present import report
-    from pipeline.diff import CategoryChange, Diff, FieldChange
+    from pipeline.reconcile.diff import CategoryChange, Diff, FieldChange
 
     data, sha = sample_data(tmp_path)
     change = CategoryChange("changed", "live_streaming", "cat_fund", ("金融业", "公募基金"), "金融业 / 公募基金",

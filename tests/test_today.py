@@ -142,7 +142,7 @@ def test_history_is_shown_with_its_category_and_never_fails_the_check(everything
 
 
 def test_a_decision_recorded_on_a_conflict_keeps_applying_once_it_is_history(raws, everything):
-    from pipeline.review import Decision
+    from pipeline.reconcile.review import Decision
 
     c = next(c for c in everything["conflicts"] if c["status"] == "history" and c["kind"] == "category_removed")
     kept = Decision(c["id"], "follow newest", "confirmed", "Li Wei", "2026-11-20", c["values_hash"], 1)

@@ -7,7 +7,27 @@ as ``list<string>``. A change to any field here bumps ``SCHEMA_VERSION``.
 from __future__ import annotations
 
 from pipeline.core.model import STATEMENT_KINDS
-from pipeline.review import CONFLICT_STATUSES, SEVERITIES
+
+#: every conflict status, in the order the report lists them, with what it means: the one list
+#: the schema, the report, the listings and ``check`` read
+CONFLICT_STATUSES = {
+    "open": "bears on today's answer (the statements that hold today disagree, or the newest version of "
+            "a page changed it) and nobody decided: waits for a decision",
+    "stale": "decided on values that changed since, or on a conflict that is gone: waits for a decision again",
+    "decided": "a reviewer decided it (review/decisions.toml)",
+    "history": "a change between older versions of a page that later versions superseded, or a revision "
+               "lacking what the next one lists again: the category's dated history, needs no decision",
+    "gap": "documents lost in a capture (a coverage gap, reported)",
+    "info": "a difference between capabilities (informative)",
+}
+#: conflict statuses waiting for a person: open (never decided) and stale (decided on values
+#: that have changed since, or on a conflict that is gone)
+UNRESOLVED = ("open", "stale")
+#: severities of the conflicts a person decides, most serious first (gap and info conflicts
+#: are reported, not decided)
+SEVERITY_ORDER = ("high", "medium", "low")
+#: every severity a conflict has
+SEVERITIES = SEVERITY_ORDER + ("gap", "info")
 
 SCHEMA_VERSION = "4.0.0"
 

@@ -14,9 +14,9 @@ from importlib import resources
 
 from pipeline.reconcile.conflicts import PAGE_WIDE_MIN
 from pipeline.present.words import RELATION_TEXT, STATUS_TEXT, kind_text, rule_words
-from pipeline.diff import Diff
+from pipeline.reconcile.diff import Diff
 from pipeline.core.normalize import visible
-from pipeline.review import CONFLICT_STATUSES, SEVERITY_ORDER, UNRESOLVED
+from pipeline.reconcile.review import CONFLICT_STATUSES, SEVERITY_ORDER, UNRESOLVED
 
 STATUS_ORDER = tuple(CONFLICT_STATUSES)
 #: what needs a decision (open and stale conflicts) is listed by severity, in this order
@@ -95,7 +95,7 @@ def compare(old: dict | None, new: dict, *, version: str, previous: str | None,
     whose bytes did not change (``diff.datasets_to_diffs``); ``full``: every row and value;
     ``read_lines(spans, sha256)``: reads the source lines of the excerpts
     (``store.source_lines``; None: no excerpts)."""
-    from pipeline import diff
+    from pipeline.reconcile import diff
 
     data = ReportData(version=version, previous=previous,
                       diffs=diff.datasets_to_diffs(old, new, compare_unchanged=compare_unchanged),

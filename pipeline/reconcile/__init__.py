@@ -44,7 +44,7 @@ def reconcile_rows(rows: list, decisions: list, known_ids: set[str], decisions_f
 
 
 def _reconcile_rows(rows, decisions, known_ids, decisions_file, sink, sources, prior):
-    from pipeline.review import apply_decision, review_rows
+    from pipeline.reconcile.review import apply_decision, review_rows
 
     pages, info = page_versions(rows, sources, prior)
     by_id = {d.conflict: d for d in decisions}

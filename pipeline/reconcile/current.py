@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from pipeline.reconcile.conflicts import covered
 from pipeline.reconcile.statements import fits, page_statements  # noqa: F401 (fits: the rule is told here too)
-from pipeline.review import UNRESOLVED
+from pipeline.reconcile.review import UNRESOLVED
 
 #: conflict statuses that concern today's answer: a reviewer has to, or did, look at it
 _REVIEWED = UNRESOLVED + ("decided",)

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.core.errors import ParseError, StoreError
-from pipeline.store.files import _cannot_read, describe_error, loads_json, loads_toml, read_optional_text
+from pipeline.core.textfiles import loads_json, loads_toml
+from pipeline.store.files import _cannot_read, describe_error, read_optional_text
 
 METADATA_FILE = "metadata.toml"
 #: a capture tool's record of what it captured and when (a crawler's or a git export's):

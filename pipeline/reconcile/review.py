@@ -35,29 +35,12 @@ import re
 from dataclasses import dataclass
 
 from pipeline.core.errors import ParseError, PipelineError
+# the statuses and severities of a conflict are the schema's (one home: core/tables.py)
+from pipeline.core.tables import CONFLICT_STATUSES, SEVERITIES, SEVERITY_ORDER, UNRESOLVED  # noqa: F401
 from pipeline.core.normalize import real_date
 
 DECISIONS_FILE = "review/decisions.toml"
-#: every conflict status, in the order the report lists them, with what it means: the one list
-#: the schema, the report, the listings and ``check`` read
-CONFLICT_STATUSES = {
-    "open": "bears on today's answer (the statements that hold today disagree, or the newest version of "
-            "a page changed it) and nobody decided: waits for a decision",
-    "stale": "decided on values that changed since, or on a conflict that is gone: waits for a decision again",
-    "decided": "a reviewer decided it (review/decisions.toml)",
-    "history": "a change between older versions of a page that later versions superseded, or a revision "
-               "lacking what the next one lists again: the category's dated history, needs no decision",
-    "gap": "documents lost in a capture (a coverage gap, reported)",
-    "info": "a difference between capabilities (informative)",
-}
-#: conflict statuses waiting for a person: open (never decided) and stale (decided on values
-#: that have changed since, or on a conflict that is gone)
-UNRESOLVED = ("open", "stale")
-#: severities of the conflicts a person decides, most serious first (gap and info conflicts
-#: are reported, not decided)
-SEVERITY_ORDER = ("high", "medium", "low")
-#: every severity a conflict has
-SEVERITIES = SEVERITY_ORDER + ("gap", "info")
+
 _KEYS = ("conflict", "decision", "reason", "reviewer", "date", "values")
 #: what a withdrawal adds to the decision's own keys
 _WITHDRAWN_KEYS = ("withdrawn_by", "withdrawn_date", "withdrawn_reason")
@@ -106,7 +89,7 @@ def parse_decisions(text: str, file: str = DECISIONS_FILE) -> list[Decision]:
 
 def read_decisions(text: str, file: str = DECISIONS_FILE) -> DecisionsFile:
     """The whole decisions file, checked: decisions in force and withdrawn ones."""
-    from pipeline.store.files import loads_toml
+    from pipeline.core.textfiles import loads_toml
 
     data = loads_toml(text, file)
     unknown = set(data) - {"decision", "withdrawn"}

@@ -47,7 +47,7 @@ def default_output() -> Path:
     here = Path("output")
     if (here / "datasets").is_dir():
         return here
-    return Path(__file__).resolve().parent.parent / "output"
+    return Path(__file__).resolve().parents[2] / "output"
 
 
 def load(version: str = "latest", output: str | Path | None = None, *, records: bool = False,
