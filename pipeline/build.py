@@ -315,21 +315,11 @@ def _own_store(cache_dir: Path):
     cache_dir.mkdir(parents=True, exist_ok=True)
     for old in cache_dir.glob("uncached-*-*"):
         pid = old.name.split("-")[1]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not store.files.alive(int(pid)):
             shutil.rmtree(old, ignore_errors=True)
     with tempfile.TemporaryDirectory(dir=cache_dir, prefix=f"uncached-{os.getpid()}-",
                                      ignore_cleanup_errors=True) as folder:
         yield folder
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown: str, text: str | None,
