@@ -211,95 +211,132 @@ def conflict_order(c: dict) -> tuple:
 
 def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
     """Every disagreement, one at a time (a conflict over an archive lists every capture's value,
-    so the build writes each as it comes). Whitelist rows (a category list without a
-    qualification column) state no requirement: they count for categories added and removed,
-    never in value comparisons."""
+    so the build writes each as it comes): a page over time and within one capture, pages of one
+    capability, capabilities. Eligibility rows (a category list without a qualification column)
+    state no requirement: they count for categories added and removed, never in value
+    comparisons."""
     # which captures today's answer comes from: a change that appeared in another is history
     today = today_sources(pages)
-    # 1. change over time within one page, part by part (``Version.slot``)
     for key, versions in sorted(pages.items()):
-        cap = key.split(":", 1)[0]
-        # per (part, category) its rows and the index of each one's version: a page's history
-        # can be most of the archive, so the (row, page, date) entries are made one at a time
-        by_cat: dict[tuple[str, str], tuple[list, list[int]]] = {}
+        page = _PageRows(key, versions)
+        if len(versions) > 1:
+            yield from _changes(page, today)
+            yield from _membership(key, page.cap, versions, today.by_page.get(key, frozenset()))
+        yield from _record_problems(page, today)
+    by_cap_cat, page_of = _stated_today(pages)
+    yield from _between_pages(by_cap_cat, page_of)
+    yield from _between_capabilities(by_cap_cat)
+
+
+def _is_requirement(r) -> bool:
+    return r.get("kind", "qualification") == "qualification"
+
+
+class _PageRows:
+    """One page's requirement rows per (part, category), with the index of each one's version:
+    a page's history can be most of the archive, so its (row, page, date) entries are made one
+    category at a time (``entries``); ``reps`` holds each category's distinct contents."""
+
+    def __init__(self, key: str, versions: list[Version]):
+        self.key, self.versions, self.cap = key, versions, key.split(":", 1)[0]
+        self.by_cat: dict[tuple[str, str], tuple[list, list[int]]] = {}
         for i, v in enumerate(versions):
             for r in v.rows:
-                if r.get("kind", "qualification") == "qualification":
-                    k = (v.slot(r.get("page_part")) or "", r["category_id"])
-                    rows_and_versions = by_cat.get(k)
-                    if rows_and_versions is None:
-                        rows_and_versions = by_cat[k] = ([], [])
-                    rows_and_versions[0].append(r)
-                    rows_and_versions[1].append(i)
+                if _is_requirement(r):
+                    rows, at = self.by_cat.setdefault((v.slot(r.get("page_part")) or "", r["category_id"]), ([], []))
+                    rows.append(r)
+                    at.append(i)
+        self.reps = {k: list(distinct_contents(rows)) for k, (rows, _) in self.by_cat.items()}
 
-        def entries_of(k: tuple[str, str]) -> list[tuple[dict, str, str | None]]:
-            rows, at = by_cat[k]
-            where = part_key(key, k[0])
-            return [(r, where, versions[i].date) for r, i in zip(rows, at)]
+    def entries(self, k: tuple[str, str]) -> list[tuple[dict, str, str | None]]:
+        rows, at = self.by_cat[k]
+        where = part_key(self.key, k[0])
+        return [(r, where, self.versions[i].date) for r, i in zip(rows, at)]
 
-        reps = {k: list(distinct_contents(rows)) for k, (rows, _) in by_cat.items()}
-        if len(versions) > 1:
-            # what differs, per (part, category) and field, with how it changed; the same change
-            # at the same version in many categories is one page-wide change (``_page_wide``)
-            differs = []
-            for k in sorted(by_cat):
-                told = set()
-                said_alike = len({field_value(r, "said") for r in reps[k]}) < 2
-                for field in FIELD_KIND:
-                    if field == "entries" and told & set(ENTRIES_TOLD_BY) or field in SAID_TOGETHER and said_alike:
-                        continue
-                    known = {field_value(r, field) for r in reps[k]} - {None}
-                    if len(known) >= 2:
-                        told.add(field)
-                        differs.append((k, field, differs_as(field, known), _change_pattern(entries_of(k), field)))
-            alike: dict[tuple, list] = {}
-            for k, field, kind, pattern in differs:
-                alike.setdefault((k[0], field, kind, pattern), []).append(k)
-            def recent(m: tuple[str, str], pattern: tuple) -> bool:
-                # the last change appeared in a capture today's statement comes from (no
-                # change shown: kept open, never hidden)
-                return not pattern or pattern[-1][2] in today.by_part.get((part_key(key, m[0]), m[1]), ())
 
-            for k, field, kind, pattern in differs:
-                members = alike[(k[0], field, kind, pattern)]
-                if pattern and len(members) >= PAGE_WIDE_MIN:
-                    if members[0] == k:
-                        c = _page_wide(kind, cap, part_key(key, k[0]), field, pattern,
-                                       [(entries_of(m), reps[m]) for m in members])
-                        yield _unless_today(c, any(recent(m, pattern) for m in members))
-                    continue
-                got = _compare(field, entries_of(k), reps[k])
-                if got:
-                    c = _conflict(kind, "version", cap, part_key(key, k[0]), by_cat[k][0][0], field, *got)
-                    yield _unless_today(c, recent(k, pattern))
-            yield from _membership(key, cap, versions, today.by_page.get(key, frozenset()))
-        # record-level problems, per capture
-        for k in sorted(by_cat):
-            entries = entries_of(k)
-            where = part_key(key, k[0])
-            if any(_count_mismatch(r) for r in reps[k]):
-                vals, mismatch = _capture_values(entries, lambda r: f"declares {r['of']}选{r['pick']}, lists "
-                                                 f"{r['options']}" if _count_mismatch(r) else None)
-                c = _conflict("count_mismatch", "record", cap, where, mismatch[0], "count", vals,
-                              "declared count does not match the items listed: "
-                              + "; ".join(f"{v['value']} ({v['source_file']}:{v['line_start']})" for v in vals))
-                stated = today.by_part.get((where, k[1]), ())
-                yield _unless_today(c, any(v["source_sha256"] in stated for v in vals))
-            if any(_lost(r) for r in reps[k]):
-                vals, lost = _capture_values(entries, lambda r: _lost_text(r) if _lost(r) else None)
-                yield _conflict("items_lost", "record", cap, where, lost[0], "items", vals,
-                                "items lost in capture: " + "; ".join(
-                                    f"{v['value']} ({v['source_file']}:{v['line_start']})" for v in vals))
-    # 2. different pages of one capability (their current statements)
-    currents = {key: current(vs) for key, vs in pages.items()}
+def _differences(page: _PageRows) -> list[tuple]:
+    """What differs over a page's versions, per (part, category) and field, with how it changed
+    (``_change_pattern``): ``[(key, field, kind, pattern)]``."""
+    differs = []
+    for k in sorted(page.by_cat):
+        told = set()
+        said_alike = len({field_value(r, "said") for r in page.reps[k]}) < 2
+        for field in FIELD_KIND:
+            if field == "entries" and told & set(ENTRIES_TOLD_BY) or field in SAID_TOGETHER and said_alike:
+                continue
+            known = {field_value(r, field) for r in page.reps[k]} - {None}
+            if len(known) >= 2:
+                told.add(field)
+                differs.append((k, field, differs_as(field, known), _change_pattern(page.entries(k), field)))
+    return differs
+
+
+def _changes(page: _PageRows, today):
+    """Changes of a page over time; the same change at the same version in many categories is
+    one page-wide change (``_page_wide``). A change is open when it appeared in a capture
+    today's statement comes from, else history (``_unless_today``)."""
+    differs = _differences(page)
+    alike: dict[tuple, list] = {}
+    for k, field, kind, pattern in differs:
+        alike.setdefault((k[0], field, kind, pattern), []).append(k)
+
+    def recent(m: tuple[str, str], pattern: tuple) -> bool:
+        # the last change appeared in a capture today's statement comes from (no change
+        # shown: kept open, never hidden)
+        return not pattern or pattern[-1][2] in today.by_part.get((part_key(page.key, m[0]), m[1]), ())
+
+    for k, field, kind, pattern in differs:
+        members = alike[(k[0], field, kind, pattern)]
+        if pattern and len(members) >= PAGE_WIDE_MIN:
+            if members[0] == k:
+                c = _page_wide(kind, page.cap, part_key(page.key, k[0]), field, pattern,
+                               [(page.entries(m), page.reps[m]) for m in members])
+                yield _unless_today(c, any(recent(m, pattern) for m in members))
+            continue
+        got = _compare(field, page.entries(k), page.reps[k])
+        if got:
+            c = _conflict(kind, "version", page.cap, part_key(page.key, k[0]), page.by_cat[k][0][0], field, *got)
+            yield _unless_today(c, recent(k, pattern))
+
+
+def _record_problems(page: _PageRows, today):
+    """Problems within one capture: a declared count the items do not match, items lost."""
+    for k in sorted(page.by_cat):
+        entries = page.entries(k)
+        where = part_key(page.key, k[0])
+        reps = page.reps[k]
+        if any(_count_mismatch(r) for r in reps):
+            vals, mismatch = _capture_values(entries, lambda r: f"declares {r['of']}选{r['pick']}, lists "
+                                             f"{r['options']}" if _count_mismatch(r) else None)
+            c = _conflict("count_mismatch", "record", page.cap, where, mismatch[0], "count", vals,
+                          "declared count does not match the items listed: "
+                          + "; ".join(f"{v['value']} ({v['source_file']}:{v['line_start']})" for v in vals))
+            stated = today.by_part.get((where, k[1]), ())
+            yield _unless_today(c, any(v["source_sha256"] in stated for v in vals))
+        if any(_lost(r) for r in reps):
+            vals, lost = _capture_values(entries, lambda r: _lost_text(r) if _lost(r) else None)
+            yield _conflict("items_lost", "record", page.cap, where, lost[0], "items", vals,
+                            "items lost in capture: " + "; ".join(
+                                f"{v['value']} ({v['source_file']}:{v['line_start']})" for v in vals))
+
+
+def _stated_today(pages: dict[str, list[Version]]) -> tuple[dict, dict[str, str]]:
+    """Every page's current statements per (capability, category): ``(by_cap_cat, page_of)``,
+    ``page_of`` mapping a part key to its page."""
     by_cap_cat: dict[tuple[str, str], list[tuple[dict, str, str | None]]] = {}
-    page_of: dict[str, str] = {}  # part key -> its page
-    for key, v in sorted(currents.items()):
+    page_of: dict[str, str] = {}
+    for key, vs in sorted(pages.items()):
+        v = current(vs)
         for r in v.rows:
-            if r.get("kind", "qualification") == "qualification":
+            if _is_requirement(r):
                 where = part_key(key, v.slot(r.get("page_part")))
                 page_of[where] = key
                 by_cap_cat.setdefault((r["capability"], r["category_id"]), []).append((r, where, v.date))
+    return by_cap_cat, page_of
+
+
+def _between_pages(by_cap_cat: dict, page_of: dict[str, str]):
+    """Different pages of one capability that disagree today (their current statements)."""
     for (cap, cid), (entries, group) in sorted(_across_pages(by_cap_cat, page_of).items()):
         # parts of one page (非个人主体 / 个人主体 tables) address different subjects: not a
         # disagreement between pages
@@ -317,7 +354,11 @@ def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
                 c = _conflict(differs_as(field, known), "page", cap, None, entries[0][0], field, *got)
                 c["categories"] = group or c["categories"]
                 yield c
-    # 3. between capabilities: informative
+
+
+def _between_capabilities(by_cap_cat: dict):
+    """The same category requiring other things for face verification and live streaming:
+    informative."""
     by_cat_all: dict[str, list[tuple[dict, str, str | None]]] = {}
     for (cap, cid), entries in sorted(by_cap_cat.items()):
         by_cat_all.setdefault(cid, []).extend(entries)
