@@ -44,7 +44,7 @@ def test_an_older_list_of_another_shape_never_completes_a_newer_declaration():
 
 
 def test_fits_needs_the_same_rule_and_the_declared_count_listed():
-    from pipeline.reconcile.current import fits
+    from pipeline.reconcile.statements import fits
 
     def rule(rule, of=None, options=None):
         return {"rule": rule, "of": of, "options": options}

@@ -6,7 +6,7 @@ as ``list<string>``. A change to any field here bumps ``SCHEMA_VERSION``.
 """
 from __future__ import annotations
 
-from pipeline.core.model import STATEMENT_KINDS
+from pipeline.core.model import CAPABILITIES, RULES, STATEMENT_KINDS
 
 #: every conflict status, in the order the report lists them, with what it means: the one list
 #: the schema, the report, the listings and ``check`` read
@@ -265,7 +265,7 @@ _ITEM = {"type": "object", "additionalProperties": False,
                         "group": {"anyOf": [{"type": "null"}, {"$ref": "#/$defs/group"}]}, "line": _INT}}
 _GROUP = {"type": "object", "additionalProperties": False,
           "required": ["rule", "pick", "of", "options", "declared", "conditions", "items_missing", "items"],
-          "properties": {"rule": {"enum": ["any", "all", "none", "unknown"]}, "pick": _INT, "of": _INT,
+          "properties": {"rule": {"enum": list(RULES)}, "pick": _INT, "of": _INT,
                          "options": _INT, "declared": _STR, "conditions": _STRS, "items_missing": {"type": "boolean"},
                          "items": {"type": "array", "items": {"$ref": "#/$defs/item"}}}}
 _VALUE = {"type": "object", "required": ["source_file", "source_sha256", "value", "line_start"],
@@ -283,8 +283,8 @@ FIELD_SCHEMAS: dict[tuple[str, str], dict] = {
     ("requirements", "integration_also"): {"type": "array", "items": {
         "type": "object", "required": ["category", "method"],
         "properties": {"category": {"type": "string"}, "method": {"type": "string"}}}},
-    ("requirements", "rule"): {"enum": ["any", "all", "none", "unknown", None]},
-    ("requirements", "capability"): {"enum": ["face_verification", "live_streaming", "category_list"]},
+    ("requirements", "rule"): {"enum": [*RULES, None]},
+    ("requirements", "capability"): {"enum": list(CAPABILITIES)},
     ("requirements", "kind"): {"enum": list(STATEMENT_KINDS)},
     ("requirements", "covers"): {"enum": ["children", None]},
     ("requirements", "category_raw"): {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
@@ -314,7 +314,7 @@ FIELD_SCHEMAS: dict[tuple[str, str], dict] = {
         "required": ["page", "kind", "rule", "pick", "of", "options", "declared", "conditions", "items", "documents",
                      "integration", "items_missing", "rule_source", "items_source", "note", "covers", "last_list"],
         "properties": {"page": {"type": "string"}, "kind": {"enum": list(STATEMENT_KINDS)},
-                       "rule": {"enum": ["any", "all", "none", "unknown", None]},
+                       "rule": {"enum": [*RULES, None]},
                        "pick": _INT, "of": _INT, "options": _INT, "declared": _STR, "conditions": _STRS,
                        "items": {"type": "array", "items": {"$ref": "#/$defs/item"}}, "documents": _STRS,
                        "integration": _STR, "items_missing": {"type": "boolean"},

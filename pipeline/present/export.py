@@ -27,7 +27,7 @@ import io
 from pipeline.present.words import STATUS_TEXT, list_words, rule_words
 from pipeline.core.normalize import display_width, visible
 # exported and checked: the conflicts still waiting for a person
-from pipeline.reconcile.review import SEVERITY_ORDER, UNRESOLVED
+from pipeline.core.tables import SEVERITY_ORDER, UNRESOLVED
 
 #: what a spreadsheet takes as the start of a formula (tab and carriage return too: Excel strips
 #: them and reads on)

@@ -15,7 +15,7 @@ import io
 import json
 
 from pipeline.core.normalize import display_width, visible
-from pipeline.reconcile.review import SEVERITIES  # noqa: F401 (the CLI's --severity choices)
+from pipeline.core.tables import SEVERITIES  # noqa: F401 (the CLI's --severity choices)
 from pipeline.core.tables import FIELD_SCHEMAS
 
 FORMATS = ("text", "json", "csv")

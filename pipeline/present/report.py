@@ -16,7 +16,7 @@ from pipeline.reconcile.conflicts import PAGE_WIDE_MIN
 from pipeline.present.words import RELATION_TEXT, STATUS_TEXT, kind_text, rule_words
 from pipeline.reconcile.diff import Diff
 from pipeline.core.normalize import visible
-from pipeline.reconcile.review import CONFLICT_STATUSES, SEVERITY_ORDER, UNRESOLVED
+from pipeline.core.tables import CONFLICT_STATUSES, SEVERITY_ORDER, UNRESOLVED
 
 STATUS_ORDER = tuple(CONFLICT_STATUSES)
 #: what needs a decision (open and stale conflicts) is listed by severity, in this order

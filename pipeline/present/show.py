@@ -9,7 +9,7 @@ from pipeline.present.words import STATUS_TEXT, list_words, rule_words
 from pipeline.core.normalize import fold
 from pipeline.reconcile.conflicts import covered
 from pipeline.core.records import canonical_category
-from pipeline.reconcile.review import UNRESOLVED
+from pipeline.core.tables import UNRESOLVED
 
 #: partial matches shown in detail without --all (``show 金融`` matches 13 categories)
 DETAILS_MAX = 3

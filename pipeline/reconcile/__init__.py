@@ -11,11 +11,13 @@ one home per concept, called in this order by ``reconcile_rows``:
 
 from __future__ import annotations
 
+from pipeline.core.tables import TABLES
 from pipeline.reconcile.conflicts import conflict_order, iter_conflicts, records_to_conflicts
 from pipeline.reconcile.current import SUMMARY_MAX, current_view
 from pipeline.reconcile.values import MEMOS
 from pipeline.reconcile.names import apply_stated_renames, captures_said, rename_rows, renames_reaching
 from pipeline.reconcile.pages import prior_pages, prior_sources
+from pipeline.reconcile.review import apply_decision, review_rows
 from pipeline.reconcile.versions import page_versions
 from pipeline.reconcile.views import categories_view, pages_view
 
@@ -44,7 +46,6 @@ def reconcile_rows(rows: list, decisions: list, known_ids: set[str], decisions_f
 
 
 def _reconcile_rows(rows, decisions, known_ids, decisions_file, sink, sources, prior):
-    from pipeline.reconcile.review import apply_decision, review_rows
 
     pages, info = page_versions(rows, sources, prior)
     by_id = {d.conflict: d for d in decisions}
@@ -80,7 +81,6 @@ _BUILT_PLAIN = {("conflicts", "values")}
 
 def plain_row(table: str, row) -> dict:
     """A reconciled row as plain JSON types, fields in schema order."""
-    from pipeline.core.tables import TABLES
 
     return {f: row.get(f) if (table, f) in _BUILT_PLAIN else _plain(row.get(f)) for f, _, _ in TABLES[table]}
 
@@ -101,7 +101,6 @@ def _plain(value):
 def reconcile_tables(tables: dict[str, list[dict]], decisions: list, known_ids: set[str],
                      decisions_file: str) -> dict[str, list[dict]]:
     """The source tables (in memory) plus the reconciled ones; for tests and small tools."""
-    from pipeline.core.tables import TABLES
 
     reqs = apply_stated_renames(tables["requirements"], tables.get("sources"))
     out = dict(tables, requirements=reqs, **reconcile_rows(reqs, decisions, known_ids, decisions_file,

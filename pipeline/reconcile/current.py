@@ -5,17 +5,17 @@ states a requirement for it today, one *statement*:
 
 - its rule as the newest capture declares it (``rule_source``), e.g. 5选1 in 002 (2026-02-11);
 - its entries from the newest capture that lists them (``items_source``). When the newest
-  capture lost its list (``items_missing``: 002 declares 5选1 and lists nothing), that is an
-  older capture of the same page (004, 2024-08-29, three documents), and the row says so: the
-  list is what was required *then*, which is the best evidence there is, never presented as
-  today's;
+  capture lost its list, an older capture's list completes it only where it fits the rule
+  (``statements.fits``); otherwise that list is the statement's ``last_list``, with its own rule
+  and source, and today's entries are unknown (002 declares 5选1 for 公募基金 and lists nothing;
+  004, 2024-08-29, listed three as 3选1: the last complete list, not today's);
 - a capture cut short (``sources.truncated``) removes nothing: a category it does not reach is
   stated by the newest earlier capture that has it, with a note.
 
 ``status`` says in one word how far the answer can be trusted: ``open_conflict`` (versions or
 pages disagree and nobody has decided), ``decided`` (every conflict about it was decided by a
 reviewer: who, when and what is in ``decisions``), ``list_lost`` (a rule is declared and no
-capture of the page lists its entries), ``list_from_older_capture``, ``eligibility_only`` (only
+capture of the page lists entries that fit it), ``list_from_older_capture``, ``eligibility_only`` (only
 eligibility lists name the category: they say it may use the capability, and nothing about the
 documents it needs; never "nothing required"), or ``current``.
 Pure functions over the reconciled pages and conflicts; nothing here reads a file.
@@ -23,8 +23,8 @@ Pure functions over the reconciled pages and conflicts; nothing here reads a fil
 from __future__ import annotations
 
 from pipeline.reconcile.conflicts import covered
-from pipeline.reconcile.statements import fits, page_statements  # noqa: F401 (fits: the rule is told here too)
-from pipeline.reconcile.review import UNRESOLVED
+from pipeline.reconcile.statements import page_statements
+from pipeline.core.tables import UNRESOLVED
 
 #: conflict statuses that concern today's answer: a reviewer has to, or did, look at it
 _REVIEWED = UNRESOLVED + ("decided",)

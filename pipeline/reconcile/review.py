@@ -35,9 +35,8 @@ import re
 from dataclasses import dataclass
 
 from pipeline.core.errors import ParseError, PipelineError
-# the statuses and severities of a conflict are the schema's (one home: core/tables.py)
-from pipeline.core.tables import CONFLICT_STATUSES, SEVERITIES, SEVERITY_ORDER, UNRESOLVED  # noqa: F401
 from pipeline.core.normalize import real_date
+from pipeline.core.textfiles import loads_toml
 
 DECISIONS_FILE = "review/decisions.toml"
 
@@ -89,8 +88,6 @@ def parse_decisions(text: str, file: str = DECISIONS_FILE) -> list[Decision]:
 
 def read_decisions(text: str, file: str = DECISIONS_FILE) -> DecisionsFile:
     """The whole decisions file, checked: decisions in force and withdrawn ones."""
-    from pipeline.core.textfiles import loads_toml
-
     data = loads_toml(text, file)
     unknown = set(data) - {"decision", "withdrawn"}
     if unknown:
