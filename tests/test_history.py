@@ -28,7 +28,7 @@ def history_build(tmp_path_factory):
     out = base / "output"
     ds = out / "datasets" / (out / "LATEST").read_text().strip()
     tables = {t: read_table(ds, t) for t in
-              ("requirements", "scenarios", "sources", "current", "pages")}
+              ("requirements", "scenarios", "sources", "current", "pages", "conflicts")}
     by_file: dict[str, dict[str, list]] = {}
     for table in ("requirements", "scenarios"):
         for r in tables[table]:
@@ -201,14 +201,45 @@ def test_every_capture_of_a_page_is_a_version_whatever_it_yields(history_build):
     assert not any(f.startswith("tencent-history/tencent-cloud-live-solution-selection/") for f in stated)
 
 
-def test_one_category_at_another_depth_on_another_page_is_compared(history_build):
-    """FaceID's page moved 金融 / 基金 to 金融 / 基金 / 公募基金 (3选1) on 2021-06-30; seed 003 states
-    金融业 / 公募基金 (4选1). Same first and last level, other depths, other pages: compared as one
-    category, and the page conflict is on both answers (issue 28, point 3 in part)."""
+def test_a_category_moved_into_its_only_child_is_one_category_compared_with_other_pages(history_build):
+    """FaceID's page moved 金融 / 基金 to 金融 / 基金 / 公募基金 (3选1, the same three licences) on
+    2021-06-30; seed 003, a page of its own, states 金融业 / 公募基金 (4选1). The reviewed alias reads
+    FaceID's 金融 / 基金 as 金融业 / 公募基金, which the new name names: one category, and its answer
+    compares the two pages (issue 28, point 3)."""
     tables, _ = history_build
     face = {tuple(r["category"]): r for r in tables["current"] if r["capability"] == "face_verification"}
-    short, deep = face[("金融业", "公募基金")], face[("金融业", "基金", "公募基金")]
-    count = [c for c in short["conflicts"] if c["relation"] == "page" and c["kind"] == "count_differs"]
-    assert count and count[0]["id"] in {c["id"] for c in deep["conflicts"]}
-    assert "4选1" in count[0]["summary"] and "3选1" in count[0]["summary"]
-    assert short["status"] == deep["status"] == "open_conflict"
+    assert ("金融业", "基金", "公募基金") not in face
+    fund = face[("金融业", "公募基金")]
+    pages = {s["page"] for s in fund["statements"]}
+    assert len(pages) == 2 and any("/1007/42684" in p for p in pages)
+    count = [c for c in fund["conflicts"] if c["relation"] == "page" and c["kind"] == "count_differs"]
+    assert count and "4选1" in count[0]["summary"] and "3选1" in count[0]["summary"]
+    assert fund["status"] == "open_conflict"
+    written = {tuple(r["category_raw"]) for r in tables["requirements"]
+               if r["capability"] == "face_verification" and r["category"] == ["金融业", "公募基金"]}
+    assert {("金融", "基金"), ("金融", "基金", "公募基金"), ("金融业", "公募基金")} <= written
+
+
+def test_a_move_is_one_event_and_a_parent_moved_into_its_only_child_one_category(history_build):
+    """The same transition of the FaceID page: 公交 → 公交 / 公交公司 (营业执照) is one category under the
+    newest name on that page; 打车（网约车） → its sub-category and 增值电信运营商 → 转售移动通信
+    (《增值电信业务经营许可证》 / 《增值电信业务许可证》) are one ``category_moved`` event each, neither a
+    removal nor an addition (issue 28, point 3)."""
+    tables, _ = history_build
+    faceid = [r for r in tables["requirements"] if "faceid" in r["source_file"] or r["source_file"].startswith("raw/000")]
+    bus = {tuple(r["category"]) for r in faceid if r["category_raw"][-1] in ("公交", "公交公司")}
+    assert bus == {("出行与交通", "公交", "公交公司")}
+    (page,) = [p for p in tables["pages"] if (p["url"] or "").endswith("/1007/42684")]
+    june = next(v for v in page["versions"] if v["source_file"].endswith("2021-06-30_e19cb27798.md"))
+    assert june["moved"] == 4 and june["removed"] == 0  # 基金, 公交, 打车, 增值电信运营商
+    out = tables["conflicts"]
+    moved = [c for c in out if c["kind"] == "category_moved" and (c["page"] or "").endswith("/1007/42684")]
+    said = {c["summary"].split(" from ")[0] for c in moved}
+    assert "moved: IT 科技 / 增值电信运营商 → IT 科技 / 转售移动通信" in said
+    assert any(s.startswith("moved: 出行与交通 / 打车(网约车) → ") for s in said)
+    telecom = next(c for c in moved if "转售移动通信" in c["summary"])
+    assert "nearly the same documents" in telecom["summary"]
+    assert {tuple(x["category"]) for x in telecom["categories"]} == {("IT科技", "增值电信运营商"), ("IT科技", "转售移动通信")}
+    gone = [c for c in out if c["kind"] in ("category_removed", "category_added")
+            and (c["page"] or "").endswith("/1007/42684") and ("2021-06-30_e19cb27798" in c["summary"])]
+    assert not [c for c in gone if c["category"][-1] in ("增值电信运营商", "转售移动通信", "公交", "公交公司")]

@@ -62,11 +62,41 @@ def test_punctuation_and_width_are_not_a_scope_change():
 def test_categories_added_removed_and_stated_rename():
     old = [row(["金融业", "征信业务"], file="old", line=1), row(["金融业", "银行"], file="old", line=2)]
     new = [row(["金融业", "企业征信"], file="new", date="2026-02-11", renamed_from=("征信业务",), line=1),
-           row(["金融业", "信托"], file="new", date="2026-02-11", line=2)]
+           row(["金融业", "信托"], file="new", date="2026-02-11", line=2, documents=("金融许可证",))]
     cs = conflicts(old + new)
     assert kinds(cs) == [("version", "category_added"), ("version", "category_removed"), ("version", "category_renamed")]
     renamed = next(c for c in cs if c["kind"] == "category_renamed")
     assert renamed["summary"] == "renamed: 金融业 / 征信业务 → 金融业 / 企业征信"
+
+
+def test_a_sibling_come_with_the_same_documents_in_place_of_one_gone_is_one_move():
+    """Issue 28, point 3: 银行 gone and 信托 come under one parent, requiring the same documents,
+    each the other's only match: one event naming both, neither removed nor added; a second
+    candidate makes it no move."""
+    old = [row(["金融业", "银行"], file="old", line=2)]
+    new = [row(["金融业", "信托"], file="new", date="2026-02-11", line=2)]
+    (moved,) = conflicts(old + new)
+    assert moved["kind"] == "category_moved" and moved["summary"].startswith("moved: 金融业 / 银行 → 金融业 / 信托 from ")
+    assert "with the same documents" in moved["summary"]
+    assert {x["category"][-1] for x in moved["categories"]} == {"银行", "信托"}
+    two = new + [row(["金融业", "保险"], file="new", date="2026-02-11", line=3)]
+    assert kinds(conflicts(old + two)) == [("version", "category_added")] * 2 + [("version", "category_removed")]
+
+
+def test_a_parent_moved_into_its_only_child_is_one_category_on_its_page_only():
+    """Issue 28, point 3: 公交 → 公交 / 公交公司 with the same documents is one category on that
+    page, under the newest name, and one ``category_moved`` event; another page's 公交 is left as
+    it is; with other documents the child is a category of its own."""
+    old = [row(["出行与交通", "公交"], file="old", line=1)]
+    new = [row(["出行与交通", "公交", "公交公司"], file="new", date="2026-02-11", line=1)]
+    other = [row(["出行与交通", "公交"], file="other", page="另一页", line=1)]
+    rows = reconcile.apply_stated_renames(old + new + other)
+    assert {(r["source_file"], tuple(r["category"])) for r in rows} == {
+        ("old", ("出行与交通", "公交", "公交公司")), ("new", ("出行与交通", "公交", "公交公司")),
+        ("other", ("出行与交通", "公交"))}
+    assert [c["kind"] for c in conflicts(old + new) if c["relation"] == "version"] == ["category_moved"]
+    changed = [row(["出行与交通", "公交", "公交公司"], file="new", date="2026-02-11", line=1, documents=("B",))]
+    assert kinds(conflicts(old + changed)) == [("version", "category_added"), ("version", "category_removed")]
 
 
 def test_count_mismatch_and_items_lost_are_record_problems():

@@ -304,10 +304,11 @@ class Row:
     """A requirement record as reconciliation reads it (``ROW_FIELDS``), read like a dict
     (``r["rule"]``, ``r.rule``). Its content (what the category requires) is one tuple shared by
     every row with that content, named by ``content_hash`` (the sha256 of its compact JSON):
-    reconciliation groups and memoises on the hash. Rows are made by a ``RowReader``, which
-    shares contents within one build."""
+    reconciliation groups on the hash, and keeps what it derives from a content in ``derived``,
+    a dict the rows with that content share (gone with them). Rows are made by a ``RowReader``,
+    which shares contents within one build."""
 
-    __slots__ = ("_src", "line_start", "line_end", "_lines_page", "pdf_page", "_c", "content_hash")
+    __slots__ = ("_src", "line_start", "line_end", "_lines_page", "pdf_page", "_c", "content_hash", "derived")
 
     @property
     def source_sha256(self) -> str:
@@ -348,6 +349,7 @@ class Row:
         new._lines_page, new.pdf_page = self._lines_page, self.pdf_page
         values = [_plain(changes[f]) if f in changes else _plain(v) for f, v in zip(CONTENT_FIELDS, self._c)]
         new._c, new.content_hash = _content_of(orjson.dumps(values), values)
+        new.derived = {}
         return new
 
 
@@ -357,20 +359,21 @@ class RowReader:
     costs about 120 bytes per record."""
 
     def __init__(self):
-        #: sha256 of a content's JSON -> (content tuple, content hash); keyed by the digest, not
-        #: the JSON (a content holds its entries: the JSON of 100,000 contents is hundreds of MB)
-        self._contents: dict[bytes, tuple[tuple, str]] = {}
+        #: sha256 of a content's JSON -> (content tuple, content hash, what is derived from it:
+        #: ``Row.derived``); keyed by the digest, not the JSON (a content holds its entries: the
+        #: JSON of 100,000 contents is hundreds of MB)
+        self._contents: dict[bytes, tuple[tuple, str, dict]] = {}
         #: sha256 of an entry's (any nested object's) JSON -> the one object kept: the entries of
         #: a requirement recur in every content that differs from another in one field
         self._shared: dict[bytes, dict] = {}
         self._source: tuple = ()
 
-    def _content(self, values: list) -> tuple[tuple, str]:
+    def _content(self, values: list) -> tuple[tuple, str, dict]:
         key = orjson.dumps(values)
         digest = hashlib.sha256(key).digest()
         got = self._contents.get(digest)
         if got is None:
-            got = self._contents[digest] = (self._share(values), sys.intern(digest.hex()[:16]))
+            got = self._contents[digest] = (self._share(values), sys.intern(digest.hex()[:16]), {})
         return got
 
     def _share(self, value):
@@ -396,7 +399,7 @@ class RowReader:
         new._src = self._source
         new.line_start, new.line_end, new.pdf_page = p.get("line_start"), p.get("line_end"), p.get("pdf_page")
         new._lines_page = sys.intern(p["page"]) if p.get("page") else p.get("page")
-        new._c, new.content_hash = self._content([record.get(f) for f in CONTENT_FIELDS])
+        new._c, new.content_hash, new.derived = self._content([record.get(f) for f in CONTENT_FIELDS])
         return new
 
 

@@ -29,7 +29,7 @@ SEVERITY_ORDER = ("high", "medium", "low")
 #: every severity a conflict has
 SEVERITIES = SEVERITY_ORDER + ("gap", "info")
 
-SCHEMA_VERSION = "4.0.0"
+SCHEMA_VERSION = "4.1.0"
 
 #: table -> [(field, kind, description)]; kind: str, int, bool, list (of str), json
 TABLES: dict[str, list[tuple[str, str, str]]] = {
@@ -126,7 +126,11 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("id", "str", "stable conflict id (kind, relation, capability, page, category, field): survives rebuilds"),
         ("kind", "str", "count_differs | rule_differs | documents_differ | integration_differs | scope_differs | "
                         "scenario_differs | category_added | category_removed | category_renamed | rename_candidate (a "
-                        "category gone and one come whose names differ by a letter or two: a typo fixed?) | "
+                        "category gone and one come whose names differ by a letter or two: a typo fixed?) | category_moved (one "
+                        "event: a category gone and its sub-categories come carrying its documents, or one come "
+                        "under the same parent requiring the same or nearly the same documents; a move into the "
+                        "only sub-category, its name the old one with a level added, is one category on that "
+                        "page, under the newest name; `categories` lists both sides) | "
                         "count_mismatch | items_lost | capability_difference | conditions_differ (restrictions on the whole "
                         "requirement, 仅支持…) | entries_differ (what the entries require, where count, rule and "
                         "documents do not tell it: an entry without a 《》 title dropped, an alternative reworded "
@@ -207,13 +211,14 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("inferred", "str", "how captures without a URL or title were taken as versions of this page, and "
                             "what is not known of their order"),
         ("versions", "json", "[{source_file, source_sha256, date, date_from, captured, truncated, current, "
-                             "compared_with, added, removed, renamed, absent}], oldest first (undated first): date is "
+                             "compared_with, added, removed, renamed, absent, moved}], oldest first (undated first): date is "
                              "the page's own (date_from page) else the capture's (date_from capture); captured "
                              "orders revisions of one day; added/removed/renamed count categories against "
                              "compared_with, the version before (for an undated version: the first dated "
                              "one, added meaning there and not here); a truncated capture removes nothing; absent: "
                              "categories this version lacks that the versions before and after it list (a "
-                             "capture caught mid-edit), counted neither as removed here nor added after"),
+                             "capture caught mid-edit), counted neither as removed here nor added after; moved: "
+                             "categories gone whose place others took (conflict kind category_moved)"),
     ],
     "reviews": [
         ("conflict", "str", "conflict id the decision is about"),

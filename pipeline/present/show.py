@@ -221,6 +221,9 @@ def to_text(d: dict) -> str:
     lines += ["", "Current requirement:"]
     for cap in d["capabilities"]:
         lines += answer_lines(cap["capability"], cap["answer"])
+        if cap["answer"] is None:  # where it went, if a page moved it (its newest version says so)
+            lines += [f"  {c['summary']}  [{c['id']}]" for c in cap.get("earlier_changes", ())
+                      if c["kind"] == "category_moved"]
     lines += ["", "Details:"]
     for cap in d["capabilities"]:
         lines += ["", f"[{cap['capability']}]"]

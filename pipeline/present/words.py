@@ -28,6 +28,7 @@ KIND_TEXT = {
     "category_removed": "category removed",
     "category_renamed": "category renamed",
     "rename_candidate": "possible rename (names differ by a letter or two)",
+    "category_moved": "category moved (renamed, or into its sub-categories)",
     "count_mismatch": "stated count does not match the documents listed",
     "items_lost": "documents lost in a capture",
     "capability_difference": "differs between capabilities",

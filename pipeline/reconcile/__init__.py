@@ -14,7 +14,6 @@ from __future__ import annotations
 from pipeline.core.tables import TABLES
 from pipeline.reconcile.conflicts import conflict_order, iter_conflicts, records_to_conflicts
 from pipeline.reconcile.current import SUMMARY_MAX, current_view
-from pipeline.reconcile.values import MEMOS
 from pipeline.reconcile.names import apply_stated_renames, captures_said, rename_rows, renames_reaching
 from pipeline.reconcile.pages import prior_pages, prior_sources
 from pipeline.reconcile.review import apply_decision, review_rows
@@ -38,11 +37,7 @@ def reconcile_rows(rows: list, decisions: list, known_ids: set[str], decisions_f
     version's pages (``pages.prior_pages``), so that a capture replacing another under a new
     name, with no URL or title, keeps its page.
     """
-    try:
-        return _reconcile_rows(rows, decisions, known_ids, decisions_file, sink, sources, prior)
-    finally:
-        for memo in MEMOS:
-            memo.clear()
+    return _reconcile_rows(rows, decisions, known_ids, decisions_file, sink, sources, prior)
 
 
 def _reconcile_rows(rows, decisions, known_ids, decisions_file, sink, sources, prior):

@@ -25,6 +25,8 @@ SEVERITY = {
     "count_differs": "high", "rule_differs": "high", "documents_differ": "high",
     "count_mismatch": "high", "integration_differs": "medium", "category_added": "medium",
     "category_removed": "medium", "category_renamed": "medium", "rename_candidate": "medium",
+    # a category gone and one or more come in its place (a rename, a move into its children)
+    "category_moved": "medium",
     "scope_differs": "low",
     "scenario_differs": "low", "items_lost": "gap", "capability_difference": "info",
     "conditions_differ": "high", "entries_differ": "high", "notes_differ": "medium",
@@ -440,61 +442,93 @@ def _lost_text(r: dict) -> str:
 
 
 def _membership(key: str, cap: str, versions: list[Version], now: frozenset[str]):
-    """Categories added, removed and renamed between consecutive versions of a page
+    """Categories added, removed, renamed and moved between consecutive versions of a page
     (``page_changes``), one conflict at a time; each conflict's values (a sentence per
     transition, over a long history thousands) are made when it is yielded. One bears on today
     where a transition of it led to a capture today's answer comes from (``now``)."""
     changes = page_changes(versions)
-    pairs, added, removed, renamed, rows_of = (changes.pairs, changes.added, changes.removed,
-                                               changes.renamed, changes.rows_of)
+    said = _Said(key, changes.pairs)
+    for kind, found in (("category_added", changes.added), ("category_removed", changes.removed),
+                        ("category_renamed", changes.renamed)):
+        for cid, seen in sorted(found.items()):
+            row = changes.rows_of[cid]
+            if kind == "category_renamed":
+                vals = [v for occurrence in seen for v in said.renamed(*occurrence)]
+                summary = "renamed: " + " → ".join(dict.fromkeys(v["value"] for v in vals))
+            else:
+                vals = [(said.added if kind == "category_added" else said.removed)(*occurrence)
+                        for occurrence in seen]
+                summary = f"{' / '.join(row['category_raw'])}: " + "; ".join(v["value"] for v in vals)
+            c = _conflict(kind, "version", cap, key, row, "category", vals, summary)
+            yield _unless_today(c, said.today(seen, now))
+    for cid, seen in sorted(changes.respelt.items()):
+        vals = [v for occurrence in seen for v in said.renamed(*occurrence)]
+        names = " → ".join(dict.fromkeys(v["value"] for v in vals))
+        c = _conflict("rename_candidate", "version", cap, key, changes.rows_of[cid], "category", vals,
+                      f"respelt? {names}: one category gone and one come, their names a letter or two "
+                      f"apart; if they are one category, add a reviewed alias")
+        yield _unless_today(c, said.today(seen, now))
+    yield from _moves(key, cap, changes, said, now)
+    yield from _absences(key, cap, changes)
 
-    def added_value(t: int, row) -> dict:
-        prev, nxt = pairs[t]
+
+class _Said:
+    """What a page's transitions (``pairs``) say of a category, as conflict values."""
+
+    def __init__(self, key: str, pairs: list[tuple[Version, Version]]):
+        self.key, self.pairs = key, pairs
+
+    def today(self, seen: list[tuple], now: frozenset[str]) -> bool:
+        return any(self.pairs[o[0]][1].source_sha256 in now for o in seen)
+
+    def added(self, t: int, row) -> dict:
+        prev, nxt = self.pairs[t]
         if prev.date is None and nxt.date is not None:  # where ``prev`` falls is unknown
             said = (f"in {nxt.source_file} ({nxt.date}), the page's first dated version; "
                     f"absent from {prev.source_file} (date unknown)")
         else:
             said = (f"added in {nxt.source_file} ({nxt.date or 'date unknown'}), "
                     f"absent from {prev.source_file} ({prev.date or 'date unknown'})")
-        return _value(row, "rule", key, nxt.date) | {"value": said}
+        return _value(row, "rule", self.key, nxt.date) | {"value": said}
 
-    def removed_value(t: int, row, holder) -> dict:
+    def removed(self, t: int, row, holder) -> dict:
         # ``holder``: the version the row is of (the one before a capture cut short, not it)
-        prev, nxt = holder, pairs[t][1]
+        prev, nxt = holder, self.pairs[t][1]
         if prev.date is None and nxt.date is not None:
             said = (f"in {prev.source_file} (date unknown); already absent from {nxt.source_file} "
                     f"({nxt.date}), the page's first dated version")
         else:
             said = (f"in {prev.source_file} ({prev.date or 'date unknown'}), "
                     f"absent from {nxt.source_file} ({nxt.date or 'date unknown'})")
-        return _value(row, "rule", key, prev.date) | {"value": said}
+        return _value(row, "rule", self.key, prev.date) | {"value": said}
 
-    def renamed_values(t: int, old, new) -> list[dict]:
-        prev, nxt = pairs[t]
-        return [_value(old, "rule", key, prev.date) | {"value": " / ".join(old["category_raw"])},
-                _value(new, "rule", key, nxt.date) | {"value": " / ".join(new["category_raw"])}]
+    def renamed(self, t: int, old, new) -> list[dict]:
+        prev, nxt = self.pairs[t]
+        return [_value(old, "rule", self.key, prev.date) | {"value": " / ".join(old["category_raw"])},
+                _value(new, "rule", self.key, nxt.date) | {"value": " / ".join(new["category_raw"])}]
 
-    for kind, found in (("category_added", added), ("category_removed", removed), ("category_renamed", renamed)):
-        for cid, seen in sorted(found.items()):
-            row = rows_of[cid]
-            name = " / ".join(row["category_raw"])
-            if kind == "category_renamed":
-                vals = [v for occurrence in seen for v in renamed_values(*occurrence)]
-                summary = "renamed: " + " → ".join(dict.fromkeys(v["value"] for v in vals))
-            else:
-                vals = [(added_value if kind == "category_added" else removed_value)(*occurrence)
-                        for occurrence in seen]
-                summary = f"{name}: " + "; ".join(v["value"] for v in vals)
-            c = _conflict(kind, "version", cap, key, row, "category", vals, summary)
-            yield _unless_today(c, any(pairs[o[0]][1].source_sha256 in now for o in seen))
-    for cid, seen in sorted(changes.respelt.items()):
-        vals = [v for occurrence in seen for v in renamed_values(*occurrence)]
-        names = " → ".join(dict.fromkeys(v["value"] for v in vals))
-        c = _conflict("rename_candidate", "version", cap, key, rows_of[cid], "category", vals,
-                      f"respelt? {names}: one category gone and one come, their names a letter or two "
-                      f"apart; if they are one category, add a reviewed alias")
-        yield _unless_today(c, any(pairs[o[0]][1].source_sha256 in now for o in seen))
-    yield from _absences(key, cap, changes)
+
+def _moves(key: str, cap: str, changes, said: _Said, now: frozenset[str]):
+    """A category gone and what came in its place (``Changes.moved``): one event each, naming
+    the category before and after, the versions, and whether the documents are the same. It
+    covers the categories on both sides, so each one's history tells of it."""
+    for cid, seen in sorted(changes.moved.items()):
+        vals, told = [], []
+        for t, old, holder, new in seen:
+            nxt = said.pairs[t][1]
+            vals.append(_value(old, "rule", key, holder.date) | {"value": " / ".join(old["category_raw"])})
+            vals += [_value(n, "rule", key, nxt.date) | {"value": " / ".join(n["category_raw"])} for n in new]
+            docs = ("the same documents" if all(set(n["documents"]) == set(old["documents"]) for n in new)
+                    else "nearly the same documents: " + " → ".join(
+                        dict.fromkeys("、".join(f"《{d}》" for d in sorted(r["documents"])) for r in [old, *new])))
+            told.append(f"{' / '.join(old['category_raw'])} → " + "、".join(" / ".join(n["category_raw"]) for n in new)
+                        + f" from {_named(holder)} to {_named(nxt)}, with {docs}")
+        c = _conflict("category_moved", "version", cap, key, changes.rows_of[cid], "category", vals,
+                      "moved: " + "; ".join(told))
+        cats = {cid: list(changes.rows_of[cid]["category"])}
+        cats |= {n["category_id"]: list(n["category"]) for o in seen for n in o[3]}
+        c["categories"] = [{"category_id": k, "category": v} for k, v in cats.items()]
+        yield _unless_today(c, said.today(seen, now))
 
 
 def _absences(key: str, cap: str, changes):

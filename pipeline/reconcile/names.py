@@ -10,7 +10,7 @@ import json
 
 from pipeline.core.records import canonical_category, category_id
 from pipeline.reconcile import joined as names
-from pipeline.reconcile.pages import Capture, capture_of, identify, scoped_renames, source_facts
+from pipeline.reconcile.pages import Capture, capture_of, carries_of, identify, scoped_renames, source_facts
 
 
 def apply_stated_renames(rows: list, sources: list[dict] | None = None, prior: list = ()) -> list:
@@ -33,8 +33,9 @@ def apply_stated_renames(rows: list, sources: list[dict] | None = None, prior: l
 
 def captures_said(reqs: list[dict]) -> list[dict]:
     """What a source's object says of each page it holds, for the build to know its pages
-    before reading any record: ``{capability, title, updated, categories, states}`` (the
-    categories' canonical paths, the renames it states as ``[old, new]`` paths)."""
+    before reading any record: ``{capability, title, updated, categories, states, carries}``
+    (the categories' canonical paths, the renames it states as ``[old, new]`` paths, what each
+    category requires as ``[path, path as written, documents]``: ``pages.carries_of``)."""
     groups: dict[tuple, list[dict]] = {}
     for r in reqs:
         groups.setdefault((r["capability"], r["page"]), []).append(r)
@@ -45,7 +46,8 @@ def captures_said(reqs: list[dict]) -> list[dict]:
                     "categories": [list(c) for c in sorted({tuple(r["category"]) for r in rs})],
                     "eligible": [list(c) for c in sorted({tuple(r["category"]) for r in rs
                                                           if r.get("kind") == "eligibility"})],
-                    "states": [[list(o), list(n)] for o, n in sorted(stated_renames(rs).items())]})
+                    "states": [[list(o), list(n)] for o, n in sorted(stated_renames(rs).items())],
+                    "carries": [[list(c), list(raw), sorted(d)] for c, raw, d in carries_of(rs)]})
     return out
 
 
@@ -62,7 +64,8 @@ def renames_reaching(infos: list[dict], sources: list[dict], prior: list = ()) -
             paths[k] = {tuple(p) for p in c["categories"]}
             captures.append(Capture(k, src["source_file"], c["updated"],
                                     frozenset(category_id(tuple(p)) for p in c["categories"]),
-                                    tuple((tuple(o), tuple(n)) for o, n in c["states"])))
+                                    tuple((tuple(o), tuple(n)) for o, n in c["states"]),
+                                    tuple((tuple(p), tuple(raw), frozenset(d)) for p, raw, d in c["carries"])))
     scoped = scoped_renames(captures, identify(captures, source_facts(sources), prior))
     known = names.known_names([c for info in infos for c in info["captures"]])
     out = []

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pipeline.core.records import canonical_category
+
 SAME_PAGE_MIN_OVERLAP = 0.5
 
 
@@ -61,6 +63,8 @@ class Capture:
     categories: frozenset[str]
     #: renames it states, old canonical path -> new (``企业征信 (注:原二级名称为【征信业务】)``)
     states: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
+    #: what each category it states requires (``carries_of``), for moves (``moved_renames``)
+    carries: tuple[tuple[tuple[str, ...], tuple[str, ...], frozenset[str]], ...] = ()
 
 
 def capture_of(key: tuple, rows: list, source: dict | None = None) -> Capture:
@@ -70,7 +74,18 @@ def capture_of(key: tuple, rows: list, source: dict | None = None) -> Capture:
         return Capture(key, source["source_file"], source.get("updated"), frozenset())
     dates = [r["page_updated"] for r in rows if r["page_updated"]]
     return Capture(key, rows[0]["source_file"], max(dates) if dates else None,
-                   frozenset(r["category_id"] for r in rows))
+                   frozenset(r["category_id"] for r in rows), carries=carries_of(rows))
+
+
+def carries_of(rows) -> tuple:
+    """(canonical path, path as written, documents) of each category a capture's requirement
+    rows state with documents, one per pair of paths (its parts' documents together). A
+    statement covering every child (所有二级类目) is no parent that could move into one child."""
+    got: dict[tuple, set] = {}
+    for r in rows:
+        if r.get("kind", "qualification") == "qualification" and not r.get("covers") and r["documents"]:
+            got.setdefault((tuple(r["category"]), tuple(r["category_raw"])), set()).update(r["documents"])
+    return tuple((canon, raw, frozenset(docs)) for (canon, raw), docs in sorted(got.items()))
 
 
 def listless_captures(sources: list[dict] | None, stated: set[str]) -> dict[tuple, dict]:
@@ -270,4 +285,53 @@ def scoped_renames(captures: list[Capture], found: Identified) -> dict[tuple, di
     for c in sorted(captures, key=lambda c: found.order(c.key)):
         for old, new in c.states:
             per_page.setdefault(found.identity[c.key], {})[old] = new
+    for page, moves in moved_renames(captures, found).items():
+        for old, new in moves.items():
+            per_page.setdefault(page, {}).setdefault(old, new)  # a rename the page states wins
     return {c.key: per_page[found.identity[c.key]] for c in captures if found.identity[c.key] in per_page}
+
+
+def moved_renames(captures: list[Capture], found: Identified) -> dict[str, dict]:
+    """page key -> old canonical path -> new, for each category a page moved into its only new
+    child: from one dated version to the next, the category is gone and exactly one category
+    came whose name, as written, is the old one with a level added, requiring the same
+    documents. The names say they are one: on 2021-06-30 the FaceID page (1007/42684) wrote
+    金融 / 基金 as 金融 / 基金 / 公募基金 (the same three licences), 公交 as 公交 / 公交公司 (营业执照).
+    Like a stated rename it holds on that page only. The newest name is kept, unless the old
+    category's name already names the child (the same first and last level: the reviewed alias
+    table reads FaceID's 金融 / 基金 as 金融业 / 公募基金, which 金融 / 基金 / 公募基金 is), so the page
+    goes on being compared with the pages that use that name. A parent that gains several
+    children, or one carrying other documents, is no one category (what each transition did is
+    ``versions.page_changes``)."""
+    per_page: dict[str, list[Capture]] = {}
+    for c in sorted(captures, key=lambda c: found.order(c.key)):
+        if found.when[c.key][0] and c.carries:
+            per_page.setdefault(found.identity[c.key], []).append(c)
+    out: dict[str, dict] = {}
+    for page, caps in per_page.items():
+        later: set = set()  # what the versions after a transition state: a category back is no move
+        for i in range(len(caps) - 1, 0, -1):
+            for old, new in _moves_into_child(caps[i - 1], caps[i]).items():
+                if old not in later:
+                    names_child = len(old) < len(new) and old[0] == new[0] and old[-1] == new[-1]
+                    frm, to = (new, old) if names_child else (old, new)
+                    out.setdefault(page, {}).setdefault(frm, to)
+            later |= {canon for canon, _, _ in caps[i].carries}
+    return out
+
+
+def _moves_into_child(prev: Capture, nxt: Capture) -> dict:
+    """old canonical path -> new, for the categories of ``prev`` that ``nxt`` wrote as their
+    only new child carrying the same documents (``moved_renames``)."""
+    before = {canon for canon, _, _ in prev.carries}
+    after = {canon for canon, _, _ in nxt.carries}
+    cap = prev.key[0]
+    out = {}
+    for canon, raw, docs in prev.carries:
+        if canon in after:
+            continue
+        children = [(c, d) for c, r, d in nxt.carries if c not in before and len(r) > len(raw)
+                    and canonical_category(r[:len(raw)], capability=cap) == canon]
+        if len(children) == 1 and children[0][1] == docs:
+            out[canon] = children[0][0]
+    return out

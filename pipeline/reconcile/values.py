@@ -56,22 +56,18 @@ SLIGHT_MIN_SIMILARITY = 0.9
 MEANINGFUL = frozenset("两不非无未否禁勿免或和及与且并《》")
 
 
-#: the memos of ``_per_content``, emptied when a reconciliation ends (``reconcile_rows``)
-MEMOS: list[dict] = []
-
-
 def per_content(fn):
     """``fn(row, field)`` reads only what a category requires, which ``Row``s with one content
-    share (one content for thousands of captures): computed once per content hash and field,
-    for the length of one reconciliation."""
-    memo: dict = {}
-    MEMOS.append(memo)
+    share (one content for thousands of captures): computed once per content and field, and
+    kept in what the content's rows share (``Row.derived``), gone with them. A plain dict row
+    (tests, small tools) is computed each time."""
+    name = fn.__name__
 
     def wrapper(row, field):
-        h = getattr(row, "content_hash", None)
-        if h is None:
+        memo = getattr(row, "derived", None)
+        if memo is None or isinstance(row, dict):
             return fn(row, field)
-        key = (field, h)
+        key = (name, field)
         try:
             return memo[key]
         except KeyError:

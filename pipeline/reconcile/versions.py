@@ -8,6 +8,8 @@ import dataclasses
 import functools
 from dataclasses import dataclass
 
+from rapidfuzz import fuzz
+
 from pipeline.core.records import Row, canonical_category
 from pipeline.reconcile.pages import SourceFacts, capture_of, identify, listless_captures, note, source_facts
 from pipeline.reconcile.values import per_content
@@ -94,7 +96,7 @@ def page_versions(rows: list[dict], sources: list[dict] | None = None, prior: li
                 "date_from": v.date_from, "captured": v.captured, "truncated": v.truncated is not None,
                 "current": v is now, "compared_with": prev.source_file if prev else None,
                 "added": n.get("added"), "removed": n.get("removed"), "renamed": n.get("renamed"),
-                "absent": n.get("absent")})
+                "absent": n.get("absent"), "moved": n.get("moved")})
         _note_unordered(info[key], pages[key])
     return pages, info
 
@@ -186,13 +188,17 @@ class Changes:
     #: category id, (transition into the revision that lacks it, row before, the version of that
     #: row, row after); neither a removal nor an addition
     absent: dict[str, list[tuple]] = dataclasses.field(default_factory=dict)
+    #: a category gone and what came in its place (``_moves``): per category id of the one gone,
+    #: (transition, old row, the version of that row, new rows); a move into its only child
+    #: that the build made one category (``pages.moved_renames``) is one of them, keyed by its id
+    moved: dict[str, list[tuple]] = dataclasses.field(default_factory=dict)
 
     def per_transition(self) -> list[dict[str, int]]:
         """How many categories each transition added, removed, renamed (respelt ones count
-        as renamed) and lacked for that revision only (``absent``)."""
-        out = [{"added": 0, "removed": 0, "renamed": 0, "absent": 0} for _ in self.pairs]
+        as renamed), moved, and lacked for that revision only (``absent``)."""
+        out = [{"added": 0, "removed": 0, "renamed": 0, "absent": 0, "moved": 0} for _ in self.pairs]
         for kind, found in (("added", self.added), ("removed", self.removed), ("renamed", self.renamed),
-                            ("renamed", self.respelt), ("absent", self.absent)):
+                            ("renamed", self.respelt), ("absent", self.absent), ("moved", self.moved)):
             for seen in found.values():
                 for occurrence in seen:
                     out[occurrence[0]][kind] += 1
@@ -248,6 +254,15 @@ def page_changes(versions: list[Version]) -> Changes:
             got.respelt.setdefault(new["category_id"], []).append((t, old, new))
             came.remove(new["category_id"])
             gone.remove(old["category_id"])
+        # where an undated version falls is unknown: what it has and the first dated one lacks
+        # is no move from one to the other
+        ordered = prev.date is not None or nxt.date is None
+        for (old, holder), new in _moves([a[c] for c in gone], [b[c] for c in came]) if ordered else ():
+            # one event: the category went on under another name, or into its children
+            got.rows_of[old["category_id"]] = old
+            got.moved.setdefault(old["category_id"], []).append((t, old, holder, new))
+            gone.remove(old["category_id"])
+            came = [c for c in came if c not in {r["category_id"] for r in new}]
         for cid in came:
             got.rows_of[cid] = b[cid]
             got.added.setdefault(cid, []).append((t, b[cid]))
@@ -257,11 +272,57 @@ def page_changes(versions: list[Version]) -> Changes:
         carried = a | {cid: (r, nxt) for cid, r in b.items()} if nxt.truncated and prev.date else {}
         for cid in sorted(a.keys() & b.keys()):
             old, new = _canonical_raw(a[cid][0], "category_raw"), _canonical_raw(b[cid], "category_raw")
-            if old != new:
+            if old != new and ordered and _into_child(a[cid][0], b[cid]):
+                got.rows_of[cid] = b[cid]
+                got.moved.setdefault(cid, []).append((t, *a[cid], [b[cid]]))
+            elif old != new:
                 got.rows_of[cid] = b[cid]
                 got.renamed.setdefault(cid, []).append((t, a[cid][0], b[cid]))
     _undone(got)
     return got
+
+
+def _into_child(old, new) -> bool:
+    """``new``'s name as written is ``old``'s with levels added (金融 / 基金 → 金融 / 基金 / 公募基金)."""
+    raw, longer = tuple(old["category_raw"]), tuple(new["category_raw"])
+    return (len(longer) > len(raw)
+            and canonical_category(longer[:len(raw)], capability=new["capability"]) == _canonical_raw(old, "category_raw"))
+
+
+#: documents "nearly the same": their titles, sorted and joined, at least this similar (rapidfuzz
+#: ratio, 0–100): 《增值电信业务经营许可证》 / 《增值电信业务许可证》 (90)
+NEARLY_SAME_DOCUMENTS = 85
+
+
+def _moves(gone: list[tuple], came: list) -> list[tuple]:
+    """What a transition moved: ((old row, its version), new rows) for a category gone whose
+    children (names as written extending its own) came, each carrying its documents (打车（网约车）
+    → its sub-categories), or else one category come under the same parent requiring the same or
+    nearly the same documents, each the other's only such match (增值电信运营商 → 转售移动通信,
+    《增值电信业务经营许可证》 / 《增值电信业务许可证》, 2021-06-30). Categories without documents
+    (eligibility lists) are never matched: nothing says they are one."""
+    out, taken = [], set()
+    for old, holder in gone:
+        kids = [n for n in came if _into_child(old, n)]
+        if old["documents"] and kids and all(set(n["documents"]) == set(old["documents"]) for n in kids):
+            out.append(((old, holder), kids))
+            taken |= {id(n) for n in kids}
+    rest = [(o, h) for o, h in gone if not any(o is m[0][0] for m in out)]
+    free = [n for n in came if id(n) not in taken]
+    for old, holder in rest:
+        matches = [n for n in free if _nearly_same(old, n)]
+        if len(matches) == 1 and [o for o, _ in rest if _nearly_same(o, matches[0])] == [old]:
+            out.append(((old, holder), matches))
+    return out
+
+
+def _nearly_same(old, new) -> bool:
+    """Siblings (one parent) of one capability whose documents are the same or nearly so."""
+    if (old["capability"] != new["capability"] or tuple(old["category"])[:-1] != tuple(new["category"])[:-1]
+            or not old["documents"] or len(old["documents"]) != len(new["documents"])):
+        return False
+    a, b = "、".join(sorted(old["documents"])), "、".join(sorted(new["documents"]))
+    return fuzz.ratio(a, b) >= NEARLY_SAME_DOCUMENTS
 
 
 def _undone(got: Changes) -> None:
