@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline import processes, store
-from pipeline.core.errors import ParseError
+from pipeline.core.errors import ParseError, PipelineWarning, warning
 from pipeline.core.normalize import sha256_bytes
 from pipeline.core.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLE_ORDER
 
@@ -34,7 +34,7 @@ class BuildResult:
     version: str
     created: bool
     counts: dict[str, int]
-    warnings: tuple[str, ...]
+    warnings: tuple[PipelineWarning, ...]
     parsed: int = 0
     cached: int = 0
     #: LATEST before this build, when the build moved it to a version that already existed
@@ -120,6 +120,11 @@ def _parse_raw(raw: store.RawFile, pages=None):
 def rows_of(raw: store.RawFile, pages=None) -> dict[str, list[dict]]:
     """The table rows one source contributes, sorted as they are published, validated, their
     ids unique (``pages``: ``parse_raw``'s)."""
+    return rows_and_warnings(raw, pages)[0]
+
+
+def rows_and_warnings(raw: store.RawFile, pages=None) -> tuple[dict[str, list[dict]], tuple[PipelineWarning, ...]]:
+    """``rows_of``, and the document's warnings as data (its ``sources`` row publishes their text)."""
     from pipeline.core import records
 
     doc, info = parse_raw(raw, pages=pages)
@@ -132,7 +137,7 @@ def rows_of(raw: store.RawFile, pages=None) -> dict[str, list[dict]]:
                 raise ParseError(raw.display, r["provenance"]["line_start"], f"duplicate record id {r['id']}")
             seen.add(r["id"])
     _validate(rows)
-    return rows
+    return rows, doc.warnings
 
 
 def _validate(tables: dict[str, list[dict]]) -> None:
@@ -171,9 +176,9 @@ def _parse_into(task: tuple[list[tuple[store.RawRef, str, str]], str], pages=Non
     for ref, key, sha in jobs:
         # the bytes parsed are the bytes the key was made from (``RawRef.read``): one read,
         # hashed, is what the object holds
-        rows = rows_of(ref.read(sha), pages if pages is not None else processes.WORKER_PAGES)
+        rows, warned = rows_and_warnings(ref.read(sha), pages if pages is not None else processes.WORKER_PAGES)
         objects.put(key, rows, source=rows["sources"][0], captures=reconcile.captures_said(rows["requirements"]),
-                    parser=parser_version())
+                    parser=parser_version(), warnings=[w.to_dict() for w in warned])
 
 
 def source_objects(refs: list[store.RawRef], keys: dict[str, str], objects: store.Objects, hashes: dict[str, str],
@@ -254,7 +259,8 @@ def run_build(raw_dirs: list[Path], output: Path, decisions: Path | None = None,
         if (use_cache and last.get("key") == key and last.get("version") == current and current
                 and (output / "datasets" / current / "manifest.json").exists()
                 and store.has_reports(output, current)):
-            return BuildResult(current, False, last.get("counts", {}), tuple(skipped + last.get("warnings", [])))
+            return BuildResult(current, False, last.get("counts", {}),
+                               tuple(skipped + [PipelineWarning.from_dict(w) for w in last.get("warnings", [])]))
         store.clean_stale_tmp(output)
         parsed = review.parse_decisions(text, shown) if text is not None else []
         # unchanged files are compared record by record only if the parser changed since
@@ -273,7 +279,8 @@ def run_build(raw_dirs: list[Path], output: Path, decisions: Path | None = None,
             # build of this code (published versions keep their files: hard links)
             store.Objects(cache_dir / "objects").prune(parser_version())
         store.save_last_build(cache_dir, output, {"key": key, "version": result.version, "counts": result.counts,
-                                                  "warnings": list(result.warnings), "parser": parser_version()})
+                                                  "warnings": [w.to_dict() for w in result.warnings],
+                                                  "parser": parser_version()})
         return dataclasses.replace(result, warnings=tuple(skipped) + result.warnings)
 
 
@@ -341,7 +348,7 @@ def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown:
     # categories it has, so the pages are known before any record is read
     # the previous version's pages: a capture without URL or title replacing one of its captures
     # under a new name continues that page (``pages.identify``), here and in reconciliation alike
-    read_warnings: list[str] = []
+    read_warnings: list[PipelineWarning] = []
     prior = _prior_pages(output, {f["source_sha256"] for f in facts}, read_warnings.append)
     reaches = reconcile.renames_reaching(infos, facts, prior)
     reached = [(info, reach) for info, reach in zip(infos, reaches)
@@ -359,7 +366,7 @@ def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown:
         sources = writer.table("sources")
         for ref, info in zip(refs, infos):
             sources.add(_source_row(ref, info["source"]))
-        warnings = [w for info in infos for w in info["source"]["warnings"]] + read_warnings
+        warnings = [PipelineWarning.from_dict(w) for info in infos for w in info["warnings"]] + read_warnings
         dates = [info["source"]["updated"] for info in infos if info["source"]["updated"]]
         del infos  # (what the objects say is written: 10,000 of them are 150 MB, not held while reconciling)
         known = store.published_conflict_ids(output, warnings.append, cache_dir) | (known_conflicts or set())
@@ -463,7 +470,8 @@ def _renamed_object(objects: store.Objects, info: dict, reach: list) -> tuple[di
     tables = {t: objects.records(info, t) for t in FOLDER_TABLES}
     tables["requirements"] = reconcile.rename_rows(tables["requirements"], reach)
     got = objects.put(key, tables, source=info["source"], captures=info["captures"],
-                      parser=info["parser"], renamed={"object": info["key"], "renames": reach})
+                      parser=info["parser"], warnings=info["warnings"],
+                      renamed={"object": info["key"], "renames": reach})
     return got, tables["requirements"]
 
 
@@ -540,8 +548,8 @@ def _prior_pages(output: Path, present: set[str], warn) -> list:
             categories.setdefault(r["source_sha256"], set()).add(r["category_id"])
         return reconcile.prior_pages(pages, {k: frozenset(v) for k, v in categories.items()}, present)
     except (OSError, store.StoreError) as e:  # (what reading a published version raises; a bug is not caught)
-        warn(f"{output}/datasets/{previous}: cannot be read ({store.describe_error(e)}); pages are identified "
-             f"without it")
+        warn(warning("unreadable_version", f"cannot be read ({store.describe_error(e)}); pages are identified "
+                                           f"without it", f"{output}/datasets/{previous}"))
         return []
 
 
@@ -574,7 +582,8 @@ def _previous_tables(output: Path, previous: str | None, refs, hashes, pages: li
                                                                         "requirements", wanted)]
         return old
     except (OSError, store.StoreError) as e:  # (what reading a published version raises; a bug is not caught)
-        warn(f"{output}/datasets/{previous}: cannot be read ({store.describe_error(e)}); the report does not compare with it")
+        warn(warning("unreadable_version", f"cannot be read ({store.describe_error(e)}); the report does not "
+                                           f"compare with it", f"{output}/datasets/{previous}"))
         return None
 
 

@@ -603,7 +603,7 @@ def test_control_characters_are_removed_where_a_document_is_read_with_a_warning(
     assert any(n.endswith("银[2J[31m行") or n.endswith("银行") for n in names)
     assert not [n for n in names if "\x1b" in n or "\u202e" in n]
     line = text[:text.index("### 银行")].count("\n") + 1
-    assert f"raw/x.md:{line}: removed 3 control character(s) (U+001B, U+202E)" in doc.warnings
+    assert f"raw/x.md:{line}: removed 3 control character(s) (U+001B, U+202E)" in map(str, doc.warnings)
 
 
 def test_markdown_report_writes_document_markup_as_literal_text(work):

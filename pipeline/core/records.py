@@ -203,7 +203,8 @@ def document_to_rows(doc: ParsedDocument, src: SourceInfo) -> dict[str, list[dic
             "notes": list(st.notes),
             "also_requires_categories": [list(p) for p in st.also_requires],
             "requirement_text": st.requirement_text,
-            "warnings": list(st.warnings),
+            # published as text, each rendered from its one form (``PipelineWarning``)
+            "warnings": [str(w) for w in st.warnings],
             "provenance": _provenance(st.span),
         })
     scen = [{
@@ -231,7 +232,7 @@ def document_to_rows(doc: ParsedDocument, src: SourceInfo) -> dict[str, list[dic
         "record_counts": {"requirements": len(reqs), "scenarios": len(scen), "licenses": len(lic)},
         "links": [{"pdf_page": page, "uri": uri} for page, uri in doc.links],
         "truncated": doc.truncated,
-        "warnings": list(doc.warnings),
+        "warnings": [str(w) for w in doc.warnings],
     }
     return {"requirements": reqs, "scenarios": scen, "licenses": lic, "sources": [source]}
 

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from pipeline.parsers import headers, patterns
-from pipeline.core.errors import ParseError
+from pipeline.core.errors import ParseError, PipelineWarning, warning
 from pipeline.parsers.htmltable import Table, is_pipe_table, pipe_table_end, pipe_table_html, read_tables
 from pipeline.core.model import Integration, Page, ParsedDocument, Scenario, Span, Statement
 from pipeline.core.normalize import clean, fold, real_date
@@ -67,7 +67,7 @@ def parse(text: str, file: str) -> ParsedDocument:
     category_tables: list[tuple[Table, str, str, _LeadIn]] = []
     #: (table, heading, the text above it) of each scenario table
     scenario_tables: list[tuple[Table, _Heading, list[str]]] = []
-    warnings: list[str] = []
+    warnings: list[PipelineWarning] = []
     truncated: str | None = None
     # list lines written without ``>`` right after a ``>!`` callout line belong to the callout,
     # as its renderer shows them (1078/43316, 2020-04-09:12-14: ``>!`` then ``1. 入驻商家…``,
@@ -96,7 +96,7 @@ def parse(text: str, file: str) -> ParsedDocument:
             warnings.extend(block_warnings)
             truncated = truncated or cut
             for t in read_tables(html, first_line=no):
-                warnings.extend(f"{file}:{w}" for w in t.warnings)
+                warnings.extend(w.at(file) for w in t.warnings)
                 kind = headers.table_kind([c.text for c in t.rows[0].cells]) if t.rows else None
                 if kind == headers.CATEGORY:
                     label = cur.paragraphs[-1][0] if cur.paragraphs else cur.text
@@ -167,21 +167,21 @@ def parse(text: str, file: str) -> ParsedDocument:
     got, unused = drafts_to_statements(drafts, all_sentences, capability=capability or "live_streaming",
                                        file=file, page=title, updated=updated)
     statements.extend(got)
-    warnings += [f"{file}:{s.line}: sentence names {s.names!r} but no section of that category "
-                 f"was found" for s in unused]
+    warnings += [warning("sentence_without_section", f"sentence names {s.names!r} but no section of that "
+                         f"category was found", file, s.line) for s in unused]
     scenarios = [sc for t, h, context in scenario_tables
                  for sc in _scenario_rows(t, h, context, all_sentences, file, title, updated, warnings)]
     licences = read_licences([Phys(no, p, p) for h in headings for p, no in h.paragraphs], file, title, updated)
     if not statements and not scenarios and not licences:
         # still a version of its page, one that lists nothing: said, not fatal
-        warnings.append(f"{file}:1: {NOTHING_READABLE}")
+        warnings.append(warning("nothing_readable", NOTHING_READABLE, file, 1))
     if truncated is None and drafts:
         truncated = _named_but_missing(all_sentences, drafts)
     if truncated is None and headings[-1].text and headings[-1].end == 0 and len(headings) > 1 \
             and not headings[-1].children:
         truncated = f"ends right after the heading {headings[-1].text!r} (line {headings[-1].line})"
     if truncated:
-        warnings.append(f"{file}:{len(lines)}: the capture looks cut short: {truncated}")
+        warnings.append(warning("truncated", f"the capture looks cut short: {truncated}", file, len(lines)))
     kinds = [k for k, got_any in (("requirements", any(s.kind == "qualification" for s in statements)),
                                   ("eligibility", any(s.kind == "eligibility" for s in statements)),
                                   ("scenarios", scenarios), ("licenses", licences)) if got_any]
@@ -197,7 +197,7 @@ def parse(text: str, file: str) -> ParsedDocument:
 NOTHING_READABLE = "nothing readable: no category table, category section, scenario table or licence list found"
 
 
-def _lead_in(h: _Heading, file: str, warnings: list[str]) -> _LeadIn:
+def _lead_in(h: _Heading, file: str, warnings: list[PipelineWarning]) -> _LeadIn:
     """What the paragraphs between the previous table under ``h`` (or ``h`` itself) and a
     category table say of every row: the access method they name (``若您的小程序已具备以下类目，
     可直接使用 M 接入``; under a component's own heading, ``暂只针对如下类目开放…该组件``: WeChat's
@@ -213,8 +213,9 @@ def _lead_in(h: _Heading, file: str, warnings: list[str]) -> _LeadIn:
             if not patterns.ACCESS_METHOD.fullmatch(method):
                 # 标准直播 + 移动直播 SDK, 小程序·云直播: maybe another name of a known method, maybe
                 # not; the page does not say, so the name stays as written
-                warnings.append(f"{file}:{no}: the lead-in names the access method {method!r}, none of the "
-                                f"known names (标准直播+直播标签, 小程序·云直播插件, 微信原生组件标签): kept as written")
+                warnings.append(warning("unknown_access_method",
+                                        f"the lead-in names the access method {method!r}, none of the known names "
+                                        f"(标准直播+直播标签, 小程序·云直播插件, 微信原生组件标签): kept as written", file, no))
             integration = Integration(method=method, text=text, line=no)
         elif tag and patterns.COMPONENT_LEAD_IN.search(text):
             integration = Integration(method=patterns.NATIVE_COMPONENT_METHOD, text=text, line=no,
@@ -247,19 +248,20 @@ def _with_lead_in(statements: list[Statement], lead: _LeadIn) -> list[Statement]
 _READ_ROLES = {"level1", "level2", "level3", "requirement", "note", "scenario", "scope"}
 
 
-def _unread_columns(t: Table, file: str) -> list[str]:
+def _unread_columns(t: Table, file: str) -> list[PipelineWarning]:
     """A warning per column of a category table that no field takes (a header cell without a
     known role, or a second column of one role), naming it: nothing is dropped silently."""
     if not t.rows:
         return []
     cells = [c.text for c in t.rows[0].cells]
     roles = headers.column_roles(cells)
-    return [f"{file}:{t.line_start}: column {text!r} of the category table is not read into any field"
+    return [warning("unread_column", f"column {text!r} of the category table is not read into any field",
+                    file, t.line_start)
             for i, text in enumerate(cells) if text.strip() and roles.get(i) not in _READ_ROLES]
 
 
 def _needs_statements(headings: list[_Heading], file: str, title: str | None, capability: str | None,
-                      updated: str | None, warnings: list[str]) -> list[Statement]:
+                      updated: str | None, warnings: list[PipelineWarning]) -> list[Statement]:
     """Eligibility statements from sentences that name the categories an access method needs
     (``小程序·云直播插件由于需要先满足【电商平台】或【教育】类目场景``), under the heading they stand in."""
     out = []
@@ -300,7 +302,8 @@ def _named_but_missing(sentences: list[Sentence], drafts: list[Draft]) -> str | 
 
 
 def _scenario_rows(t: Table, h: _Heading, context: list[str], sentences: list[Sentence],
-                   file: str, title: str | None, updated: str | None, warnings: list[str]) -> list[Scenario]:
+                   file: str, title: str | None, updated: str | None,
+                   warnings: list[PipelineWarning]) -> list[Scenario]:
     """The scenarios of a scenario table (``headers.SCENARIO``).
 
     Under a ``场景N：…`` heading (方案选择) the table is that one scenario: its contents joined,
@@ -333,8 +336,9 @@ def _scenario_rows(t: Table, h: _Heading, context: list[str], sentences: list[Se
     method = next((mm.group(0) for text in context + [title or ""] for mm in [methods.search(fold(text))] if mm),
                   None)
     if method is None and "solution" not in col:
-        warnings.append(f"{file}:{start}: scenario table without an access-method column, and the text "
-                        f"above it names no access method: its rows are kept without one")
+        warnings.append(warning("scenario_without_method", "scenario table without an access-method column, and "
+                                "the text above it names no access method: its rows are kept without one",
+                                file, start))
     out = []
     for r in rows:
         content = cell(r, "scenario")
@@ -357,7 +361,7 @@ _BARE_TABLE_OPEN = re.compile(r"<table\b[^>]*>", re.IGNORECASE)
 _ROW_TAG = re.compile(r"^\s*<\s*(?:tr|td|th|thead|tbody|caption|col)\b", re.IGNORECASE)
 
 
-def _table_block(lines: list[str], i: int, file: str) -> tuple[str, int, list[str], str | None] | None:
+def _table_block(lines: list[str], i: int, file: str) -> tuple[str, int, list[PipelineWarning], str | None] | None:
     """The table starting at ``lines[i]``, if one does: (its HTML, index of its last line,
     warnings, why the document looks cut short inside it or None).
 
@@ -369,7 +373,7 @@ def _table_block(lines: list[str], i: int, file: str) -> tuple[str, int, list[st
     if is_pipe_table(lines, i):
         j = pipe_table_end(lines, i)
         html, w = pipe_table_html(lines[i:j + 1], no)
-        return html, j, [f"{file}:{x}" for x in w], None
+        return html, j, [x.at(file) for x in w], None
     if not _TABLE_OPEN.search(lines[i]):
         return None
     j = i
@@ -382,7 +386,8 @@ def _table_block(lines: list[str], i: int, file: str) -> tuple[str, int, list[st
     if j < len(lines) and _TABLE_CLOSE.search(lines[j]):
         return "\n".join(lines[i:j + 1]), j, [], None
     cut = f"ends inside the table that starts on line {no}" if j >= len(lines) else None
-    return ("\n".join(lines[i:j]), j - 1, [f"{file}:{no}: <table> is not closed; read up to line {j}"], cut)
+    return ("\n".join(lines[i:j]), j - 1,
+            [warning("table_not_closed", f"<table> is not closed; read up to line {j}", file, no)], cut)
 
 
 def _row_follows(lines: list[str], j: int) -> bool:

@@ -68,6 +68,7 @@ from dataclasses import dataclass, replace
 from typing import Sequence
 
 from pipeline.parsers import patterns
+from pipeline.core.errors import PipelineWarning, warning
 from pipeline.core.model import Item, Line, Requirement
 from pipeline.core.normalize import clean, memo_short, squeeze_cjk
 
@@ -136,9 +137,10 @@ def _title_left_open(text: str, i: int) -> bool:
     return close < 0 or 0 <= reopen < close
 
 
-def malformed_titles(text: str) -> list[str]:
+def malformed_titles(text: str, line: int | None = None) -> list[PipelineWarning]:
     """Warnings for titles closed by a round bracket: ``《网络文化经营许可证）`` (read as the title)."""
-    return [f"title {m.group(0)} is closed by a round bracket: read as 《{m.group('title')}》"
+    return [warning("malformed_title", f"title {m.group(0)} is closed by a round bracket: read as "
+                                       f"《{m.group('title')}》", line=line)
             for m in patterns.MALFORMED_TITLE.finditer(text)]
 
 
@@ -685,7 +687,7 @@ def _whole_quote(text: str) -> bool:
 
 def _finish(rule: str, items: list[Item], decl, all_req: bool, uncounted: bool,
             declared: str | None, conditions: list[str], documents: tuple[str, ...],
-            warnings: list[str] | None = None, alternatives: bool = False) -> Requirement:
+            warnings: list[PipelineWarning] | None = None, alternatives: bool = False) -> Requirement:
     items, hoisted = _hoist_covering_conditions(items)
     documents = _with_parts(documents, items)
     conditions = list(conditions) + [c for c in hoisted if c not in conditions]
@@ -706,7 +708,7 @@ def _finish(rule: str, items: list[Item], decl, all_req: bool, uncounted: bool,
     if uncounted or alternatives:
         unreadable = uncounted and declared and patterns.UNREADABLE_CHOICE.fullmatch(declared)
         if unreadable:
-            warnings.append(f"declared count {declared} cannot be read: left unknown")
+            warnings.append(warning("unreadable_count", f"declared count {declared} cannot be read: left unknown"))
         return Requirement(rule="any", pick=None if unreadable else 1, of=None, items=tuple(items),
                            items_missing=(not items and not alternatives) or nested_missing, declared=declared,
                            conditions=tuple(conditions), documents=documents, warnings=tuple(warnings))
@@ -737,9 +739,9 @@ def _hoist_covering_conditions(items: list[Item]) -> tuple[list[Item], list[str]
     return [lift(i) for i in items], hoisted
 
 
-def _structure_warnings(items: Sequence[Item]) -> list[str]:
+def _structure_warnings(items: Sequence[Item]) -> list[PipelineWarning]:
     """What the grammar read but cannot be sure of, entry by entry (never silently)."""
-    out: list[str] = []
+    out: list[PipelineWarning] = []
 
     def walk(item: Item) -> None:
         g = item.group
@@ -748,19 +750,22 @@ def _structure_warnings(items: Sequence[Item]) -> list[str]:
             bundles = [i for i in g.items if i.group is not None and i.group.rule == "all"
                        and _one_title(i.text) is None]
             if bundles and len(bundles) < len(g.items):
-                out.append(f"line {item.line}: 或 and 和/与/及 in one sentence ({item.text}): read as "
-                           "alternatives of which some are bundles; check the scope of 或")
+                out.append(warning("or_and_mixed", f"或 and 和/与/及 in one sentence ({item.text}): read as "
+                                                   "alternatives of which some are bundles; check the scope of 或",
+                                   line=item.line))
         for _, _, inner, closed in _parentheticals(item.text):
             if not closed:
-                out.append(f"line {item.line}: unclosed bracket ({inner}): read to the end of the entry")
+                out.append(warning("unclosed_bracket", f"unclosed bracket ({inner}): read to the end of the entry",
+                                   line=item.line))
             elif patterns.NOTE_PARENTHETICAL.match(inner) and patterns.declaration(inner).any \
                     and not _note_read(g, inner):
-                out.append(f"line {item.line}: a note in brackets states a rule ({inner}): kept as text, not read")
-        out.extend(f"line {item.line}: {w}" for w in malformed_titles(item.text))
+                out.append(warning("rule_in_note", f"a note in brackets states a rule ({inner}): kept as text, "
+                                                   f"not read", line=item.line))
+        out.extend(malformed_titles(item.text, item.line))
         if g is None and _inner_sentence_end(item.text) and (patterns.OR_JOINER.search(item.text)
                                                               or patterns.AND_JOINERS.search(item.text)):
-            out.append(f"line {item.line}: an entry of several sentences ({item.text}): kept whole, "
-                       "its 或/和 not read")
+            out.append(warning("several_sentences", f"an entry of several sentences ({item.text}): kept whole, "
+                                                    "its 或/和 not read", line=item.line))
         for sub in (g.items if g is not None else ()):
             if sub.text != item.text:
                 walk(sub)
@@ -1014,13 +1019,14 @@ def _list_labels(items: Sequence[Item]) -> list[Item]:
     return out
 
 
-def _unannounced(decl, all_req: bool, uncounted: bool, items: list[Item]) -> list[str]:
+def _unannounced(decl, all_req: bool, uncounted: bool, items: list[Item]) -> list[PipelineWarning]:
     if decl or all_req or uncounted or len(items) < 2:
         return []
     return [_NO_DECLARED_RULE]
 
 
-_NO_DECLARED_RULE = "a list of items without a declared rule (N选1 / 需同时提供): read as all required"
+_NO_DECLARED_RULE = warning("no_declared_rule",
+                            "a list of items without a declared rule (N选1 / 需同时提供): read as all required")
 
 
 def text_to_requirement(text: str, header: str = "", line: int = 1) -> Requirement:
