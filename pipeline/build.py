@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline import processes, store
-from pipeline.core.errors import ParseError, PipelineWarning, warning
+from pipeline.core.errors import ParseError, PipelineError, PipelineWarning, warning
 from pipeline.core.normalize import sha256_bytes
 from pipeline.core.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLE_ORDER
 
@@ -603,6 +603,58 @@ def _reports(data) -> dict[str, bytes]:
     from pipeline.present import report
 
     return {"md": report.to_markdown(data).encode("utf-8"), "html": report.to_html(data).encode("utf-8")}
+
+
+def rewrite_reports(output: Path, version: str | None) -> tuple[str, str | None]:
+    """(Re)write ``output/reports/<version>.md`` and ``.html`` (``version``: a name, a prefix
+    or None for the latest, as ``loader.resolve_version`` reads it), compared with the version
+    published before it; each file written atomically by the store. Returns (version, previous)."""
+    from pipeline.present import report
+    from pipeline.store.loader import resolve_version
+
+    version = resolve_version(version, output)
+    previous = store.previous_version(output, version)
+    old = store.load_tables(output, previous) if previous else None
+    data = report.compare(old, store.load_tables(output, version), version=version, previous=previous,
+                          read_lines=store.source_lines)
+    store.write_reports(output, version, {"md": report.to_markdown(data).encode("utf-8"),
+                                          "html": report.to_html(data).encode("utf-8")})
+    return version, previous
+
+
+def diff_report(output: Path, *, files: tuple[str, str] | None = None, a: str | None = None,
+                b: str | None = None, html: Path | None = None) -> tuple[str, dict[str, int]]:
+    """What changed (``pipeline diff``), as the Markdown report and its summary counts: between
+    two sources of the latest version (``files``), or two versions (``a`` -> ``b``; default the
+    latest and the one before it). ``html``: also written there as HTML, atomically, by the store."""
+    from pipeline.present import report
+    from pipeline.reconcile import diff
+
+    if files:
+        tables = store.load_tables(output, store.latest(output) or "")
+        rows = {f: [r for r in tables["requirements"] if r["source_file"] == f] for f in files}
+        for f, rs in rows.items():
+            if not rs:
+                known = sorted({r["source_file"] for r in tables["requirements"]})
+                raise PipelineError(f"{f}: no records in the latest dataset; sources: {', '.join(known)}")
+        first, second = files
+        data = report.ReportData(version=second, previous=first,
+                                 diffs=[diff.rows_to_diff(rows[first], rows[second], f"{first} → {second}",
+                                                          first, second)],
+                                 conflicts=[], reviews=[], pages=[], categories=[], full=True)
+        shas = {x["source_file"]: x["source_sha256"] for x in tables["sources"]}
+        data = report.with_excerpts(data, store.source_lines, shas, shas, rows[first] + rows[second])
+    else:
+        new_v = b or store.latest(output)
+        if new_v is None:
+            raise PipelineError(f"{output}: no dataset yet; run `make build`")
+        old_v = a or store.previous_version(output, new_v)
+        old = store.load_tables(output, old_v) if old_v else None
+        data = report.compare(old, store.load_tables(output, new_v), version=new_v, previous=old_v, full=True,
+                              read_lines=store.source_lines)
+    if html is not None:
+        store.write_export(html, report.to_html(data).encode("utf-8"))
+    return report.to_markdown(data), report.summary(data)
 
 
 def build_tables(raws: list[store.RawFile]) -> dict[str, list[dict]]:
