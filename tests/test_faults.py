@@ -557,7 +557,9 @@ def test_a_huge_text_document_is_refused(tmp_path):
 def _distinct_categories(n: int) -> list[dict]:
     from test_reconcile import row
 
-    return [row([f"行业{i:05d}", f"类目{i * 7919 % 100003:06d}"], line=i + 1) for i in range(n)]
+    from pipeline.core.records import rows_of_records
+
+    return rows_of_records([row([f"行业{i:05d}", f"类目{i * 7919 % 100003:06d}"], line=i + 1) for i in range(n)])
 
 
 def test_one_table_of_many_distinct_categories_reconciles_in_linear_time():

@@ -21,7 +21,7 @@ from functools import cache
 
 from pipeline.core.errors import warning
 from pipeline.core.normalize import stable_id
-from pipeline.core.records import canonical_category, category_id
+from pipeline.core.records import canonical_category, category_id, content_hash
 
 #: the separator that may, or may not, stand between two names in an eligibility cell
 JOINER = "、"
@@ -138,4 +138,5 @@ def split_row(r: dict, split: Split) -> list[dict]:
                             "joined_cell_split", f"{cell!r} is read as {len(split.runs)} categories, parted at "
                                                  f"{JOINER} where the names known from pages stating requirements "
                                                  f"say so"))]))
+        out[-1]["content_hash"] = content_hash(out[-1])
     return out

@@ -68,7 +68,9 @@ def per_content(fn):
     MEMOS.append(memo)
 
     def wrapper(row, field):
-        h = getattr(row, "content_hash", None)
+        # a Row's, or a published record's (a record changed in memory gets its new hash, as
+        # ``names.rename_row`` gives it); a record of a version older than the column has none
+        h = row.get("content_hash")
         if h is None:
             return fn(row, field)
         key = (field, h)

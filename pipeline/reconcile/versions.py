@@ -8,7 +8,7 @@ import dataclasses
 import functools
 from dataclasses import dataclass
 
-from pipeline.core.records import Row, canonical_category
+from pipeline.core.records import canonical_category
 from pipeline.reconcile.pages import SourceFacts, capture_of, identify, listless_captures, note, source_facts
 from pipeline.reconcile.values import per_content
 
@@ -137,10 +137,8 @@ def _part_slots(versions: list[Version]) -> list[tuple]:
 
 def _line_order(r) -> tuple:
     """A version's rows in line and id order. ``Row``s keep no id, but a source's rows come in
-    that order (``build.rows_of``) and the sort is stable."""
-    if type(r) is Row:  # the archive's bulk: the line is a slot of its own
-        return (r.line_start, "")
-    return (r["provenance"]["line_start"], r.get("id") or "")
+    that order (``build.rows_of``, ``records.merge_rows``) and the sort is stable."""
+    return r.line_start
 
 
 def transitions(versions: list[Version]) -> list[tuple[Version, Version]]:
