@@ -17,16 +17,23 @@ import dataclasses
 import hashlib
 import json
 import os
+import shutil
+import signal
 import sys
 import tempfile
+import threading
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import orjson
+
 from pipeline import processes, store
-from pipeline.core.errors import ParseError, PipelineError, PipelineWarning, warning
+from pipeline.core import records
+from pipeline.core.errors import ParseError, PipelineError, PipelineWarning, SchemaError, warning
 from pipeline.core.normalize import sha256_bytes
-from pipeline.core.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLE_ORDER
+from pipeline.core.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLE_ORDER, SchemaViolation, validate_row
 
 
 @dataclass(frozen=True)
@@ -70,9 +77,6 @@ class _TooLong(BaseException):
 def _time_limit(seconds: float):
     """Raise ``_TooLong`` in this thread after ``seconds`` (an interval timer). Only the main
     thread receives signals: elsewhere (a library caller's thread) no limit is set."""
-    import signal
-    import threading
-
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
         yield
         return
@@ -105,8 +109,6 @@ def parse_raw(raw: store.RawFile, *, seconds: float = MAX_PARSE_SECONDS, pages=N
 
 def _parse_raw(raw: store.RawFile, pages=None):
     from pipeline import parsers
-    from pipeline.core import records
-
     if len(raw.data) > MAX_DOCUMENT_BYTES:
         raise ParseError(raw.display, 1, f"{len(raw.data) >> 20} MB: larger than the {MAX_DOCUMENT_BYTES >> 20} MB "
                                          f"a document is read for")
@@ -125,8 +127,6 @@ def rows_of(raw: store.RawFile, pages=None) -> dict[str, list[dict]]:
 
 def rows_and_warnings(raw: store.RawFile, pages=None) -> tuple[dict[str, list[dict]], tuple[PipelineWarning, ...]]:
     """``rows_of``, and the document's warnings as data (its ``sources`` row publishes their text)."""
-    from pipeline.core import records
-
     doc, info = parse_raw(raw, pages=pages)
     rows = records.document_to_rows(doc, info)
     for table in ("requirements", "scenarios", "licenses"):
@@ -142,9 +142,6 @@ def rows_and_warnings(raw: store.RawFile, pages=None) -> tuple[dict[str, list[di
 
 def _validate(tables: dict[str, list[dict]]) -> None:
     """Every record against its table's JSON Schema, before it can reach a dataset."""
-    from pipeline.core.errors import SchemaError
-    from pipeline.core.tables import SchemaViolation, validate_row
-
     try:
         for table, rows in tables.items():
             for row in rows:
@@ -290,8 +287,6 @@ class _Phases:
     current and peak resident memory (Linux)."""
 
     def __init__(self):
-        import time
-
         self.enabled = bool(os.environ.get("PIPELINE_TIMING"))
         self.clock = time.perf_counter, time.process_time
         self.last = (self.clock[0](), self.clock[1]())
@@ -317,8 +312,6 @@ def _own_store(cache_dir: Path):
     """A temporary object store (``use_cache=False``), removed when the build ends. A worker
     may still be writing into it when an interrupted build ends (workers finish the task they
     have): what is left then, and what a killed build left, goes at the next build's start."""
-    import shutil
-
     cache_dir.mkdir(parents=True, exist_ok=True)
     for old in cache_dir.glob("uncached-*-*"):
         pid = old.name.split("-")[1]
@@ -411,8 +404,6 @@ def _read_rows(refs, keys, hashes, infos, objects: store.Objects, reaches: list[
     the object its source is published from (``infos[i]`` becomes it: the source's own, or the
     one with the renames that reach it). What is read is checked byte for byte: an object that
     turns out corrupt is parsed again (and counted)."""
-    from pipeline.core import records
-
     reader = records.RowReader()
     rows, again = [], 0
     for i, ref in enumerate(refs):
@@ -514,8 +505,6 @@ class _ConflictSpool:
         return header
 
     def write(self, order: list[tuple[int, int, int]], table) -> None:
-        import orjson
-
         for at, n_head, n_values in order:
             self.fh.seek(at)
             row = orjson.loads(self.fh.read(n_head))
@@ -559,8 +548,6 @@ def _previous_tables(output: Path, previous: str | None, refs, hashes, pages: li
     requirements only of the sources worth comparing (those whose bytes changed, every one when
     the parser changed, and the latest captures of each page that gained one). A version that
     cannot be read is reported (``warn``), and the report compares with nothing."""
-    from pipeline.core import records
-
     if previous is None:
         return None
     try:
@@ -659,7 +646,5 @@ def diff_report(output: Path, *, files: tuple[str, str] | None = None, a: str | 
 
 def build_tables(raws: list[store.RawFile]) -> dict[str, list[dict]]:
     """All tables of the given sources in memory (tests and small tools; the build streams)."""
-    from pipeline.core import records
-
     parts = [rows_of(raw) for raw in raws]
     return records.merge_rows(parts)

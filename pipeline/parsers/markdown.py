@@ -62,124 +62,37 @@ class _LeadIn:
 
 def parse(text: str, file: str) -> ParsedDocument:
     lines = text.split("\n")
-    root = _Heading(0, "", 1)
-    headings: list[_Heading] = [root]
-    category_tables: list[tuple[Table, str, str, _LeadIn]] = []
-    #: (table, heading, the text above it) of each scenario table
-    scenario_tables: list[tuple[Table, _Heading, list[str]]] = []
-    warnings: list[PipelineWarning] = []
-    truncated: str | None = None
-    # list lines written without ``>`` right after a ``>!`` callout line belong to the callout,
-    # as its renderer shows them (1078/43316, 2020-04-09:12-14: ``>!`` then ``1. 入驻商家…``,
-    # ``2. 不得提供…``), until a blank line or a line that is no list item
-    in_callout = False
-    i = 0
-    while i < len(lines):
-        raw = lines[i]
-        no = i + 1
-        cur = headings[-1]
-        m = _HEADING.match(raw)
-        if m:
-            level = len(m.group("hashes"))
-            h = _Heading(level, strip_markup(m.group("text")), no)
-            for prev in reversed(headings):
-                if prev.level < level:
-                    prev.children += 1
-                    break
-            headings.append(h)
-            in_callout = False
-            i += 1
-            continue
-        block = _table_block(lines, i, file)
-        if block is not None:
-            html, j, block_warnings, cut = block
-            warnings.extend(block_warnings)
-            truncated = truncated or cut
-            for t in read_tables(html, first_line=no):
-                warnings.extend(w.at(file) for w in t.warnings)
-                kind = headers.table_kind([c.text for c in t.rows[0].cells]) if t.rows else None
-                if kind == headers.CATEGORY:
-                    label = cur.paragraphs[-1][0] if cur.paragraphs else cur.text
-                    intro = " ".join(p for p, _ in cur.paragraphs[-3:])
-                    category_tables.append((t, label, intro, _lead_in(cur, file, warnings)))
-                    warnings.extend(_unread_columns(t, file))
-                    cur.category_tables += 1
-                elif kind == headers.SCENARIO:
-                    context = [p for p, _ in cur.paragraphs[-2:]] + [cur.text]
-                    scenario_tables.append((t, cur, context))
-                    cur.scenario_tables += 1
-                else:
-                    cur.tables.append(t)
-            cur.end = cur.table_end = j + 1
-            in_callout = False
-            i = j + 1
-            continue
-        stripped = raw.strip()
-        if stripped:
-            callout = stripped.startswith(">") or (in_callout and _LIST_MARK.match(stripped) is not None)
-            if callout:
-                note = strip_markup(_LIST_MARK.sub("", stripped.lstrip(">").lstrip("!").strip()))
-                if note:
-                    cur.notes.append(note)
-                # a ``>`` line with nothing after it closes the callout's paragraph: what follows
-                # without ``>`` is the page's own text again (the plugin page, 2021-08-30:45)
-                in_callout = bool(stripped.lstrip(">").strip())
-            else:
-                plain = _LIST_MARK.sub("", stripped)
-                s = parse_sentence(plain, no)
-                if s:
-                    cur.sentences.append(s)
-                else:
-                    cur.paragraphs.append((strip_markup(plain), no))
-                in_callout = False
-            cur.end = no
-        else:
-            in_callout = False
-        i += 1
-
+    scan = _scan(lines, file)
+    headings, warnings = scan.headings, scan.warnings
     # each table's key/value rows, read once (the title, the sections and their drafts ask)
     kv_rows = {id(t): _kv_rows(t) for h in headings for t in h.tables}
     title = _title(headings, kv_rows)
     updated = _updated(lines, file)
     capability = detect_capability(text)
     statements: list[Statement] = []
-    parts = len(category_tables) > 1
-    for t, label, intro, lead in category_tables:
+    parts = len(scan.category_tables) > 1
+    for t, label, intro, lead in scan.category_tables:
         statements.extend(_with_lead_in(_category_rows(t, label, intro, file, title, parts, capability, updated),
                                         lead))
     statements.extend(_needs_statements(headings, file, title, capability, updated, warnings))
 
-    drafts = []
-    all_sentences = [s for h in headings for s in h.sentences]
-    for idx, h in enumerate(headings[1:], start=1):
-        kv = [t for t in h.tables if kv_rows[id(t)]]
-        own_sentence = any(not s.also for s in h.sentences)
-        if not kv and not (own_sentence and h.children == 0):
-            continue
-        path = _path(headings, idx, title)
-        if not path:
-            continue
-        drafts.append(_kv_draft(h, kv[0] if kv else None, kv_rows[id(kv[0])] if kv else [], path,
-                                _section(headings, idx, title)))
+    drafts = _drafts(headings, kv_rows, title)
     if drafts and capability is None:
         raise ParseError(file, drafts[0].line_start,
                          "cannot tell whether the page is about face verification or live streaming")
+    all_sentences = [s for h in headings for s in h.sentences]
     got, unused = drafts_to_statements(drafts, all_sentences, capability=capability or "live_streaming",
                                        file=file, page=title, updated=updated)
     statements.extend(got)
     warnings += [warning("sentence_without_section", f"sentence names {s.names!r} but no section of that "
                          f"category was found", file, s.line) for s in unused]
-    scenarios = [sc for t, h, context in scenario_tables
+    scenarios = [sc for t, h, context in scan.scenario_tables
                  for sc in _scenario_rows(t, h, context, all_sentences, file, title, updated, warnings)]
     licences = read_licences([Phys(no, p, p) for h in headings for p, no in h.paragraphs], file, title, updated)
     if not statements and not scenarios and not licences:
         # still a version of its page, one that lists nothing: said, not fatal
         warnings.append(warning("nothing_readable", NOTHING_READABLE, file, 1))
-    if truncated is None and drafts:
-        truncated = _named_but_missing(all_sentences, drafts)
-    if truncated is None and headings[-1].text and headings[-1].end == 0 and len(headings) > 1 \
-            and not headings[-1].children:
-        truncated = f"ends right after the heading {headings[-1].text!r} (line {headings[-1].line})"
+    truncated = _truncated(scan.truncated, headings, all_sentences, drafts)
     if truncated:
         warnings.append(warning("truncated", f"the capture looks cut short: {truncated}", file, len(lines)))
     kinds = [k for k, got_any in (("requirements", any(s.kind == "qualification" for s in statements)),
@@ -192,6 +105,133 @@ def parse(text: str, file: str) -> ParsedDocument:
     return ParsedDocument(format="markdown", capability=capability, pages=pages,
                           statements=tuple(statements), scenarios=tuple(scenarios),
                           licenses=tuple(licences), warnings=tuple(warnings), truncated=truncated)
+
+
+@dataclass
+class _Scan:
+    """What one pass over a document's lines found: its headings (each with the tables,
+    sentences, notes and paragraphs under it), its category and scenario tables, warnings, and
+    why it looks cut short (a table that runs to its end)."""
+
+    headings: list[_Heading]
+    category_tables: list[tuple[Table, str, str, _LeadIn]] = field(default_factory=list)
+    #: (table, heading, the text above it) of each scenario table
+    scenario_tables: list[tuple[Table, _Heading, list[str]]] = field(default_factory=list)
+    warnings: list[PipelineWarning] = field(default_factory=list)
+    truncated: str | None = None
+
+
+def _scan(lines: list[str], file: str) -> _Scan:
+    """Every line once, in order: a heading opens a section, a table is read whole, any other
+    line is a callout note, an access sentence or a paragraph of the section it is in."""
+    scan = _Scan([_Heading(0, "", 1)])
+    # list lines written without ``>`` right after a ``>!`` callout line belong to the callout,
+    # as its renderer shows them (1078/43316, 2020-04-09:12-14: ``>!`` then ``1. 入驻商家…``,
+    # ``2. 不得提供…``), until a blank line or a line that is no list item
+    in_callout = False
+    i = 0
+    while i < len(lines):
+        no = i + 1
+        m = _HEADING.match(lines[i])
+        block = None if m else _table_block(lines, i, file)
+        if m:
+            _open_heading(scan.headings, len(m.group("hashes")), strip_markup(m.group("text")), no)
+            in_callout = False
+        elif block is not None:
+            i = _take_tables(scan, block, no, file)
+            in_callout = False
+        else:
+            in_callout = _take_text(scan.headings[-1], lines[i].strip(), no, in_callout)
+        i += 1
+    return scan
+
+
+def _open_heading(headings: list[_Heading], level: int, text: str, no: int) -> None:
+    """A heading: a new section, counted as a child of the nearest heading above its level."""
+    for prev in reversed(headings):
+        if prev.level < level:
+            prev.children += 1
+            break
+    headings.append(_Heading(level, text, no))
+
+
+def _take_tables(scan: _Scan, block, no: int, file: str) -> int:
+    """The tables of a table block (``_table_block``) starting on line ``no``, each filed by
+    its header cells under the current heading. Returns the index of the block's last line."""
+    cur = scan.headings[-1]
+    html, j, block_warnings, cut = block
+    scan.warnings.extend(block_warnings)
+    scan.truncated = scan.truncated or cut
+    for t in read_tables(html, first_line=no):
+        scan.warnings.extend(w.at(file) for w in t.warnings)
+        kind = headers.table_kind([c.text for c in t.rows[0].cells]) if t.rows else None
+        if kind == headers.CATEGORY:
+            label = cur.paragraphs[-1][0] if cur.paragraphs else cur.text
+            intro = " ".join(p for p, _ in cur.paragraphs[-3:])
+            scan.category_tables.append((t, label, intro, _lead_in(cur, file, scan.warnings)))
+            scan.warnings.extend(_unread_columns(t, file))
+            cur.category_tables += 1
+        elif kind == headers.SCENARIO:
+            context = [p for p, _ in cur.paragraphs[-2:]] + [cur.text]
+            scan.scenario_tables.append((t, cur, context))
+            cur.scenario_tables += 1
+        else:
+            cur.tables.append(t)
+    cur.end = cur.table_end = j + 1
+    return j
+
+
+def _take_text(cur: _Heading, stripped: str, no: int, in_callout: bool) -> bool:
+    """A line of text under ``cur``: a callout's note, an access sentence or a paragraph.
+    Returns whether the callout goes on past it."""
+    if not stripped:
+        return False
+    if stripped.startswith(">") or (in_callout and _LIST_MARK.match(stripped) is not None):
+        note = strip_markup(_LIST_MARK.sub("", stripped.lstrip(">").lstrip("!").strip()))
+        if note:
+            cur.notes.append(note)
+        # a ``>`` line with nothing after it closes the callout's paragraph: what follows
+        # without ``>`` is the page's own text again (the plugin page, 2021-08-30:45)
+        going_on = bool(stripped.lstrip(">").strip())
+    else:
+        plain = _LIST_MARK.sub("", stripped)
+        s = parse_sentence(plain, no)
+        if s:
+            cur.sentences.append(s)
+        else:
+            cur.paragraphs.append((strip_markup(plain), no))
+        going_on = False
+    cur.end = no
+    return going_on
+
+
+def _drafts(headings: list[_Heading], kv_rows: dict[int, list], title: str | None) -> list[Draft]:
+    """A draft per category section: a heading with a key/value table, or a leaf heading with
+    an access sentence of its own."""
+    drafts = []
+    for idx, h in enumerate(headings[1:], start=1):
+        kv = [t for t in h.tables if kv_rows[id(t)]]
+        own_sentence = any(not s.also for s in h.sentences)
+        if not kv and not (own_sentence and h.children == 0):
+            continue
+        path = _path(headings, idx, title)
+        if not path:
+            continue
+        drafts.append(_kv_draft(h, kv[0] if kv else None, kv_rows[id(kv[0])] if kv else [], path,
+                                _section(headings, idx, title)))
+    return drafts
+
+
+def _truncated(cut: str | None, headings: list[_Heading], sentences: list[Sentence],
+               drafts: list[Draft]) -> str | None:
+    """Why the capture looks cut short: a table running to its end (``cut``), a category its
+    sentences name without a section, or a last heading with nothing under it; None if none."""
+    if cut is None and drafts:
+        cut = _named_but_missing(sentences, drafts)
+    if cut is None and headings[-1].text and headings[-1].end == 0 and len(headings) > 1 \
+            and not headings[-1].children:
+        cut = f"ends right after the heading {headings[-1].text!r} (line {headings[-1].line})"
+    return cut
 
 
 NOTHING_READABLE = "nothing readable: no category table, category section, scenario table or licence list found"

@@ -821,47 +821,68 @@ def _lines_to_requirement(lines: Sequence[Line], header: str,
             return Requirement(rule="none", declared=lines[0].text.strip() or None)
 
     # 2. list bullets
-    bullets = [l for l in lines if l.bullet]
-    if bullets:
-        top = min(b.depth for b in bullets)
-        first = next(i for i, l in enumerate(lines) if l.bullet and l.depth == top)
-        preamble = "\n".join([header] + [l.text for l in lines[:first]])
-        segments: list[_Segment] = []
-        for l in lines[first:]:
-            if l.bullet and l.depth == top:
-                segments.append(_Segment(l.text, l.line))
-            elif segments:
-                last = segments[-1]
-                segments[-1] = _Segment(last.text, last.line, last.children + (l,))
-        decl, all_req, uncounted, declared, conds = _preamble_facts(preamble)
-        items = [text_to_item(s.text, s.line, s.children) for s in segments]
-        return _finish("all", items, decl, all_req, uncounted, declared, conds, documents,
-                       _unannounced(decl, all_req, uncounted, items))
-
+    if any(l.bullet for l in lines):
+        return _from_bullets(lines, header, documents)
+    # 3. "…的场景" groups; 4. enumerators; 5.-8. the text as statements
     index = _LineIndex(lines)
-    text = index.text
+    got = _from_scenario_groups(lines, header, documents)
+    if got is None:
+        got = _from_enumerators(index, header, documents)
+    return got if got is not None else _from_statements(lines, index, header, documents)
 
-    # 3. "…的场景" groups
+
+def _from_bullets(lines: list[Line], header: str, documents: tuple[str, ...]) -> Requirement:
+    """2. An item per bullet of the outermost list; the lines before it are the preamble, the
+    lines under a bullet its own."""
+    bullets = [l for l in lines if l.bullet]
+    top = min(b.depth for b in bullets)
+    first = next(i for i, l in enumerate(lines) if l.bullet and l.depth == top)
+    preamble = "\n".join([header] + [l.text for l in lines[:first]])
+    segments: list[_Segment] = []
+    for l in lines[first:]:
+        if l.bullet and l.depth == top:
+            segments.append(_Segment(l.text, l.line))
+        elif segments:
+            last = segments[-1]
+            segments[-1] = _Segment(last.text, last.line, last.children + (l,))
+    decl, all_req, uncounted, declared, conds = _preamble_facts(preamble)
+    items = [text_to_item(s.text, s.line, s.children) for s in segments]
+    return _finish("all", items, decl, all_req, uncounted, declared, conds, documents,
+                   _unannounced(decl, all_req, uncounted, items))
+
+
+def _from_scenario_groups(lines: list[Line], header: str, documents: tuple[str, ...]) -> Requirement | None:
+    """3. Two or more ``…的场景`` groups: one alternative each (None when there are fewer)."""
     heads = [i for i, l in enumerate(lines) if patterns.SCENARIO_GROUP_HEADER.search(l.text)]
-    if len(heads) >= 2:
-        pre = "\n".join([header] + [l.text for l in lines[:heads[0]]])
-        decl, all_req, uncounted, declared, conds = _preamble_facts(pre)
-        bounds = heads + [len(lines)]
-        items = [_group_item(lines[a], lines[a + 1:b]) for a, b in zip(bounds, bounds[1:])]
-        return _finish("any", items, decl, False, uncounted, declared, conds, documents,
-                       alternatives=True)
+    if len(heads) < 2:
+        return None
+    pre = "\n".join([header] + [l.text for l in lines[:heads[0]]])
+    decl, all_req, uncounted, declared, conds = _preamble_facts(pre)
+    bounds = heads + [len(lines)]
+    items = [_group_item(lines[a], lines[a + 1:b]) for a, b in zip(bounds, bounds[1:])]
+    return _finish("any", items, decl, False, uncounted, declared, conds, documents,
+                   alternatives=True)
 
-    # 4. enumerators
+
+def _from_enumerators(index: _LineIndex, header: str, documents: tuple[str, ...]) -> Requirement | None:
+    """4. Numbered entries (``1、…2、…``), wherever the line breaks fall (None without them)."""
+    text = index.text
     found = _enumerated(text)
-    if found:
-        pre, spans = found
-        decl, all_req, uncounted, declared, conds = _preamble_facts(header + "\n" + pre)
-        items = [text_to_item(text[a:b], index.line_at(a)) for a, b in spans]
-        return _finish("all", items, decl, all_req, uncounted, declared, conds, documents,
-                       _unannounced(decl, all_req, uncounted, items))
+    if not found:
+        return None
+    pre, spans = found
+    decl, all_req, uncounted, declared, conds = _preamble_facts(header + "\n" + pre)
+    items = [text_to_item(text[a:b], index.line_at(a)) for a, b in spans]
+    return _finish("all", items, decl, all_req, uncounted, declared, conds, documents,
+                   _unannounced(decl, all_req, uncounted, items))
 
-    flat = text.replace("\n", "")
-    decl, all_req, uncounted, declared, conds = _preamble_facts(header + "\n" + flat)
+
+def _from_statements(lines: list[Line], index: _LineIndex, header: str, documents: tuple[str, ...]) -> Requirement:
+    """5.-8. Text without list marks: per-variant sentences, several unmarked lines, or one
+    statement, after a leading restriction and a leading declaration."""
+    text = index.text
+    facts = _preamble_facts(header + "\n" + text.replace("\n", ""))
+    decl, all_req, uncounted, declared, conds = facts
     # the statement after a leading restriction and a leading declaration, line breaks kept
     body = text
     m = patterns.LEADING_RESTRICTION.match(body)
@@ -880,27 +901,37 @@ def _lines_to_requirement(lines: Sequence[Line], header: str,
                  for a, b in var]
         return _finish("any", items, decl, all_req, uncounted, declared, conds, documents,
                        alternatives=not (decl or all_req))
+    # 6. several lines without numbers or bullets
+    got = _from_unmarked_lines(lines, header, documents) if len(lines) > 1 else None
+    if got is not None:
+        return got
+    return _from_one_statement(body, lines[0].line, index, facts, documents)
 
-    # 6. several lines without numbers or bullets (a copy lost the list marks): one item each,
-    # after any leading declaration lines (``（3选1）``, ``需同时提供：``)
-    if len(lines) > 1:
-        head = 0
-        while head < len(lines) - 1 and _is_declaration(lines[head].text):
-            head += 1
-        rest = _continued(lines[head:])
-        if len(rest) > 1:
-            pre = "\n".join([header] + [l.text for l in lines[:head]])
-            decl, all_req, uncounted, declared, conds = _preamble_facts(pre)
-            items = _lead_in_lists(rest)
-            return _finish("all", items, decl, all_req, uncounted, declared, conds, documents,
-                           _unannounced(decl, all_req, uncounted, items))
 
-    # 7./8. one statement, read as one entry: a choice inside it (或) makes the requirement a
-    # choice, a bundle (与 / 及 / 、) makes it all required; under a declaration its parts are the
-    # declared list, whatever joins them
+def _from_unmarked_lines(lines: list[Line], header: str, documents: tuple[str, ...]) -> Requirement | None:
+    """6. Several lines without numbers or bullets (a copy lost the list marks): one item each,
+    after any leading declaration lines (``（3选1）``, ``需同时提供：``); None for one line."""
+    head = 0
+    while head < len(lines) - 1 and _is_declaration(lines[head].text):
+        head += 1
+    rest = _continued(lines[head:])
+    if len(rest) <= 1:
+        return None
+    pre = "\n".join([header] + [l.text for l in lines[:head]])
+    decl, all_req, uncounted, declared, conds = _preamble_facts(pre)
+    items = _lead_in_lists(rest)
+    return _finish("all", items, decl, all_req, uncounted, declared, conds, documents,
+                   _unannounced(decl, all_req, uncounted, items))
+
+
+def _from_one_statement(body: str, line: int, index: _LineIndex, facts, documents: tuple[str, ...]) -> Requirement:
+    """7./8. One statement, read as one entry: a choice inside it (或) makes the requirement a
+    choice, a bundle (与 / 及 / 、) makes it all required; under a declaration its parts are the
+    declared list, whatever joins them. ``facts``: the preamble's (``_preamble_facts``)."""
+    decl, all_req, uncounted, declared, conds = facts
     if not body.strip(" ，,。；;:："):
         return _finish("all", [], decl, all_req, uncounted, declared, conds, documents)
-    item = text_to_item(body, lines[0].line)
+    item = text_to_item(body, line)
     declared_any = bool(decl or uncounted)
     if item.group is not None and item.label is None and not item.conditions and \
             item.group.declared in ("或", None):

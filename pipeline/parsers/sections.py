@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from pipeline.parsers import patterns
 from pipeline.core.errors import PipelineWarning, warning
-from pipeline.core.model import Integration, Requirement
+from pipeline.core.model import Integration, Requirement, Span, Statement
 from pipeline.core.normalize import clean, fold
 
 _TAG = re.compile(r"<\s*/?\s*([A-Za-z][\w-]*)[^>]*>")
@@ -100,8 +100,6 @@ def needs_statements(lines, *, capability: str | None, section: str, file: str, 
     (``(text, line)`` pairs): one per category named, for method M, capability the method's
     (else the page's). Returns them and a warning (in ``file``) per sentence of that shape
     whose names run together, which is never guessed apart."""
-    from pipeline.core.model import Span, Statement  # local: model imports nothing from here
-
     out, warnings = [], []
     for text, no in lines:
         s, why = parse_needs_sentence(text, no)
@@ -245,8 +243,6 @@ def drafts_to_statements(drafts: list[Draft], sentences: list[Sentence], *, capa
 
     Returns the statements and the sentences no section took (for a warning).
     """
-    from pipeline.core.model import Span, Statement  # local: model imports nothing from here
-
     # sentences by the names they end on, so each section looks only at plausible ones
     by_name: dict[str, list[Sentence]] = {}
     order = {id(s): n for n, s in enumerate(sentences)}

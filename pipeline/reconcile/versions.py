@@ -8,6 +8,8 @@ import dataclasses
 import functools
 from dataclasses import dataclass
 
+from rapidfuzz.distance import Levenshtein
+
 from pipeline.core.records import canonical_category
 from pipeline.reconcile.pages import SourceFacts, capture_of, identify, listless_captures, note, source_facts
 from pipeline.reconcile.values import per_content
@@ -206,8 +208,6 @@ def _spelling_fixes(gone: list, came: list) -> list[tuple]:
     parent whose last levels differ by at most ``RESPELT_MAX_EDITS`` characters (and a third of
     the name), requiring the same documents, each the other's only such match: 医疗器械生产企业 →
     医疗器械生成企业, 公关印制刻制 → 公共印章刻制. 教育信息服务 / 教育装备 are too far apart to be one."""
-    from rapidfuzz.distance import Levenshtein
-
     def close(x, y) -> bool:
         p, q = tuple(x["category"]), tuple(y["category"])
         if p[:-1] != q[:-1] or not p or x["capability"] != y["capability"]:

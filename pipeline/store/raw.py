@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.core.errors import ParseError, PipelineWarning, StoreError, warning
+from pipeline.core.normalize import real_date
 from pipeline.core.textfiles import loads_json, loads_toml
 from pipeline.store.files import _cannot_read, describe_error, read_optional_text
 
@@ -69,8 +70,6 @@ def _read_metadata(d: Path) -> dict[str, dict[str, str]]:
 
 
 def _metadata_value(value, key: str, name: str, shown: str, text: str) -> str:
-    from pipeline.core.normalize import real_date
-
     def bad(why: str) -> ParseError:
         # the line is looked for only for an error: per value, it would scan the whole file
         return ParseError(shown, _toml_line(text, name, key), f"{name!r}: {key} {why}")
