@@ -17,16 +17,23 @@ import dataclasses
 import hashlib
 import json
 import os
+import shutil
+import signal
 import sys
 import tempfile
+import threading
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import orjson
+
 from pipeline import processes, store
-from pipeline.core.errors import ParseError
+from pipeline.core import records
+from pipeline.core.errors import ParseError, PipelineError, PipelineWarning, SchemaError, warning
 from pipeline.core.normalize import sha256_bytes
-from pipeline.core.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLE_ORDER
+from pipeline.core.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLE_ORDER, SchemaViolation, validate_row
 
 
 @dataclass(frozen=True)
@@ -34,7 +41,7 @@ class BuildResult:
     version: str
     created: bool
     counts: dict[str, int]
-    warnings: tuple[str, ...]
+    warnings: tuple[PipelineWarning, ...]
     parsed: int = 0
     cached: int = 0
     #: LATEST before this build, when the build moved it to a version that already existed
@@ -70,9 +77,6 @@ class _TooLong(BaseException):
 def _time_limit(seconds: float):
     """Raise ``_TooLong`` in this thread after ``seconds`` (an interval timer). Only the main
     thread receives signals: elsewhere (a library caller's thread) no limit is set."""
-    import signal
-    import threading
-
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
         yield
         return
@@ -105,8 +109,6 @@ def parse_raw(raw: store.RawFile, *, seconds: float = MAX_PARSE_SECONDS, pages=N
 
 def _parse_raw(raw: store.RawFile, pages=None):
     from pipeline import parsers
-    from pipeline.core import records
-
     if len(raw.data) > MAX_DOCUMENT_BYTES:
         raise ParseError(raw.display, 1, f"{len(raw.data) >> 20} MB: larger than the {MAX_DOCUMENT_BYTES >> 20} MB "
                                          f"a document is read for")
@@ -120,8 +122,11 @@ def _parse_raw(raw: store.RawFile, pages=None):
 def rows_of(raw: store.RawFile, pages=None) -> dict[str, list[dict]]:
     """The table rows one source contributes, sorted as they are published, validated, their
     ids unique (``pages``: ``parse_raw``'s)."""
-    from pipeline.core import records
+    return rows_and_warnings(raw, pages)[0]
 
+
+def rows_and_warnings(raw: store.RawFile, pages=None) -> tuple[dict[str, list[dict]], tuple[PipelineWarning, ...]]:
+    """``rows_of``, and the document's warnings as data (its ``sources`` row publishes their text)."""
     doc, info = parse_raw(raw, pages=pages)
     rows = records.document_to_rows(doc, info)
     for table in ("requirements", "scenarios", "licenses"):
@@ -132,14 +137,11 @@ def rows_of(raw: store.RawFile, pages=None) -> dict[str, list[dict]]:
                 raise ParseError(raw.display, r["provenance"]["line_start"], f"duplicate record id {r['id']}")
             seen.add(r["id"])
     _validate(rows)
-    return rows
+    return rows, doc.warnings
 
 
 def _validate(tables: dict[str, list[dict]]) -> None:
     """Every record against its table's JSON Schema, before it can reach a dataset."""
-    from pipeline.core.errors import SchemaError
-    from pipeline.core.tables import SchemaViolation, validate_row
-
     try:
         for table, rows in tables.items():
             for row in rows:
@@ -171,9 +173,9 @@ def _parse_into(task: tuple[list[tuple[store.RawRef, str, str]], str], pages=Non
     for ref, key, sha in jobs:
         # the bytes parsed are the bytes the key was made from (``RawRef.read``): one read,
         # hashed, is what the object holds
-        rows = rows_of(ref.read(sha), pages if pages is not None else processes.WORKER_PAGES)
+        rows, warned = rows_and_warnings(ref.read(sha), pages if pages is not None else processes.WORKER_PAGES)
         objects.put(key, rows, source=rows["sources"][0], captures=reconcile.captures_said(rows["requirements"]),
-                    parser=parser_version())
+                    parser=parser_version(), warnings=[w.to_dict() for w in warned])
 
 
 def source_objects(refs: list[store.RawRef], keys: dict[str, str], objects: store.Objects, hashes: dict[str, str],
@@ -254,7 +256,8 @@ def run_build(raw_dirs: list[Path], output: Path, decisions: Path | None = None,
         if (use_cache and last.get("key") == key and last.get("version") == current and current
                 and (output / "datasets" / current / "manifest.json").exists()
                 and store.has_reports(output, current)):
-            return BuildResult(current, False, last.get("counts", {}), tuple(skipped + last.get("warnings", [])))
+            return BuildResult(current, False, last.get("counts", {}),
+                               tuple(skipped + [PipelineWarning.from_dict(w) for w in last.get("warnings", [])]))
         store.clean_stale_tmp(output)
         parsed = review.parse_decisions(text, shown) if text is not None else []
         # unchanged files are compared record by record only if the parser changed since
@@ -273,7 +276,8 @@ def run_build(raw_dirs: list[Path], output: Path, decisions: Path | None = None,
             # build of this code (published versions keep their files: hard links)
             store.Objects(cache_dir / "objects").prune(parser_version())
         store.save_last_build(cache_dir, output, {"key": key, "version": result.version, "counts": result.counts,
-                                                  "warnings": list(result.warnings), "parser": parser_version()})
+                                                  "warnings": [w.to_dict() for w in result.warnings],
+                                                  "parser": parser_version()})
         return dataclasses.replace(result, warnings=tuple(skipped) + result.warnings)
 
 
@@ -283,8 +287,6 @@ class _Phases:
     current and peak resident memory (Linux)."""
 
     def __init__(self):
-        import time
-
         self.enabled = bool(os.environ.get("PIPELINE_TIMING"))
         self.clock = time.perf_counter, time.process_time
         self.last = (self.clock[0](), self.clock[1]())
@@ -310,8 +312,6 @@ def _own_store(cache_dir: Path):
     """A temporary object store (``use_cache=False``), removed when the build ends. A worker
     may still be writing into it when an interrupted build ends (workers finish the task they
     have): what is left then, and what a killed build left, goes at the next build's start."""
-    import shutil
-
     cache_dir.mkdir(parents=True, exist_ok=True)
     for old in cache_dir.glob("uncached-*-*"):
         pid = old.name.split("-")[1]
@@ -341,7 +341,7 @@ def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown:
     # categories it has, so the pages are known before any record is read
     # the previous version's pages: a capture without URL or title replacing one of its captures
     # under a new name continues that page (``pages.identify``), here and in reconciliation alike
-    read_warnings: list[str] = []
+    read_warnings: list[PipelineWarning] = []
     prior = _prior_pages(output, {f["source_sha256"] for f in facts}, read_warnings.append)
     reaches = reconcile.renames_reaching(infos, facts, prior)
     reached = [(info, reach) for info, reach in zip(infos, reaches)
@@ -359,7 +359,7 @@ def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown:
         sources = writer.table("sources")
         for ref, info in zip(refs, infos):
             sources.add(_source_row(ref, info["source"]))
-        warnings = [w for info in infos for w in info["source"]["warnings"]] + read_warnings
+        warnings = [PipelineWarning.from_dict(w) for info in infos for w in info["warnings"]] + read_warnings
         dates = [info["source"]["updated"] for info in infos if info["source"]["updated"]]
         del infos  # (what the objects say is written: 10,000 of them are 150 MB, not held while reconciling)
         known = store.published_conflict_ids(output, warnings.append, cache_dir) | (known_conflicts or set())
@@ -404,8 +404,6 @@ def _read_rows(refs, keys, hashes, infos, objects: store.Objects, reaches: list[
     the object its source is published from (``infos[i]`` becomes it: the source's own, or the
     one with the renames that reach it). What is read is checked byte for byte: an object that
     turns out corrupt is parsed again (and counted)."""
-    from pipeline.core import records
-
     reader = records.RowReader()
     rows, again = [], 0
     for i, ref in enumerate(refs):
@@ -463,7 +461,8 @@ def _renamed_object(objects: store.Objects, info: dict, reach: list) -> tuple[di
     tables = {t: objects.records(info, t) for t in FOLDER_TABLES}
     tables["requirements"] = reconcile.rename_rows(tables["requirements"], reach)
     got = objects.put(key, tables, source=info["source"], captures=info["captures"],
-                      parser=info["parser"], renamed={"object": info["key"], "renames": reach})
+                      parser=info["parser"], warnings=info["warnings"],
+                      renamed={"object": info["key"], "renames": reach})
     return got, tables["requirements"]
 
 
@@ -506,8 +505,6 @@ class _ConflictSpool:
         return header
 
     def write(self, order: list[tuple[int, int, int]], table) -> None:
-        import orjson
-
         for at, n_head, n_values in order:
             self.fh.seek(at)
             row = orjson.loads(self.fh.read(n_head))
@@ -540,8 +537,8 @@ def _prior_pages(output: Path, present: set[str], warn) -> list:
             categories.setdefault(r["source_sha256"], set()).add(r["category_id"])
         return reconcile.prior_pages(pages, {k: frozenset(v) for k, v in categories.items()}, present)
     except (OSError, store.StoreError) as e:  # (what reading a published version raises; a bug is not caught)
-        warn(f"{output}/datasets/{previous}: cannot be read ({store.describe_error(e)}); pages are identified "
-             f"without it")
+        warn(warning("unreadable_version", f"cannot be read ({store.describe_error(e)}); pages are identified "
+                                           f"without it", f"{output}/datasets/{previous}"))
         return []
 
 
@@ -551,8 +548,6 @@ def _previous_tables(output: Path, previous: str | None, refs, hashes, pages: li
     requirements only of the sources worth comparing (those whose bytes changed, every one when
     the parser changed, and the latest captures of each page that gained one). A version that
     cannot be read is reported (``warn``), and the report compares with nothing."""
-    from pipeline.core import records
-
     if previous is None:
         return None
     try:
@@ -574,7 +569,8 @@ def _previous_tables(output: Path, previous: str | None, refs, hashes, pages: li
                                                                         "requirements", wanted)]
         return old
     except (OSError, store.StoreError) as e:  # (what reading a published version raises; a bug is not caught)
-        warn(f"{output}/datasets/{previous}: cannot be read ({store.describe_error(e)}); the report does not compare with it")
+        warn(warning("unreadable_version", f"cannot be read ({store.describe_error(e)}); the report does not "
+                                           f"compare with it", f"{output}/datasets/{previous}"))
         return None
 
 
@@ -596,9 +592,59 @@ def _reports(data) -> dict[str, bytes]:
     return {"md": report.to_markdown(data).encode("utf-8"), "html": report.to_html(data).encode("utf-8")}
 
 
+def rewrite_reports(output: Path, version: str | None) -> tuple[str, str | None]:
+    """(Re)write ``output/reports/<version>.md`` and ``.html`` (``version``: a name, a prefix
+    or None for the latest, as ``loader.resolve_version`` reads it), compared with the version
+    published before it; each file written atomically by the store. Returns (version, previous)."""
+    from pipeline.present import report
+    from pipeline.store.loader import resolve_version
+
+    version = resolve_version(version, output)
+    previous = store.previous_version(output, version)
+    old = store.load_tables(output, previous) if previous else None
+    data = report.compare(old, store.load_tables(output, version), version=version, previous=previous,
+                          read_lines=store.source_lines)
+    store.write_reports(output, version, {"md": report.to_markdown(data).encode("utf-8"),
+                                          "html": report.to_html(data).encode("utf-8")})
+    return version, previous
+
+
+def diff_report(output: Path, *, files: tuple[str, str] | None = None, a: str | None = None,
+                b: str | None = None, html: Path | None = None) -> tuple[str, dict[str, int]]:
+    """What changed (``pipeline diff``), as the Markdown report and its summary counts: between
+    two sources of the latest version (``files``), or two versions (``a`` -> ``b``; default the
+    latest and the one before it). ``html``: also written there as HTML, atomically, by the store."""
+    from pipeline.present import report
+    from pipeline.reconcile import diff
+
+    if files:
+        tables = store.load_tables(output, store.latest(output) or "")
+        rows = {f: [r for r in tables["requirements"] if r["source_file"] == f] for f in files}
+        for f, rs in rows.items():
+            if not rs:
+                known = sorted({r["source_file"] for r in tables["requirements"]})
+                raise PipelineError(f"{f}: no records in the latest dataset; sources: {', '.join(known)}")
+        first, second = files
+        data = report.ReportData(version=second, previous=first,
+                                 diffs=[diff.rows_to_diff(rows[first], rows[second], f"{first} → {second}",
+                                                          first, second)],
+                                 conflicts=[], reviews=[], pages=[], categories=[], full=True)
+        shas = {x["source_file"]: x["source_sha256"] for x in tables["sources"]}
+        data = report.with_excerpts(data, store.source_lines, shas, shas, rows[first] + rows[second])
+    else:
+        new_v = b or store.latest(output)
+        if new_v is None:
+            raise PipelineError(f"{output}: no dataset yet; run `make build`")
+        old_v = a or store.previous_version(output, new_v)
+        old = store.load_tables(output, old_v) if old_v else None
+        data = report.compare(old, store.load_tables(output, new_v), version=new_v, previous=old_v, full=True,
+                              read_lines=store.source_lines)
+    if html is not None:
+        store.write_export(html, report.to_html(data).encode("utf-8"))
+    return report.to_markdown(data), report.summary(data)
+
+
 def build_tables(raws: list[store.RawFile]) -> dict[str, list[dict]]:
     """All tables of the given sources in memory (tests and small tools; the build streams)."""
-    from pipeline.core import records
-
     parts = [rows_of(raw) for raw in raws]
     return records.merge_rows(parts)

@@ -43,38 +43,15 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    from pipeline import store
-    from pipeline.reconcile import diff
-    from pipeline.present import report
+    from pipeline.build import diff_report
 
-    output = Path(args.output)
-    if args.files:
-        tables = store.load_tables(output, store.latest(output) or "")
-        rows = {f: [r for r in tables["requirements"] if r["source_file"] == f] for f in args.files}
-        for f, rs in rows.items():
-            if not rs:
-                known = sorted({r["source_file"] for r in tables["requirements"]})
-                raise PipelineError(f"{f}: no records in the latest dataset; sources: {', '.join(known)}")
-        a, b = args.files
-        data = report.ReportData(version=b, previous=a, diffs=[diff.rows_to_diff(rows[a], rows[b], f"{a} → {b}", a, b)],
-                                 conflicts=[], reviews=[], pages=[], categories=[], full=True)
-        shas = {x["source_file"]: x["source_sha256"] for x in tables["sources"]}
-        data = report.with_excerpts(data, store.source_lines, shas, shas, rows[a] + rows[b])
-    else:
-        new_v = args.b or store.latest(output)
-        if new_v is None:
-            raise PipelineError(f"{output}: no dataset yet; run `make build`")
-        old_v = args.a or store.previous_version(output, new_v)
-        old = store.load_tables(output, old_v) if old_v else None
-        data = report.compare(old, store.load_tables(output, new_v), version=new_v, previous=old_v, full=True,
-                              read_lines=store.source_lines)
-    if args.html:
-        store.write_export(Path(args.html), report.to_html(data).encode("utf-8"))
-    print(report.to_markdown(data))
+    files = tuple(args.files) if args.files else None
+    markdown, counts = diff_report(Path(args.output), files=files, a=args.a, b=args.b,
+                                   html=Path(args.html) if args.html else None)
+    print(markdown)
     if args.exit_code:
         # differ: a category added, removed, renamed or changed, what the report lists (a source
         # whose bytes changed but reads the same, or a conflict's new status, is no difference)
-        counts = report.summary(data)
         return 1 if any(counts[k] for k in ("categories_added", "categories_removed", "categories_renamed",
                                             "categories_changed", "categories_new", "categories_gone")) else 0
     return 0
@@ -82,18 +59,10 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     """(Re)write output/reports/<version>.md/.html, against the version published before it."""
-    from pipeline import store
-    from pipeline.present import report
-    from pipeline.store.loader import resolve_version
+    from pipeline.build import rewrite_reports
 
     output = Path(args.output)
-    version = resolve_version(args.version, output)
-    previous = store.previous_version(output, version)
-    old = store.load_tables(output, previous) if previous else None
-    data = report.compare(old, store.load_tables(output, version), version=version, previous=previous,
-                          read_lines=store.source_lines)
-    store.write_reports(output, version, {"md": report.to_markdown(data).encode("utf-8"),
-                                          "html": report.to_html(data).encode("utf-8")})
+    version, previous = rewrite_reports(output, args.version)
     print(f"report: {output / 'reports'}/{version}.md (and .html), compared with {previous or '(no earlier version)'}")
     return 0
 

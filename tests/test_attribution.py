@@ -98,10 +98,13 @@ def test_titles_that_differ_only_in_spaces_are_one_page():
 
     a = [row(["金融业", "银行"], file="a", page="微信原生H5的主体类目", date="2021-06-30")]
     b = [row(["金融业", "银行"], file="b", page="微信原生 H5 的主体类目", date="2021-09-02", of=3, options=3)]
-    pages, info = reconcile.page_versions(a + b)
+    from pipeline.core.records import rows_of_records
+
+    rows = rows_of_records(a + b)
+    pages, info = reconcile.page_versions(rows)
     assert list(pages) == ["live_streaming:微信原生H5的主体类目"]
     assert info["live_streaming:微信原生H5的主体类目"]["title"] == "微信原生 H5 的主体类目"
-    assert [c["relation"] for c in reconcile.records_to_conflicts(a + b, pages)] == ["version"]
+    assert [c["relation"] for c in reconcile.records_to_conflicts(rows, pages)] == ["version"]
 
 
 def test_the_same_content_under_two_urls_is_two_pages_compared_as_pages(tmp_path):
@@ -386,10 +389,14 @@ def test_slight_differences_over_the_history_and_real_changes_kept(everything):
 
 
 def _edited(row: dict, old: str, new: str) -> dict:
-    """``row`` with ``old`` replaced by ``new`` once in its entries (and documents)."""
+    """``row`` with ``old`` replaced by ``new`` once in its entries (and documents), and so with
+    the content hash of what it now states."""
+    from pipeline.core.records import content_hash
+
     text = json.dumps(row, ensure_ascii=False)
     assert text.count(old) >= 1, old
-    return json.loads(text.replace(old, new))
+    out = json.loads(text.replace(old, new))
+    return dict(out, content_hash=content_hash(out))
 
 
 def _slight(a: dict, b: dict, field: str = "entries"):

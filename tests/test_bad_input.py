@@ -68,7 +68,7 @@ def test_truncated_table_is_read_to_the_end_with_a_warning():
     cut = MD[:MD.rindex("</table>")]
     doc, _ = _parse("cut.md", cut.encode())
     assert ("社交", "直播") in _cats(doc)
-    assert any("<table> is not closed" in w for w in doc.warnings)
+    assert any("<table> is not closed" in w for w in map(str, doc.warnings))
 
 
 NOTHING = "nothing readable: no category table, category section, scenario table or licence list found"
@@ -80,7 +80,7 @@ def test_text_in_no_known_layout_is_a_capture_that_lists_nothing():
     or PDF at all stop it)."""
     doc, info = _parse("prose.txt", "这只是一段说明文字。\n没有表格。\n".encode())
     assert not doc.statements and not doc.scenarios and not doc.licenses
-    assert any(w.startswith("raw/prose.txt:1: nothing readable") for w in doc.warnings)
+    assert any(w.startswith("raw/prose.txt:1: nothing readable") for w in map(str, doc.warnings))
 
 
 @pytest.mark.parametrize("name,text", [
@@ -96,7 +96,8 @@ def test_capture_with_nothing_readable_is_a_version_that_lists_nothing(name, tex
     """Still a version of its page: read, said in a warning naming file:1, no record."""
     doc, info = _parse(name, text.encode())
     assert (info.format, doc.statements, doc.scenarios, doc.licenses) == ("markdown", (), (), ())
-    assert f"raw/{name}:1: {NOTHING}" in doc.warnings
+    assert f"raw/{name}:1: {NOTHING}" in map(str, doc.warnings)
+    assert [w.kind for w in doc.warnings] == ["nothing_readable"]
     rows = records.document_to_rows(doc, info)
     assert rows["sources"][0]["record_counts"] == {"requirements": 0, "scenarios": 0, "licenses": 0}
     assert f"raw/{name}:1: {NOTHING}" in rows["sources"][0]["warnings"]
@@ -109,7 +110,7 @@ def test_build_goes_on_past_a_capture_with_nothing_readable(tmp_path, raw_copy):
 
     (raw_copy / "no_table.md").write_text("## 申请插件\n\n1. 登录微信小程序后台，确定已具备符合接入的类目。\n")
     first = run_build([raw_copy], tmp_path / "out")
-    assert any(w.startswith(f"raw/no_table.md:1: {NOTHING}") for w in first.warnings)
+    assert any(w.startswith(f"raw/no_table.md:1: {NOTHING}") for w in map(str, first.warnings))
     ds = tmp_path / "out" / "datasets" / first.version
     (src,) = [s for s in read_table(ds, "sources") if s["source_file"] == "raw/no_table.md"]
     assert src["record_counts"] == {"requirements": 0, "scenarios": 0, "licenses": 0}
@@ -126,7 +127,8 @@ def test_heading_without_table_and_requirement_without_content():
     doc, _ = _parse("web.txt", text.encode())
     a, b = doc.statements
     assert (a.requirement.rule, a.requirement.items_missing) == ("unknown", True)
-    assert a.warnings == ("section has no 要求/资质要求 table: requirement unknown",)
+    assert [(w.kind, str(w)) for w in a.warnings] == [
+        ("no_requirement_table", "section has no 要求/资质要求 table: requirement unknown")]
     assert (b.requirement.rule, b.requirement.items_missing) == ("unknown", True)
 
 
@@ -135,7 +137,7 @@ def test_unreadable_count_gives_a_record_with_a_warning():
     doc, _ = _parse("x.txt", text.encode())
     fund = next(s for s in doc.statements if s.category_raw == ("金融业", "公募基金"))
     assert (fund.requirement.rule, fund.requirement.of) == ("any", None)
-    assert any("cannot be read" in w for w in fund.warnings)
+    assert any("cannot be read" in w for w in map(str, fund.warnings))
 
 
 def _env():
@@ -230,3 +232,24 @@ def test_one_broken_file_among_many_is_its_one_line_with_and_without_a_pool(tmp_
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("raw/m9_junk.txt:1: ") and "binary content" in lines[0], proc.stderr
     assert not (tmp_path / "output" / "datasets").exists()
+
+
+def test_a_warning_is_data_printed_and_published_as_one_text():
+    """A warning is (file, line, kind, message); its text is what the build prints and the
+    tables publish: ``file:line: …`` for a document, ``line N: …`` within a record, or the
+    message alone. Every kind is listed once and produced somewhere."""
+    from pathlib import Path
+
+    from pipeline.core.errors import WARNING_KINDS, PipelineWarning, warning
+
+    w = warning("row_without_tr", "row without <tr>", line=21)
+    assert str(w) == "line 21: row without <tr>"
+    assert str(w.at("raw/a.txt", 2)) == "raw/a.txt:23: row without <tr>"
+    assert str(warning("skipped", "skipped, a readme, not a document", "corpus/README.md")) == \
+        "corpus/README.md: skipped, a readme, not a document"
+    assert PipelineWarning.from_dict(w.to_dict()) == w
+    with pytest.raises(ValueError):
+        warning("no_such_kind", "x")
+    source = "".join(p.read_text("utf-8") for p in Path(__file__).resolve().parent.parent.glob("pipeline/**/*.py")
+                     if p.name != "errors.py")
+    assert [k for k in WARNING_KINDS if f'"{k}"' not in source] == []

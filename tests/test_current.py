@@ -9,6 +9,7 @@ from conftest import read_table
 from test_reconcile import row
 
 from pipeline import reconcile
+from pipeline.core.records import rows_of_records
 from pipeline.reconcile.review import Decision
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,7 +17,7 @@ FUND = ["金融业", "公募基金"]
 
 
 def current(rows, sources=None, decisions=()):
-    rows = reconcile.apply_stated_renames(rows)
+    rows = rows_of_records(reconcile.apply_stated_renames(rows))
     out = reconcile.reconcile_rows(rows, list(decisions), set(), "review/decisions.toml", sources=sources)
     return {(r["capability"], tuple(r["category"])): r for r in out["current"]}, out["conflicts"]
 

@@ -246,3 +246,26 @@ def test_loader_works_from_any_folder_and_gives_integer_counts(built, tmp_path, 
     assert str(reqs["of"].dtype) == "Int64" and str(reqs["pick"].dtype) == "Int64"
     fund = reqs[reqs["category"].map(lambda c: c == ["金融业", "公募基金"])]
     assert sorted(int(x) for x in fund["of"].dropna()) == [3, 3, 3, 4, 5]
+
+
+def test_each_requirement_publishes_the_content_hash_reconciliation_groups_on(fresh_build):
+    """``requirements.content_hash`` names what a record states: recomputed from the published
+    record, it is the same; the Row reconciliation reads carries it; records that differ only in
+    their capture (file, date, lines, id) share it, and a changed field changes it."""
+    from conftest import read_table
+    from pipeline.core.records import RowReader, content_hash
+    from pipeline.store import dataset_dir, latest
+
+    result, output = fresh_build
+    reqs = read_table(dataset_dir(output, latest(output)), "requirements")
+    assert reqs and all(r["content_hash"] == content_hash(r) for r in reqs)
+    reader = RowReader()
+    assert [reader.row(r).content_hash for r in reqs] == [r["content_hash"] for r in reqs]
+    r = reqs[0]
+    other_capture = dict(r, id="req_x", source_file="raw/other.txt", source_sha256="0" * 64,
+                         page_updated="2030-01-01", provenance=dict(r["provenance"], line_start=900, line_end=901))
+    assert content_hash(other_capture) == r["content_hash"]
+    # the objects of ``items`` in the parser's key order or a published file's sorted order: one hash
+    reordered = dict(r, items=[dict(reversed(list(i.items()))) for i in r["items"]])
+    assert content_hash(reordered) == r["content_hash"]
+    assert content_hash(dict(r, documents=r["documents"] + ["另一份证明"])) != r["content_hash"]

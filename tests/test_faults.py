@@ -557,7 +557,9 @@ def test_a_huge_text_document_is_refused(tmp_path):
 def _distinct_categories(n: int) -> list[dict]:
     from test_reconcile import row
 
-    return [row([f"行业{i:05d}", f"类目{i * 7919 % 100003:06d}"], line=i + 1) for i in range(n)]
+    from pipeline.core.records import rows_of_records
+
+    return rows_of_records([row([f"行业{i:05d}", f"类目{i * 7919 % 100003:06d}"], line=i + 1) for i in range(n)])
 
 
 def test_one_table_of_many_distinct_categories_reconciles_in_linear_time():
@@ -603,7 +605,7 @@ def test_control_characters_are_removed_where_a_document_is_read_with_a_warning(
     assert any(n.endswith("银[2J[31m行") or n.endswith("银行") for n in names)
     assert not [n for n in names if "\x1b" in n or "\u202e" in n]
     line = text[:text.index("### 银行")].count("\n") + 1
-    assert f"raw/x.md:{line}: removed 3 control character(s) (U+001B, U+202E)" in doc.warnings
+    assert f"raw/x.md:{line}: removed 3 control character(s) (U+001B, U+202E)" in map(str, doc.warnings)
 
 
 def test_markdown_report_writes_document_markup_as_literal_text(work):

@@ -28,7 +28,7 @@ def test_missing_tr_after_rowspan_is_its_own_row():
     assert rows == [["医疗", "互联网医院", "《A》"], ["医疗", "私立医疗机构", "《B》"],
                     ["政务民生", "所有二级类目", "《C》"]]
     assert t.rows[2].implicit and t.rows[2].line == 4
-    assert any("row without <tr>" in w for w in t.warnings)
+    assert any("row without <tr>" in w for w in map(str, t.warnings))
 
 
 def test_rowspan_declared_too_long_ends_at_a_full_row():
@@ -37,7 +37,7 @@ def test_rowspan_declared_too_long_ends_at_a_full_row():
             "<tr><td>出行与交通</td><td>高速服务</td><td>《B》</td></tr></table>")
     t = read_tables(html)[0]
     assert [c.text for c in t.rows[2].cells] == ["出行与交通", "高速服务", "《B》"]
-    assert any("rowspan above ends early" in w for w in t.warnings)
+    assert any("rowspan above ends early" in w for w in map(str, t.warnings))
 
 
 def test_unclosed_li_and_td_keep_list_depth_and_lines():
@@ -337,8 +337,8 @@ def test_pdf_text_sentence_naming_another_section_keeps_its_method_with_a_warnin
     doc = pdftext.parse(text, "raw/p.txt")
     credit = next(s for s in doc.statements if s.category_raw[-1] == "征信业务")
     assert credit.integration is not None and credit.integration.line == 30
-    assert any("names '金融-私募基金', not this category" in w for w in credit.warnings)
-    assert not any("sentence names '金融-私募基金'" in w for w in doc.warnings)
+    assert any("names '金融-私募基金', not this category" in w for w in map(str, credit.warnings))
+    assert not any("sentence names '金融-私募基金'" in w for w in map(str, doc.warnings))
 
 
 def test_sentence_without_its_section_is_reported():
@@ -346,7 +346,7 @@ def test_sentence_without_its_section_is_reported():
           "具备【社交-直播】类目，可使用 标准直播+直播标签 进行接入。\n\n<table><tr><th>要求</th><th>说明</th></tr>"
           "<tr><th>资质要求</th><td>《网络文化经营许可证》</td></tr></table>\n")
     doc = markdown.parse(md, "raw/m.md")
-    assert [w for w in doc.warnings if "sentence names" in w] == [
+    assert [w for w in map(str, doc.warnings) if "sentence names" in w] == [
         "raw/m.md:3: sentence names '金融-不存在' but no section of that category was found"]
 
 
@@ -365,8 +365,8 @@ def test_a_table_read_again_at_another_line_equals_a_fresh_reading():
     later = read_tables(html, 41)
     assert [[c.text for c in r.cells] for r in later[0].rows] == [[c.text for c in r.cells] for r in first[0].rows]
     assert [r.line for r in later[0].rows] == [r.line + 40 for r in first[0].rows]
-    assert later[0].warnings == tuple(
-        f"{int(w.split(':')[0]) + 40}:{w.split(':', 1)[1]}" for w in first[0].warnings)
+    assert later[0].warnings == tuple(w.at(delta=40) for w in first[0].warnings)
+    assert [(w.file, w.line, w.kind) for w in later[0].warnings] == [(None, 44, "row_without_tr")]
 
 
 def test_a_page_export_moved_down_and_redated_reads_the_same_at_its_lines():
@@ -391,9 +391,9 @@ def test_a_page_export_moved_down_and_redated_reads_the_same_at_its_lines():
     assert [at(s.span) for s in first.scenarios] == [s.span for s in again.scenarios] and first.scenarios
     assert [at(s.span) for s in first.licenses] == [s.span for s in again.licenses] and first.licenses
     assert [s.page_updated for s in again.statements] != [s.page_updated for s in first.statements]
-    assert [w.replace("raw/first.txt:", "") for w in first.warnings if "sentence names" in w] != []
-    assert [int(w.split(":")[1]) for w in again.warnings if "sentence names" in w] == \
-        [int(w.split(":")[1]) + 2 for w in first.warnings if "sentence names" in w]
+    assert [w.replace("raw/first.txt:", "") for w in map(str, first.warnings) if "sentence names" in w] != []
+    assert [w.line for w in again.warnings if w.kind == "sentence_without_section"] == \
+        [w.line + 2 for w in first.warnings if w.kind == "sentence_without_section"]
 
 
 def test_a_sentence_read_elsewhere_is_the_same_sentence_at_its_line():
@@ -434,7 +434,7 @@ def test_a_markdown_document_moved_down_keeps_every_line_it_reports():
 
     def lines(doc):
         return ([(s.span.line_start, s.span.line_end, [i.line for i in s.requirement.items]) for s in doc.statements],
-                [re.sub(r"^raw/x\.md:(\d+)", lambda m: m.group(1), w) for w in doc.warnings])
+                [re.sub(r"^raw/x\.md:(\d+)", lambda m: m.group(1), w) for w in map(str, doc.warnings)])
 
     root = Path(__file__).resolve().parent.parent
     for seed in sorted(root.glob("raw/00[01]_*.txt")):  # the two Markdown seeds

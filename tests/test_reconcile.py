@@ -4,7 +4,7 @@ import json
 import pytest
 
 from pipeline import reconcile
-from pipeline.core.records import canonical_category, category_id
+from pipeline.core.records import canonical_category, category_id, rows_of_records
 
 
 def row(cat, *, file="raw/a.txt", sha=None, page="类目申请资质要求", date="2024-01-01", cap="live_streaming",
@@ -18,14 +18,15 @@ def row(cat, *, file="raw/a.txt", sha=None, page="类目申请资质要求", dat
             "of": of if rule == "any" else None, "options": options if rule == "any" else None,
             "declared": None, "documents": list(documents), "items_missing": items_missing,
             "integration": integration, "scope": scope, "scenario": scenario, "renamed_from": list(renamed_from),
-            "conditions": list(conditions), "notes": [], "integration_also": [],
+            "conditions": list(conditions), "notes": [], "integration_also": [], "kind": "qualification",
+            "covers": None, "page_part": None,
             "items": items if items is not None else [{"text": f"《{d}》", "documents": [d], "conditions": [],
                                                        "group": None, "label": None, "line": line} for d in documents],
             "provenance": {"file": file, "line_start": line, "line_end": line, "page": page}}
 
 
 def conflicts(rows):
-    rows = reconcile.apply_stated_renames(rows)
+    rows = rows_of_records(reconcile.apply_stated_renames(rows))
     pages, _ = reconcile.page_versions(rows)
     return reconcile.records_to_conflicts(rows, pages)
 
@@ -134,7 +135,7 @@ def test_untitled_document_joins_the_page_it_overlaps():
     titled = [row(["教育", n], file="t", line=i) for i, n in enumerate("甲乙丙丁")]
     untitled = [row(["教育", n], file="u", page=None, date=None, line=i) for i, n in enumerate("甲乙丙")]
     other = [row(["物流", n], file="o", page=None, date=None, line=i) for i, n in enumerate("戊己")]
-    pages, info = reconcile.page_versions(titled + untitled + other)
+    pages, info = reconcile.page_versions(rows_of_records(titled + untitled + other))
     assert [v.source_file for v in pages["live_streaming:类目申请资质要求"]] == ["u", "t"]
     assert "u has no title" in info["live_streaming:类目申请资质要求"]["inferred"]
     assert "live_streaming:untitled:o" in pages

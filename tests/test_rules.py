@@ -140,7 +140,8 @@ def test_numbered_items_holding_circled_items():
 def test_unreadable_count_is_a_warning_not_a_guess():
     r = text_to_requirement("（N选1）：\n1、《A》\n2、《B》")
     assert (r.rule, r.pick, r.of, r.options) == ("any", None, None, 2)
-    assert r.warnings == ("declared count （N选1） cannot be read: left unknown",)
+    assert [(w.kind, str(w)) for w in r.warnings] == [
+        ("unreadable_count", "declared count （N选1） cannot be read: left unknown")]
 
 
 def _item_lines(req) -> list:
@@ -224,7 +225,7 @@ def test_note_that_bundles_an_alternative(name, text, of, first_docs, first_grou
     assert list(first.documents) == first_docs
     assert (first.group and (first.group.rule, len(first.group.items))) == first_group
     assert list(r.documents) == documents
-    assert any("a note in brackets states a rule" in w for w in r.warnings) == warned
+    assert any("a note in brackets states a rule" in w for w in map(str, r.warnings)) == warned
 
 
 def test_insurance_note_reads_four_alternatives_the_first_two_licences():

@@ -237,7 +237,7 @@ def test_unclosed_bracket_with_jun_covers_the_whole_requirement():
     r = text_to_requirement(src)
     assert r.conditions == ("仅支持公立医疗机构互联网医院", "范围均需含“互联网诊疗”或名称含“互联网医院”等相关内容")
     assert all(i.conditions == () and i.group is None for i in r.items)
-    assert any("unclosed bracket" in w for w in r.warnings)
+    assert any("unclosed bracket" in w for w in map(str, r.warnings))
 
 
 def test_jun_after_the_last_alternative_covers_them_all():
@@ -260,13 +260,13 @@ def test_note_stating_a_rule_is_read_insurance_2017():
     assert [i.group is None for i in r.items] == [False, True, True, True]
     assert r.items[0].group.rule == "all" and r.items[0].documents == ("保险公司法人许可证", "经营保险业务许可证")
     assert r.items[-1].text == "《经营保险经纪业务许可证》"
-    assert not any("a note in brackets states a rule" in w for w in r.warnings)
+    assert not any("a note in brackets states a rule" in w for w in map(str, r.warnings))
     assert_verbatim(r, src)
     # a note that does not fit what is listed is still kept as text, with the warning
     misfit = src.replace("四选一", "三选一")
     r = text_to_requirement(misfit)
     assert all(i.group is None for i in r.items) and r.items[-1].text.endswith("需要同时提供两个资质）")
-    assert any("a note in brackets states a rule" in w for w in r.warnings)
+    assert any("a note in brackets states a rule" in w for w in map(str, r.warnings))
 
 
 def test_title_closed_by_a_round_bracket_keeps_the_document_video():
@@ -280,7 +280,7 @@ def test_title_closed_by_a_round_bracket_keeps_the_document_video():
     assert "网络文化经营许可证" in r.documents and r.items[2].documents == ("网络文化经营许可证",)
     assert r.items[3].conditions == ("适用于电视台",)
     assert "节" not in [c for i in walk(r.items) for c in i.conditions]
-    assert any("closed by a round bracket" in w for w in r.warnings)
+    assert any("closed by a round bracket" in w for w in map(str, r.warnings))
 
 
 def test_stray_title_mark_gives_no_bogus_condition_retail():
@@ -308,11 +308,11 @@ def test_half_width_open_bracket_does_not_swallow_the_next_item():
 def test_or_mixed_with_he_is_read_but_flagged_cartoons():
     src = "《互联网出版许可证》或者《网络出版服务许可证》和《网络文化经营许可证》"  # corpus 2018-05-15 文娱/动漫
     r = text_to_requirement(src)
-    assert r.rule == "any" and any("check the scope of 或" in w for w in r.warnings)
+    assert r.rule == "any" and any("check the scope of 或" in w for w in map(str, r.warnings))
 
 
 def test_several_sentences_are_kept_whole_with_a_warning():
     src = "认证主体需为业务对应政府或事业单位。如非对应单位，需提供对应单位授权或合作协议"  # corpus 2018-05-15 政务民生
     r = text_to_requirement(src)
     assert shape(r) == ("all", [src])
-    assert any("several sentences" in w for w in r.warnings)
+    assert any("several sentences" in w for w in map(str, r.warnings))

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from pipeline.core.errors import PipelineWarning
+
 RULES = ("any", "all", "none", "unknown")
 CAPABILITIES = ("face_verification", "live_streaming", "category_list")
 #: what a statement says of a category: the documents it must show, or only that it may use a
@@ -97,7 +99,7 @@ class Requirement:
     #: restrictions on the whole requirement: ``仅支持公立医疗机构互联网医院``
     conditions: tuple[str, ...] = ()
     documents: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[PipelineWarning, ...] = ()
 
     def __post_init__(self) -> None:
         if self.rule not in RULES:
@@ -155,7 +157,7 @@ class Statement:
     renamed_from: tuple[str, ...] = ()
     page: str | None = None
     page_updated: str | None = None
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[PipelineWarning, ...] = ()
     #: which part of the page: a category table's own heading, when a page holds several
     #: tables that are separate statements (非个人主体 / 个人主体 / 海外主体)
     page_part: str | None = None
@@ -234,7 +236,7 @@ class ParsedDocument:
     statements: tuple[Statement, ...] = ()
     scenarios: tuple[Scenario, ...] = ()
     licenses: tuple[License, ...] = ()
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[PipelineWarning, ...] = field(default=())
     #: link targets kept apart from the text (PDF link annotations): (pdf page, uri)
     links: tuple[tuple[int, str], ...] = ()
     #: why the capture looks cut short (ends inside a table, right after a heading, before the

@@ -7,6 +7,8 @@ import re
 import unicodedata
 from functools import lru_cache, wraps
 
+from pipeline.core.errors import PipelineWarning, warning
+
 
 def memo_short(limit: int = 160, size: int = 1 << 15):
     """Memoise a pure function of one string, but only for short strings.
@@ -102,8 +104,8 @@ def stable_id(prefix: str, *parts: object) -> str:
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-def strip_controls(text: str, file: str) -> tuple[str, str | None]:
-    """``text`` without ``CONTROL`` characters, and a warning (``file:line: …``, the first
+def strip_controls(text: str, file: str) -> tuple[str, PipelineWarning | None]:
+    """``text`` without ``CONTROL`` characters, and a warning (in ``file`` at the first
     line holding one) when there were any: the one place document text is cleaned of them."""
     first = CONTROL.search(text)
     if first is None:
@@ -111,7 +113,8 @@ def strip_controls(text: str, file: str) -> tuple[str, str | None]:
     found = CONTROL.findall(text)
     kinds = ", ".join(sorted({f"U+{ord(c):04X}" for c in found}))
     line = text.count("\n", 0, first.start()) + 1
-    return CONTROL.sub("", text), f"{file}:{line}: removed {len(found)} control character(s) ({kinds})"
+    return CONTROL.sub("", text), warning("control_characters", f"removed {len(found)} control character(s) "
+                                                                f"({kinds})", file, line)
 
 
 def visible(text: str) -> str:

@@ -18,7 +18,7 @@ import orjson
 
 from pipeline.core.model import ParsedDocument
 from pipeline.core.normalize import fold, stable_id
-from pipeline.core.tables import SOURCE_TABLES, TABLES
+from pipeline.core.tables import REQUIREMENT_CONTENT_FIELDS, SOURCE_TABLES, TABLES
 
 
 @dataclass(frozen=True)
@@ -203,9 +203,11 @@ def document_to_rows(doc: ParsedDocument, src: SourceInfo) -> dict[str, list[dic
             "notes": list(st.notes),
             "also_requires_categories": [list(p) for p in st.also_requires],
             "requirement_text": st.requirement_text,
-            "warnings": list(st.warnings),
+            # published as text, each rendered from its one form (``PipelineWarning``)
+            "warnings": [str(w) for w in st.warnings],
             "provenance": _provenance(st.span),
         })
+        reqs[-1]["content_hash"] = content_hash(reqs[-1])
     scen = [{
         "id": stable_id("scn", src.identity, s.page or "", s.scenario, s.span.line_start),
         "source_sha256": src.sha256, "source_file": src.file, "page": s.page,
@@ -231,7 +233,7 @@ def document_to_rows(doc: ParsedDocument, src: SourceInfo) -> dict[str, list[dic
         "record_counts": {"requirements": len(reqs), "scenarios": len(scen), "licenses": len(lic)},
         "links": [{"pdf_page": page, "uri": uri} for page, uri in doc.links],
         "truncated": doc.truncated,
-        "warnings": list(doc.warnings),
+        "warnings": [str(w) for w in doc.warnings],
     }
     return {"requirements": reqs, "scenarios": scen, "licenses": lic, "sources": [source]}
 
@@ -259,27 +261,27 @@ def merge_rows(parts: list[dict[str, list[dict]]]) -> dict[str, list[dict]]:
 
 # --- requirement rows as reconciliation, diffs and reports read them ------------------------
 
+#: what a requirement record says of its capture (which file, which date, which lines)
+CAPTURE_FIELDS = ("source_sha256", "source_file", "page_updated", "provenance")
+#: what the category requires: its content, the same in thousands of captures, named by its
+#: published ``content_hash``
+CONTENT_FIELDS = REQUIREMENT_CONTENT_FIELDS
 #: the requirement fields reconciliation, diffs and reports use (not the record id: a source's rows
 #: arrive in line and id order, ``build.rows_of``, and that order is all they need of it)
-ROW_FIELDS = ("source_sha256", "source_file", "page", "page_part", "page_updated", "capability",
-              "category_raw", "category", "category_id", "covers", "rule", "pick", "of", "options", "declared",
-              "documents", "items_missing", "integration", "scope", "scenario", "renamed_from", "kind",
-              "conditions", "items", "notes", "integration_also", "provenance")
-#: what a record says of its capture (which file, which date, which lines); every other field is
-#: what the category requires: its content, the same in thousands of captures
-CAPTURE_FIELDS = ("source_sha256", "source_file", "page_updated", "provenance")
-CONTENT_FIELDS = tuple(f for f in ROW_FIELDS if f not in CAPTURE_FIELDS)
+ROW_FIELDS = CAPTURE_FIELDS + CONTENT_FIELDS
 _INDEX = {f: i for i, f in enumerate(CONTENT_FIELDS)}
 
 
-def _compact(value):
-    """Intern strings and make sequences tuples: the same category, document or scope text
-    across thousands of captures is then stored once."""
-    if isinstance(value, str):
-        return sys.intern(value)
-    if isinstance(value, (list, tuple)):
-        return tuple(_compact(v) for v in value)
-    return value
+def _content_json(values: list) -> bytes:
+    """The content fields' values as the JSON ``content_hash`` hashes: one spelling whatever
+    order a record's objects were written in (the parser's, or a published file's sorted keys)."""
+    return orjson.dumps(values, option=orjson.OPT_SORT_KEYS)
+
+
+def content_hash(record) -> str:
+    """A requirement record's published ``content_hash``: what it states, whatever capture it
+    comes from (``tables.REQUIREMENT_CONTENT_FIELDS``)."""
+    return hashlib.sha256(_content_json([record.get(f) for f in CONTENT_FIELDS])).hexdigest()[:16]
 
 
 class Provenance:
@@ -303,10 +305,10 @@ class Provenance:
 class Row:
     """A requirement record as reconciliation reads it (``ROW_FIELDS``), read like a dict
     (``r["rule"]``, ``r.rule``). Its content (what the category requires) is one tuple shared by
-    every row with that content, named by ``content_hash`` (the sha256 of its compact JSON):
+    every row with that content, named by ``content_hash`` (the record's published one):
     reconciliation groups on the hash, and keeps what it derives from a content in ``derived``,
     a dict the rows with that content share (gone with them). Rows are made by a ``RowReader``,
-    which shares contents within one build."""
+    which shares contents within one build: the one form reconciliation reads."""
 
     __slots__ = ("_src", "line_start", "line_end", "_lines_page", "pdf_page", "_c", "content_hash", "derived")
 
@@ -342,16 +344,6 @@ class Row:
             return self._c[i]
         return getattr(self, key, default)
 
-    def replace(self, **changes) -> "Row":
-        """This row with some content fields changed (a stated rename)."""
-        new = object.__new__(Row)
-        new._src, new.line_start, new.line_end = self._src, self.line_start, self.line_end
-        new._lines_page, new.pdf_page = self._lines_page, self.pdf_page
-        values = [_plain(changes[f]) if f in changes else _plain(v) for f, v in zip(CONTENT_FIELDS, self._c)]
-        new._c, new.content_hash = _content_of(orjson.dumps(values), values)
-        new.derived = {}
-        return new
-
 
 class RowReader:
     """Makes ``Row``s from requirement records, sharing within its own lifetime (one build) each
@@ -369,7 +361,7 @@ class RowReader:
         self._source: tuple = ()
 
     def _content(self, values: list) -> tuple[tuple, str, dict]:
-        key = orjson.dumps(values)
+        key = _content_json(values)
         digest = hashlib.sha256(key).digest()
         got = self._contents.get(digest)
         if got is None:
@@ -377,7 +369,9 @@ class RowReader:
         return got
 
     def _share(self, value):
-        """``_compact``, and each nested object (an entry, a group) kept once per reader."""
+        """Strings interned, sequences as tuples, and each nested object (an entry, a group) kept
+        once per reader: the same category, document or scope text across thousands of captures
+        is then stored once."""
         if isinstance(value, str):
             return sys.intern(value)
         if isinstance(value, (list, tuple)):
@@ -404,18 +398,10 @@ class RowReader:
 
 
 
-def _content_of(key: bytes, values: list) -> tuple[tuple, str]:
-    return _compact(values), sys.intern(hashlib.sha256(key).hexdigest()[:16])
-
-
-def _plain(value):
-    return [_plain(v) for v in value] if isinstance(value, tuple) else value
-
-
-def content_key(r):
-    """What rows with the same content share: a ``Row``'s content hash; a plain dict row (tests,
-    small tools) is its own content."""
-    return getattr(r, "content_hash", None) or id(r)
+def rows_of_records(records) -> list[Row]:
+    """Requirement records (dicts, as published) as the ``Row``s reconciliation reads."""
+    reader = RowReader()
+    return [reader.row(r) for r in records]
 
 
 def distinct_contents(rows):
@@ -423,7 +409,7 @@ def distinct_contents(rows):
     for loops that read nothing else."""
     seen: set = set()
     for r in rows:
-        k = content_key(r)
+        k = r.content_hash
         if k not in seen:
             seen.add(k)
             yield r

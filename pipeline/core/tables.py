@@ -29,7 +29,15 @@ SEVERITY_ORDER = ("high", "medium", "low")
 #: every severity a conflict has
 SEVERITIES = SEVERITY_ORDER + ("gap", "info")
 
-SCHEMA_VERSION = "4.1.0"
+SCHEMA_VERSION = "4.2.0"
+
+#: what a requirement record states, whatever capture it comes from: the fields its
+#: ``content_hash`` covers, in this order (every field but the capture's own, its record id and
+#: what was read around the requirement: text, section, warnings)
+REQUIREMENT_CONTENT_FIELDS = ("page", "page_part", "capability", "category_raw", "category", "category_id", "covers",
+                              "rule", "pick", "of", "options", "declared", "documents", "items_missing",
+                              "integration", "scope", "scenario", "renamed_from", "kind", "conditions", "items",
+                              "notes", "integration_also")
 
 #: table -> [(field, kind, description)]; kind: str, int, bool, list (of str), json
 TABLES: dict[str, list[tuple[str, str, str]]] = {
@@ -76,6 +84,10 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("requirement_text", "str", "the qualification text the structure was read from"),
         ("warnings", "list", "recoverable oddities found while reading this record"),
         ("provenance", "json", "{file, line_start, line_end, page, pdf_page}; for a PDF, lines count the text read from it"),
+        ("content_hash", "str", "what the record states, as a name: records of any capture with the same hash state the "
+                                "same thing of the same category on the same page. The first 16 hex digits of the "
+                                "sha256 of the JSON array of the fields " + ", ".join(REQUIREMENT_CONTENT_FIELDS)
+                                + " (in that order; object keys sorted, no spaces, non-ASCII as is)"),
     ],
     "scenarios": [
         ("id", "str", "stable id"),

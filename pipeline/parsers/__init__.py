@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
-from pipeline.core.errors import ParseError
+from pipeline.core.errors import ParseError, warning
 from pipeline.core.model import ParsedDocument
 from pipeline.core.normalize import strip_controls
 from pipeline.parsers import columns, markdown, pdftext, webtext
@@ -122,7 +122,8 @@ def with_also_required(doc: ParsedDocument) -> ParsedDocument:
     out = []
     for st in doc.statements:
         paths, vague = also_required((*st.notes, st.scope, st.scenario, st.requirement_text))
-        warned = tuple(f"{p!r} names no clear category: kept as text, no category read" for p in vague)
+        warned = tuple(warning("vague_also_requires", f"{p!r} names no clear category: kept as text, no category read")
+                       for p in vague)
         out.append(dataclasses.replace(st, also_requires=paths, warnings=st.warnings + warned)
                    if paths or warned else st)
     return dataclasses.replace(doc, statements=tuple(out))

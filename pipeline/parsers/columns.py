@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from pipeline.parsers import headers, patterns
-from pipeline.core.errors import ParseError
+from pipeline.core.errors import ParseError, PipelineWarning, warning
 from pipeline.core.model import Page, ParsedDocument, Span, Statement
 from pipeline.core.normalize import clean
 from pipeline.parsers.rules import text_to_requirement
@@ -38,7 +38,7 @@ def header_columns(text: str) -> list[str] | None:
 def parse(text: str, file: str) -> ParsedDocument:
     lines = text.split("\n")
     statements: list[Statement] = []
-    warnings: list[str] = []
+    warnings: list[PipelineWarning] = []
     heading = None
     title = None
     i = 0
@@ -72,7 +72,7 @@ def parse(text: str, file: str) -> ParsedDocument:
                     raise ParseError(file, i + 1, f"table row has {len(parts)} columns, expected {n + 1}")
                 no, _, levels, req = rows[-1]
                 rows[-1] = (no, i + 1, levels, req + raw)
-                warnings.append(f"{file}:{i + 1}: line continues the table row above")
+                warnings.append(warning("continued_row", "line continues the table row above", file, i + 1))
             else:
                 rows.append((i + 1, i + 1, parts[:n], parts[n]))
             i += 1
@@ -87,7 +87,8 @@ def parse(text: str, file: str) -> ParsedDocument:
                 warnings=r.warnings))
     if not statements:
         # still a version of its page, one that lists nothing: said, not fatal
-        warnings.append(f"{file}:1: nothing readable: no category table (一级类目 二级类目 … 资质) found")
+        warnings.append(warning("nothing_readable", "nothing readable: no category table (一级类目 二级类目 … 资质) "
+                                                    "found", file, 1))
     return ParsedDocument(format="column_text", capability=statements[0].capability if statements else None,
                           pages=(Page(title, None, 1, max(1, len(lines)), "requirements" if statements else "other"),),
                           statements=tuple(statements), warnings=tuple(warnings))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from pipeline.parsers import patterns
-from pipeline.core.errors import ParseError
+from pipeline.core.errors import ParseError, PipelineWarning, warning
 from pipeline.core.model import License, Line, Page, ParsedDocument, Scenario, Span, Statement
 from pipeline.core.normalize import clean, display_width, fold, lines_containing, real_date, squeeze_cjk
 from pipeline.parsers.rules import lines_to_requirement
@@ -341,7 +341,7 @@ class _Sections:
         notes = tuple(patterns.STARTS_WITH_ENUM.sub("", l.text).strip() for l in logical("notes"))
         own_warn = ()
         if not cur.table and "requirement" not in cur.fields:
-            own_warn = ("section has no 要求/资质要求 table: requirement unknown",)
+            own_warn = (warning("no_requirement_table", "section has no 要求/资质要求 table: requirement unknown"),)
         return Draft(path=cur.path, line_start=cur.heading.no, line_end=max(cur.end, cur.heading.no),
                      section=self.page or (cur.path[0] if cur.path else ""), requirement=requirement,
                      requirement_text="\n".join(l.text for l in req_lines), scope=text("scope"),
@@ -629,7 +629,7 @@ class _PageRead:
     kinds: tuple[str, ...]
     #: the first section's line, when the page has sections but the document no capability
     no_capability_at: int | None = None
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[PipelineWarning, ...] = ()
 
 
 def read_page(pg: _Page, file: str, wrapped: bool, capability: str | None) -> _PageRead:
@@ -670,7 +670,7 @@ def parse_document(text: str, file: str, *, fmt: str, wrapped: bool) -> ParsedDo
     scenarios: list[Scenario] = []
     licences: list[License] = []
     out_pages: list[Page] = []
-    warnings: list[str] = []
+    warnings: list[PipelineWarning] = []
     for pg in split_pages(text.split("\n"), text, file):
         got = read_page(pg, file, wrapped, capability)
         if got.no_capability_at is not None:
@@ -678,15 +678,16 @@ def parse_document(text: str, file: str, *, fmt: str, wrapped: bool) -> ParsedDo
         statements += got.statements
         scenarios += got.scenarios
         licences += got.licences
-        warnings += [f"{file}:{line}: sentence names {names!r} but no section of that "
-                     f"category was found" for line, names in got.unused] + list(got.warnings)
+        warnings += [warning("sentence_without_section", f"sentence names {names!r} but no section of that "
+                             f"category was found", file, line) for line, names in got.unused] + list(got.warnings)
         # a dated page starts at its date line; its title line above belongs to the page before
         first = max(1, pg.first - 1) if pg.updated else pg.first
         last = max(first, pg.first + len(pg.raw) - 1)
         out_pages.append(Page(pg.title, pg.updated, first, last, "+".join(got.kinds) or "other"))
     if not statements and not scenarios and not licences:
         # still a version of its page, one that lists nothing: said, not fatal
-        warnings.append(f"{file}:1: nothing readable: no category section, scenario table or licence list found")
+        warnings.append(warning("nothing_readable", "nothing readable: no category section, scenario table or "
+                                                    "licence list found", file, 1))
     return ParsedDocument(format=fmt, capability=capability, pages=tuple(out_pages),
                           statements=tuple(statements), scenarios=tuple(scenarios),
                           licenses=tuple(licences), warnings=tuple(warnings))

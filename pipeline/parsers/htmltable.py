@@ -17,7 +17,7 @@ import lxml.html
 from lxml import etree
 
 from pipeline.parsers import patterns
-from pipeline.core.errors import ParseError
+from pipeline.core.errors import ParseError, PipelineWarning, warning
 from pipeline.core.model import Line
 from pipeline.core.normalize import clean
 
@@ -57,7 +57,8 @@ class Table:
     rows: tuple[Row, ...]
     line_start: int
     line_end: int
-    warnings: tuple[str, ...] = field(default=())
+    #: each with its line and no file (the document's parser knows it)
+    warnings: tuple[PipelineWarning, ...] = field(default=())
 
 
 def _int_attr(el, name: str) -> int:
@@ -176,7 +177,7 @@ def _read_table(table, first_line: int, html: str) -> Table:
             raw_rows.append(([], (cell.sourceline or 1) + first_line - 1, True))
             current_tr = None
         raw_rows[-1][0].append(cell)
-    warnings: list[str] = []
+    warnings: list[PipelineWarning] = []
     width = sum(_int_attr(c, "colspan") for c in raw_rows[0][0]) if raw_rows else 0
     pending: dict[int, tuple[Cell, int]] = {}
     rows: list[Row] = []
@@ -187,7 +188,8 @@ def _read_table(table, first_line: int, html: str) -> Table:
         own_width = sum(c.colspan for c in own)
         if pending and width and own_width + sum(p[0].colspan for p in pending.values()) > width:
             # the row is complete without the cell above: the rowspan was declared too long
-            warnings.append(f"{line}: row has {len(own)} cells of its own; rowspan above ends early")
+            warnings.append(warning("rowspan_ends_early", f"row has {len(own)} cells of its own; rowspan above ends early",
+                                    line=line))
             pending = {}
         placed: list[Cell] = []
         col = 0
@@ -211,11 +213,11 @@ def _read_table(table, first_line: int, html: str) -> Table:
                 pending[col] = (cell, cell.rowspan - 1)
             col += cell.colspan
         if implicit:
-            warnings.append(f"{line}: row without <tr>")
+            warnings.append(warning("row_without_tr", "row without <tr>", line=line))
         rows.append(Row(tuple(placed), line, implicit))
     start = (table.sourceline or 1) + first_line - 1
     if pending:
-        warnings.append(f"{start}: rowspan runs past the last row")
+        warnings.append(warning("rowspan_past_end", "rowspan runs past the last row", line=start))
     last = max([c.sourceline or 0 for c in table.iter()] + [table.sourceline or 0]) + first_line - 1
     end = max(last, max((ln.last for r in rows for c in r.cells for ln in c.lines), default=start))
     return Table(tuple(rows), start, max(start, end), tuple(warnings))
@@ -258,9 +260,9 @@ def _cell_html(text: str) -> str:
     return _MD_BOLD.sub(r"<strong>\1</strong>", text)
 
 
-def pipe_table_html(lines: list[str], first_line: int) -> tuple[str, tuple[str, ...]]:
+def pipe_table_html(lines: list[str], first_line: int) -> tuple[str, tuple[PipelineWarning, ...]]:
     """The HTML table a pipe table stands for, one line per line (the delimiter row becomes an
-    empty line), so cells keep their source lines; and warnings (``line: …``).
+    empty line), so cells keep their source lines; and warnings (with their line, no file).
 
     A header with more cells than the delimiter row, the extra ones empty
     (``|主类目|子类目||直播场景|`` over ``|----|----|----|``), loses its empty cells with a warning;
@@ -269,8 +271,8 @@ def pipe_table_html(lines: list[str], first_line: int) -> tuple[str, tuple[str, 
     width = len(_pipe_cells(lines[1]))
     warnings = []
     if len(header) > width and len([c for c in header if c]) == width:
-        warnings.append(f"{first_line}: pipe table header has {len(header)} cells over {width} columns; "
-                        f"its empty cells are dropped")
+        warnings.append(warning("pipe_header_wider", f"pipe table header has {len(header)} cells over {width} "
+                                                     f"columns; its empty cells are dropped", line=first_line))
         header = [c for c in header if c]
     out = ["<table><tr>" + "".join(f"<th>{_cell_html(c)}</th>" for c in header) + "</tr>", ""]
     for line in lines[2:]:

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from pipeline.parsers import headers, patterns
-from pipeline.core.errors import ParseError
+from pipeline.core.errors import ParseError, PipelineWarning, warning
 from pipeline.parsers.htmltable import Table, is_pipe_table, pipe_table_end, pipe_table_html, read_tables
 from pipeline.core.model import Integration, Page, ParsedDocument, Scenario, Span, Statement
 from pipeline.core.normalize import clean, fold, real_date
@@ -62,126 +62,39 @@ class _LeadIn:
 
 def parse(text: str, file: str) -> ParsedDocument:
     lines = text.split("\n")
-    root = _Heading(0, "", 1)
-    headings: list[_Heading] = [root]
-    category_tables: list[tuple[Table, str, str, _LeadIn]] = []
-    #: (table, heading, the text above it) of each scenario table
-    scenario_tables: list[tuple[Table, _Heading, list[str]]] = []
-    warnings: list[str] = []
-    truncated: str | None = None
-    # list lines written without ``>`` right after a ``>!`` callout line belong to the callout,
-    # as its renderer shows them (1078/43316, 2020-04-09:12-14: ``>!`` then ``1. 入驻商家…``,
-    # ``2. 不得提供…``), until a blank line or a line that is no list item
-    in_callout = False
-    i = 0
-    while i < len(lines):
-        raw = lines[i]
-        no = i + 1
-        cur = headings[-1]
-        m = _HEADING.match(raw)
-        if m:
-            level = len(m.group("hashes"))
-            h = _Heading(level, strip_markup(m.group("text")), no)
-            for prev in reversed(headings):
-                if prev.level < level:
-                    prev.children += 1
-                    break
-            headings.append(h)
-            in_callout = False
-            i += 1
-            continue
-        block = _table_block(lines, i, file)
-        if block is not None:
-            html, j, block_warnings, cut = block
-            warnings.extend(block_warnings)
-            truncated = truncated or cut
-            for t in read_tables(html, first_line=no):
-                warnings.extend(f"{file}:{w}" for w in t.warnings)
-                kind = headers.table_kind([c.text for c in t.rows[0].cells]) if t.rows else None
-                if kind == headers.CATEGORY:
-                    label = cur.paragraphs[-1][0] if cur.paragraphs else cur.text
-                    intro = " ".join(p for p, _ in cur.paragraphs[-3:])
-                    category_tables.append((t, label, intro, _lead_in(cur, file, warnings)))
-                    warnings.extend(_unread_columns(t, file))
-                    cur.category_tables += 1
-                elif kind == headers.SCENARIO:
-                    context = [p for p, _ in cur.paragraphs[-2:]] + [cur.text]
-                    scenario_tables.append((t, cur, context))
-                    cur.scenario_tables += 1
-                else:
-                    cur.tables.append(t)
-            cur.end = cur.table_end = j + 1
-            in_callout = False
-            i = j + 1
-            continue
-        stripped = raw.strip()
-        if stripped:
-            callout = stripped.startswith(">") or (in_callout and _LIST_MARK.match(stripped) is not None)
-            if callout:
-                note = strip_markup(_LIST_MARK.sub("", stripped.lstrip(">").lstrip("!").strip()))
-                if note:
-                    cur.notes.append(note)
-                # a ``>`` line with nothing after it closes the callout's paragraph: what follows
-                # without ``>`` is the page's own text again (the plugin page, 2021-08-30:45)
-                in_callout = bool(stripped.lstrip(">").strip())
-            else:
-                plain = _LIST_MARK.sub("", stripped)
-                s = parse_sentence(plain, no)
-                if s:
-                    cur.sentences.append(s)
-                else:
-                    cur.paragraphs.append((strip_markup(plain), no))
-                in_callout = False
-            cur.end = no
-        else:
-            in_callout = False
-        i += 1
-
+    scan = _scan(lines, file)
+    headings, warnings = scan.headings, scan.warnings
     # each table's key/value rows, read once (the title, the sections and their drafts ask)
     kv_rows = {id(t): _kv_rows(t) for h in headings for t in h.tables}
     title = _title(headings, kv_rows)
     updated = _updated(lines, file)
     capability = detect_capability(text)
     statements: list[Statement] = []
-    parts = len(category_tables) > 1
-    for t, label, intro, lead in category_tables:
+    parts = len(scan.category_tables) > 1
+    for t, label, intro, lead in scan.category_tables:
         statements.extend(_with_lead_in(_category_rows(t, label, intro, file, title, parts, capability, updated),
                                         lead))
     statements.extend(_needs_statements(headings, file, title, capability, updated, warnings))
 
-    drafts = []
-    all_sentences = [s for h in headings for s in h.sentences]
-    for idx, h in enumerate(headings[1:], start=1):
-        kv = [t for t in h.tables if kv_rows[id(t)]]
-        own_sentence = any(not s.also for s in h.sentences)
-        if not kv and not (own_sentence and h.children == 0):
-            continue
-        path = _path(headings, idx, title)
-        if not path:
-            continue
-        drafts.append(_kv_draft(h, kv[0] if kv else None, kv_rows[id(kv[0])] if kv else [], path,
-                                _section(headings, idx, title)))
+    drafts = _drafts(headings, kv_rows, title)
     if drafts and capability is None:
         raise ParseError(file, drafts[0].line_start,
                          "cannot tell whether the page is about face verification or live streaming")
+    all_sentences = [s for h in headings for s in h.sentences]
     got, unused = drafts_to_statements(drafts, all_sentences, capability=capability or "live_streaming",
                                        file=file, page=title, updated=updated)
     statements.extend(got)
-    warnings += [f"{file}:{s.line}: sentence names {s.names!r} but no section of that category "
-                 f"was found" for s in unused]
-    scenarios = [sc for t, h, context in scenario_tables
+    warnings += [warning("sentence_without_section", f"sentence names {s.names!r} but no section of that "
+                         f"category was found", file, s.line) for s in unused]
+    scenarios = [sc for t, h, context in scan.scenario_tables
                  for sc in _scenario_rows(t, h, context, all_sentences, file, title, updated, warnings)]
     licences = read_licences([Phys(no, p, p) for h in headings for p, no in h.paragraphs], file, title, updated)
     if not statements and not scenarios and not licences:
         # still a version of its page, one that lists nothing: said, not fatal
-        warnings.append(f"{file}:1: {NOTHING_READABLE}")
-    if truncated is None and drafts:
-        truncated = _named_but_missing(all_sentences, drafts)
-    if truncated is None and headings[-1].text and headings[-1].end == 0 and len(headings) > 1 \
-            and not headings[-1].children:
-        truncated = f"ends right after the heading {headings[-1].text!r} (line {headings[-1].line})"
+        warnings.append(warning("nothing_readable", NOTHING_READABLE, file, 1))
+    truncated = _truncated(scan.truncated, headings, all_sentences, drafts)
     if truncated:
-        warnings.append(f"{file}:{len(lines)}: the capture looks cut short: {truncated}")
+        warnings.append(warning("truncated", f"the capture looks cut short: {truncated}", file, len(lines)))
     kinds = [k for k, got_any in (("requirements", any(s.kind == "qualification" for s in statements)),
                                   ("eligibility", any(s.kind == "eligibility" for s in statements)),
                                   ("scenarios", scenarios), ("licenses", licences)) if got_any]
@@ -194,10 +107,137 @@ def parse(text: str, file: str) -> ParsedDocument:
                           licenses=tuple(licences), warnings=tuple(warnings), truncated=truncated)
 
 
+@dataclass
+class _Scan:
+    """What one pass over a document's lines found: its headings (each with the tables,
+    sentences, notes and paragraphs under it), its category and scenario tables, warnings, and
+    why it looks cut short (a table that runs to its end)."""
+
+    headings: list[_Heading]
+    category_tables: list[tuple[Table, str, str, _LeadIn]] = field(default_factory=list)
+    #: (table, heading, the text above it) of each scenario table
+    scenario_tables: list[tuple[Table, _Heading, list[str]]] = field(default_factory=list)
+    warnings: list[PipelineWarning] = field(default_factory=list)
+    truncated: str | None = None
+
+
+def _scan(lines: list[str], file: str) -> _Scan:
+    """Every line once, in order: a heading opens a section, a table is read whole, any other
+    line is a callout note, an access sentence or a paragraph of the section it is in."""
+    scan = _Scan([_Heading(0, "", 1)])
+    # list lines written without ``>`` right after a ``>!`` callout line belong to the callout,
+    # as its renderer shows them (1078/43316, 2020-04-09:12-14: ``>!`` then ``1. 入驻商家…``,
+    # ``2. 不得提供…``), until a blank line or a line that is no list item
+    in_callout = False
+    i = 0
+    while i < len(lines):
+        no = i + 1
+        m = _HEADING.match(lines[i])
+        block = None if m else _table_block(lines, i, file)
+        if m:
+            _open_heading(scan.headings, len(m.group("hashes")), strip_markup(m.group("text")), no)
+            in_callout = False
+        elif block is not None:
+            i = _take_tables(scan, block, no, file)
+            in_callout = False
+        else:
+            in_callout = _take_text(scan.headings[-1], lines[i].strip(), no, in_callout)
+        i += 1
+    return scan
+
+
+def _open_heading(headings: list[_Heading], level: int, text: str, no: int) -> None:
+    """A heading: a new section, counted as a child of the nearest heading above its level."""
+    for prev in reversed(headings):
+        if prev.level < level:
+            prev.children += 1
+            break
+    headings.append(_Heading(level, text, no))
+
+
+def _take_tables(scan: _Scan, block, no: int, file: str) -> int:
+    """The tables of a table block (``_table_block``) starting on line ``no``, each filed by
+    its header cells under the current heading. Returns the index of the block's last line."""
+    cur = scan.headings[-1]
+    html, j, block_warnings, cut = block
+    scan.warnings.extend(block_warnings)
+    scan.truncated = scan.truncated or cut
+    for t in read_tables(html, first_line=no):
+        scan.warnings.extend(w.at(file) for w in t.warnings)
+        kind = headers.table_kind([c.text for c in t.rows[0].cells]) if t.rows else None
+        if kind == headers.CATEGORY:
+            label = cur.paragraphs[-1][0] if cur.paragraphs else cur.text
+            intro = " ".join(p for p, _ in cur.paragraphs[-3:])
+            scan.category_tables.append((t, label, intro, _lead_in(cur, file, scan.warnings)))
+            scan.warnings.extend(_unread_columns(t, file))
+            cur.category_tables += 1
+        elif kind == headers.SCENARIO:
+            context = [p for p, _ in cur.paragraphs[-2:]] + [cur.text]
+            scan.scenario_tables.append((t, cur, context))
+            cur.scenario_tables += 1
+        else:
+            cur.tables.append(t)
+    cur.end = cur.table_end = j + 1
+    return j
+
+
+def _take_text(cur: _Heading, stripped: str, no: int, in_callout: bool) -> bool:
+    """A line of text under ``cur``: a callout's note, an access sentence or a paragraph.
+    Returns whether the callout goes on past it."""
+    if not stripped:
+        return False
+    if stripped.startswith(">") or (in_callout and _LIST_MARK.match(stripped) is not None):
+        note = strip_markup(_LIST_MARK.sub("", stripped.lstrip(">").lstrip("!").strip()))
+        if note:
+            cur.notes.append(note)
+        # a ``>`` line with nothing after it closes the callout's paragraph: what follows
+        # without ``>`` is the page's own text again (the plugin page, 2021-08-30:45)
+        going_on = bool(stripped.lstrip(">").strip())
+    else:
+        plain = _LIST_MARK.sub("", stripped)
+        s = parse_sentence(plain, no)
+        if s:
+            cur.sentences.append(s)
+        else:
+            cur.paragraphs.append((strip_markup(plain), no))
+        going_on = False
+    cur.end = no
+    return going_on
+
+
+def _drafts(headings: list[_Heading], kv_rows: dict[int, list], title: str | None) -> list[Draft]:
+    """A draft per category section: a heading with a key/value table, or a leaf heading with
+    an access sentence of its own."""
+    drafts = []
+    for idx, h in enumerate(headings[1:], start=1):
+        kv = [t for t in h.tables if kv_rows[id(t)]]
+        own_sentence = any(not s.also for s in h.sentences)
+        if not kv and not (own_sentence and h.children == 0):
+            continue
+        path = _path(headings, idx, title)
+        if not path:
+            continue
+        drafts.append(_kv_draft(h, kv[0] if kv else None, kv_rows[id(kv[0])] if kv else [], path,
+                                _section(headings, idx, title)))
+    return drafts
+
+
+def _truncated(cut: str | None, headings: list[_Heading], sentences: list[Sentence],
+               drafts: list[Draft]) -> str | None:
+    """Why the capture looks cut short: a table running to its end (``cut``), a category its
+    sentences name without a section, or a last heading with nothing under it; None if none."""
+    if cut is None and drafts:
+        cut = _named_but_missing(sentences, drafts)
+    if cut is None and headings[-1].text and headings[-1].end == 0 and len(headings) > 1 \
+            and not headings[-1].children:
+        cut = f"ends right after the heading {headings[-1].text!r} (line {headings[-1].line})"
+    return cut
+
+
 NOTHING_READABLE = "nothing readable: no category table, category section, scenario table or licence list found"
 
 
-def _lead_in(h: _Heading, file: str, warnings: list[str]) -> _LeadIn:
+def _lead_in(h: _Heading, file: str, warnings: list[PipelineWarning]) -> _LeadIn:
     """What the paragraphs between the previous table under ``h`` (or ``h`` itself) and a
     category table say of every row: the access method they name (``若您的小程序已具备以下类目，
     可直接使用 M 接入``; under a component's own heading, ``暂只针对如下类目开放…该组件``: WeChat's
@@ -213,8 +253,9 @@ def _lead_in(h: _Heading, file: str, warnings: list[str]) -> _LeadIn:
             if not patterns.ACCESS_METHOD.fullmatch(method):
                 # 标准直播 + 移动直播 SDK, 小程序·云直播: maybe another name of a known method, maybe
                 # not; the page does not say, so the name stays as written
-                warnings.append(f"{file}:{no}: the lead-in names the access method {method!r}, none of the "
-                                f"known names (标准直播+直播标签, 小程序·云直播插件, 微信原生组件标签): kept as written")
+                warnings.append(warning("unknown_access_method",
+                                        f"the lead-in names the access method {method!r}, none of the known names "
+                                        f"(标准直播+直播标签, 小程序·云直播插件, 微信原生组件标签): kept as written", file, no))
             integration = Integration(method=method, text=text, line=no)
         elif tag and patterns.COMPONENT_LEAD_IN.search(text):
             integration = Integration(method=patterns.NATIVE_COMPONENT_METHOD, text=text, line=no,
@@ -247,19 +288,20 @@ def _with_lead_in(statements: list[Statement], lead: _LeadIn) -> list[Statement]
 _READ_ROLES = {"level1", "level2", "level3", "requirement", "note", "scenario", "scope"}
 
 
-def _unread_columns(t: Table, file: str) -> list[str]:
+def _unread_columns(t: Table, file: str) -> list[PipelineWarning]:
     """A warning per column of a category table that no field takes (a header cell without a
     known role, or a second column of one role), naming it: nothing is dropped silently."""
     if not t.rows:
         return []
     cells = [c.text for c in t.rows[0].cells]
     roles = headers.column_roles(cells)
-    return [f"{file}:{t.line_start}: column {text!r} of the category table is not read into any field"
+    return [warning("unread_column", f"column {text!r} of the category table is not read into any field",
+                    file, t.line_start)
             for i, text in enumerate(cells) if text.strip() and roles.get(i) not in _READ_ROLES]
 
 
 def _needs_statements(headings: list[_Heading], file: str, title: str | None, capability: str | None,
-                      updated: str | None, warnings: list[str]) -> list[Statement]:
+                      updated: str | None, warnings: list[PipelineWarning]) -> list[Statement]:
     """Eligibility statements from sentences that name the categories an access method needs
     (``小程序·云直播插件由于需要先满足【电商平台】或【教育】类目场景``), under the heading they stand in."""
     out = []
@@ -300,7 +342,8 @@ def _named_but_missing(sentences: list[Sentence], drafts: list[Draft]) -> str | 
 
 
 def _scenario_rows(t: Table, h: _Heading, context: list[str], sentences: list[Sentence],
-                   file: str, title: str | None, updated: str | None, warnings: list[str]) -> list[Scenario]:
+                   file: str, title: str | None, updated: str | None,
+                   warnings: list[PipelineWarning]) -> list[Scenario]:
     """The scenarios of a scenario table (``headers.SCENARIO``).
 
     Under a ``场景N：…`` heading (方案选择) the table is that one scenario: its contents joined,
@@ -333,8 +376,9 @@ def _scenario_rows(t: Table, h: _Heading, context: list[str], sentences: list[Se
     method = next((mm.group(0) for text in context + [title or ""] for mm in [methods.search(fold(text))] if mm),
                   None)
     if method is None and "solution" not in col:
-        warnings.append(f"{file}:{start}: scenario table without an access-method column, and the text "
-                        f"above it names no access method: its rows are kept without one")
+        warnings.append(warning("scenario_without_method", "scenario table without an access-method column, and "
+                                "the text above it names no access method: its rows are kept without one",
+                                file, start))
     out = []
     for r in rows:
         content = cell(r, "scenario")
@@ -357,7 +401,7 @@ _BARE_TABLE_OPEN = re.compile(r"<table\b[^>]*>", re.IGNORECASE)
 _ROW_TAG = re.compile(r"^\s*<\s*(?:tr|td|th|thead|tbody|caption|col)\b", re.IGNORECASE)
 
 
-def _table_block(lines: list[str], i: int, file: str) -> tuple[str, int, list[str], str | None] | None:
+def _table_block(lines: list[str], i: int, file: str) -> tuple[str, int, list[PipelineWarning], str | None] | None:
     """The table starting at ``lines[i]``, if one does: (its HTML, index of its last line,
     warnings, why the document looks cut short inside it or None).
 
@@ -369,7 +413,7 @@ def _table_block(lines: list[str], i: int, file: str) -> tuple[str, int, list[st
     if is_pipe_table(lines, i):
         j = pipe_table_end(lines, i)
         html, w = pipe_table_html(lines[i:j + 1], no)
-        return html, j, [f"{file}:{x}" for x in w], None
+        return html, j, [x.at(file) for x in w], None
     if not _TABLE_OPEN.search(lines[i]):
         return None
     j = i
@@ -382,7 +426,8 @@ def _table_block(lines: list[str], i: int, file: str) -> tuple[str, int, list[st
     if j < len(lines) and _TABLE_CLOSE.search(lines[j]):
         return "\n".join(lines[i:j + 1]), j, [], None
     cut = f"ends inside the table that starts on line {no}" if j >= len(lines) else None
-    return ("\n".join(lines[i:j]), j - 1, [f"{file}:{no}: <table> is not closed; read up to line {j}"], cut)
+    return ("\n".join(lines[i:j]), j - 1,
+            [warning("table_not_closed", f"<table> is not closed; read up to line {j}", file, no)], cut)
 
 
 def _row_follows(lines: list[str], j: int) -> bool:

@@ -68,6 +68,7 @@ from dataclasses import dataclass, replace
 from typing import Sequence
 
 from pipeline.parsers import patterns
+from pipeline.core.errors import PipelineWarning, warning
 from pipeline.core.model import Item, Line, Requirement
 from pipeline.core.normalize import clean, memo_short, squeeze_cjk
 
@@ -136,9 +137,10 @@ def _title_left_open(text: str, i: int) -> bool:
     return close < 0 or 0 <= reopen < close
 
 
-def malformed_titles(text: str) -> list[str]:
+def malformed_titles(text: str, line: int | None = None) -> list[PipelineWarning]:
     """Warnings for titles closed by a round bracket: ``《网络文化经营许可证）`` (read as the title)."""
-    return [f"title {m.group(0)} is closed by a round bracket: read as 《{m.group('title')}》"
+    return [warning("malformed_title", f"title {m.group(0)} is closed by a round bracket: read as "
+                                       f"《{m.group('title')}》", line=line)
             for m in patterns.MALFORMED_TITLE.finditer(text)]
 
 
@@ -685,7 +687,7 @@ def _whole_quote(text: str) -> bool:
 
 def _finish(rule: str, items: list[Item], decl, all_req: bool, uncounted: bool,
             declared: str | None, conditions: list[str], documents: tuple[str, ...],
-            warnings: list[str] | None = None, alternatives: bool = False) -> Requirement:
+            warnings: list[PipelineWarning] | None = None, alternatives: bool = False) -> Requirement:
     items, hoisted = _hoist_covering_conditions(items)
     documents = _with_parts(documents, items)
     conditions = list(conditions) + [c for c in hoisted if c not in conditions]
@@ -706,7 +708,7 @@ def _finish(rule: str, items: list[Item], decl, all_req: bool, uncounted: bool,
     if uncounted or alternatives:
         unreadable = uncounted and declared and patterns.UNREADABLE_CHOICE.fullmatch(declared)
         if unreadable:
-            warnings.append(f"declared count {declared} cannot be read: left unknown")
+            warnings.append(warning("unreadable_count", f"declared count {declared} cannot be read: left unknown"))
         return Requirement(rule="any", pick=None if unreadable else 1, of=None, items=tuple(items),
                            items_missing=(not items and not alternatives) or nested_missing, declared=declared,
                            conditions=tuple(conditions), documents=documents, warnings=tuple(warnings))
@@ -737,9 +739,9 @@ def _hoist_covering_conditions(items: list[Item]) -> tuple[list[Item], list[str]
     return [lift(i) for i in items], hoisted
 
 
-def _structure_warnings(items: Sequence[Item]) -> list[str]:
+def _structure_warnings(items: Sequence[Item]) -> list[PipelineWarning]:
     """What the grammar read but cannot be sure of, entry by entry (never silently)."""
-    out: list[str] = []
+    out: list[PipelineWarning] = []
 
     def walk(item: Item) -> None:
         g = item.group
@@ -748,19 +750,22 @@ def _structure_warnings(items: Sequence[Item]) -> list[str]:
             bundles = [i for i in g.items if i.group is not None and i.group.rule == "all"
                        and _one_title(i.text) is None]
             if bundles and len(bundles) < len(g.items):
-                out.append(f"line {item.line}: 或 and 和/与/及 in one sentence ({item.text}): read as "
-                           "alternatives of which some are bundles; check the scope of 或")
+                out.append(warning("or_and_mixed", f"或 and 和/与/及 in one sentence ({item.text}): read as "
+                                                   "alternatives of which some are bundles; check the scope of 或",
+                                   line=item.line))
         for _, _, inner, closed in _parentheticals(item.text):
             if not closed:
-                out.append(f"line {item.line}: unclosed bracket ({inner}): read to the end of the entry")
+                out.append(warning("unclosed_bracket", f"unclosed bracket ({inner}): read to the end of the entry",
+                                   line=item.line))
             elif patterns.NOTE_PARENTHETICAL.match(inner) and patterns.declaration(inner).any \
                     and not _note_read(g, inner):
-                out.append(f"line {item.line}: a note in brackets states a rule ({inner}): kept as text, not read")
-        out.extend(f"line {item.line}: {w}" for w in malformed_titles(item.text))
+                out.append(warning("rule_in_note", f"a note in brackets states a rule ({inner}): kept as text, "
+                                                   f"not read", line=item.line))
+        out.extend(malformed_titles(item.text, item.line))
         if g is None and _inner_sentence_end(item.text) and (patterns.OR_JOINER.search(item.text)
                                                               or patterns.AND_JOINERS.search(item.text)):
-            out.append(f"line {item.line}: an entry of several sentences ({item.text}): kept whole, "
-                       "its 或/和 not read")
+            out.append(warning("several_sentences", f"an entry of several sentences ({item.text}): kept whole, "
+                                                    "its 或/和 not read", line=item.line))
         for sub in (g.items if g is not None else ()):
             if sub.text != item.text:
                 walk(sub)
@@ -816,47 +821,68 @@ def _lines_to_requirement(lines: Sequence[Line], header: str,
             return Requirement(rule="none", declared=lines[0].text.strip() or None)
 
     # 2. list bullets
-    bullets = [l for l in lines if l.bullet]
-    if bullets:
-        top = min(b.depth for b in bullets)
-        first = next(i for i, l in enumerate(lines) if l.bullet and l.depth == top)
-        preamble = "\n".join([header] + [l.text for l in lines[:first]])
-        segments: list[_Segment] = []
-        for l in lines[first:]:
-            if l.bullet and l.depth == top:
-                segments.append(_Segment(l.text, l.line))
-            elif segments:
-                last = segments[-1]
-                segments[-1] = _Segment(last.text, last.line, last.children + (l,))
-        decl, all_req, uncounted, declared, conds = _preamble_facts(preamble)
-        items = [text_to_item(s.text, s.line, s.children) for s in segments]
-        return _finish("all", items, decl, all_req, uncounted, declared, conds, documents,
-                       _unannounced(decl, all_req, uncounted, items))
-
+    if any(l.bullet for l in lines):
+        return _from_bullets(lines, header, documents)
+    # 3. "…的场景" groups; 4. enumerators; 5.-8. the text as statements
     index = _LineIndex(lines)
-    text = index.text
+    got = _from_scenario_groups(lines, header, documents)
+    if got is None:
+        got = _from_enumerators(index, header, documents)
+    return got if got is not None else _from_statements(lines, index, header, documents)
 
-    # 3. "…的场景" groups
+
+def _from_bullets(lines: list[Line], header: str, documents: tuple[str, ...]) -> Requirement:
+    """2. An item per bullet of the outermost list; the lines before it are the preamble, the
+    lines under a bullet its own."""
+    bullets = [l for l in lines if l.bullet]
+    top = min(b.depth for b in bullets)
+    first = next(i for i, l in enumerate(lines) if l.bullet and l.depth == top)
+    preamble = "\n".join([header] + [l.text for l in lines[:first]])
+    segments: list[_Segment] = []
+    for l in lines[first:]:
+        if l.bullet and l.depth == top:
+            segments.append(_Segment(l.text, l.line))
+        elif segments:
+            last = segments[-1]
+            segments[-1] = _Segment(last.text, last.line, last.children + (l,))
+    decl, all_req, uncounted, declared, conds = _preamble_facts(preamble)
+    items = [text_to_item(s.text, s.line, s.children) for s in segments]
+    return _finish("all", items, decl, all_req, uncounted, declared, conds, documents,
+                   _unannounced(decl, all_req, uncounted, items))
+
+
+def _from_scenario_groups(lines: list[Line], header: str, documents: tuple[str, ...]) -> Requirement | None:
+    """3. Two or more ``…的场景`` groups: one alternative each (None when there are fewer)."""
     heads = [i for i, l in enumerate(lines) if patterns.SCENARIO_GROUP_HEADER.search(l.text)]
-    if len(heads) >= 2:
-        pre = "\n".join([header] + [l.text for l in lines[:heads[0]]])
-        decl, all_req, uncounted, declared, conds = _preamble_facts(pre)
-        bounds = heads + [len(lines)]
-        items = [_group_item(lines[a], lines[a + 1:b]) for a, b in zip(bounds, bounds[1:])]
-        return _finish("any", items, decl, False, uncounted, declared, conds, documents,
-                       alternatives=True)
+    if len(heads) < 2:
+        return None
+    pre = "\n".join([header] + [l.text for l in lines[:heads[0]]])
+    decl, all_req, uncounted, declared, conds = _preamble_facts(pre)
+    bounds = heads + [len(lines)]
+    items = [_group_item(lines[a], lines[a + 1:b]) for a, b in zip(bounds, bounds[1:])]
+    return _finish("any", items, decl, False, uncounted, declared, conds, documents,
+                   alternatives=True)
 
-    # 4. enumerators
+
+def _from_enumerators(index: _LineIndex, header: str, documents: tuple[str, ...]) -> Requirement | None:
+    """4. Numbered entries (``1、…2、…``), wherever the line breaks fall (None without them)."""
+    text = index.text
     found = _enumerated(text)
-    if found:
-        pre, spans = found
-        decl, all_req, uncounted, declared, conds = _preamble_facts(header + "\n" + pre)
-        items = [text_to_item(text[a:b], index.line_at(a)) for a, b in spans]
-        return _finish("all", items, decl, all_req, uncounted, declared, conds, documents,
-                       _unannounced(decl, all_req, uncounted, items))
+    if not found:
+        return None
+    pre, spans = found
+    decl, all_req, uncounted, declared, conds = _preamble_facts(header + "\n" + pre)
+    items = [text_to_item(text[a:b], index.line_at(a)) for a, b in spans]
+    return _finish("all", items, decl, all_req, uncounted, declared, conds, documents,
+                   _unannounced(decl, all_req, uncounted, items))
 
-    flat = text.replace("\n", "")
-    decl, all_req, uncounted, declared, conds = _preamble_facts(header + "\n" + flat)
+
+def _from_statements(lines: list[Line], index: _LineIndex, header: str, documents: tuple[str, ...]) -> Requirement:
+    """5.-8. Text without list marks: per-variant sentences, several unmarked lines, or one
+    statement, after a leading restriction and a leading declaration."""
+    text = index.text
+    facts = _preamble_facts(header + "\n" + text.replace("\n", ""))
+    decl, all_req, uncounted, declared, conds = facts
     # the statement after a leading restriction and a leading declaration, line breaks kept
     body = text
     m = patterns.LEADING_RESTRICTION.match(body)
@@ -875,27 +901,37 @@ def _lines_to_requirement(lines: Sequence[Line], header: str,
                  for a, b in var]
         return _finish("any", items, decl, all_req, uncounted, declared, conds, documents,
                        alternatives=not (decl or all_req))
+    # 6. several lines without numbers or bullets
+    got = _from_unmarked_lines(lines, header, documents) if len(lines) > 1 else None
+    if got is not None:
+        return got
+    return _from_one_statement(body, lines[0].line, index, facts, documents)
 
-    # 6. several lines without numbers or bullets (a copy lost the list marks): one item each,
-    # after any leading declaration lines (``（3选1）``, ``需同时提供：``)
-    if len(lines) > 1:
-        head = 0
-        while head < len(lines) - 1 and _is_declaration(lines[head].text):
-            head += 1
-        rest = _continued(lines[head:])
-        if len(rest) > 1:
-            pre = "\n".join([header] + [l.text for l in lines[:head]])
-            decl, all_req, uncounted, declared, conds = _preamble_facts(pre)
-            items = _lead_in_lists(rest)
-            return _finish("all", items, decl, all_req, uncounted, declared, conds, documents,
-                           _unannounced(decl, all_req, uncounted, items))
 
-    # 7./8. one statement, read as one entry: a choice inside it (或) makes the requirement a
-    # choice, a bundle (与 / 及 / 、) makes it all required; under a declaration its parts are the
-    # declared list, whatever joins them
+def _from_unmarked_lines(lines: list[Line], header: str, documents: tuple[str, ...]) -> Requirement | None:
+    """6. Several lines without numbers or bullets (a copy lost the list marks): one item each,
+    after any leading declaration lines (``（3选1）``, ``需同时提供：``); None for one line."""
+    head = 0
+    while head < len(lines) - 1 and _is_declaration(lines[head].text):
+        head += 1
+    rest = _continued(lines[head:])
+    if len(rest) <= 1:
+        return None
+    pre = "\n".join([header] + [l.text for l in lines[:head]])
+    decl, all_req, uncounted, declared, conds = _preamble_facts(pre)
+    items = _lead_in_lists(rest)
+    return _finish("all", items, decl, all_req, uncounted, declared, conds, documents,
+                   _unannounced(decl, all_req, uncounted, items))
+
+
+def _from_one_statement(body: str, line: int, index: _LineIndex, facts, documents: tuple[str, ...]) -> Requirement:
+    """7./8. One statement, read as one entry: a choice inside it (或) makes the requirement a
+    choice, a bundle (与 / 及 / 、) makes it all required; under a declaration its parts are the
+    declared list, whatever joins them. ``facts``: the preamble's (``_preamble_facts``)."""
+    decl, all_req, uncounted, declared, conds = facts
     if not body.strip(" ，,。；;:："):
         return _finish("all", [], decl, all_req, uncounted, declared, conds, documents)
-    item = text_to_item(body, lines[0].line)
+    item = text_to_item(body, line)
     declared_any = bool(decl or uncounted)
     if item.group is not None and item.label is None and not item.conditions and \
             item.group.declared in ("或", None):
@@ -1014,13 +1050,14 @@ def _list_labels(items: Sequence[Item]) -> list[Item]:
     return out
 
 
-def _unannounced(decl, all_req: bool, uncounted: bool, items: list[Item]) -> list[str]:
+def _unannounced(decl, all_req: bool, uncounted: bool, items: list[Item]) -> list[PipelineWarning]:
     if decl or all_req or uncounted or len(items) < 2:
         return []
     return [_NO_DECLARED_RULE]
 
 
-_NO_DECLARED_RULE = "a list of items without a declared rule (N选1 / 需同时提供): read as all required"
+_NO_DECLARED_RULE = warning("no_declared_rule",
+                            "a list of items without a declared rule (N选1 / 需同时提供): read as all required")
 
 
 def text_to_requirement(text: str, header: str = "", line: int = 1) -> Requirement:

@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass
 
 from pipeline.parsers import patterns
-from pipeline.core.model import Integration, Requirement
+from pipeline.core.errors import PipelineWarning, warning
+from pipeline.core.model import Integration, Requirement, Span, Statement
 from pipeline.core.normalize import clean, fold
 
 _TAG = re.compile(r"<\s*/?\s*([A-Za-z][\w-]*)[^>]*>")
@@ -74,7 +75,7 @@ def category_path(name: str) -> tuple[str, ...]:
                  if p.strip(patterns.CATEGORY_QUOTES))
 
 
-def parse_needs_sentence(text: str, line: int) -> tuple[Sentence | None, str | None]:
+def parse_needs_sentence(text: str, line: int) -> tuple[Sentence | None, PipelineWarning | None]:
     """Read ``M 由于需要先满足【X】或【Y】类目场景`` (an access method and the categories it
     needs) from a line of text: (the sentence, None); (None, why) when it has that shape but its
     names cannot be told apart (``电商平台或教育``: one name or two); (None, None) otherwise."""
@@ -85,8 +86,9 @@ def parse_needs_sentence(text: str, line: int) -> tuple[Sentence | None, str | N
     names = m.group("cats").strip()
     parts = [p.strip(" 【】") for p in patterns.CATEGORY_LIST_SPLIT.split(names) if p.strip(" 【】")]
     if not parts or any("或" in p for p in parts):
-        return None, (f"{line}: the sentence names the categories {m.group('method')!r} needs, but "
-                      f"{names!r} cannot be told apart into names: not read")
+        return None, warning("unreadable_needs", f"the sentence names the categories {m.group('method')!r} "
+                                                 f"needs, but {names!r} cannot be told apart into names: not read",
+                             line=line)
     return Sentence(paths=tuple(category_path(p) for p in parts), names=names.strip(" 【】"),
                     method=clean(m.group("method")), components=(), also=False, text=plain,
                     line=line), None
@@ -96,15 +98,13 @@ def needs_statements(lines, *, capability: str | None, section: str, file: str, 
                      updated: str | None):
     """Eligibility statements from the ``M 需要先满足【X】或【Y】类目`` sentences among ``lines``
     (``(text, line)`` pairs): one per category named, for method M, capability the method's
-    (else the page's). Returns them and a warning (``file:line: …``) per sentence of that shape
+    (else the page's). Returns them and a warning (in ``file``) per sentence of that shape
     whose names run together, which is never guessed apart."""
-    from pipeline.core.model import Span, Statement  # local: model imports nothing from here
-
     out, warnings = [], []
     for text, no in lines:
         s, why = parse_needs_sentence(text, no)
         if why:
-            warnings.append(f"{file}:{why}")
+            warnings.append(why.at(file))
         if s is None:
             continue
         cap = detect_capability(s.method) or capability or "live_streaming"
@@ -222,7 +222,7 @@ class Draft:
     notes: tuple[str, ...] = ()
     #: integration sentences written inside the section itself
     inplace: tuple[Sentence, ...] = ()
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[PipelineWarning, ...] = ()
 
 
 def _mentions(sentence: Sentence, path: tuple[str, ...]) -> bool:
@@ -243,8 +243,6 @@ def drafts_to_statements(drafts: list[Draft], sentences: list[Sentence], *, capa
 
     Returns the statements and the sentences no section took (for a warning).
     """
-    from pipeline.core.model import Span, Statement  # local: model imports nothing from here
-
     # sentences by the names they end on, so each section looks only at plausible ones
     by_name: dict[str, list[Sentence]] = {}
     order = {id(s): n for n, s in enumerate(sentences)}
@@ -277,15 +275,16 @@ def drafts_to_statements(drafts: list[Draft], sentences: list[Sentence], *, capa
     # a sentence written under a heading that names another section's category (a typo in the
     # source: 具备【教育-培训机构-职业培训/课外辅导】 under ### 教育信息服务, whose own section has its
     # sentence) keeps its method for the section it stands in, with a warning
-    stray: dict[int, str] = {}
+    stray: dict[int, PipelineWarning] = {}
     taken = {id(x) for x in own.values()}
     for i, d in enumerate(drafts):
         left = [s for s in d.inplace if not s.also and id(s) not in taken]
         if i not in own and left:
             own[i] = left[0]
             taken.add(id(left[0]))
-            stray[i] = (f"the access sentence under this heading (line {left[0].line}) names "
-                        f"{left[0].names!r}, not this category; its method is kept for this section")
+            stray[i] = warning("sentence_elsewhere", f"the access sentence under this heading (line "
+                                                     f"{left[0].line}) names {left[0].names!r}, not this "
+                                                     f"category; its method is kept for this section")
     out = []
     for i, d in enumerate(drafts):
         s = own.get(i)

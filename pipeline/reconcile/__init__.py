@@ -11,6 +11,7 @@ one home per concept, called in this order by ``reconcile_rows``:
 
 from __future__ import annotations
 
+from pipeline.core.records import rows_of_records
 from pipeline.core.tables import TABLES
 from pipeline.reconcile.conflicts import conflict_order, iter_conflicts, records_to_conflicts
 from pipeline.reconcile.current import SUMMARY_MAX, current_view
@@ -27,7 +28,8 @@ __all__ = ["apply_stated_renames", "captures_said", "conflict_header", "page_ver
 
 def reconcile_rows(rows: list, decisions: list, known_ids: set[str], decisions_file: str,
                    sink=None, sources: list[dict] | None = None, prior: list = ()) -> dict[str, list[dict]]:
-    """The reconciled tables from requirement rows (``records.Row`` or dicts) whose stated renames are applied:
+    """The reconciled tables from requirement rows (``records.Row``, the one form reconciliation
+    reads: ``records.rows_of_records`` makes them of published records) whose stated renames are applied:
     conflicts (with decisions applied), the canonical categories view, page versions, and the
     review of every decision.
 
@@ -98,7 +100,7 @@ def reconcile_tables(tables: dict[str, list[dict]], decisions: list, known_ids: 
     """The source tables (in memory) plus the reconciled ones; for tests and small tools."""
 
     reqs = apply_stated_renames(tables["requirements"], tables.get("sources"))
-    out = dict(tables, requirements=reqs, **reconcile_rows(reqs, decisions, known_ids, decisions_file,
-                                                                  sources=tables.get("sources")))
+    out = dict(tables, requirements=reqs, **reconcile_rows(rows_of_records(reqs), decisions, known_ids,
+                                                           decisions_file, sources=tables.get("sources")))
     out["conflicts"] = [plain_row("conflicts", c) for c in out["conflicts"]]
     return {t: [{f: row.get(f) for f, _, _ in TABLES[t]} for row in rows] for t, rows in out.items()}

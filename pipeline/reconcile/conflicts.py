@@ -14,7 +14,7 @@ import hashlib
 import json
 
 from pipeline.core.normalize import stable_id
-from pipeline.core.records import Row, content_key, distinct_contents
+from pipeline.core.records import Row, distinct_contents
 from pipeline.reconcile.values import (ENTRIES_TOLD_BY, FIELD_KIND, SAID_TOGETHER, SLIGHT_KIND, differs_as, display,
                                        field_value, slight_display, slight_texts)
 from pipeline.reconcile.statements import today_sources
@@ -47,15 +47,9 @@ def _value(row: dict, field: str, page_key: str, date: str | None) -> dict:
 
 def _capture_value(row, page_key: str, date: str | None, shown: str, raw: list[str]) -> dict:
     """``_value`` with what depends on the row's content only (``shown``, ``raw``) given."""
-    if type(row) is Row:  # the archive's bulk: slots read directly
-        src = row._src
-        return {"source_file": src[1], "source_sha256": src[0], "page": page_key,
-                "date": date, "value": shown, "category_raw": raw, "line_start": row.line_start,
-                "line_end": row.line_end}
-    p = row["provenance"]
-    return {"source_file": row["source_file"], "source_sha256": row["source_sha256"], "page": page_key,
-            "date": date, "value": shown, "category_raw": raw, "line_start": p["line_start"],
-            "line_end": p["line_end"]}
+    return {"source_file": row.source_file, "source_sha256": row.source_sha256, "page": page_key,
+            "date": date, "value": shown, "category_raw": raw, "line_start": row.line_start,
+            "line_end": row.line_end}
 
 
 _UNSEEN = object()
@@ -64,13 +58,13 @@ _UNSEEN = object()
 def _capture_values(entries: list[tuple[dict, str, str | None]], shows) -> tuple[list[dict], list[dict]]:
     """A value (``_value``) for each entry whose row shows something (``shows(row)``: the text
     shown, or None to leave the entry out), and one row per distinct content among them. What
-    a row shows depends on its content alone (``records.content_key``): asked once per
+    a row shows depends on its content alone (its ``content_hash``): asked once per
     content, not once per capture."""
     content: dict = {}
     values, reps = [], []
     told: set = set()  # a capture listing the category twice (two tables of a page) says it once
     for r, p, d in entries:
-        k = content_key(r)
+        k = r.content_hash
         shared = content.get(k, _UNSEEN)
         if shared is _UNSEEN:
             shown = shows(r)
@@ -199,7 +193,7 @@ def _compare(field: str, entries: list[tuple[dict, str, str | None]], reps: list
     return values, _summarise(field, groups)
 
 
-def records_to_conflicts(rows: list[dict], pages: dict[str, list[Version]]) -> list[dict]:
+def records_to_conflicts(rows: list[Row], pages: dict[str, list[Version]]) -> list[dict]:
     """Every disagreement, in publishing order (``conflict_order``)."""
     out = sorted(iter_conflicts(rows, pages), key=conflict_order)
     ids = [c["id"] for c in out]
@@ -211,7 +205,7 @@ def conflict_order(c: dict) -> tuple:
     return ("/".join(c["category"]), c["relation"], c["kind"], c["id"])
 
 
-def iter_conflicts(rows: list[dict], pages: dict[str, list[Version]]):
+def iter_conflicts(rows: list[Row], pages: dict[str, list[Version]]):
     """Every disagreement, one at a time (a conflict over an archive lists every capture's value,
     so the build writes each as it comes): a page over time and within one capture, pages of one
     capability, capabilities. Eligibility rows (a category list without a qualification column)

@@ -182,82 +182,109 @@ def datasets_to_diffs(old: dict[str, list[dict]] | None, new: dict[str, list[dic
 
     ``compare_unchanged``: also compare files whose bytes did not change (needed when the
     parsers or the alias table may have changed)."""
-    old = old or {"requirements": [], "sources": [], "pages": []}
-    old_src = {s["source_file"]: s for s in old["sources"]}
-    new_src = {s["source_file"]: s for s in new["sources"]}
-    rows_old: dict[str, list[dict]] = {}
-    rows_new: dict[str, list[dict]] = {}
-    for r in old["requirements"]:
-        rows_old.setdefault(r["source_sha256"], []).append(r)
-    for r in new["requirements"]:
-        rows_new.setdefault(r["source_sha256"], []).append(r)
-    page_old = _page_of(old.get("pages", []))
-    page_new = _page_of(new.get("pages", []))
-    before = _compared_with(new.get("pages", []))
-    undated = {v["source_sha256"] for p in new.get("pages", []) for v in p["versions"] if not v.get("date")}
-    when = {v["source_file"]: _when(v) for p in new.get("pages", []) for v in p["versions"]}
-    # versions already there and unchanged (in both datasets, same bytes): what an undated new
-    # capture is compared with
-    kept = {f: x for f, x in old_src.items() if f in new_src and new_src[f]["source_sha256"] == x["source_sha256"]}
-    signed: dict[str, set] = {}  # sha256 -> its statements' signatures, worked out once
+    both = _Datasets(old or {"requirements": [], "sources": [], "pages": []}, new)
     diffs: list[Diff] = []
-    for name in sorted(new_src):
-        s = new_src[name]
-        prev = old_src.get(name)
-        mine = rows_new.get(s["source_sha256"], [])
+    for name in sorted(both.new_src):
+        prev, s = both.old_src.get(name), both.new_src[name]
         if prev and prev["source_sha256"] == s["source_sha256"]:
-            if not compare_unchanged:
-                continue
-            # same bytes, but the parsers or the alias table may read them differently now
-            d = rows_to_diff(rows_old.get(prev["source_sha256"], []), mine,
-                             f"{name} (file unchanged; read differently by this build)", f"{name} before", f"{name} now")
-            if d.changes:
-                d.notes.append("the file's bytes are the same: the parsers or the reviewed alias table changed")
+            d = both.reread(name) if compare_unchanged else None
+            if d is not None:
                 diffs.append(d)
-            continue
-        page = page_new.get(s["source_sha256"])
-        if prev:
-            d = rows_to_diff(rows_old.get(prev["source_sha256"], []), mine, f"{name} (changed)",
-                             f"{name} as before", f"{name} now")
-        elif s["source_sha256"] in undated and (base := _closest(mine, page, page_old, rows_old,
-                                                                 kept | _gone(page, page_old, old_src, new_src), signed)):
+        else:
+            diffs.append(both.changed(name) if prev else both.added(name))
+    for name in sorted(both.old_src.keys() - both.new_src.keys()):
+        diffs.append(both.removed(name))
+    return diffs
+
+
+class _Datasets:
+    """Two datasets' sources, records and pages, indexed once for ``datasets_to_diffs``."""
+
+    def __init__(self, old: dict[str, list[dict]], new: dict[str, list[dict]]):
+        self.old = old
+        self.old_src = {s["source_file"]: s for s in old["sources"]}
+        self.new_src = {s["source_file"]: s for s in new["sources"]}
+        self.rows_old: dict[str, list[dict]] = {}
+        self.rows_new: dict[str, list[dict]] = {}
+        for r in old["requirements"]:
+            self.rows_old.setdefault(r["source_sha256"], []).append(r)
+        for r in new["requirements"]:
+            self.rows_new.setdefault(r["source_sha256"], []).append(r)
+        self.page_old = _page_of(old.get("pages", []))
+        self.page_new = _page_of(new.get("pages", []))
+        self.before = _compared_with(new.get("pages", []))
+        self.undated = {v["source_sha256"] for p in new.get("pages", []) for v in p["versions"] if not v.get("date")}
+        self.when = {v["source_file"]: _when(v) for p in new.get("pages", []) for v in p["versions"]}
+        # versions already there and unchanged (in both datasets, same bytes): what an undated
+        # new capture is compared with
+        self.kept = {f: x for f, x in self.old_src.items()
+                     if f in self.new_src and self.new_src[f]["source_sha256"] == x["source_sha256"]}
+        self.signed: dict[str, set] = {}  # sha256 -> its statements' signatures, worked out once
+
+    def _mine(self, name: str) -> list[dict]:
+        return self.rows_new.get(self.new_src[name]["source_sha256"], [])
+
+    def reread(self, name: str) -> Diff | None:
+        """The same bytes, which the parsers or the alias table may read differently now."""
+        sha = self.new_src[name]["source_sha256"]
+        d = rows_to_diff(self.rows_old.get(sha, []), self._mine(name),
+                         f"{name} (file unchanged; read differently by this build)", f"{name} before", f"{name} now")
+        if not d.changes:
+            return None
+        d.notes.append("the file's bytes are the same: the parsers or the reviewed alias table changed")
+        return d
+
+    def changed(self, name: str) -> Diff:
+        return rows_to_diff(self.rows_old.get(self.old_src[name]["source_sha256"], []), self._mine(name),
+                            f"{name} (changed)", f"{name} as before", f"{name} now")
+
+    def added(self, name: str) -> Diff:
+        """A file new to ``old``: compared with the version of its page it follows."""
+        s, mine = self.new_src[name], self._mine(name)
+        sha = s["source_sha256"]
+        page = self.page_new.get(sha)
+        old, old_src, new_src = self.old, self.old_src, self.new_src
+        if sha in self.undated and (base := _closest(mine, page, self.page_old, self.rows_old,
+                                                     self.kept | _gone(page, self.page_old, old_src, new_src),
+                                                     self.signed)):
             # an undated capture's place is unknown: compared with the version already there, or
             # replaced by this build, that says most alike (seed 001 replaced by a later capture
             # of its page: that capture, not 004; a version new in this build too is not
             # searched: among thousands arriving at once that would be a search per pair)
-            d = rows_to_diff(rows_new.get(base["source_sha256"]) or rows_old.get(base["source_sha256"], []), mine,
-                             f"{name} (new version of {page})", base["source_file"], name)
+            d = rows_to_diff(self.rows_new.get(base["source_sha256"]) or self.rows_old.get(base["source_sha256"], []),
+                             mine, f"{name} (new version of {page})", base["source_file"], name)
             d.notes.append(f"compared with {base['source_file']}: it has no date, and that version of the same "
                            f"page shares most statements with it")
-        elif before.get(s["source_sha256"]) in new_src and not _replaced(
-                page, old, old_src, new_src, after=when.get(before[s["source_sha256"]]), until=when.get(name)):
-            base = new_src[before[s["source_sha256"]]]
-            d = rows_to_diff(rows_new.get(base["source_sha256"], []), mine, f"{name} (new version of {page})",
+            return d
+        if self.before.get(sha) in new_src and not _replaced(
+                page, old, old_src, new_src, after=self.when.get(self.before[sha]), until=self.when.get(name)):
+            base = new_src[self.before[sha]]
+            d = rows_to_diff(self.rows_new.get(base["source_sha256"], []), mine, f"{name} (new version of {page})",
                              base["source_file"], name)
             d.notes.append(f"compared with {base['source_file']}, the version before it on its page (date order)")
-        else:
-            base = (_replaced(page, old, old_src, new_src, until=when.get(name))
-                    or _closest(mine, page, page_old, rows_old, old_src, signed))
-            if base:
-                d = rows_to_diff(rows_old.get(base["source_sha256"], []), mine, f"{name} (new version of {page})",
-                                 base["source_file"], name)
-                d.notes.append(f"compared with {base['source_file']}, the earlier version of the same page "
-                               f"in the previous dataset")
-            else:
-                d = Diff(f"{name} (new source)", "(nothing)", name,
-                         added_only=len({(r["capability"], r["category_id"]) for r in mine}))
-                d.notes.append(f"{d.added_only} categories; the first version of its page")
-        diffs.append(d)
-    for name in sorted(old_src.keys() - new_src.keys()):
-        s = old_src[name]
-        page = page_old.get(s["source_sha256"])
-        if page is not None and page in set(page_new.values()):
+            return d
+        base = (_replaced(page, old, old_src, new_src, until=self.when.get(name))
+                or _closest(mine, page, self.page_old, self.rows_old, old_src, self.signed))
+        if base:
+            d = rows_to_diff(self.rows_old.get(base["source_sha256"], []), mine, f"{name} (new version of {page})",
+                             base["source_file"], name)
+            d.notes.append(f"compared with {base['source_file']}, the earlier version of the same page "
+                           f"in the previous dataset")
+            return d
+        d = Diff(f"{name} (new source)", "(nothing)", name,
+                 added_only=len({(r["capability"], r["category_id"]) for r in mine}))
+        d.notes.append(f"{d.added_only} categories; the first version of its page")
+        return d
+
+    def removed(self, name: str) -> Diff:
+        """A file gone: a note when its page goes on, else the removal of what it said."""
+        s = self.old_src[name]
+        page = self.page_old.get(s["source_sha256"])
+        if page is not None and page in set(self.page_new.values()):
             d = Diff(f"{name} (removed; its page goes on)", name, "(nothing)")
             d.notes.append(f"the page {page} has other versions in this dataset: they are compared with theirs")
-            diffs.append(d)
-            continue
-        diffs.append(rows_to_diff(rows_old.get(s["source_sha256"], []), [], f"{name} (removed)", name, "(nothing)"))
-    return diffs
+            return d
+        return rows_to_diff(self.rows_old.get(s["source_sha256"], []), [], f"{name} (removed)", name, "(nothing)")
 
 
 def _gone(page: str | None, page_old: dict[str, str], old_src: dict, new_src: dict) -> dict[str, dict]:

@@ -19,8 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+from pipeline.core.errors import warning
 from pipeline.core.normalize import stable_id
-from pipeline.core.records import canonical_category, category_id
+from pipeline.core.records import canonical_category, category_id, content_hash
 
 #: the separator that may, or may not, stand between two names in an eligibility cell
 JOINER = "、"
@@ -120,9 +121,10 @@ def split_row(r: dict, split: Split) -> list[dict]:
     warning, when the build cannot tell."""
     cell = r["category_raw"][-1]
     if split.runs is None:
-        return [dict(r, warnings=list(r["warnings"]) + [
-            f"{cell!r} is kept whole: it may list several categories joined by {JOINER}, and the names "
-            f"known from pages stating requirements do not settle where they part"])]
+        return [dict(r, warnings=list(r["warnings"]) + [str(warning(
+            "joined_cell_kept_whole", f"{cell!r} is kept whole: it may list several categories joined by "
+                                      f"{JOINER}, and the names known from pages stating requirements do not "
+                                      f"settle where they part"))])]
     if len(split.runs) == 1:
         return [r]
     raw_pieces = [p.strip() for p in cell.split(JOINER)]
@@ -132,7 +134,9 @@ def split_row(r: dict, split: Split) -> list[dict]:
         canon = _canonical(tuple(r["category"][:-1]), name, r["capability"])
         out.append(dict(r, id=stable_id("req", r["id"], name), category_raw=list(r["category_raw"][:-1]) + [name],
                         category=list(canon), category_id=category_id(canon),
-                        warnings=list(r["warnings"]) + [
-                            f"{cell!r} is read as {len(split.runs)} categories, parted at {JOINER} where the names "
-                            f"known from pages stating requirements say so"]))
+                        warnings=list(r["warnings"]) + [str(warning(
+                            "joined_cell_split", f"{cell!r} is read as {len(split.runs)} categories, parted at "
+                                                 f"{JOINER} where the names known from pages stating requirements "
+                                                 f"say so"))]))
+        out[-1]["content_hash"] = content_hash(out[-1])
     return out

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from pipeline.core.records import canonical_category, category_id
+from pipeline.core.records import canonical_category, category_id, content_hash
 from pipeline.reconcile import joined as names
 from pipeline.reconcile.pages import Capture, capture_of, carries_of, identify, scoped_renames, source_facts
 
@@ -98,13 +98,13 @@ def rename_rows(rows: list[dict], reach: list) -> list[dict]:
     return [rename_row(r, per.get((r["capability"], r["page"]), {})) for r in parted]
 
 
-def rename_row(r, renames: dict[tuple[str, ...], tuple[str, ...]]):
+def rename_row(r: dict, renames: dict[tuple[str, ...], tuple[str, ...]]) -> dict:
+    """A requirement record under its category's new name (and so with its new content hash)."""
     new = renames.get(tuple(r["category"]))
     if not new:
         return r
-    if hasattr(r, "replace"):
-        return r.replace(category=list(new), category_id=category_id(new))
-    return dict(r, category=list(new), category_id=category_id(new))
+    out = dict(r, category=list(new), category_id=category_id(new))
+    return dict(out, content_hash=content_hash(out))
 
 
 def stated_renames(rows) -> dict[tuple[str, ...], tuple[str, ...]]:

@@ -8,6 +8,8 @@ import re
 import sys
 import unicodedata
 
+from rapidfuzz.distance import Levenshtein
+
 from pipeline.core.normalize import fold
 
 
@@ -209,8 +211,6 @@ def _slight_edits(a: str, b: str) -> int | None:
     """How many characters make ``a`` into ``b`` when that is slight, else None: characters
     lost or gained (a glyph PDF text dropped or doubled) that are not ``MEANINGFUL`` or
     numerals, or one punctuation mark for another; never another word (年 for 月)."""
-    from rapidfuzz.distance import Levenshtein
-
     if Levenshtein.normalized_similarity(a, b) < SLIGHT_MIN_SIMILARITY:
         return None
     ops = Levenshtein.editops(a, b)

@@ -9,8 +9,9 @@ import functools
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
-from pipeline.core.records import Row, canonical_category
+from pipeline.core.records import canonical_category
 from pipeline.reconcile.pages import SourceFacts, capture_of, identify, listless_captures, note, source_facts
 from pipeline.reconcile.values import per_content
 
@@ -139,10 +140,8 @@ def _part_slots(versions: list[Version]) -> list[tuple]:
 
 def _line_order(r) -> tuple:
     """A version's rows in line and id order. ``Row``s keep no id, but a source's rows come in
-    that order (``build.rows_of``) and the sort is stable."""
-    if type(r) is Row:  # the archive's bulk: the line is a slot of its own
-        return (r.line_start, "")
-    return (r["provenance"]["line_start"], r.get("id") or "")
+    that order (``build.rows_of``, ``records.merge_rows``) and the sort is stable."""
+    return r.line_start
 
 
 def transitions(versions: list[Version]) -> list[tuple[Version, Version]]:
@@ -214,8 +213,6 @@ def _spelling_fixes(gone: list, came: list) -> list[tuple]:
     parent whose last levels differ by at most ``RESPELT_MAX_EDITS`` characters (and a third of
     the name), requiring the same documents, each the other's only such match: 医疗器械生产企业 →
     医疗器械生成企业, 公关印制刻制 → 公共印章刻制. 教育信息服务 / 教育装备 are too far apart to be one."""
-    from rapidfuzz.distance import Levenshtein
-
     def close(x, y) -> bool:
         p, q = tuple(x["category"]), tuple(y["category"])
         if p[:-1] != q[:-1] or not p or x["capability"] != y["capability"]:

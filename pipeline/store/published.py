@@ -17,7 +17,7 @@ from pathlib import Path
 
 import orjson
 
-from pipeline.core.errors import StoreError
+from pipeline.core.errors import StoreError, warning
 from pipeline.store.files import describe_error
 from pipeline.core.tables import FOLDER_TABLES, TABLE_ORDER
 
@@ -213,7 +213,7 @@ def conflict_ids(output: Path, version: str, cache_dir: Path | None = None) -> l
 def published_conflict_ids(output: Path, warn=None, cache_dir: Path | None = None) -> set[str]:
     """Conflict ids of every published version (``conflict_ids``). A version whose conflicts
     cannot be read (a truncated file, a disk error) is reported through ``warn`` (a callable
-    taking one line), not fatal: it must not stop every later build."""
+    taking a ``PipelineWarning``), not fatal: it must not stop every later build."""
     ids: set[str] = set()
     folder = output / "datasets"
     for version in sorted(p.name for p in folder.iterdir() if (p / "manifest.json").exists()) if folder.exists() else []:
@@ -224,7 +224,7 @@ def published_conflict_ids(output: Path, warn=None, cache_dir: Path | None = Non
             why = str(e) if isinstance(e, StoreError) else f"{p}: cannot be read ({describe_error(e)})"
             if warn is None:
                 raise StoreError(why) from None
-            warn(f"{why}; its conflict ids are not known to this build")
+            warn(warning("unreadable_version", f"{why}; its conflict ids are not known to this build"))
     return ids
 
 

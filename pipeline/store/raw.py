@@ -10,7 +10,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.core.errors import ParseError, StoreError
+from pipeline.core.errors import ParseError, PipelineWarning, StoreError, warning
+from pipeline.core.normalize import real_date
 from pipeline.core.textfiles import loads_json, loads_toml
 from pipeline.store.files import _cannot_read, describe_error, read_optional_text
 
@@ -69,8 +70,6 @@ def _read_metadata(d: Path) -> dict[str, dict[str, str]]:
 
 
 def _metadata_value(value, key: str, name: str, shown: str, text: str) -> str:
-    from pipeline.core.normalize import real_date
-
     def bad(why: str) -> ParseError:
         # the line is looked for only for an error: per value, it would scan the whole file
         return ParseError(shown, _toml_line(text, name, key), f"{name!r}: {key} {why}")
@@ -194,7 +193,7 @@ class RawRef:
         return RawFile(self.display, self.path, data, self.metadata, self.captures)
 
 
-def list_raw(dirs: list[Path]) -> tuple[list[RawRef], list[str]]:
+def list_raw(dirs: list[Path]) -> tuple[list[RawRef], list[PipelineWarning]]:
     """Every document under the raw folders (like ``read_raw``, without reading any bytes), and
     a warning for each entry that is not read: names starting with ``.`` or ``_`` (a folder's
     name once, not each file in it), readmes and manifests, links to folders (not followed:
@@ -202,7 +201,7 @@ def list_raw(dirs: list[Path]) -> tuple[list[RawRef], list[str]]:
     sockets, devices). A name that is not UTF-8, or holds control characters, is an error: it
     would be every record's ``source_file``."""
     out: list[RawRef] = []
-    skipped: list[str] = []
+    skipped: list[PipelineWarning] = []
     named: dict[str, Path] = {}
     for d in dirs:
         if not d.is_dir():
@@ -227,7 +226,7 @@ def list_raw(dirs: list[Path]) -> tuple[list[RawRef], list[str]]:
                     os.path.join(folder, name)) else None)
                 if why:
                     subdirs.remove(name)
-                    skipped.append(f"{base}/{_shown_name(prefix + name)}/: skipped, {why}")
+                    skipped.append(warning("skipped", f"skipped, {why}", f"{base}/{_shown_name(prefix + name)}/"))
             subdirs.sort()
             for name in sorted(files):
                 rel = prefix + name
@@ -237,19 +236,19 @@ def list_raw(dirs: list[Path]) -> tuple[list[RawRef], list[str]]:
                 why = _skip_name(name) or (
                     "a readme, not a document" if name.upper().startswith(("README", "MANIFEST")) else None)
                 if why:
-                    skipped.append(f"{shown}: skipped, {why}")
+                    skipped.append(warning("skipped", f"skipped, {why}", shown))
                     continue
                 _check_name(rel, shown)
                 p = Path(folder) / name
                 try:
                     st = p.stat()  # one stat per file: whether it is a regular file, and its size
                 except FileNotFoundError:
-                    skipped.append(f"{shown}: skipped, a link to nothing")
+                    skipped.append(warning("skipped", "skipped, a link to nothing", shown))
                     continue
                 except OSError as e:
                     raise _cannot_read(shown, e) from None
                 if not stat.S_ISREG(st.st_mode):
-                    skipped.append(f"{shown}: skipped, not a regular file")
+                    skipped.append(warning("skipped", "skipped, not a regular file", shown))
                     continue
                 seen.add(rel)
                 said = _with_capture_time(meta.get(rel, {}), times.get(rel))
