@@ -175,13 +175,8 @@ class Identified:
 
 def identify(captures: list[Capture], facts: dict[str, SourceFacts], prior: list[PriorPage] = ()) -> Identified:
     """The page of every capture (see the module's docstring); ``prior``: the previous dataset
-    version's pages (``prior_pages``)."""
-    by_key = {c.key: c for c in captures}
-    titles_of: dict[tuple[str, str], set[str]] = {}
-    for c in captures:
-        cap, sha, title = c.key
-        if title:
-            titles_of.setdefault((cap, sha), set()).add(title_key(title))
+    version's pages (``prior_pages``). Captures are taken in time order, by URL first, then by
+    title, then by content."""
     found = Identified({}, {})
     for c in captures:
         captured = facts.get(c.key[1], SourceFacts()).captured
@@ -191,62 +186,90 @@ def identify(captures: list[Capture], facts: dict[str, SourceFacts], prior: list
             found.when[c.key] = (captured[:10], "capture", captured)
         else:
             found.when[c.key] = (None, None, None)
-    identity, info = found.identity, found.info
-    in_order = sorted(by_key, key=found.order)
-    bearing: dict[tuple[str, str], set[str]] = {}  # (capability, title key) -> pages with captures so titled
+    pages = _Pages(captures, found)
+    in_order = sorted(pages.by_key, key=found.order)
     for k in in_order:
-        cap, sha, title = k
-        url = facts.get(sha, SourceFacts()).url
-        if not url:
-            continue
-        several = len(titles_of.get((cap, sha), ())) > 1
-        key = f"{cap}:{url}" + (f"#{title_key(title)}" if several and title else "")
-        identity[k] = key
-        info.setdefault(key, {"page_key": key, "capability": cap, "url": url, "inferred": None})
-        if title:
-            bearing.setdefault((cap, title_key(title)), set()).add(key)
-    # what each identified page's captures list, one set per distinct list (thousands of
-    # captures of a page share a few), for captures identified by their content
-    lists: dict[str, set[frozenset]] = {}
-    for k, key in identity.items():
-        lists.setdefault(key, set()).add(by_key[k].categories)
+        pages.by_url(k, facts.get(k[1], SourceFacts()).url)
+    pages.lists_of_identified()
+    for k in in_order:
+        if k not in found.identity and k[2]:
+            pages.by_title(k)
+    for k in in_order:
+        if k not in found.identity:
+            pages.by_content(k, prior)
+    return found
 
-    def closest(cap: str, ids: frozenset, among) -> tuple[str | None, float]:
-        scores = ((k, max(_jaccard(ids, other) for other in lists[k])) for k in sorted(among)
-                  if k.startswith(cap + ":") and lists.get(k))
+
+class _Pages:
+    """``identify``'s work: the pages found so far (``found``), the titles their captures bear
+    and the category lists of their versions."""
+
+    def __init__(self, captures: list[Capture], found: Identified):
+        self.by_key = {c.key: c for c in captures}
+        self.found = found
+        self.titles_of: dict[tuple[str, str], set[str]] = {}
+        for c in captures:
+            cap, sha, title = c.key
+            if title:
+                self.titles_of.setdefault((cap, sha), set()).add(title_key(title))
+        #: (capability, title key) -> pages with captures so titled
+        self.bearing: dict[tuple[str, str], set[str]] = {}
+        #: page key -> the distinct category lists of its captures (thousands of captures of a
+        #: page share a few), for captures identified by their content
+        self.lists: dict[str, set[frozenset]] = {}
+
+    def by_url(self, k: tuple, url: str | None) -> None:
+        if not url:
+            return
+        cap, sha, title = k
+        several = len(self.titles_of.get((cap, sha), ())) > 1
+        key = f"{cap}:{url}" + (f"#{title_key(title)}" if several and title else "")
+        self.found.identity[k] = key
+        self.found.info.setdefault(key, {"page_key": key, "capability": cap, "url": url, "inferred": None})
+        if title:
+            self.bearing.setdefault((cap, title_key(title)), set()).add(key)
+
+    def lists_of_identified(self) -> None:
+        for k, key in self.found.identity.items():
+            self.lists.setdefault(key, set()).add(self.by_key[k].categories)
+
+    def closest(self, cap: str, ids: frozenset, among) -> tuple[str | None, float]:
+        scores = ((k, max(_jaccard(ids, other) for other in self.lists[k])) for k in sorted(among)
+                  if k.startswith(cap + ":") and self.lists.get(k))
         return max(scores, key=lambda kv: kv[1], default=(None, 0.0))
 
-    def join(k: tuple, key: str) -> None:
-        identity[k] = key
-        lists.setdefault(key, set()).add(by_key[k].categories)
+    def join(self, k: tuple, key: str) -> None:
+        self.found.identity[k] = key
+        self.lists.setdefault(key, set()).add(self.by_key[k].categories)
         if k[2]:
-            bearing.setdefault((k[0], title_key(k[2])), set()).add(key)
+            self.bearing.setdefault((k[0], title_key(k[2])), set()).add(key)
 
-    for k in in_order:
-        cap, sha, title = k
-        if k in identity or not title:
-            continue
-        c = by_key[k]
-        by_title = bearing.get((cap, title_key(title)), set())
+    def by_title(self, k: tuple) -> None:
+        """A titled capture without a URL: the page whose captures bear its title, else a URL
+        page whose captures bear none and shares most of its categories, else its own."""
+        cap, _, title = k
+        c, info = self.by_key[k], self.found.info
+        by_title = self.bearing.get((cap, title_key(title)), set())
         if len(by_title) == 1:
             key = next(iter(by_title))
             if info[key]["url"]:
                 note(info[key], f"{c.file} has no URL; it bears the title of the page's captures.")
         else:
-            titled = {p for keys in bearing.values() for p in keys}
-            key, score = closest(cap, c.categories, [p for p, i in info.items() if i["url"] and p not in titled])
+            titled = {p for keys in self.bearing.values() for p in keys}
+            key, score = self.closest(cap, c.categories, [p for p, i in info.items() if i["url"] and p not in titled])
             if key and score >= SAME_PAGE_MIN_OVERLAP:
                 note(info[key], f"{c.file} has no URL; its title is new to the page and it shares "
                                 f"{score:.0%} of the categories of one of its versions.")
             else:
                 key = f"{cap}:{title_key(title)}"
                 info.setdefault(key, {"page_key": key, "capability": cap, "url": None, "inferred": None})
-        join(k, key)
-    for k in in_order:
-        if k in identity:
-            continue
-        c = by_key[k]
-        key, score = closest(k[0], c.categories, list(info))
+        self.join(k, key)
+
+    def by_content(self, k: tuple, prior: list[PriorPage]) -> None:
+        """A capture without URL or title: the page one of whose versions shares most of its
+        categories, else a page of the previous dataset version that does, else its own."""
+        c, info = self.by_key[k], self.found.info
+        key, score = self.closest(k[0], c.categories, list(info))
         if key and score >= SAME_PAGE_MIN_OVERLAP:
             note(info[key], f"{c.file} has no title; shares {score:.0%} of the categories of one of its versions.")
         elif (key := _prior_match(c, prior)) and key != f"{k[0]}:untitled:{c.file}":
@@ -258,8 +281,7 @@ def identify(captures: list[Capture], facts: dict[str, SourceFacts], prior: list
             key = f"{k[0]}:untitled:{c.file}"
             info[key] = {"page_key": key, "capability": k[0], "url": None,
                          "inferred": f"no title; first seen in {c.file}"}
-        join(k, key)
-    return found
+        self.join(k, key)
 
 
 def _prior_match(c: Capture, prior: list[PriorPage]) -> str | None:
