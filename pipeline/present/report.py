@@ -15,7 +15,9 @@ from importlib import resources
 from pipeline.reconcile.conflicts import PAGE_WIDE_MIN
 from pipeline.present.words import RELATION_TEXT, STATUS_TEXT, kind_text, rule_words
 from pipeline.reconcile.diff import Diff
+from pipeline.reconcile import periods
 from pipeline.reconcile.periods import Period, conflict_periods
+from pipeline.present import timeline
 from pipeline.core.normalize import visible
 from pipeline.core.tables import CONFLICT_STATUSES, SEVERITY_ORDER, UNRESOLVED
 
@@ -70,6 +72,11 @@ class ReportData:
     #: ``ExcerptKey`` -> ``Excerpt`` of the values shown (``with_excerpts``); a value without
     #: one (a PDF, a file no longer on disk or changed since) is shown with its file:line only
     excerpts: Mapping[tuple, Excerpt] = field(default_factory=dict)
+    #: each category's requirement over time, drawn (``timeline.timelines``): the pictures, how
+    #: many more were worth drawing, how many said the same in every capture of one page
+    timelines: tuple = ()
+    timelines_more: int = 0
+    timelines_same: int = 0
 
     def caps(self) -> tuple[int, int, int]:
         big = 10 ** 9
@@ -106,6 +113,12 @@ def compare(old: dict | None, new: dict, *, version: str, previous: str | None,
                       previous_categories=frozenset((c["capability"], c["category_id"])
                                                     for c in (old or {}).get("categories", [])),
                       full=full, current=list(new.get("current", [])))
+    drawn, more, same = timeline.timelines(periods.requirement_periods(new.get("requirements", ()), new["pages"]),
+                                           {(c["capability"], c["category_id"]): c["category"]
+                                            for c in new["categories"]},
+                                           frozenset((r["capability"], r["category_id"]) for r in data.current
+                                                     if r.get("status") == "open_conflict"))
+    data = replace(data, timelines=tuple(drawn), timelines_more=more, timelines_same=same)
     if read_lines is None:
         return data
     return with_excerpts(data, read_lines, _shas(old), _shas(new),
@@ -633,6 +646,6 @@ def to_html(data: ReportData) -> str:
                            conflict_category=conflict_category, statement_sources=_statement_sources,
                            change_values=_change_values, documents_text=_documents_text, at=_at,
                            n_values=n_values, max_values=max_values, shown_periods=shown_periods,
-                           period_when=period_when, max_rows=max_rows, max_sources=max_sources,
+                           period_when=period_when, max_timelines=timeline.MAX_TIMELINES, max_rows=max_rows, max_sources=max_sources,
                            review=[c for c in data.categories if c["review"]],
                            gone=[r for r in data.reviews if r["stale_reason"] == "conflict no longer exists"])

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pipeline.reconcile.values import MEMOS, field_value
+from pipeline.reconcile.versions import part_key
+
 
 @dataclass(frozen=True)
 class Period:
@@ -87,3 +90,49 @@ def conflict_periods(c: dict) -> list[Period]:
     """A conflict's values as periods; a page-wide change's split by category too (its values
     are each category's run of the page's captures)."""
     return periods(c["values"], by_category=c.get("category_id") is None)
+
+
+#: what a requirement is, for its timeline: a new period starts where one of these changes
+#: (``values.field_value``, the comparison reconciliation and ``pipeline diff`` make)
+REQUIREMENT_FIELDS = ("rule", "count", "documents", "conditions", "entries", "integration")
+#: what a timeline's legend says of a period's requirement (its first capture's)
+SAID_FIELDS = ("rule", "pick", "of", "options", "declared", "documents", "conditions", "integration",
+               "items_missing", "kind")
+
+
+def _lines(r) -> tuple[int, int]:
+    start = getattr(r, "line_start", None)  # (a ``records.Row`` holds its lines; a record, its provenance)
+    if start is None:
+        return r["provenance"]["line_start"], r["provenance"]["line_end"]
+    return start, r.line_end
+
+
+def requirement_periods(rows, pages: list[dict]) -> dict[tuple[str, str], list[tuple[str, list[Period]]]]:
+    """Each category's requirement over time: per (capability, category_id), per page (its
+    part where a page holds several tables: ``page / part``), the periods of what the page's
+    captures require (``REQUIREMENT_FIELDS``), in the page's version order (``pages`` table).
+    Eligibility statements require nothing and are left out."""
+    at = {v["source_sha256"]: (p["page_key"], i, v.get("date")) for p in pages for i, v in enumerate(p["versions"])}
+    lanes: dict[tuple[str, str], dict[str, list]] = {}
+    try:
+        for r in rows:
+            where = at.get(r["source_sha256"])
+            if where is None or r.get("kind", "qualification") != "qualification":
+                continue
+            start, end = _lines(r)
+            value = repr(tuple(field_value(r, f) for f in REQUIREMENT_FIELDS))
+            lane = part_key(where[0], r.get("page_part"))
+            lanes.setdefault((r["capability"], r["category_id"]), {}).setdefault(lane, []).append(
+                (where[1], start, {"value": value, "page": lane, "date": where[2], "source_file": r["source_file"],
+                                   "source_sha256": r["source_sha256"], "line_start": start, "line_end": end,
+                                   "category_raw": list(r["category_raw"]),
+                                   "said": {f: _plain(r.get(f)) for f in SAID_FIELDS}}))
+    finally:
+        for memo in MEMOS:  # (``field_value``'s memos live as long as one use)
+            memo.clear()
+    return {key: [(lane, periods([v for _, _, v in sorted(vs, key=lambda x: x[:2])], said=lambda v: v["said"]))
+                  for lane, vs in sorted(by_lane.items())] for key, by_lane in sorted(lanes.items())}
+
+
+def _plain(value):
+    return list(value) if isinstance(value, tuple) else value
