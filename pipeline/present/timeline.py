@@ -77,8 +77,8 @@ def lane_label(lane: str) -> str:
 def _scale(lanes: list[tuple[str, list[Period]]]):
     """x of a date on the axis (the first and last dated capture of every lane drawn)."""
     days = [_day(d) for _, ps in lanes for p in ps if p.dated for d in (p.start, p.end)]
-    lo, hi = (min(days), max(days)) if days else (0, 1)
-    span = max(hi - lo, 1)
+    lo, hi = (min(days), max(days)) if days else (None, None)
+    span = max(hi - lo, 1) if days else 1
     x0 = LABEL_W + UNDATED_W
 
     def x(date: str) -> float:
@@ -112,11 +112,13 @@ def _bar(x1: float, y: int, w: float, p: Period, letter: dict[str, str]) -> str:
             f'{label}</g>')
 
 
-def _axis(height: int, lo: int, hi: int, x) -> list[str]:
+def _axis(height: int, lo: int | None, hi: int | None, x) -> list[str]:
     """Dates along the bottom: January 1st of each year in the span, or the first day of each
     quarter where the span is short; and the column of undated captures."""
     out = [f'<text x="{LABEL_W + UNDATED_W / 2:.1f}" y="{height - 4}" text-anchor="middle" '
            f'class="muted">undated</text>']
+    if lo is None:  # (no capture has a date)
+        return out
     first, last = dt.date.fromordinal(lo), dt.date.fromordinal(hi)
     if last.year - first.year >= 2:
         ticks = [dt.date(y, 1, 1) for y in range(first.year + 1, last.year + 1)]
