@@ -26,7 +26,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _terminated)
     raw_dirs = [Path("raw")] + [Path(d) for d in args.raw]
     result = run_build(raw_dirs, Path(args.output), workers=args.jobs, use_cache=not args.no_cache,
-                       progress=True)
+                       progress=True, feed_base=_feed_base(None))
     if result.created:
         print(f"report: {args.output}/reports/{result.version}.md (and .html)")
     counts = ", ".join(f"{n} {t}" for t, n in result.counts.items())
@@ -38,6 +38,35 @@ def _cmd_build(args: argparse.Namespace) -> int:
     else:
         print(f"up to date: dataset {result.version} ({counts})")
     for w in result.warnings:
+        print(visible(f"warning: {w}"), file=sys.stderr)
+    return 0
+
+
+#: where ``output/`` is served, for the links of ``output/feed.atom`` (README, "A feed of changes")
+FEED_BASE_ENV = "PIPELINE_FEED_BASE_URL"
+
+
+def _feed_base(given: str | None) -> str | None:
+    """The feed's base URL: ``given``, else ``$PIPELINE_FEED_BASE_URL``, else None (links
+    relative to the feed). An http(s) URL without spaces or quotes, ending in ``/``."""
+    import re
+
+    url = given if given is not None else os.environ.get(FEED_BASE_ENV) or None
+    if url is None:
+        return None
+    if not re.fullmatch(r"https?://[^\s\"'<>]+", url):
+        raise PipelineError(f"{'--base-url' if given is not None else FEED_BASE_ENV} {url!r}: not an http(s) URL "
+                            f"(where output/ is served, e.g. https://example.org/compliance/)")
+    return url if url.endswith("/") else url + "/"
+
+
+def _cmd_feed(args: argparse.Namespace) -> int:
+    from pipeline.build import write_feed
+
+    output = Path(args.output)
+    n, warnings = write_feed(output, _feed_base(args.base_url))
+    print(f"wrote {output}/feed.atom: {n} entries, one per published version")
+    for w in warnings:
         print(visible(f"warning: {w}"), file=sys.stderr)
     return 0
 
@@ -506,6 +535,12 @@ def build_parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("report", help="(re)write the review report of a dataset version", parents=[output])
     rp.add_argument("version", nargs="?", default="latest", help="dataset version (default: latest)")
     rp.set_defaults(func=_cmd_report)
+    fe = sub.add_parser("feed", parents=[output], help="(re)write output/feed.atom, one Atom entry per published "
+                                                      "version (a build writes it too)")
+    fe.add_argument("--base-url", metavar="URL",
+                    help=f"where output/ is served, for absolute links (default: ${FEED_BASE_ENV}, else links "
+                         f"relative to the feed)")
+    fe.set_defaults(func=_cmd_feed)
     _add_export_parsers(sub, dataset, output)
     sc = sub.add_parser("schema", help="print the published tables' fields as Markdown")
     sc.set_defaults(func=_cmd_schema)

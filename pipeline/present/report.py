@@ -94,7 +94,7 @@ def _s(value: object) -> str:
 
 
 def compare(old: dict | None, new: dict, *, version: str, previous: str | None,
-            compare_unchanged: bool = True, full: bool = False, read_lines=None) -> ReportData:
+            compare_unchanged: bool = True, full: bool = False, read_lines=None, timelines: bool = True) -> ReportData:
     """What the report says of version ``new`` against ``old`` (each a version's tables;
     ``old`` None: nothing to compare with): the one way the report's data is made, for the
     build, ``pipeline report`` and ``pipeline diff``. The build passes what it holds (its
@@ -102,7 +102,8 @@ def compare(old: dict | None, new: dict, *, version: str, previous: str | None,
     requirements of the sources worth comparing). ``compare_unchanged``: also compare sources
     whose bytes did not change (``diff.datasets_to_diffs``); ``full``: every row and value;
     ``read_lines(spans, sha256)``: reads the source lines of the excerpts
-    (``store.source_lines``; None: no excerpts)."""
+    (``store.source_lines``; None: no excerpts); ``timelines``: draw each category's
+    requirement over time (``timeline``; the feed needs no pictures)."""
     from pipeline.reconcile import diff
 
     data = ReportData(version=version, previous=previous,
@@ -113,6 +114,8 @@ def compare(old: dict | None, new: dict, *, version: str, previous: str | None,
                       previous_categories=frozenset((c["capability"], c["category_id"])
                                                     for c in (old or {}).get("categories", [])),
                       full=full, current=list(new.get("current", [])))
+    if not timelines:
+        return data
     drawn, more, same = timeline.timelines(periods.requirement_periods(new.get("requirements", ()), new["pages"]),
                                            {(c["capability"], c["category_id"]): c["category"]
                                             for c in new["categories"]},
