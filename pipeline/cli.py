@@ -333,6 +333,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from pipeline import store
     from pipeline.present import export
 
+    if args.format == "sqlite":
+        return _export_sqlite(args)
     out = Path(args.out) if args.out else None
     if out is not None and args.format == "csv" and args.what == "all" and out.exists() and not out.is_dir():
         raise PipelineError(f"{out}: a CSV export of every table needs a folder (one file per table), not a file")
@@ -358,6 +360,37 @@ def _cmd_export(args: argparse.Namespace) -> int:
                 print(visible(f"warning: {path}: {w}"), file=sys.stderr)
         counts = ", ".join(f"{len(rows[n][1])} rows of {n}" for n in names)
         print(f"wrote {path}: {counts} (dataset {version})")
+    return 0
+
+
+def _export_sqlite(args: argparse.Namespace) -> int:
+    """``export --format sqlite``: every table of the database (``present.database``) in one
+    file, written whole or not at all (``store.write_database``)."""
+    import datetime as dt
+
+    from pipeline import store
+    from pipeline.present import database, listing
+    from pipeline.store.database import write_database
+    from pipeline.store.loader import load, resolve_version
+
+    if args.what != "all":
+        raise PipelineError("--format sqlite writes every table (requirements, conflicts, versions, sources): "
+                            "leave out --what")
+    output = Path(args.output)
+    version = resolve_version(args.dataset, output)
+    tables = load(version, args.output, records=True, tables=("current", "conflicts", "sources"))
+    versions = store.versions(output)
+    rows = listing.version_rows(versions, store.history(output), store.latest(output),
+                                {v for v in versions if store.has_reports(output, v)})
+    when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    spec = database.database_tables(version, tables, rows, listing.source_rows(tables["sources"]), when)
+    name = f"compliance-{version}.db"
+    out = Path(args.out) if args.out else Path(name)
+    if args.out and (out.is_dir() or args.out.endswith(os.sep)):
+        out = out / name
+    write_database(out, spec, database.index_text)
+    counts = ", ".join(f"{len(t[1])} rows of {n}" for n, t in spec.items() if n != "about")
+    print(f"wrote {out}: {counts} (dataset {version}); browse it: datasette {out}")
     return 0
 
 
@@ -393,9 +426,11 @@ def _add_export_parsers(sub, dataset, output) -> None:
     ex.add_argument("--what", choices=("current", "conflicts", "all"), default="all",
                     help="current: the current requirements, one row per category, statement and entry; "
                          "conflicts: open and stale conflicts, one row per value; all: both (default)")
-    ex.add_argument("--format", choices=("xlsx", "csv"), default="xlsx",
+    ex.add_argument("--format", choices=("xlsx", "csv", "sqlite"), default="xlsx",
                     help="xlsx: one workbook, a sheet per table and an 'about' sheet (default); "
-                         "csv: UTF-8 with a byte order mark (Excel reads the Chinese right), a file per table")
+                         "csv: UTF-8 with a byte order mark (Excel reads the Chinese right), a file per table; "
+                         "sqlite: one database (requirements with full-text search, conflicts, versions, sources) "
+                         "for Datasette or any SQLite tool")
     ex.add_argument("--out", metavar="PATH",
                     help="the file to write (a workbook, or one table as CSV), or a folder (CSV of all "
                          "tables: one file per table; an existing folder: default names inside it); "
