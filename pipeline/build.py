@@ -391,9 +391,7 @@ def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown:
                 previous, recheck = store.previous_version(output, version), True
             old = _previous_tables(output, previous, refs, hashes, tables["pages"], recheck, warnings.append,
                                    cache_dir)
-            data = report_data(old, rows, refs, hashes, tables, version, previous, recheck)
-            reports = _reports(data)
-            store.save_feed_facts(cache_dir, version, feed_facts(data))
+            reports = _reports(report_data(old, rows, refs, hashes, tables, version, previous, recheck), cache_dir)
         phase("finished and reported")
         before = store.latest(output)
         created = writer.publish(version, reports,
@@ -646,9 +644,12 @@ def write_feed(output: Path, base_url: str | None = None, cache_dir: Path | None
     return len(store.feed_versions(events, set(store.versions(output)))), warnings
 
 
-def _reports(data) -> dict[str, bytes]:
+def _reports(data, cache_dir: Path) -> dict[str, bytes]:
+    """The report of the version being built; what its feed entry tells is kept beside
+    (``store.save_feed_facts``), so the feed need not compare the versions again."""
     from pipeline.present import report
 
+    store.save_feed_facts(cache_dir, data.version, feed_facts(data))
     return {"md": report.to_markdown(data).encode("utf-8"), "html": report.to_html(data).encode("utf-8")}
 
 

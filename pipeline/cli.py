@@ -421,6 +421,13 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 def _add_export_parsers(sub, dataset, output) -> None:
     from pipeline.present.export import SEVERITIES
 
+    fe = sub.add_parser("feed", parents=[output], help="(re)write output/feed.atom, one Atom entry per published "
+                                                      "version (a build writes it too)")
+    fe.add_argument("--base-url", metavar="URL",
+                    help=f"where output/ is served, for absolute links (default: ${FEED_BASE_ENV}, else links "
+                         f"relative to the feed)")
+    fe.set_defaults(func=_cmd_feed)
+
     ex = sub.add_parser("export", parents=[dataset, output], help="the current requirements and the open conflicts as CSV or an Excel "
                                        "workbook, one row per entry (for compliance staff's own tools)")
     ex.add_argument("--what", choices=("current", "conflicts", "all"), default="all",
@@ -570,12 +577,6 @@ def build_parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("report", help="(re)write the review report of a dataset version", parents=[output])
     rp.add_argument("version", nargs="?", default="latest", help="dataset version (default: latest)")
     rp.set_defaults(func=_cmd_report)
-    fe = sub.add_parser("feed", parents=[output], help="(re)write output/feed.atom, one Atom entry per published "
-                                                      "version (a build writes it too)")
-    fe.add_argument("--base-url", metavar="URL",
-                    help=f"where output/ is served, for absolute links (default: ${FEED_BASE_ENV}, else links "
-                         f"relative to the feed)")
-    fe.set_defaults(func=_cmd_feed)
     _add_export_parsers(sub, dataset, output)
     sc = sub.add_parser("schema", help="print the published tables' fields as Markdown")
     sc.set_defaults(func=_cmd_schema)
