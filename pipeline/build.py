@@ -227,7 +227,8 @@ def build_key(hashes: dict[str, str], refs: list[store.RawRef], decisions_sha: s
 
 def run_build(raw_dirs: list[Path], output: Path, decisions: Path | None = None,
               known_conflicts: set[str] | None = None, *, workers: int | None = None,
-              use_cache: bool = True, progress: bool = False, cache_dir: Path | None = None) -> BuildResult:
+              use_cache: bool = True, progress: bool = False, cache_dir: Path | None = None,
+              feed_base: str | None = None) -> BuildResult:
     """List, parse, reconcile, write, publish. Any error leaves ``output`` as it was.
 
     ``cache_dir``: where the object store lives (default ``.cache/`` beside ``output``: a
@@ -236,6 +237,9 @@ def run_build(raw_dirs: list[Path], output: Path, decisions: Path | None = None,
 
     ``known_conflicts``: conflict ids published elsewhere (default: every version in ``output``),
     so a decision on a conflict that no longer exists is stale rather than unknown.
+
+    ``feed_base``: the URL ``output/`` is served at, for the links of ``output/feed.atom``
+    (None: links relative to the feed).
     """
     from pipeline.reconcile import review
 
@@ -255,7 +259,7 @@ def run_build(raw_dirs: list[Path], output: Path, decisions: Path | None = None,
         current = store.latest(output)
         if (use_cache and last.get("key") == key and last.get("version") == current and current
                 and (output / "datasets" / current / "manifest.json").exists()
-                and store.has_reports(output, current)):
+                and store.has_reports(output, current) and store.has_feed(output)):
             return BuildResult(current, False, last.get("counts", {}),
                                tuple(skipped + [PipelineWarning.from_dict(w) for w in last.get("warnings", [])]))
         store.clean_stale_tmp(output)
@@ -270,7 +274,7 @@ def run_build(raw_dirs: list[Path], output: Path, decisions: Path | None = None,
                 objects = store.Objects(Path(stack.enter_context(_own_store(cache_dir))))
             result = _build(one_per_capture(refs, hashes), hashes, output, objects, parsed, shown, text,
                             known_conflicts, cache_dir=cache_dir, workers=workers, progress=progress,
-                            recheck=recheck)
+                            recheck=recheck, feed_base=feed_base)
         if use_cache and last.get("parser") not in (None, parser_version()):
             # the parser changed since the last build: objects of other parsers are read by no
             # build of this code (published versions keep their files: hard links)
@@ -323,7 +327,8 @@ def _own_store(cache_dir: Path):
 
 
 def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown: str, text: str | None,
-           known_conflicts, *, cache_dir: Path, workers, progress, recheck: bool) -> BuildResult:
+           known_conflicts, *, cache_dir: Path, workers, progress, recheck: bool,
+           feed_base: str | None = None) -> BuildResult:
     """list (``refs``) -> parse (objects) -> reconcile -> write -> publish."""
     from pipeline import reconcile
 
@@ -386,10 +391,11 @@ def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown:
                 previous, recheck = store.previous_version(output, version), True
             old = _previous_tables(output, previous, refs, hashes, tables["pages"], recheck, warnings.append,
                                    cache_dir)
-            reports = _reports(report_data(old, rows, refs, hashes, tables, version, previous, recheck))
+            reports = _reports(report_data(old, rows, refs, hashes, tables, version, previous, recheck), cache_dir)
         phase("finished and reported")
         before = store.latest(output)
-        created = writer.publish(version, reports)
+        created = writer.publish(version, reports,
+                                 feed=lambda events: feed_bytes(output, cache_dir, events, feed_base, warnings.append))
         phase("published")
     except BaseException:
         writer.abandon()
@@ -586,9 +592,61 @@ def report_data(old: dict | None, rows, refs, hashes, tables: dict, version: str
                           read_lines=lambda spans, sha: store.source_lines(spans, sha, paths))
 
 
-def _reports(data) -> dict[str, bytes]:
+def feed_facts(data) -> dict:
+    from pipeline.present import feed
+
+    return feed.facts(data)
+
+
+def feed_bytes(output: Path, cache_dir: Path, events, base_url: str | None, warn) -> bytes:
+    """``output/feed.atom`` from every published version (``store.feed_versions``): what each
+    one's entry tells comes from the cache (``store.feed_facts``), else from comparing the two
+    versions again (then kept). A version that cannot be read gives an entry saying so, and a
+    warning."""
+    from pipeline.present import feed
+
+    entries = []
+    for version, when, previous in store.feed_versions(events, set(store.versions(output))):
+        told, why = store.feed_facts(cache_dir, version, previous), ""
+        if told is None:
+            try:
+                told = _version_facts(output, version, previous)
+            except (OSError, store.StoreError) as e:  # (what reading a published version raises)
+                why = store.describe_error(e) if isinstance(e, OSError) else str(e)
+                warn(warning("feed_entry_untold", f"{version}: what changed cannot be told ({why})",
+                             f"{output}/{store.FEED_FILE}"))
+            else:
+                store.save_feed_facts(cache_dir, version, told)
+        entries.append((version, when, told, why))
+    return feed.atom(entries, base_url)
+
+
+def _version_facts(output: Path, version: str, previous: str | None) -> dict:
     from pipeline.present import report
 
+    old = store.load_tables(output, previous) if previous else None
+    data = report.compare(old, store.load_tables(output, version), version=version, previous=previous,
+                          timelines=False)
+    return feed_facts(data)
+
+
+def write_feed(output: Path, base_url: str | None = None, cache_dir: Path | None = None) -> tuple[int, list[str]]:
+    """Write ``output/feed.atom`` again from every published version (``pipeline feed``), under
+    the build's lock; how many entries it has, and the warnings."""
+    cache_dir = cache_dir if cache_dir is not None else output.resolve().parent / ".cache"
+    warnings: list[str] = []
+    with store.build_lock(output):
+        events = store.history(output)
+        store.write_feed(output, feed_bytes(output, cache_dir, events, base_url, warnings.append))
+    return len(store.feed_versions(events, set(store.versions(output)))), warnings
+
+
+def _reports(data, cache_dir: Path) -> dict[str, bytes]:
+    """The report of the version being built; what its feed entry tells is kept beside
+    (``store.save_feed_facts``), so the feed need not compare the versions again."""
+    from pipeline.present import report
+
+    store.save_feed_facts(cache_dir, data.version, feed_facts(data))
     return {"md": report.to_markdown(data).encode("utf-8"), "html": report.to_html(data).encode("utf-8")}
 
 

@@ -26,7 +26,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _terminated)
     raw_dirs = [Path("raw")] + [Path(d) for d in args.raw]
     result = run_build(raw_dirs, Path(args.output), workers=args.jobs, use_cache=not args.no_cache,
-                       progress=True)
+                       progress=True, feed_base=_feed_base(None))
     if result.created:
         print(f"report: {args.output}/reports/{result.version}.md (and .html)")
     counts = ", ".join(f"{n} {t}" for t, n in result.counts.items())
@@ -38,6 +38,35 @@ def _cmd_build(args: argparse.Namespace) -> int:
     else:
         print(f"up to date: dataset {result.version} ({counts})")
     for w in result.warnings:
+        print(visible(f"warning: {w}"), file=sys.stderr)
+    return 0
+
+
+#: where ``output/`` is served, for the links of ``output/feed.atom`` (README, "A feed of changes")
+FEED_BASE_ENV = "PIPELINE_FEED_BASE_URL"
+
+
+def _feed_base(given: str | None) -> str | None:
+    """The feed's base URL: ``given``, else ``$PIPELINE_FEED_BASE_URL``, else None (links
+    relative to the feed). An http(s) URL without spaces or quotes, ending in ``/``."""
+    import re
+
+    url = given if given is not None else os.environ.get(FEED_BASE_ENV) or None
+    if url is None:
+        return None
+    if not re.fullmatch(r"https?://[^\s\"'<>]+", url):
+        raise PipelineError(f"{'--base-url' if given is not None else FEED_BASE_ENV} {url!r}: not an http(s) URL "
+                            f"(where output/ is served, e.g. https://example.org/compliance/)")
+    return url if url.endswith("/") else url + "/"
+
+
+def _cmd_feed(args: argparse.Namespace) -> int:
+    from pipeline.build import write_feed
+
+    output = Path(args.output)
+    n, warnings = write_feed(output, _feed_base(args.base_url))
+    print(f"wrote {output}/feed.atom: {n} entries, one per published version")
+    for w in warnings:
         print(visible(f"warning: {w}"), file=sys.stderr)
     return 0
 
@@ -273,6 +302,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from pipeline import store
     from pipeline.present import export
 
+    if args.format == "sqlite":
+        return _export_sqlite(args)
     out = Path(args.out) if args.out else None
     if out is not None and args.format == "csv" and args.what == "all" and out.exists() and not out.is_dir():
         raise PipelineError(f"{out}: a CSV export of every table needs a folder (one file per table), not a file")
@@ -298,6 +329,37 @@ def _cmd_export(args: argparse.Namespace) -> int:
                 print(visible(f"warning: {path}: {w}"), file=sys.stderr)
         counts = ", ".join(f"{len(rows[n][1])} rows of {n}" for n in names)
         print(f"wrote {path}: {counts} (dataset {version})")
+    return 0
+
+
+def _export_sqlite(args: argparse.Namespace) -> int:
+    """``export --format sqlite``: every table of the database (``present.database``) in one
+    file, written whole or not at all (``store.write_database``)."""
+    import datetime as dt
+
+    from pipeline import store
+    from pipeline.present import database, listing
+    from pipeline.store.database import write_database
+    from pipeline.store.loader import load, resolve_version
+
+    if args.what != "all":
+        raise PipelineError("--format sqlite writes every table (requirements, conflicts, versions, sources): "
+                            "leave out --what")
+    output = Path(args.output)
+    version = resolve_version(args.dataset, output)
+    tables = load(version, args.output, records=True, tables=("current", "conflicts", "sources"))
+    versions = store.versions(output)
+    rows = listing.version_rows(versions, store.history(output), store.latest(output),
+                                {v for v in versions if store.has_reports(output, v)})
+    when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    spec = database.database_tables(version, tables, rows, listing.source_rows(tables["sources"]), when)
+    name = f"compliance-{version}.db"
+    out = Path(args.out) if args.out else Path(name)
+    if args.out and (out.is_dir() or args.out.endswith(os.sep)):
+        out = out / name
+    write_database(out, spec, database.index_text)
+    counts = ", ".join(f"{len(t[1])} rows of {n}" for n, t in spec.items() if n != "about")
+    print(f"wrote {out}: {counts} (dataset {version}); browse it: datasette {out}")
     return 0
 
 
@@ -328,14 +390,23 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 def _add_export_parsers(sub, dataset, output) -> None:
     from pipeline.present.export import SEVERITIES
 
+    fe = sub.add_parser("feed", parents=[output], help="(re)write output/feed.atom, one Atom entry per published "
+                                                      "version (a build writes it too)")
+    fe.add_argument("--base-url", metavar="URL",
+                    help=f"where output/ is served, for absolute links (default: ${FEED_BASE_ENV}, else links "
+                         f"relative to the feed)")
+    fe.set_defaults(func=_cmd_feed)
+
     ex = sub.add_parser("export", parents=[dataset, output], help="the current requirements and the open conflicts as CSV or an Excel "
                                        "workbook, one row per entry (for compliance staff's own tools)")
     ex.add_argument("--what", choices=("current", "conflicts", "all"), default="all",
                     help="current: the current requirements, one row per category, statement and entry; "
                          "conflicts: open and stale conflicts, one row per value; all: both (default)")
-    ex.add_argument("--format", choices=("xlsx", "csv"), default="xlsx",
+    ex.add_argument("--format", choices=("xlsx", "csv", "sqlite"), default="xlsx",
                     help="xlsx: one workbook, a sheet per table and an 'about' sheet (default); "
-                         "csv: UTF-8 with a byte order mark (Excel reads the Chinese right), a file per table")
+                         "csv: UTF-8 with a byte order mark (Excel reads the Chinese right), a file per table; "
+                         "sqlite: one database (requirements with full-text search, conflicts, versions, sources) "
+                         "for Datasette or any SQLite tool")
     ex.add_argument("--out", metavar="PATH",
                     help="the file to write (a workbook, or one table as CSV), or a folder (CSV of all "
                          "tables: one file per table; an existing folder: default names inside it); "

@@ -281,7 +281,8 @@ def sample_data(tmp_path):
                   decision={"decision": "ok", "reviewer": "x", "date": "2026-01-01", "reason": "r",
                             "stale_reason": "values changed since the decision"}),
         _conflict("cfl_000000000000wide", "integration_differs", "open", "medium", [],
-                  [_value("raw/a.md", sha["raw/a.md"], 3, 3, "标准直播")] * 30, categories=wide),
+                  [dict(_value("raw/a.md", f"{j:064d}", 3, 3, "标准直播", date=f"2024-08-2{j}"),
+                        category_raw=["教育", f"类目{i}"]) for i in range(6) for j in range(5)], categories=wide),
         _conflict("cfl_00000000decided1", "rule_differs", "decided", "high", fund,
                   [_value("raw/b.txt", sha["raw/b.txt"], 1, 5, "any")],
                   decision={"decision": "follow newest", "reviewer": "Li", "date": "2026-01-01", "reason": "r",
@@ -344,8 +345,9 @@ def test_a_page_wide_change_is_one_row_listing_its_categories(tmp_path):
     assert "  - categories: 教育 / 类目0、教育 / 类目1、教育 / 类目2、教育 / 类目3、教育 / 类目4、教育 / 类目5" in md
     rows = [r for r in html.split("<tr") if "cfl_000000000000wide" in r]
     assert len(rows) == 1 and all(f"<li>教育 / 类目{i}</li>" in rows[0] for i in range(6))
-    # its 30 values are capped like any conflict's
-    assert "… and 18 more (conflicts.json has them all)" in rows[0]
+    # its 30 values (6 categories, 5 captures each, all saying the same) are a period per category
+    assert rows[0].count('class="period"') == 6 and rows[0].count("5 captures, 2024-08-20 → 2024-08-24") == 6
+    assert "教育 / 类目5: 标准直播 — 5 captures, 2024-08-20 → 2024-08-24: first raw/a.md:3, last raw/a.md:3" in md
 
 
 def test_conflict_kinds_are_words_for_every_kind_the_schema_lists(tmp_path):

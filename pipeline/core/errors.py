@@ -40,6 +40,7 @@ WARNING_KINDS = {
     # reading the raw folders and earlier versions
     "skipped": "an entry of a raw folder that is not read (a readme, a hidden name, a link)",
     "unreadable_version": "a published version that cannot be read; the build goes on without it",
+    "feed_entry_untold": "a version whose feed entry cannot tell what changed (a version it compares with unreadable)",
     # decoding
     "control_characters": "control characters removed from a document's text",
     # tables

@@ -15,6 +15,9 @@ from importlib import resources
 from pipeline.reconcile.conflicts import PAGE_WIDE_MIN
 from pipeline.present.words import RELATION_TEXT, STATUS_TEXT, kind_text, rule_words
 from pipeline.reconcile.diff import Diff
+from pipeline.reconcile import periods
+from pipeline.reconcile.periods import Period, conflict_periods
+from pipeline.present import timeline
 from pipeline.core.normalize import visible
 from pipeline.core.tables import CONFLICT_STATUSES, SEVERITY_ORDER, UNRESOLVED
 
@@ -69,6 +72,11 @@ class ReportData:
     #: ``ExcerptKey`` -> ``Excerpt`` of the values shown (``with_excerpts``); a value without
     #: one (a PDF, a file no longer on disk or changed since) is shown with its file:line only
     excerpts: Mapping[tuple, Excerpt] = field(default_factory=dict)
+    #: each category's requirement over time, drawn (``timeline.timelines``): the pictures, how
+    #: many more were worth drawing, how many said the same in every capture of one page
+    timelines: tuple = ()
+    timelines_more: int = 0
+    timelines_same: int = 0
 
     def caps(self) -> tuple[int, int, int]:
         big = 10 ** 9
@@ -86,7 +94,7 @@ def _s(value: object) -> str:
 
 
 def compare(old: dict | None, new: dict, *, version: str, previous: str | None,
-            compare_unchanged: bool = True, full: bool = False, read_lines=None) -> ReportData:
+            compare_unchanged: bool = True, full: bool = False, read_lines=None, timelines: bool = True) -> ReportData:
     """What the report says of version ``new`` against ``old`` (each a version's tables;
     ``old`` None: nothing to compare with): the one way the report's data is made, for the
     build, ``pipeline report`` and ``pipeline diff``. The build passes what it holds (its
@@ -94,7 +102,8 @@ def compare(old: dict | None, new: dict, *, version: str, previous: str | None,
     requirements of the sources worth comparing). ``compare_unchanged``: also compare sources
     whose bytes did not change (``diff.datasets_to_diffs``); ``full``: every row and value;
     ``read_lines(spans, sha256)``: reads the source lines of the excerpts
-    (``store.source_lines``; None: no excerpts)."""
+    (``store.source_lines``; None: no excerpts); ``timelines``: draw each category's
+    requirement over time (``timeline``; the feed needs no pictures)."""
     from pipeline.reconcile import diff
 
     data = ReportData(version=version, previous=previous,
@@ -105,6 +114,14 @@ def compare(old: dict | None, new: dict, *, version: str, previous: str | None,
                       previous_categories=frozenset((c["capability"], c["category_id"])
                                                     for c in (old or {}).get("categories", [])),
                       full=full, current=list(new.get("current", [])))
+    if not timelines:
+        return data
+    drawn, more, same = timeline.timelines(periods.requirement_periods(new.get("requirements", ()), new["pages"]),
+                                           {(c["capability"], c["category_id"]): c["category"]
+                                            for c in new["categories"]},
+                                           frozenset((r["capability"], r["category_id"]) for r in data.current
+                                                     if r.get("status") == "open_conflict"))
+    data = replace(data, timelines=tuple(drawn), timelines_more=more, timelines_same=same)
     if read_lines is None:
         return data
     return with_excerpts(data, read_lines, _shas(old), _shas(new),
@@ -130,8 +147,8 @@ def excerpt_keys(data: ReportData) -> list[ExcerptKey]:
     max_values, max_rows, max_sources = data.caps()
     keys: dict[ExcerptKey, None] = {}
     for c in data.conflicts:
-        for v in c["values"][:max_values]:
-            keys[("new", v["source_file"], v["line_start"], v["line_end"], _s(v["value"]))] = None
+        for p in shown_periods(c, max_values)[0]:
+            keys[("new", p.first["source_file"], p.first["line_start"], p.first["line_end"], _s(p.value))] = None
     for row in data.current:
         for st in row.get("statements") or ():
             for src, value in _statement_sources(st):
@@ -288,6 +305,40 @@ def excerpt(lines, first: int, value: str = "") -> Excerpt | None:
     return Excerpt(numbered[at][0], "\n".join(shown) + ("…" if cut else ""))
 
 
+def shown_periods(conflict: dict, most: int) -> tuple[list[Period], int]:
+    """The first ``most`` periods of a conflict's values (``periods.conflict_periods``) and how
+    many it has: the build's conflict headers carry them, made from every value
+    (``reconcile.conflict_header``); a conflict read whole is made into periods here."""
+    if "periods" in conflict:
+        return list(conflict["periods"][:most]), conflict.get("periods_total", len(conflict["periods"]))
+    spans = conflict_periods(conflict)
+    return spans[:most], len(spans)
+
+
+def period_when(p: Period) -> str:
+    """When a period was said, in words: its date (``date unknown``), or ``N captures,
+    FROM → TO``."""
+    if p.captures == 1:
+        return p.start or "date unknown"
+    if not p.dated:
+        return f"{p.captures} captures, dates unknown"
+    return f"{p.captures} captures, {p.start} → {p.end}" if p.start != p.end else f"{p.captures} captures, {p.start}"
+
+
+def _md_period(data: ReportData, c: dict, p: Period) -> list[str]:
+    """A period of a conflict's values on one Markdown line (the first and last capture's
+    ``file:line``), then the excerpt of its first capture."""
+    wide = f"{_md(' / '.join(p.category_raw))}: " if c.get("category_id") is None and p.category_raw else ""
+    first = f"{_md(p.first['source_file'])}:{p.first['line_start']}"
+    if p.captures == 1:
+        out = [f"  - {wide}{_md(p.value)} — {first} ({period_when(p)})"]
+    else:
+        out = [f"  - {wide}{_md(p.value)} — {period_when(p)}: first {first}, last "
+               f"{_md(p.last['source_file'])}:{p.last['line_start']}"]
+    q = _mdq(data.excerpt("new", p.first["source_file"], p.first["line_start"], p.first["line_end"], p.value))
+    return out + ([f"    - {q}"] if q else [])
+
+
 def n_values(conflict: dict) -> int:
     """How many values a conflict has (the build keeps only the first ``MAX_VALUES`` for the
     report, with ``values_total``)."""
@@ -421,14 +472,12 @@ def _md_conflict(data: ReportData, c: dict, max_values: int) -> list[str]:
     if names:
         more = len(c["categories"]) - len(names)
         out.append(f"  - categories: {_md('、'.join(names))}" + (f" … and {more} more" if more > 0 else ""))
-    for v in c["values"][:max_values]:
-        out.append(f"  - {_md(v['value'])} — {_md(v['source_file'])}:{v['line_start']}"
-                   f" ({v['date'] or 'date unknown'})")
-        q = _mdq(data.excerpt("new", v["source_file"], v["line_start"], v["line_end"], v["value"]))
-        if q:
-            out.append(f"    - {q}")
-    if n_values(c) > max_values:
-        out.append(f"  - … and {n_values(c) - max_values} more (conflicts.json has them all)")
+    spans, total = shown_periods(c, max_values)
+    for p in spans:
+        out += _md_period(data, c, p)
+    if total > len(spans):
+        out.append(f"  - … and {total - len(spans)} more periods ({n_values(c)} captures' values in all; "
+                   f"conflicts.json has them all)")
     if c["decision"]:
         d = c["decision"]
         out.append(f"  - decision: {_md(d['decision'])} by {_md(d['reviewer'])} on {d['date']}: "
@@ -599,6 +648,7 @@ def to_html(data: ReportData) -> str:
                            relation_text=RELATION_TEXT, kind_text=kind_text, rule_text=rule_words,
                            conflict_category=conflict_category, statement_sources=_statement_sources,
                            change_values=_change_values, documents_text=_documents_text, at=_at,
-                           n_values=n_values, max_values=max_values, max_rows=max_rows, max_sources=max_sources,
+                           n_values=n_values, max_values=max_values, shown_periods=shown_periods,
+                           period_when=period_when, max_timelines=timeline.MAX_TIMELINES, max_rows=max_rows, max_sources=max_sources,
                            review=[c for c in data.categories if c["review"]],
                            gone=[r for r in data.reviews if r["stale_reason"] == "conflict no longer exists"])

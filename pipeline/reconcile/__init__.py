@@ -17,6 +17,7 @@ from pipeline.reconcile.conflicts import conflict_order, iter_conflicts, records
 from pipeline.reconcile.current import SUMMARY_MAX, current_view
 from pipeline.reconcile.names import apply_stated_renames, captures_said, rename_rows, renames_reaching
 from pipeline.reconcile.pages import prior_pages, prior_sources
+from pipeline.reconcile.periods import conflict_periods
 from pipeline.reconcile.review import apply_decision, review_rows
 from pipeline.reconcile.versions import page_versions
 from pipeline.reconcile.views import categories_view, pages_view
@@ -65,10 +66,14 @@ def _reconcile_rows(rows, decisions, known_ids, decisions_file, sink, sources, p
 
 def conflict_header(c: dict, keep_values: int) -> dict:
     """A conflict without the bulk of its values: the first ``keep_values`` and their number
-    (``values_total``), for the report and the categories view. The summary, which names every
-    capture (hundreds of KB for one conflict over an archive), is kept only where a decision
-    was recorded: the review of that decision quotes it (``review.review_rows``)."""
+    (``values_total``), and the first ``keep_values`` of its periods (``periods``, made from
+    every value) and their number (``periods_total``), for the report and the categories view.
+    The summary, which names every capture (hundreds of KB for one conflict over an archive),
+    is kept only where a decision was recorded: the review of that decision quotes it
+    (``review.review_rows``)."""
+    spans = conflict_periods(c)
     return dict(c, values=list(c["values"][:keep_values]), values_total=len(c["values"]),
+                periods=spans[:keep_values], periods_total=len(spans),
                 summary=c["summary"] if c["decision"] is not None else None)
 
 

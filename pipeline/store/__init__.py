@@ -16,13 +16,13 @@ from pipeline.store.files import (  # noqa: F401
 )
 from pipeline.store.objects import CorruptObject, Objects, last_build, save_last_build  # noqa: F401
 from pipeline.store.published import (  # noqa: F401
-    HISTORY_EVENTS, REPORT_SUFFIXES, HistoryEvent, conflict_ids, dataset_dir, has_reports, has_table, history,
-    iter_records, iter_table, latest, load_small_tables, load_tables, parse_history, previous_version,
-    published_conflict_ids, versions,
+    FEED_FILE, HISTORY_EVENTS, REPORT_SUFFIXES, HistoryEvent, conflict_ids, dataset_dir, feed_facts, feed_versions,
+    has_feed, has_reports, has_table, history, iter_records, iter_table, latest, load_small_tables, load_tables,
+    parse_history, previous_version, published_conflict_ids, save_feed_facts, versions,
 )
 from pipeline.store.raw import (  # noqa: F401
     METADATA_FILE, RawFile, RawRef, hash_files, list_raw, read_raw, read_raw_bytes, source_lines,
 )
 from pipeline.store.writing import (  # noqa: F401
-    VersionWriter, clean_stale_tmp, link_partitions, record_history, version_name, write_reports,
+    VersionWriter, clean_stale_tmp, link_partitions, record_history, version_name, write_feed, write_reports,
 )

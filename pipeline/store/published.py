@@ -315,3 +315,47 @@ def has_reports(output: Path, version: str) -> bool:
             return False
 
     return all(whole(output / "reports" / f"{version}.{suffix}") for suffix in REPORT_SUFFIXES)
+
+
+#: the feed of published versions (``present.feed``), beside LATEST and HISTORY
+FEED_FILE = "feed.atom"
+
+
+def has_feed(output: Path) -> bool:
+    try:
+        p = output / FEED_FILE
+        return p.is_file() and p.stat().st_size > 0
+    except OSError:
+        return False
+
+
+def feed_versions(events: list[HistoryEvent], existing: set[str]) -> list[tuple[str, str, str | None]]:
+    """The feed's entries from ``output/HISTORY``: each version of ``existing`` at the first
+    time it became LATEST, with the version LATEST was before then (what its report compares
+    it with), oldest first: ``[(version, time, previous), …]``. A line from before times were
+    kept gives no entry (it has no time)."""
+    out, seen, before = [], set(), None
+    for e in events:
+        if e.version not in seen and e.version in existing and e.time is not None:
+            out.append((e.version, e.time, before))
+        seen.add(e.version)
+        before = e.version
+    return out
+
+
+def feed_facts(cache_dir: Path, version: str, previous: str | None) -> dict | None:
+    """What the feed's entry of ``version`` tells (``present.feed.facts``), kept in
+    ``<cache_dir>/feed/<version>.json`` when it was told against ``previous``; else None. Two
+    versions never change, so what changed between them is worked out once."""
+    try:
+        kept = json.loads((cache_dir / "feed" / f"{version}.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return kept if isinstance(kept, dict) and kept.get("previous") == previous and "counts" in kept else None
+
+
+def save_feed_facts(cache_dir: Path, version: str, facts: dict) -> None:
+    from pipeline.store.files import write_atomic
+
+    (cache_dir / "feed").mkdir(parents=True, exist_ok=True)
+    write_atomic(cache_dir / "feed" / f"{version}.json", json.dumps(facts, ensure_ascii=False, sort_keys=True).encode())

@@ -18,7 +18,8 @@ from pathlib import Path
 from pipeline.core.errors import StoreError
 from pipeline.store.files import _fsync_dir, _json_bytes, _naming, compact_json_bytes, write_atomic
 from pipeline.store.objects import arrow_schema, arrow_table, parquet_options
-from pipeline.store.published import HISTORY_EVENTS, HISTORY_HEADER, REPORT_SUFFIXES, history, latest, parse_history
+from pipeline.store.published import (FEED_FILE, HISTORY_EVENTS, HISTORY_HEADER, REPORT_SUFFIXES, has_feed, history,
+                                      latest, parse_history)
 from pipeline.core.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLE_ORDER, json_schema, table_schema_fields
 
 #: a small table's Parquet row groups end after this many rows ...
@@ -188,13 +189,17 @@ class VersionWriter:
             fh.flush()
             os.fsync(fh.fileno())
 
-    def publish(self, version: str, reports: dict[str, bytes] | None) -> bool:
+    def publish(self, version: str, reports: dict[str, bytes] | None, feed=None) -> bool:
         """Publish the finished folder as ``version`` with its review report, together or not
         at all: the reports are written first (each atomically), then the folder is renamed
         into ``datasets/`` (the moment the version exists), then LATEST. A kill before the
         rename leaves reports of a version that does not exist, which the next build removes
         (``clean_stale_tmp``) or writes again (same inputs, same bytes); a full disk stops the
-        build before anything is renamed. ``reports`` None: the version's reports exist."""
+        build before anything is renamed. ``reports`` None: the version's reports exist.
+        ``feed(history events)``: the bytes of ``output/feed.atom``, written (atomically) once
+        HISTORY names the version and before LATEST moves, so that a kill in between leaves
+        LATEST to move, and the feed to be written again, by the next build; also written
+        where it is missing."""
         final = self.output / "datasets" / version
         # HISTORY is read (and a line in it that is no log line refused) before anything is
         # published: an error after the rename would leave a version published by a failed build
@@ -212,7 +217,11 @@ class VersionWriter:
         link_partitions(self.output)
         if latest(self.output) != version:
             record_history(self.output, version, "built" if created else "switched back")
+            if feed is not None:
+                write_feed(self.output, feed(history(self.output)))
             write_atomic(self.output / "LATEST", (version + "\n").encode())
+        elif feed is not None and not has_feed(self.output):
+            write_feed(self.output, feed(history(self.output)))
         return created
 
     def abandon(self) -> None:
@@ -227,6 +236,11 @@ def write_reports(output: Path, version: str, reports: dict[str, bytes]) -> None
     (output / "reports").mkdir(parents=True, exist_ok=True)
     for suffix, data in sorted(reports.items()):
         write_atomic(output / "reports" / f"{version}.{suffix}", data)
+
+
+def write_feed(output: Path, data: bytes) -> None:
+    """``output/feed.atom``, whole or as it was (``write_atomic``)."""
+    write_atomic(output / FEED_FILE, data)
 
 
 def _utc_now() -> str:

@@ -1,0 +1,140 @@
+"""Values over time as periods: consecutive captures of one page that say the same thing are one
+period (what was said, from, to, how many captures, the first and the last source), the one
+way a run of equal values is told, for a conflict's values and for a category's requirement
+over time (the report's Markdown and HTML, its timelines).
+
+A conflict lists its values page by page, each page's in version order (``conflicts``: the
+page's versions by date, then capture time; undated captures first, as ``pages.versions``
+has them). A period never joins a capture whose date is unknown with a dated one: where an
+undated capture falls in time is not known, so it is a period of its own kind, shown as such.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.reconcile.values import field_value
+from pipeline.reconcile.versions import part_key
+
+
+@dataclass(frozen=True)
+class Period:
+    """Consecutive captures of one page saying ``value``."""
+    value: str
+    page: str | None
+    captures: int
+    #: the first and last capture of the run: ``{source_file, source_sha256, line_start,
+    #: line_end, date}`` (the same capture for a period of one)
+    first: dict
+    last: dict
+    #: the category as the first capture writes it (a page-wide change's values cover several)
+    category_raw: tuple[str, ...] = ()
+    #: what the first capture requires, where the caller gives it (a timeline's legend)
+    said: dict | None = None
+
+    @property
+    def start(self) -> str | None:
+        return self.first.get("date")
+
+    @property
+    def end(self) -> str | None:
+        return self.last.get("date")
+
+    @property
+    def dated(self) -> bool:
+        return self.first.get("date") is not None
+
+
+_WHERE = ("source_file", "source_sha256", "line_start", "line_end", "date")
+
+
+def _where(v: dict) -> dict:
+    return {k: v.get(k) for k in _WHERE}
+
+
+def periods(values, said=None, by_category: bool = False) -> list[Period]:
+    """``values`` (a conflict's, or any ``{value, page, date, source_file, source_sha256,
+    line_start, line_end, category_raw}`` in page and version order) as periods: a new one
+    starts where the page or the value changes, where a capture's date is known and the
+    previous one's is not (or the reverse), and where a capture comes again (a page-wide
+    change lists each category's run of the page's captures one after the other; with
+    ``by_category``, also where the category as written changes). ``said(value)``: what to
+    keep of the first capture of each period (``Period.said``)."""
+    out: list[Period] = []
+    run: list[dict] = []
+    seen: set = set()  # the captures since the last one that came again
+
+    def close() -> None:
+        if run:
+            head = run[0]
+            out.append(Period(value=head["value"], page=head.get("page"), captures=len(run), first=_where(head),
+                              last=_where(run[-1]), category_raw=tuple(head.get("category_raw") or ()),
+                              said=said(head) if said else None))
+
+    for v in values:
+        capture = (v.get("source_sha256"), v.get("source_file"), v.get("line_start"))
+        again = capture in seen
+        if run and (again or v["value"] != run[0]["value"] or v.get("page") != run[0].get("page")
+                    or (v.get("date") is None) != (run[0].get("date") is None)
+                    or by_category and list(v.get("category_raw") or ()) != list(run[0].get("category_raw") or ())):
+            close()
+            run = []
+        if again:
+            seen = set()
+        run.append(v)
+        seen.add(capture)
+    close()
+    return out
+
+
+def conflict_periods(c: dict) -> list[Period]:
+    """A conflict's values as periods; a page-wide change's split by category too (its values
+    are each category's run of the page's captures)."""
+    return periods(c["values"], by_category=c.get("category_id") is None)
+
+
+#: what a requirement is, for its timeline: a new period starts where one of these changes
+#: (``values.field_value``, the comparison reconciliation and ``pipeline diff`` make)
+REQUIREMENT_FIELDS = ("rule", "count", "documents", "conditions", "entries", "integration")
+#: what a timeline's legend says of a period's requirement (its first capture's)
+SAID_FIELDS = ("rule", "pick", "of", "options", "declared", "documents", "conditions", "integration",
+               "items_missing", "kind")
+
+
+def _lines(r) -> tuple[int, int]:
+    start = getattr(r, "line_start", None)  # (a ``records.Row`` holds its lines; a record, its provenance)
+    if start is None:
+        return r["provenance"]["line_start"], r["provenance"]["line_end"]
+    return start, r.line_end
+
+
+def requirement_periods(rows, pages: list[dict]) -> dict[tuple[str, str], list[tuple[str, list[Period]]]]:
+    """Each category's requirement over time: per (capability, category_id), per page (its
+    part where a page holds several tables: ``page / part``), the periods of what the page's
+    captures require (``REQUIREMENT_FIELDS``), in the page's version order (``pages`` table).
+    Eligibility statements require nothing and are left out."""
+    at = {v["source_sha256"]: (p["page_key"], i, v.get("date")) for p in pages for i, v in enumerate(p["versions"])}
+    lanes: dict[tuple[str, str], dict[str, list]] = {}
+    said: dict[str, str] = {}  # content hash -> value: thousands of captures share a few contents
+    for r in rows:
+        where = at.get(r["source_sha256"])
+        if where is None or r.get("kind", "qualification") != "qualification":
+            continue
+        start, end = _lines(r)
+        h = r.get("content_hash")
+        value = said.get(h) if h else None
+        if value is None:
+            value = repr(tuple(field_value(r, f) for f in REQUIREMENT_FIELDS))
+            if h:
+                said[h] = value
+        lane = part_key(where[0], r.get("page_part"))
+        lanes.setdefault((r["capability"], r["category_id"]), {}).setdefault(lane, []).append(
+            (where[1], start, {"value": value, "page": lane, "date": where[2], "source_file": r["source_file"],
+                               "source_sha256": r["source_sha256"], "line_start": start, "line_end": end,
+                               "category_raw": list(r["category_raw"]),
+                               "said": {f: _plain(r.get(f)) for f in SAID_FIELDS}}))
+    return {key: [(lane, periods([v for _, _, v in sorted(vs, key=lambda x: x[:2])], said=lambda v: v["said"]))
+                  for lane, vs in sorted(by_lane.items())] for key, by_lane in sorted(lanes.items())}
+
+
+def _plain(value):
+    return list(value) if isinstance(value, tuple) else value
