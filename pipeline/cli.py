@@ -9,6 +9,10 @@ from pathlib import Path
 
 from pipeline.core.errors import PipelineError
 from pipeline.core.normalize import visible
+from pipeline.core.tables import TABLE_ORDER
+
+#: what ``decide`` reads of a dataset: its conflicts
+_ALL_BUT_CONFLICTS = tuple(t for t in TABLE_ORDER if t != "conflicts")
 
 
 class Terminated(BaseException):
@@ -128,6 +132,11 @@ def _cmd_decide(args: argparse.Namespace) -> int:
     from pipeline import store
     from pipeline.reconcile import review
 
+    if args.sheet:
+        return _decide_from_sheet(args)
+    lacking = [f"--{k}" for k in ("decision", "reason", "reviewer") if getattr(args, k) is None]
+    if lacking:
+        raise PipelineError(f"decide: {', '.join(lacking)} needed (or --from FILE, a decide sheet)")
     output = Path(args.output)
     version = store.latest(output)
     if version is None:
@@ -148,6 +157,53 @@ def _cmd_decide(args: argparse.Namespace) -> int:
         wide = f" (page-wide: {len(c.get('categories') or [])} categories)" if not c.get("category_id") else ""
         print(f"recorded decision on {c['id']}{wide}")
     print(f"in {path}; run `make build` to apply {'them' if len(chosen) > 1 else 'it'}")
+    return 0
+
+
+def _decide_from_sheet(args: argparse.Namespace) -> int:
+    """``decide --from FILE``: every filled row of a decide sheet (``export``'s workbook or CSV)
+    in one update of the decisions file, or none (each row that cannot be, one line)."""
+    import datetime as dt
+
+    from pipeline import store
+    from pipeline.present import export
+    from pipeline.reconcile import review
+
+    if args.conflicts or args.ids_from or any(getattr(args, k) is not None for k in ("decision", "reason", "reviewer")):
+        raise PipelineError("decide --from FILE takes the ids, decisions, reasons and reviewers from the sheet; "
+                            "give no ids, --ids-from, --decision, --reason or --reviewer with it")
+    output = Path(args.output)
+    version = store.latest(output)
+    if version is None:
+        raise PipelineError(f"{output}: no dataset yet; run `make build`")
+    data = store.read_optional_bytes(Path(args.sheet), args.sheet)
+    if data is None:
+        raise PipelineError(f"{args.sheet}: no such file")
+    rows = export.read_decide_sheet(data, args.sheet)
+    filled = [r for r in rows if r.filled()]
+    if not filled:
+        print(f"{args.sheet}: no row has a decision typed in it; nothing recorded")
+        return 0
+    known = {c["id"]: c for c in store.load_tables(output, version, skip=_ALL_BUT_CONFLICTS)["conflicts"]}
+    date = args.date or dt.date.today().isoformat()
+    path = Path(args.file)
+    done: list[review.SheetImport] = []
+
+    def change(old: str | None) -> str:
+        new, result = review.sheet_decisions(old, filled, known, version, date, str(path))
+        done.append(result)
+        return new
+
+    store.update_text(path, change)
+    result = done[-1]
+    for r in result.recorded:
+        print(f"recorded decision on {r.conflict} ({r.where}: {r.decision})")
+    if not result.recorded:
+        print(f"nothing new: the {len(result.already)} decision(s) in {args.sheet} are already in {path}")
+        return 0
+    if result.already:
+        print(f"{len(result.already)} row(s) already in {path}, not added again")
+    print(f"in {path}; run `make build` to apply {'them' if len(result.recorded) > 1 else 'it'}")
     return 0
 
 
@@ -361,9 +417,11 @@ def _add_export_parsers(sub, dataset, output) -> None:
 
     ex = sub.add_parser("export", parents=[dataset, output], help="the current requirements and the open conflicts as CSV or an Excel "
                                        "workbook, one row per entry (for compliance staff's own tools)")
-    ex.add_argument("--what", choices=("current", "conflicts", "all"), default="all",
+    ex.add_argument("--what", choices=("current", "conflicts", "decide", "all"), default="all",
                     help="current: the current requirements, one row per category, statement and entry; "
-                         "conflicts: open and stale conflicts, one row per value; all: both (default)")
+                         "conflicts: open and stale conflicts, one row per value; decide: open and stale "
+                         "conflicts, one row each, to type decisions in (read back by `decide --from`); "
+                         "all: the three (default)")
     ex.add_argument("--format", choices=("xlsx", "csv"), default="xlsx",
                     help="xlsx: one workbook, a sheet per table and an 'about' sheet (default); "
                          "csv: UTF-8 with a byte order mark (Excel reads the Chinese right), a file per table")
@@ -458,9 +516,13 @@ def build_parser() -> argparse.ArgumentParser:
                                    "the decisions file, or none. A page-wide conflict (one id, the same change in "
                                    "many categories of a page) is decided once for all its categories.")
     ids(r, "decide")
-    r.add_argument("--decision", required=True, help="what was decided, e.g. 'follow newest'")
-    r.add_argument("--reason", required=True, help="why")
-    r.add_argument("--reviewer", required=True, help="who decided")
+    r.add_argument("--decision", help="what was decided, e.g. 'follow newest' (needed unless --from)")
+    r.add_argument("--reason", help="why (needed unless --from)")
+    r.add_argument("--reviewer", help="who decided (needed unless --from)")
+    r.add_argument("--from", dest="sheet", metavar="FILE",
+                   help="the decisions typed in a decide sheet (`export`'s workbook, or its decide CSV): every "
+                        "filled row recorded in one update, or none; a row that cannot be is named "
+                        "FILE:decide!ROW (FILE:LINE for a CSV) with what was typed in it")
     r.set_defaults(func=_cmd_decide)
     w = sub.add_parser("withdraw", help="withdraw decisions: kept in the decisions file as [[withdrawn]], "
                                         "their conflicts open again at the next build")
