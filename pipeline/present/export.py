@@ -429,14 +429,15 @@ def csv_name(table: str, version: str) -> str:
     return f"{table}-{version}.csv"
 
 
-def export_targets(what: str, fmt: str, version: str, out, out_is_dir: bool) -> list[tuple]:
-    """Where ``pipeline export`` writes: ``[(path, (table, …)), …]``. ``out`` (a ``Path`` or
+def export_targets(what, fmt: str, version: str, out, out_is_dir: bool) -> list[tuple]:
+    """Where ``pipeline export`` writes: ``[(path, (table, …)), …]``; ``what``: ``all``, a
+    table, or a tuple of tables. ``out`` (a ``Path`` or
     None: the current folder) is a file for a workbook or a single table, or a folder (when it
     is one: ``out_is_dir``) to hold the default names; a CSV export of every table is one file
     per table, in the folder ``out``."""
     from pathlib import Path
 
-    tables = TABLES if what == "all" else (what,)
+    tables = TABLES if what == "all" else (what,) if isinstance(what, str) else tuple(what)
     if fmt == "xlsx":
         name = workbook_name(version)
         return [(Path(name) if out is None else out / name if out_is_dir else out, tables)]
