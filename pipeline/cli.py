@@ -484,7 +484,9 @@ def _add_decide_parsers(sub, output) -> None:
 
 
 def _add_export_parsers(sub, dataset, output) -> None:
-    from pipeline.present.export import SEVERITIES
+    # (from their home, not from present.export: every command builds this parser, and export
+    # imports the reconcile stage, which a Ctrl-C during a build's first second would interrupt)
+    from pipeline.core.tables import SEVERITY_ORDER as SEVERITIES
 
     ex = sub.add_parser("export", parents=[dataset, output], help="the current requirements and the open conflicts as CSV or an Excel "
                                        "workbook, one row per entry (for compliance staff's own tools)")
