@@ -9,6 +9,10 @@ from pathlib import Path
 
 from pipeline.core.errors import PipelineError
 from pipeline.core.normalize import visible
+from pipeline.core.tables import TABLE_ORDER
+
+#: what ``decide`` reads of a dataset: its conflicts
+_ALL_BUT_CONFLICTS = tuple(t for t in TABLE_ORDER if t != "conflicts")
 
 
 class Terminated(BaseException):
@@ -126,6 +130,11 @@ def _cmd_decide(args: argparse.Namespace) -> int:
     from pipeline import store
     from pipeline.reconcile import review
 
+    if args.sheet:
+        return _decide_from_sheet(args)
+    lacking = [f"--{k}" for k in ("decision", "reason", "reviewer") if getattr(args, k) is None]
+    if lacking:
+        raise PipelineError(f"decide: {', '.join(lacking)} needed (or --from FILE, a decide sheet)")
     output = Path(args.output)
     version = store.latest(output)
     if version is None:
@@ -146,6 +155,53 @@ def _cmd_decide(args: argparse.Namespace) -> int:
         wide = f" (page-wide: {len(c.get('categories') or [])} categories)" if not c.get("category_id") else ""
         print(f"recorded decision on {c['id']}{wide}")
     print(f"in {path}; run `make build` to apply {'them' if len(chosen) > 1 else 'it'}")
+    return 0
+
+
+def _decide_from_sheet(args: argparse.Namespace) -> int:
+    """``decide --from FILE``: every filled row of a decide sheet (``export``'s workbook or CSV)
+    in one update of the decisions file, or none (each row that cannot be, one line)."""
+    import datetime as dt
+
+    from pipeline import store
+    from pipeline.present import export
+    from pipeline.reconcile import review
+
+    if args.conflicts or args.ids_from or any(getattr(args, k) is not None for k in ("decision", "reason", "reviewer")):
+        raise PipelineError("decide --from FILE takes the ids, decisions, reasons and reviewers from the sheet; "
+                            "give no ids, --ids-from, --decision, --reason or --reviewer with it")
+    output = Path(args.output)
+    version = store.latest(output)
+    if version is None:
+        raise PipelineError(f"{output}: no dataset yet; run `make build`")
+    data = store.read_optional_bytes(Path(args.sheet), args.sheet)
+    if data is None:
+        raise PipelineError(f"{args.sheet}: no such file")
+    rows = export.read_decide_sheet(data, args.sheet)
+    filled = [r for r in rows if r.filled()]
+    if not filled:
+        print(f"{args.sheet}: no row has a decision typed in it; nothing recorded")
+        return 0
+    known = {c["id"]: c for c in store.load_tables(output, version, skip=_ALL_BUT_CONFLICTS)["conflicts"]}
+    date = args.date or dt.date.today().isoformat()
+    path = Path(args.file)
+    done: list[review.SheetImport] = []
+
+    def change(old: str | None) -> str:
+        new, result = review.sheet_decisions(old, filled, known, version, date, str(path))
+        done.append(result)
+        return new
+
+    store.update_text(path, change)
+    result = done[-1]
+    for r in result.recorded:
+        print(f"recorded decision on {r.conflict} ({r.where}: {r.decision})")
+    if not result.recorded:
+        print(f"nothing new: the {len(result.already)} decision(s) in {args.sheet} are already in {path}")
+        return 0
+    if result.already:
+        print(f"{len(result.already)} row(s) already in {path}, not added again")
+    print(f"in {path}; run `make build` to apply {'them' if len(result.recorded) > 1 else 'it'}")
     return 0
 
 
@@ -240,27 +296,42 @@ def _cmd_decisions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tables(args: argparse.Namespace, names: tuple[str, ...]) -> tuple[dict, object]:
+    """A version's tables, and with ``--as-of`` the answer as of that day
+    (``pipeline.load_as_of``) and what it was made from (None without)."""
+    from pipeline import load_as_of
+    from pipeline.store.loader import load
+
+    if getattr(args, "as_of", None):
+        return load_as_of(args.as_of, args.dataset, args.output, records=True, tables=names)
+    return load(args.dataset, args.output, records=True, tables=names), None
+
+
 def _cmd_show(args: argparse.Namespace) -> int:
     import json
 
     from pipeline.present import show
-    from pipeline.store.loader import load
+    from pipeline.present.words import as_of_words
 
-    tables = load(args.dataset, args.output, records=True,
-                  tables=("requirements", "categories", "conflicts", "current"))
+    tables, as_of = _tables(args, ("requirements", "categories", "conflicts", "current", "pages"))
     exact, partial, suggestions = show.find(args.category, tables["categories"])
     if not (exact or partial):
         hint = f"; did you mean: {', '.join(suggestions)}" if suggestions else ""
-        raise PipelineError(f"no category matches {args.category!r}{hint}")
+        raise PipelineError(f"no category matches {args.category!r}{hint}"
+                            + (f" ({as_of_words(as_of)})" if as_of else ""))
     # details for the categories the query names, or for every match when it names none and
     # they are few (or --all); a list of every match comes first whenever there are several
     detailed = exact or (partial if len(partial) <= show.DETAILS_MAX or args.all else [])
     if args.all:
         detailed = exact + partial
-    described = [show.describe(cid, tables) for cid in detailed]
     if args.format == "json":
-        _emit(json.dumps({"query": args.category, "named": exact, "partial": partial, "categories": described},
-                         ensure_ascii=False, indent=1, sort_keys=True) + "\n", "json")
+        described = [dict(show.describe(cid, tables), **({"history_lines": show.history_lines(cid, tables)}
+                                                          if args.history else {})) for cid in detailed]
+        said = {"query": args.category, "named": exact, "partial": partial, "categories": described}
+        if as_of:
+            said["as_of"] = {"day": as_of.day, "captures_used": as_of.used, "captures_later": as_of.later,
+                             "captures_undated": as_of.undated, "said": as_of_words(as_of)}
+        _emit(json.dumps(said, ensure_ascii=False, indent=1, sort_keys=True) + "\n", "json")
         return 0
     parts = []
     if len(exact) + len(partial) > 1:
@@ -268,8 +339,13 @@ def _cmd_show(args: argparse.Namespace) -> int:
         if len(detailed) < len(exact) + len(partial):
             parts.append(f"details below for {len(detailed)} of them; name one (or add --all) for the others"
                          if detailed else "name one of them (or add --all) for its details")
-    parts += [show.to_text(d) for d in described]
-    print(visible(("\n\n" + "=" * 72 + "\n").join(parts)))
+    if args.history:
+        parts += ["\n".join([show.title_line(cid, tables), "History: one line per version that changed what "
+                             "its page says of it"] + show.history_lines(cid, tables)) for cid in detailed]
+    else:
+        parts += [show.to_text(show.describe(cid, tables)) for cid in detailed]
+    head = f"{as_of_words(as_of)}\n\n" if as_of else ""
+    print(visible(head + ("\n\n" + "=" * 72 + "\n").join(parts)))
     return 0
 
 
@@ -288,12 +364,15 @@ def _cmd_sources(args: argparse.Namespace) -> int:
     return 0
 
 
-def _export_tables(args: argparse.Namespace) -> tuple[str, dict]:
-    """The version named and the tables an export reads (a version older than a table has it empty)."""
-    from pipeline.store.loader import load, resolve_version
+def _export_tables(args: argparse.Namespace) -> tuple[str, dict, object]:
+    """The version named, the tables an export reads (a version older than a table has it
+    empty), as of ``--as-of``'s day where given, and what that answer was made from."""
+    from pipeline.store.loader import resolve_version
 
     version = resolve_version(args.dataset, Path(args.output))
-    return version, load(version, args.output, records=True, tables=("current", "conflicts"))
+    args.dataset = version
+    tables, as_of = _tables(args, ("current", "conflicts"))
+    return version, tables, as_of
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -301,34 +380,44 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     from pipeline import store
     from pipeline.present import export
+    from pipeline.present.words import as_of_words
 
     if args.format == "sqlite":
         return _export_sqlite(args)
     out = Path(args.out) if args.out else None
     if out is not None and args.format == "csv" and args.what == "all" and out.exists() and not out.is_dir():
         raise PipelineError(f"{out}: a CSV export of every table needs a folder (one file per table), not a file")
-    version, tables = _export_tables(args)
-    if args.what in ("current", "all") and not store.has_table(Path(args.output), version, "current"):
-        raise PipelineError(f"dataset {version} has no `current` table (it was built before the table "
+    if args.as_of and args.what == "decide":
+        raise PipelineError("export --as-of: no decide sheet (decisions are made on today's values); "
+                            "export --what decide without --as-of")
+    if args.what in ("current", "all") and not store.has_table(Path(args.output), _version(args), "current"):
+        raise PipelineError(f"dataset {_version(args)} has no `current` table (it was built before the table "
                             f"existed): run `make build`, or export --what conflicts")
+    version, tables, as_of = _export_tables(args)
     # (a folder named with a trailing slash need not exist yet)
     is_dir = out is not None and (out.is_dir() or args.out.endswith(os.sep))
-    targets = export.export_targets(args.what, args.format, version, out, is_dir)
-    rows = {t: export.table_rows(t, tables) for t in export.TABLES if args.what in (t, "all")}
+    # an answer as of a day is named after it, and has no decide sheet
+    label = f"{version}-as-of-{as_of.day}" if as_of else version
+    what = tuple(t for t in export.TABLES if args.what in (t, "all") and not (as_of and t == export.DECIDE))
+    targets = export.export_targets(what, args.format, label, out, is_dir)
+    rows = {t: export.table_rows(t, tables) for t in what}
     when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    about = export.ABOUT + ([("as of", as_of_words(as_of))] if as_of else [])
+    if as_of:
+        print(as_of_words(as_of))
     for path, names in targets:
         if args.format == "csv":
             (name,) = names
             store.write_export(path, export.csv_bytes(*rows[name]))
         else:
             cut: list[str] = []
-            wb = export.workbook({n: rows[n] for n in names}, version=version, exported_at=when, about=export.ABOUT,
+            wb = export.workbook({n: rows[n] for n in names}, version=version, exported_at=when, about=about,
                                  warnings=cut)
             store.write_export(path, export.workbook_bytes(wb))
             for w in cut:
                 print(visible(f"warning: {path}: {w}"), file=sys.stderr)
         counts = ", ".join(f"{len(rows[n][1])} rows of {n}" for n in names)
-        print(f"wrote {path}: {counts} (dataset {version})")
+        print(f"wrote {path}: {counts} (dataset {version}{', as of ' + as_of.day if as_of else ''})")
     return 0
 
 
@@ -345,6 +434,9 @@ def _export_sqlite(args: argparse.Namespace) -> int:
     if args.what != "all":
         raise PipelineError("--format sqlite writes every table (requirements, conflicts, versions, sources): "
                             "leave out --what")
+    if args.as_of:  # (the database is today's answer: never a silent one for another day)
+        raise PipelineError("export --format sqlite --as-of: the database holds today's answer only; "
+                            "export --as-of as xlsx or csv")
     output = Path(args.output)
     version = resolve_version(args.dataset, output)
     tables = load(version, args.output, records=True, tables=("current", "conflicts", "sources"))
@@ -361,6 +453,12 @@ def _export_sqlite(args: argparse.Namespace) -> int:
     counts = ", ".join(f"{len(t[1])} rows of {n}" for n, t in spec.items() if n != "about")
     print(f"wrote {out}: {counts} (dataset {version}); browse it: datasette {out}")
     return 0
+
+
+def _version(args: argparse.Namespace) -> str:
+    from pipeline.store.loader import resolve_version
+
+    return resolve_version(args.dataset, Path(args.output))
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -387,8 +485,42 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_decide_parsers(sub, output) -> None:
+    """``decide`` and ``withdraw``: what people type about conflicts."""
+    def ids(p: argparse.ArgumentParser, what: str) -> None:
+        p.add_argument("conflicts", nargs="*", metavar="ID", help=f"conflict id(s) (cfl_…) to {what}")
+        p.add_argument("--ids-from", metavar="FILE",
+                       help="also the ids in FILE, one per line (# comments and blank lines allowed; - reads "
+                            "standard input); a line that is no id stops with FILE:LINE and writes nothing")
+        p.add_argument("--date", help="YYYY-MM-DD (default: today)")
+        p.add_argument("--file", default="review/decisions.toml", help="decisions file (default: %(default)s)")
+
+    r = sub.add_parser("decide", parents=[output],
+                       help="record one decision on one or more conflicts in review/decisions.toml",
+                       description="Record a decision on one or more conflicts, all in one atomic update of "
+                                   "the decisions file, or none. A page-wide conflict (one id, the same change in "
+                                   "many categories of a page) is decided once for all its categories.")
+    ids(r, "decide")
+    r.add_argument("--decision", help="what was decided, e.g. 'follow newest' (needed unless --from)")
+    r.add_argument("--reason", help="why (needed unless --from)")
+    r.add_argument("--reviewer", help="who decided (needed unless --from)")
+    r.add_argument("--from", dest="sheet", metavar="FILE",
+                   help="the decisions typed in a decide sheet (`export`'s workbook, or its decide CSV): every "
+                        "filled row recorded in one update, or none; a row that cannot be is named "
+                        "FILE:decide!ROW (FILE:LINE for a CSV) with what was typed in it")
+    r.set_defaults(func=_cmd_decide)
+    w = sub.add_parser("withdraw", help="withdraw decisions: kept in the decisions file as [[withdrawn]], "
+                                        "their conflicts open again at the next build")
+    ids(w, "withdraw the decisions on")
+    w.add_argument("--reason", required=True, help="why the decision is withdrawn")
+    w.add_argument("--reviewer", required=True, help="who withdraws it")
+    w.set_defaults(func=_cmd_withdraw)
+
+
 def _add_export_parsers(sub, dataset, output) -> None:
-    from pipeline.present.export import SEVERITIES
+    # (from their home, not from present.export: every command builds this parser, and export
+    # imports the reconcile stage, which a Ctrl-C during a build's first second would interrupt)
+    from pipeline.core.tables import SEVERITY_ORDER as SEVERITIES
 
     fe = sub.add_parser("feed", parents=[output], help="(re)write output/feed.atom, one Atom entry per published "
                                                       "version (a build writes it too)")
@@ -399,9 +531,11 @@ def _add_export_parsers(sub, dataset, output) -> None:
 
     ex = sub.add_parser("export", parents=[dataset, output], help="the current requirements and the open conflicts as CSV or an Excel "
                                        "workbook, one row per entry (for compliance staff's own tools)")
-    ex.add_argument("--what", choices=("current", "conflicts", "all"), default="all",
+    ex.add_argument("--what", choices=("current", "conflicts", "decide", "all"), default="all",
                     help="current: the current requirements, one row per category, statement and entry; "
-                         "conflicts: open and stale conflicts, one row per value; all: both (default)")
+                         "conflicts: open and stale conflicts, one row per value; decide: open and stale "
+                         "conflicts, one row each, to type decisions in (read back by `decide --from`); "
+                         "all: the three (default)")
     ex.add_argument("--format", choices=("xlsx", "csv", "sqlite"), default="xlsx",
                     help="xlsx: one workbook, a sheet per table and an 'about' sheet (default); "
                          "csv: UTF-8 with a byte order mark (Excel reads the Chinese right), a file per table; "
@@ -411,6 +545,10 @@ def _add_export_parsers(sub, dataset, output) -> None:
                     help="the file to write (a workbook, or one table as CSV), or a folder (CSV of all "
                          "tables: one file per table; an existing folder: default names inside it); "
                          "default: compliance-<version>.xlsx / <table>-<version>.csv in the current folder")
+    ex.add_argument("--as-of", metavar="YYYY-MM-DD",
+                    help="the current requirements and conflicts as of that day: from the captures dated on or "
+                         "before it, reconciled as a build would have then (undated captures left out and "
+                         "counted); no decide sheet; files named <version>-as-of-<day>")
     ex.set_defaults(func=_cmd_export)
     ck = sub.add_parser("check", parents=[dataset, output], help="for CI and scheduled runs: exit 1, listing them, when the dataset has "
                                       "open (or stale) conflicts of high severity; exit 0 when it has none")
@@ -457,6 +595,12 @@ def build_parser() -> argparse.ArgumentParser:
                                     help="dataset version to read (default: latest; --version is the same "
                                          "option, kept for old scripts)")
 
+    def as_of(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--as-of", metavar="YYYY-MM-DD",
+                       help="answer from the captures dated on or before that day (the page's own date, else "
+                            "the capture's), reconciled as a build would have then; undated captures are left "
+                            "out and counted")
+
     def formats(p: argparse.ArgumentParser, choices=FORMATS, json_alias: bool = False) -> None:
         p.add_argument("--format", choices=choices, default="text",
                        help=f"output format: {', '.join(choices)} (default: text; json and csv are UTF-8)")
@@ -484,35 +628,16 @@ def build_parser() -> argparse.ArgumentParser:
                         "a source whose bytes changed but whose requirements read the same does not count")
     d.set_defaults(func=_cmd_diff)
 
-    def ids(p: argparse.ArgumentParser, what: str) -> None:
-        p.add_argument("conflicts", nargs="*", metavar="ID", help=f"conflict id(s) (cfl_…) to {what}")
-        p.add_argument("--ids-from", metavar="FILE",
-                       help="also the ids in FILE, one per line (# comments and blank lines allowed; - reads "
-                            "standard input); a line that is no id stops with FILE:LINE and writes nothing")
-        p.add_argument("--date", help="YYYY-MM-DD (default: today)")
-        p.add_argument("--file", default="review/decisions.toml", help="decisions file (default: %(default)s)")
-
-    r = sub.add_parser("decide", parents=[output],
-                       help="record one decision on one or more conflicts in review/decisions.toml",
-                       description="Record a decision on one or more conflicts, all in one atomic update of "
-                                   "the decisions file, or none. A page-wide conflict (one id, the same change in "
-                                   "many categories of a page) is decided once for all its categories.")
-    ids(r, "decide")
-    r.add_argument("--decision", required=True, help="what was decided, e.g. 'follow newest'")
-    r.add_argument("--reason", required=True, help="why")
-    r.add_argument("--reviewer", required=True, help="who decided")
-    r.set_defaults(func=_cmd_decide)
-    w = sub.add_parser("withdraw", help="withdraw decisions: kept in the decisions file as [[withdrawn]], "
-                                        "their conflicts open again at the next build")
-    ids(w, "withdraw the decisions on")
-    w.add_argument("--reason", required=True, help="why the decision is withdrawn")
-    w.add_argument("--reviewer", required=True, help="who withdraws it")
-    w.set_defaults(func=_cmd_withdraw)
+    _add_decide_parsers(sub, output)
     sh = sub.add_parser("show", help="what a category needs today, its history and open conflicts",
                         parents=[dataset_or_version, output])
     sh.add_argument("category", help="canonical path (金融业/公募基金), any spelling seen (金融-基金), or part of a name")
     formats(sh, ("text", "json"), json_alias=True)
     sh.add_argument("--all", action="store_true", help="details of every match, not only those the name names")
+    sh.add_argument("--history", action="store_true",
+                    help="instead of the details: per page, one line per version in which what it says of the "
+                         "category changed (date, rule, entries gained and lost, what changed, file:line)")
+    as_of(sh)
     sh.set_defaults(func=_cmd_show)
     so = sub.add_parser("sources", help="every source with its format, pages, dates and record count",
                         parents=[dataset_or_version, output])

@@ -49,3 +49,18 @@ def read_table(ds: Path, table: str) -> list[dict]:
         return [json.loads(line) for p in sorted((ds / table).glob("*.jsonl"))
                 for line in p.read_text("utf-8").splitlines()]
     return json.loads((ds / f"{table}.json").read_text("utf-8"))["records"]
+
+
+@pytest.fixture(scope="session")
+def history_output(tmp_path_factory):
+    """The seeds and ../shared/tencent-history in one build (`make build
+    RAW_EXTRA=../shared/tencent-history`), into a temporary output folder."""
+    from pipeline.build import run_build
+
+    history = SHARED / "tencent-history"
+    if not history.is_dir():
+        pytest.skip("../shared/tencent-history not present")
+    base = tmp_path_factory.mktemp("history-output")
+    shutil.copytree(ROOT / "raw", base / "raw")
+    run_build([base / "raw", history], base / "output", decisions=base / "none.toml")
+    return base / "output"

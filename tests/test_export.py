@@ -274,7 +274,7 @@ def test_export_of_a_real_build_of_the_seeds(fresh_build, tmp_path, capsys):
     code, said, err = _run(capsys, "export", "--out", tmp_path / "all.xlsx", "--output", out)
     assert code == 0, err
     book = openpyxl.load_workbook(tmp_path / "all.xlsx")
-    assert book.sheetnames == ["current", "conflicts", "about"]
+    assert book.sheetnames == ["current", "conflicts", "decide", "about"]
     ws = book["current"]
     got = [dict(zip(export.CURRENT_COLUMNS, (c.value or "" for c in r))) for r in ws.iter_rows(min_row=2)]
     # one row per entry of every statement, one for a statement without entries

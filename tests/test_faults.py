@@ -165,6 +165,51 @@ def test_a_decide_killed_at_any_moment_keeps_every_decision(work, moment):
     assert _decisions(path)[-1] == cid
 
 
+@pytest.mark.parametrize("moment", ["first change in review/", "while the new file is written", 0.5, 1.5])
+def test_a_decide_from_a_sheet_killed_at_any_moment_leaves_review_as_it_was(work, moment):
+    """`decide --from` writes every row of the sheet in one atomic update: killed mid-way, the
+    decisions file is the old one or the old one with every row, never some of them."""
+    import openpyxl
+
+    from pipeline.present import export
+
+    assert _cli(work, "export", "--what", "decide", "--out", "sheet.xlsx").returncode == 0
+    book = openpyxl.load_workbook(work / "sheet.xlsx")
+    ws = book[export.DECIDE]
+    cols = [export.DECIDE_COLUMNS.index(n) + 1 for n in export.EDITABLE]
+    ids = [ws.cell(r, 1).value for r in range(2, min(ws.max_row, 9) + 1)]
+    for r in range(2, len(ids) + 2):
+        for col, value in zip(cols, ("follow newest", f"checked row {r}", "Li Wei")):
+            ws.cell(r, col).value = value
+    book.save(work / "sheet.xlsx")
+    path = work / "review" / "decisions.toml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(_many_decisions(30_000), "utf-8")
+    before = path.read_bytes()
+    p = _start(work, "decide", "--from", "sheet.xlsx")
+    if isinstance(moment, float):
+        time.sleep(moment)
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+    elif moment == "while the new file is written":
+        end = time.monotonic() + 60
+        while not list(path.parent.glob(".decisions.toml.tmp-*")) and p.poll() is None and time.monotonic() < end:
+            time.sleep(0.0005)
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        assert p.returncode == -signal.SIGKILL, "the import finished before its new file was seen"
+    else:
+        _kill_on_first_change(p, path.parent)
+    kept = _decisions(path)
+    assert path.read_bytes() == before or kept == [f"cfl_{i:016x}" for i in range(30_000)] + ids
+    # the next import works at once (no lock left behind), finishes the job, and leaves no
+    # temporary file of the killed one
+    proc = _cli(work, "decide", "--from", "sheet.xlsx", timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert _decisions(path) == [f"cfl_{i:016x}" for i in range(30_000)] + ids
+    assert sorted(q.name for q in path.parent.iterdir() if not q.name.endswith(".lock")) == ["decisions.toml"]
+
+
 def test_a_full_disk_while_deciding_keeps_the_file(work, monkeypatch, capsys):
     """A write that fails (ENOSPC) leaves the decisions file as it was, and no temporary file."""
     from pipeline import cli

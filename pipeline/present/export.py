@@ -21,20 +21,28 @@ the price of a file that opens safely by double-click.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import zipfile
 
 # the current table's status in words: one wording wherever it is shown (show, report, export)
 from pipeline.present.words import STATUS_TEXT, list_words, rule_words
 from pipeline.core.normalize import display_width, visible
 # exported and checked: the conflicts still waiting for a person
 from pipeline.core.tables import SEVERITY_ORDER, UNRESOLVED
+from pipeline.core.errors import PipelineError
+# the decide sheet: what a decision may say, and a row read back
+from pipeline.reconcile.review import DECISION_CHOICES, SheetRow
 
 #: what a spreadsheet takes as the start of a formula (tab and carriage return too: Excel strips
 #: them and reads on)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
+#: the sheet (and CSV file) where decisions are typed, read back by ``decide --from``
+DECIDE = "decide"
+
 #: what ``--what`` may name, in sheet order
-TABLES = ("current", "conflicts")
+TABLES = ("current", "conflicts", DECIDE)
 
 
 #: severities from the most serious down; ``check --severity medium`` means medium or worse
@@ -50,6 +58,16 @@ CONFLICT_COLUMNS = (
     "id", "kind", "relation", "severity", "status", "capability", "category", "page", "field",
     "summary", "value", "source", "date",
 )
+
+#: one row per open or stale conflict: what it is about, three columns to type a decision in,
+#: and the fingerprint of the values shown (``conflicts.values_hash``), which ``decide --from``
+#: compares with the conflict's values then: a decision is never recorded on values that changed
+DECIDE_COLUMNS = ("conflict", "severity", "status", "category", "page", "what differs",
+                  "decision", "reason", "reviewer", "values_hash")
+#: the columns a person types in (unlocked, text); every other one is locked
+EDITABLE = ("decision", "reason", "reviewer")
+#: hidden (and locked) in the workbook; a CSV has no hidden columns, so it is the last one there
+HIDDEN = ("values_hash",)
 
 #: separator of a list inside one cell: document titles are joined with 、 as the documents
 #: themselves list them; conditions and categories (whose names may hold a 、) with ；
@@ -135,10 +153,10 @@ def conflict_category(conflict: dict) -> str:
 SUMMARY_REPEATED = 200
 
 
-def _summary_again(summary: str) -> str:
+def _summary_again(summary: str, whole: str = "on this conflict's first row") -> str:
     if len(summary) <= SUMMARY_REPEATED:
         return summary
-    return summary[:SUMMARY_REPEATED].rstrip("…") + "… (whole summary on this conflict's first row)"
+    return summary[:SUMMARY_REPEATED].rstrip("…") + f"… (whole summary {whole})"
 
 
 def conflict_rows(conflicts: list[dict]) -> list[list]:
@@ -167,12 +185,22 @@ def conflict_rows(conflicts: list[dict]) -> list[list]:
     return out
 
 
+def decide_rows(conflicts: list[dict]) -> list[list]:
+    """Open and stale conflicts as rows of ``DECIDE_COLUMNS``, one each, the decision empty."""
+    return [[c["id"], c.get("severity") or "", c.get("status") or "", conflict_category(c), c.get("page") or "",
+             _summary_again(c.get("summary") or "", "in the conflicts sheet and the report"), "", "", "",
+             c.get("values_hash") or ""]
+            for c in open_conflicts(conflicts)]
+
+
 def table_rows(what: str, tables: dict) -> tuple[tuple[str, ...], list[list]]:
-    """(header, rows) of ``what`` (``current`` or ``conflicts``) from a version's tables."""
+    """(header, rows) of ``what`` (one of ``TABLES``) from a version's tables."""
     if what == "current":
         return CURRENT_COLUMNS, current_rows(tables.get("current") or [])
     if what == "conflicts":
         return CONFLICT_COLUMNS, conflict_rows(tables.get("conflicts") or [])
+    if what == DECIDE:
+        return DECIDE_COLUMNS, decide_rows(tables.get("conflicts") or [])
     raise ValueError(f"unknown table {what!r}: one of {', '.join(TABLES)}")
 
 
@@ -262,6 +290,8 @@ def workbook(sheets: dict[str, tuple], *, version: str, exported_at: str, about:
     wb.remove(wb.active)
     for name, (header, rows) in sheets.items():
         _sheet(wb, name, header, rows, warnings)
+        if name == DECIDE:
+            _for_deciding(wb[name], header, len(rows))
     info = [("dataset version", version), ("exported at", exported_at)]
     info += [(f"sheet {name}", f"{len(rows)} rows") for name, (_, rows) in sheets.items()]
     info += list(about)
@@ -269,10 +299,110 @@ def workbook(sheets: dict[str, tuple], *, version: str, exported_at: str, about:
     return wb
 
 
+def _for_deciding(ws, header, n_rows: int) -> None:
+    """The decide sheet made for typing: the decision a drop-down of ``DECISION_CHOICES``
+    (Excel and LibreOffice refuse another value as it is typed; ``decide --from`` refuses it
+    too, whatever wrote it), decision, reason and reviewer cells typed as text (``@``: what is
+    typed stays text, never a formula or a number), every other cell locked, the values
+    fingerprint hidden. The protection has no password: it keeps a slip from editing an id, no
+    more; sorting and filtering stay allowed (rows are matched by id, never by position)."""
+    from openpyxl.styles import Protection
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    last = max(n_rows + 1, 2)
+    letter = {name: get_column_letter(i) for i, name in enumerate(header, 1)}
+    for name in EDITABLE:
+        for row in range(2, n_rows + 2):
+            cell = ws[f"{letter[name]}{row}"]
+            cell.number_format = "@"
+            cell.protection = Protection(locked=False)
+        ws.column_dimensions[letter[name]].width = max(ws.column_dimensions[letter[name]].width or 0, 24)
+    choices = DataValidation(type="list", formula1='"' + ",".join(DECISION_CHOICES) + '"', allow_blank=True,
+                             showErrorMessage=True, errorTitle="decision",
+                             error="Pick one of the list (its meanings: sheet about)",
+                             showInputMessage=True, promptTitle="decision", prompt="; ".join(DECISION_CHOICES))
+    choices.add(f"{letter['decision']}2:{letter['decision']}{last}")
+    ws.add_data_validation(choices)
+    for name in HIDDEN:
+        ws.column_dimensions[letter[name]].hidden = True
+    ws.protection.sheet = True
+    ws.protection.autoFilter = ws.protection.sort = ws.protection.formatColumns = False
+
+
+def _cell_text(value) -> str:
+    """A cell read back as plain text: whatever a spreadsheet made of what was typed (a
+    number, a date, a formula's text) is its text, never evaluated."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _uncsv(text: str) -> str:
+    """The inverse of ``csv_cell``: the ``'`` put before a formula start is not the text's."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_START) else text
+
+
+def _sheet_rows(header: list[str], rows, where) -> list[SheetRow]:
+    """``SheetRow``s from a header and ``(place, cells)`` rows; ``where(place)`` names a row."""
+    missing = [c for c in ("conflict", "values_hash") + EDITABLE if c not in header]
+    if missing:
+        raise PipelineError(f"{where(1)}: no column {', '.join(missing)} in the header: not a decide sheet "
+                            f"written by `pipeline export` (or its header row was changed)")
+    at = {name: header.index(name) for name in ("conflict", "values_hash") + EDITABLE}
+    out = []
+    for place, cells in rows:
+        get = lambda name: cells[at[name]] if at[name] < len(cells) else ""  # noqa: E731
+        out.append(SheetRow(where(place), get("conflict"), get("values_hash"), get("decision"), get("reason"),
+                            get("reviewer")))
+    return out
+
+
+def read_decide_sheet(data: bytes, name: str) -> list[SheetRow]:
+    """The rows of a decide sheet, from an .xlsx workbook (its sheet ``decide``; rows named
+    ``FILE:decide!ROW``) or a CSV file written by ``export`` (rows named ``FILE:LINE``)."""
+    if data.startswith(b"PK\x03\x04"):  # a zip: a workbook
+        from openpyxl import load_workbook
+        from openpyxl.utils.exceptions import InvalidFileException
+
+        try:
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as e:
+            raise PipelineError(f"{name}: not a workbook openpyxl can read ({type(e).__name__}: {e})") from None
+        if DECIDE not in book.sheetnames:
+            raise PipelineError(f"{name}: no sheet {DECIDE!r} (sheets: {', '.join(book.sheetnames)}); "
+                                f"export one with `python -m pipeline export`")
+        cells = [(n, [_cell_text(v) for v in r]) for n, r in enumerate(book[DECIDE].iter_rows(values_only=True), 1)]
+        book.close()
+        header = cells[0][1] if cells else []
+        return _sheet_rows(header, cells[1:], lambda n: f"{name}:{DECIDE}!{n}")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise PipelineError(f"{name}:{line}: not UTF-8 text (save it as \"CSV UTF-8\")") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows, start = [], 1
+    for r in reader:
+        rows.append((start, [_uncsv(c).strip() for c in r]))
+        start = reader.line_num + 1
+    header = rows[0][1] if rows else []
+    return _sheet_rows(header, rows[1:], lambda n: f"{name}:{n}")
+
+
 ABOUT = [
     ("current", "one row per capability, category, statement (a page stating it) and entry; "
                 "a statement without entries is one row with the entry empty"),
     ("conflicts", "open and stale conflicts, one row per value (each source's side)"),
+    (DECIDE, "open and stale conflicts, one row each: type decision (from the list), reason and reviewer, "
+             "then `python -m pipeline decide --from <this file>`; rows left empty are skipped"),
+] + [(f"decision: {value}", meaning) for value, meaning in DECISION_CHOICES.items()] + [
     ("text", "cells hold the documents' text verbatim, as text (never formulas)"),
 ]
 
@@ -299,14 +429,15 @@ def csv_name(table: str, version: str) -> str:
     return f"{table}-{version}.csv"
 
 
-def export_targets(what: str, fmt: str, version: str, out, out_is_dir: bool) -> list[tuple]:
-    """Where ``pipeline export`` writes: ``[(path, (table, …)), …]``. ``out`` (a ``Path`` or
+def export_targets(what, fmt: str, version: str, out, out_is_dir: bool) -> list[tuple]:
+    """Where ``pipeline export`` writes: ``[(path, (table, …)), …]``; ``what``: ``all``, a
+    table, or a tuple of tables. ``out`` (a ``Path`` or
     None: the current folder) is a file for a workbook or a single table, or a folder (when it
     is one: ``out_is_dir``) to hold the default names; a CSV export of every table is one file
     per table, in the folder ``out``."""
     from pathlib import Path
 
-    tables = TABLES if what == "all" else (what,)
+    tables = TABLES if what == "all" else (what,) if isinstance(what, str) else tuple(what)
     if fmt == "xlsx":
         name = workbook_name(version)
         return [(Path(name) if out is None else out / name if out_is_dir else out, tables)]

@@ -8,6 +8,8 @@ from __future__ import annotations
 from pipeline.present.words import STATUS_TEXT, list_words, rule_words
 from pipeline.core.normalize import fold
 from pipeline.reconcile.conflicts import covered
+# what differs between two statements: the one rule of reconciliation and `diff`
+from pipeline.reconcile.values import FIELD_KIND, field_value
 from pipeline.core.records import canonical_category
 from pipeline.core.tables import UNRESOLVED
 
@@ -214,6 +216,12 @@ def matches_text(query: str, exact: list[str], partial: list[str], categories: l
     return "\n".join(lines)
 
 
+def title_line(cid: str, tables: dict[str, list[dict]]) -> str:
+    """A category's path and id, as ``show`` heads its answer."""
+    cats = [c for c in tables["categories"] if c["category_id"] == cid]
+    return f"{' / '.join(cats[0]['category'] if cats else [])}  ({cid})"
+
+
 def to_text(d: dict) -> str:
     lines = [f"{' / '.join(d['category'] or [])}  ({d['category_id']})"]
     if len(d["names"]) > 1:
@@ -242,3 +250,56 @@ def to_text(d: dict) -> str:
             lines.append("  earlier changes (history: later versions superseded them, no decision needed):")
             lines += [f"    {c['id']} [{c['severity']}] {c['summary']}" for c in cap["earlier_changes"]]
     return "\n".join(lines)
+
+
+def _said(rows: list[dict]) -> dict[str, tuple]:
+    """What a version says of a category, field by field as reconciliation compares them
+    (``field_value``); the parts of a page it says it in are not compared (a page that splits
+    its table in two says the same of the category)."""
+    return {f: tuple(sorted(repr(field_value(r, f)) for r in rows)) for f in FIELD_KIND}
+
+
+def _entries_words(rows: list[dict], before: list[dict] | None) -> str:
+    """``4 entries`` and, against the version before, the entries gained and lost (by text)."""
+    now = [i["text"] for r in rows for i in r["items"] or ()]
+    said = f"{len(now)} entr{'y' if len(now) == 1 else 'ies'}"
+    if before is None:
+        return said
+    old = [i["text"] for r in before for i in r["items"] or ()]
+    gained, lost = len(set(now) - set(old)), len(set(old) - set(now))
+    return said + (f" (+{gained} −{lost})" if gained or lost else "")
+
+
+def history_lines(cid: str, tables: dict[str, list[dict]]) -> list[str]:
+    """``show --history``: per capability and page, one line per version of the page in which
+    what it says of the category changed (the first that states it, each change, a version that
+    no longer lists it): date, page, rule, entries (count, gained and lost), access method,
+    ``file:line``. A capture cut short says nothing of what it lacks, and is skipped."""
+    reqs: dict[tuple, list[dict]] = {}
+    for r in tables["requirements"]:
+        if r["category_id"] == cid:
+            reqs.setdefault((r["capability"], r["source_sha256"]), []).append(r)
+    lines = []
+    for page in sorted(tables["pages"], key=lambda p: (p["capability"], p["page_key"])):
+        cap, out, before, said = page["capability"], [], None, None
+        for v in page["versions"]:
+            rows = sorted(reqs.get((cap, v["source_sha256"]), []), key=lambda r: r["provenance"]["line_start"])
+            if not rows and (v["truncated"] or before is None):
+                continue
+            now = _said(rows) if rows else None
+            if now == said:
+                continue
+            when = v["date"] or "date unknown"
+            if rows:
+                words = "; ".join(dict.fromkeys(rule_words(r) for r in rows))
+                method = "; ".join(dict.fromkeys(r["integration"] for r in rows if r["integration"]))
+                changed = [f for f in FIELD_KIND if said and now[f] != said[f]]
+                out.append(f"  {when}  {words}, {_entries_words(rows, before)}" + (f", {method}" if method else "")
+                           + (f"; changed: {', '.join(changed)}" if changed else "")
+                           + f"  ({rows[0]['source_file']}:{rows[0]['provenance']['line_start']})")
+            else:
+                out.append(f"  {when}  no longer listed  ({v['source_file']})")
+            before, said = rows or None, now
+        if out:
+            lines += [f"[{cap}] {page['page_key']}:"] + out
+    return lines

@@ -86,3 +86,13 @@ def list_words(s: dict) -> str:
     told = f"{s['options']} of the {s['of']} alternatives" if s["of"] and s["options"] != s["of"] else "the entries"
     return (f"{rs['source_file']} lost its list; {told} come from {its['source_file']}:{its['line']} "
             f"({its['date'] or 'date unknown'}), the newest capture listing them")
+
+
+def as_of_words(a) -> str:
+    """The one line said with every answer as of a day (``reconcile.asof.AsOf``): what it was
+    made from, and the captures left out, undated ones said as such."""
+    said = f"as of {a.day}: answered from the {a.used} captures dated on or before it ({a.later} dated later left out"
+    if a.undated:
+        said += (f"; {a.undated} undated capture{'s' if a.undated != 1 else ''} left out: their dates are "
+                 f"unknown, so they may be before or after it")
+    return said + ")"

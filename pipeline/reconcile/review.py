@@ -31,6 +31,7 @@ same conflict may be decided, withdrawn and decided again; every withdrawal stay
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass
 
@@ -39,6 +40,17 @@ from pipeline.core.normalize import real_date
 from pipeline.core.textfiles import loads_toml
 
 DECISIONS_FILE = "review/decisions.toml"
+
+#: what a decision may say where it is picked from a list (the workbook's drop-down, read back by
+#: ``decide --from``), with what it means. ``decide --decision`` on the command line takes any
+#: text, as it always has; a sheet offers these, and a value typed outside them is refused.
+#: (No commas: a spreadsheet's list of allowed values is one comma-separated formula.)
+DECISION_CHOICES = {
+    "follow newest": "the newest capture or page states what holds",
+    "follow older": "the older statement holds: the newer capture is wrong or incomplete",
+    "both hold": "no contradiction: the statements apply to different scopes, parts or capabilities",
+    "not a real difference": "the texts mean the same, or the pipeline misread one of them",
+}
 
 _KEYS = ("conflict", "decision", "reason", "reviewer", "date", "values")
 #: what a withdrawal adds to the decision's own keys
@@ -310,6 +322,100 @@ def decision_entry(conflict: dict, decision: str, reason: str, reviewer: str, da
             f"reviewer = {q(reviewer)}\ndate = {date}\nvalues = {q(conflict['values_hash'])}\n")
 
 
+def one_line(s: str) -> str:
+    """A value as the decisions file keeps it: on one line (line breaks become spaces), without
+    surrounding spaces (what ``parse_decisions`` reads back)."""
+    return " ".join(s.splitlines()).strip()
+
+
+#: what a TOML basic string cannot hold as it is: control characters but tab
+_TOML_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+
+
 def _q(s: str) -> str:
-    """A TOML basic string (one line)."""
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+    """A TOML basic string (one line); a control character a line break does not explain is
+    written as its escape, so the file stays valid TOML and keeps it."""
+    text = one_line(s).replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + _TOML_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + '"'
+
+
+# --- decisions typed in a sheet (``pipeline export``'s decide sheet, ``decide --from``) --------
+
+@dataclass(frozen=True)
+class SheetRow:
+    """One row of the decide sheet as read back: where it is (``FILE:decide!7``, or ``FILE:7``
+    for a CSV), the conflict id and values fingerprint the export wrote, and what a person typed."""
+    where: str
+    conflict: str
+    values: str
+    decision: str
+    reason: str
+    reviewer: str
+
+    def filled(self) -> bool:
+        return bool(self.decision or self.reason or self.reviewer)
+
+    def typed(self) -> str:
+        """What the person typed, quoted on one line (a reason may hold line breaks): a row
+        that cannot be recorded is reported with it, so that nothing typed is lost."""
+        q = lambda s: json.dumps(s, ensure_ascii=False)  # noqa: E731
+        return f"typed: decision {q(self.decision)}, reason {q(self.reason)}, reviewer {q(self.reviewer)}"
+
+
+@dataclass
+class SheetImport:
+    """What ``sheet_decisions`` made of a sheet: the rows recorded now and those already in
+    the file (the same decision on the same values: importing a sheet twice adds nothing)."""
+    recorded: list[SheetRow]
+    already: list[SheetRow]
+
+
+def _sheet_problem(row: SheetRow, known: dict[str, dict], version: str) -> str | None:
+    """Why a filled row cannot be recorded, or None; ``known``: the latest dataset's conflicts."""
+    missing = [k for k in ("decision", "reason", "reviewer") if not getattr(row, k)]
+    if missing:
+        return f"{' and '.join(missing)} empty: a decision needs decision, reason and reviewer"
+    if row.decision not in DECISION_CHOICES:
+        return f"decision {row.decision!r} is not one of the allowed values ({', '.join(DECISION_CHOICES)})"
+    if not _ID.match(row.conflict):
+        return f"conflict {row.conflict!r} is not a conflict id (the export's column was changed?)"
+    c = known.get(row.conflict)
+    if c is None:
+        return f"{row.conflict}: no such conflict in dataset {version} (unknown id)"
+    if c["values_hash"] != row.values:
+        return (f"{row.conflict}: stale: the conflict's values changed since this sheet was exported; "
+                f"export again and decide on what it says now")
+    return None
+
+
+def sheet_decisions(text: str | None, rows: list[SheetRow], known: dict[str, dict], version: str, date: str,
+                    file: str = DECISIONS_FILE) -> tuple[str, SheetImport]:
+    """The decisions file with a decision per filled row of a sheet, all of them or none (a
+    ``PipelineError`` listing every row that cannot be recorded, one line each, with what was
+    typed in it). A row whose decision the file already holds, on the same values, with the
+    same words, is not added again; one that holds another decision on it is a problem."""
+    text = text if text is not None else FILE_HEADER
+    held = {d.conflict: d for d in parse_decisions(text, file)}
+    problems, new, already, seen = [], [], [], {}
+    for row in (r for r in rows if r.filled()):
+        why = _sheet_problem(row, known, version)
+        d = held.get(row.conflict)
+        same = d is not None and (d.values, d.decision, d.reason, d.reviewer) == \
+            (row.values, row.decision, one_line(row.reason), one_line(row.reviewer))
+        if why is None and d is not None and not same:
+            why = (f"{row.conflict}: {file}:{d.line} already holds another decision on it "
+                   f"({d.decision!r} by {d.reviewer}); withdraw it first (`python -m pipeline withdraw`)")
+        first = seen.setdefault(row.conflict, row)
+        if why is None and first is not row and first.typed() != row.typed():
+            why = f"{row.conflict}: decided differently on {first.where}"
+        if why is not None:
+            problems.append(f"{row.where}: {why}; {row.typed()}")
+        elif first is row:
+            (already if same else new).append(row)
+    if problems:
+        raise PipelineError("\n".join(problems + [f"nothing recorded: {len(problems)} row(s) to fix, "
+                                                   f"{file} left as it was"]))
+    for row in new:
+        text += decision_entry(known[row.conflict], row.decision, row.reason, row.reviewer, date)
+    parse_decisions(text, file)  # never write a file the build would reject
+    return text, SheetImport(new, already)

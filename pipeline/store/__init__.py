@@ -11,7 +11,8 @@ was (everything is written under temporary names and renamed into place).
 """
 from pipeline.core.errors import ParseError, StoreError  # noqa: F401
 from pipeline.store.files import (  # noqa: F401
-    build_lock, compact_json, compact_json_bytes, decode_text, describe_error, file_lock, read_optional_text,
+    build_lock, compact_json, compact_json_bytes, decode_text, describe_error, file_lock, read_optional_bytes,
+    read_optional_text,
     update_text, write_atomic, write_export,
 )
 from pipeline.store.objects import CorruptObject, Objects, last_build, save_last_build  # noqa: F401

@@ -59,6 +59,14 @@ def read_optional_text(path: Path, shown: str | None = None) -> str | None:
     Anything else (a folder, other bytes, no permission) is one line naming the file
     (``shown``: its name in messages)."""
     shown = shown or str(path)
+    data = read_optional_bytes(path, shown)
+    return None if data is None else decode_text(data, shown)
+
+
+def read_optional_bytes(path: Path, shown: str | None = None) -> bytes | None:
+    """The bytes of a regular file a person names (a sheet for ``decide --from``), or None when
+    there is none; a folder, a FIFO or an unreadable file is one line naming it."""
+    shown = shown or str(path)
     try:
         # (non-blocking: a FIFO put where the file should be is refused, not waited on)
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
@@ -75,12 +83,11 @@ def read_optional_text(path: Path, shown: str | None = None) -> str | None:
         chunks = []
         while chunk := os.read(fd, 1 << 20):
             chunks.append(chunk)
-        data = b"".join(chunks)
+        return b"".join(chunks)
     except OSError as e:
-        os.close(fd)
         raise _cannot_read(shown, e) from None
-    os.close(fd)
-    return decode_text(data, shown)
+    finally:
+        os.close(fd)
 
 
 def decode_text(data: bytes, shown: str) -> str:

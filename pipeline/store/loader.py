@@ -60,15 +60,18 @@ def load(version: str = "latest", output: str | Path | None = None, *, records: 
     name = resolve_version(version, output)
     loaded = store.load_tables(output, name, skip=tuple(t for t in TABLE_ORDER if t not in tables))
     out = {t: loaded[t] for t in tables}
-    if records:
-        return out
+    return out if records else frames(out)
+
+
+def frames(tables: dict[str, list[dict]]) -> dict:
+    """Records as pandas DataFrames, columns in schema order, integers nullable ``Int64``."""
     import pandas as pd
 
     from pipeline.core.tables import TABLES
 
-    frames = {}
-    for t, rows in out.items():
+    out = {}
+    for t, rows in tables.items():
         frame = pd.DataFrame(rows, columns=[f for f, _, _ in TABLES[t]])
         ints = [f for f, kind, _ in TABLES[t] if kind == "int"]
-        frames[t] = frame.astype({f: "Int64" for f in ints}) if ints else frame
-    return frames
+        out[t] = frame.astype({f: "Int64" for f in ints}) if ints else frame
+    return out
