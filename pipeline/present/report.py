@@ -493,17 +493,25 @@ def _md_source(data: ReportData, src: dict | None, value: str) -> str:
 
 
 def to_markdown(data: ReportData) -> str:
+    """The report in Markdown: its sections in order (``MARKDOWN_SECTIONS``), each a function of
+    the report's data and summary returning its lines."""
     s = summary(data)
-    max_values, max_rows, max_sources = data.caps()
     out = [f"# Review report: dataset {data.version}", ""]
     out.append(f"Compared with: {_md(data.previous or '(no earlier version)')}")
-    out += ["", f"## What needs a decision ({s['needs_decision']})", "",
-            "Open conflicts (no decision yet) and stale decisions (the values changed since, or the conflict "
-            "is gone), by severity: the statements that hold today disagree, or the newest version of a page "
-            "changed something. Changes between older versions, superseded since, are history (below).", "",
-            "| | count |", "|---|---|",
-            f"| conflicts open | {s['conflicts_open']} |", f"| decisions stale | {s['conflicts_stale']} |",
-            f"| high | {s['high']} |", f"| medium | {s['medium']} |", f"| low | {s['low']} |", ""]
+    for section in MARKDOWN_SECTIONS:
+        out += section(data, s)
+    return "\n".join(out)
+
+
+def _md_needs_decision(data: ReportData, s: dict) -> list[str]:
+    max_values = data.caps()[0]
+    out = ["", f"## What needs a decision ({s['needs_decision']})", "",
+           "Open conflicts (no decision yet) and stale decisions (the values changed since, or the conflict "
+           "is gone), by severity: the statements that hold today disagree, or the newest version of a page "
+           "changed something. Changes between older versions, superseded since, are history (below).", "",
+           "| | count |", "|---|---|",
+           f"| conflicts open | {s['conflicts_open']} |", f"| decisions stale | {s['conflicts_stale']} |",
+           f"| high | {s['high']} |", f"| medium | {s['medium']} |", f"| low | {s['low']} |", ""]
     for sev, cs in needs_decision(data.conflicts):
         out += [f"### {sev.capitalize()} ({len(cs)})", ""]
         for c in cs:
@@ -518,23 +526,29 @@ def to_markdown(data: ReportData) -> str:
                 f"decisions file line {r['line']})"
                 for r in gone]
         out.append("")
-    out += [f"## Current requirements ({s['current']})", ""]
+    return out
+
+
+def _md_current_requirements(data: ReportData, s: dict) -> list[str]:
+    out = [f"## Current requirements ({s['current']})", ""]
     if not data.current:
-        out += ["This dataset version has no current-requirements table.", ""]
-    else:
-        out += ["One row per page stating the requirement of a capability's category.", "",
-                "| category | capability | status | page | requirement | source | documents |",
-                "|---|---|---|---|---|---|---|"]
-        for row, st in current_rows(data):
-            out.append(_md_current(data, row, st))
-        out.append("")
-    out += ["## What changed since the previous version", "", "### Summary", "",
-            "| | count |", "|---|---|",
-            f"| categories added | {s['categories_added']} |", f"| categories removed | {s['categories_removed']} |",
-            f"| categories renamed | {s['categories_renamed']} |", f"| categories changed | {s['categories_changed']} |",
-            f"| categories new to the dataset | {s['categories_new']} |",
-            f"| categories gone from the dataset | {s['categories_gone']} |",
-            f"| new conflicts since previous | {s['conflicts_new']} |", ""]
+        return out + ["This dataset version has no current-requirements table.", ""]
+    out += ["One row per page stating the requirement of a capability's category.", "",
+            "| category | capability | status | page | requirement | source | documents |",
+            "|---|---|---|---|---|---|---|"]
+    out += [_md_current(data, row, st) for row, st in current_rows(data)]
+    return out + [""]
+
+
+def _md_what_changed(data: ReportData, s: dict) -> list[str]:
+    _, max_rows, max_sources = data.caps()
+    out = ["## What changed since the previous version", "", "### Summary", "",
+           "| | count |", "|---|---|",
+           f"| categories added | {s['categories_added']} |", f"| categories removed | {s['categories_removed']} |",
+           f"| categories renamed | {s['categories_renamed']} |", f"| categories changed | {s['categories_changed']} |",
+           f"| categories new to the dataset | {s['categories_new']} |",
+           f"| categories gone from the dataset | {s['categories_gone']} |",
+           f"| new conflicts since previous | {s['conflicts_new']} |", ""]
     if s["categories_added_unlisted"]:
         out += [f"{s['categories_added_unlisted']} of the categories added come with pages seen for the first "
                 f"time: counted, not listed.", ""]
@@ -550,29 +564,40 @@ def to_markdown(data: ReportData) -> str:
             continue
         out += ["| category | change | field | old | new | check |", "|---|---|---|---|---|---|"]
         for c in d.changes[:max_rows]:
-            name = " / ".join(c.category)
-            if c.kind in ("added", "removed"):
-                where = _md_check(data, _change_values(c)[:2])  # (the names; fields have rows of their own)
-                out.append(f"| {_md(name)} | {c.kind} | | {_md(c.old_name or '')} | {_md(c.new_name or '')} | {where} |")
-                continue
-            if c.kind == "renamed":
-                label = "renamed (inferred: same content)" if c.inferred else "renamed"
-                where = _md_check(data, _change_values(c)[:2])  # (the names; fields have rows of their own)
-                out.append(f"| {_md(name)} | {label} | name | {_md(c.old_name)} | {_md(c.new_name)} | {where} |")
-            for f in c.fields:
-                old, new = f.old, f.new
-                if f.field == "documents":
-                    old = "removed: " + _documents_text(f.removed) if f.removed else ""
-                    new = "added: " + _documents_text(f.added) if f.added else ""
-                ov, nv = (_documents_text(f.removed), _documents_text(f.added)) if f.field == "documents" else (f.old, f.new)
-                where = _md_check(data, (("old", c.old_at, ov), ("new", c.new_at, nv)))
-                label = f"{f.field} (slight text difference)" if f.slight else f.field
-                out.append(f"| {_md(name)} | changed | {label} | {_md(old)} | {_md(new)} | {where} |")
+            out += _md_change_rows(data, c)
         if len(d.changes) > max_rows:
             out.append(f"\n… and {len(d.changes) - max_rows} more categories (`python -m pipeline diff` lists them all)")
         out.append("")
+    return out
+
+
+def _md_change_rows(data: ReportData, c) -> list[str]:
+    """The rows of one category's change in a source's table of changes."""
+    name = " / ".join(c.category)
+    if c.kind in ("added", "removed"):
+        where = _md_check(data, _change_values(c)[:2])  # (the names; fields have rows of their own)
+        return [f"| {_md(name)} | {c.kind} | | {_md(c.old_name or '')} | {_md(c.new_name or '')} | {where} |"]
+    out = []
+    if c.kind == "renamed":
+        label = "renamed (inferred: same content)" if c.inferred else "renamed"
+        where = _md_check(data, _change_values(c)[:2])  # (the names; fields have rows of their own)
+        out.append(f"| {_md(name)} | {label} | name | {_md(c.old_name)} | {_md(c.new_name)} | {where} |")
+    for f in c.fields:
+        old, new = f.old, f.new
+        if f.field == "documents":
+            old = "removed: " + _documents_text(f.removed) if f.removed else ""
+            new = "added: " + _documents_text(f.added) if f.added else ""
+        ov, nv = (_documents_text(f.removed), _documents_text(f.added)) if f.field == "documents" else (f.old, f.new)
+        where = _md_check(data, (("old", c.old_at, ov), ("new", c.new_at, nv)))
+        label = f"{f.field} (slight text difference)" if f.slight else f.field
+        out.append(f"| {_md(name)} | changed | {label} | {_md(old)} | {_md(new)} | {where} |")
+    return out
+
+
+def _md_other_conflicts(data: ReportData, s: dict) -> list[str]:
+    max_values = data.caps()[0]
     others = other_conflicts(data.conflicts)
-    out += [f"## Decided, history, gaps and informative differences ({sum(len(cs) for _, cs in others)})", ""]
+    out = [f"## Decided, history, gaps and informative differences ({sum(len(cs) for _, cs in others)})", ""]
     for st, cs in others:
         out += [f"### {OTHER_TEXT.get(st, st)} ({len(cs)})", ""]
         for c in cs:
@@ -580,7 +605,11 @@ def to_markdown(data: ReportData) -> str:
         out.append("" if cs else "None.")
         if not cs:
             out.append("")
-    out += ["## Page versions", ""]
+    return out
+
+
+def _md_page_versions(data: ReportData, s: dict) -> list[str]:
+    out = ["## Page versions", ""]
     for p in data.pages:
         out.append(f"### {_md(p['page_key'])}")
         if p["inferred"]:
@@ -589,16 +618,25 @@ def to_markdown(data: ReportData) -> str:
         for v in p["versions"]:
             out.append(f"- {_md(v['source_file'])} — {v['date'] or 'date unknown'}" + (" — **current**" if v["current"] else ""))
         out.append("")
+    return out
+
+
+def _md_names_to_review(data: ReportData, s: dict) -> list[str]:
     review = [c for c in data.categories if c["review"]]
-    out += [f"## Category names to review ({len(review)})", "",
-            "Names used by one page only. None is merged with another; to merge, add a reviewed line to "
-            "`pipeline/data/aliases.toml`.", "",
-            "| category | capability | page | closest names elsewhere |", "|---|---|---|---|"]
+    out = [f"## Category names to review ({len(review)})", "",
+           "Names used by one page only. None is merged with another; to merge, add a reviewed line to "
+           "`pipeline/data/aliases.toml`.", "",
+           "| category | capability | page | closest names elsewhere |", "|---|---|---|---|"]
     for c in sorted(review, key=lambda c: (not c["review"]["candidates"], " / ".join(c["category"]))):
         cands = "; ".join(f"{x['category']} ({x['score']})" for x in c["review"]["candidates"]) or "(none)"
         out.append(f"| {_md(' / '.join(c['category']))} | {c['capability']} | {_md(c['pages'][0])} | {_md(cands)} |")
-    out.append("")
-    return "\n".join(out)
+    return out + [""]
+
+
+#: the Markdown report's sections, in order (a new section: a function here, and its part of the
+#: HTML template, ``pipeline/data/report.html.j2``)
+MARKDOWN_SECTIONS = (_md_needs_decision, _md_current_requirements, _md_what_changed, _md_other_conflicts,
+                     _md_page_versions, _md_names_to_review)
 
 
 def _md_current(data: ReportData, row: dict, st: dict | None) -> str:
