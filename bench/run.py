@@ -158,7 +158,7 @@ def compare_pdfs(raw: Path) -> str:
     tables and merged cells, and runs the text parser) over every PDF of the archive."""
     import pdfplumber
 
-    from pipeline.parsers import PageMemo, pdf
+    from pipeline.parsers import ParseMemo, pdf
 
     files = sorted(raw.glob("*.pdf"))
     if not files:
@@ -175,7 +175,7 @@ def compare_pdfs(raw: Path) -> str:
     # every page afresh, as pdfplumber reads them; then remembering pages seen before, as the
     # build does (captures repeat most pages of an export)
     times = []
-    for memo in (None, PageMemo()):
+    for memo in (None, ParseMemo()):
         start = time.perf_counter()
         for name, data in blobs:
             pdf.parse(data, name, memo)

@@ -93,41 +93,41 @@ def _time_limit(seconds: float):
         signal.signal(signal.SIGALRM, before)
 
 
-def parse_raw(raw: store.RawFile, *, seconds: float = MAX_PARSE_SECONDS, pages=None):
+def parse_raw(raw: store.RawFile, *, seconds: float = MAX_PARSE_SECONDS, memo=None):
     """One raw file -> (ParsedDocument, SourceInfo). Raises ``ParseError`` (never anything
     else). The work is bounded: bytes (``MAX_DOCUMENT_BYTES``), characters
     (``parsers.MAX_DOCUMENT_CHARS``), PDF pages and their content (``pdf.MAX_PAGES``,
-    ``pdf.MAX_PAGE_CONTENT_BYTES``) and time (``seconds``). ``pages``: the build's
-    ``parsers.PageMemo``."""
+    ``pdf.MAX_PAGE_CONTENT_BYTES``) and time (``seconds``). ``memo``: the build's
+    ``parsers.ParseMemo`` (or its parse task's)."""
     try:
         with _time_limit(seconds):
-            return _parse_raw(raw, pages)
+            return _parse_raw(raw, memo)
     except _TooLong:
         raise ParseError(raw.display, 1, f"took more than {seconds:g} s to read; not read (one document "
                                          f"must not stall the build)") from None
 
 
-def _parse_raw(raw: store.RawFile, pages=None):
+def _parse_raw(raw: store.RawFile, memo=None):
     from pipeline import parsers
     if len(raw.data) > MAX_DOCUMENT_BYTES:
         raise ParseError(raw.display, 1, f"{len(raw.data) >> 20} MB: larger than the {MAX_DOCUMENT_BYTES >> 20} MB "
                                          f"a document is read for")
-    got = parsers.parse(raw.data, raw.display, dict(raw.metadata).get("format"), pages)
+    got = parsers.parse(raw.data, raw.display, dict(raw.metadata).get("format"), memo)
     info = records.SourceInfo(file=raw.display, sha256=sha256_bytes(raw.data), size=len(raw.data),
                               encoding=got.encoding, format=got.format, metadata=raw.metadata,
                               captures=raw.captures)
     return got.doc, info
 
 
-def rows_of(raw: store.RawFile, pages=None) -> dict[str, list[dict]]:
+def rows_of(raw: store.RawFile, memo=None) -> dict[str, list[dict]]:
     """The table rows one source contributes, sorted as they are published, validated, their
-    ids unique (``pages``: ``parse_raw``'s)."""
-    return rows_and_warnings(raw, pages)[0]
+    ids unique (``memo``: ``parse_raw``'s)."""
+    return rows_and_warnings(raw, memo)[0]
 
 
-def rows_and_warnings(raw: store.RawFile, pages=None) -> tuple[dict[str, list[dict]], tuple[PipelineWarning, ...]]:
+def rows_and_warnings(raw: store.RawFile, memo=None) -> tuple[dict[str, list[dict]], tuple[PipelineWarning, ...]]:
     """``rows_of``, and the document's warnings as data (its ``sources`` row publishes their text)."""
-    doc, info = parse_raw(raw, pages=pages)
+    doc, info = parse_raw(raw, memo=memo)
     rows = records.document_to_rows(doc, info)
     for table in ("requirements", "scenarios", "licenses"):
         rows[table].sort(key=lambda r: (r["provenance"]["line_start"], r["id"]))
@@ -162,18 +162,19 @@ def _said(ref: store.RawRef) -> list[tuple[str, str]]:
     return [(k, v) for k, v in ref.metadata if k != "captured"]
 
 
-def _parse_into(task: tuple[list[tuple[store.RawRef, str, str]], str], pages=None) -> None:
-    """Parse a few sources and write each one's object. Top level so a process pool can call
-    it: a worker writes what it parses, and sends nothing back. ``pages``: the build's
-    ``parsers.PageMemo`` (in a pool worker, the worker's: ``_worker_init``)."""
-    from pipeline import reconcile
+def _parse_into(task: tuple[list[tuple[store.RawRef, str, str]], str], memo=None) -> None:
+    """Parse a share of the sources and write each one's object. Top level so a process pool
+    can call it: a worker writes what it parses, and sends nothing back. ``memo``: the build's
+    ``parsers.ParseMemo``; None in a pool worker, where this task's own serves its share."""
+    from pipeline import parsers, reconcile
 
     jobs, folder = task
+    memo = memo if memo is not None else parsers.ParseMemo()
     objects = store.Objects(Path(folder))
     for ref, key, sha in jobs:
         # the bytes parsed are the bytes the key was made from (``RawRef.read``): one read,
         # hashed, is what the object holds
-        rows, warned = rows_and_warnings(ref.read(sha), pages if pages is not None else processes.WORKER_PAGES)
+        rows, warned = rows_and_warnings(ref.read(sha), memo)
         objects.put(key, rows, source=rows["sources"][0], captures=reconcile.captures_said(rows["requirements"]),
                     parser=parser_version(), warnings=[w.to_dict() for w in warned])
 
@@ -185,9 +186,8 @@ def source_objects(refs: list[store.RawRef], keys: dict[str, str], objects: stor
     sha256 when listed (its bytes are parsed only if they still hash to it)."""
     found = {r.display: objects.checked(keys[r.display]) for r in refs}
     todo = [r for r in refs if found[r.display] is None]
-    n = processes.TASK_SOURCES
-    tasks = [([(r, keys[r.display], hashes[r.display]) for r in todo[i:i + n]], str(objects.folder))
-             for i in range(0, len(todo), n)]
+    tasks = [([(r, keys[r.display], hashes[r.display]) for r in share], str(objects.folder))
+             for share in processes.tasks(todo, workers)]
     processes.run(_parse_into, tasks, len(todo), workers, progress, "parsing")
     out = []
     for r in refs:
@@ -439,7 +439,7 @@ def _renamed_key(info: dict, reach: list) -> str:
     return hashlib.sha256(json.dumps([info["key"], reach], ensure_ascii=False).encode()).hexdigest()[:32]
 
 
-def _rename_into(task: tuple[list[tuple[dict, list]], str], pages=None) -> None:
+def _rename_into(task: tuple[list[tuple[dict, list]], str], memo=None) -> None:
     """Write the renamed objects of a few sources (``_renamed_object``). Top level so a process
     pool can call it; a source's own object that turns out corrupt is left to the build."""
     jobs, folder = task

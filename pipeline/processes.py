@@ -1,9 +1,10 @@
 """Processes that work for one build: a pool of spawned workers that die with it.
 
 The build hands them tasks (``run``): parsing sources into the object store, making renamed
-objects. A task is a top-level function of the build taking ``(task, pages)``; in a worker,
-``pages`` is the worker's ``parsers.PageMemo`` (``WORKER_PAGES``), which lives as long as the
-worker, that is as long as its build.
+objects. A task is a top-level function of the build taking ``(task, memo)``: here, ``memo`` is
+the build's ``parsers.ParseMemo``; in a worker it is None, and the task makes one of its own for
+its share of the sources, which goes with it. Tasks are few and large (``tasks``), so that each
+one's memo sees most of the texts its sources repeat.
 """
 from __future__ import annotations
 
@@ -13,14 +14,25 @@ import sys
 
 #: sources parsed in one process below this many (a pool costs more than it saves)
 POOL_MIN_SOURCES = 12
-#: sources one worker task parses
+#: sources one worker task parses, at least
 TASK_SOURCES = 8
+#: tasks per worker: enough that a worker finishing early takes another, few enough that each
+#: task's memo (its share of the sources) sees most repeated texts
+TASKS_PER_WORKER = 3
 
 
 def pool_size(workers: int | None, sources: int) -> int:
     """Processes to parse ``sources`` with (one per core unless told); 0: no pool at all."""
     workers = workers if workers is not None else (os.cpu_count() or 1)
     return workers if workers > 1 and sources >= POOL_MIN_SOURCES else 0
+
+
+def tasks(items: list, workers: int | None) -> list[list]:
+    """``items`` in consecutive tasks: ``TASKS_PER_WORKER`` per worker of the pool they will
+    go to (``pool_size``), of ``TASK_SOURCES`` items at least."""
+    size = pool_size(workers, len(items)) or 1
+    n = max(TASK_SOURCES, -(-len(items) // (size * TASKS_PER_WORKER)))
+    return [items[i:i + n] for i in range(0, len(items), n)]
 
 
 def progress_bar(total: int, enabled: bool, what: str):
@@ -33,20 +45,21 @@ def progress_bar(total: int, enabled: bool, what: str):
 
 
 def run(fn, tasks: list, items: int, workers: int | None, progress: bool, what: str) -> None:
-    """``fn(task)`` for every task, in a pool of worker processes when there are enough
-    ``items`` (``pool_size``), else here (with this build's ``parsers.PageMemo``)."""
-    from pipeline.parsers import PageMemo
+    """``fn(task, memo)`` for every task, in a pool of worker processes when there are enough
+    ``items`` (``pool_size``; ``memo`` None: each task makes its own), else here (with this
+    build's ``parsers.ParseMemo``)."""
+    from pipeline.parsers import ParseMemo
 
     size = pool_size(workers, items)
     bar = progress_bar(items, progress, what)
-    pages = PageMemo()
+    memo = ParseMemo()
     try:
         with worker_processes(size) if size else contextlib.nullcontext() as pool:
             if pool:
                 with _spawning():  # map submits every task: the workers start now
                     done = pool.map(fn, tasks)
             else:
-                done = (fn(t, pages) for t in tasks)
+                done = (fn(t, memo) for t in tasks)
             for task, _ in zip(tasks, done):
                 if bar:
                     bar.update(len(task[0]))
@@ -102,10 +115,6 @@ def _spawning():
 ORPHAN_CHECK_SECONDS = 0.2
 
 
-#: a pool worker's pages read (``parsers.PageMemo``): a worker lives as long as its build
-WORKER_PAGES = None
-
-
 def _worker_init(build_pid: int) -> None:
     """Ctrl-C reaches every process of the terminal's group: the build stops its workers, so
     they ignore it (instead of each printing a traceback). A thread watches for the build's
@@ -116,10 +125,6 @@ def _worker_init(build_pid: int) -> None:
     import time
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from pipeline.parsers import PageMemo
-
-    global WORKER_PAGES
-    WORKER_PAGES = PageMemo()
 
     def watch() -> None:
         while os.getppid() == build_pid:

@@ -239,7 +239,7 @@ def test_readme_documents_every_published_field():
 def test_a_parser_bug_still_names_the_file(tmp_path, raw_copy, monkeypatch):
     from pipeline import parsers
 
-    def broken(text, file):
+    def broken(text, file, memo=None):
         raise KeyError("boom")
 
     monkeypatch.setitem(parsers.PARSERS, "column_text", broken)

@@ -104,16 +104,16 @@ def test_a_pdf_page_seen_before_is_read_as_afresh(tmp_path):
     text_to_pdf(text.replace("场景1：政府主体账号", "场景1：政府机关账号"), tmp_path / "b.pdf")
     a, b = (tmp_path / "a.pdf").read_bytes(), (tmp_path / "b.pdf").read_bytes()
 
-    from pipeline.parsers import PageMemo
+    from pipeline.parsers import ParseMemo
 
     want_a, want_b = pdf.parse(a, "raw/a.pdf"), pdf.parse(b, "raw/b.pdf")
     assert want_b.scenarios[0].scenario == "场景1：政府机关账号" != want_a.scenarios[0].scenario
-    pages = PageMemo()
+    pages = ParseMemo()
     assert pdf.parse(a, "raw/a.pdf", pages) == want_a
-    remembered = len(pages._read)
-    assert pdf.parse(a, "raw/a.pdf", pages) == want_a and len(pages._read) == remembered
+    remembered = pages.remembered()["pdf_pages"]
+    assert pdf.parse(a, "raw/a.pdf", pages) == want_a and pages.remembered()["pdf_pages"] == remembered
     assert pdf.parse(b, "raw/b.pdf", pages) == want_b
-    assert len(pages._read) == remembered + 1, "only the changed page is read again"
+    assert pages.remembered()["pdf_pages"] == remembered + 1, "only the changed page is read again"
 
 
 def _encrypted(path):

@@ -4,8 +4,8 @@
 text (``pipeline.parsers.detect``) unless ``format`` names one, decodes the text, bounds it, removes
 control characters (with a warning) and runs the format's parser. A new format is a module here
 and a line in ``PARSERS`` (and, if it can be told from its content, a rule in ``detect.py``).
-Text parsers take ``(text, file)``; the PDF parser takes the bytes and the build's ``PageMemo``
-(or None).
+Text parsers take ``(text, file, memo)``, the PDF parser the bytes instead of the text; ``memo`` is
+the build's ``ParseMemo`` (``pipeline.parsers.memo``: each distinct text read once), or None.
 """
 from __future__ import annotations
 
@@ -16,42 +16,17 @@ from pipeline.core.errors import ParseError, warning
 from pipeline.core.model import ParsedDocument
 from pipeline.core.normalize import strip_controls
 from pipeline.parsers import columns, markdown, pdftext, webtext
+from pipeline.parsers.memo import ParseMemo
 from pipeline.parsers.sections import also_required
 
 #: the most characters a text document may decode to
 MAX_DOCUMENT_CHARS = 8_000_000
 
 
-class PageMemo:
-    """What the PDF pages read so far said, by everything their reading depends on (``key``):
-    the one memo of the parsers. Captures of a page export repeat most of its pages unchanged,
-    and pdfminer's interpreter is most of the cost of reading a PDF (the 50 PDFs of the
-    10,000-document benchmark: 29.5 s read afresh, 18.3 s with this). A build makes one (per
-    parse process), so nothing read outlives it; ``size`` pages at most, the least recently
-    used forgotten first. (Remembering the pages of text exports, and tables, requirement texts
-    and sentences, cost as much as it saved once the copies are validated: not done.)"""
-
-    def __init__(self, size: int = 64):
-        self.size = size
-        self._read: dict = {}
-
-    def read(self, key, read: Callable[[], object]):
-        """``read()``, or what it gave for ``key`` before (``key`` None: always read)."""
-        if key is None:
-            return read()
-        got = self._read.pop(key, None)  # put back last: the most recently used
-        if got is None:
-            got = read()
-        self._read[key] = got
-        if len(self._read) > self.size:
-            del self._read[next(iter(self._read))]
-        return got
-
-
-def _pdf(data: bytes, file: str, pages: PageMemo | None = None) -> ParsedDocument:
+def _pdf(data: bytes, file: str, memo: ParseMemo | None = None) -> ParsedDocument:
     from pipeline.parsers import pdf  # pdfplumber is loaded only for a PDF
 
-    return pdf.parse(data, file, pages)
+    return pdf.parse(data, file, memo)
 
 
 #: format name -> parser
@@ -74,10 +49,10 @@ class Parsed:
     encoding: str
 
 
-def parse(data: bytes, file: str, format: str | None = None, pages: PageMemo | None = None) -> Parsed:
+def parse(data: bytes, file: str, format: str | None = None, memo: ParseMemo | None = None) -> Parsed:
     """One document's bytes -> what its parser read. Raises ``ParseError`` naming ``file``
-    (never anything else: a parser bug is reported as one, naming the file). ``pages``: pages
-    read before in this build (``PageMemo``), None to read every page."""
+    (never anything else: a parser bug is reported as one, naming the file). ``memo``: what
+    this build read before (``ParseMemo``), None to read everything afresh."""
     from pipeline.parsers import detect
 
     removed = None
@@ -101,7 +76,7 @@ def parse(data: bytes, file: str, format: str | None = None, pages: PageMemo | N
             raise ParseError(file, 1, f"unknown format {format!r} (metadata); known: {sorted(PARSERS)}")
         source = text
     try:
-        doc = PARSERS[format](source, file, pages) if format in BINARY else PARSERS[format](source, file)
+        doc = PARSERS[format](source, file, memo)
     except ParseError as e:
         if not e.file:  # raised where the file is not known (``htmltable``): it is this one
             raise ParseError(file, e.line, e.message) from None

@@ -35,7 +35,7 @@ def header_columns(text: str) -> list[str] | None:
     return [roles[i] for i in range(len(tokens))]
 
 
-def parse(text: str, file: str) -> ParsedDocument:
+def parse(text: str, file: str, memo=None) -> ParsedDocument:
     lines = text.split("\n")
     statements: list[Statement] = []
     warnings: list[PipelineWarning] = []
@@ -80,7 +80,7 @@ def parse(text: str, file: str) -> ParsedDocument:
             names = [lv for lv in levels if not patterns.NONE_TEXT.match(lv)]
             if not names:
                 raise ParseError(file, start, "table row without a category name")
-            r = text_to_requirement(req, line=start)
+            r = text_to_requirement(req, line=start, memo=memo)
             statements.append(Statement(
                 capability=capability, section=heading or "table", category_raw=tuple(names),
                 requirement=r, requirement_text=req, span=Span(file, start, end),

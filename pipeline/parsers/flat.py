@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 from pipeline.parsers import patterns
 from pipeline.core.errors import ParseError, PipelineWarning, warning
 from pipeline.core.model import License, Line, Page, ParsedDocument, Scenario, Span, Statement
 from pipeline.core.normalize import clean, display_width, fold, lines_containing, real_date, squeeze_cjk
+from pipeline.parsers.memo import placed_licence, placed_scenario, placed_statement, placed_warning
 from pipeline.parsers.rules import lines_to_requirement
 from pipeline.parsers.sections import (Draft, Sentence, detect_capability, drafts_to_statements, needs_statements,
                                heading_levels, method_pattern, method_scenario, names_section,
@@ -157,8 +158,10 @@ class _Open:
 class _Sections:
     """Reads the category sections of one page."""
 
-    def __init__(self, lines: list[Phys], sentences: list[Sentence], wrapped: bool, page: str | None = None):
+    def __init__(self, lines: list[Phys], sentences: list[Sentence], wrapped: bool, page: str | None = None,
+                 memo=None):
         self.page = page
+        self.memo = memo  # (the build's ``ParseMemo``, or None: requirements read afresh)
         self.sig = [ln for ln in lines if ln.text and not patterns.URL_LINE.match(ln.text)]
         # the lookaheads compare folded text many times over: fold each line once
         self.folded = [fold(ln.text) for ln in self.sig]
@@ -335,9 +338,9 @@ class _Sections:
 
         req_lines = logical("requirement")
         if "requirement" in cur.fields or cur.header:
-            requirement = lines_to_requirement(req_lines, header=cur.header)
+            requirement = lines_to_requirement(req_lines, header=cur.header, memo=self.memo)
         else:
-            requirement = lines_to_requirement([], header="")
+            requirement = lines_to_requirement([], header="", memo=self.memo)
         notes = tuple(patterns.STARTS_WITH_ENUM.sub("", l.text).strip() for l in logical("notes"))
         own_warn = ()
         if not cur.table and "requirement" not in cur.fields:
@@ -632,13 +635,35 @@ class _PageRead:
     warnings: tuple[PipelineWarning, ...] = ()
 
 
-def read_page(pg: _Page, file: str, wrapped: bool, capability: str | None) -> _PageRead:
-    """What one page says, at its own lines, in ``file``, with its date."""
+def read_page(pg: _Page, file: str, wrapped: bool, capability: str | None, memo=None) -> _PageRead:
+    """What one page says, at its own lines, in ``file``, with its date. ``memo``: the build's
+    ``ParseMemo`` (a page read before, anywhere, is moved here rather than read again)."""
+    if memo is None:
+        return _read_page(pg, file, wrapped, capability)
+    return memo.flat_page(pg.raw, pg.first, pg.title, pg.updated, file, (wrapped, capability),
+                          lambda: _read_page(pg, file, wrapped, capability, memo), _moved_page)
+
+
+def _moved_page(got: _PageRead, delta: int, file: str, updated: str | None, old_file: str) -> _PageRead | None:
+    """A page's reading (one whose statements carry no warning: ``ParseMemo.flat_page``) moved
+    ``delta`` lines, from ``old_file`` into ``file``, dated ``updated``; None if a warning of
+    the page's cannot be moved."""
+    warnings = tuple(placed_warning(w, delta, file, old_file) for w in got.warnings)
+    if None in warnings:
+        return None
+    return replace(got, warnings=warnings, statements=tuple(placed_statement(s, delta, file, updated) for s in got.statements),
+                   scenarios=tuple(placed_scenario(s, delta, file, updated) for s in got.scenarios),
+                   licences=tuple(placed_licence(l, delta, file, updated) for l in got.licences),
+                   unused=tuple((line + delta, names) for line, names in got.unused),
+                   no_capability_at=None if got.no_capability_at is None else got.no_capability_at + delta)
+
+
+def _read_page(pg: _Page, file: str, wrapped: bool, capability: str | None, memo=None) -> _PageRead:
     body, sentences = hoist_sentences(to_lines(pg.raw, pg.first), wrapped)
     methods = method_pattern(sentences)
     kinds = []
     statements, unused = [], []
-    drafts = _Sections(body, sentences, wrapped, pg.title).read()
+    drafts = _Sections(body, sentences, wrapped, pg.title, memo).read()
     if drafts:
         if capability is None:
             return _PageRead((), (), (), (), (), no_capability_at=drafts[0].line_start)
@@ -664,7 +689,7 @@ def read_page(pg: _Page, file: str, wrapped: bool, capability: str | None) -> _P
                      warnings=tuple(needs_warnings))
 
 
-def parse_document(text: str, file: str, *, fmt: str, wrapped: bool) -> ParsedDocument:
+def parse_document(text: str, file: str, *, fmt: str, wrapped: bool, memo=None) -> ParsedDocument:
     capability = detect_capability(text)
     statements: list[Statement] = []
     scenarios: list[Scenario] = []
@@ -672,7 +697,7 @@ def parse_document(text: str, file: str, *, fmt: str, wrapped: bool) -> ParsedDo
     out_pages: list[Page] = []
     warnings: list[PipelineWarning] = []
     for pg in split_pages(text.split("\n"), text, file):
-        got = read_page(pg, file, wrapped, capability)
+        got = read_page(pg, file, wrapped, capability, memo)
         if got.no_capability_at is not None:
             raise ParseError(file, got.no_capability_at, "cannot tell which capability the page is about")
         statements += got.statements

@@ -60,7 +60,8 @@ class _LeadIn:
     conditions: tuple[str, ...] = ()
 
 
-def parse(text: str, file: str) -> ParsedDocument:
+def parse(text: str, file: str, memo=None) -> ParsedDocument:
+    """``memo``: the build's ``ParseMemo`` (requirement texts read before are not read again)."""
     lines = text.split("\n")
     scan = _scan(lines, file)
     headings, warnings = scan.headings, scan.warnings
@@ -72,11 +73,11 @@ def parse(text: str, file: str) -> ParsedDocument:
     statements: list[Statement] = []
     parts = len(scan.category_tables) > 1
     for t, label, intro, lead in scan.category_tables:
-        statements.extend(_with_lead_in(_category_rows(t, label, intro, file, title, parts, capability, updated),
+        statements.extend(_with_lead_in(_category_rows(t, label, intro, file, title, parts, capability, updated, memo),
                                         lead))
     statements.extend(_needs_statements(headings, file, title, capability, updated, warnings))
 
-    drafts = _drafts(headings, kv_rows, title)
+    drafts = _drafts(headings, kv_rows, title, memo)
     if drafts and capability is None:
         raise ParseError(file, drafts[0].line_start,
                          "cannot tell whether the page is about face verification or live streaming")
@@ -205,7 +206,7 @@ def _take_text(cur: _Heading, stripped: str, no: int, in_callout: bool) -> bool:
     return going_on
 
 
-def _drafts(headings: list[_Heading], kv_rows: dict[int, list], title: str | None) -> list[Draft]:
+def _drafts(headings: list[_Heading], kv_rows: dict[int, list], title: str | None, memo=None) -> list[Draft]:
     """A draft per category section: a heading with a key/value table, or a leaf heading with
     an access sentence of its own."""
     drafts = []
@@ -218,7 +219,7 @@ def _drafts(headings: list[_Heading], kv_rows: dict[int, list], title: str | Non
         if not path:
             continue
         drafts.append(_kv_draft(h, kv[0] if kv else None, kv_rows[id(kv[0])] if kv else [], path,
-                                _section(headings, idx, title)))
+                                _section(headings, idx, title), memo))
     return drafts
 
 
@@ -485,7 +486,7 @@ def _path(headings: list[_Heading], idx: int, title: str | None) -> tuple[str, .
 
 
 def _category_rows(t: Table, label: str, intro: str, file: str, title: str | None,
-                   parts: bool, page_capability: str | None, updated: str | None) -> list[Statement]:
+                   parts: bool, page_capability: str | None, updated: str | None, memo=None) -> list[Statement]:
     """One statement per row (per listed category, in an eligibility list).
 
     Capability: what the qualification column's header names (``使用人脸核验接口所需资质``), else
@@ -546,7 +547,7 @@ def _category_rows(t: Table, label: str, intro: str, file: str, title: str | Non
                         page_part=section if parts else None, kind="eligibility"))
             continue
         cell = row.cells[req_col]
-        req = lines_to_requirement(cell.lines)
+        req = lines_to_requirement(cell.lines, memo=memo)
         out.append(Statement(
             capability=capability, section=section, category_raw=tuple(levels), requirement=req,
             requirement_text="\n".join(l.text for l in cell.lines), span=span, notes=notes,
@@ -579,7 +580,7 @@ def _kv_rows(t: Table) -> list[tuple[str, list]]:
 
 
 def _kv_draft(h: _Heading, t: Table | None, rows: list[tuple[str, list]],
-              path: tuple[str, ...], section: str) -> Draft:
+              path: tuple[str, ...], section: str, memo=None) -> Draft:
     """``t``: the section's table; ``rows``: ``_kv_rows`` of that table."""
     scope = scenario = None
     notes = list(h.notes)
@@ -600,11 +601,11 @@ def _kv_draft(h: _Heading, t: Table | None, rows: list[tuple[str, list]],
                 flat = [l for col in columns for l in col]
                 req_text = "\n".join(l.text for l in flat)
                 requirement = lines_to_requirement(flat if len(columns) < 2 else [], header=label,
-                                                   columns=columns if len(columns) > 1 else None)
+                                                   columns=columns if len(columns) > 1 else None, memo=memo)
             elif value:
                 notes.append(value)
     if requirement is None:
-        requirement = lines_to_requirement([], header="")
+        requirement = lines_to_requirement([], header="", memo=memo)
     return Draft(path=path, line_start=h.line, line_end=end, section=section,
                  requirement=requirement, requirement_text=req_text, scope=scope,
                  scenario=scenario, notes=tuple(notes), inplace=tuple(h.sentences))

@@ -291,7 +291,7 @@ def _page_key(page) -> bytes | None:
 
 
 def _remembered_page(page, number: int, pages) -> _Page:
-    """``_read_page``, through ``pages`` (a ``parsers.PageMemo``: captures of a page export
+    """``_read_page``, through ``pages`` (a ``parsers.ParseMemo``: captures of a page export
     repeat most of its PDF pages unchanged, and pdfminer's interpreter is most of the cost of
     reading a PDF), by ``_page_key``: a copy (later steps change what they get), with its page
     number."""
@@ -473,7 +473,7 @@ def _check_content(page, number: int, file: str) -> None:
 
 def pdf_to_text(data: bytes, file: str, pages=None) -> tuple[str, str, list[int], list[tuple[int, str]]]:
     """(layout, text, pdf page per line, links): the text another parser reads. ``pages``: a
-    ``parsers.PageMemo`` of pages read before, or None to read every page."""
+    ``parsers.ParseMemo`` of pages read before, or None to read every page."""
     import pdfplumber
     from pdfminer.pdfdocument import PDFPasswordIncorrect
 
@@ -516,5 +516,5 @@ def parse(data: bytes, file: str, pages=None) -> ParsedDocument:
     layout, text, line_pages, links = pdf_to_text(data, file, pages)
     text, removed = strip_controls(text, file)  # (a font's ToUnicode map can produce them)
     parser = markdown.parse if layout == "markdown" else pdftext.parse
-    doc = _with_pdf_pages(parser(text, file), line_pages, links)
+    doc = _with_pdf_pages(parser(text, file, pages), line_pages, links)
     return replace(doc, warnings=(removed, *doc.warnings)) if removed else doc

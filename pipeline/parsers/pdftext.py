@@ -11,5 +11,5 @@ from pipeline.core.model import ParsedDocument
 from pipeline.parsers.flat import parse_document
 
 
-def parse(text: str, file: str) -> ParsedDocument:
-    return parse_document(text, file, fmt="pdf_text", wrapped=True)
+def parse(text: str, file: str, memo=None) -> ParsedDocument:
+    return parse_document(text, file, fmt="pdf_text", wrapped=True, memo=memo)

@@ -70,9 +70,9 @@ from typing import Sequence
 from pipeline.parsers import patterns
 from pipeline.core.errors import PipelineWarning, warning
 from pipeline.core.model import Item, Line, Requirement
-from pipeline.core.normalize import clean, memo_short, squeeze_cjk
+from pipeline.core.normalize import clean, squeeze_cjk
 
-@memo_short()
+
 def document_titles(text: str) -> tuple[str, ...]:
     """Every 《》 title, without the marks, in first-appearance order, without duplicates.
 
@@ -97,7 +97,6 @@ _OPEN = "（(《“‘「[【"
 _CLOSE = "）)》”’」]】"
 
 
-@memo_short(limit=400, size=1 << 12)
 def depth_map(text: str) -> tuple[int, ...]:
     """Nesting depth of every character: inside ``（）``, ``《》``, ``“”``, ``【】`` counts.
 
@@ -784,12 +783,15 @@ def _note_read(group: Requirement | None, note: str) -> bool:
 
 
 def lines_to_requirement(lines: Sequence[Line], header: str = "",
-                         columns: Sequence[Sequence[Line]] | None = None) -> Requirement:
+                         columns: Sequence[Sequence[Line]] | None = None, memo=None) -> Requirement:
     """Read a requirement from its header (``资质要求（3选1）``) and content lines.
 
     ``columns``: alternative cells side by side (each a list of lines), when the layout says so.
+    ``memo``: the build's ``ParseMemo`` (the same texts read before are moved to these lines).
     """
-    return _lines_to_requirement(lines, header, columns)
+    if memo is None:
+        return _lines_to_requirement(lines, header, columns)
+    return memo.requirement(lines, header, columns, _lines_to_requirement)
 
 
 def _lines_to_requirement(lines: Sequence[Line], header: str,
@@ -1060,7 +1062,7 @@ _NO_DECLARED_RULE = warning("no_declared_rule",
                             "a list of items without a declared rule (N选1 / 需同时提供): read as all required")
 
 
-def text_to_requirement(text: str, header: str = "", line: int = 1) -> Requirement:
+def text_to_requirement(text: str, header: str = "", line: int = 1, memo=None) -> Requirement:
     """Convenience for tests and one-cell formats: split ``text`` on line breaks first."""
     lines = [Line(t, line + i) for i, t in enumerate(text.split("\n"))]
-    return lines_to_requirement(lines, header=header)
+    return lines_to_requirement(lines, header=header, memo=memo)

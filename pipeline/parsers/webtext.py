@@ -10,5 +10,5 @@ from pipeline.core.model import ParsedDocument
 from pipeline.parsers.flat import parse_document
 
 
-def parse(text: str, file: str) -> ParsedDocument:
-    return parse_document(text, file, fmt="web_text", wrapped=False)
+def parse(text: str, file: str, memo=None) -> ParsedDocument:
+    return parse_document(text, file, fmt="web_text", wrapped=False, memo=memo)
