@@ -572,49 +572,74 @@ class _ShowVersion(argparse.Action):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line; every option has help text (tests/test_cli.py walks it)."""
-    from pipeline.present.listing import DECISION_STATUSES, FORMATS, SEVERITIES, STATUSES
-
+    """The command line; every option has help text (tests/test_cli.py walks it). Commands are
+    added in the order ``--help`` lists them."""
     parser = argparse.ArgumentParser(prog="python -m pipeline",
                                      description="Tencent compliance documentation -> datasets")
     parser.add_argument("--version", action=_ShowVersion,
                         help="print the tool's version and its dataset schema version, and exit "
                              "(a command's --dataset picks a dataset version)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = _Common()
+    _add_build_parsers(sub, common)
+    _add_decide_parsers(sub, common.output)
+    _add_reading_parsers(sub, common)
+    _add_listing_parsers(sub, common)
+    rp = sub.add_parser("report", help="(re)write the review report of a dataset version", parents=[common.output])
+    rp.add_argument("version", nargs="?", default="latest", help="dataset version (default: latest)")
+    rp.set_defaults(func=_cmd_report)
+    _add_export_parsers(sub, common.dataset, common.output)
+    sc = sub.add_parser("schema", help="print the published tables' fields as Markdown")
+    sc.set_defaults(func=_cmd_schema)
+    return parser
 
-    output = argparse.ArgumentParser(add_help=False)
-    output.add_argument("--output", default="output", metavar="DIR",
-                        help="output folder holding the datasets (default: output)")
-    dataset = argparse.ArgumentParser(add_help=False)
-    dataset.add_argument("--dataset", default="latest", metavar="VERSION",
-                         help="dataset version to read (default: latest)")
-    # show and sources had this option as `--version` first: that name stays for them (only
-    # there; at the top level `--version` is the tool's version)
-    dataset_or_version = argparse.ArgumentParser(add_help=False)
-    dataset_or_version.add_argument("--dataset", "--version", dest="dataset", default="latest", metavar="VERSION",
-                                    help="dataset version to read (default: latest; --version is the same "
-                                         "option, kept for old scripts)")
 
+class _Common:
+    """The options several commands share, as argparse parents."""
+
+    def __init__(self):
+        self.output = argparse.ArgumentParser(add_help=False)
+        self.output.add_argument("--output", default="output", metavar="DIR",
+                                 help="output folder holding the datasets (default: output)")
+        self.dataset = argparse.ArgumentParser(add_help=False)
+        self.dataset.add_argument("--dataset", default="latest", metavar="VERSION",
+                                  help="dataset version to read (default: latest)")
+        # show and sources had this option as `--version` first: that name stays for them (only
+        # there; at the top level `--version` is the tool's version)
+        self.dataset_or_version = argparse.ArgumentParser(add_help=False)
+        self.dataset_or_version.add_argument(
+            "--dataset", "--version", dest="dataset", default="latest", metavar="VERSION",
+            help="dataset version to read (default: latest; --version is the same option, kept for old scripts)")
+
+    @staticmethod
     def as_of(p: argparse.ArgumentParser) -> None:
         p.add_argument("--as-of", metavar="YYYY-MM-DD",
                        help="answer from the captures dated on or before that day (the page's own date, else "
                             "the capture's), reconciled as a build would have then; undated captures are left "
                             "out and counted")
 
-    def formats(p: argparse.ArgumentParser, choices=FORMATS, json_alias: bool = False) -> None:
+    @staticmethod
+    def formats(p: argparse.ArgumentParser, choices=None, json_alias: bool = False) -> None:
+        from pipeline.present.listing import FORMATS
+
+        choices = choices or FORMATS
         p.add_argument("--format", choices=choices, default="text",
                        help=f"output format: {', '.join(choices)} (default: text; json and csv are UTF-8)")
         if json_alias:
             p.add_argument("--json", dest="format", action="store_const", const="json",
                            help="same as --format json")
 
-    b = sub.add_parser("build", help="parse raw/ (and --raw folders) into a new dataset version", parents=[output])
+
+def _add_build_parsers(sub, common: _Common) -> None:
+    """build and diff."""
+    b = sub.add_parser("build", help="parse raw/ (and --raw folders) into a new dataset version",
+                       parents=[common.output])
     b.add_argument("--raw", action="append", default=[], metavar="DIR",
                    help="an extra folder of documents (repeatable), e.g. ../shared/corpus")
     b.add_argument("--jobs", type=int, default=None, metavar="N", help="parser processes (default: one per core)")
     b.add_argument("--no-cache", action="store_true", help="parse every source again (ignore the cache)")
     b.set_defaults(func=_cmd_build)
-    d = sub.add_parser("diff", parents=[output],
+    d = sub.add_parser("diff", parents=[common.output],
                        help="what changed between two dataset versions (default: previous -> latest), "
                             "or between two sources of the latest dataset (--files A B)")
     d.add_argument("a", nargs="?", help="older dataset version (default: the one before B)")
@@ -628,26 +653,35 @@ def build_parser() -> argparse.ArgumentParser:
                         "a source whose bytes changed but whose requirements read the same does not count")
     d.set_defaults(func=_cmd_diff)
 
-    _add_decide_parsers(sub, output)
+
+def _add_reading_parsers(sub, common: _Common) -> None:
+    """show and sources."""
     sh = sub.add_parser("show", help="what a category needs today, its history and open conflicts",
-                        parents=[dataset_or_version, output])
+                        parents=[common.dataset_or_version, common.output])
     sh.add_argument("category", help="canonical path (金融业/公募基金), any spelling seen (金融-基金), or part of a name")
-    formats(sh, ("text", "json"), json_alias=True)
+    common.formats(sh, ("text", "json"), json_alias=True)
     sh.add_argument("--all", action="store_true", help="details of every match, not only those the name names")
     sh.add_argument("--history", action="store_true",
                     help="instead of the details: per page, one line per version in which what it says of the "
                          "category changed (date, rule, entries gained and lost, what changed, file:line)")
-    as_of(sh)
+    common.as_of(sh)
     sh.set_defaults(func=_cmd_show)
     so = sub.add_parser("sources", help="every source with its format, pages, dates and record count",
-                        parents=[dataset_or_version, output])
-    formats(so, json_alias=True)
+                        parents=[common.dataset_or_version, common.output])
+    common.formats(so, json_alias=True)
     so.set_defaults(func=_cmd_sources)
+
+
+def _add_listing_parsers(sub, common: _Common) -> None:
+    """categories, conflicts, versions and decisions."""
+    from pipeline.present.listing import DECISION_STATUSES, SEVERITIES, STATUSES
+
     ca = sub.add_parser("categories", help="every capability + category: status, open conflicts, pages",
-                        parents=[dataset, output])
-    formats(ca)
+                        parents=[common.dataset, common.output])
+    common.formats(ca)
     ca.set_defaults(func=_cmd_categories)
-    co = sub.add_parser("conflicts", help="the conflicts of a dataset version, filtered", parents=[dataset, output])
+    co = sub.add_parser("conflicts", help="the conflicts of a dataset version, filtered",
+                        parents=[common.dataset, common.output])
     co.add_argument("--status", action="append", default=[], metavar="S",
                     help=f"only these statuses ({', '.join(STATUSES)}); repeatable or comma-separated")
     co.add_argument("--severity", action="append", default=[], metavar="S",
@@ -655,26 +689,19 @@ def build_parser() -> argparse.ArgumentParser:
     co.add_argument("--page", action="append", default=[], metavar="P",
                     help="only conflicts about a page whose key holds P (any case; e.g. a URL's number or a "
                          "title); repeatable or comma-separated")
-    formats(co)
+    common.formats(co)
     co.set_defaults(func=_cmd_conflicts)
     ve = sub.add_parser("versions", help="every published dataset version, when it was published, which is LATEST",
-                        parents=[output])
-    formats(ve)
+                        parents=[common.output])
+    common.formats(ve)
     ve.set_defaults(func=_cmd_versions)
     de = sub.add_parser("decisions", help="the decisions recorded, withdrawn ones too, with their status against "
-                                          "a dataset version", parents=[dataset, output])
+                                          "a dataset version", parents=[common.dataset, common.output])
     de.add_argument("--file", default="review/decisions.toml", help="decisions file (default: %(default)s)")
     de.add_argument("--status", action="append", default=[], metavar="S",
                     help=f"only these statuses ({', '.join(DECISION_STATUSES)}); repeatable or comma-separated")
-    formats(de)
+    common.formats(de)
     de.set_defaults(func=_cmd_decisions)
-    rp = sub.add_parser("report", help="(re)write the review report of a dataset version", parents=[output])
-    rp.add_argument("version", nargs="?", default="latest", help="dataset version (default: latest)")
-    rp.set_defaults(func=_cmd_report)
-    _add_export_parsers(sub, dataset, output)
-    sc = sub.add_parser("schema", help="print the published tables' fields as Markdown")
-    sc.set_defaults(func=_cmd_schema)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
