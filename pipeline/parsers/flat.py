@@ -261,13 +261,18 @@ class _Sections:
 
     # the scan ----------------------------------------------------------------------------
     def read(self) -> list[Draft]:
-        """The category sections, as drafts."""
+        """The category sections, as drafts. Each line is a first-level heading (it closes the
+        open section and prefixes the headings below it), a section's heading (it opens a
+        section), or a line of the open section's body (``_read_body``)."""
         drafts: list[Draft] = []
         cur: _Open | None = None
         level1: tuple[str, ...] = ()
         k = 0
         while k < len(self.sig):
             ln = self.sig[k]
+            # a 场景/适用范围 text may hold heading-like lines: there no line is a first-level
+            # heading, and one is a section's heading only if its own sentence or a table follows
+            # it directly, not after notes (``section_heading(strict=True)``)
             in_text_field = cur is not None and cur.current in ("scenario", "scope")
             if not in_text_field and self.level1_heading(k):
                 if cur:
@@ -275,8 +280,7 @@ class _Sections:
                     cur = None
                 level1 = heading_levels(ln.text)
                 k += 1
-                continue
-            if self.section_heading(k, strict=in_text_field):
+            elif self.section_heading(k, strict=in_text_field):
                 if cur:
                     drafts.append(self._close(cur))
                 levels = heading_levels(ln.text)
@@ -284,49 +288,60 @@ class _Sections:
                     level1 = ()
                 cur = _Open(ln, level1 + levels, end=ln.no, inplace=tuple(self._sentences_after(k)))
                 k += 1
-                continue
-            if cur is None:  # above the first section
+            elif cur is None:  # above the first section
                 k += 1
-                continue
-            cur.end = ln.no
-            taken = self.table_header(k)
-            if taken:
-                cur.table = True
-                cur.current = None
-                cur.end = self.sig[k + taken - 1].no
-                k += taken
-                continue
-            if patterns.LABEL_NOTE.match(ln.text):
-                cur.current = "notes"
-                cur.fields.setdefault("notes", [])
-                k += 1
-                continue
-            lab = self.label_at(k)
-            if lab:
-                label, taken, rest = lab
-                k += taken
-                cur.end = self.sig[k - 1].no
-                name = _FIELD[label]
-                cur.current = name
-                cur.fields.setdefault(name, [])
-                if name == "requirement":
-                    head = rest
-                    while not _balanced(head) and k < len(self.sig) and len(head) < 40:
-                        head = _join(head, self.sig[k].text)
-                        cur.end = self.sig[k].no
-                        k += 1
-                    paren, value = _split_declaration(head)
-                    cur.header = label + paren
-                    rest = value
-                if rest.strip():
-                    last = self.sig[k - 1]
-                    cur.fields[name].append(Phys(last.no, " " + rest if last.indented else rest, clean(rest)))
-                continue
-            cur.fields.setdefault(cur.current or "notes", []).append(ln)
-            k += 1
+            else:
+                k = self._read_body(cur, k)
         if cur:
             drafts.append(self._close(cur))
         return drafts
+
+    def _read_body(self, cur: _Open, k: int) -> int:
+        """Line k of the open section's body, read into ``cur``: a ``要求 说明`` table's header,
+        a notes label, a field's label (``_read_label``), or a line of the field being read.
+        Returns the index of the next line to read."""
+        ln = self.sig[k]
+        cur.end = ln.no
+        taken = self.table_header(k)
+        if taken:
+            cur.table = True
+            cur.current = None
+            cur.end = self.sig[k + taken - 1].no
+            return k + taken
+        if patterns.LABEL_NOTE.match(ln.text):
+            cur.current = "notes"
+            cur.fields.setdefault("notes", [])
+            return k + 1
+        lab = self.label_at(k)
+        if lab:
+            return self._read_label(cur, k, lab)
+        cur.fields.setdefault(cur.current or "notes", []).append(ln)
+        return k + 1
+
+    def _read_label(self, cur: _Open, k: int, lab: tuple[str, int, str]) -> int:
+        """A field's label at line k (``lab``, from ``label_at``) opens that field in ``cur``;
+        the rest of its last line starts the field's value. A requirement's label may be
+        followed by a declaration in brackets, possibly wrapped over the next lines: read whole,
+        it goes into the section's header. Returns the index of the next line to read."""
+        label, taken, rest = lab
+        k += taken
+        cur.end = self.sig[k - 1].no
+        name = _FIELD[label]
+        cur.current = name
+        cur.fields.setdefault(name, [])
+        if name == "requirement":
+            head = rest
+            while not _balanced(head) and k < len(self.sig) and len(head) < 40:
+                head = _join(head, self.sig[k].text)
+                cur.end = self.sig[k].no
+                k += 1
+            paren, value = _split_declaration(head)
+            cur.header = label + paren
+            rest = value
+        if rest.strip():
+            last = self.sig[k - 1]
+            cur.fields[name].append(Phys(last.no, " " + rest if last.indented else rest, clean(rest)))
+        return k
 
     def _close(self, cur: _Open) -> Draft:
         def logical(name: str) -> list[Line]:
