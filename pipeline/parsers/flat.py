@@ -485,12 +485,26 @@ def _rows_of_table(frags: list[_Frag], methods: re.Pattern) -> list[dict]:
     the account's subject (``…类目``, ``…主体``, ``见场景N…要求``); anything else is content. A
     fragment continues the cell before it when that cell is unfinished (no ``类目``/``主体``/
     ``。`` at its end) or when either side is a joining word (``或``, ``、``, ``-``).
+
+    Each fragment's kind is read on its own (``_fragment_kinds``), then the fragments are
+    grouped into rows and cells in order (``_group_rows``).
     """
+    # solutions are found in the joined text: one may be cut over fragments ("标准直播+直" / "播标签")
     joined = "".join(f.text for f in frags)
     spans = [(m.start(), m.end()) for m in methods.finditer(joined)]
     spans += [(m.start(), m.end()) for m in patterns.SCENARIO_REFERENCE.finditer(joined)
               if m.group(0).endswith("方案")]
     spans.sort()
+    rows = _group_rows(frags, _fragment_kinds(frags, spans), spans, joined)
+    for r in rows:
+        r["requirements"] = [t for t, _ in r["requirements"]]
+        r["solutions"] = list(dict.fromkeys(r["solutions"]))
+    return rows
+
+
+def _fragment_kinds(frags: list[_Frag], spans: list[tuple[int, int]]) -> list[str]:
+    """Each fragment's kind by what it says alone: "solution" (it overlaps a solution's span in
+    the joined text), "requirement" or "content"."""
     kinds, pos = [], 0
     for f in frags:
         a, b = pos, pos + len(f.text)
@@ -502,6 +516,13 @@ def _rows_of_table(frags: list[_Frag], methods: re.Pattern) -> list[dict]:
             kinds.append("requirement")
         else:
             kinds.append("content")
+    return kinds
+
+
+def _group_rows(frags: list[_Frag], kinds: list[str], spans: list[tuple[int, int]], joined: str) -> list[dict]:
+    """The fragments grouped into rows, in order: a fragment continues the cell before it or
+    starts a new cell, and a solution closes its row. Requirements are kept as (text, whether
+    it began a line) until the caller drops the flag."""
     rows: list[dict] = []
     row = {"content": [], "requirements": [], "solutions": []}
     last_kind = None
@@ -540,9 +561,6 @@ def _rows_of_table(frags: list[_Frag], methods: re.Pattern) -> list[dict]:
         last_kind = kind
     if any(row.values()):
         rows.append(row)
-    for r in rows:
-        r["requirements"] = [t for t, _ in r["requirements"]]
-        r["solutions"] = list(dict.fromkeys(r["solutions"]))
     return rows
 
 
