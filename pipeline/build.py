@@ -329,14 +329,69 @@ def _own_store(cache_dir: Path):
 def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown: str, text: str | None,
            known_conflicts, *, cache_dir: Path, workers, progress, recheck: bool,
            feed_base: str | None = None) -> BuildResult:
-    """list (``refs``) -> parse (objects) -> reconcile -> write -> publish."""
-    from pipeline import reconcile
-
+    """list (``refs``) -> parse (objects) -> reconcile -> write -> publish: the parse
+    (``_parse_stage``), then, into one version being written (abandoned if anything fails), its
+    sources, the reconciled tables, its inputs and reports, and the publication."""
     phase = _Phases()
+    parsed = _parse_stage(refs, hashes, output, objects, workers=workers, progress=progress)
+    phase("parse")
+    writer = store.VersionWriter(output)
+    try:
+        warnings, dates = _write_sources(writer, refs, parsed)
+        known = store.published_conflict_ids(output, warnings.append, cache_dir) | (known_conflicts or set())
+        tables = _reconcile_stage(writer, parsed, decisions, known, shown)
+        phase("reconciled")
+        _validate({t: tables[t] for t in ("categories", "current", "pages", "reviews")})
+        for name in ("categories", "current", "pages", "reviews"):
+            for row in tables[name]:
+                writer.table(name).add(row)
+        version = store.version_name(max(dates) if dates else None, writer.content_hash())
+        exists = (output / "datasets" / version).exists()
+        writer.finish(version, _inputs(refs, hashes, shown, text))
+        reports = None
+        if not (exists and store.has_reports(output, version)):
+            reports = _version_reports(output, version, refs, hashes, parsed.rows, tables, recheck,
+                                       warnings.append, cache_dir)
+        phase("finished and reported")
+        before = store.latest(output)
+        created = writer.publish(version, reports,
+                                 feed=lambda events: feed_bytes(output, cache_dir, events, feed_base, warnings.append))
+        phase("published")
+    except BaseException:
+        writer.abandon()
+        raise
+    counts = {t: writer.rows(t) for t in TABLE_ORDER}
+    return BuildResult(version, created, counts, tuple(warnings), parsed.n_parsed, len(refs) - parsed.n_parsed,
+                       switched_from=before if not created and before != version else None)
+
+
+@dataclass
+class _Parsed:
+    """What the parse stage leaves for the rest of a build."""
+
+    #: what each source's object says, in ``refs`` order; dropped (``None``) once the sources are
+    #: written: 10,000 of them are 150 MB, not held while reconciling
+    infos: list | None
+    #: what reconciliation needs of each source (its URL, capture times, whether cut short)
+    facts: list[dict]
+    #: the previous version's pages (``_prior_pages``)
+    prior: list
+    #: every source's requirement records (``_read_rows``)
+    rows: list
+    #: how many sources were parsed rather than found in the object store
+    n_parsed: int
+    #: warnings met reading the previous version
+    warnings: list[PipelineWarning]
+
+
+def _parse_stage(refs, hashes, output: Path, objects: store.Objects, *, workers, progress) -> _Parsed:
+    """Every source parsed into its object (or found there), the renames documents state applied
+    to the objects they reach, then every source's records read back."""
+    from pipeline import reconcile  # (heavy: imported only once a build has work to do)
+
     keys = {r.display: object_key(r, hashes[r.display]) for r in refs}
     infos, n_parsed = source_objects(refs, keys, objects, hashes, workers=workers, progress=progress)
-    # what reconciliation needs of each source (its URL, capture times, whether cut short); the
-    # sources' rows themselves are made as they are written (10,000 of them are 100 MB)
+    # the sources' rows themselves are made as they are written (10,000 of them are 100 MB)
     facts = [{k: row[k] for k in ("source_sha256", "source_file", "url", "captured", "captures", "truncated",
                                   "capability", "title", "updated")}
              for row in (_source_row(ref, info["source"]) for ref, info in zip(refs, infos))]
@@ -356,53 +411,55 @@ def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown:
     processes.run(_rename_into, tasks, len(reached), workers, progress, "renaming")
     del reached, tasks  # (they hold objects' listings: not kept while reading and reconciling)
     rows, again = _read_rows(refs, keys, hashes, infos, objects, reaches)
-    n_parsed += again
-    phase("parse")
-    writer = store.VersionWriter(output)
-    try:
-        writer.link_objects(infos)
-        sources = writer.table("sources")
-        for ref, info in zip(refs, infos):
-            sources.add(_source_row(ref, info["source"]))
-        warnings = [PipelineWarning.from_dict(w) for info in infos for w in info["warnings"]] + read_warnings
-        dates = [info["source"]["updated"] for info in infos if info["source"]["updated"]]
-        del infos  # (what the objects say is written: 10,000 of them are 150 MB, not held while reconciling)
-        known = store.published_conflict_ids(output, warnings.append, cache_dir) | (known_conflicts or set())
-        with _ConflictSpool(writer.folder / "conflicts.scratch") as sink:
-            tables = reconcile.reconcile_rows(rows, decisions, known, shown, sink=sink, sources=facts, prior=prior)
-            sink.write([c.pop("spooled") for c in tables["conflicts"]], writer.table("conflicts"))
-        phase("reconciled")
-        _validate({t: tables[t] for t in ("categories", "current", "pages", "reviews")})
-        for name in ("categories", "current", "pages", "reviews"):
-            for row in tables[name]:
-                writer.table(name).add(row)
-        version = store.version_name(max(dates) if dates else None, writer.content_hash())
-        inputs = sorted(({"file": f, "sha256": hashes[r.display], "bytes": r.size}
-                         for r in refs for f in ([c[0] for c in r.captures] or [r.display])), key=lambda i: i["file"])
-        if text is not None:
-            data = text.encode("utf-8")
-            inputs.append({"file": shown, "sha256": sha256_bytes(data), "bytes": len(data)})
-        exists = (output / "datasets" / version).exists()
-        writer.finish(version, inputs)
-        reports = None
-        if not (exists and store.has_reports(output, version)):
-            previous = store.latest(output)
-            if previous == version:  # its reports were lost: compared, as before, with its predecessor
-                previous, recheck = store.previous_version(output, version), True
-            old = _previous_tables(output, previous, refs, hashes, tables["pages"], recheck, warnings.append,
-                                   cache_dir)
-            reports = _reports(report_data(old, rows, refs, hashes, tables, version, previous, recheck), cache_dir)
-        phase("finished and reported")
-        before = store.latest(output)
-        created = writer.publish(version, reports,
-                                 feed=lambda events: feed_bytes(output, cache_dir, events, feed_base, warnings.append))
-        phase("published")
-    except BaseException:
-        writer.abandon()
-        raise
-    counts = {t: writer.rows(t) for t in TABLE_ORDER}
-    return BuildResult(version, created, counts, tuple(warnings), n_parsed, len(refs) - n_parsed,
-                       switched_from=before if not created and before != version else None)
+    return _Parsed(infos, facts, prior, rows, n_parsed + again, read_warnings)
+
+
+def _write_sources(writer: store.VersionWriter, refs, parsed: _Parsed) -> tuple[list[PipelineWarning], list[str]]:
+    """The sources written into the version (their objects linked, their rows added), then their
+    objects' descriptions dropped (``_Parsed.infos``). Returns the build's warnings so far and the
+    dates the sources bear (the version is named by the latest)."""
+    infos = parsed.infos
+    writer.link_objects(infos)
+    sources = writer.table("sources")
+    for ref, info in zip(refs, infos):
+        sources.add(_source_row(ref, info["source"]))
+    warnings = [PipelineWarning.from_dict(w) for info in infos for w in info["warnings"]] + parsed.warnings
+    dates = [info["source"]["updated"] for info in infos if info["source"]["updated"]]
+    parsed.infos = None
+    return warnings, dates
+
+
+def _reconcile_stage(writer: store.VersionWriter, parsed: _Parsed, decisions, known: set, shown: str) -> dict:
+    """The records reconciled into the derived tables; the conflicts, spooled to disk as found
+    (``_ConflictSpool``), are written into the version here, the other tables by the caller."""
+    from pipeline import reconcile  # (heavy: imported only once a build has work to do)
+
+    with _ConflictSpool(writer.folder / "conflicts.scratch") as sink:
+        tables = reconcile.reconcile_rows(parsed.rows, decisions, known, shown, sink=sink, sources=parsed.facts,
+                                          prior=parsed.prior)
+        sink.write([c.pop("spooled") for c in tables["conflicts"]], writer.table("conflicts"))
+    return tables
+
+
+def _inputs(refs, hashes, shown: str, text: str | None) -> list[dict]:
+    """The version's inputs, as its manifest lists them: every capture's file, and the text
+    given on the command line (named ``shown``) if any."""
+    inputs = sorted(({"file": f, "sha256": hashes[r.display], "bytes": r.size}
+                     for r in refs for f in ([c[0] for c in r.captures] or [r.display])), key=lambda i: i["file"])
+    if text is not None:
+        data = text.encode("utf-8")
+        inputs.append({"file": shown, "sha256": sha256_bytes(data), "bytes": len(data)})
+    return inputs
+
+
+def _version_reports(output: Path, version: str, refs, hashes, rows, tables: dict, recheck: bool, warn,
+                     cache_dir: Path) -> dict[str, bytes]:
+    """The version's reports, comparing it with the version ``LATEST`` names."""
+    previous = store.latest(output)
+    if previous == version:  # its reports were lost: compared, as before, with its predecessor
+        previous, recheck = store.previous_version(output, version), True
+    old = _previous_tables(output, previous, refs, hashes, tables["pages"], recheck, warn, cache_dir)
+    return _reports(report_data(old, rows, refs, hashes, tables, version, previous, recheck), cache_dir)
 
 
 def _read_rows(refs, keys, hashes, infos, objects: store.Objects, reaches: list[list]) -> tuple[list, int]:

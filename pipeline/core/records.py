@@ -16,7 +16,7 @@ from importlib import resources
 
 import orjson
 
-from pipeline.core.model import ParsedDocument
+from pipeline.core.model import License, ParsedDocument, Scenario, Statement
 from pipeline.core.normalize import fold, stable_id
 from pipeline.core.tables import REQUIREMENT_CONTENT_FIELDS, SOURCE_TABLES, TABLES
 
@@ -154,73 +154,96 @@ _NO_REQUIREMENT = _NoRequirement()
 
 
 def document_to_rows(doc: ParsedDocument, src: SourceInfo) -> dict[str, list[dict]]:
-    """The rows one document contributes to each table."""
+    """The rows one document contributes to each table: one pass per kind of record, then the
+    source's row, which counts them."""
     # a date in the metadata file is a person's statement: it overrides what the page says
     page_override = src.meta("updated")
-    reqs = []
-    for st in doc.statements:
-        # an eligibility statement has no requirement: every requirement field is null
-        r = st.requirement or _NO_REQUIREMENT
-        capability = src.meta("capability") or st.capability
-        raw = category_levels(st.category_raw)
-        canon, covers = category_path(raw, capability)
-        integ = st.integration
-        reqs.append({
-            # the record id hangs on the names as written, so a new alias or rename elsewhere
-            # never changes it
-            "id": stable_id("req", src.identity, st.capability, st.page or "", st.page_part or "",
-                            "/".join(fold(l) for l in raw), st.span.line_start),
-            "source_sha256": src.sha256,
-            "source_file": src.file,
-            "format": src.format,
-            "page": st.page or src.meta("title"),
-            "page_updated": page_override or st.page_updated,
-            "capability": src.meta("capability") or st.capability,
-            "section": st.section,
-            "page_part": st.page_part,
-            "kind": st.kind,
-            "category_raw": list(raw),
-            "category": list(canon),
-            "covers": covers,
-            "category_id": category_id(canon),
-            "rule": r.rule,
-            "pick": r.pick,
-            "of": r.of,
-            "options": r.options,
-            "declared": r.declared,
-            # one place per statement: the requirement's, or an eligibility list's own
-            "conditions": list(r.conditions if st.requirement else st.conditions),
-            "items": [i.to_dict() for i in r.items],
-            "documents": list(r.documents),
-            "items_missing": r.items_missing,
-            "integration": integ.method if integ else None,
-            "integration_text": integ.text if integ else None,
-            "integration_line": integ.line if integ else None,
-            "integration_also": [{"category": c, "method": m} for c, m in integ.also] if integ else [],
-            "renamed_from": list(st.renamed_from),
-            "scenario": st.scenario,
-            "scope": st.scope,
-            "notes": list(st.notes),
-            "also_requires_categories": [list(p) for p in st.also_requires],
-            "requirement_text": st.requirement_text,
-            # published as text, each rendered from its one form (``PipelineWarning``)
-            "warnings": [str(w) for w in st.warnings],
-            "provenance": _provenance(st.span),
-        })
-        reqs[-1]["content_hash"] = content_hash(reqs[-1])
-    scen = [{
+    reqs = [_requirement_row(st, src, page_override) for st in doc.statements]
+    scen = [_scenario_row(s, src, page_override) for s in doc.scenarios]
+    lic = [_licence_row(l, src, page_override) for l in doc.licenses]
+    source = _source_row(doc, src, page_override,
+                         {"requirements": len(reqs), "scenarios": len(scen), "licenses": len(lic)})
+    return {"requirements": reqs, "scenarios": scen, "licenses": lic, "sources": [source]}
+
+
+def _requirement_row(st: Statement, src: SourceInfo, page_override: str | None) -> dict:
+    """One statement's row of ``requirements``, its content hash last (it hashes the rest)."""
+    # an eligibility statement has no requirement: every requirement field is null
+    r = st.requirement or _NO_REQUIREMENT
+    capability = src.meta("capability") or st.capability
+    raw = category_levels(st.category_raw)
+    canon, covers = category_path(raw, capability)
+    integ = st.integration
+    row = {
+        # the record id hangs on the names as written, so a new alias or rename elsewhere
+        # never changes it
+        "id": stable_id("req", src.identity, st.capability, st.page or "", st.page_part or "",
+                        "/".join(fold(l) for l in raw), st.span.line_start),
+        "source_sha256": src.sha256,
+        "source_file": src.file,
+        "format": src.format,
+        "page": st.page or src.meta("title"),
+        "page_updated": page_override or st.page_updated,
+        "capability": capability,
+        "section": st.section,
+        "page_part": st.page_part,
+        "kind": st.kind,
+        "category_raw": list(raw),
+        "category": list(canon),
+        "covers": covers,
+        "category_id": category_id(canon),
+        "rule": r.rule,
+        "pick": r.pick,
+        "of": r.of,
+        "options": r.options,
+        "declared": r.declared,
+        # one place per statement: the requirement's, or an eligibility list's own
+        "conditions": list(r.conditions if st.requirement else st.conditions),
+        "items": [i.to_dict() for i in r.items],
+        "documents": list(r.documents),
+        "items_missing": r.items_missing,
+        "integration": integ.method if integ else None,
+        "integration_text": integ.text if integ else None,
+        "integration_line": integ.line if integ else None,
+        "integration_also": [{"category": c, "method": m} for c, m in integ.also] if integ else [],
+        "renamed_from": list(st.renamed_from),
+        "scenario": st.scenario,
+        "scope": st.scope,
+        "notes": list(st.notes),
+        "also_requires_categories": [list(p) for p in st.also_requires],
+        "requirement_text": st.requirement_text,
+        # published as text, each rendered from its one form (``PipelineWarning``)
+        "warnings": [str(w) for w in st.warnings],
+        "provenance": _provenance(st.span),
+    }
+    row["content_hash"] = content_hash(row)
+    return row
+
+
+def _scenario_row(s: Scenario, src: SourceInfo, page_override: str | None) -> dict:
+    """One scenario's row of ``scenarios``."""
+    return {
         "id": stable_id("scn", src.identity, s.page or "", s.scenario, s.span.line_start),
         "source_sha256": src.sha256, "source_file": src.file, "page": s.page,
         "page_updated": page_override or s.page_updated, "scenario": s.scenario, "content": s.content,
         "requirements": list(s.requirements), "solutions": list(s.solutions), "notes": list(s.notes),
-        "provenance": _provenance(s.span)} for s in doc.scenarios]
-    lic = [{
+        "provenance": _provenance(s.span)}
+
+
+def _licence_row(l: License, src: SourceInfo, page_override: str | None) -> dict:
+    """One licence's row of ``licenses``."""
+    return {
         "id": stable_id("lic", src.identity, l.page or "", l.business, l.licence, l.span.line_start),
         "source_sha256": src.sha256, "source_file": src.file, "page": l.page,
         "page_updated": page_override or l.page_updated, "business": l.business, "licence": l.licence,
-        "authority": l.authority, "provenance": _provenance(l.span)} for l in doc.licenses]
+        "authority": l.authority, "provenance": _provenance(l.span)}
+
+
+def _source_row(doc: ParsedDocument, src: SourceInfo, page_override: str | None, counts: dict) -> dict:
+    """The document's row of ``sources``: the file, its pages and how many records of each
+    table it gave (``counts``)."""
     dates = [p.updated for p in doc.pages if p.updated]
-    source = {
+    return {
         "source_sha256": src.sha256, "source_file": src.file, "bytes": src.size,
         "encoding": src.encoding, "format": src.format,
         "capability": src.meta("capability") or doc.capability,
@@ -230,12 +253,11 @@ def document_to_rows(doc: ParsedDocument, src: SourceInfo) -> dict[str, list[dic
                    "line_end": p.line_end} for p in doc.pages],
         "url": src.meta("url"), "captured": src.meta("captured"),
         "captures": [{"file": f, "captured": c or None} for f, c in src.captures or ((src.file, src.meta("captured")),)],
-        "record_counts": {"requirements": len(reqs), "scenarios": len(scen), "licenses": len(lic)},
+        "record_counts": counts,
         "links": [{"pdf_page": page, "uri": uri} for page, uri in doc.links],
         "truncated": doc.truncated,
         "warnings": [str(w) for w in doc.warnings],
     }
-    return {"requirements": reqs, "scenarios": scen, "licenses": lic, "sources": [source]}
 
 
 def _sort_key(table: str):

@@ -261,13 +261,18 @@ class _Sections:
 
     # the scan ----------------------------------------------------------------------------
     def read(self) -> list[Draft]:
-        """The category sections, as drafts."""
+        """The category sections, as drafts. Each line is a first-level heading (it closes the
+        open section and prefixes the headings below it), a section's heading (it opens a
+        section), or a line of the open section's body (``_read_body``)."""
         drafts: list[Draft] = []
         cur: _Open | None = None
         level1: tuple[str, ...] = ()
         k = 0
         while k < len(self.sig):
             ln = self.sig[k]
+            # a 场景/适用范围 text may hold heading-like lines: there no line is a first-level
+            # heading, and one is a section's heading only if its own sentence or a table follows
+            # it directly, not after notes (``section_heading(strict=True)``)
             in_text_field = cur is not None and cur.current in ("scenario", "scope")
             if not in_text_field and self.level1_heading(k):
                 if cur:
@@ -275,8 +280,7 @@ class _Sections:
                     cur = None
                 level1 = heading_levels(ln.text)
                 k += 1
-                continue
-            if self.section_heading(k, strict=in_text_field):
+            elif self.section_heading(k, strict=in_text_field):
                 if cur:
                     drafts.append(self._close(cur))
                 levels = heading_levels(ln.text)
@@ -284,49 +288,60 @@ class _Sections:
                     level1 = ()
                 cur = _Open(ln, level1 + levels, end=ln.no, inplace=tuple(self._sentences_after(k)))
                 k += 1
-                continue
-            if cur is None:  # above the first section
+            elif cur is None:  # above the first section
                 k += 1
-                continue
-            cur.end = ln.no
-            taken = self.table_header(k)
-            if taken:
-                cur.table = True
-                cur.current = None
-                cur.end = self.sig[k + taken - 1].no
-                k += taken
-                continue
-            if patterns.LABEL_NOTE.match(ln.text):
-                cur.current = "notes"
-                cur.fields.setdefault("notes", [])
-                k += 1
-                continue
-            lab = self.label_at(k)
-            if lab:
-                label, taken, rest = lab
-                k += taken
-                cur.end = self.sig[k - 1].no
-                name = _FIELD[label]
-                cur.current = name
-                cur.fields.setdefault(name, [])
-                if name == "requirement":
-                    head = rest
-                    while not _balanced(head) and k < len(self.sig) and len(head) < 40:
-                        head = _join(head, self.sig[k].text)
-                        cur.end = self.sig[k].no
-                        k += 1
-                    paren, value = _split_declaration(head)
-                    cur.header = label + paren
-                    rest = value
-                if rest.strip():
-                    last = self.sig[k - 1]
-                    cur.fields[name].append(Phys(last.no, " " + rest if last.indented else rest, clean(rest)))
-                continue
-            cur.fields.setdefault(cur.current or "notes", []).append(ln)
-            k += 1
+            else:
+                k = self._read_body(cur, k)
         if cur:
             drafts.append(self._close(cur))
         return drafts
+
+    def _read_body(self, cur: _Open, k: int) -> int:
+        """Line k of the open section's body, read into ``cur``: a ``要求 说明`` table's header,
+        a notes label, a field's label (``_read_label``), or a line of the field being read.
+        Returns the index of the next line to read."""
+        ln = self.sig[k]
+        cur.end = ln.no
+        taken = self.table_header(k)
+        if taken:
+            cur.table = True
+            cur.current = None
+            cur.end = self.sig[k + taken - 1].no
+            return k + taken
+        if patterns.LABEL_NOTE.match(ln.text):
+            cur.current = "notes"
+            cur.fields.setdefault("notes", [])
+            return k + 1
+        lab = self.label_at(k)
+        if lab:
+            return self._read_label(cur, k, lab)
+        cur.fields.setdefault(cur.current or "notes", []).append(ln)
+        return k + 1
+
+    def _read_label(self, cur: _Open, k: int, lab: tuple[str, int, str]) -> int:
+        """A field's label at line k (``lab``, from ``label_at``) opens that field in ``cur``;
+        the rest of its last line starts the field's value. A requirement's label may be
+        followed by a declaration in brackets, possibly wrapped over the next lines: read whole,
+        it goes into the section's header. Returns the index of the next line to read."""
+        label, taken, rest = lab
+        k += taken
+        cur.end = self.sig[k - 1].no
+        name = _FIELD[label]
+        cur.current = name
+        cur.fields.setdefault(name, [])
+        if name == "requirement":
+            head = rest
+            while not _balanced(head) and k < len(self.sig) and len(head) < 40:
+                head = _join(head, self.sig[k].text)
+                cur.end = self.sig[k].no
+                k += 1
+            paren, value = _split_declaration(head)
+            cur.header = label + paren
+            rest = value
+        if rest.strip():
+            last = self.sig[k - 1]
+            cur.fields[name].append(Phys(last.no, " " + rest if last.indented else rest, clean(rest)))
+        return k
 
     def _close(self, cur: _Open) -> Draft:
         def logical(name: str) -> list[Line]:
@@ -470,12 +485,26 @@ def _rows_of_table(frags: list[_Frag], methods: re.Pattern) -> list[dict]:
     the account's subject (``…类目``, ``…主体``, ``见场景N…要求``); anything else is content. A
     fragment continues the cell before it when that cell is unfinished (no ``类目``/``主体``/
     ``。`` at its end) or when either side is a joining word (``或``, ``、``, ``-``).
+
+    Each fragment's kind is read on its own (``_fragment_kinds``), then the fragments are
+    grouped into rows and cells in order (``_group_rows``).
     """
+    # solutions are found in the joined text: one may be cut over fragments ("标准直播+直" / "播标签")
     joined = "".join(f.text for f in frags)
     spans = [(m.start(), m.end()) for m in methods.finditer(joined)]
     spans += [(m.start(), m.end()) for m in patterns.SCENARIO_REFERENCE.finditer(joined)
               if m.group(0).endswith("方案")]
     spans.sort()
+    rows = _group_rows(frags, _fragment_kinds(frags, spans), spans, joined)
+    for r in rows:
+        r["requirements"] = [t for t, _ in r["requirements"]]
+        r["solutions"] = list(dict.fromkeys(r["solutions"]))
+    return rows
+
+
+def _fragment_kinds(frags: list[_Frag], spans: list[tuple[int, int]]) -> list[str]:
+    """Each fragment's kind by what it says alone: "solution" (it overlaps a solution's span in
+    the joined text), "requirement" or "content"."""
     kinds, pos = [], 0
     for f in frags:
         a, b = pos, pos + len(f.text)
@@ -487,6 +516,13 @@ def _rows_of_table(frags: list[_Frag], methods: re.Pattern) -> list[dict]:
             kinds.append("requirement")
         else:
             kinds.append("content")
+    return kinds
+
+
+def _group_rows(frags: list[_Frag], kinds: list[str], spans: list[tuple[int, int]], joined: str) -> list[dict]:
+    """The fragments grouped into rows, in order: a fragment continues the cell before it or
+    starts a new cell, and a solution closes its row. Requirements are kept as (text, whether
+    it began a line) until the caller drops the flag."""
     rows: list[dict] = []
     row = {"content": [], "requirements": [], "solutions": []}
     last_kind = None
@@ -525,9 +561,6 @@ def _rows_of_table(frags: list[_Frag], methods: re.Pattern) -> list[dict]:
         last_kind = kind
     if any(row.values()):
         rows.append(row)
-    for r in rows:
-        r["requirements"] = [t for t, _ in r["requirements"]]
-        r["solutions"] = list(dict.fromkeys(r["solutions"]))
     return rows
 
 

@@ -160,6 +160,39 @@ def _read_tables(html: str, first_line: int) -> list[Table]:
 
 
 def _read_table(table, first_line: int, html: str) -> Table:
+    """A table's cells grouped into rows (``_cells_by_row``), then each row's cells placed in
+    their columns, those a rowspan above carries down among them (``_place_row``)."""
+    raw_rows = _cells_by_row(table, first_line)
+    warnings: list[PipelineWarning] = []
+    width = sum(_int_attr(c, "colspan") for c in raw_rows[0][0]) if raw_rows else 0
+    # column -> (the cell a rowspan carries down into it, rows it has still to fill)
+    pending: dict[int, tuple[Cell, int]] = {}
+    rows: list[Row] = []
+    for cells, line, implicit in raw_rows:
+        own = [Cell(header=c.tag == "th", lines=cell_lines(c, first_line),
+                    line=(c.sourceline or 1) + first_line - 1,
+                    rowspan=_int_attr(c, "rowspan"), colspan=_int_attr(c, "colspan")) for c in cells]
+        own_width = sum(c.colspan for c in own)
+        if pending and width and own_width + sum(p[0].colspan for p in pending.values()) > width:
+            # the row is complete without the cell above: the rowspan was declared too long
+            warnings.append(warning("rowspan_ends_early", f"row has {len(own)} cells of its own; rowspan above ends early",
+                                    line=line))
+            pending.clear()
+        placed = _place_row(own, pending)
+        if implicit:
+            warnings.append(warning("row_without_tr", "row without <tr>", line=line))
+        rows.append(Row(tuple(placed), line, implicit))
+    start = (table.sourceline or 1) + first_line - 1
+    if pending:
+        warnings.append(warning("rowspan_past_end", "rowspan runs past the last row", line=start))
+    last = max([c.sourceline or 0 for c in table.iter()] + [table.sourceline or 0]) + first_line - 1
+    end = max(last, max((ln.last for r in rows for c in r.cells for ln in c.lines), default=start))
+    return Table(tuple(rows), start, max(start, end), tuple(warnings))
+
+
+def _cells_by_row(table, first_line: int) -> list[tuple[list, int, bool]]:
+    """The table's own cells (not a nested table's), by row: (cells, line, implicit). A row is
+    a ``<tr>``'s cells, or a run of cells outside any ``<tr>`` (``implicit``: warned about)."""
     raw_rows: list[tuple[list, int, bool]] = []
     current_tr = None
     for cell in table.iter("td", "th"):
@@ -177,50 +210,34 @@ def _read_table(table, first_line: int, html: str) -> Table:
             raw_rows.append(([], (cell.sourceline or 1) + first_line - 1, True))
             current_tr = None
         raw_rows[-1][0].append(cell)
-    warnings: list[PipelineWarning] = []
-    width = sum(_int_attr(c, "colspan") for c in raw_rows[0][0]) if raw_rows else 0
-    pending: dict[int, tuple[Cell, int]] = {}
-    rows: list[Row] = []
-    for cells, line, implicit in raw_rows:
-        own = [Cell(header=c.tag == "th", lines=cell_lines(c, first_line),
-                    line=(c.sourceline or 1) + first_line - 1,
-                    rowspan=_int_attr(c, "rowspan"), colspan=_int_attr(c, "colspan")) for c in cells]
-        own_width = sum(c.colspan for c in own)
-        if pending and width and own_width + sum(p[0].colspan for p in pending.values()) > width:
-            # the row is complete without the cell above: the rowspan was declared too long
-            warnings.append(warning("rowspan_ends_early", f"row has {len(own)} cells of its own; rowspan above ends early",
-                                    line=line))
-            pending = {}
-        placed: list[Cell] = []
-        col = 0
-        queue = list(own)
-        while queue or any(k >= col for k in pending):
-            if col in pending:
-                cell, left = pending[col]
-                placed.append(Cell(cell.header, cell.lines, cell.line, 1, cell.colspan, carried=True))
-                if left <= 1:
-                    del pending[col]
-                else:
-                    pending[col] = (cell, left - 1)
-                col += cell.colspan
-                continue
-            if not queue:
-                col += 1
-                continue
-            cell = queue.pop(0)
-            placed.append(cell)
-            if cell.rowspan > 1:
-                pending[col] = (cell, cell.rowspan - 1)
+    return raw_rows
+
+
+def _place_row(own: list[Cell], pending: dict[int, tuple[Cell, int]]) -> list[Cell]:
+    """A row's cells in column order: its own (``own``) in the columns the cells carried down
+    from above (``pending``, updated for the rows below) leave free."""
+    placed: list[Cell] = []
+    col = 0
+    queue = list(own)
+    while queue or any(k >= col for k in pending):
+        if col in pending:
+            cell, left = pending[col]
+            placed.append(Cell(cell.header, cell.lines, cell.line, 1, cell.colspan, carried=True))
+            if left <= 1:
+                del pending[col]
+            else:
+                pending[col] = (cell, left - 1)
             col += cell.colspan
-        if implicit:
-            warnings.append(warning("row_without_tr", "row without <tr>", line=line))
-        rows.append(Row(tuple(placed), line, implicit))
-    start = (table.sourceline or 1) + first_line - 1
-    if pending:
-        warnings.append(warning("rowspan_past_end", "rowspan runs past the last row", line=start))
-    last = max([c.sourceline or 0 for c in table.iter()] + [table.sourceline or 0]) + first_line - 1
-    end = max(last, max((ln.last for r in rows for c in r.cells for ln in c.lines), default=start))
-    return Table(tuple(rows), start, max(start, end), tuple(warnings))
+            continue
+        if not queue:
+            col += 1
+            continue
+        cell = queue.pop(0)
+        placed.append(cell)
+        if cell.rowspan > 1:
+            pending[col] = (cell, cell.rowspan - 1)
+        col += cell.colspan
+    return placed
 
 
 # --- Markdown pipe tables -------------------------------------------------------------------

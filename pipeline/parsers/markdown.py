@@ -487,73 +487,80 @@ def _path(headings: list[_Heading], idx: int, title: str | None) -> tuple[str, .
 
 def _category_rows(t: Table, label: str, intro: str, file: str, title: str | None,
                    parts: bool, page_capability: str | None, updated: str | None, memo=None) -> list[Statement]:
-    """One statement per row (per listed category, in an eligibility list).
+    """One statement per row (per listed category, in an eligibility list): what the table's
+    header says of its columns and capability (``_CategoryTable``), then each row read by it."""
+    table = _CategoryTable(t, label, intro, file, title, page_capability)
+    return [st for row in t.rows[1:] for st in table.statements(row, parts, updated, memo)]
 
-    Capability: what the qualification column's header names (``使用人脸核验接口所需资质``), else
-    what the table's lead-in or the page title names; a generic header under a title that names
-    none (``法务建议资质文件``) makes it WeChat's category list. A table without a qualification
-    column is an eligibility list for the capability its lead-in, or else its page, is about."""
-    header = t.rows[0]
-    roles = headers.column_roles([c.text for c in header.cells])
-    req_col = next((i for i, r in roles.items() if r == "requirement"), None)
-    if req_col is not None:
-        kind = "qualification"
-        # the column's own words first (使用人脸核验接口所需资质), then the table's lead-in and the
-        # page title (a live-streaming SDK page's 资质要求 column); WeChat's list says neither
-        capability = (detect_capability(header.cells[req_col].text)
-                      or detect_capability(" ".join(x for x in (title, label, intro) if x)) or "category_list")
-    else:
-        kind = "eligibility"
+
+class _CategoryTable:
+    """A category table's header as read: what each column holds, which capability the table is
+    about, whether it is a qualification table or an eligibility list, and the section its rows
+    stand in. ``statements`` reads one row."""
+
+    def __init__(self, t: Table, label: str, intro: str, file: str, title: str | None,
+                 page_capability: str | None):
+        header = t.rows[0]
+        roles = headers.column_roles([c.text for c in header.cells])
+        self.file, self.title, self.width = file, title, len(header.cells)
+        self.req_col = next((i for i, r in roles.items() if r == "requirement"), None)
+        self.kind, self.capability = self._capability(t, header, label, intro, page_capability)
+        self.level_cols = sorted((r, i) for i, r in roles.items() if r.startswith("level"))
+        self.note_cols = [i for i, r in roles.items() if r == "note"]
+        self.scenario_col = next((i for i, r in roles.items() if r == "scenario"), None)
+        self.scope_col = next((i for i, r in roles.items() if r == "scope"), None)
+        self.section = clean(label).rstrip("：:。.") or "table"
+
+    def _capability(self, t: Table, header, label: str, intro: str, page_capability: str | None):
+        """(kind, capability). Capability: what the qualification column's header names
+        (``使用人脸核验接口所需资质``), else what the table's lead-in or the page title names; a
+        generic header under a title that names none (``法务建议资质文件``) makes it WeChat's
+        category list. A table without a qualification column is an eligibility list for the
+        capability its lead-in, or else its page, is about."""
+        around = " ".join(x for x in (self.title, label, intro) if x)
+        if self.req_col is not None:
+            # the column's own words first (使用人脸核验接口所需资质), then the table's lead-in and the
+            # page title (a live-streaming SDK page's 资质要求 column); WeChat's list says neither
+            return "qualification", (detect_capability(header.cells[self.req_col].text)
+                                     or detect_capability(around) or "category_list")
         # the table's own lead-in first; else what the page as a whole is about
-        capability = detect_capability(" ".join(x for x in (title, label, intro) if x)) or page_capability
+        capability = detect_capability(around) or page_capability
         if capability is None:
-            raise ParseError(file, t.line_start, "category table without a qualification column, and the "
-                                                 "page does not say which capability it lists categories for")
-    level_cols = sorted((r, i) for i, r in roles.items() if r.startswith("level"))
-    note_cols = [i for i, r in roles.items() if r == "note"]
-    scenario_col = next((i for i, r in roles.items() if r == "scenario"), None)
-    scope_col = next((i for i, r in roles.items() if r == "scope"), None)
-    section = clean(label).rstrip("：:。.") or "table"
-    out = []
-    for row in t.rows[1:]:
-        if len(row.cells) < len(header.cells) and req_col is not None and len(row.cells) <= req_col:
-            raise ParseError(file, row.line, f"table row has {len(row.cells)} cells, "
-                                             f"expected {len(header.cells)}")
+            raise ParseError(self.file, t.line_start, "category table without a qualification column, and the "
+                                                      "page does not say which capability it lists categories for")
+        return "eligibility", capability
+
+    def statements(self, row, parts: bool, updated: str | None, memo=None) -> list[Statement]:
+        """One row's statement, or one per category an eligibility row lists."""
+        file = self.file
+        if len(row.cells) < self.width and self.req_col is not None and len(row.cells) <= self.req_col:
+            raise ParseError(file, row.line, f"table row has {len(row.cells)} cells, expected {self.width}")
         levels = []
-        for _, col in level_cols:
+        for _, col in self.level_cols:
             v = row.cells[col].text if col < len(row.cells) else ""
             if v and not patterns.NONE_TEXT.match(v):
                 levels.append(v)
         if not levels:
             raise ParseError(file, row.line, "table row without a category name")
-        notes = tuple(row.cells[i].text for i in note_cols if i < len(row.cells) and row.cells[i].text
+        notes = tuple(row.cells[i].text for i in self.note_cols if i < len(row.cells) and row.cells[i].text
                       and not patterns.NONE_TEXT.match(row.cells[i].text))
         scenario = None
-        if scenario_col is not None and scenario_col < len(row.cells):
-            scenario = row.cells[scenario_col].text or None
-        scope = _cell_text(row, scope_col)
-        span = Span(file, row.line, _row_end(row))
-        if kind == "eligibility":
+        if self.scenario_col is not None and self.scenario_col < len(row.cells):
+            scenario = row.cells[self.scenario_col].text or None
+        said = dict(capability=self.capability, section=self.section, span=Span(file, row.line, _row_end(row)),
+                    notes=notes, scenario=scenario, scope=_cell_text(row, self.scope_col), page=self.title,
+                    page_updated=updated, page_part=self.section if parts else None)
+        if self.kind == "eligibility":
             # ，and ； never stand inside a name: the cell lists several categories there. A 、
             # may (证券、期货投资咨询): such a part is kept whole here, and the build parts it
             # with the names it knows (``pipeline/reconcile/joined.py``)
             names = [n for n in patterns.ELIGIBILITY_LIST_SEPARATOR.split(levels[-1]) if n]
-            for name in names:
-                if name:
-                    out.append(Statement(
-                        capability=capability, section=section, category_raw=tuple(levels[:-1]) + (name,),
-                        requirement=None, span=span, notes=notes,
-                        scenario=scenario, scope=scope, page=title, page_updated=updated,
-                        page_part=section if parts else None, kind="eligibility"))
-            continue
-        cell = row.cells[req_col]
+            return [Statement(category_raw=tuple(levels[:-1]) + (name,), requirement=None, kind="eligibility",
+                              **said) for name in names]
+        cell = row.cells[self.req_col]
         req = lines_to_requirement(cell.lines, memo=memo)
-        out.append(Statement(
-            capability=capability, section=section, category_raw=tuple(levels), requirement=req,
-            requirement_text="\n".join(l.text for l in cell.lines), span=span, notes=notes,
-            scenario=scenario, scope=scope, warnings=req.warnings, page=title, page_updated=updated,
-            page_part=section if parts else None))
-    return out
+        return [Statement(category_raw=tuple(levels), requirement=req,
+                          requirement_text="\n".join(l.text for l in cell.lines), warnings=req.warnings, **said)]
 
 
 def _cell_text(row, col: int | None) -> str | None:

@@ -243,26 +243,47 @@ def drafts_to_statements(drafts: list[Draft], sentences: list[Sentence], *, capa
 
     Returns the statements and the sentences no section took (for a warning).
     """
-    # sentences by the names they end on, so each section looks only at plausible ones
-    by_name: dict[str, list[Sentence]] = {}
-    order = {id(s): n for n, s in enumerate(sentences)}
-    for s in sentences:
-        if not s.also:
-            for key in {fold(level) for p in s.paths for level in p[-1:]} | {fold(s.names)}:
-                by_name.setdefault(key, []).append(s)
+    own = _own_sentences(drafts, _SentencesByName(sentences))
+    stray = _stray_sentences(drafts, own)
+    out = []
+    for i, d in enumerate(drafts):
+        out += _draft_statements(d, own.get(i), stray.get(i), capability=capability, file=file, page=page,
+                                 updated=updated)
+    used = {id(x) for x in own.values()}
+    unused = [x for x in sentences if not x.also and id(x) not in used]
+    return out, unused
 
-    def candidates(path: tuple[str, ...]) -> list[Sentence]:
+
+class _SentencesByName:
+    """A page's sentences by the names they end on, so each section looks only at plausible ones."""
+
+    def __init__(self, sentences: list[Sentence]):
+        self.sentences = sentences
+        self.by_name: dict[str, list[Sentence]] = {}
+        self.order = {id(s): n for n, s in enumerate(sentences)}
+        for s in sentences:
+            if not s.also:
+                for key in {fold(level) for p in s.paths for level in p[-1:]} | {fold(s.names)}:
+                    self.by_name.setdefault(key, []).append(s)
+
+    def candidates(self, path: tuple[str, ...]) -> list[Sentence]:
+        """The sentences that may name ``path``'s section, in page order."""
         keys = [fold(path[-1])] + [fold(p) for p in path[-1].split("/") if p.strip()]
-        found = {id(s): s for k in keys for s in by_name.get(k, ())}
+        found = {id(s): s for k in keys for s in self.by_name.get(k, ())}
         # a sentence whose levels run together (…职业培训教育-…) is found by containment
         if len(found) == 0:
-            found = {id(s): s for s in sentences if not s.also}
-        return sorted(found.values(), key=lambda s: order[id(s)])
+            found = {id(s): s for s in self.sentences if not s.also}
+        return sorted(found.values(), key=lambda s: self.order[id(s)])
 
+
+def _own_sentences(drafts: list[Draft], index: _SentencesByName) -> dict[int, Sentence]:
+    """Each section's sentence, by the section's index: one under its heading that names it, else
+    one anywhere on the page that names it, else one under its heading that mentions it and names
+    no section."""
     own: dict[int, Sentence] = {}
     for i, d in enumerate(drafts):
         mine = [s for s in d.inplace if not s.also and names_section(s, d.path)]
-        anywhere = [s for s in candidates(d.path) if names_section(s, d.path)]
+        anywhere = [s for s in index.candidates(d.path) if names_section(s, d.path)]
         if mine:
             own[i] = mine[0]
         elif anywhere:
@@ -272,9 +293,14 @@ def drafts_to_statements(drafts: list[Draft], sentences: list[Sentence], *, capa
                        and not any(names_section(s, o.path) for o in drafts)]
             if unnamed:
                 own[i] = unnamed[0]
-    # a sentence written under a heading that names another section's category (a typo in the
-    # source: 具备【教育-培训机构-职业培训/课外辅导】 under ### 教育信息服务, whose own section has its
-    # sentence) keeps its method for the section it stands in, with a warning
+    return own
+
+
+def _stray_sentences(drafts: list[Draft], own: dict[int, Sentence]) -> dict[int, PipelineWarning]:
+    """A sentence written under a heading that names another section's category (a typo in the
+    source: 具备【教育-培训机构-职业培训/课外辅导】 under ### 教育信息服务, whose own section has its
+    sentence) keeps its method for the section it stands in, with a warning. Adds those sentences
+    to ``own``; returns the warnings by section index."""
     stray: dict[int, PipelineWarning] = {}
     taken = {id(x) for x in own.values()}
     for i, d in enumerate(drafts):
@@ -285,22 +311,23 @@ def drafts_to_statements(drafts: list[Draft], sentences: list[Sentence], *, capa
             stray[i] = warning("sentence_elsewhere", f"the access sentence under this heading (line "
                                                      f"{left[0].line}) names {left[0].names!r}, not this "
                                                      f"category; its method is kept for this section")
-    out = []
-    for i, d in enumerate(drafts):
-        s = own.get(i)
-        also = tuple((x.names, x.method) for x in d.inplace if x.also)
-        integration = s.integration(also) if s else None
-        parts = split_parts(s, d.path) if s and i not in stray else ()
-        paths = [d.path[:-1] + (p,) for p in parts] if parts else [d.path]
-        for path in paths:
-            out.append(Statement(
-                capability=capability, section=d.section, category_raw=path,
-                requirement=d.requirement, requirement_text=d.requirement_text,
-                span=Span(file, d.line_start, max(d.line_start, d.line_end), page),
-                integration=integration, scope=d.scope, scenario=d.scenario, notes=d.notes,
-                renamed_from=s.renamed_from if s and i not in stray else (), page=page,
-                page_updated=updated, warnings=d.warnings + d.requirement.warnings
-                + ((stray[i],) if i in stray else ())))
-    used = {id(x) for x in own.values()}
-    unused = [x for x in sentences if not x.also and id(x) not in used]
-    return out, unused
+    return stray
+
+
+def _draft_statements(d: Draft, s: Sentence | None, stray: PipelineWarning | None, *, capability: str,
+                      file: str, page: str | None, updated: str | None) -> list[Statement]:
+    """One section's statements, with its sentence ``s``: one per part of an ``A/B`` section its
+    sentence splits, else one. A stray sentence (``stray``) gives only its method: what it names
+    is another section's."""
+    also = tuple((x.names, x.method) for x in d.inplace if x.also)
+    integration = s.integration(also) if s else None
+    parts = split_parts(s, d.path) if s and stray is None else ()
+    paths = [d.path[:-1] + (p,) for p in parts] if parts else [d.path]
+    return [Statement(
+        capability=capability, section=d.section, category_raw=path,
+        requirement=d.requirement, requirement_text=d.requirement_text,
+        span=Span(file, d.line_start, max(d.line_start, d.line_end), page),
+        integration=integration, scope=d.scope, scenario=d.scenario, notes=d.notes,
+        renamed_from=s.renamed_from if s and stray is None else (), page=page,
+        page_updated=updated, warnings=d.warnings + d.requirement.warnings
+        + ((stray,) if stray is not None else ())) for path in paths]
