@@ -19,8 +19,10 @@ venv: $(VENV)/.installed
 build: venv
 	$(PY) -m pipeline build $(foreach d,$(RAW_EXTRA),--raw $(d))
 
+# One worker per core, each test file on one worker (its module fixtures built once);
+# `.venv/bin/python -m pytest` alone runs it serially.
 test: venv
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile
 
 # Synthetic archives of growing size (bench/README.md); minutes at 10,000 documents.
 # `make bench SIZES=10,100 REPEAT=1` for a quick run.
