@@ -162,6 +162,7 @@ def identify(captures: list[Capture], facts: dict[str, SourceFacts], prior: list
     """The page of every capture (see the module's docstring); ``prior``: the previous dataset
     version's pages (``prior_pages``)."""
     by_key = {c.key: c for c in captures}
+    prior_listing = _listing(list(prior))
     titles_of: dict[tuple[str, str], set[str]] = {}
     for c in captures:
         cap, sha, title = c.key
@@ -179,6 +180,7 @@ def identify(captures: list[Capture], facts: dict[str, SourceFacts], prior: list
     identity, info = found.identity, found.info
     in_order = sorted(by_key, key=found.order)
     bearing: dict[tuple[str, str], set[str]] = {}  # (capability, title key) -> pages with captures so titled
+    titled: set[str] = set()  # every page in ``bearing``
     for k in in_order:
         cap, sha, title = k
         url = facts.get(sha, SourceFacts()).url
@@ -190,22 +192,36 @@ def identify(captures: list[Capture], facts: dict[str, SourceFacts], prior: list
         info.setdefault(key, {"page_key": key, "capability": cap, "url": url, "inferred": None})
         if title:
             bearing.setdefault((cap, title_key(title)), set()).add(key)
+            titled.add(key)
     # what each identified page's captures list, one set per distinct list (thousands of
-    # captures of a page share a few), for captures identified by their content
+    # captures of a page share a few), for captures identified by their content; and the pages
+    # that list each category: only they can share any (20,000 pages of their own were each
+    # compared with every other: 393 s)
     lists: dict[str, set[frozenset]] = {}
-    for k, key in identity.items():
-        lists.setdefault(key, set()).add(by_key[k].categories)
+    listing: dict[str, set[str]] = {}
 
-    def closest(cap: str, ids: frozenset, among) -> tuple[str | None, float]:
-        scores = ((k, max(_jaccard(ids, other) for other in lists[k])) for k in sorted(among)
-                  if k.startswith(cap + ":") and lists.get(k))
+    def listed(key: str, ids: frozenset) -> None:
+        lists.setdefault(key, set()).add(ids)
+        for cid in ids:
+            listing.setdefault(cid, set()).add(key)
+
+    for k, key in identity.items():
+        listed(key, by_key[k].categories)
+
+    def closest(cap: str, ids: frozenset, eligible) -> tuple[str | None, float]:
+        """The page (``eligible(key)``) one of whose lists shares most of ``ids``, the first in key
+        order of equals; a page that shares none scores 0, below any match, and is not looked at."""
+        sharing = set().union(*(listing.get(cid, ()) for cid in ids))
+        scores = ((k, max(_jaccard(ids, other) for other in lists[k])) for k in sorted(sharing)
+                  if k.startswith(cap + ":") and eligible(k))
         return max(scores, key=lambda kv: kv[1], default=(None, 0.0))
 
     def join(k: tuple, key: str) -> None:
         identity[k] = key
-        lists.setdefault(key, set()).add(by_key[k].categories)
+        listed(key, by_key[k].categories)
         if k[2]:
             bearing.setdefault((k[0], title_key(k[2])), set()).add(key)
+            titled.add(key)
 
     for k in in_order:
         cap, sha, title = k
@@ -218,8 +234,7 @@ def identify(captures: list[Capture], facts: dict[str, SourceFacts], prior: list
             if info[key]["url"]:
                 note(info[key], f"{c.file} has no URL; it bears the title of the page's captures.")
         else:
-            titled = {p for keys in bearing.values() for p in keys}
-            key, score = closest(cap, c.categories, [p for p, i in info.items() if i["url"] and p not in titled])
+            key, score = closest(cap, c.categories, lambda p: info[p]["url"] and p not in titled)
             if key and score >= SAME_PAGE_MIN_OVERLAP:
                 note(info[key], f"{c.file} has no URL; its title is new to the page and it shares "
                                 f"{score:.0%} of the categories of one of its versions.")
@@ -231,10 +246,10 @@ def identify(captures: list[Capture], facts: dict[str, SourceFacts], prior: list
         if k in identity:
             continue
         c = by_key[k]
-        key, score = closest(k[0], c.categories, list(info))
+        key, score = closest(k[0], c.categories, lambda p: p in info)
         if key and score >= SAME_PAGE_MIN_OVERLAP:
             note(info[key], f"{c.file} has no title; shares {score:.0%} of the categories of one of its versions.")
-        elif (key := _prior_match(c, prior)) and key != f"{k[0]}:untitled:{c.file}":
+        elif (key := _prior_match(c, prior, prior_listing)) and key != f"{k[0]}:untitled:{c.file}":
             info.setdefault(key, {"page_key": key, "capability": k[0], "url": None, "inferred": None})
             # (no score: the previous version may hold this very capture, and a rebuild says the same)
             note(info[key], f"{c.file} has no title; it shares at least {SAME_PAGE_MIN_OVERLAP:.0%} of the categories "
@@ -247,12 +262,22 @@ def identify(captures: list[Capture], facts: dict[str, SourceFacts], prior: list
     return found
 
 
-def _prior_match(c: Capture, prior: list[PriorPage]) -> str | None:
+def _listing(prior: list[PriorPage]) -> dict[str, list[int]]:
+    """category id -> the places in ``prior`` of the pages one of whose lists names it, in order."""
+    out: dict[str, list[int]] = {}
+    for at, p in enumerate(prior):
+        for cid in set().union(*p.lists):
+            out.setdefault(cid, []).append(at)
+    return out
+
+
+def _prior_match(c: Capture, prior: list[PriorPage], listing: dict[str, list[int]]) -> str | None:
     """The previous version's page (``PriorPage``) a capture without URL or title continues: the
     one of its capability one of whose versions shares most of its categories, at least
-    ``SAME_PAGE_MIN_OVERLAP`` (the first in key order of equals)."""
+    ``SAME_PAGE_MIN_OVERLAP`` (the first in key order of equals). ``listing``: ``_listing(prior)``:
+    only the pages that name one of its categories can share any."""
     best: tuple[str | None, float] = (None, 0.0)
-    for p in prior:
+    for p in (prior[at] for at in sorted(set().union(*(listing.get(cid, ()) for cid in c.categories)))):
         if p.capability != c.key[0]:
             continue
         score = max(_jaccard(c.categories, other) for other in p.lists)
