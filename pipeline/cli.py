@@ -42,14 +42,36 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compared(output: Path, old_v: str | None, new_v: str) -> tuple[dict | None, dict]:
+    """The tables ``report.compare`` reads of two versions, no others: of the older one's
+    conflicts only the ids, and a requirements shard both versions hold is parsed once and
+    shared (``store.iter_table``); every file read is checked against its manifest. (Every table
+    of both, whole, took 2.4 GB on the 5,000-document archive.)"""
+    from pipeline import store
+    from pipeline.core.tables import TABLE_ORDER
+    from pipeline.present import report
+
+    parsed: dict[str, list[dict]] = {}
+    new = store.load_tables(output, new_v, skip=tuple(t for t in TABLE_ORDER if t not in report.COMPARED_NEW),
+                            parsed=parsed)
+    if old_v is None:
+        return None, new
+    old = store.load_tables(output, old_v, skip=tuple(t for t in TABLE_ORDER if t not in report.COMPARED_OLD)
+                            + ("conflicts",), parsed=parsed)
+    old["conflicts"] = [{"id": i} for i in store.conflict_ids(output, old_v)]
+    return old, new
+
+
 def _cmd_diff(args: argparse.Namespace) -> int:
     from pipeline import store
+    from pipeline.core.tables import TABLE_ORDER
     from pipeline.reconcile import diff
     from pipeline.present import report
 
     output = Path(args.output)
     if args.files:
-        tables = store.load_tables(output, store.latest(output) or "")
+        tables = store.load_tables(output, store.latest(output) or "",
+                                   skip=tuple(t for t in TABLE_ORDER if t not in ("requirements", "sources")))
         rows = {f: [r for r in tables["requirements"] if r["source_file"] == f] for f in args.files}
         for f, rs in rows.items():
             if not rs:
@@ -65,9 +87,8 @@ def _cmd_diff(args: argparse.Namespace) -> int:
         if new_v is None:
             raise PipelineError(f"{output}: no dataset yet; run `make build`")
         old_v = args.a or store.previous_version(output, new_v)
-        old = store.load_tables(output, old_v) if old_v else None
-        data = report.compare(old, store.load_tables(output, new_v), version=new_v, previous=old_v, full=True,
-                              read_lines=store.source_lines)
+        old, new = _compared(output, old_v, new_v)
+        data = report.compare(old, new, version=new_v, previous=old_v, full=True, read_lines=store.source_lines)
     if args.html:
         store.write_export(Path(args.html), report.to_html(data).encode("utf-8"))
     print(report.to_markdown(data))
@@ -89,9 +110,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     output = Path(args.output)
     version = resolve_version(args.version, output)
     previous = store.previous_version(output, version)
-    old = store.load_tables(output, previous) if previous else None
-    data = report.compare(old, store.load_tables(output, version), version=version, previous=previous,
-                          read_lines=store.source_lines)
+    old, new = _compared(output, previous, version)
+    data = report.compare(old, new, version=version, previous=previous, read_lines=store.source_lines)
     store.write_reports(output, version, {"md": report.to_markdown(data).encode("utf-8"),
                                           "html": report.to_html(data).encode("utf-8")})
     print(f"report: {output / 'reports'}/{version}.md (and .html), compared with {previous or '(no earlier version)'}")
@@ -246,10 +266,10 @@ def _cmd_show(args: argparse.Namespace) -> int:
     import json
 
     from pipeline.present import show
-    from pipeline.store.loader import load
+    from pipeline.store.loader import load, resolve_version
 
-    tables = load(args.dataset, args.output, records=True,
-                  tables=("requirements", "categories", "conflicts", "current"))
+    version = resolve_version(args.dataset, Path(args.output))
+    tables = load(version, args.output, records=True, tables=("categories", "current"))
     exact, partial, suggestions = show.find(args.category, tables["categories"])
     if not (exact or partial):
         hint = f"; did you mean: {', '.join(suggestions)}" if suggestions else ""
@@ -259,6 +279,10 @@ def _cmd_show(args: argparse.Namespace) -> int:
     detailed = exact or (partial if len(partial) <= show.DETAILS_MAX or args.all else [])
     if args.all:
         detailed = exact + partial
+    # of the large tables, only the records that name the categories shown (describe picks
+    # what is about each): a category of a 5,000-document archive held the whole of both
+    tables |= load(version, args.output, records=True, tables=("requirements", "conflicts"),
+                   mentioning=detailed)
     described = [show.describe(cid, tables) for cid in detailed]
     if args.format == "json":
         _emit(json.dumps({"query": args.category, "named": exact, "partial": partial, "categories": described},
