@@ -476,6 +476,21 @@ def test_a_file_nested_hundreds_of_levels_deep_is_one_line(work, which):
     _one_line_error(_cli(work, "build"), f"{which}:{line}: nested more than 100 levels deep")
 
 
+@pytest.mark.parametrize("which", ["raw/metadata.toml", "raw/MANIFEST.json"])
+def test_a_list_of_captures_past_its_size_limit_is_one_line_not_a_gigabyte(work, which):
+    """Regression: a 150 MB capture manifest cost 1 GB (read, decoded and parsed whole). Now a
+    metadata.toml or MANIFEST.json over the documented limit (README, ``MAX_LIST_BYTES``) is
+    refused before it is read: one line naming it and its size. (A sparse file: no disk used.)"""
+    from pipeline.store.raw import MAX_LIST_BYTES
+
+    assert MAX_LIST_BYTES <= 32 << 20
+    size = 150 << 20
+    with open(work / which, "wb") as fh:
+        fh.truncate(size)
+    proc = _cli(work, "build")
+    _one_line_error(proc, f"{which}:1: {size:,} bytes, more than the {MAX_LIST_BYTES:,} such a file may hold")
+
+
 @pytest.mark.parametrize("which", ["raw/metadata.toml", "review/decisions.toml"])
 def test_a_toml_syntax_error_is_reported_at_its_line(work, which):
     """Regression: reported at `:1:`, the real line only inside the message."""
