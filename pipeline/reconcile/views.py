@@ -79,26 +79,47 @@ def alike_names(names: list[tuple[str, set[str]]], named: list[tuple[str, str]])
     """For each ``(name, ids left out)``, the ``ALIKE`` names of ``named`` (``(id, name)``) but
     those ids most like it, best first and the first in ``named`` of equals, as ``(name, score,
     id)``: what ``process.extract(name, {id: name, …}, scorer=fuzz.ratio, limit=ALIKE,
-    score_cutoff=ALIKE_MIN)`` gives. Every name against all at once (``process.cdist``), a
-    block of names at a time: a table of the others per name, then one extract each, held and
-    did in Python what grows with the square of the names (20,000 pages of their own: 8.5 GB)."""
+    score_cutoff=ALIKE_MIN)`` gives. Names are scored against all at once (``process.cdist``), a
+    block at a time, those left out then dropped; a name that leaves out more than half of
+    ``named`` (one page naming most categories: at most one such set) is scored against the
+    others only. A table of the others per name, then one extract each, held and did in Python
+    what grows with the square of the names (20,000 pages of their own: 8.5 GB)."""
+    out: list[list[tuple[str, float, str]]] = [[] for _ in names]
     if not named or not names:
-        return [[] for _ in names]
-    where = {cid: i for i, (cid, _) in enumerate(named)}
-    texts = [n for _, n in named]
+        return out
+    narrow, wide = [], {}
+    for at, (_, left_out) in enumerate(names):
+        if 2 * len(left_out) > len(named):  # (grouped by the set itself: it is the same for a page's names)
+            wide.setdefault(id(left_out), []).append(at)
+        else:
+            narrow.append(at)
+    _alike(names, narrow, named, list(range(len(named))), out, drop=True)
+    for ats in wide.values():
+        left_out = names[ats[0]][1]
+        _alike(names, ats, named, [i for i, (cid, _) in enumerate(named) if cid not in left_out], out, drop=False)
+    return out
+
+
+def _alike(names: list[tuple[str, set[str]]], ats: list[int], named: list[tuple[str, str]], among: list[int],
+           out: list, drop: bool) -> None:
+    """``alike_names`` of ``names[at]`` for each of ``ats`` into ``out[at]``, among ``named[i]`` for
+    each ``i`` of ``among`` (in order); ``drop``: the ids each name leaves out are among them."""
+    if not ats or not among:
+        return
+    texts = [named[i][1] for i in among]
+    place = {named[i][0]: j for j, i in enumerate(among)}
     step = max(1, SCORES_AT_ONCE // len(texts))
-    out = []
-    for at in range(0, len(names), step):
-        block = names[at:at + step]
-        scores = process.cdist([n for n, _ in block], texts, scorer=fuzz.ratio, score_cutoff=ALIKE_MIN,
+    for start in range(0, len(ats), step):
+        block = ats[start:start + step]
+        scores = process.cdist([names[at][0] for at in block], texts, scorer=fuzz.ratio, score_cutoff=ALIKE_MIN,
                                dtype=np.float64, workers=-1)
-        for row, (_, left_out) in zip(scores, block):
-            row[[where[cid] for cid in left_out if cid in where]] = -1
+        for row, at in zip(scores, block):
+            if drop:
+                row[[place[cid] for cid in names[at][1] if cid in place]] = -1
             kept = np.flatnonzero(row >= ALIKE_MIN)
             # best first, then in the order of ``named`` (lexsort: the last key is the first)
             best = kept[np.lexsort((kept, -row[kept]))][:ALIKE]
-            out.append([(texts[i], float(row[i]), named[i][0]) for i in best])
-    return out
+            out[at] = [(texts[j], float(row[j]), named[among[j]][0]) for j in best]
 
 
 def pages_view(info: dict[str, dict]) -> list[dict]:
