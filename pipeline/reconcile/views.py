@@ -4,9 +4,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-from rapidfuzz import fuzz, process
-
 from pipeline.core.records import distinct_contents
 from pipeline.reconcile.conflicts import covered
 from pipeline.reconcile.versions import Version, current, part_key
@@ -104,6 +101,10 @@ def _alike(names: list[tuple[str, set[str]]], ats: list[int], named: list[tuple[
            out: list, drop: bool) -> None:
     """``alike_names`` of ``names[at]`` for each of ``ats`` into ``out[at]``, among ``named[i]`` for
     each ``i`` of ``among`` (in order); ``drop``: the ids each name leaves out are among them."""
+    # (imported here: a build that finds nothing to do imports neither, test_incremental)
+    import numpy as np
+    from rapidfuzz import fuzz, process
+
     if not ats or not among:
         return
     texts = [named[i][1] for i in among]
