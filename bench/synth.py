@@ -17,6 +17,7 @@ documents of the archive of 1000.
 
     python bench/synth.py --docs 100 --out /tmp/arch          # writes /tmp/arch/raw/
     python bench/synth.py --docs 100 --check                  # ... and builds it, expecting exit 0
+    python bench/synth.py --docs 20000 --one-page --out /tmp/p # 20,000 pages of one document each
 """
 from __future__ import annotations
 
@@ -382,18 +383,69 @@ def generate(n: int, raw_dir: Path) -> list[Doc]:
     return docs
 
 
+# ---------------------------------------------------------------- one page per document
+
+#: parents of the one-page archive's categories (``--one-page``): shared, so many names are alike
+ONE_PAGE_PARENTS = ("教育", "医疗", "金融业", "社交", "工具", "汽车", "电商平台", "生活服务", "文娱", "政务民生")
+#: characters its leaf names are drawn from
+ONE_PAGE_CHARS = "安保城村德电东发富光广海航和华环汇家建江金康乐联林龙民明南宁平齐商盛世顺泰天通网文新信兴阳业益云中众"
+SECTION = re.compile(r"^### (.+)$", re.M)
+
+
+def one_page_text(seed: str, index: int, rng: random.Random) -> str:
+    """Document ``index`` of the one-page archive: the 001 seed's introduction and one of its
+    ``###`` sections (the index picks which), under a category no other document names:
+    ``<parent> - <two random characters><the index in base 60>``. No title and no category in
+    common with any other document: each is a page of its own, identified by its content."""
+    intro = seed[:seed.index("\n## ")]
+    sections = list(SECTION.finditer(seed))
+    at = sections[index % len(sections)]
+    end = seed.find("\n##", at.end())
+    body = seed[at.end():end if end >= 0 else len(seed)]
+    digits, n = "", index
+    while True:
+        digits = ONE_PAGE_CHARS[n % len(ONE_PAGE_CHARS)] + digits
+        n //= len(ONE_PAGE_CHARS)
+        if not n:
+            break
+    parent = rng.choice(ONE_PAGE_PARENTS)
+    leaf = "".join(rng.choice(ONE_PAGE_CHARS) for _ in range(2)) + digits
+    # the body names its own category (具备【教育-出国留学】类目): it names the new one
+    body = re.sub(r"【[^】]*】", f"【{parent}-{leaf}】", body)
+    return f"{intro}\n## {parent} - {leaf}\n{body}"
+
+
+def generate_one_page(n: int, raw_dir: Path) -> list[str]:
+    """Write ``n`` one-page documents (``one_page_text``) into ``raw_dir``; their names."""
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    seed = seed_texts()["001"]
+    names = []
+    for i in range(n):
+        name = f"{i:05d}-page.txt"
+        (raw_dir / name).write_text(one_page_text(seed, i, random.Random(f"{SEED}:page:{i}")), encoding="utf-8")
+        names.append(name)
+    return names
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--docs", type=int, default=100, help="number of documents (default 100)")
     ap.add_argument("--out", type=Path, help="project folder to write raw/ into (default: a temp folder)")
     ap.add_argument("--check", action="store_true", help="build the archive and require exit status 0")
+    ap.add_argument("--one-page", action="store_true",
+                    help="every document a page of its own, naming one category no other names (one_page_text)")
     args = ap.parse_args(argv)
     project = args.out or Path(tempfile.mkdtemp(prefix="bench-synth-"))
     if (project / "raw").exists() and any((project / "raw").iterdir()):
         ap.error(f"{project}/raw is not empty")
-    docs = generate(args.docs, project / "raw")
-    size = sum((project / "raw" / d.name).stat().st_size for d in docs)
-    print(f"{len(docs)} documents ({sum(d.pdf for d in docs)} PDF), {size / 1e6:.2f} MB in {project}/raw")
+    if args.one_page:
+        names = generate_one_page(args.docs, project / "raw")
+        size = sum((project / "raw" / name).stat().st_size for name in names)
+        print(f"{len(names)} one-page documents, {size / 1e6:.2f} MB in {project}/raw")
+    else:
+        docs = generate(args.docs, project / "raw")
+        size = sum((project / "raw" / d.name).stat().st_size for d in docs)
+        print(f"{len(docs)} documents ({sum(d.pdf for d in docs)} PDF), {size / 1e6:.2f} MB in {project}/raw")
     if not args.check:
         return 0
     # a fresh build of this project only: no shared parse cache or fault injection from PIPELINE_*

@@ -312,8 +312,13 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
     from pipeline.present import show
     from pipeline.present.words import as_of_words
+    from pipeline.store.loader import load, resolve_version
 
-    tables, as_of = _tables(args, ("requirements", "categories", "conflicts", "current", "pages"))
+    if getattr(args, "as_of", None):  # (the answer as of a day is reconciled from every capture)
+        tables, as_of = _tables(args, ("requirements", "categories", "conflicts", "current", "pages"))
+    else:
+        version = resolve_version(args.dataset, Path(args.output))
+        tables, as_of = load(version, args.output, records=True, tables=("categories", "current", "pages")), None
     exact, partial, suggestions = show.find(args.category, tables["categories"])
     if not (exact or partial):
         hint = f"; did you mean: {', '.join(suggestions)}" if suggestions else ""
@@ -324,6 +329,11 @@ def _cmd_show(args: argparse.Namespace) -> int:
     detailed = exact or (partial if len(partial) <= show.DETAILS_MAX or args.all else [])
     if args.all:
         detailed = exact + partial
+    if as_of is None:
+        # of the large tables, only the records that name the categories shown (describe picks
+        # what is about each): a category of a 5,000-document archive held the whole of both
+        tables |= load(version, args.output, records=True, tables=("requirements", "conflicts"),
+                       mentioning=detailed)
     if args.format == "json":
         described = [dict(show.describe(cid, tables), **({"history_lines": show.history_lines(cid, tables)}
                                                           if args.history else {})) for cid in detailed]

@@ -202,6 +202,71 @@ def test_a_shard_edited_through_its_hard_link_is_not_published_again(work, suffi
         _one_line_error(_cli(work, "show", "公募基金", "--dataset", old.name), f"output/datasets/{old.name}/")
 
 
+def _one_source_category(out: Path) -> tuple[dict, str]:
+    """A category of the latest version whose requirements all come from one source, and a seed
+    whose shard holds none of them."""
+    import pipeline
+
+    t = pipeline.load(output=out, records=True, tables=("requirements", "categories"))
+    files: dict[str, set[str]] = {}
+    for r in t["requirements"]:
+        files.setdefault(r["category_id"], set()).add(r["source_file"])
+    cat = next(c for c in t["categories"] if len(files.get(c["category_id"], ())) == 1)
+    (only,) = files[cat["category_id"]]
+    other = next(p.name for p in sorted((ROOT / "raw").iterdir()) if f"raw/{p.name}" != only)
+    return cat, other
+
+
+def test_show_parses_the_records_of_its_category_and_checks_every_file(work):
+    """Regression: `show 公募基金` held every requirement and conflict of the version (485 MB on
+    the 2,000-document archive, 1.16 GB on 5,000). Now the records that do not name the category
+    shown are never parsed, what it says is the same, and the files it does not parse are still
+    checked against the manifest: one edited in place is refused."""
+    import pipeline
+    from pipeline.present import show
+
+    out = work / "output"
+    cat, other = _one_source_category(out)
+    cid = cat["category_id"]
+    full = pipeline.load(output=out, records=True)
+    some = pipeline.load(output=out, records=True, tables=("requirements", "conflicts"), mentioning=[cid])
+    assert len(some["requirements"]) < len(full["requirements"]) / 10
+    assert [r for r in some["requirements"] if r["category_id"] == cid] == \
+        [r for r in full["requirements"] if r["category_id"] == cid]
+    assert len(some["conflicts"]) < len(full["conflicts"])
+    assert show.describe(cid, full) == show.describe(cid, full | some)
+    name = " / ".join(cat["category"])
+    assert _cli(work, "show", name, "--format", "json").returncode == 0
+    ds = _latest(out)
+    p = _shard(ds, "requirements", other)
+    assert cid.encode() not in p.read_bytes()
+    _edit_in_place(p, b'"capability"', b'"capabilitz"')
+    _one_line_error(_cli(work, "show", name), f"output/datasets/{ds.name}/{p.relative_to(ds)}: not the file the "
+                                              f"manifest lists (sha256 ")
+
+
+def test_show_holds_what_its_category_needs_not_the_tables(work):
+    """The memory `show` holds grows with its category, not with the version: loading for one
+    category of the seeds peaks at a fraction of loading the tables (tracemalloc)."""
+    import tracemalloc
+
+    import pipeline
+
+    out = work / "output"
+    cid = _one_source_category(out)[0]["category_id"]
+
+    def peak(**kw) -> int:
+        tracemalloc.start()
+        try:
+            pipeline.load(output=out, records=True, tables=("requirements", "conflicts"), **kw)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    whole, one = peak(), peak(mentioning=[cid])
+    assert one < whole / 3, (one, whole)
+
+
 # --- one name per document; a failed command publishes nothing ----------------------------
 
 def test_two_raw_folders_of_one_name_are_refused(work, tmp_path):
@@ -411,6 +476,21 @@ def test_a_file_nested_hundreds_of_levels_deep_is_one_line(work, which):
     _one_line_error(_cli(work, "build"), f"{which}:{line}: nested more than 100 levels deep")
 
 
+@pytest.mark.parametrize("which", ["raw/metadata.toml", "raw/MANIFEST.json"])
+def test_a_list_of_captures_past_its_size_limit_is_one_line_not_a_gigabyte(work, which):
+    """Regression: a 150 MB capture manifest cost 1 GB (read, decoded and parsed whole). Now a
+    metadata.toml or MANIFEST.json over the documented limit (README, ``MAX_LIST_BYTES``) is
+    refused before it is read: one line naming it and its size. (A sparse file: no disk used.)"""
+    from pipeline.store.raw import MAX_LIST_BYTES
+
+    assert MAX_LIST_BYTES <= 32 << 20
+    size = 150 << 20
+    with open(work / which, "wb") as fh:
+        fh.truncate(size)
+    proc = _cli(work, "build")
+    _one_line_error(proc, f"{which}:1: {size:,} bytes, more than the {MAX_LIST_BYTES:,} such a file may hold")
+
+
 @pytest.mark.parametrize("which", ["raw/metadata.toml", "review/decisions.toml"])
 def test_a_toml_syntax_error_is_reported_at_its_line(work, which):
     """Regression: reported at `:1:`, the real line only inside the message."""
@@ -587,6 +667,68 @@ def test_a_cell_of_many_titles_parses_in_linear_time():
 
     small, large = best(10_000), best(40_000)
     assert large / small < 9, (small, large)
+
+
+def _best_of_two(work) -> float:
+    import gc
+    import time
+
+    times = []
+    for _ in range(2):
+        gc.collect()
+        t = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def test_pages_of_their_own_are_identified_in_linear_time():
+    """Regression: 20,000 one-page documents built in 393 s, 8.5 GB: every capture without URL
+    or title was compared with every page found before it, and with every page of the previous
+    version (pages.identify). The best of two times at 4n against n: about 4 for linear work, 16
+    for quadratic (before: 1.0 s at 1,000 captures, 15 s at 4,000)."""
+    from pipeline.reconcile.pages import Capture, PriorPage, identify
+
+    def run(n: int) -> None:
+        caps = [Capture(("live_streaming", f"{i:064x}", None), f"raw/{i:05d}.md", None,
+                        frozenset({f"cat_{i:016x}", f"cat_{i + 1:016x}"})) for i in range(0, 2 * n, 2)]
+        prior = [PriorPage(f"live_streaming:untitled:raw/p{i}.md", "live_streaming",
+                           (frozenset({f"cat_{i + 10 ** 9:016x}"}),)) for i in range(n)]
+        found = identify(caps, {}, prior)
+        assert len(found.info) == n  # (each a page of its own: they share no category)
+
+    small, large = _best_of_two(lambda: run(1_000)), _best_of_two(lambda: run(4_000))
+    assert large / small < 9, (small, large)
+
+
+def test_alike_names_are_extracts_answers_in_bounded_memory():
+    """Regression: categories_view made, for each page of one name, a dict of every other name
+    and ran one process.extract over it (N x N held: part of the 8.5 GB). Now alike_names scores
+    them all at once, a block at a time, and gives what extract gave, ties and names left out
+    included; its memory stays within its block (tracemalloc)."""
+    import random
+    import tracemalloc
+
+    from rapidfuzz import fuzz, process
+
+    from pipeline.reconcile.views import SCORES_AT_ONCE, alike_names
+
+    rng = random.Random(7)
+    chars = "安保城村德电东发富光广海航和华环"
+    named = [(f"cat_{i:016x}", f"{rng.choice(['教育', '医疗', '金融业'])} / "
+              + "".join(rng.choice(chars) for _ in range(rng.randint(1, 4)))) for i in range(3_000)]
+    queries = [(n, {cid, named[(i * 7) % len(named)][0]}) for i, (cid, n) in enumerate(named)]
+    tracemalloc.start()
+    try:
+        got = alike_names(queries, named)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * SCORES_AT_ONCE + (20 << 20), peak
+    for (q, left_out), best in list(zip(queries, got))[::25]:
+        want = process.extract(q, {cid: n for cid, n in named if cid not in left_out}, scorer=fuzz.ratio,
+                               limit=3, score_cutoff=60)
+        assert best == want, q
 
 
 def _wide_conflict(values: int, summary_chars: int) -> dict:

@@ -93,6 +93,12 @@ def _s(value: object) -> str:
     return "" if value is None else str(value)
 
 
+#: the tables ``compare`` reads of the version it reports on, and of the version it compares it
+#: with (of whose conflicts only the ids: ``{"id": …}`` records do); it reads no others
+COMPARED_NEW = ("requirements", "sources", "pages", "conflicts", "reviews", "categories", "current")
+COMPARED_OLD = ("requirements", "sources", "pages", "categories", "conflicts")
+
+
 def compare(old: dict | None, new: dict, *, version: str, previous: str | None,
             compare_unchanged: bool = True, full: bool = False, read_lines=None, timelines: bool = True) -> ReportData:
     """What the report says of version ``new`` against ``old`` (each a version's tables;

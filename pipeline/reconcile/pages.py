@@ -187,6 +187,7 @@ def identify(captures: list[Capture], facts: dict[str, SourceFacts], prior: list
         else:
             found.when[c.key] = (None, None, None)
     pages = _Pages(captures, found)
+    prior_listing = _listing(list(prior))
     in_order = sorted(pages.by_key, key=found.order)
     for k in in_order:
         pages.by_url(k, facts.get(k[1], SourceFacts()).url)
@@ -196,7 +197,7 @@ def identify(captures: list[Capture], facts: dict[str, SourceFacts], prior: list
             pages.by_title(k)
     for k in in_order:
         if k not in found.identity:
-            pages.by_content(k, prior)
+            pages.by_content(k, prior, prior_listing)
     return found
 
 
@@ -214,9 +215,13 @@ class _Pages:
                 self.titles_of.setdefault((cap, sha), set()).add(title_key(title))
         #: (capability, title key) -> pages with captures so titled
         self.bearing: dict[tuple[str, str], set[str]] = {}
+        self.titled: set[str] = set()  # every page in ``bearing``
         #: page key -> the distinct category lists of its captures (thousands of captures of a
-        #: page share a few), for captures identified by their content
+        #: page share a few), for captures identified by their content; and the pages that list
+        #: each category: only they can share any (20,000 pages of their own were each compared
+        #: with every other: 393 s)
         self.lists: dict[str, set[frozenset]] = {}
+        self.listing: dict[str, set[str]] = {}
 
     def by_url(self, k: tuple, url: str | None) -> None:
         if not url:
@@ -228,21 +233,31 @@ class _Pages:
         self.found.info.setdefault(key, {"page_key": key, "capability": cap, "url": url, "inferred": None})
         if title:
             self.bearing.setdefault((cap, title_key(title)), set()).add(key)
+            self.titled.add(key)
+
+    def listed(self, key: str, ids: frozenset) -> None:
+        self.lists.setdefault(key, set()).add(ids)
+        for cid in ids:
+            self.listing.setdefault(cid, set()).add(key)
 
     def lists_of_identified(self) -> None:
         for k, key in self.found.identity.items():
-            self.lists.setdefault(key, set()).add(self.by_key[k].categories)
+            self.listed(key, self.by_key[k].categories)
 
-    def closest(self, cap: str, ids: frozenset, among) -> tuple[str | None, float]:
-        scores = ((k, max(_jaccard(ids, other) for other in self.lists[k])) for k in sorted(among)
-                  if k.startswith(cap + ":") and self.lists.get(k))
+    def closest(self, cap: str, ids: frozenset, eligible) -> tuple[str | None, float]:
+        """The page (``eligible(key)``) one of whose lists shares most of ``ids``, the first in key
+        order of equals; a page that shares none scores 0, below any match, and is not looked at."""
+        sharing = set().union(*(self.listing.get(cid, ()) for cid in ids))
+        scores = ((k, max(_jaccard(ids, other) for other in self.lists[k])) for k in sorted(sharing)
+                  if k.startswith(cap + ":") and eligible(k))
         return max(scores, key=lambda kv: kv[1], default=(None, 0.0))
 
     def join(self, k: tuple, key: str) -> None:
         self.found.identity[k] = key
-        self.lists.setdefault(key, set()).add(self.by_key[k].categories)
+        self.listed(key, self.by_key[k].categories)
         if k[2]:
             self.bearing.setdefault((k[0], title_key(k[2])), set()).add(key)
+            self.titled.add(key)
 
     def by_title(self, k: tuple) -> None:
         """A titled capture without a URL: the page whose captures bear its title, else a URL
@@ -255,8 +270,7 @@ class _Pages:
             if info[key]["url"]:
                 note(info[key], f"{c.file} has no URL; it bears the title of the page's captures.")
         else:
-            titled = {p for keys in self.bearing.values() for p in keys}
-            key, score = self.closest(cap, c.categories, [p for p, i in info.items() if i["url"] and p not in titled])
+            key, score = self.closest(cap, c.categories, lambda p: info[p]["url"] and p not in self.titled)
             if key and score >= SAME_PAGE_MIN_OVERLAP:
                 note(info[key], f"{c.file} has no URL; its title is new to the page and it shares "
                                 f"{score:.0%} of the categories of one of its versions.")
@@ -265,14 +279,14 @@ class _Pages:
                 info.setdefault(key, {"page_key": key, "capability": cap, "url": None, "inferred": None})
         self.join(k, key)
 
-    def by_content(self, k: tuple, prior: list[PriorPage]) -> None:
+    def by_content(self, k: tuple, prior: list[PriorPage], prior_listing: dict[str, list[int]]) -> None:
         """A capture without URL or title: the page one of whose versions shares most of its
         categories, else a page of the previous dataset version that does, else its own."""
         c, info = self.by_key[k], self.found.info
-        key, score = self.closest(k[0], c.categories, list(info))
+        key, score = self.closest(k[0], c.categories, lambda p: p in info)
         if key and score >= SAME_PAGE_MIN_OVERLAP:
             note(info[key], f"{c.file} has no title; shares {score:.0%} of the categories of one of its versions.")
-        elif (key := _prior_match(c, prior)) and key != f"{k[0]}:untitled:{c.file}":
+        elif (key := _prior_match(c, prior, prior_listing)) and key != f"{k[0]}:untitled:{c.file}":
             info.setdefault(key, {"page_key": key, "capability": k[0], "url": None, "inferred": None})
             # (no score: the previous version may hold this very capture, and a rebuild says the same)
             note(info[key], f"{c.file} has no title; it shares at least {SAME_PAGE_MIN_OVERLAP:.0%} of the categories "
@@ -284,12 +298,22 @@ class _Pages:
         self.join(k, key)
 
 
-def _prior_match(c: Capture, prior: list[PriorPage]) -> str | None:
+def _listing(prior: list[PriorPage]) -> dict[str, list[int]]:
+    """category id -> the places in ``prior`` of the pages one of whose lists names it, in order."""
+    out: dict[str, list[int]] = {}
+    for at, p in enumerate(prior):
+        for cid in set().union(*p.lists):
+            out.setdefault(cid, []).append(at)
+    return out
+
+
+def _prior_match(c: Capture, prior: list[PriorPage], listing: dict[str, list[int]]) -> str | None:
     """The previous version's page (``PriorPage``) a capture without URL or title continues: the
     one of its capability one of whose versions shares most of its categories, at least
-    ``SAME_PAGE_MIN_OVERLAP`` (the first in key order of equals)."""
+    ``SAME_PAGE_MIN_OVERLAP`` (the first in key order of equals). ``listing``: ``_listing(prior)``:
+    only the pages that name one of its categories can share any."""
     best: tuple[str | None, float] = (None, 0.0)
-    for p in prior:
+    for p in (prior[at] for at in sorted(set().union(*(listing.get(cid, ()) for cid in c.categories)))):
         if p.capability != c.key[0]:
             continue
         score = max(_jaccard(c.categories, other) for other in p.lists)

@@ -54,18 +54,19 @@ def build_lock(output: Path):
         os.close(fd)
 
 
-def read_optional_text(path: Path, shown: str | None = None) -> str | None:
+def read_optional_text(path: Path, shown: str | None = None, max_bytes: int | None = None) -> str | None:
     """A UTF-8 text file people keep (decisions, metadata), or None when there is none.
-    Anything else (a folder, other bytes, no permission) is one line naming the file
-    (``shown``: its name in messages)."""
+    Anything else (a folder, other bytes, no permission, more than ``max_bytes``) is one line
+    naming the file (``shown``: its name in messages)."""
     shown = shown or str(path)
-    data = read_optional_bytes(path, shown)
+    data = read_optional_bytes(path, shown, max_bytes)
     return None if data is None else decode_text(data, shown)
 
 
-def read_optional_bytes(path: Path, shown: str | None = None) -> bytes | None:
+def read_optional_bytes(path: Path, shown: str | None = None, max_bytes: int | None = None) -> bytes | None:
     """The bytes of a regular file a person names (a sheet for ``decide --from``), or None when
-    there is none; a folder, a FIFO or an unreadable file is one line naming it."""
+    there is none; a folder, a FIFO, an unreadable file or one of more than ``max_bytes`` is
+    one line naming it."""
     shown = shown or str(path)
     try:
         # (non-blocking: a FIFO put where the file should be is refused, not waited on)
@@ -75,15 +76,24 @@ def read_optional_bytes(path: Path, shown: str | None = None) -> bytes | None:
     except OSError as e:
         raise _cannot_read(shown, e) from None
     try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
             raise OSError(errno.EISDIR, os.strerror(errno.EISDIR))
-        if not stat.S_ISREG(mode):
+        if not stat.S_ISREG(st.st_mode):
             raise OSError(errno.EINVAL, "not a regular file")
-        chunks = []
-        while chunk := os.read(fd, 1 << 20):
+        chunks, read = [], 0
+        # (what is read is counted too: the file may be growing)
+        while max_bytes is None or max(read, st.st_size) <= max_bytes:
+            if not (chunk := os.read(fd, 1 << 20)):
+                break
             chunks.append(chunk)
-        return b"".join(chunks)
+            read += len(chunk)
+        else:
+            raise ParseError(shown, 1, f"{max(read, st.st_size):,} bytes, more than the {max_bytes:,} such a "
+                                       f"file may hold; not read")
+        data = b"".join(chunks)
+        del chunks  # (held with ``data`` and its text, a file people keep cost five times its size)
+        return data
     except OSError as e:
         raise _cannot_read(shown, e) from None
     finally:

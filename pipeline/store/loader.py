@@ -51,14 +51,18 @@ def default_output() -> Path:
 
 
 def load(version: str = "latest", output: str | Path | None = None, *, records: bool = False,
-         tables: tuple[str, ...] = TABLE_ORDER) -> dict:
+         tables: tuple[str, ...] = TABLE_ORDER, mentioning=None) -> dict:
     """The tables of a dataset version: ``{name: DataFrame}``, or ``{name: [record, …]}`` with
     ``records=True``. Nested fields (items, provenance, values, …) stay Python lists/dicts;
     integer fields are pandas' nullable ``Int64`` (a count is 3, not 3.0, and a missing one
-    ``<NA>``). ``output``: the output folder (default ``default_output()``)."""
+    ``<NA>``). ``output``: the output folder (default ``default_output()``). ``mentioning``:
+    ids (``cat_…``): only the records that hold one of them, and perhaps others (a cheap test of
+    each record's published line: select what you need from them; ``store.iter_table``)."""
     output = Path(output) if output is not None else default_output()
     name = resolve_version(version, output)
-    loaded = store.load_tables(output, name, skip=tuple(t for t in TABLE_ORDER if t not in tables))
+    # (equal texts read as one object: the versions of a page repeat theirs, 40 % of the records)
+    loaded = store.load_tables(output, name, skip=tuple(t for t in TABLE_ORDER if t not in tables),
+                               mentioning=mentioning, strings={})
     out = {t: loaded[t] for t in tables}
     return out if records else frames(out)
 

@@ -21,6 +21,10 @@ METADATA_FILE = "metadata.toml"
 MANIFEST_FILE = "MANIFEST.json"
 #: where a manifest entry gives the time of its capture, in the order they are looked for
 _MANIFEST_TIMES = ("captured", "commit_date", "commit_date_or_update_time")
+#: ``metadata.toml`` and ``MANIFEST.json`` larger than this are refused, in one line: each is read
+#: whole (a 150 MB manifest held 1 GB); 32 MiB is about 50,000 captures at the corpus's 600
+#: bytes an entry
+MAX_LIST_BYTES = 32 << 20
 _METADATA_KEYS = {"url", "captured", "updated", "capability", "title", "format"}
 #: a document larger than the build reads (``build.MAX_DOCUMENT_BYTES``) has no records to quote
 MAX_EXCERPT_BYTES = 64 << 20
@@ -53,7 +57,7 @@ def _read_metadata(d: Path) -> dict[str, dict[str, str]]:
     no control characters. A problem is one ``file:line`` error naming the key."""
     p = d / METADATA_FILE
     shown = f"{d.resolve().name}/{METADATA_FILE}"
-    text = read_optional_text(p, shown)
+    text = read_optional_text(p, shown, MAX_LIST_BYTES)
     if text is None:
         return {}
     data = loads_toml(text, shown)
@@ -112,7 +116,7 @@ def _read_manifest(d: Path) -> dict[str, str]:
     nothing else does. A problem is one ``file:line`` error."""
     p = d / MANIFEST_FILE
     shown = f"{d.resolve().name}/{MANIFEST_FILE}"
-    text = read_optional_text(p, shown)
+    text = read_optional_text(p, shown, MAX_LIST_BYTES)
     if text is None:
         return {}
     data = loads_json(text, shown)
