@@ -16,6 +16,12 @@ CAPABILITIES = ("face_verification", "live_streaming", "category_list")
 STATEMENT_KINDS = ("qualification", "eligibility")
 
 
+def count_text(pick, of) -> str:
+    """A declared count as the documents write it, ``3选1`` (of 3, pick 1): the one spelling
+    of conflict values, the words of a rule (``present/words.py``) and the report's excerpts."""
+    return f"{of}选{pick}"
+
+
 @dataclass(frozen=True)
 class Span:
     """Where a record came from: a file under a raw folder, 1-based inclusive line span."""

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 
+from pipeline.core.model import count_text
 from pipeline.reconcile.conflicts import PAGE_WIDE_MIN
 from pipeline.present.words import RELATION_TEXT, STATUS_TEXT, kind_text, rule_words
 from pipeline.reconcile.diff import Diff
@@ -174,7 +175,7 @@ def _statement_sources(st: dict) -> list[tuple[dict, str]]:
     out = []
     # what states the rule: its words where the document has them (需同时提供), else its count
     said = st.get("declared") if isinstance(st.get("declared"), str) else ""
-    count = f"{st['of']}选{st['pick']}" if st.get("rule") == "any" and st.get("of") else ""
+    count = count_text(st["pick"], st["of"]) if st.get("rule") == "any" and st.get("of") else ""
     if st.get("rule_source"):
         out.append((st["rule_source"], said or count))
     items = st.get("items_source")

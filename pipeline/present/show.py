@@ -5,7 +5,7 @@ Pure functions over loaded records (``find`` resolves a name, ``describe`` build
 """
 from __future__ import annotations
 
-from pipeline.present.words import STATUS_TEXT, list_words, rule_words
+from pipeline.present.words import STATUS_TEXT, item_words, list_words, rule_words
 from pipeline.core.normalize import fold
 from pipeline.reconcile.conflicts import covered
 # what differs between two statements: the one rule of reconciliation and `diff`
@@ -64,14 +64,6 @@ def find(query: str, categories: list[dict]) -> tuple[list[str], list[str], list
     return [], [], suggestions
 
 
-def _item_words(item: dict) -> str:
-    text = item["text"]
-    g = item.get("group")
-    if g and g["rule"] == "any" and g["items"]:
-        text += f" [{g.get('pick') or 1} of {g.get('of') or len(g['items'])}]"
-    return text
-
-
 def describe(cid: str, tables: dict[str, list[dict]]) -> dict:
     """Everything ``show`` says about one category, as data."""
     cats = [c for c in tables["categories"] if c["category_id"] == cid]
@@ -105,7 +97,7 @@ def describe(cid: str, tables: dict[str, list[dict]]) -> dict:
                 "page": cur["page"], "source_file": row["source_file"], "line": row["provenance"]["line_start"],
                 "date": row["page_updated"], "kind": row.get("kind"),  # (versions before schema 1.2.0 lack it)
                 "requirement": rule_words(row),
-                "items": [_item_words(i) for i in row["items"]], "documents": row["documents"],
+                "items": [item_words(i) for i in row["items"]], "documents": row["documents"],
                 "integration": row["integration"], "items_missing": row["items_missing"],
                 "warnings": row["warnings"]})
         history = []
@@ -177,11 +169,11 @@ def answer_lines(cap: str, a: dict | None) -> list[str]:
         where = list_words(s)
         if where:
             lines.append(f"{indent}{where}")
-        lines += [f"{indent}{n}. {_item_words(i)}" for n, i in enumerate(s["items"], 1)]
+        lines += [f"{indent}{n}. {item_words(i)}" for n, i in enumerate(s["items"], 1)]
         last = s.get("last_list")
         if last:
             lines.append(f"{indent}last complete list ({rule_words(last)}), not today's:")
-            lines += [f"{indent}  {n}. {_item_words(i)}" for n, i in enumerate(last["items"], 1)]
+            lines += [f"{indent}  {n}. {item_words(i)}" for n, i in enumerate(last["items"], 1)]
         if s["integration"]:
             lines.append(f"{indent}access method: {s['integration']}")
         if s["note"]:

@@ -3,6 +3,8 @@ the review report, the listings and the export. A status, a rule, where a list c
 conflict's kind and relation are worded here and nowhere else."""
 from __future__ import annotations
 
+from pipeline.core.model import count_text
+
 #: status -> how it reads, for every place that shows it (show, report, export)
 STATUS_TEXT = {
     "current": "current",
@@ -64,8 +66,17 @@ def rule_words(s: dict, listed: bool = True) -> str:
     pick, of, options = s.get("pick") or 1, s.get("of"), s.get("options")
     if of:
         told = f", {options} listed" if listed and options is not None and options != of else ""
-        return f"{pick} of {of} ({of}选{pick}){told}"
+        return f"{pick} of {of} ({count_text(pick, of)}){told}"
     return f"{pick} of the {options} listed" if options else f"{pick} of the alternatives listed"
+
+
+def item_words(item: dict) -> str:
+    """An entry as written, with its choice's rule where it holds one (``[1 of 3]``)."""
+    text = item["text"]
+    g = item.get("group")
+    if g and g["rule"] == "any" and g["items"]:
+        text += f" [{g.get('pick') or 1} of {g.get('of') or len(g['items'])}]"
+    return text
 
 
 def list_words(s: dict) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from pipeline.core.model import count_text
 from pipeline.core.normalize import stable_id
 from pipeline.core.records import Row, distinct_contents
 from pipeline.reconcile.values import (ENTRIES_TOLD_BY, FIELD_KIND, SAID_TOGETHER, SLIGHT_KIND, differs_as, display,
@@ -302,7 +303,7 @@ def _record_problems(page: _PageRows, today):
         where = part_key(page.key, k[0])
         reps = page.reps[k]
         if any(_count_mismatch(r) for r in reps):
-            vals, mismatch = _capture_values(entries, lambda r: f"declares {r['of']}选{r['pick']}, lists "
+            vals, mismatch = _capture_values(entries, lambda r: f"declares {count_text(r['pick'], r['of'])}, lists "
                                              f"{r['options']}" if _count_mismatch(r) else None)
             c = _conflict("count_mismatch", "record", page.cap, where, mismatch[0], "count", vals,
                           "declared count does not match the items listed: "
@@ -431,7 +432,7 @@ def _lost_text(r: dict) -> str:
     if r["rule"] == "unknown":
         return "requirement text lost (no rule, no items)"
     if r["of"]:
-        return f"declares {r['of']}选{r['pick']}, lists {r['options'] or 0} with items missing"
+        return f"declares {count_text(r['pick'], r['of'])}, lists {r['options'] or 0} with items missing"
     return f"declares {r['declared'] or r['rule']} with items missing"
 
 

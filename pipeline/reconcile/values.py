@@ -10,6 +10,7 @@ import unicodedata
 
 from rapidfuzz.distance import Levenshtein
 
+from pipeline.core.model import count_text
 from pipeline.core.normalize import fold
 
 
@@ -164,7 +165,7 @@ def display(row: dict, field: str) -> str:
 
 def _display(row: dict, field: str) -> str:
     if field == "count":
-        return f"{row['of']}选{row['pick']}" if row["of"] else f"choose {row['pick']} (no count declared)"
+        return count_text(row["pick"], row["of"]) if row["of"] else f"choose {row['pick']} (no count declared)"
     if field == "documents":
         return "、".join(f"《{d}》" for d in row["documents"]) or "(none)"
     if field == "conditions":
