@@ -219,50 +219,63 @@ def list_raw(dirs: list[Path]) -> tuple[list[RawRef], list[PipelineWarning]]:
             raise StoreError(f"{d}: a second raw folder named {base!r} (the first is {named[base]}): their "
                              f"documents would both be named {base}/<file>; rename one of the folders")
         named[base] = d.resolve()
-        meta = _read_metadata(d)
-        times = _read_manifest(d)
-        seen = set()
-        for folder, subdirs, files in os.walk(d, onerror=_walk_error):
-            rel_folder = Path(folder).relative_to(d).as_posix()
-            prefix = "" if rel_folder == "." else rel_folder + "/"
-            for name in sorted(subdirs):
-                why = _skip_name(name) or ("a link to a folder (not followed)" if os.path.islink(
-                    os.path.join(folder, name)) else None)
-                if why:
-                    subdirs.remove(name)
-                    skipped.append(warning("skipped", f"skipped, {why}", f"{base}/{_shown_name(prefix + name)}/"))
-            subdirs.sort()
-            for name in sorted(files):
-                rel = prefix + name
-                shown = f"{base}/{_shown_name(rel)}"
-                if rel in (METADATA_FILE, MANIFEST_FILE):
-                    continue
-                why = _skip_name(name) or (
-                    "a readme, not a document" if name.upper().startswith(("README", "MANIFEST")) else None)
-                if why:
-                    skipped.append(warning("skipped", f"skipped, {why}", shown))
-                    continue
-                _check_name(rel, shown)
-                p = Path(folder) / name
-                try:
-                    st = p.stat()  # one stat per file: whether it is a regular file, and its size
-                except FileNotFoundError:
-                    skipped.append(warning("skipped", "skipped, a link to nothing", shown))
-                    continue
-                except OSError as e:
-                    raise _cannot_read(shown, e) from None
-                if not stat.S_ISREG(st.st_mode):
-                    skipped.append(warning("skipped", "skipped, not a regular file", shown))
-                    continue
-                seen.add(rel)
-                said = _with_capture_time(meta.get(rel, {}), times.get(rel))
-                out.append(RawRef(f"{base}/{rel}", p, st.st_size, tuple(sorted(said.items()))))
-        for name in meta:
-            if name not in seen:
-                raise ParseError(f"{base}/{METADATA_FILE}", _toml_line(read_optional_text(d / METADATA_FILE), name),
-                                 f"metadata for unknown file {name!r}")
+        out += _list_folder(d, base, skipped)
     out.sort(key=lambda r: r.display)
     return out, skipped
+
+
+def _list_folder(d: Path, base: str, skipped: list[PipelineWarning]) -> list[RawRef]:
+    """The documents of one raw folder (``list_raw``), with what its metadata and capture
+    manifest say of each; what is not read is added to ``skipped``."""
+    meta = _read_metadata(d)
+    times = _read_manifest(d)
+    out, seen = [], set()
+    for folder, subdirs, files in os.walk(d, onerror=_walk_error):
+        rel_folder = Path(folder).relative_to(d).as_posix()
+        prefix = "" if rel_folder == "." else rel_folder + "/"
+        for name in sorted(subdirs):
+            why = _skip_name(name) or ("a link to a folder (not followed)" if os.path.islink(
+                os.path.join(folder, name)) else None)
+            if why:
+                subdirs.remove(name)
+                skipped.append(warning("skipped", f"skipped, {why}", f"{base}/{_shown_name(prefix + name)}/"))
+        subdirs.sort()
+        for name in sorted(files):
+            rel = prefix + name
+            size = _listed_size(Path(folder) / name, rel, f"{base}/{_shown_name(rel)}", skipped)
+            if size is not None:
+                seen.add(rel)
+                said = _with_capture_time(meta.get(rel, {}), times.get(rel))
+                out.append(RawRef(f"{base}/{rel}", Path(folder) / name, size, tuple(sorted(said.items()))))
+    for name in meta:
+        if name not in seen:
+            raise ParseError(f"{base}/{METADATA_FILE}", _toml_line(read_optional_text(d / METADATA_FILE), name),
+                             f"metadata for unknown file {name!r}")
+    return out
+
+
+def _listed_size(p: Path, rel: str, shown: str, skipped: list[PipelineWarning]) -> int | None:
+    """The size of a document to read, or None for an entry that is not one (the metadata and
+    manifest files themselves; skipped ones are added to ``skipped``)."""
+    if rel in (METADATA_FILE, MANIFEST_FILE):
+        return None
+    name = p.name
+    why = _skip_name(name) or ("a readme, not a document" if name.upper().startswith(("README", "MANIFEST")) else None)
+    if why:
+        skipped.append(warning("skipped", f"skipped, {why}", shown))
+        return None
+    _check_name(rel, shown)
+    try:
+        st = p.stat()  # one stat per file: whether it is a regular file, and its size
+    except FileNotFoundError:
+        skipped.append(warning("skipped", "skipped, a link to nothing", shown))
+        return None
+    except OSError as e:
+        raise _cannot_read(shown, e) from None
+    if not stat.S_ISREG(st.st_mode):
+        skipped.append(warning("skipped", "skipped, not a regular file", shown))
+        return None
+    return st.st_size
 
 
 def _skip_name(name: str) -> str | None:
