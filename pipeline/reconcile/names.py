@@ -35,20 +35,35 @@ def captures_said(reqs: list[dict]) -> list[dict]:
     """What a source's object says of each page it holds, for the build to know its pages
     before reading any record: ``{capability, title, updated, categories, states, carries}``
     (the categories' canonical paths, the renames it states as ``[old, new]`` paths, what each
-    category requires as ``[path, path as written, documents]``: ``pages.carries_of``)."""
+    category requires: ``_carries_said``)."""
     groups: dict[tuple, list[dict]] = {}
     for r in reqs:
         groups.setdefault((r["capability"], r["page"]), []).append(r)
     out = []
     for (cap, title), rs in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
         dates = [r["page_updated"] for r in rs if r["page_updated"]]
+        categories = sorted({tuple(r["category"]) for r in rs})
         out.append({"capability": cap, "title": title, "updated": max(dates) if dates else None,
-                    "categories": [list(c) for c in sorted({tuple(r["category"]) for r in rs})],
+                    "categories": [list(c) for c in categories],
                     "eligible": [list(c) for c in sorted({tuple(r["category"]) for r in rs
                                                           if r.get("kind") == "eligibility"})],
                     "states": [[list(o), list(n)] for o, n in sorted(stated_renames(rs).items())],
-                    "carries": [[list(c), list(raw), sorted(d)] for c, raw, d in carries_of(rs)]})
+                    "carries": _carries_said(carries_of(rs), categories)})
     return out
+
+
+def _carries_said(carries: tuple, categories: list[tuple]) -> list[list]:
+    """``pages.carries_of`` as an object keeps it, small (10,000 objects hold it in memory at
+    once): ``[place of the path in categories, the path as written or null where it is the
+    canonical one, documents' key]``."""
+    at = {c: i for i, c in enumerate(categories)}
+    return [[at[canon], None if raw == canon else list(raw), key] for canon, raw, key in carries]
+
+
+def _carries_read(said: list[list], categories: list) -> tuple:
+    """``_carries_said`` back as ``pages.carries_of`` gives it."""
+    return tuple((tuple(categories[i]), tuple(categories[i]) if raw is None else tuple(raw), key)
+                 for i, raw, key in said)
 
 
 def renames_reaching(infos: list[dict], sources: list[dict], prior: list = ()) -> list[list]:
@@ -65,7 +80,7 @@ def renames_reaching(infos: list[dict], sources: list[dict], prior: list = ()) -
             captures.append(Capture(k, src["source_file"], c["updated"],
                                     frozenset(category_id(tuple(p)) for p in c["categories"]),
                                     tuple((tuple(o), tuple(n)) for o, n in c["states"]),
-                                    tuple((tuple(p), tuple(raw), frozenset(d)) for p, raw, d in c["carries"])))
+                                    _carries_read(c["carries"], c["categories"])))
     scoped = scoped_renames(captures, identify(captures, source_facts(sources), prior))
     known = names.known_names([c for info in infos for c in info["captures"]])
     out = []

@@ -25,6 +25,7 @@ before any record is read (to scope the renames a page states); reconciliation f
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 from pipeline.core.records import canonical_category
@@ -64,7 +65,7 @@ class Capture:
     #: renames it states, old canonical path -> new (``企业征信 (注:原二级名称为【征信业务】)``)
     states: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
     #: what each category it states requires (``carries_of``), for moves (``moved_renames``)
-    carries: tuple[tuple[tuple[str, ...], tuple[str, ...], frozenset[str]], ...] = ()
+    carries: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = ()
 
 
 def capture_of(key: tuple, rows: list, source: dict | None = None) -> Capture:
@@ -78,14 +79,21 @@ def capture_of(key: tuple, rows: list, source: dict | None = None) -> Capture:
 
 
 def carries_of(rows) -> tuple:
-    """(canonical path, path as written, documents) of each category a capture's requirement
-    rows state with documents, one per pair of paths (its parts' documents together). A
-    statement covering every child (所有二级类目) is no parent that could move into one child."""
+    """(canonical path, path as written, documents' key: ``documents_key``) of each category a
+    capture's requirement rows state with documents, one per pair of paths (its parts'
+    documents together). A statement covering every child (所有二级类目) is no parent that could
+    move into one child."""
     got: dict[tuple, set] = {}
     for r in rows:
         if r.get("kind", "qualification") == "qualification" and not r.get("covers") and r["documents"]:
             got.setdefault((tuple(r["category"]), tuple(r["category_raw"])), set()).update(r["documents"])
-    return tuple((canon, raw, frozenset(docs)) for (canon, raw), docs in sorted(got.items()))
+    return tuple((canon, raw, documents_key(docs)) for (canon, raw), docs in sorted(got.items()))
+
+
+def documents_key(docs) -> str:
+    """A set of document titles as a short key: equal sets, equal keys (what moves compare; a
+    build's objects keep it for each category, not the titles)."""
+    return hashlib.sha256("\x1f".join(sorted(set(docs))).encode()).hexdigest()[:16]
 
 
 def listless_captures(sources: list[dict] | None, stated: set[str]) -> dict[tuple, dict]:

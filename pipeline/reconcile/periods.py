@@ -114,24 +114,28 @@ def requirement_periods(rows, pages: list[dict]) -> dict[tuple[str, str], list[t
     Eligibility statements require nothing and are left out."""
     at = {v["source_sha256"]: (p["page_key"], i, v.get("date")) for p in pages for i, v in enumerate(p["versions"])}
     lanes: dict[tuple[str, str], dict[str, list]] = {}
-    said: dict[str, str] = {}  # content hash -> value: thousands of captures share a few contents
+    # content hash -> (value, what the legend says, the name as written): thousands of captures
+    # share a few contents, and each capture's entry holds the one shared copy (on 10,000
+    # documents a copy per capture was hundreds of MB)
+    known: dict[str, tuple] = {}
     for r in rows:
         where = at.get(r["source_sha256"])
         if where is None or r.get("kind", "qualification") != "qualification":
             continue
         start, end = _lines(r)
         h = r.get("content_hash")
-        value = said.get(h) if h else None
-        if value is None:
-            value = repr(tuple(field_value(r, f) for f in REQUIREMENT_FIELDS))
+        got = known.get(h) if h else None
+        if got is None:
+            got = (repr(tuple(field_value(r, f) for f in REQUIREMENT_FIELDS)),
+                   {f: _plain(r.get(f)) for f in SAID_FIELDS}, list(r["category_raw"]))
             if h:
-                said[h] = value
+                known[h] = got
+        value, said, raw = got
         lane = part_key(where[0], r.get("page_part"))
         lanes.setdefault((r["capability"], r["category_id"]), {}).setdefault(lane, []).append(
             (where[1], start, {"value": value, "page": lane, "date": where[2], "source_file": r["source_file"],
                                "source_sha256": r["source_sha256"], "line_start": start, "line_end": end,
-                               "category_raw": list(r["category_raw"]),
-                               "said": {f: _plain(r.get(f)) for f in SAID_FIELDS}}))
+                               "category_raw": raw, "said": said}))
     return {key: [(lane, periods([v for _, _, v in sorted(vs, key=lambda x: x[:2])], said=lambda v: v["said"]))
                   for lane, vs in sorted(by_lane.items())] for key, by_lane in sorted(lanes.items())}
 
