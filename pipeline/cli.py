@@ -437,7 +437,7 @@ def _export_sqlite(args: argparse.Namespace) -> int:
     import datetime as dt
 
     from pipeline import store
-    from pipeline.present import database, listing
+    from pipeline.present import database, export, listing
     from pipeline.store.database import write_database
     from pipeline.store.loader import load, resolve_version
 
@@ -455,10 +455,10 @@ def _export_sqlite(args: argparse.Namespace) -> int:
                                 {v for v in versions if store.has_reports(output, v)})
     when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     spec = database.database_tables(version, tables, rows, listing.source_rows(tables["sources"]), when)
-    name = f"compliance-{version}.db"
-    out = Path(args.out) if args.out else Path(name)
-    if args.out and (out.is_dir() or args.out.endswith(os.sep)):
-        out = out / name
+    given = Path(args.out) if args.out else None
+    # (a folder named with a trailing slash need not exist yet)
+    out = export.target_path(f"compliance-{version}.db", given,
+                             given is not None and (given.is_dir() or args.out.endswith(os.sep)))
     write_database(out, spec, database.index_text)
     counts = ", ".join(f"{len(t[1])} rows of {n}" for n, t in spec.items() if n != "about")
     print(f"wrote {out}: {counts} (dataset {version}); browse it: datasette {out}")

@@ -103,6 +103,15 @@ def canonical_category(levels: tuple[str, ...], table: Aliases | None = None,
     return table.path_alias(path, capability)
 
 
+def written_under(old_canonical: tuple[str, ...], old_raw: tuple[str, ...], new_raw: tuple[str, ...],
+                  capability: str) -> bool:
+    """``new_raw`` is the name ``old_raw`` with levels added, its first levels reading as the old
+    category (``old_canonical``): 金融 / 基金 → 金融 / 基金 / 公募基金. What a move into a child
+    is told by (``reconcile.pages.moved_renames``, ``reconcile.versions.page_changes``)."""
+    return (len(new_raw) > len(old_raw)
+            and canonical_category(tuple(new_raw[:len(old_raw)]), capability=capability) == tuple(old_canonical))
+
+
 #: A level name in 【】 (``【金融】`` in a level cell): the brackets are markup, the name is 金融.
 BRACKETED_LEVEL = re.compile(r"^\s*【(?P<name>[^【】]+)】\s*$")
 #: A level that stands for every child of the level above it: ``所有二级类目`` (seed 000 and the

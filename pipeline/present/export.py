@@ -439,10 +439,16 @@ def export_targets(what, fmt: str, version: str, out, out_is_dir: bool) -> list[
 
     tables = TABLES if what == "all" else (what,) if isinstance(what, str) else tuple(what)
     if fmt == "xlsx":
-        name = workbook_name(version)
-        return [(Path(name) if out is None else out / name if out_is_dir else out, tables)]
+        return [(target_path(workbook_name(version), out, out_is_dir), tables)]
     if len(tables) == 1:
-        name = csv_name(tables[0], version)
-        return [(Path(name) if out is None else out / name if out_is_dir else out, tables)]
+        return [(target_path(csv_name(tables[0], version), out, out_is_dir), tables)]
     folder = Path(".") if out is None else out
     return [(folder / csv_name(t, version), (t,)) for t in tables]
+
+
+def target_path(name: str, out, out_is_dir: bool):
+    """Where one exported file goes: ``name`` in the current folder (``out`` None), in the
+    folder ``out`` (``out_is_dir``), or the file ``out`` itself."""
+    from pathlib import Path
+
+    return Path(name) if out is None else out / name if out_is_dir else out

@@ -520,12 +520,7 @@ def _md_needs_decision(data: ReportData, s: dict) -> list[str]:
            f"| conflicts open | {s['conflicts_open']} |", f"| decisions stale | {s['conflicts_stale']} |",
            f"| high | {s['high']} |", f"| medium | {s['medium']} |", f"| low | {s['low']} |", ""]
     for sev, cs in needs_decision(data.conflicts):
-        out += [f"### {sev.capitalize()} ({len(cs)})", ""]
-        for c in cs:
-            out += _md_conflict(data, c, max_values)
-        out.append("" if cs else "None.")
-        if not cs:
-            out.append("")
+        out += _md_conflict_group(data, sev.capitalize(), cs, max_values)
     gone = [r for r in data.reviews if r["stale_reason"] == "conflict no longer exists"]
     if gone:
         out += [f"### Decisions whose conflict no longer exists ({len(gone)})", ""]
@@ -606,13 +601,16 @@ def _md_other_conflicts(data: ReportData, s: dict) -> list[str]:
     others = other_conflicts(data.conflicts)
     out = [f"## Decided, history, gaps and informative differences ({sum(len(cs) for _, cs in others)})", ""]
     for st, cs in others:
-        out += [f"### {OTHER_TEXT.get(st, st)} ({len(cs)})", ""]
-        for c in cs:
-            out += _md_conflict(data, c, max_values)
-        out.append("" if cs else "None.")
-        if not cs:
-            out.append("")
+        out += _md_conflict_group(data, OTHER_TEXT.get(st, st), cs, max_values)
     return out
+
+
+def _md_conflict_group(data: ReportData, heading: str, cs: list[dict], max_values: int) -> list[str]:
+    """A heading with its count, then each conflict, or "None."."""
+    out = [f"### {heading} ({len(cs)})", ""]
+    for c in cs:
+        out += _md_conflict(data, c, max_values)
+    return out + ([""] if cs else ["None.", ""])
 
 
 def _md_page_versions(data: ReportData, s: dict) -> list[str]:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from pipeline.core.records import canonical_category
+from pipeline.core.records import written_under
 
 SAME_PAGE_MIN_OVERLAP = 0.5
 
@@ -384,8 +384,7 @@ def _moves_into_child(prev: Capture, nxt: Capture) -> dict:
     for canon, raw, docs in prev.carries:
         if canon in after:
             continue
-        children = [(c, d) for c, r, d in nxt.carries if c not in before and len(r) > len(raw)
-                    and canonical_category(r[:len(raw)], capability=cap) == canon]
+        children = [(c, d) for c, r, d in nxt.carries if c not in before and written_under(canon, raw, r, cap)]
         if len(children) == 1 and children[0][1] == docs:
             out[canon] = children[0][0]
     return out

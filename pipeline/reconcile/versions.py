@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from pipeline.core.records import canonical_category
+from pipeline.core.records import canonical_category, written_under
 from pipeline.reconcile.pages import SourceFacts, capture_of, identify, listless_captures, note, source_facts
 from pipeline.reconcile.values import per_content
 
@@ -280,10 +280,9 @@ def page_changes(versions: list[Version]) -> Changes:
 
 
 def _into_child(old, new) -> bool:
-    """``new``'s name as written is ``old``'s with levels added (金融 / 基金 → 金融 / 基金 / 公募基金)."""
-    raw, longer = tuple(old["category_raw"]), tuple(new["category_raw"])
-    return (len(longer) > len(raw)
-            and canonical_category(longer[:len(raw)], capability=new["capability"]) == _canonical_raw(old, "category_raw"))
+    """``new``'s name as written is ``old``'s with levels added (``records.written_under``)."""
+    return written_under(_canonical_raw(old, "category_raw"), tuple(old["category_raw"]),
+                         tuple(new["category_raw"]), new["capability"])
 
 
 #: documents "nearly the same": their titles, sorted and joined, at least this similar (rapidfuzz

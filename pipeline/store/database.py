@@ -1,16 +1,15 @@
 """Writing a SQLite database for browsing (``pipeline export --format sqlite``) with sqlite-utils:
 into a temporary file beside the target, renamed over it when complete, so a kill, a full disk
 or an error leaves the target as it was (a database open in Datasette meanwhile keeps reading
-the old file). The target is checked as every export's is (``files._replaceable``): a link is
+the old file). The target is replaced as every file is (``files.replacing``): a link is
 written through, anything but a regular file is refused."""
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
 from pathlib import Path
 
-from pipeline.store.files import _fsync_dir, _naming, _remove_stale_temporaries, _replaceable
+from pipeline.store.files import replacing
 
 
 def write_database(path: Path, tables: dict[str, tuple], index_text) -> None:
@@ -18,28 +17,18 @@ def write_database(path: Path, tables: dict[str, tuple], index_text) -> None:
     ``index_text(text)``: what the full-text index holds for a cell of a full-text column (the
     table keeps the text as it is)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path = _replaceable(path)
-    _remove_stale_temporaries(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.unlink(missing_ok=True)
-    try:
-        with _naming(path):
-            conn = sqlite3.connect(tmp)
-            try:
-                # (no journal: the file is new, and thrown away whole if anything fails)
-                conn.execute("PRAGMA journal_mode = OFF")
-                _fill(conn, tables, index_text)
-                conn.commit()
-            finally:
-                conn.close()
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _fsync_dir(path.parent)
+    with replacing(path) as tmp:
+        tmp.unlink(missing_ok=True)  # (sqlite would open a file left by a killed run of this pid)
+        conn = sqlite3.connect(tmp)
+        try:
+            # (no journal: the file is new, and thrown away whole if anything fails)
+            conn.execute("PRAGMA journal_mode = OFF")
+            _fill(conn, tables, index_text)
+            conn.commit()
+        finally:
+            conn.close()
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
 
 
 def _fill(conn: sqlite3.Connection, tables: dict[str, tuple], index_text) -> None:

@@ -173,21 +173,31 @@ def alive(pid: int) -> bool:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` or leave it exactly as it was: written to a temporary file
-    beside it, flushed to disk, then renamed over it (a kill or a full disk mid-write leaves the
-    old file; the temporary file is removed on an error, and by the next write to ``path``
-    after a kill). The file keeps its permission bits. A symbolic link is written through (the
-    file it names is replaced); what is not a regular file is refused (``_replaceable``)."""
-    path = _replaceable(path)
-    _remove_stale_temporaries(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with _naming(path), open(tmp, "wb") as fh:  # (fsync's error names no file: this one)
+    """Replace ``path`` with ``data`` or leave it exactly as it was (``replacing``). The file
+    keeps its permission bits."""
+    with replacing(path) as tmp:
+        with open(tmp, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         with contextlib.suppress(FileNotFoundError):
             os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
+
+
+@contextlib.contextmanager
+def replacing(path: Path):
+    """The one way a file is replaced whole: yields a temporary path beside ``path`` for the
+    caller to write and flush; when the block ends it is renamed over ``path`` and the folder
+    synced (a kill or a full disk mid-write leaves the old file; the temporary file is removed
+    on an error, and by the next write to ``path`` after a kill). A symbolic link is written
+    through (the file it names is replaced); what is not a regular file is refused
+    (``_replaceable``). An OSError raised in the block that names no file names ``path``."""
+    path = _replaceable(path)
+    _remove_stale_temporaries(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with _naming(path):  # (fsync's error names no file: this one)
+            yield tmp
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
