@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
 import os
+import re
 import signal
 import sys
 from pathlib import Path
 
 from pipeline.core.errors import PipelineError
 from pipeline.core.normalize import visible
-from pipeline.core.tables import TABLE_ORDER
+from pipeline.core.tables import SCHEMA_VERSION, SEVERITY_ORDER, TABLE_ORDER, schema_markdown
 
 #: what ``decide`` reads of a dataset: its conflicts
 _ALL_BUT_CONFLICTS = tuple(t for t in TABLE_ORDER if t != "conflicts")
@@ -53,7 +56,6 @@ FEED_BASE_ENV = "PIPELINE_FEED_BASE_URL"
 def _feed_base(given: str | None) -> str | None:
     """The feed's base URL: ``given``, else ``$PIPELINE_FEED_BASE_URL``, else None (links
     relative to the feed). An http(s) URL without spaces or quotes, ending in ``/``."""
-    import re
 
     url = given if given is not None else os.environ.get(FEED_BASE_ENV) or None
     if url is None:
@@ -125,7 +127,6 @@ def _conflict_ids(args: argparse.Namespace) -> list[tuple[str, str]]:
 
 
 def _cmd_decide(args: argparse.Namespace) -> int:
-    import datetime as dt
 
     from pipeline import store
     from pipeline.reconcile import review
@@ -161,7 +162,6 @@ def _cmd_decide(args: argparse.Namespace) -> int:
 def _decide_from_sheet(args: argparse.Namespace) -> int:
     """``decide --from FILE``: every filled row of a decide sheet (``export``'s workbook or CSV)
     in one update of the decisions file, or none (each row that cannot be, one line)."""
-    import datetime as dt
 
     from pipeline import store
     from pipeline.present import export
@@ -206,7 +206,6 @@ def _decide_from_sheet(args: argparse.Namespace) -> int:
 
 
 def _cmd_withdraw(args: argparse.Namespace) -> int:
-    import datetime as dt
 
     from pipeline import store
     from pipeline.reconcile import review
@@ -308,7 +307,6 @@ def _tables(args: argparse.Namespace, names: tuple[str, ...]) -> tuple[dict, obj
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    import json
 
     from pipeline.present import show
     from pipeline.present.words import as_of_words
@@ -360,7 +358,6 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_sources(args: argparse.Namespace) -> int:
-    import json
 
     from pipeline.present import listing
     from pipeline.store.loader import load
@@ -386,7 +383,6 @@ def _export_tables(args: argparse.Namespace) -> tuple[str, dict, object]:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    import datetime as dt
 
     from pipeline import store
     from pipeline.present import export
@@ -434,7 +430,6 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _export_sqlite(args: argparse.Namespace) -> int:
     """``export --format sqlite``: every table of the database (``present.database``) in one
     file, written whole or not at all (``store.write_database``)."""
-    import datetime as dt
 
     from pipeline import store
     from pipeline.present import database, export, listing
@@ -489,7 +484,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    from pipeline.core.tables import SCHEMA_VERSION, schema_markdown
 
     print(f"Schema version {SCHEMA_VERSION}.\n\n{schema_markdown()}")
     return 0
@@ -530,7 +524,6 @@ def _add_decide_parsers(sub, output) -> None:
 def _add_export_parsers(sub, dataset, output) -> None:
     # (from their home, not from present.export: every command builds this parser, and export
     # imports the reconcile stage, which a Ctrl-C during a build's first second would interrupt)
-    from pipeline.core.tables import SEVERITY_ORDER as SEVERITIES
 
     fe = sub.add_parser("feed", parents=[output], help="(re)write output/feed.atom, one Atom entry per published "
                                                       "version (a build writes it too)")
@@ -562,7 +555,7 @@ def _add_export_parsers(sub, dataset, output) -> None:
     ex.set_defaults(func=_cmd_export)
     ck = sub.add_parser("check", parents=[dataset, output], help="for CI and scheduled runs: exit 1, listing them, when the dataset has "
                                       "open (or stale) conflicts of high severity; exit 0 when it has none")
-    ck.add_argument("--severity", choices=SEVERITIES, default="high",
+    ck.add_argument("--severity", choices=SEVERITY_ORDER, default="high",
                     help="the least severity that fails the check (default: high; medium: medium or high)")
     ck.set_defaults(func=_cmd_check)
 
@@ -575,7 +568,6 @@ class _ShowVersion(argparse.Action):
 
     def __call__(self, parser, namespace, values, option_string=None):
         from pipeline import __version__
-        from pipeline.core.tables import SCHEMA_VERSION
 
         print(f"pipeline {__version__} (writes dataset schema {SCHEMA_VERSION})")
         parser.exit()
