@@ -205,6 +205,10 @@ class Result:
     #: adding the one document added to them
     disk_bytes: int = 0
     added_bytes: int = 0
+    #: the bytes of the version the cold build published, as a reader sees them (every file of
+    #: its folder at its full size, whether or not it is a hard link): what ``added_bytes`` is
+    #: measured against (target: adding one document adds at most 2 % of it)
+    version_bytes: int = 0
 
     @property
     def full(self) -> Run | None:
@@ -259,6 +263,12 @@ def disk_bytes(project: Path) -> int:
     return total
 
 
+def version_bytes(project: Path) -> int:
+    """The size of the latest published version: every file of its folder at its full size."""
+    latest = (project / "output" / "LATEST").read_text("utf-8").strip()
+    return sum(p.lstat().st_size for p in (project / "output" / "datasets" / latest).rglob("*") if p.is_file())
+
+
 def incremental(project: Path, n: int, result: "Result") -> None:
     """On the built archive of ``n`` documents: add the next document of the archive (a new
     page version) and build; then add an identical capture of it under another name and build."""
@@ -267,6 +277,7 @@ def incremental(project: Path, n: int, result: "Result") -> None:
         new = docs[-1].name
         shutil.copy2(Path(tmp) / "raw" / new, project / "raw" / new)
     before = result.disk_bytes = disk_bytes(project)
+    result.version_bytes = version_bytes(project)
     result.added = build(project)
     result.added_bytes = disk_bytes(project) - before
     if result.added.code == 0:
@@ -340,7 +351,7 @@ def bench_size(n: int, compare: bool, keep: bool, repeat: int) -> tuple[Result, 
 
 def table(results: list[Result]) -> list[str]:
     out = [f"{'documents':>9} {'MB':>8} {'wall s':>8} {'MB/s':>7} {'peak RSS MB':>11} {'no-op s':>8} "
-           f"{'disk MB':>8} {'+1 doc s':>8} {'+1 doc %':>8} {'+1 MB':>7} {'+same s':>7}  every run, s"]
+           f"{'disk MB':>8} {'+1 doc s':>8} {'+1 doc %':>8} {'+1 MB':>7} {'ver MB':>7} {'+1 MB %':>7} {'+same s':>7}  every run, s"]
     errors = []
     for r in results:
         f, nop = r.full, r.noop
@@ -353,9 +364,10 @@ def table(results: list[Result]) -> list[str]:
             noop += "*"  # the rebuild did work: inputs were unchanged, so that is a finding
         add = "n/a" if r.added is None else f"{r.added.wall:.2f}" if r.added.code == 0 else "failed"
         pct = f"{100 * r.added.wall / f.wall:.0f}" if r.added is not None and r.added.code == 0 else "n/a"
+        share = f"{100 * r.added_bytes / r.version_bytes:.1f}" if r.version_bytes else "n/a"
         same = "n/a" if r.identical is None else f"{r.identical.wall:.2f}" if r.identical.code == 0 else "failed"
         out.append(f"{r.docs:>9} {r.mb:>8.2f} {f.wall:>8.2f} {r.mb / f.wall:>7.2f} {r.peak_rss_mb:>11.1f} "
-                   f"{noop:>8} {r.disk_bytes / 1e6:>8.1f} {add:>8} {pct:>8} {r.added_bytes / 1e6:>7.1f} {same:>7}  {_walls(r.runs)}")
+                   f"{noop:>8} {r.disk_bytes / 1e6:>8.1f} {add:>8} {pct:>8} {r.added_bytes / 1e6:>7.1f} {r.version_bytes / 1e6:>7.1f} {share:>7} {same:>7}  {_walls(r.runs)}")
         for what, run in (("adding one document", r.added), ("adding an identical capture", r.identical)):
             if run is not None and run.code:
                 errors.append(f"  {r.docs} documents: {what}: exit status {run.code}: {run.error}")
