@@ -9,6 +9,7 @@ import pytest
 
 from pipeline import parsers, store
 from pipeline.core.model import Line
+from pipeline.parsers.htmltable import read_tables
 from pipeline.parsers.rules import lines_to_requirement
 
 from conftest import ROOT, SHARED
@@ -65,3 +66,56 @@ def test_a_remembered_requirement_with_a_warning_names_its_own_line(text):
     got = lines_to_requirement(moved, memo=memo)
     assert got == lines_to_requirement(moved)
     assert got.warnings and all("line 5" not in str(w) for w in got.warnings)
+
+
+_TABLE = "<table>\n<tr><th>要求</th><th>说明</th></tr>\n<tr><td>资质要求</td><td>（2选1）<br>1、《营业执照》<br>2、《许可证》</td></tr>\n</table>"
+
+
+def test_a_remembered_table_is_moved_to_its_new_lines():
+    memo = parsers.ParseMemo()
+    first = read_tables(_TABLE, 3, memo)
+    again = read_tables(_TABLE, 40, memo)
+    assert memo.remembered()["tables"] == 1
+    assert again == read_tables(_TABLE, 40) != first
+    cell = again[0].rows[1].cells[1]
+    assert [ln.line for ln in cell.lines] == [ln.line + 37 for ln in first[0].rows[1].cells[1].lines]
+    assert cell.text == read_tables(_TABLE, 40)[0].rows[1].cells[1].text
+
+
+def test_a_remembered_table_with_a_warning_is_read_again_elsewhere():
+    html = "<table>\n<tr><th>要求</th><th>说明</th></tr>\n<td>资质要求</td><td>《营业执照》</td>\n</table>"
+    memo = parsers.ParseMemo()
+    (first,) = read_tables(html, 1, memo)
+    (moved,) = read_tables(html, 21, memo)
+    assert first.warnings and moved == read_tables(html, 21)[0]
+    assert [w.line for w in moved.warnings] == [w.line + 20 for w in first.warnings]
+
+
+def test_a_pure_function_is_remembered_per_memo_and_bounded():
+    calls = []
+
+    def shout(text):
+        calls.append(text)
+        return text.upper()
+
+    memo = parsers.ParseMemo(texts=2)
+    loud = memo.pure(shout)
+    assert memo.pure(shout) is loud
+    assert [loud("a"), loud("a"), loud("b"), loud("c"), loud("a")] == ["A", "A", "B", "C", "A"]
+    assert calls == ["a", "b", "c", "a"]  # (full at "c": everything forgotten, "a" read again)
+    assert parsers.ParseMemo().pure(shout)("a") == "A" and calls[-1] == "a" and len(calls) == 5
+
+
+def test_a_page_whose_lines_are_remembered_reads_as_afresh_when_its_sections_change():
+    """Each window of lines is remembered (``ParseMemo.pure``): a version of a page with a
+    section moved and another's count changed reads exactly as it does afresh."""
+    seed = (ROOT / "raw" / "002_ff5f8a7ab923942f.txt").read_text("utf-8")
+    memo = parsers.ParseMemo()
+    parsers.parse(seed.encode(), "raw/a.txt", "web_text", memo)
+    edited = seed.replace("(二选一)", "(三选一)", 1)
+    blocks = edited.split("\n\n")
+    edited = "\n\n".join(blocks[:3] + blocks[4:5] + blocks[3:4] + blocks[5:])
+    assert edited != seed
+    got = parsers.parse(edited.encode(), "raw/b.txt", "web_text", memo)
+    assert got == parsers.parse(edited.encode(), "raw/b.txt", "web_text")
+    assert memo.remembered()["texts"] > 0

@@ -60,6 +60,10 @@ class Line:
     def last(self) -> int:
         return max(self.end, self.line)
 
+    def shifted(self, delta: int) -> Line:
+        """The same line ``delta`` lines further down."""
+        return Line(self.text, self.line + delta, self.end + delta if self.end else 0, self.bullet, self.depth)
+
 
 @dataclass(frozen=True)
 class Item:

@@ -22,10 +22,10 @@ from pipeline.parsers import patterns
 from pipeline.core.errors import ParseError, PipelineWarning, warning
 from pipeline.core.model import License, Line, Page, ParsedDocument, Scenario, Span, Statement
 from pipeline.core.normalize import clean, display_width, fold, lines_containing, real_date, squeeze_cjk
-from pipeline.parsers.memo import placed_licence, placed_scenario, placed_statement, placed_warning
+from pipeline.parsers.memo import ParseMemo, placed_licence, placed_scenario, placed_statement, placed_warning
 from pipeline.parsers.rules import lines_to_requirement
-from pipeline.parsers.sections import (Draft, Sentence, detect_capability, drafts_to_statements, needs_statements,
-                               heading_levels, method_pattern, method_scenario, names_section,
+from pipeline.parsers.sections import (Draft, Sentence, could_be_needs_sentence, detect_capability, drafts_to_statements, needs_statements,
+                               heading_levels, method_pattern, method_scenario, paths_name_section,
                                parse_sentence, strip_markup)
 
 _LABELS = (patterns.LABEL_SCENARIO, patterns.LABEL_SCOPE, patterns.LABEL_REQUIREMENT)
@@ -51,9 +51,11 @@ class Phys:
         return self.raw[:1] in (" ", "\u3000") and bool(self.text)
 
 
-def to_lines(raw: Sequence[str], first: int = 1) -> list[Phys]:
-    """Physical lines from lines as written, the first of them being line ``first``."""
-    return [Phys(first + i, r, clean(r)) for i, r in enumerate(raw)]
+def to_lines(raw: Sequence[str], first: int = 1, memo: ParseMemo | None = None) -> list[Phys]:
+    """Physical lines from lines as written, the first of them being line ``first`` (``memo``:
+    each distinct line cleaned once)."""
+    cleaned = clean if memo is None else memo.pure(clean)
+    return [Phys(first + i, r, cleaned(r)) for i, r in enumerate(raw)]
 
 
 # --- pages -------------------------------------------------------------------------------
@@ -158,20 +160,27 @@ class _Open:
 class _Sections:
     """Reads the category sections of one page."""
 
-    def __init__(self, lines: list[Phys], sentences: list[Sentence], wrapped: bool, page: str | None = None,
-                 memo=None):
+    def __init__(self, lines: list[Phys], sentences: list[Sentence], wrapped: bool, page: str | None,
+                 memo: ParseMemo):
         self.page = page
-        self.memo = memo  # (the build's ``ParseMemo``, or None: requirements read afresh)
+        self.memo = memo  # (the build's ``ParseMemo``: what the same texts gave before)
         self.sig = [ln for ln in lines if ln.text and not patterns.URL_LINE.match(ln.text)]
-        # the lookaheads compare folded text many times over: fold each line once
-        self.folded = [fold(ln.text) for ln in self.sig]
+        # the lookaheads compare folded text many times over: fold each line once (each
+        # distinct line once in the build: versions of a page share most lines)
+        folded = memo.pure(fold)
+        self.folded = [folded(ln.text) for ln in self.sig]
         self.sentences = sorted(sentences, key=lambda s: s.line)
         self._sentence_lines = [s.line for s in self.sentences]
         self.wrapped = wrapped
         self._section_cache: dict[int, bool] = {}
-        # every lookahead asks the same questions of the same lines: answer each once
+        # every lookahead asks the same questions of the same lines: answer each once here,
+        # and each distinct window of lines once in the build
         self._label_cache: dict[int, tuple[str, int, str] | None] = {}
         self._heading_cache: dict[int, bool] = {}
+        self._label_in = memo.pure(_label_in)
+        self._heading_in = memo.pure(_heading_in)
+        self._names = memo.pure(paths_name_section)
+        self._levels = memo.pure(heading_levels)
 
     # lookahead helpers -------------------------------------------------------------------
     def table_header(self, k: int) -> int:
@@ -188,7 +197,7 @@ class _Sections:
         return self._label_cache[k]
 
     def _label_at(self, k: int) -> tuple[str, int, str] | None:
-        return _label_in(self._window(k))
+        return self._label_in(self._window(k))
 
     def _window(self, k: int) -> tuple[str, ...]:
         """The texts of lines k to k+2: all a label or a heading at k depends on."""
@@ -196,7 +205,7 @@ class _Sections:
 
     def heading_like(self, k: int) -> bool:
         if k not in self._heading_cache:
-            self._heading_cache[k] = _heading_in(self._window(k))
+            self._heading_cache[k] = self._heading_in(self._window(k))
         return self._heading_cache[k]
 
     def _sentences_after(self, k: int) -> list[Sentence]:
@@ -213,8 +222,8 @@ class _Sections:
             return self._section_cache[key]
         ok = False
         if self.heading_like(k):
-            levels = heading_levels(self.sig[k].text)
-            if any(not s.also and names_section(s, levels) for s in self._sentences_after(k)):
+            levels = self._levels(self.sig[k].text)
+            if any(not s.also and self._names((s.paths, levels)) for s in self._sentences_after(k)):
                 ok = True
             else:
                 j = k + 1
@@ -237,12 +246,12 @@ class _Sections:
             return False
         if not self.section_heading(k + 1):
             return False
-        below = heading_levels(self.sig[k + 1].text)
+        below = self._levels(self.sig[k + 1].text)
         if len(below) != 1:
             return False
         mine = self.folded[k]
         for s in self.sentences:
-            if not s.also and names_section(s, below):
+            if not s.also and self._names((s.paths, below)):
                 firsts = [fold(p[0]) for p in s.paths if len(p) > 1]
                 if firsts and not any(mine.startswith(f) or f.startswith(mine) for f in firsts):
                     return False
@@ -255,7 +264,7 @@ class _Sections:
         if not level1:
             return False
         for s in self.sentences:
-            if not s.also and names_section(s, levels):
+            if not s.also and self._names((s.paths, levels)):
                 return any(len(p) > len(levels) and fold(p[0]) == fold(level1[0]) for p in s.paths)
         return False
 
@@ -278,12 +287,12 @@ class _Sections:
                 if cur:
                     drafts.append(self._close(cur))
                     cur = None
-                level1 = heading_levels(ln.text)
+                level1 = self._levels(ln.text)
                 k += 1
             elif self.section_heading(k, strict=in_text_field):
                 if cur:
                     drafts.append(self._close(cur))
-                levels = heading_levels(ln.text)
+                levels = self._levels(ln.text)
                 if len(levels) > 1 and not self._below_level1(k, levels, level1):
                     level1 = ()
                 cur = _Open(ln, level1 + levels, end=ln.no, inplace=tuple(self._sentences_after(k)))
@@ -345,7 +354,7 @@ class _Sections:
 
     def _close(self, cur: _Open) -> Draft:
         def logical(name: str) -> list[Line]:
-            return join_wrapped(cur.fields.get(name, []), self.wrapped)
+            return join_wrapped(cur.fields.get(name, []), self.wrapped, self.memo.pure(display_width))
 
         def text(name: str) -> str | None:
             got = " ".join(l.text for l in logical(name)).strip()
@@ -431,15 +440,16 @@ def _split_declaration(head: str) -> tuple[str, str]:
     return squeeze_cjk(m.group(0).strip().rstrip(":：").strip()), head[m.end():].strip()
 
 
-def join_wrapped(lines: list[Phys], wrapped: bool) -> list[Line]:
+def join_wrapped(lines: list[Phys], wrapped: bool, width=display_width) -> list[Line]:
     """Logical lines from physical ones. In PDF text a line continues the one above when that
     one is (nearly) full width or ends on a joining character, and it does not itself open an
-    item (a number, or the space a dropped bullet leaves)."""
+    item (a number, or the space a dropped bullet leaves). ``width``: ``display_width``, or
+    the same remembered (``ParseMemo.pure``)."""
     if not lines:
         return []
     if not wrapped:
         return [Line(l.text, l.no, l.no) for l in lines if l.text]
-    widest = max(display_width(l.text) for l in lines)
+    widest = max(width(l.text) for l in lines)
     out: list[Line] = []
     prev_physical = ""
     for l in lines:
@@ -447,7 +457,7 @@ def join_wrapped(lines: list[Phys], wrapped: bool) -> list[Line]:
             continue
         if out and not l.indented and not patterns.STARTS_WITH_ENUM.match(l.text):
             # the width that matters is the physical line above, not the logical line so far
-            full = display_width(prev_physical) >= 0.7 * widest
+            full = width(prev_physical) >= 0.7 * widest
             if not prev_physical.endswith(tuple(patterns.TERMINAL)) and (
                     full or prev_physical.endswith(tuple(_CONNECTOR_END))):
                 out[-1] = Line(_join(out[-1].text, l.text), out[-1].line, l.no)
@@ -668,11 +678,9 @@ class _PageRead:
     warnings: tuple[PipelineWarning, ...] = ()
 
 
-def read_page(pg: _Page, file: str, wrapped: bool, capability: str | None, memo=None) -> _PageRead:
+def read_page(pg: _Page, file: str, wrapped: bool, capability: str | None, memo: ParseMemo) -> _PageRead:
     """What one page says, at its own lines, in ``file``, with its date. ``memo``: the build's
     ``ParseMemo`` (a page read before, anywhere, is moved here rather than read again)."""
-    if memo is None:
-        return _read_page(pg, file, wrapped, capability)
     return memo.flat_page(pg.raw, pg.first, pg.title, pg.updated, file, (wrapped, capability),
                           lambda: _read_page(pg, file, wrapped, capability, memo), _moved_page)
 
@@ -691,8 +699,8 @@ def _moved_page(got: _PageRead, delta: int, file: str, updated: str | None, old_
                    no_capability_at=None if got.no_capability_at is None else got.no_capability_at + delta)
 
 
-def _read_page(pg: _Page, file: str, wrapped: bool, capability: str | None, memo=None) -> _PageRead:
-    body, sentences = hoist_sentences(to_lines(pg.raw, pg.first), wrapped)
+def _read_page(pg: _Page, file: str, wrapped: bool, capability: str | None, memo: ParseMemo) -> _PageRead:
+    body, sentences = hoist_sentences(to_lines(pg.raw, pg.first, memo), wrapped)
     methods = method_pattern(sentences)
     kinds = []
     statements, unused = [], []
@@ -712,7 +720,9 @@ def _read_page(pg: _Page, file: str, wrapped: bool, capability: str | None, memo
     lic = read_licences(body, file, pg.title, pg.updated)
     if lic:
         kinds.append("licenses")
-    needs, needs_warnings = needs_statements(((ln.text, ln.no) for ln in body), capability=capability,
+    could_need = memo.pure(could_be_needs_sentence)
+    needs, needs_warnings = needs_statements(((ln.text, ln.no) for ln in body if could_need(ln.text)),
+                                             capability=capability,
                                              section=pg.title or "text", file=file, page=pg.title,
                                              updated=pg.updated)
     if needs:
@@ -722,7 +732,9 @@ def _read_page(pg: _Page, file: str, wrapped: bool, capability: str | None, memo
                      warnings=tuple(needs_warnings))
 
 
-def parse_document(text: str, file: str, *, fmt: str, wrapped: bool, memo=None) -> ParsedDocument:
+def parse_document(text: str, file: str, *, fmt: str, wrapped: bool, memo: ParseMemo | None = None) -> ParsedDocument:
+    """``memo``: the build's ``ParseMemo``; None: one of its own, for this document."""
+    memo = memo if memo is not None else ParseMemo()
     capability = detect_capability(text)
     statements: list[Statement] = []
     scenarios: list[Scenario] = []

@@ -43,6 +43,14 @@ class Cell:
             text = self.__dict__["_text"] = clean(" ".join(l.text for l in self.lines))
         return text
 
+    def shifted(self, delta: int) -> Cell:
+        """The same cell ``delta`` lines further down."""
+        moved = Cell(self.header, tuple(ln.shifted(delta) for ln in self.lines),
+                     self.line + delta, self.rowspan, self.colspan, self.carried)
+        if "_text" in self.__dict__:
+            moved.__dict__["_text"] = self.__dict__["_text"]
+        return moved
+
 
 @dataclass(frozen=True)
 class Row:
@@ -59,6 +67,11 @@ class Table:
     line_end: int
     #: each with its line and no file (the document's parser knows it)
     warnings: tuple[PipelineWarning, ...] = field(default=())
+
+    def shifted(self, delta: int) -> Table:
+        """The same table ``delta`` lines further down (one without warnings: ``ParseMemo.tables``)."""
+        return Table(tuple(Row(tuple(c.shifted(delta) for c in r.cells), r.line + delta, r.implicit)
+                           for r in self.rows), self.line_start + delta, self.line_end + delta, self.warnings)
 
 
 def _int_attr(el, name: str) -> int:
@@ -129,9 +142,12 @@ def cell_lines(cell, first_line: int) -> tuple[Line, ...]:
     return tuple(out)
 
 
-def read_tables(html: str, first_line: int = 1) -> list[Table]:
-    """Every top-level ``<table>`` in ``html``; ``first_line`` is the line ``html`` starts on."""
-    return _read_tables(html, first_line)
+def read_tables(html: str, first_line: int = 1, memo=None) -> list[Table]:
+    """Every top-level ``<table>`` in ``html``; ``first_line`` is the line ``html`` starts on.
+    ``memo``: the build's ``ParseMemo`` (the same HTML read before is moved to this line)."""
+    if memo is None:
+        return _read_tables(html, first_line)
+    return memo.tables(html, first_line, _read_tables, Table.shifted)
 
 
 def _read_tables(html: str, first_line: int) -> list[Table]:

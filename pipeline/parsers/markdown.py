@@ -24,6 +24,7 @@ from pipeline.core.model import Integration, Page, ParsedDocument, Scenario, Spa
 from pipeline.core.normalize import clean, fold, real_date
 from pipeline.parsers.rules import lines_to_requirement
 from pipeline.parsers.flat import Phys, read_licences
+from pipeline.parsers.memo import ParseMemo
 from pipeline.parsers.sections import (Draft, Sentence, detect_capability, drafts_to_statements,
                                heading_levels, method_pattern, method_scenario, needs_statements,
                                parse_sentence, strip_markup)
@@ -61,9 +62,11 @@ class _LeadIn:
 
 
 def parse(text: str, file: str, memo=None) -> ParsedDocument:
-    """``memo``: the build's ``ParseMemo`` (requirement texts read before are not read again)."""
+    """``memo``: the build's ``ParseMemo`` (tables and requirement texts read before are not read
+    again); None: one of its own, for this document."""
+    memo = memo if memo is not None else ParseMemo()
     lines = text.split("\n")
-    scan = _scan(lines, file)
+    scan = _scan(lines, file, memo)
     headings, warnings = scan.headings, scan.warnings
     # each table's key/value rows, read once (the title, the sections and their drafts ask)
     kv_rows = {id(t): _kv_rows(t) for h in headings for t in h.tables}
@@ -122,7 +125,7 @@ class _Scan:
     truncated: str | None = None
 
 
-def _scan(lines: list[str], file: str) -> _Scan:
+def _scan(lines: list[str], file: str, memo: ParseMemo) -> _Scan:
     """Every line once, in order: a heading opens a section, a table is read whole, any other
     line is a callout note, an access sentence or a paragraph of the section it is in."""
     scan = _Scan([_Heading(0, "", 1)])
@@ -139,7 +142,7 @@ def _scan(lines: list[str], file: str) -> _Scan:
             _open_heading(scan.headings, len(m.group("hashes")), strip_markup(m.group("text")), no)
             in_callout = False
         elif block is not None:
-            i = _take_tables(scan, block, no, file)
+            i = _take_tables(scan, block, no, file, memo)
             in_callout = False
         else:
             in_callout = _take_text(scan.headings[-1], lines[i].strip(), no, in_callout)
@@ -156,14 +159,14 @@ def _open_heading(headings: list[_Heading], level: int, text: str, no: int) -> N
     headings.append(_Heading(level, text, no))
 
 
-def _take_tables(scan: _Scan, block, no: int, file: str) -> int:
+def _take_tables(scan: _Scan, block, no: int, file: str, memo: ParseMemo) -> int:
     """The tables of a table block (``_table_block``) starting on line ``no``, each filed by
     its header cells under the current heading. Returns the index of the block's last line."""
     cur = scan.headings[-1]
     html, j, block_warnings, cut = block
     scan.warnings.extend(block_warnings)
     scan.truncated = scan.truncated or cut
-    for t in read_tables(html, first_line=no):
+    for t in read_tables(html, no, memo):
         scan.warnings.extend(w.at(file) for w in t.warnings)
         kind = headers.table_kind([c.text for c in t.rows[0].cells]) if t.rows else None
         if kind == headers.CATEGORY:

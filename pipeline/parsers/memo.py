@@ -12,10 +12,17 @@ Warnings are text that may name a line or a file (``line 12: unclosed bracket``)
 result that carries any is used only where it was read (same lines, same file), and read afresh
 anywhere else, so no warning ever names another place than its own.
 
+Versions of a page differ in a few lines, so a page as a whole is rarely read twice; its parts
+are: an HTML table (``tables``), a line of text and the few lines after it (``pure``: the
+parsers' pure functions of a text, such as ``normalize.fold`` or whether a line can be a
+heading), a requirement's lines. Each is remembered by its content alone and placed where it
+stands now.
+
 Like pdfplumber's per-page caches, a memo is owned by what uses it: the build makes one for the
-sources it parses itself, each parse task of a pool one for its share (``build._parse_into``);
-it goes with its owner. Each kind keeps at most a bounded number of results, the least recently
-used forgotten first.
+sources it parses itself, each parse task of a pool one for its share (``build._parse_into``), a
+parser called without one makes its own for the document; it goes with its owner. Each kind
+keeps at most a bounded number of results, the least recently used forgotten first (the
+results of ``pure`` functions: all at once when full).
 """
 from __future__ import annotations
 
@@ -52,18 +59,71 @@ def digest(*parts: object) -> bytes:
     return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
+class _Pure:
+    """``fn`` (a pure function of one hashable argument, whose result nobody changes), each
+    distinct argument computed once; at most ``size`` results kept, all forgotten when full
+    (cheaper than keeping them in order of use, for results that cost microseconds)."""
+
+    __slots__ = ("fn", "got", "size")
+
+    def __init__(self, fn: Callable, size: int):
+        self.fn, self.got, self.size = fn, {}, size
+
+    def __call__(self, arg):
+        try:
+            return self.got[arg]
+        except KeyError:
+            pass
+        value = self.fn(arg)
+        if len(self.got) >= self.size:
+            self.got.clear()
+        self.got[arg] = value
+        return value
+
+
 class ParseMemo:
     """The results of the parse's pure readings, by content (the module's docstring)."""
 
-    def __init__(self, pdf_pages: int = 64, requirements: int = 4096, flat_pages: int = 128):
+    def __init__(self, pdf_pages: int = 64, requirements: int = 4096, flat_pages: int = 128,
+                 tables: int = 1024, texts: int = 65536):
         self._pdf = _Lru(pdf_pages)
         self._requirements = _Lru(requirements)
         self._flat = _Lru(flat_pages)
+        self._tables = _Lru(tables)
+        self._texts = texts
+        self._pure: dict[Callable, _Pure] = {}
 
     def remembered(self) -> dict[str, int]:
         """How many results of each kind are kept now."""
         return {"pdf_pages": len(self._pdf.got), "requirements": len(self._requirements.got),
-                "flat_pages": len(self._flat.got)}
+                "flat_pages": len(self._flat.got), "tables": len(self._tables.got),
+                "texts": sum(len(p.got) for p in self._pure.values())}
+
+    def pure(self, fn: Callable) -> Callable:
+        """``fn`` remembered by its argument, in this memo: for a pure function of one text (or
+        a tuple of texts) that names no line and whose result is never changed (``fold``,
+        ``clean``, whether a line can be a heading)."""
+        got = self._pure.get(fn)
+        if got is None:
+            got = self._pure[fn] = _Pure(fn, self._texts)
+        return got
+
+    def tables(self, html: str, first_line: int, read: Callable[[str, int], list],
+               move: Callable[[object, int], object]) -> list:
+        """``read(html, first_line)`` (``htmltable.read_tables``: the tables of a block of
+        HTML), or what it gave for the same HTML before, each table moved by ``move(table,
+        delta)`` to start ``delta`` lines further down. Tables that carry a warning are used
+        only where they were read."""
+        got = self._tables.get(html)
+        if got is not None:
+            tables, at = got
+            if at == first_line:
+                return tables
+            if not any(t.warnings for t in tables):
+                return [move(t, first_line - at) for t in tables]
+        tables = read(html, first_line)
+        self._tables.put(html, (tables, first_line))
+        return tables
 
     def read(self, key, read: Callable[[], object]):
         """A PDF page: ``read()``, or what it gave for ``key`` before (``key`` None: always

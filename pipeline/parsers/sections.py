@@ -94,6 +94,12 @@ def parse_needs_sentence(text: str, line: int) -> tuple[Sentence | None, Pipelin
                     line=line), None
 
 
+def could_be_needs_sentence(text: str) -> bool:
+    """Has ``text`` the shape ``parse_needs_sentence`` reads (a line that has not gives
+    (None, None) there)? A pure function of the text, for ``ParseMemo.pure``."""
+    return patterns.METHOD_NEEDS_CATEGORIES.search(strip_markup(text)) is not None
+
+
 def needs_statements(lines, *, capability: str | None, section: str, file: str, page: str | None,
                      updated: str | None):
     """Eligibility statements from the ``M 需要先满足【X】或【Y】类目`` sentences among ``lines``
@@ -149,9 +155,16 @@ def names_section(sentence: Sentence, path: tuple[str, ...]) -> bool:
     section's last level when the sentence names the parts separately; the first level, when
     the sentence gives one, must be a spelling of the section's.
     """
+    return paths_name_section((sentence.paths, path))
+
+
+def paths_name_section(paths_and_path: tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]) -> bool:
+    """``names_section`` of a sentence naming ``paths``: (paths, the section's levels), one
+    argument, so that a ``ParseMemo`` can remember it (``ParseMemo.pure``)."""
+    paths, path = paths_and_path
     last = fold(path[-1])
-    parts = {fold(p) for p in path[-1].split("/")} if split_parts(sentence, path) else set()
-    for p in sentence.paths:
+    parts = {fold(p) for p in path[-1].split("/")} if _split_parts(paths, path) else set()
+    for p in paths:
         if fold(p[-1]) != last and fold(p[-1]) not in parts:
             continue
         # compare the level above the last, aligned from the end (a sentence may name more
@@ -170,10 +183,16 @@ def split_parts(sentence: Sentence | None, path: tuple[str, ...]) -> tuple[str, 
     A part counts as named when a level of the sentence is, starts or ends with it (a web copy
     prints ``…职业培训教育-培训机构-课外辅导`` with the separator lost).
     """
-    if sentence is None or "/" not in path[-1]:
+    if sentence is None:
+        return ()
+    return _split_parts(sentence.paths, path)
+
+
+def _split_parts(paths: tuple[tuple[str, ...], ...], path: tuple[str, ...]) -> tuple[str, ...]:
+    if "/" not in path[-1]:
         return ()
     parts = tuple(clean(p) for p in path[-1].split("/") if clean(p))
-    levels = [fold(level) for p in sentence.paths for level in p]
+    levels = [fold(level) for p in paths for level in p]
     if len(parts) < 2 or fold(path[-1]) in levels:
         return ()
 
