@@ -333,9 +333,14 @@ def _build(refs, hashes, output: Path, objects: store.Objects, decisions, shown:
     (``_parse_stage``), then, into one version being written (abandoned if anything fails), its
     sources, the reconciled tables, its inputs and reports, and the publication."""
     phase = _Phases()
-    parsed = _parse_stage(refs, hashes, output, objects, workers=workers, progress=progress)
+    chunks = store.staged_chunks(output)
+    try:
+        parsed = _parse_stage(refs, hashes, output, objects, chunks, workers=workers, progress=progress)
+    except BaseException:
+        chunks.abandon()
+        raise
     phase("parse")
-    writer = store.VersionWriter(output)
+    writer = store.VersionWriter(output, chunks)
     try:
         warnings, dates = _write_sources(writer, refs, parsed)
         known = store.published_conflict_ids(output, warnings.append, cache_dir) | (known_conflicts or set())
@@ -378,15 +383,19 @@ class _Parsed:
     prior: list
     #: every source's requirement records (``_read_rows``)
     rows: list
+    #: each folder table's chunks, in the chunk store (``_read_rows``)
+    chunks: dict[str, list[dict]]
     #: how many sources were parsed rather than found in the object store
     n_parsed: int
     #: warnings met reading the previous version
     warnings: list[PipelineWarning]
 
 
-def _parse_stage(refs, hashes, output: Path, objects: store.Objects, *, workers, progress) -> _Parsed:
+def _parse_stage(refs, hashes, output: Path, objects: store.Objects, chunks: store.ChunkStore, *, workers,
+                 progress) -> _Parsed:
     """Every source parsed into its object (or found there), the renames documents state applied
-    to the objects they reach, then every source's records read back."""
+    to the objects they reach, then every source's records read back, and the folder tables'
+    chunks made of them (in ``chunks``)."""
     from pipeline import reconcile  # (heavy: imported only once a build has work to do)
 
     keys = {r.display: object_key(r, hashes[r.display]) for r in refs}
@@ -410,16 +419,17 @@ def _parse_stage(refs, hashes, output: Path, objects: store.Objects, *, workers,
     tasks = [(reached[i:i + n], str(objects.folder)) for i in range(0, len(reached), n)]
     processes.run(_rename_into, tasks, len(reached), workers, progress, "renaming")
     del reached, tasks  # (they hold objects' listings: not kept while reading and reconciling)
-    rows, again = _read_rows(refs, keys, hashes, infos, objects, reaches)
-    return _Parsed(infos, facts, prior, rows, n_parsed + again, read_warnings)
+    rows, again, written = _read_rows(refs, keys, hashes, infos, objects, reaches, chunks)
+    return _Parsed(infos, facts, prior, rows, written, n_parsed + again, read_warnings)
 
 
 def _write_sources(writer: store.VersionWriter, refs, parsed: _Parsed) -> tuple[list[PipelineWarning], list[str]]:
-    """The sources written into the version (their objects linked, their rows added), then their
-    objects' descriptions dropped (``_Parsed.infos``). Returns the build's warnings so far and the
-    dates the sources bear (the version is named by the latest)."""
+    """The sources written into the version (the folder tables' chunks linked, their rows
+    added), then their objects' descriptions dropped (``_Parsed.infos``). Returns the build's
+    warnings so far and the dates the sources bear (the version is named by the latest)."""
     infos = parsed.infos
-    writer.link_objects(infos)
+    for table in FOLDER_TABLES:
+        writer.link_chunks(table, parsed.chunks[table])
     sources = writer.table("sources")
     for ref, info in zip(refs, infos):
         sources.add(_source_row(ref, info["source"]))
@@ -462,22 +472,23 @@ def _version_reports(output: Path, version: str, refs, hashes, rows, tables: dic
     return _reports(report_data(old, rows, refs, hashes, tables, version, previous, recheck), cache_dir)
 
 
-def _read_rows(refs, keys, hashes, infos, objects: store.Objects, reaches: list[list]) -> tuple[list, int]:
+def _read_rows(refs, keys, hashes, infos, objects: store.Objects, reaches: list[list],
+               chunk_store: store.ChunkStore) -> tuple[list, int, dict[str, list[dict]]]:
     """Every source's requirement records as ``records.Row``s, in file order, read once from
     the object its source is published from (``infos[i]`` becomes it: the source's own, or the
-    one with the renames that reach it). What is read is checked byte for byte: an object that
-    turns out corrupt is parsed again (and counted)."""
+    one with the renames that reach it), and the folder tables' chunks made of every source's
+    records as they are read (``store.Chunker``). What is read is checked byte for byte: an
+    object that turns out corrupt is parsed again (and counted)."""
     reader = records.RowReader()
+    chunkers = {t: store.Chunker(chunk_store, t) for t in FOLDER_TABLES}
     rows, again = [], 0
     for i, ref in enumerate(refs):
         for attempt in (1, 2):
             try:
                 if reaches[i]:
-                    infos[i], recs = _renamed_object(objects, infos[i], reaches[i])
+                    infos[i], parts = _renamed_object(objects, infos[i], reaches[i])
                 else:
-                    recs = objects.records(infos[i], "requirements")
-                # every file the version will link, byte for byte (the records just were)
-                objects.verify(infos[i], checked=("requirements.jsonl",))
+                    parts = objects.tables(infos[i])
                 break
             except store.CorruptObject:
                 if attempt == 2:
@@ -486,8 +497,12 @@ def _read_rows(refs, keys, hashes, infos, objects: store.Objects, reaches: list[
                 objects.remove(keys[ref.display])
                 (infos[i],), _ = source_objects([ref], keys, objects, hashes, workers=1)
                 again += 1
+        recs = [orjson.loads(line) for line in parts["requirements"].splitlines()]
+        sha = infos[i]["source"]["source_sha256"]
+        for t in FOLDER_TABLES:
+            chunkers[t].add(sha, parts[t], recs if t == "requirements" else None)
         rows += [reader.row(r) for r in recs]
-    return rows, again
+    return rows, again, {t: c.finish() for t, c in chunkers.items()}
 
 
 def _renamed_key(info: dict, reach: list) -> str:
@@ -506,27 +521,27 @@ def _rename_into(task: tuple[list[tuple[dict, list]], str], memo=None) -> None:
             _renamed_object(objects, info, reach)
 
 
-def _renamed_object(objects: store.Objects, info: dict, reach: list) -> tuple[dict, list[dict]]:
+def _renamed_object(objects: store.Objects, info: dict, reach: list) -> tuple[dict, dict[str, bytes]]:
     """The object of ``info``'s source with the stated renames that reach it applied to its
-    requirements (``reach``: ``[[capability, title, old, new], …]``), and those requirements:
-    an object of its own, keyed by the source's and by the renames, so it is written once too
-    (and the source's own object stays what its document says). ``CorruptObject`` when the
-    source's own object is."""
+    requirements (``reach``: ``[[capability, title, old, new], …]``), and its records
+    (``Objects.tables``): an object of its own, keyed by the source's and by the renames, so it
+    is written once too (and the source's own object stays what its document says).
+    ``CorruptObject`` when the source's own object is."""
     from pipeline import reconcile
 
     key = _renamed_key(info, reach)
     got = objects.checked(key)
     if got is not None:
         try:
-            return got, objects.records(got, "requirements")
+            return got, objects.tables(got)
         except store.CorruptObject:
             objects.remove(key)
-    tables = {t: objects.records(info, t) for t in FOLDER_TABLES}
+    tables = {t: [orjson.loads(line) for line in data.splitlines()] for t, data in objects.tables(info).items()}
     tables["requirements"] = reconcile.rename_rows(tables["requirements"], reach)
     got = objects.put(key, tables, source=info["source"], captures=info["captures"],
                       parser=info["parser"], warnings=info["warnings"],
                       renamed={"object": info["key"], "renames": reach})
-    return got, tables["requirements"]
+    return got, objects.tables(got)
 
 
 def _source_row(ref: store.RawRef, row: dict) -> dict:

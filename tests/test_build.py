@@ -34,12 +34,20 @@ def test_layout_and_manifest(fresh_build):
     assert names == {f"{t}.{ext}" for t in small for ext in ("json", "parquet")} | \
         {t for t in FOLDER_TABLES} | {f"{t}.parquet" for t in FOLDER_TABLES} | \
         {"manifest.json", "datapackage.json", "schema"}
-    # a folder table: one JSON-lines and one Parquet file per source that has records in it
+    # a folder table: chunks, each a JSON-lines and a Parquet file, listing (in order) the
+    # sources that have records in the table, and holding their records
     sources = read_table(ds, "sources")
-    for t in FOLDER_TABLES:
-        having = [s for s in sources if s["record_counts"][t]]
-        assert len(list((ds / t).glob("*.jsonl"))) == len(list((ds / f"{t}.parquet").glob("*.parquet"))) == len(having)
     manifest = json.loads((ds / "manifest.json").read_text())
+    for t in FOLDER_TABLES:
+        having = [s["source_sha256"] for s in sources if s["record_counts"][t]]
+        chunks = sorted(p.stem for p in (ds / t).glob("*.jsonl"))
+        assert chunks and chunks == sorted(p.stem for p in (ds / f"{t}.parquet").glob("*.parquet"))
+        listed = {o["file"]: o for o in manifest["outputs"]}
+        assert [s for c in chunks for s in listed[f"{t}/{c}.jsonl"]["sources"]] == having
+        for c in chunks:
+            held = [json.loads(line)["source_sha256"] for line in (ds / t / f"{c}.jsonl").read_text().splitlines()]
+            assert list(dict.fromkeys(held)) == listed[f"{t}/{c}.jsonl"]["sources"]
+            assert hashlib.sha256((ds / t / f"{c}.jsonl").read_bytes()).hexdigest()[:16] == c.split("-")[1]
     assert manifest["dataset_version"] == result.version
     raw_files = sorted((ROOT / "raw").iterdir())
     assert [i["sha256"] for i in manifest["inputs"]] == [hashlib.sha256(p.read_bytes()).hexdigest() for p in raw_files]

@@ -471,7 +471,7 @@ def test_a_read_only_output_is_one_line_and_changes_nothing(work, monkeypatch, c
     monkeypatch.setattr(os, "mkdir", read_only)
     assert cli.main(["build"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].endswith(": Read-only file system") and "output/.tmp-build-" in err[0], err
+    assert len(err) == 1 and err[0].endswith(": Read-only file system") and "output/.tmp-" in err[0], err
     assert sorted(q.relative_to(work).as_posix() for q in (work / "output").rglob("*")) == before
 
 
@@ -684,14 +684,14 @@ def test_what_a_person_typed_is_shown_with_its_control_characters_escaped():
 @pytest.mark.parametrize("table", ["requirements", "conflicts"])
 def test_a_published_table_cut_short_is_an_error_not_fewer_records(work, table):
     """A table cut at a line boundary would otherwise read as a table with fewer records: a
-    small table's file, or one file of a folder table (checked against the manifest)."""
+    small table's file, or one chunk of a folder table (checked against the manifest)."""
     out = work / "output"
     v = (out / "LATEST").read_text().strip()
     ds = out / "datasets" / v
-    if (ds / table).is_dir():  # the file of 004 (not 003, which the build below edits)
+    if (ds / table).is_dir():  # the chunk holding 004
         sha = hashlib.sha256((work / "raw" / "004_ef2bf0700b54b804.txt").read_bytes()).hexdigest()
         manifest = json.loads((ds / "manifest.json").read_text())
-        p = ds / next(o["file"] for o in manifest["outputs"] if o.get("source_sha256") == sha and o["file"].startswith(table + "/"))
+        p = ds / next(o["file"] for o in manifest["outputs"] if sha in o.get("sources", ()) and o["file"].startswith(table + "/"))
     else:
         p = ds / f"{table}.json"
     lines = p.read_bytes().split(b"\n")
@@ -701,8 +701,8 @@ def test_a_published_table_cut_short_is_an_error_not_fewer_records(work, table):
     _one_line_error(proc, f"output/datasets/{v}/{p.relative_to(ds)}: not the file the manifest lists")
     if table == "requirements":
         assert "it was cut short or changed since it was published" in proc.stderr
-        # the file is the object store's too (a hard link): the next version's build finds the
-        # object cut, parses its source again, and that version reads whole
+        # the file is the chunk store's too (a hard link): the next version's build finds the
+        # chunk cut, writes it again, and that version reads whole
         _edit_a_seed(work / "raw")
         build = _cli(work, "build")
         assert build.returncode == 0, build.stderr

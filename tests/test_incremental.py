@@ -68,27 +68,32 @@ def test_cached_build_equals_uncached_and_parses_only_what_changed(tmp_path, raw
 
 
 def _objects(tmp_path):
-    return sorted(p.parent for p in (tmp_path / ".cache" / "objects").glob("*/*/object.json"))
+    return sorted((tmp_path / ".cache" / "objects").glob("*/*.jsonl"))
+
+
+def _head(path) -> dict:
+    """What an object's first line says it holds."""
+    return json.loads(path.read_bytes().split(b"\n", 1)[0])
 
 
 @pytest.mark.parametrize("renamed", [False, True])
 def test_object_that_is_not_what_it_lists_is_parsed_again(tmp_path, raw_copy, renamed):
-    """An object file overwritten, its length kept: the source is parsed again (an object with
-    renames applied is made again from its source's), and the version is what a fresh build
-    gives."""
+    """An object's records overwritten, its length kept: the source is parsed again (an object
+    with renames applied is made again from its source's), and the version is what a fresh
+    build gives."""
     run_build([raw_copy], tmp_path / "a")
     objs = _objects(tmp_path)
     # five sources, and 001 and 004 with the rename 002 states (征信业务 → 企业征信) applied
-    assert len(objs) == 7 and sum('"renamed"' in (o / "object.json").read_text() for o in objs) == 2
-    listed = {o: json.loads((o / "object.json").read_text()) for o in objs}
+    assert len(objs) == 7 and sum("renamed" in _head(o) for o in objs) == 2
+    listed = {o: _head(o) for o in objs}
     renamed_from = {info["renamed"]["object"] for info in listed.values() if "renamed" in info}
     # a renamed object, or a source's own object that is published (one no rename reaches)
-    overwritten = next(o / "requirements.jsonl" for o, info in listed.items()
+    overwritten = next(o for o, info in listed.items()
                        if ("renamed" in info) == renamed and info["key"] not in renamed_from
-                       and (o / "requirements.jsonl").exists())
+                       and info["tables"]["requirements"]["rows"])
     data = overwritten.read_bytes()
-    overwritten.chmod(0o644)  # (an object's file is read-only)
-    overwritten.write_bytes(b"x" * len(data))  # (the published version's file too: it is a hard link)
+    head = data.index(b"\n") + 1
+    overwritten.write_bytes(data[:head] + b"x" * (len(data) - head))
     (tmp_path / "a").rename(tmp_path / "gone")
     again = run_build([raw_copy], tmp_path / "b")
     assert again.parsed == (0 if renamed else 1)
@@ -96,42 +101,58 @@ def test_object_that_is_not_what_it_lists_is_parsed_again(tmp_path, raw_copy, re
     assert _tree(tmp_path / "b" / "datasets") == _tree(tmp_path / "c" / "datasets")
 
 
-def test_object_folder_without_its_listing_is_not_used(tmp_path, raw_copy):
-    """A build killed while it wrote an object leaves a folder without ``object.json``: not an
-    object; the source is parsed again, the other objects are used."""
+def test_object_cut_short_is_not_used(tmp_path, raw_copy):
+    """An object cut short (a disk that filled), or what a build killed while writing one left
+    (a temporary file beside it), is no object: the source is parsed again, the other objects
+    are used."""
     first = run_build([raw_copy], tmp_path / "a")
-    sources = [o for o in _objects(tmp_path) if "renamed" not in (o / "object.json").read_text()]
-    (sources[0] / "object.json").unlink()
+    sources = [o for o in _objects(tmp_path) if "renamed" not in _head(o)]
+    data = sources[0].read_bytes()
+    sources[0].write_bytes(data[:-10])
+    (sources[1].parent / f".{sources[1].name}.tmp-1-abcd").write_bytes(data[:100])
     again = run_build([raw_copy], tmp_path / "b")
     assert (again.parsed, again.cached) == (1, 4) and again.version == first.version
     assert _tree(tmp_path / "a" / "datasets") == _tree(tmp_path / "b" / "datasets")
 
 
-def test_a_new_version_shares_the_files_of_unchanged_sources(tmp_path, raw_copy):
-    """Adding a document writes that document's object and the small tables: every file of
-    the sources that did not change is the same file (a hard link) in both versions, and an
-    identical capture of a document adds no object at all."""
+def test_a_new_version_shares_the_files_of_unchanged_sources(tmp_path, raw_copy, monkeypatch):
+    """Adding a document writes that document's object, the chunk it falls in (two, when it
+    ends one) and the small tables: every other chunk is the same file (a hard link) in both
+    versions, and an identical capture of a document adds no object and no chunk at all."""
+    from pipeline.store import chunks
+
+    for t in FOLDER_TABLES:  # (chunks of about two sources: the seeds make several)
+        monkeypatch.setitem(chunks.CHUNK_EVERY, t, 2)
+    _copies(raw_copy, 8)
     out = tmp_path / "output"
     first = run_build([raw_copy], out)
     p = raw_copy / "003_3b374c8cbaf8a554.txt"
     (raw_copy / "003_new.txt").write_text(p.read_text().replace("(4选1)", "(5选1)"))
     second = run_build([raw_copy], out)
-    assert (second.parsed, second.cached) == (1, 5) and second.created
+    assert (second.parsed, second.cached) == (1, 13) and second.created
 
     def files(version):
         ds = out / "datasets" / version
-        return {q.name.split("-", 1)[1]: q.stat().st_ino for t in FOLDER_TABLES
+        return {(t, q.suffix, q.name.split("-", 1)[1]): q.stat().st_ino for t in FOLDER_TABLES
                 for q in list((ds / t).glob("*")) + list((ds / f"{t}.parquet").glob("*"))}
 
     a, b = files(first.version), files(second.version)
-    assert set(a) < set(b) and all(a[name] == b[name] for name in a)
-    assert all((out / "datasets" / first.version / t).is_dir() for t in FOLDER_TABLES)
+    assert len([k for k in a if k[0] == "requirements" and k[1] == ".jsonl"]) > 3
+    for t in FOLDER_TABLES:
+        for suffix in (".jsonl", ".parquet"):
+            old = {k for k in a if k[:2] == (t, suffix)}
+            new = {k for k in b if k[:2] == (t, suffix)}
+            assert len(old - new) <= 1 and len(new - old) <= 2
+    assert all(a[name] == b[name] for name in set(a) & set(b))
+    assert len(set(a) - set(b)) < len(a) / 3
     objects = len(_objects(tmp_path))
+    written = sorted((out / "chunks").iterdir())
     import shutil
 
     shutil.copy(raw_copy / "003_new.txt", raw_copy / "003_new_again.txt")
     third = run_build([raw_copy], out)
     assert third.created and third.parsed == 0 and len(_objects(tmp_path)) == objects
+    assert sorted((out / "chunks").iterdir()) == written and files(third.version) == b
     captures = [s["captures"] for s in read_table(out / "datasets" / third.version, "sources")
                 if s["source_file"] == "raw/003_new.txt"]
     assert captures == [[{"file": "raw/003_new.txt", "captured": None},
@@ -228,6 +249,9 @@ def test_objects_of_another_parser_are_removed_and_published_versions_keep_their
                                                                                        monkeypatch):
     first = run_build([raw_copy], tmp_path / "output")
     old = set(_objects(tmp_path))
+    # an object of schema 4 and before: a folder
+    (tmp_path / ".cache" / "objects" / "ab" / "ab12").mkdir(parents=True)
+    (tmp_path / ".cache" / "objects" / "ab" / "ab12" / "object.json").write_text("{}")
     # what the parse cache of schema 1.x left beside the objects
     (tmp_path / ".cache" / "parsed").mkdir()
     (tmp_path / ".cache" / "parsed" / "123-abc.pack").write_bytes(b"old")
@@ -239,6 +263,7 @@ def test_objects_of_another_parser_are_removed_and_published_versions_keep_their
     now = set(_objects(tmp_path))
     assert old and not (old & now) and len(now) == len(old)
     assert not (tmp_path / ".cache" / "parsed").exists() and not (tmp_path / ".cache" / "hashes.json").exists()
+    assert not (tmp_path / ".cache" / "objects" / "ab" / "ab12").exists()
     # the first version's files were the old objects' (hard links): still whole
     ds = tmp_path / "output" / "datasets" / first.version
     assert len(read_table(ds, "requirements")) == first.counts["requirements"]

@@ -29,7 +29,7 @@ SEVERITY_ORDER = ("high", "medium", "low")
 #: every severity a conflict has
 SEVERITIES = SEVERITY_ORDER + ("gap", "info")
 
-SCHEMA_VERSION = "4.2.0"
+SCHEMA_VERSION = "5.0.0"
 
 #: what a requirement record states, whatever capture it comes from: the fields its
 #: ``content_hash`` covers, in this order (every field but the capture's own, its record id and
@@ -250,8 +250,9 @@ TABLE_ORDER = ("requirements", "scenarios", "licenses", "sources", "conflicts", 
                "reviews")
 #: tables whose rows each come from one source document (and carry its sha256)
 SOURCE_TABLES = ("requirements", "scenarios", "licenses", "sources")
-#: source tables published as a folder of one file per source (the object store's files,
-#: shared by every version that has the source); every other table is one file per version
+#: source tables published as a folder of chunks, each the records of consecutive sources
+#: (``store.chunks``: written once, shared by every version that has the chunk); every other
+#: table is one file per version
 FOLDER_TABLES = ("requirements", "scenarios", "licenses")
 
 

@@ -1,7 +1,8 @@
 """All file I/O, by concern:
 
 - ``raw``: listing raw folders, their metadata, hashing documents (never written);
-- ``objects``: the object store, each source's records written once and shared by versions;
+- ``objects``: the object store (the parse cache), each source's records written once;
+- ``chunks``: the folder tables' chunks, each written once and shared by the versions that have it;
 - ``writing``: writing a version, publishing it (``output/datasets/``, ``LATEST``, ``HISTORY``);
 - ``published``: reading published versions;
 - ``files``: locks, atomic replacement, the JSON records are written in.
@@ -15,6 +16,7 @@ from pipeline.store.files import (  # noqa: F401
     read_optional_text,
     update_text, write_atomic, write_export,
 )
+from pipeline.store.chunks import CHUNKS, Chunker, ChunkStore  # noqa: F401
 from pipeline.store.objects import CorruptObject, Objects, last_build, save_last_build  # noqa: F401
 from pipeline.store.published import (  # noqa: F401
     FEED_FILE, HISTORY_EVENTS, REPORT_SUFFIXES, HistoryEvent, conflict_ids, dataset_dir, feed_facts, feed_versions,
@@ -25,5 +27,5 @@ from pipeline.store.raw import (  # noqa: F401
     METADATA_FILE, RawFile, RawRef, hash_files, list_raw, read_raw, read_raw_bytes, source_lines,
 )
 from pipeline.store.writing import (  # noqa: F401
-    VersionWriter, clean_stale_tmp, link_partitions, record_history, version_name, write_feed, write_reports,
+    VersionWriter, clean_stale_tmp, staged_chunks, link_partitions, record_history, version_name, write_feed, write_reports,
 )

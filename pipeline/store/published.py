@@ -2,9 +2,11 @@
 
 A version folder is complete on its own. Small tables are one file each (``<table>.json``,
 ``<table>.parquet``); the tables whose records each come from one source document
-(``tables.FOLDER_TABLES``) are folders with one file per source (``<table>/*.jsonl``,
-``<table>.parquet/*.parquet``), hard links to the object store's files (``objects``), so a
-version costs only what changed. ``manifest.json`` lists every file with its size and sha256.
+(``tables.FOLDER_TABLES``) are folders of chunks, each the records of consecutive sources
+(``<table>/*.jsonl``, ``<table>.parquet/*.parquet``), hard links to the chunk store's files
+(``chunks``), so a version costs only what changed. ``manifest.json`` lists every file with
+its size and sha256 (a chunk's with the sources it holds; before schema 5.0.0, a file per
+source with its ``source_sha256``).
 """
 from __future__ import annotations
 
@@ -126,36 +128,70 @@ def iter_table(ds: Path, table: str, sources: set[str] | None = None, outputs: l
         return
     for name in sorted(n for n in listed if n.startswith(f"{table}/") and n.endswith(".jsonl")):
         entry = listed[name]
-        if sources is not None and entry.get("source_sha256") not in sources:
-            continue
+        # (a chunk lists the sources it holds; schema 2 to 4 published a file per source)
+        held = entry.get("sources") if "sources" in entry else [entry.get("source_sha256")]
+        wanted = None
+        if sources is not None:
+            if not isinstance(held, list) or sources.isdisjoint(held):
+                continue
+            if len(held) > 1:  # (only the lines naming one of them are parsed)
+                wanted = tuple(s.encode("ascii") for s in held if isinstance(s, str) and s in sources)
         p = ds / name
-        try:
-            with open(p, "rb") as fh:
-                data = fh.read()
-        except OSError as e:
-            raise StoreError(f"{p}: listed in the manifest but cannot be read ({describe_error(e)}); "
-                             f"this version cannot be trusted") from None
-        sha = hashlib.sha256(data).hexdigest()
-        _check_digest(p, entry, len(data), sha)
-        if parsed is not None and needles is None:
+        if parsed is not None and needles is None and wanted is None:
+            data = _read_listed(p)
+            sha = hashlib.sha256(data).hexdigest()
+            _check_digest(p, entry, len(data), sha)
             if sha not in parsed:
                 parsed[sha] = list(_lines(p, data, None, strings))
             yield from parsed[sha]
-        elif _mentions(data, needles):
-            yield from _lines(p, data, needles, strings)
+            continue
+        got = _checked_lines(p, entry, needles, wanted, strings)
+        yield from (got if wanted is None else (r for r in got if r.get("source_sha256") in sources))
+
+
+def _read_listed(p: Path) -> bytes:
+    try:
+        with open(p, "rb") as fh:
+            return fh.read()
+    except OSError as e:
+        raise StoreError(f"{p}: listed in the manifest but cannot be read ({describe_error(e)}); "
+                         f"this version cannot be trusted") from None
+
+
+def _checked_lines(p: Path, entry: dict, needles: tuple[bytes, ...] | None, wanted: tuple[bytes, ...] | None,
+                   strings: dict[str, str] | None) -> list[dict]:
+    """The records of a file of one record per line whose line holds one of ``needles`` and
+    one of ``wanted`` (None: any), once the whole file is read and checked against ``entry``:
+    read line by line, so that a reader of a few records of a chunk holds those, not the chunk."""
+    sha, size, out = hashlib.sha256(), 0, []
+    try:
+        with open(p, "rb") as fh:
+            for no, line in enumerate(fh, 1):
+                sha.update(line)
+                size += len(line)
+                if _mentions(line, needles) and _mentions(line, wanted):
+                    out.append((no, line))
+    except OSError as e:
+        raise StoreError(f"{p}: listed in the manifest but cannot be read ({describe_error(e)}); "
+                         f"this version cannot be trusted") from None
+    _check_digest(p, entry, size, sha.hexdigest())
+    return [_record(p, no, line, strings) for no, line in out]
+
+
+def _record(p: Path, no: int, line: bytes, strings: dict[str, str] | None) -> dict:
+    try:
+        record = orjson.loads(line)
+    except ValueError as e:
+        raise StoreError(f"{p}:{no}: cannot be read ({describe_error(e)})") from None
+    return record if strings is None else _share(record, strings)
 
 
 def _lines(p: Path, data: bytes, needles: tuple[bytes, ...] | None, strings: dict[str, str] | None):
     """The records of a file of one record per line (``needles``: ``_mentions``; ``strings``:
     ``_share``)."""
     for no, line in enumerate(data.splitlines(), 1):
-        if not _mentions(line, needles):
-            continue
-        try:
-            record = orjson.loads(line)
-        except ValueError as e:
-            raise StoreError(f"{p}:{no}: cannot be read ({describe_error(e)})") from None
-        yield record if strings is None else _share(record, strings)
+        if _mentions(line, needles):
+            yield _record(p, no, line, strings)
 
 
 def _share(value, strings: dict[str, str]):

@@ -2,8 +2,8 @@
 
 A version is written under ``output/.tmp-build-<pid>/`` and renamed into ``output/datasets/``
 only when complete; ``output/LATEST`` is replaced atomically afterwards. A version that exists
-is never written again. Its folder tables are hard links to the object store's files
-(``objects``); its small tables are written here.
+is never written again. Its folder tables are hard links to the chunk store's files
+(``chunks``); its small tables are written here.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pipeline.core.errors import StoreError
 from pipeline.store.files import _fsync_dir, _json_bytes, _naming, compact_json_bytes, write_atomic
+from pipeline.store.chunks import CHUNKS, ChunkStore
 from pipeline.store.objects import arrow_schema, arrow_table, parquet_options
 from pipeline.store.published import (FEED_FILE, HISTORY_EVENTS, HISTORY_HEADER, REPORT_SUFFIXES, has_feed, history,
                                       latest, parse_history)
@@ -100,7 +101,7 @@ class VersionWriter:
     """A dataset version being written under ``output/.tmp-*``; nothing is visible until
     ``publish`` renames it into ``output/datasets/``."""
 
-    def __init__(self, output: Path):
+    def __init__(self, output: Path, chunks: ChunkStore | None = None):
         output.mkdir(parents=True, exist_ok=True)
         self.output = output
         self.folder = output / f".tmp-build-{os.getpid()}"
@@ -108,37 +109,37 @@ class VersionWriter:
             shutil.rmtree(self.folder)
         self.folder.mkdir()
         self.small: dict[str, _SmallTable] = {}
+        #: where the folder tables' chunks are (``link_chunks``); those it staged go into the
+        #: store when the version is published, or away when it is abandoned
+        self.chunks = chunks if chunks is not None else staged_chunks(output)
         #: folder tables: their files as the manifest lists them
         self.linked: dict[str, list[dict]] = {t: [] for t in FOLDER_TABLES}
 
-    def link_objects(self, objects: list[dict]) -> None:
-        """The folder tables: each object's files, in this order, linked into the version
-        (``<table>/<position>-<sha256>.jsonl``, ``<table>.parquet/<position>-<sha256>.parquet``:
-        file names sort in source order). A hard link costs no bytes; where one cannot be made
-        (another file system) the file is copied."""
-        width = max(5, len(str(len(objects))))
-        for table in FOLDER_TABLES:
-            for suffix, folder in (("jsonl", table), ("parquet", f"{table}.parquet")):
-                (self.folder / folder).mkdir()
-                for i, obj in enumerate(objects):
-                    meta = obj["files"].get(f"{table}.{suffix}")
-                    if meta is None:
-                        continue
-                    # named by position and the source's bytes, not by the object's key (which
-                    # changes with the parser's code): the same records, the same names
-                    name = f"{folder}/{i:0{width}d}-{obj['source']['source_sha256'][:16]}.{suffix}"
-                    src = obj["path"] / f"{table}.{suffix}"
-                    try:
-                        os.link(src, self.folder / name)
-                    except OSError:
-                        with _naming(self.folder / name):
-                            shutil.copyfile(src, self.folder / name)
-                    self.linked[table].append({"file": name, "source_sha256": obj["source"]["source_sha256"],
-                                               **meta})
+    def link_chunks(self, table: str, chunks: list[dict]) -> None:
+        """A folder table: its chunks (``chunks.Chunker.finish``), in this order, linked from
+        the chunk store into the version (``<table>/<position>-<digest>.jsonl``,
+        ``<table>.parquet/<position>-<digest>.parquet``: file names sort in published order). A
+        hard link costs no bytes; where one cannot be made (another file system) the file is
+        copied. The manifest lists each JSON-lines file with the sources whose records it holds
+        (``sources``)."""
+        width = max(5, len(str(len(chunks))))
+        for suffix, folder in (("jsonl", table), ("parquet", f"{table}.parquet")):
+            (self.folder / folder).mkdir()
+            for i, chunk in enumerate(chunks):
+                name = f"{folder}/{i:0{width}d}-{chunk['sha256'][:16]}.{suffix}"
+                src = self.chunks.path(chunk["sha256"], suffix)
+                try:
+                    os.link(src, self.folder / name)
+                except OSError:
+                    with _naming(self.folder / name):
+                        shutil.copyfile(src, self.folder / name)
+                meta = chunk if suffix == "jsonl" else chunk["parquet"]
+                entry = {"file": name, "sha256": meta["sha256"], "bytes": meta["bytes"], "rows": chunk["rows"]}
+                self.linked[table].append(dict(entry, sources=chunk["sources"]) if suffix == "jsonl" else entry)
 
     def table(self, name: str) -> _SmallTable:
         if name in FOLDER_TABLES:
-            raise ValueError(f"{name} is a folder table (link_objects)")
+            raise ValueError(f"{name} is a folder table (link_chunks)")
         if name not in self.small:
             self.small[name] = _SmallTable(self.folder, name)
         return self.small[name]
@@ -208,12 +209,15 @@ class VersionWriter:
             write_reports(self.output, version, reports)
         if final.exists():
             shutil.rmtree(self.folder, ignore_errors=True)
+            self.chunks.abandon()
             created = False
         else:
             final.parent.mkdir(parents=True, exist_ok=True)
+            self.chunks.commit()  # (a kill from here to the rename: chunks no version links, pruned)
             os.rename(self.folder, final)
             _fsync_dir(final.parent)
             created = True
+            self.chunks.prune()  # (a kill between commit and rename left chunks no version links)
         link_partitions(self.output)
         if latest(self.output) != version:
             record_history(self.output, version, "built" if created else "switched back")
@@ -228,6 +232,12 @@ class VersionWriter:
         for t in self.small.values():
             t.close()
         shutil.rmtree(self.folder, ignore_errors=True)
+        self.chunks.abandon()
+
+
+def staged_chunks(output: Path) -> ChunkStore:
+    """The chunk store of ``output``, this build's new chunks staged apart until it publishes."""
+    return ChunkStore(output / CHUNKS, output / f".tmp-chunks-{os.getpid()}")
 
 
 def write_reports(output: Path, version: str, reports: dict[str, bytes]) -> None:
@@ -285,7 +295,8 @@ def version_name(date: str | None, content_hash: str) -> str:
 
 def clean_stale_tmp(output: Path) -> None:
     """Remove what a killed build left: half-written versions and temporary files (never
-    visible as versions), and reports written for a version it did not get to publish."""
+    visible as versions; its staged chunks among them), and reports written for a version it
+    did not get to publish."""
     if not output.exists():
         return
     for p in list(output.glob(".tmp-*")) + list(output.glob(".*.tmp-*")) + list(output.glob("*/.*.tmp-*")):
@@ -344,7 +355,8 @@ def datapackage(version: str, outputs: list[dict], schemas: dict) -> dict:
                     "name": name, "type": "table", "path": parts[0], "format": "jsonl",
                     "mediatype": "application/jsonl", "encoding": "utf-8",
                     "schema": table_schema_fields(name),
-                    "description": f"{name}, one file per source: {name}/*.jsonl and {name}.parquet/*.parquet; "
+                    "description": f"{name}, in chunks of consecutive sources: {name}/*.jsonl and "
+                                   f"{name}.parquet/*.parquet; "
                                    f"JSON Schema {schemas[name]['$id']}",
                     **({"extrapaths": parts[1:]} if len(parts) > 1 else {}),
                 })
