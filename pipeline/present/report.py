@@ -17,7 +17,7 @@ from pipeline.reconcile.conflicts import PAGE_WIDE_MIN
 from pipeline.present.words import RELATION_TEXT, STATUS_TEXT, kind_text, rule_words
 from pipeline.reconcile.diff import Diff
 from pipeline.reconcile import periods
-from pipeline.reconcile.periods import Period, conflict_periods
+from pipeline.reconcile.periods import Period, conflict_first_periods
 from pipeline.present import timeline
 from pipeline.core.normalize import visible
 from pipeline.core.tables import CONFLICT_STATUSES, SEVERITY_ORDER, UNRESOLVED
@@ -318,8 +318,7 @@ def shown_periods(conflict: dict, most: int) -> tuple[list[Period], int]:
     (``reconcile.conflict_header``); a conflict read whole is made into periods here."""
     if "periods" in conflict:
         return list(conflict["periods"][:most]), conflict.get("periods_total", len(conflict["periods"]))
-    spans = conflict_periods(conflict)
-    return spans[:most], len(spans)
+    return conflict_first_periods(conflict, most)
 
 
 def period_when(p: Period) -> str:

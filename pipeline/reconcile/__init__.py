@@ -17,8 +17,9 @@ from pipeline.reconcile.conflicts import conflict_order, iter_conflicts, records
 from pipeline.reconcile.current import SUMMARY_MAX, current_view
 from pipeline.reconcile.names import apply_stated_renames, captures_said, rename_rows, renames_reaching
 from pipeline.reconcile.pages import prior_pages, prior_sources
-from pipeline.reconcile.periods import conflict_periods
+from pipeline.reconcile.periods import conflict_first_periods
 from pipeline.reconcile.review import apply_decision, review_rows
+from pipeline.reconcile.statements import stated_today
 from pipeline.reconcile.versions import page_versions
 from pipeline.reconcile.views import categories_view, pages_view
 
@@ -48,7 +49,8 @@ def _reconcile_rows(rows, decisions, known_ids, decisions_file, sink, sources, p
     pages, info = page_versions(rows, sources, prior)
     by_id = {d.conflict: d for d in decisions}
     kept, summaries = [], {}
-    for c in iter_conflicts(rows, pages):
+    stated = stated_today(pages)  # (what each page states today: read twice, worked out once)
+    for c in iter_conflicts(rows, pages, stated):
         c = apply_decision(c, by_id.get(c["id"]))
         # the current table quotes each conflict's summary, cut short (a sink drops it)
         summaries[c["id"]] = c["summary"][:SUMMARY_MAX + 1]
@@ -58,7 +60,7 @@ def _reconcile_rows(rows, decisions, known_ids, decisions_file, sink, sources, p
     assert len(ids) == len(kept), "conflict ids must be unique"
     reviews = review_rows(decisions, {c["id"]: c for c in kept}, known_ids | ids, decisions_file)
     out = dict(categories=categories_view(rows, pages, kept), pages=pages_view(info), reviews=reviews,
-               current=current_view(pages, kept, summaries))
+               current=current_view(pages, kept, summaries, stated))
     out = {t: [plain_row(t, row) for row in rs] for t, rs in out.items()}
     out["conflicts"] = kept
     return out
@@ -71,9 +73,9 @@ def conflict_header(c: dict, keep_values: int) -> dict:
     The summary, which names every capture (hundreds of KB for one conflict over an archive),
     is kept only where a decision was recorded: the review of that decision quotes it
     (``review.review_rows``)."""
-    spans = conflict_periods(c)
+    spans, total = conflict_first_periods(c, keep_values)
     return dict(c, values=list(c["values"][:keep_values]), values_total=len(c["values"]),
-                periods=spans[:keep_values], periods_total=len(spans),
+                periods=spans, periods_total=total,
                 summary=c["summary"] if c["decision"] is not None else None)
 
 

@@ -69,14 +69,16 @@ def _capture_values(entries: list[tuple[dict, str, str | None]], shows) -> tuple
         shared = content.get(k, _UNSEEN)
         if shared is _UNSEEN:
             shown = shows(r)
-            shared = content[k] = None if shown is None else (shown, list(r["category_raw"]))
+            # (what a content says, and the key it is told once by: made once per content)
+            shared = content[k] = None if shown is None else (shown, list(r["category_raw"]),
+                                                              (shown, r["category_raw"]))
             if shown is not None:
                 reps.append(r)
         if shared is not None:
-            said = (r["source_sha256"], shared[0], tuple(shared[1]))
+            said = (r.source_sha256, shared[2])
             if said not in told:
                 told.add(said)
-                values.append(_capture_value(r, p, d, *shared))
+                values.append(_capture_value(r, p, d, shared[0], shared[1]))
     return values, reps
 
 
@@ -126,12 +128,16 @@ def _change_pattern(entries: list[tuple[dict, str, str | None]], field: str) -> 
     """How a field's value changed over a page's versions (entries in version order): each
     change as (from, to, the sha256 of the version it appeared in)."""
     seq: list[tuple[str, str]] = []
+    last = None  # (consecutive captures of one content show one value: looked at once)
     for r, _, _ in entries:
+        if r.content_hash == last:
+            continue
+        last = r.content_hash
         if field_value(r, field) is None:
             continue
         shown = display(r, field)
         if not seq or seq[-1][1] != shown:
-            seq.append((r["source_sha256"], shown))
+            seq.append((r.source_sha256, shown))
     return tuple((a[1], b[1], b[0]) for a, b in zip(seq, seq[1:]))
 
 
@@ -206,14 +212,14 @@ def conflict_order(c: dict) -> tuple:
     return ("/".join(c["category"]), c["relation"], c["kind"], c["id"])
 
 
-def iter_conflicts(rows: list[Row], pages: dict[str, list[Version]]):
+def iter_conflicts(rows: list[Row], pages: dict[str, list[Version]], stated: dict | None = None):
     """Every disagreement, one at a time (a conflict over an archive lists every capture's value,
     so the build writes each as it comes): a page over time and within one capture, pages of one
     capability, capabilities. Eligibility rows (a category list without a qualification column)
     state no requirement: they count for categories added and removed, never in value
-    comparisons."""
+    comparisons. ``stated``: ``statements.stated_today(pages)``, when worked out already."""
     # which captures today's answer comes from: a change that appeared in another is history
-    today = today_sources(pages)
+    today = today_sources(pages, stated)
     for key, versions in sorted(pages.items()):
         page = _PageRows(key, versions)
         if len(versions) > 1:
@@ -244,11 +250,16 @@ class _PageRows:
                     rows.append(r)
                     at.append(i)
         self.reps = {k: list(distinct_contents(rows)) for k, (rows, _) in self.by_cat.items()}
+        #: the last category's entries: asked for again and again, one category after another
+        self._entries: tuple = (None, [])
 
     def entries(self, k: tuple[str, str]) -> list[tuple[dict, str, str | None]]:
-        rows, at = self.by_cat[k]
-        where = part_key(self.key, k[0])
-        return [(r, where, self.versions[i].date) for r, i in zip(rows, at)]
+        if self._entries[0] != k:
+            rows, at = self.by_cat[k]
+            where = part_key(self.key, k[0])
+            dates = [v.date for v in self.versions]
+            self._entries = (k, [(r, where, dates[i]) for r, i in zip(rows, at)])
+        return self._entries[1]
 
 
 def _differences(page: _PageRows) -> list[tuple]:
@@ -299,11 +310,10 @@ def _changes(page: _PageRows, today):
 def _record_problems(page: _PageRows, today):
     """Problems within one capture: a declared count the items do not match, items lost."""
     for k in sorted(page.by_cat):
-        entries = page.entries(k)
         where = part_key(page.key, k[0])
         reps = page.reps[k]
         if any(_count_mismatch(r) for r in reps):
-            vals, mismatch = _capture_values(entries, lambda r: f"declares {count_text(r['pick'], r['of'])}, lists "
+            vals, mismatch = _capture_values(page.entries(k), lambda r: f"declares {count_text(r['pick'], r['of'])}, lists "
                                              f"{r['options']}" if _count_mismatch(r) else None)
             c = _conflict("count_mismatch", "record", page.cap, where, mismatch[0], "count", vals,
                           "declared count does not match the items listed: "
@@ -311,7 +321,7 @@ def _record_problems(page: _PageRows, today):
             stated = today.by_part.get((where, k[1]), ())
             yield _unless_today(c, any(v["source_sha256"] in stated for v in vals))
         if any(_lost(r) for r in reps):
-            vals, lost = _capture_values(entries, lambda r: _lost_text(r) if _lost(r) else None)
+            vals, lost = _capture_values(page.entries(k), lambda r: _lost_text(r) if _lost(r) else None)
             yield _conflict("items_lost", "record", page.cap, where, lost[0], "items", vals,
                             "items lost in capture: " + "; ".join(
                                 f"{v['value']} ({v['source_file']}:{v['line_start']})" for v in vals))

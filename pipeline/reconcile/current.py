@@ -23,7 +23,7 @@ Pure functions over the reconciled pages and conflicts; nothing here reads a fil
 from __future__ import annotations
 
 from pipeline.reconcile.conflicts import covered
-from pipeline.reconcile.statements import page_statements
+from pipeline.reconcile.statements import stated_today
 from pipeline.core.tables import UNRESOLVED
 
 #: conflict statuses that concern today's answer: a reviewer has to, or did, look at it
@@ -32,14 +32,17 @@ _REVIEWED = UNRESOLVED + ("decided",)
 SUMMARY_MAX = 300
 
 
-def current_view(pages: dict[str, list], conflicts: list[dict], summaries: dict[str, str] | None = None) -> list[dict]:
+def current_view(pages: dict[str, list], conflicts: list[dict], summaries: dict[str, str] | None = None,
+                 stated: dict[str, list[tuple]] | None = None) -> list[dict]:
     """The ``current`` rows from the reconciled page versions (``reconcile.page_versions``) and
     conflicts (decisions applied). ``summaries``: conflict id -> its summary, where the
-    conflicts given are headers without it."""
+    conflicts given are headers without it; ``stated``: the pages' ``statements.stated_today``,
+    when worked out already."""
     summaries = summaries or {}
+    stated = stated if stated is not None else stated_today(pages)
     rows: dict[tuple[str, str], dict] = {}
     for key in sorted(pages):
-        for _, r, statement in page_statements(key, pages[key]):
+        for _, r, statement in stated[key]:
             k = (r["capability"], r["category_id"])
             row = rows.setdefault(k, {"capability": r["capability"], "category_id": r["category_id"],
                                       "category": r["category"], "status": None, "statements": [],

@@ -113,8 +113,37 @@ def _signature(row: dict) -> tuple:
             row["integration"], field_value(row, "scope"))
 
 
-def rows_to_diff(old: list[dict], new: list[dict], title: str, old_label: str, new_label: str) -> Diff:
-    """Compare two sets of requirement rows (two versions of a page, or of a source)."""
+def _content(row) -> str | None:
+    """A row's ``content_hash`` (a ``records.Row``'s, or a published record's), None where it
+    has none (a row made by hand)."""
+    return row.get("content_hash")
+
+
+def _compared(ra, rb, memo: dict | None) -> tuple[bool, tuple[FieldChange, ...]]:
+    """Whether a category's name as written reads as another canonical path (renamed), and its
+    fields changed (``field_changes``), from one row to the other. Both depend on the rows'
+    contents only: two rows of one content differ in nothing, and a pair of contents is
+    compared once per ``memo`` (the diffs of one report: consecutive captures of a page share
+    most contents)."""
+    ka, kb = _content(ra), _content(rb)
+    if ka is not None and ka == kb:
+        return False, ()
+    key = (ka, kb) if ka is not None and kb is not None and memo is not None else None
+    got = memo.get(key) if key is not None else None
+    if got is None:
+        renamed = (canonical_category(tuple(ra["category_raw"]), capability=ra["capability"])
+                   != canonical_category(tuple(rb["category_raw"]), capability=rb["capability"]))
+        got = (renamed, field_changes(ra, rb))
+        if key is not None:
+            memo[key] = got
+    return got
+
+
+def rows_to_diff(old: list[dict], new: list[dict], title: str, old_label: str, new_label: str,
+                 memo: dict | None = None) -> Diff:
+    """Compare two sets of requirement rows (two versions of a page, or of a source).
+    ``memo``: what pairs of contents were found to differ in (``_compared``), shared by the
+    diffs of one comparison."""
     a = {(r["capability"], r["category_id"]): r for r in old}
     b = {(r["capability"], r["category_id"]): r for r in new}
     d = Diff(title, old_label, new_label)
@@ -137,9 +166,7 @@ def rows_to_diff(old: list[dict], new: list[dict], title: str, old_label: str, n
                                             inferred=True))
     for k in sorted(a.keys() & b.keys()):
         ra, rb = a[k], b[k]
-        fields = field_changes(ra, rb)
-        renamed = (canonical_category(tuple(ra["category_raw"]), capability=ra["capability"])
-                   != canonical_category(tuple(rb["category_raw"]), capability=rb["capability"]))
+        renamed, fields = _compared(ra, rb, memo)
         if renamed or fields:
             d.changes.append(CategoryChange("renamed" if renamed else "changed", rb["capability"], rb["category_id"],
                                             tuple(rb["category"]), _name(ra), _name(rb), _at(ra), _at(rb), fields))
@@ -220,6 +247,7 @@ class _Datasets:
         self.kept = {f: x for f, x in self.old_src.items()
                      if f in self.new_src and self.new_src[f]["source_sha256"] == x["source_sha256"]}
         self.signed: dict[str, set] = {}  # sha256 -> its statements' signatures, worked out once
+        self.memo: dict = {}  # (content, content) -> how they differ (``rows_to_diff``)
 
     def _mine(self, name: str) -> list[dict]:
         return self.rows_new.get(self.new_src[name]["source_sha256"], [])
@@ -228,7 +256,8 @@ class _Datasets:
         """The same bytes, which the parsers or the alias table may read differently now."""
         sha = self.new_src[name]["source_sha256"]
         d = rows_to_diff(self.rows_old.get(sha, []), self._mine(name),
-                         f"{name} (file unchanged; read differently by this build)", f"{name} before", f"{name} now")
+                         f"{name} (file unchanged; read differently by this build)", f"{name} before", f"{name} now",
+                         self.memo)
         if not d.changes:
             return None
         d.notes.append("the file's bytes are the same: the parsers or the reviewed alias table changed")
@@ -236,7 +265,7 @@ class _Datasets:
 
     def changed(self, name: str) -> Diff:
         return rows_to_diff(self.rows_old.get(self.old_src[name]["source_sha256"], []), self._mine(name),
-                            f"{name} (changed)", f"{name} as before", f"{name} now")
+                            f"{name} (changed)", f"{name} as before", f"{name} now", self.memo)
 
     def added(self, name: str) -> Diff:
         """A file new to ``old``: compared with the version of its page it follows."""
@@ -252,7 +281,7 @@ class _Datasets:
             # of its page: that capture, not 004; a version new in this build too is not
             # searched: among thousands arriving at once that would be a search per pair)
             d = rows_to_diff(self.rows_new.get(base["source_sha256"]) or self.rows_old.get(base["source_sha256"], []),
-                             mine, f"{name} (new version of {page})", base["source_file"], name)
+                             mine, f"{name} (new version of {page})", base["source_file"], name, self.memo)
             d.notes.append(f"compared with {base['source_file']}: it has no date, and that version of the same "
                            f"page shares most statements with it")
             return d
@@ -260,14 +289,14 @@ class _Datasets:
                 page, old, old_src, new_src, after=self.when.get(self.before[sha]), until=self.when.get(name)):
             base = new_src[self.before[sha]]
             d = rows_to_diff(self.rows_new.get(base["source_sha256"], []), mine, f"{name} (new version of {page})",
-                             base["source_file"], name)
+                             base["source_file"], name, self.memo)
             d.notes.append(f"compared with {base['source_file']}, the version before it on its page (date order)")
             return d
         base = (_replaced(page, old, old_src, new_src, until=self.when.get(name))
                 or _closest(mine, page, self.page_old, self.rows_old, old_src, self.signed))
         if base:
             d = rows_to_diff(self.rows_old.get(base["source_sha256"], []), mine, f"{name} (new version of {page})",
-                             base["source_file"], name)
+                             base["source_file"], name, self.memo)
             d.notes.append(f"compared with {base['source_file']}, the earlier version of the same page "
                            f"in the previous dataset")
             return d
@@ -284,7 +313,7 @@ class _Datasets:
             d = Diff(f"{name} (removed; its page goes on)", name, "(nothing)")
             d.notes.append(f"the page {page} has other versions in this dataset: they are compared with theirs")
             return d
-        return rows_to_diff(self.rows_old.get(s["source_sha256"], []), [], f"{name} (removed)", name, "(nothing)")
+        return rows_to_diff(self.rows_old.get(s["source_sha256"], []), [], f"{name} (removed)", name, "(nothing)", self.memo)
 
 
 def _gone(page: str | None, page_old: dict[str, str], old_src: dict, new_src: dict) -> dict[str, dict]:

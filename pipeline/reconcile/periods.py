@@ -59,37 +59,57 @@ def periods(values, said=None, by_category: bool = False) -> list[Period]:
     change lists each category's run of the page's captures one after the other; with
     ``by_category``, also where the category as written changes). ``said(value)``: what to
     keep of the first capture of each period (``Period.said``)."""
-    out: list[Period] = []
-    run: list[dict] = []
+    values = list(values)
+    return first_periods(values, len(values), said, by_category)[0]
+
+
+def first_periods(values: list, most: int, said=None, by_category: bool = False) -> tuple[list[Period], int]:
+    """The first ``most`` of ``periods(values, said, by_category)``, and how many there are:
+    the others are counted, not made (a conflict over an archive has 100,000 periods, and the
+    report shows a dozen)."""
+    starts = _starts(values, by_category) + [len(values)]
+    out = []
+    for at, end in zip(starts[:most], starts[1:most + 1]):
+        head = values[at]
+        out.append(Period(value=head["value"], page=head.get("page"), captures=end - at, first=_where(head),
+                          last=_where(values[end - 1]), category_raw=tuple(head.get("category_raw") or ()),
+                          said=said(head) if said else None))
+    return out, len(starts) - 1
+
+
+def _starts(values: list, by_category: bool) -> list[int]:
+    """Where each period of ``values`` starts (``periods``)."""
+    out: list[int] = []
     seen: set = set()  # the captures since the last one that came again
-
-    def close() -> None:
-        if run:
-            head = run[0]
-            out.append(Period(value=head["value"], page=head.get("page"), captures=len(run), first=_where(head),
-                              last=_where(run[-1]), category_raw=tuple(head.get("category_raw") or ()),
-                              said=said(head) if said else None))
-
-    for v in values:
+    head: dict = {}
+    for i, v in enumerate(values):
         capture = (v.get("source_sha256"), v.get("source_file"), v.get("line_start"))
         again = capture in seen
-        if run and (again or v["value"] != run[0]["value"] or v.get("page") != run[0].get("page")
-                    or (v.get("date") is None) != (run[0].get("date") is None)
-                    or by_category and list(v.get("category_raw") or ()) != list(run[0].get("category_raw") or ())):
-            close()
-            run = []
+        if (not i or again or v["value"] != head["value"] or v.get("page") != head.get("page")
+                or (v.get("date") is None) != (head.get("date") is None)
+                or by_category and _other_name(v.get("category_raw") or (), head.get("category_raw") or ())):
+            out.append(i)
+            head = v
         if again:
             seen = set()
-        run.append(v)
         seen.add(capture)
-    close()
     return out
+
+
+def _other_name(a, b) -> bool:
+    """Two names as written (lists or tuples of levels) differ."""
+    return a is not b and a != b and list(a) != list(b)
 
 
 def conflict_periods(c: dict) -> list[Period]:
     """A conflict's values as periods; a page-wide change's split by category too (its values
     are each category's run of the page's captures)."""
     return periods(c["values"], by_category=c.get("category_id") is None)
+
+
+def conflict_first_periods(c: dict, most: int) -> tuple[list[Period], int]:
+    """The first ``most`` of ``conflict_periods(c)``, and how many there are."""
+    return first_periods(c["values"], most, by_category=c.get("category_id") is None)
 
 
 #: what a requirement is, for its timeline: a new period starts where one of these changes
@@ -116,7 +136,9 @@ def requirement_periods(rows, pages: list[dict]) -> dict[tuple[str, str], list[t
     lanes: dict[tuple[str, str], dict[str, list]] = {}
     # content hash -> (value, what the legend says, the name as written): thousands of captures
     # share a few contents, and each capture's entry holds the one shared copy (on 10,000
-    # documents a copy per capture was hundreds of MB)
+    # documents a copy per capture was hundreds of MB); a capture's entry is a tuple, its
+    # period's first and last capture made dicts only where a period starts and ends
+    # (``_lane_periods``: a dict per capture was 70 MB and a third of the report's time)
     known: dict[str, tuple] = {}
     for r in rows:
         where = at.get(r["source_sha256"])
@@ -127,17 +149,49 @@ def requirement_periods(rows, pages: list[dict]) -> dict[tuple[str, str], list[t
         got = known.get(h) if h else None
         if got is None:
             got = (repr(tuple(field_value(r, f) for f in REQUIREMENT_FIELDS)),
-                   {f: _plain(r.get(f)) for f in SAID_FIELDS}, list(r["category_raw"]))
+                   {f: _plain(r.get(f)) for f in SAID_FIELDS}, tuple(r["category_raw"]))
             if h:
                 known[h] = got
-        value, said, raw = got
         lane = part_key(where[0], r.get("page_part"))
         lanes.setdefault((r["capability"], r["category_id"]), {}).setdefault(lane, []).append(
-            (where[1], start, {"value": value, "page": lane, "date": where[2], "source_file": r["source_file"],
-                               "source_sha256": r["source_sha256"], "line_start": start, "line_end": end,
-                               "category_raw": raw, "said": said}))
-    return {key: [(lane, periods([v for _, _, v in sorted(vs, key=lambda x: x[:2])], said=lambda v: v["said"]))
-                  for lane, vs in sorted(by_lane.items())] for key, by_lane in sorted(lanes.items())}
+            (where[1], start, end, where[2], r["source_file"], r["source_sha256"], got))
+    return {key: [(lane, _lane_periods(lane, sorted(vs, key=_in_order))) for lane, vs in sorted(by_lane.items())]
+            for key, by_lane in sorted(lanes.items())}
+
+
+def _in_order(entry: tuple) -> tuple:
+    return entry[0], entry[1]  # (the version's place in its page, the first line)
+
+
+def _lane_periods(lane: str, entries: list[tuple]) -> list[Period]:
+    """``periods`` of one lane's captures (``requirement_periods``' entries, in order): the same
+    rule (a new period where the value changes, where the date becomes known or unknown, where
+    a capture comes again), each period's legend the first capture's (``said``)."""
+    out: list[Period] = []
+    seen: set = set()  # the captures since the last one that came again
+    first = 0
+
+    def where(e: tuple) -> dict:
+        return {"source_file": e[4], "source_sha256": e[5], "line_start": e[1], "line_end": e[2], "date": e[3]}
+
+    def close(upto: int) -> None:
+        head, value = entries[first], entries[first][6]
+        out.append(Period(value=value[0], page=lane, captures=upto - first, first=where(head),
+                          last=where(entries[upto - 1]), category_raw=value[2], said=value[1]))
+
+    for i, e in enumerate(entries):
+        capture = (e[5], e[4], e[1])
+        again = capture in seen
+        head = entries[first]
+        if i and (again or e[6][0] != head[6][0] or (e[3] is None) != (head[3] is None)):
+            close(i)
+            first = i
+        if again:
+            seen = set()
+        seen.add(capture)
+    if entries:
+        close(len(entries))
+    return out
 
 
 def _plain(value):

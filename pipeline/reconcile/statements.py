@@ -150,15 +150,24 @@ class Today:
     by_page: dict[str, frozenset[str]]
 
 
-def today_sources(pages: dict[str, list]) -> Today:
-    """``Today`` of reconciled pages (``versions.page_versions``)."""
+def stated_today(pages: dict[str, list]) -> dict[str, list[tuple]]:
+    """Every page's ``page_statements``, by page key in key order: worked out once, read by
+    ``today_sources`` and ``current.current_view`` (a page's thousands of versions are
+    searched for lost lists)."""
+    return {key: list(page_statements(key, pages[key])) for key in sorted(pages)}
+
+
+def today_sources(pages: dict[str, list], stated: dict[str, list[tuple]] | None = None) -> Today:
+    """``Today`` of reconciled pages (``versions.page_versions``); ``stated``: their
+    ``stated_today``, when worked out already."""
+    stated = stated if stated is not None else stated_today(pages)
     by_part: dict[tuple[str, str], set[str]] = {}
     by_page: dict[str, set[str]] = {}
     for key, versions in sorted(pages.items()):
         # a statement names its rows' file: the version's, or for bytes captured again, the first
         sha = {f: v.source_sha256 for v in versions for f in (v.source_file, *(r["source_file"] for r in v.rows[:1]))}
         now = by_page.setdefault(key, {current(versions).source_sha256})
-        for v, r, st in page_statements(key, versions):
+        for v, r, st in stated[key]:
             now.add(v.source_sha256)
             told = by_part.setdefault((st["page"], r["category_id"]), {v.source_sha256})
             told.update(sha[s["source_file"]] for s in (st["rule_source"], st["items_source"]) if s)
