@@ -33,7 +33,7 @@ from pipeline import processes, store
 from pipeline.core import records
 from pipeline.core.errors import ParseError, PipelineError, PipelineWarning, SchemaError, warning
 from pipeline.core.normalize import sha256_bytes
-from pipeline.core.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLE_ORDER, SchemaViolation, validate_row
+from pipeline.core.tables import PARSED_TABLES, SCHEMA_VERSION, TABLE_ORDER, SchemaViolation, validate_row
 
 
 @dataclass(frozen=True)
@@ -428,7 +428,7 @@ def _write_sources(writer: store.VersionWriter, refs, parsed: _Parsed) -> tuple[
     added), then their objects' descriptions dropped (``_Parsed.infos``). Returns the build's
     warnings so far and the dates the sources bear (the version is named by the latest)."""
     infos = parsed.infos
-    for table in FOLDER_TABLES:
+    for table in PARSED_TABLES:
         writer.link_chunks(table, parsed.chunks[table])
     sources = writer.table("sources")
     for ref, info in zip(refs, infos):
@@ -444,10 +444,11 @@ def _reconcile_stage(writer: store.VersionWriter, parsed: _Parsed, decisions, kn
     (``_ConflictSpool``), are written into the version here, the other tables by the caller."""
     from pipeline import reconcile  # (heavy: imported only once a build has work to do)
 
-    with _ConflictSpool(writer.folder / "conflicts.scratch") as sink:
+    sources = [f["source_sha256"] for f in parsed.facts]
+    with _ConflictSpool(writer.folder, sources, writer.chunks) as sink:
         tables = reconcile.reconcile_rows(parsed.rows, decisions, known, shown, sink=sink, sources=parsed.facts,
                                           prior=parsed.prior)
-        sink.write([c.pop("spooled") for c in tables["conflicts"]], writer.table("conflicts"))
+        sink.write([c.pop("spooled") for c in tables["conflicts"]], writer)
     return tables
 
 
@@ -480,7 +481,7 @@ def _read_rows(refs, keys, hashes, infos, objects: store.Objects, reaches: list[
     records as they are read (``store.Chunker``). What is read is checked byte for byte: an
     object that turns out corrupt is parsed again (and counted)."""
     reader = records.RowReader()
-    chunkers = {t: store.Chunker(chunk_store, t) for t in FOLDER_TABLES}
+    chunkers = {t: store.Chunker(chunk_store, t) for t in PARSED_TABLES}
     rows, again = [], 0
     for i, ref in enumerate(refs):
         for attempt in (1, 2):
@@ -499,7 +500,7 @@ def _read_rows(refs, keys, hashes, infos, objects: store.Objects, reaches: list[
                 again += 1
         recs = [orjson.loads(line) for line in parts["requirements"].splitlines()]
         sha = infos[i]["source"]["source_sha256"]
-        for t in FOLDER_TABLES:
+        for t in PARSED_TABLES:
             chunkers[t].add(sha, parts[t], recs if t == "requirements" else None)
         rows += [reader.row(r) for r in recs]
     return rows, again, {t: c.finish() for t, c in chunkers.items()}
@@ -555,46 +556,111 @@ def _source_row(ref: store.RawRef, row: dict) -> dict:
 
 class _ConflictSpool:
     """Takes each conflict as reconciliation finds it (``reconcile_rows(sink=…)``): its record,
-    validated, goes to a scratch file, and its header (the report's first values) is kept with
-    where the record is (``spooled``). A conflict lists every capture's value (185 MB of JSON
-    over 10,000 captures), so they are not all held. ``write``: the conflicts table in
-    publishing order."""
+    validated, goes to a scratch file, its values (``conflict_values`` records, validated) to
+    another, and its header (the report's first values) is kept with where the record is
+    (``spooled``). A conflict lists every capture's value (185 MB of JSON over 10,000
+    captures), so they are not all held: of each value only where its line is and what orders it
+    (``_ValueIndex``). ``write``: the conflicts table in publishing order; the values grouped
+    by source in the sources' order, into chunks (``store.Chunker``), so that a version whose
+    sources' values are those of the version before writes none of them again."""
 
-    def __init__(self, path: Path):
-        self.path = path
-        self.fh = open(path, "w+b")
+    def __init__(self, folder: Path, sources: list[str], chunks: store.ChunkStore):
+        self.paths = (folder / "conflicts.scratch", folder / "values.scratch")
+        self.fh = open(self.paths[0], "w+b")
+        self.values = _ValueIndex(open(self.paths[1], "w+b"), sources)
+        self.chunks = chunks
 
     def __call__(self, c: dict) -> dict:
         from pipeline import reconcile
         from pipeline.present.report import MAX_VALUES
 
-        row = reconcile.plain_row("conflicts", c)
+        row = reconcile.conflict_row(c)
         _validate({"conflicts": [row]})
-        # the values apart from the rest: written out, they are never decoded again (a page-wide
-        # change over 10,000 captures lists 90,000 values, 28 MB of JSON and ten times that as
-        # Python objects); ``orjson.Fragment`` puts them back into the record's line as they are
-        values = store.compact_json_bytes(row.pop("values"))
+        for v in reconcile.value_rows(c):
+            self.values.add(v)
         head = store.compact_json_bytes(row)
         at = self.fh.seek(0, os.SEEK_END)
         self.fh.write(head)
-        self.fh.write(values)
         header = reconcile.conflict_header(c, MAX_VALUES)
-        header["spooled"] = (at, len(head), len(values))
+        header["spooled"] = (at, len(head))
         return header
 
-    def write(self, order: list[tuple[int, int, int]], table) -> None:
-        for at, n_head, n_values in order:
+    def write(self, order: list[tuple[int, int]], writer: store.VersionWriter) -> None:
+        table = writer.table("conflicts")
+        for at, n_head in order:
             self.fh.seek(at)
-            row = orjson.loads(self.fh.read(n_head))
-            row["values"] = orjson.Fragment(self.fh.read(n_values))
-            table.add(row, store.compact_json_bytes(row))
+            head = self.fh.read(n_head)
+            table.add(orjson.loads(head), head)
+        writer.link_chunks("conflict_values", self.values.chunks(store.Chunker(self.chunks, "conflict_values")))
 
     def __enter__(self) -> "_ConflictSpool":
         return self
 
     def __exit__(self, *exc) -> None:
         self.fh.close()
-        self.path.unlink(missing_ok=True)
+        self.values.fh.close()
+        for p in self.paths:
+            p.unlink(missing_ok=True)
+
+
+class _ValueIndex:
+    """The ``conflict_values`` records of a build, each written to ``fh`` as its JSON line when
+    it comes, and of each only its place in the file and its order kept, in compact arrays
+    (five numbers a value: 500,000 values over 10,000 captures are 12 MB, not the 600 MB they
+    are as dicts). A source's values are ordered by conflict id, then position: what the other
+    conflicts of a build are does not move them, so an unchanged source's are the same bytes."""
+
+    def __init__(self, fh, sources: list[str]):
+        import array
+
+        self.fh, self.sources = fh, sources
+        self.index = {}
+        for i, sha in enumerate(sources):
+            self.index.setdefault(sha, i)
+        self.conflicts: dict[str, int] = {}
+        self.cols = {k: array.array("q") for k in ("source", "conflict", "position", "at", "size")}
+
+    def add(self, value: dict) -> None:
+        _validate({"conflict_values": [value]})
+        source = self.index.get(value["source_sha256"])
+        if source is None:
+            raise PipelineError(f"conflict {value['conflict_id']}: a value of {value['source_file']}, which is not "
+                                f"among this build's sources")
+        line = store.compact_json_bytes(value) + b"\n"
+        c = self.cols
+        c["source"].append(source)
+        c["conflict"].append(self.conflicts.setdefault(value["conflict_id"], len(self.conflicts)))
+        c["position"].append(value["position"])
+        c["at"].append(self.fh.seek(0, os.SEEK_END))
+        c["size"].append(len(line))
+        self.fh.write(line)
+
+    def chunks(self, chunker) -> list[dict]:
+        """Every source's values, in the sources' order, through ``chunker``; its chunks."""
+        import mmap
+
+        import numpy as np
+
+        c = {k: np.frombuffer(v, dtype=np.int64) for k, v in self.cols.items()}
+        # (a conflict's rank among the ids sorted, by the number it was given as it came)
+        rank = np.empty(len(self.conflicts), dtype=np.int64)
+        rank[[self.conflicts[k] for k in sorted(self.conflicts)]] = np.arange(len(self.conflicts))
+        order = np.lexsort((c["position"], rank[c["conflict"]], c["source"]))
+        self.fh.flush()
+        data = mmap.mmap(self.fh.fileno(), 0, access=mmap.ACCESS_READ) if len(order) else b""
+        try:
+            k, n = 0, len(order)
+            for i, sha in enumerate(self.sources):
+                parts = []
+                while k < n and c["source"][order[k]] == i:
+                    j = order[k]
+                    parts.append(data[c["at"][j]:c["at"][j] + c["size"][j]])
+                    k += 1
+                chunker.add(sha, b"".join(parts))
+            return chunker.finish()
+        finally:
+            if len(order):
+                data.close()
 
 
 def _prior_pages(output: Path, present: set[str], warn) -> list:

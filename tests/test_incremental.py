@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT, read_table
 from pipeline import build, processes
 from pipeline.build import run_build
-from pipeline.core.tables import FOLDER_TABLES
+from pipeline.core.tables import FOLDER_TABLES, PARSED_TABLES
 
 
 def _tree(path):
@@ -138,13 +138,16 @@ def test_a_new_version_shares_the_files_of_unchanged_sources(tmp_path, raw_copy,
 
     a, b = files(first.version), files(second.version)
     assert len([k for k in a if k[0] == "requirements" and k[1] == ".jsonl"]) > 3
-    for t in FOLDER_TABLES:
+    # (conflict values are not bounded so: a new capture can move other captures' values of a
+    # conflict, where it falls among them; a chunk both versions have is still one file)
+    for t in PARSED_TABLES:
         for suffix in (".jsonl", ".parquet"):
             old = {k for k in a if k[:2] == (t, suffix)}
             new = {k for k in b if k[:2] == (t, suffix)}
             assert len(old - new) <= 1 and len(new - old) <= 2
     assert all(a[name] == b[name] for name in set(a) & set(b))
-    assert len(set(a) - set(b)) < len(a) / 3
+    parsed = {k for k in a if k[0] in PARSED_TABLES}
+    assert len(parsed - set(b)) < len(parsed) / 3
     objects = len(_objects(tmp_path))
     written = sorted((out / "chunks").iterdir())
     import shutil

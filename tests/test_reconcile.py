@@ -3,6 +3,8 @@ import json
 
 import pytest
 
+from conftest import read_table
+
 from pipeline import reconcile
 from pipeline.core.records import canonical_category, category_id, rows_of_records
 
@@ -155,7 +157,7 @@ def test_conflict_ids_survive_rebuilds_and_value_changes():
 def seed(fresh_build):
     result, output = fresh_build
     ds = output / "datasets" / result.version
-    tables = {t: json.loads((ds / f"{t}.json").read_text())["records"] for t in ("conflicts", "pages")}
+    tables = {t: read_table(ds, t) for t in ("conflicts", "pages")}
     report = (output / "reports" / f"{result.version}.md").read_text()
     return tables, report
 

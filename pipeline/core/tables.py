@@ -168,9 +168,22 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("page", "str", "page key for version and record conflicts"),
         ("field", "str", "the field that differs: count, rule, documents, integration, scope, scenario, category, items"),
         ("summary", "str", "one line a person can read"),
-        ("values", "json", "[{source_file, source_sha256, page, date, value, category_raw, line_start, line_end}]"),
+        ("value_count", "int", "how many values it has: the records of conflict_values with its id (each "
+                               "capture's value, one per category it names)"),
         ("values_hash", "str", "fingerprint of the values; a decision made on other values is stale"),
         ("decision", "json", "the decision applied from review/decisions.toml, with its status"),
+    ],
+    "conflict_values": [
+        ("conflict_id", "str", "the conflict (conflicts.id) this is one value of"),
+        ("position", "int", "its place among the conflict's values, from 0 (they read in this order)"),
+        ("source_file", "str", "the capture the value is read from (the first file of an unchanged capture)"),
+        ("source_sha256", "str", "sha256 of that capture's bytes"),
+        ("page", "str", "page key of the capture"),
+        ("date", "str", "the capture's date (最近更新时间, or when it was captured); null when unknown"),
+        ("value", "str", "what the capture says of the field (a text a person reads)"),
+        ("category_raw", "list", "the category's levels as the capture writes them"),
+        ("line_start", "int", "first line of the capture the value is read from"),
+        ("line_end", "int", "last line of it"),
     ],
     "categories": [
         ("category_id", "str", "canonical category id"),
@@ -246,14 +259,20 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
     ],
 }
 
-TABLE_ORDER = ("requirements", "scenarios", "licenses", "sources", "conflicts", "categories", "current", "pages",
-               "reviews")
+TABLE_ORDER = ("requirements", "scenarios", "licenses", "sources", "conflicts", "conflict_values", "categories",
+               "current", "pages", "reviews")
 #: tables whose rows each come from one source document (and carry its sha256)
 SOURCE_TABLES = ("requirements", "scenarios", "licenses", "sources")
 #: source tables published as a folder of chunks, each the records of consecutive sources
 #: (``store.chunks``: written once, shared by every version that has the chunk); every other
 #: table is one file per version
-FOLDER_TABLES = ("requirements", "scenarios", "licenses")
+FOLDER_TABLES = ("requirements", "scenarios", "licenses", "conflict_values")
+#: folder tables whose records the parser makes, source by source (the object store's); the
+#: other one, ``conflict_values``, is made by reconciliation and grouped by source as it is written
+PARSED_TABLES = ("requirements", "scenarios", "licenses")
+#: the fields of one of a conflict's values, as ``conflicts.values`` held them before 5.0.0 and as
+#: reconciliation and the readers of a version (``store.load_tables``) give them
+VALUE_FIELDS = ("category_raw", "date", "line_end", "line_start", "page", "source_file", "source_sha256", "value")
 
 
 def schema_markdown() -> str:
@@ -286,10 +305,6 @@ _GROUP = {"type": "object", "additionalProperties": False,
           "properties": {"rule": {"enum": list(RULES)}, "pick": _INT, "of": _INT,
                          "options": _INT, "declared": _STR, "conditions": _STRS, "items_missing": {"type": "boolean"},
                          "items": {"type": "array", "items": {"$ref": "#/$defs/item"}}}}
-_VALUE = {"type": "object", "required": ["source_file", "source_sha256", "value", "line_start"],
-          "properties": {"source_file": {"type": "string"}, "source_sha256": {"type": "string"},
-                         "page": _STR, "date": _STR, "value": {"type": "string"},
-                         "category_raw": _STRS, "line_start": {"type": "integer"}, "line_end": {"type": "integer"}}}
 _SHA = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 _SOURCE = {"type": "object", "additionalProperties": False, "required": ["source_file", "line", "date"],
            "properties": {"source_file": {"type": "string"}, "line": {"type": "integer", "minimum": 1}, "date": _STR}}
@@ -318,7 +333,9 @@ FIELD_SCHEMAS: dict[tuple[str, str], dict] = {
     ("conflicts", "status"): {"enum": list(CONFLICT_STATUSES)},
     ("conflicts", "severity"): {"enum": list(SEVERITIES)},
     ("conflicts", "relation"): {"enum": ["version", "page", "capability", "record"]},
-    ("conflicts", "values"): {"type": "array", "items": _VALUE, "minItems": 1},
+    ("conflicts", "value_count"): {"type": "integer", "minimum": 1},
+    ("conflict_values", "conflict_id"): {"type": "string", "pattern": "^cfl_[0-9a-f]{16}$"},
+    ("conflict_values", "position"): {"type": "integer", "minimum": 0},
     ("conflicts", "categories"): {"type": "array", "minItems": 1, "items": {
         "type": "object", "required": ["category_id", "category"], "additionalProperties": False,
         "properties": {"category_id": {"type": "string"}, "category": {"type": "array", "items": {"type": "string"}}}}},
@@ -361,6 +378,8 @@ NOT_NULL = {("requirements", f) for f in ("id", "source_sha256", "source_file", 
     {(t, "source_sha256") for t in ("scenarios", "licenses", "sources")} | \
     {(t, "id") for t in ("scenarios", "licenses", "conflicts")} | \
     {("conflicts", f) for f in ("kind", "relation", "severity", "status", "summary")} | \
+    {("conflict_values", f) for f in ("conflict_id", "position", "source_file", "source_sha256", "value",
+                                      "line_start")} | \
     {("categories", "category_id"), ("pages", "page_key"), ("reviews", "conflict")} | \
     {("current", f) for f in ("capability", "category_id", "status")}
 
@@ -435,7 +454,8 @@ def validate_row(table: str, row: dict) -> None:
 
 #: primary keys of the published tables
 PRIMARY_KEYS = {"requirements": ["id"], "scenarios": ["id"], "licenses": ["id"], "sources": ["source_sha256"],
-                "conflicts": ["id"], "categories": ["category_id", "capability"],
+                "conflicts": ["id"], "conflict_values": ["conflict_id", "position"],
+                "categories": ["category_id", "capability"],
                 "current": ["category_id", "capability"], "pages": ["page_key"],
                 "reviews": ["conflict"]}
 
@@ -451,4 +471,7 @@ def table_schema_fields(table: str) -> dict:
         fields.append({"name": name, "type": t, "description": desc})
     # records are written with sorted keys, and Frictionless matches keyed JSON by position
     fields.sort(key=lambda f: f["name"])
-    return {"fields": fields, "primaryKey": PRIMARY_KEYS[table]}
+    out = {"fields": fields, "primaryKey": PRIMARY_KEYS[table]}
+    if table == "conflict_values":
+        out["foreignKeys"] = [{"fields": ["conflict_id"], "reference": {"resource": "conflicts", "fields": ["id"]}}]
+    return out

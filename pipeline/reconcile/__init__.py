@@ -79,14 +79,36 @@ def conflict_header(c: dict, keep_values: int) -> dict:
                 summary=c["summary"] if c["decision"] is not None else None)
 
 
-#: fields built as plain JSON types (``_value``), passed through by ``plain_row``
-_BUILT_PLAIN = {("conflicts", "values")}
+def conflict_row(c: dict) -> dict:
+    """A conflict's record as published: its fields, and how many values it has (they are
+    ``value_rows``' records)."""
+    return dict(plain_row("conflicts", c), value_count=len(c["values"]))
+
+
+def value_rows(c: dict) -> list[dict]:
+    """A conflict's values as ``conflict_values`` records: each with the conflict's id and its
+    place among them."""
+    return [dict(v, conflict_id=c["id"], position=i) for i, v in enumerate(c["values"])]
+
+
+def conflicts_as_read(conflicts: list[dict], sources: list[str]) -> dict[str, list[dict]]:
+    """Conflicts as a reader of a version gets them (``store.load_tables``): each record with its
+    values, and the values as ``conflict_values`` records in published order: by source
+    (``sources``: their sha256 in the sources' order), then conflict id, then position (the
+    build writes them so: ``build._ValueIndex``)."""
+    at: dict[str, int] = {}
+    for i, sha in enumerate(sources):
+        at.setdefault(sha, i)
+    values = sorted((v for c in conflicts for v in value_rows(c)),
+                    key=lambda v: (at.get(v["source_sha256"], len(at)), v["conflict_id"], v["position"]))
+    return {"conflicts": [dict(conflict_row(c), values=list(c["values"])) for c in conflicts],
+            "conflict_values": values}
 
 
 def plain_row(table: str, row) -> dict:
     """A reconciled row as plain JSON types, fields in schema order."""
 
-    return {f: row.get(f) if (table, f) in _BUILT_PLAIN else _plain(row.get(f)) for f, _, _ in TABLES[table]}
+    return {f: _plain(row.get(f)) for f, _, _ in TABLES[table]}
 
 
 def _plain(value):
@@ -109,5 +131,6 @@ def reconcile_tables(tables: dict[str, list[dict]], decisions: list, known_ids: 
     reqs = apply_stated_renames(tables["requirements"], tables.get("sources"))
     out = dict(tables, requirements=reqs, **reconcile_rows(rows_of_records(reqs), decisions, known_ids,
                                                            decisions_file, sources=tables.get("sources")))
-    out["conflicts"] = [plain_row("conflicts", c) for c in out["conflicts"]]
-    return {t: [{f: row.get(f) for f, _, _ in TABLES[t]} for row in rows] for t, rows in out.items()}
+    conflicts = out.pop("conflicts")
+    out = {t: [{f: row.get(f) for f, _, _ in TABLES[t]} for row in rows] for t, rows in out.items()}
+    return out | conflicts_as_read(conflicts, [s["source_sha256"] for s in tables.get("sources") or ()])

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.core.records import RowReader
-from pipeline.reconcile import plain_row, prior_pages, reconcile_rows
+from pipeline.reconcile import conflicts_as_read, prior_pages, reconcile_rows
 from pipeline.reconcile.review import Decision
 from pipeline.reconcile.versions import page_versions
 
@@ -84,7 +84,7 @@ def as_of(tables: dict[str, list[dict]], day: str) -> tuple[dict[str, list[dict]
     sources = [s for s in tables["sources"] if s["source_sha256"] in kept]
     out = reconcile_rows(cut, _decisions(tables.get("reviews")), known, "review/decisions.toml",
                          sources=sources, prior=prior)
-    out["conflicts"] = [plain_row("conflicts", c) for c in out["conflicts"]]
+    out |= conflicts_as_read(out["conflicts"], [s["source_sha256"] for s in tables["sources"]])
     ids = {id(r) for r in cut}
     out["requirements"] = [r for r, row in zip(tables["requirements"], rows) if id(row) in ids]
     for name in _BY_SOURCE[1:]:

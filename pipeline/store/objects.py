@@ -4,7 +4,7 @@ written once, one file per source.
 An object is one file ``<store>/<key[:2]>/<key>.jsonl``: a first line saying what it holds
 (its key, the source's row, the renames and categories it states, the parser that wrote it,
 per source table the records' count and bytes, and the sha256 and size of the rest), then the
-source's records of each folder table (``tables.FOLDER_TABLES``, in that order), one compact
+source's records of each folder table (``tables.PARSED_TABLES``, in that order), one compact
 JSON record per line: the lines the published chunks are made of (``chunks``). Its key hashes
 the source's bytes, its name and metadata and the parser's version (``build.object_key``), or an
 object and the renames applied to it. It is written under a temporary name and renamed into
@@ -31,7 +31,7 @@ import orjson
 
 from pipeline.core.errors import StoreError
 from pipeline.store.files import compact_json_bytes
-from pipeline.core.tables import FOLDER_TABLES, SCHEMA_VERSION, TABLES
+from pipeline.core.tables import PARSED_TABLES, SCHEMA_VERSION, TABLES
 
 SUFFIX = ".jsonl"
 #: what an object's first line holds: its key, the source's row, per page it holds what the
@@ -163,7 +163,7 @@ class Objects:
     def put(self, key: str, tables: dict[str, list[dict]], source: dict, **extra) -> dict:
         """Write the object ``key``: the records of each folder table in ``tables`` and the
         source's row (``extra``: what else its first line says). Returns what ``get`` returns."""
-        parts = {t: jsonl_bytes(tables.get(t) or []) for t in FOLDER_TABLES}
+        parts = {t: jsonl_bytes(tables.get(t) or []) for t in PARSED_TABLES}
         body = b"".join(parts.values())
         info = {"key": key, "source": source, **extra,
                 "tables": {t: {"rows": len(tables.get(t) or []), "bytes": len(data)} for t, data in parts.items()},
@@ -190,7 +190,7 @@ class Objects:
         if len(body) != info["body"]["bytes"] or hashlib.sha256(body).hexdigest() != info["body"]["sha256"]:
             raise CorruptObject(f"{p}: not the bytes its first line lists")
         out, at = {}, 0
-        for t in FOLDER_TABLES:
+        for t in PARSED_TABLES:
             n = info["tables"].get(t, {}).get("bytes", 0)
             out[t], at = body[at:at + n], at + n
         return out

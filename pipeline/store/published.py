@@ -21,7 +21,7 @@ import orjson
 
 from pipeline.core.errors import StoreError, warning
 from pipeline.store.files import describe_error
-from pipeline.core.tables import FOLDER_TABLES, TABLE_ORDER
+from pipeline.core.tables import FOLDER_TABLES, TABLE_ORDER, VALUE_FIELDS
 
 
 def dataset_dir(output: Path, version: str) -> Path:
@@ -262,9 +262,43 @@ def load_tables(output: Path, version: str, skip: tuple[str, ...] = (), mentioni
     ds = dataset_dir(output, version)
     outputs = _manifest(ds).get("outputs", [])
     check_present(ds, _listed(ds, outputs))
-    return {t: [] if t in skip else list(iter_table(ds, t, outputs=outputs, mentioning=mentioning, parsed=parsed,
-                                                    strings=strings))
-            for t in TABLE_ORDER}
+    out = {t: [] if t in skip or t == "conflict_values" else
+           list(iter_table(ds, t, outputs=outputs, mentioning=mentioning, parsed=parsed, strings=strings))
+           for t in TABLE_ORDER}
+    if "conflicts" in skip and "conflict_values" in skip:
+        return out
+    # (a reader of some conflicts reads the values whose lines name them)
+    ids = [c["id"] for c in out["conflicts"]] if mentioning is not None else None
+    values = list(iter_table(ds, "conflict_values", outputs=outputs, mentioning=ids, strings=strings)) \
+        if ids is None or ids else []
+    if "conflicts" not in skip:
+        join_values(ds, out["conflicts"], values, every=mentioning is None)
+    if "conflict_values" not in skip:
+        kept = set(ids or ())
+        out["conflict_values"] = values if mentioning is None else [v for v in values if v["conflict_id"] in kept]
+    return out
+
+
+def join_values(ds: Path, conflicts: list[dict], values: list[dict], every: bool = True) -> None:
+    """Each conflict's values (its ``conflict_values`` records) put back into it as ``values``,
+    in their order and as reconciliation made them (``tables.VALUE_FIELDS``): what every
+    reader of a version's conflicts reads. A conflict of a version before 5.0.0 holds its own.
+    A conflict with other than ``value_count`` values, or values of no conflict (``every``:
+    all conflicts were read), is a version that cannot be trusted."""
+    by_id: dict[str, list[tuple[int, dict]]] = {}
+    for v in values:
+        by_id.setdefault(v["conflict_id"], []).append((v["position"], {k: v[k] for k in VALUE_FIELDS}))
+    for c in conflicts:
+        if "values" in c:
+            continue
+        got = sorted(by_id.pop(c["id"], ()), key=lambda p: p[0])
+        if [p for p, _ in got] != list(range(c.get("value_count") or 0)):
+            raise StoreError(f"{ds}: conflict {c['id']} has {c.get('value_count')} values, conflict_values holds "
+                             f"{len(got)} for it; this version cannot be trusted")
+        c["values"] = [v for _, v in got]
+    if every and by_id:
+        raise StoreError(f"{ds}: conflict_values holds values of {next(iter(by_id))}, which is no conflict of the "
+                         f"version; this version cannot be trusted")
 
 
 def has_table(output: Path, version: str, table: str) -> bool:
