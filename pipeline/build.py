@@ -4,9 +4,10 @@ publish one dataset version.
 - nothing heavy is imported, and nothing is parsed, when the inputs, the decisions and the
   parser are unchanged since the last build ("up to date");
 - each source's records are an object, keyed by its bytes, name, metadata and the parser
-  version (``object_key``), written once by whoever parses it and linked into every version
-  that has the source: an unchanged source is never parsed twice, and a version costs what
-  changed;
+  version (``object_key``), written once by whoever parses it: an unchanged source is never
+  parsed twice;
+- the folder tables are chunks of consecutive sources' records, each written once and linked
+  into every version that has it (``store.chunks``): a version costs what changed;
 - sources that must be parsed are parsed in a process pool (serial for a handful); the output
   does not depend on how.
 """

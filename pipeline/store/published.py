@@ -114,6 +114,7 @@ def iter_table(ds: Path, table: str, sources: set[str] | None = None, outputs: l
     one (``_share``: the versions of a page repeat their texts; a reader of whole tables holds
     each once, 40 % less, for a third more time)."""
     needles = _needles(mentioning)
+    sources = set(sources) if sources is not None else None
     listed = _listed(ds, outputs)
     p = ds / f"{table}.json"
     if table not in FOLDER_TABLES or f"{table}.json" in listed or p.exists():
@@ -134,7 +135,7 @@ def iter_table(ds: Path, table: str, sources: set[str] | None = None, outputs: l
         if sources is not None:
             if not isinstance(held, list) or sources.isdisjoint(held):
                 continue
-            if len(held) > 1:  # (only the lines naming one of them are parsed)
+            if not sources.issuperset(held):  # (only the lines naming one of them are parsed)
                 wanted = tuple(s.encode("ascii") for s in held if isinstance(s, str) and s in sources)
         p = ds / name
         if parsed is not None and needles is None and wanted is None:

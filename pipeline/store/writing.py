@@ -135,7 +135,7 @@ class VersionWriter:
                         shutil.copyfile(src, self.folder / name)
                 meta = chunk if suffix == "jsonl" else chunk["parquet"]
                 entry = {"file": name, "sha256": meta["sha256"], "bytes": meta["bytes"], "rows": chunk["rows"]}
-                self.linked[table].append(dict(entry, sources=chunk["sources"]) if suffix == "jsonl" else entry)
+                self.linked.setdefault(table, []).append(dict(entry, sources=chunk["sources"]) if suffix == "jsonl" else entry)
 
     def table(self, name: str) -> _SmallTable:
         if name in FOLDER_TABLES:
