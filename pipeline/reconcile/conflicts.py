@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from itertools import repeat
 
 from pipeline.core.model import count_text
 from pipeline.core.normalize import stable_id
@@ -235,31 +236,45 @@ def _is_requirement(r) -> bool:
     return r.get("kind", "qualification") == "qualification"
 
 
+class _Entries:
+    """One category's (row, page part, date) entries on a page, made as they are read: a page's
+    history can be most of the archive, and a tuple held per capture cost more than the rest of
+    the comparison (its rows and their dates are kept, the part is one for all)."""
+
+    __slots__ = ("rows", "where", "dates")
+
+    def __init__(self, rows: list, where: str, dates: list):
+        self.rows, self.where, self.dates = rows, where, dates
+
+    def __iter__(self):
+        return zip(self.rows, repeat(self.where), self.dates)
+
+    def __getitem__(self, i: int) -> tuple:
+        return self.rows[i], self.where, self.dates[i]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
 class _PageRows:
-    """One page's requirement rows per (part, category), with the index of each one's version:
-    a page's history can be most of the archive, so its (row, page, date) entries are made one
-    category at a time (``entries``); ``reps`` holds each category's distinct contents."""
+    """One page's requirement rows per (part, category), with the date of each one's version
+    (``entries``); ``reps`` holds each category's distinct contents."""
 
     def __init__(self, key: str, versions: list[Version]):
         self.key, self.versions, self.cap = key, versions, key.split(":", 1)[0]
-        self.by_cat: dict[tuple[str, str], tuple[list, list[int]]] = {}
-        for i, v in enumerate(versions):
+        self.by_cat: dict[tuple[str, str], tuple[list, list]] = {}
+        for v in versions:
             for r in v.rows:
                 if _is_requirement(r):
-                    rows, at = self.by_cat.setdefault((v.slot(r.get("page_part")) or "", r["category_id"]), ([], []))
+                    rows, dates = self.by_cat.setdefault((v.slot(r.get("page_part")) or "", r["category_id"]),
+                                                         ([], []))
                     rows.append(r)
-                    at.append(i)
+                    dates.append(v.date)
         self.reps = {k: list(distinct_contents(rows)) for k, (rows, _) in self.by_cat.items()}
-        #: the last category's entries: asked for again and again, one category after another
-        self._entries: tuple = (None, [])
 
-    def entries(self, k: tuple[str, str]) -> list[tuple[dict, str, str | None]]:
-        if self._entries[0] != k:
-            rows, at = self.by_cat[k]
-            where = part_key(self.key, k[0])
-            dates = [v.date for v in self.versions]
-            self._entries = (k, [(r, where, dates[i]) for r, i in zip(rows, at)])
-        return self._entries[1]
+    def entries(self, k: tuple[str, str]) -> _Entries:
+        rows, dates = self.by_cat[k]
+        return _Entries(rows, part_key(self.key, k[0]), dates)
 
 
 def _differences(page: _PageRows) -> list[tuple]:

@@ -59,7 +59,9 @@ def page_versions(rows: list[dict], sources: list[dict] | None = None, prior: li
         groups.setdefault((r["capability"], r["source_sha256"], r["page"]), []).append(r)
     empty = listless_captures(sources, {gk[1] for gk in groups})
     groups.update({gk: [] for gk in empty})
-    captures = {gk: capture_of(gk, rs, empty.get(gk)) for gk, rs in groups.items()}
+    stated: dict = {}  # (what captures of the same contents state: ``capture_of``)
+    captures = {gk: capture_of(gk, rs, empty.get(gk), stated) for gk, rs in groups.items()}
+    del stated
     found = identify(list(captures.values()), facts, prior)
     identity, info, when, order = found.identity, found.info, found.when, found.order
     by_page: dict[str, list[tuple]] = {}
