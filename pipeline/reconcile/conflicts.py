@@ -213,19 +213,22 @@ def conflict_order(c: dict) -> tuple:
     return ("/".join(c["category"]), c["relation"], c["kind"], c["id"])
 
 
-def iter_conflicts(rows: list[Row], pages: dict[str, list[Version]], stated: dict | None = None):
+def iter_conflicts(rows: list[Row], pages: dict[str, list[Version]], stated: dict | None = None,
+                   changes: dict | None = None):
     """Every disagreement, one at a time (a conflict over an archive lists every capture's value,
     so the build writes each as it comes): a page over time and within one capture, pages of one
     capability, capabilities. Eligibility rows (a category list without a qualification column)
     state no requirement: they count for categories added and removed, never in value
-    comparisons. ``stated``: ``statements.stated_today(pages)``, when worked out already."""
+    comparisons. ``stated``: ``statements.stated_today(pages)``, and ``changes``: each page's
+    ``versions.page_changes``, when worked out already."""
     # which captures today's answer comes from: a change that appeared in another is history
     today = today_sources(pages, stated)
     for key, versions in sorted(pages.items()):
         page = _PageRows(key, versions)
         if len(versions) > 1:
             yield from _changes(page, today)
-            yield from _membership(key, page.cap, versions, today.by_page.get(key, frozenset()))
+            yield from _membership(key, page.cap, versions, today.by_page.get(key, frozenset()),
+                                   (changes or {}).get(key))
         yield from _record_problems(page, today)
     by_cap_cat, page_of = _stated_today(pages)
     yield from _between_pages(by_cap_cat, page_of)
@@ -461,12 +464,12 @@ def _lost_text(r: dict) -> str:
     return f"declares {r['declared'] or r['rule']} with items missing"
 
 
-def _membership(key: str, cap: str, versions: list[Version], now: frozenset[str]):
+def _membership(key: str, cap: str, versions: list[Version], now: frozenset[str], changes=None):
     """Categories added, removed, renamed and moved between consecutive versions of a page
     (``page_changes``), one conflict at a time; each conflict's values (a sentence per
     transition, over a long history thousands) are made when it is yielded. One bears on today
     where a transition of it led to a capture today's answer comes from (``now``)."""
-    changes = page_changes(versions)
+    changes = changes if changes is not None else page_changes(versions)
     said = _Said(key, changes.pairs)
     for kind, found in (("category_added", changes.added), ("category_removed", changes.removed),
                         ("category_renamed", changes.renamed)):

@@ -76,7 +76,9 @@ def capture_of(key: tuple, rows: list, source: dict | None = None, memo: dict | 
     if not rows:
         return Capture(key, source["source_file"], source.get("updated"), frozenset())
     dates = [r["page_updated"] for r in rows if r["page_updated"]]
-    contents = tuple(r.content_hash for r in rows) if memo is not None else None
+    contents = tuple(r.get("content_hash") for r in rows) if memo is not None else None
+    if contents is not None and None in contents:  # (a row made by hand: no content to key by)
+        contents = None
     stated = memo.get(contents) if contents is not None else None
     if stated is None:
         stated = (frozenset(r["category_id"] for r in rows), carries_of(rows))
