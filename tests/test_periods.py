@@ -5,7 +5,7 @@ import re
 from lxml import etree
 
 from pipeline.present import report, timeline
-from pipeline.reconcile.periods import conflict_periods, periods
+from pipeline.reconcile.periods import conflict_first_periods, conflict_periods, first_periods, periods
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -32,6 +32,19 @@ def test_consecutive_equal_values_are_one_period():
     assert [p.value for p in periods([_v("a", "2020-01-01", 1), _v("b", "2020-02-01", 2),
                                       _v("a", "2020-03-01", 3)])] == ["a", "b", "a"]
     assert len(periods([_v("a", "2020-01-01", 1), _v("a", "2020-01-01", 1)])) == 2
+
+
+def test_the_first_periods_are_those_of_all_and_the_rest_are_counted():
+    """A conflict header keeps a dozen periods of a hundred thousand: the first ones, made as
+    ``periods`` makes them, and the number of all of them."""
+    values = [_v("ab"[m % 3 == 0], f"2020-{m + 1:02d}-01", m) for m in range(12)]
+    values += [_v("a", None, 20), _v("a", "2021-01-01", 3), _v("a", "2021-02-01", 3)]
+    whole = periods(values)
+    for most in (0, 1, 3, len(whole), len(whole) + 5):
+        assert first_periods(values, most) == (whole[:most], len(whole))
+    cats = [("教育", f"类目{i}") for i in range(3)]
+    c = {"values": [_v("x", f"2020-0{m + 1}-01", m, raw=cat) for cat in cats for m in range(2)], "category_id": None}
+    assert conflict_first_periods(c, 2) == (conflict_periods(c)[:2], 3)
 
 
 def test_a_page_wide_change_is_a_run_per_category():

@@ -46,11 +46,12 @@ def reconcile_rows(rows: list, decisions: list, known_ids: set[str], decisions_f
 
 def _reconcile_rows(rows, decisions, known_ids, decisions_file, sink, sources, prior):
 
-    pages, info = page_versions(rows, sources, prior)
+    changes: dict = {}  # (each page's transitions: worked out by page_versions, read by iter_conflicts)
+    pages, info = page_versions(rows, sources, prior, changes)
     by_id = {d.conflict: d for d in decisions}
     kept, summaries = [], {}
     stated = stated_today(pages)  # (what each page states today: read twice, worked out once)
-    for c in iter_conflicts(rows, pages, stated):
+    for c in iter_conflicts(rows, pages, stated, changes):
         c = apply_decision(c, by_id.get(c["id"]))
         # the current table quotes each conflict's summary, cut short (a sink drops it)
         summaries[c["id"]] = c["summary"][:SUMMARY_MAX + 1]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from itertools import repeat
 
 from pipeline.core.model import count_text
 from pipeline.core.normalize import stable_id
@@ -212,19 +213,22 @@ def conflict_order(c: dict) -> tuple:
     return ("/".join(c["category"]), c["relation"], c["kind"], c["id"])
 
 
-def iter_conflicts(rows: list[Row], pages: dict[str, list[Version]], stated: dict | None = None):
+def iter_conflicts(rows: list[Row], pages: dict[str, list[Version]], stated: dict | None = None,
+                   changes: dict | None = None):
     """Every disagreement, one at a time (a conflict over an archive lists every capture's value,
     so the build writes each as it comes): a page over time and within one capture, pages of one
     capability, capabilities. Eligibility rows (a category list without a qualification column)
     state no requirement: they count for categories added and removed, never in value
-    comparisons. ``stated``: ``statements.stated_today(pages)``, when worked out already."""
+    comparisons. ``stated``: ``statements.stated_today(pages)``, and ``changes``: each page's
+    ``versions.page_changes``, when worked out already."""
     # which captures today's answer comes from: a change that appeared in another is history
     today = today_sources(pages, stated)
     for key, versions in sorted(pages.items()):
         page = _PageRows(key, versions)
         if len(versions) > 1:
             yield from _changes(page, today)
-            yield from _membership(key, page.cap, versions, today.by_page.get(key, frozenset()))
+            yield from _membership(key, page.cap, versions, today.by_page.get(key, frozenset()),
+                                   (changes or {}).get(key))
         yield from _record_problems(page, today)
     by_cap_cat, page_of = _stated_today(pages)
     yield from _between_pages(by_cap_cat, page_of)
@@ -235,31 +239,45 @@ def _is_requirement(r) -> bool:
     return r.get("kind", "qualification") == "qualification"
 
 
+class _Entries:
+    """One category's (row, page part, date) entries on a page, made as they are read: a page's
+    history can be most of the archive, and a tuple held per capture cost more than the rest of
+    the comparison (its rows and their dates are kept, the part is one for all)."""
+
+    __slots__ = ("rows", "where", "dates")
+
+    def __init__(self, rows: list, where: str, dates: list):
+        self.rows, self.where, self.dates = rows, where, dates
+
+    def __iter__(self):
+        return zip(self.rows, repeat(self.where), self.dates)
+
+    def __getitem__(self, i: int) -> tuple:
+        return self.rows[i], self.where, self.dates[i]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
 class _PageRows:
-    """One page's requirement rows per (part, category), with the index of each one's version:
-    a page's history can be most of the archive, so its (row, page, date) entries are made one
-    category at a time (``entries``); ``reps`` holds each category's distinct contents."""
+    """One page's requirement rows per (part, category), with the date of each one's version
+    (``entries``); ``reps`` holds each category's distinct contents."""
 
     def __init__(self, key: str, versions: list[Version]):
         self.key, self.versions, self.cap = key, versions, key.split(":", 1)[0]
-        self.by_cat: dict[tuple[str, str], tuple[list, list[int]]] = {}
-        for i, v in enumerate(versions):
+        self.by_cat: dict[tuple[str, str], tuple[list, list]] = {}
+        for v in versions:
             for r in v.rows:
                 if _is_requirement(r):
-                    rows, at = self.by_cat.setdefault((v.slot(r.get("page_part")) or "", r["category_id"]), ([], []))
+                    rows, dates = self.by_cat.setdefault((v.slot(r.get("page_part")) or "", r["category_id"]),
+                                                         ([], []))
                     rows.append(r)
-                    at.append(i)
+                    dates.append(v.date)
         self.reps = {k: list(distinct_contents(rows)) for k, (rows, _) in self.by_cat.items()}
-        #: the last category's entries: asked for again and again, one category after another
-        self._entries: tuple = (None, [])
 
-    def entries(self, k: tuple[str, str]) -> list[tuple[dict, str, str | None]]:
-        if self._entries[0] != k:
-            rows, at = self.by_cat[k]
-            where = part_key(self.key, k[0])
-            dates = [v.date for v in self.versions]
-            self._entries = (k, [(r, where, dates[i]) for r, i in zip(rows, at)])
-        return self._entries[1]
+    def entries(self, k: tuple[str, str]) -> _Entries:
+        rows, dates = self.by_cat[k]
+        return _Entries(rows, part_key(self.key, k[0]), dates)
 
 
 def _differences(page: _PageRows) -> list[tuple]:
@@ -446,12 +464,12 @@ def _lost_text(r: dict) -> str:
     return f"declares {r['declared'] or r['rule']} with items missing"
 
 
-def _membership(key: str, cap: str, versions: list[Version], now: frozenset[str]):
+def _membership(key: str, cap: str, versions: list[Version], now: frozenset[str], changes=None):
     """Categories added, removed, renamed and moved between consecutive versions of a page
     (``page_changes``), one conflict at a time; each conflict's values (a sentence per
     transition, over a long history thousands) are made when it is yielded. One bears on today
     where a transition of it led to a capture today's answer comes from (``now``)."""
-    changes = page_changes(versions)
+    changes = changes if changes is not None else page_changes(versions)
     said = _Said(key, changes.pairs)
     for kind, found in (("category_added", changes.added), ("category_removed", changes.removed),
                         ("category_renamed", changes.renamed)):

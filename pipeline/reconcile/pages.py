@@ -68,14 +68,23 @@ class Capture:
     carries: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = ()
 
 
-def capture_of(key: tuple, rows: list, source: dict | None = None) -> Capture:
+def capture_of(key: tuple, rows: list, source: dict | None = None, memo: dict | None = None) -> Capture:
     """The capture ``key`` from its requirement rows; one with none from its ``sources`` row
-    (its file, and the page's date the source gives)."""
+    (its file, and the page's date the source gives). ``memo``: what captures of the same
+    contents (``records.Row``s' ``content_hash``, in order) state, kept by the caller: thousands
+    of captures of a page state the same categories."""
     if not rows:
         return Capture(key, source["source_file"], source.get("updated"), frozenset())
     dates = [r["page_updated"] for r in rows if r["page_updated"]]
-    return Capture(key, rows[0]["source_file"], max(dates) if dates else None,
-                   frozenset(r["category_id"] for r in rows), carries=carries_of(rows))
+    contents = tuple(r.get("content_hash") for r in rows) if memo is not None else None
+    if contents is not None and None in contents:  # (a row made by hand: no content to key by)
+        contents = None
+    stated = memo.get(contents) if contents is not None else None
+    if stated is None:
+        stated = (frozenset(r["category_id"] for r in rows), carries_of(rows))
+        if contents is not None:
+            memo[contents] = stated
+    return Capture(key, rows[0]["source_file"], max(dates) if dates else None, stated[0], carries=stated[1])
 
 
 def carries_of(rows) -> tuple:

@@ -45,21 +45,23 @@ class Version:
         return self._slot_of.get(part, part)
 
 
-def page_versions(rows: list[dict], sources: list[dict] | None = None, prior: list = ()
-                  ) -> tuple[dict[str, list[Version]], dict[str, dict]]:
+def page_versions(rows: list[dict], sources: list[dict] | None = None, prior: list = (),
+                  changes: dict | None = None) -> tuple[dict[str, list[Version]], dict[str, dict]]:
     """Versions of every page in time order (``pages.identify``: which page, which date), and
     a description of each page. ``part`` separates tables of a page that are separate
     statements (非个人主体 / 个人主体 / 海外主体); a version's parts are compared as the newest
     version's parts they share most categories with (``_part_slots``). ``prior``: the previous
     dataset version's pages (``pages.prior_pages``) a capture without URL or title may continue.
-    """
+    ``changes``: the caller's dict, given each page's ``page_changes`` (``conflicts`` reads them)."""
     facts = source_facts(sources)
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
         groups.setdefault((r["capability"], r["source_sha256"], r["page"]), []).append(r)
     empty = listless_captures(sources, {gk[1] for gk in groups})
     groups.update({gk: [] for gk in empty})
-    captures = {gk: capture_of(gk, rs, empty.get(gk)) for gk, rs in groups.items()}
+    stated: dict = {}  # (what captures of the same contents state: ``capture_of``)
+    captures = {gk: capture_of(gk, rs, empty.get(gk), stated) for gk, rs in groups.items()}
+    del stated
     found = identify(list(captures.values()), facts, prior)
     identity, info, when, order = found.identity, found.info, found.when, found.order
     by_page: dict[str, list[tuple]] = {}
@@ -80,11 +82,13 @@ def page_versions(rows: list[dict], sources: list[dict] | None = None, prior: li
         info[key]["title"] = titled[-1] if titled else None
         now = current(pages[key])
         info[key]["parts"] = sorted({p for r in now.rows if (p := now.slot(r.get("page_part")))})
-        changes = page_changes(pages[key])
+        changed = page_changes(pages[key])
+        if changes is not None:
+            changes[key] = changed
         # a transition is told of the version it leads to; an undated version's (compared with
         # the first dated one, ``transitions``) of the undated version
         compared = {}
-        for (prev, nxt), n in zip(changes.pairs, changes.per_transition()):
+        for (prev, nxt), n in zip(changed.pairs, changed.per_transition()):
             if prev.date is None and nxt.date is not None:
                 compared[id(prev)] = (nxt, n)
             else:
