@@ -119,3 +119,58 @@ def test_a_page_whose_lines_are_remembered_reads_as_afresh_when_its_sections_cha
     got = parsers.parse(edited.encode(), "raw/b.txt", "web_text", memo)
     assert got == parsers.parse(edited.encode(), "raw/b.txt", "web_text")
     assert memo.remembered()["texts"] > 0
+
+
+# --- sections remembered by their lines (Markdown: ``markdown._scan``) ----------------------
+
+_MD = (ROOT / "raw" / "001_c5ae0df2c7b8cf07.txt").read_text("utf-8")
+
+
+def _md(text: str, file: str, memo=None):
+    return parsers.parse(text.encode(), file, "markdown", memo).doc
+
+
+def test_remembered_markdown_sections_placed_lower_read_as_afresh():
+    memo = parsers.ParseMemo()
+    _md(_MD, "raw/a.md", memo)
+    kept = memo.remembered()["sections"]
+    moved = "\n\n\n" + _MD
+    got = _md(moved, "raw/b.md", memo)
+    assert got == _md(moved, "raw/b.md")
+    assert got.statements[0].span.file == "raw/b.md"
+    # only the lines above the first heading (and what their tables give) are read again
+    assert memo.remembered()["sections"] - kept <= 3 < kept
+
+
+def test_a_remembered_markdown_section_with_a_warning_is_read_afresh_elsewhere():
+    # a table not closed before the next heading: read up to it, with a warning naming its line
+    text = _MD.replace("## 社交 - 直播\n", "<table>\n<tr><td>备注</td><td>无</td></tr>\n\n## 社交 - 直播\n", 1)
+    memo = parsers.ParseMemo()
+    first = _md(text, "raw/a.md", memo)
+    assert any(w.kind == "table_not_closed" for w in first.warnings)
+    moved = "\n\n" + text
+    got = _md(moved, "raw/a.md", memo)
+    assert got == _md(moved, "raw/a.md")
+    line = next(w.line for w in first.warnings if w.kind == "table_not_closed")
+    assert [w.line for w in got.warnings if w.kind == "table_not_closed"] == [line + 2]
+
+
+@pytest.mark.parametrize("old, new", [
+    ("## 教育\n", "## 教育培训\n"),          # the heading above: every section's path under it
+    ("## 医疗\n", "### 医疗\n"),             # a heading's level: which sections are its children
+])
+def test_a_remembered_markdown_section_under_other_headings_is_read_for_them(old, new):
+    memo = parsers.ParseMemo()
+    _md(_MD, "raw/a.md", memo)
+    text = _MD.replace(old, new, 1)
+    assert text != _MD
+    assert _md(text, "raw/b.md", memo) == _md(text, "raw/b.md")
+
+
+def test_a_remembered_markdown_section_on_a_page_with_another_title_is_read_for_it():
+    """The title names every section's part and is no category level."""
+    memo = parsers.ParseMemo()
+    titled = "# 小程序直播类目\n" + _MD
+    _md(titled, "raw/a.md", memo)
+    for text in ("# 小程序直播类目要求\n" + _MD, _MD):
+        assert _md(text, "raw/b.md", memo) == _md(text, "raw/b.md")

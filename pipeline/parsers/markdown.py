@@ -24,7 +24,7 @@ from pipeline.core.model import Integration, Page, ParsedDocument, Scenario, Spa
 from pipeline.core.normalize import clean, fold, real_date
 from pipeline.parsers.rules import lines_to_requirement
 from pipeline.parsers.flat import Phys, read_licences
-from pipeline.parsers.memo import ParseMemo
+from pipeline.parsers.memo import ParseMemo, any_warning as _any_warning, placed_statement
 from pipeline.parsers.sections import (Draft, Sentence, detect_capability, drafts_to_statements,
                                heading_levels, method_pattern, method_scenario, needs_statements,
                                parse_sentence, strip_markup)
@@ -51,6 +51,8 @@ class _Heading:
     scenario_tables: int = 0
     #: last line of the last table under this heading: the text after it leads in the next one
     table_end: int = 0
+    #: what its section was remembered by (``_scan``; None: the document was scanned whole)
+    key: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -75,12 +77,12 @@ def parse(text: str, file: str, memo=None) -> ParsedDocument:
     capability = detect_capability(text)
     statements: list[Statement] = []
     parts = len(scan.category_tables) > 1
-    for t, label, intro, lead in scan.category_tables:
-        statements.extend(_with_lead_in(_category_rows(t, label, intro, file, title, parts, capability, updated, memo),
-                                        lead))
+    for t, label, intro, lead, key in scan.category_tables:
+        statements.extend(_with_lead_in(_table_rows(t, label, intro, key, file, title, parts, capability, updated,
+                                                    memo), lead))
     statements.extend(_needs_statements(headings, file, title, capability, updated, warnings))
 
-    drafts = _drafts(headings, kv_rows, title, memo)
+    drafts = _drafts(headings, kv_rows, title, file, memo)
     if drafts and capability is None:
         raise ParseError(file, drafts[0].line_start,
                          "cannot tell whether the page is about face verification or live streaming")
@@ -118,7 +120,9 @@ class _Scan:
     why it looks cut short (a table that runs to its end)."""
 
     headings: list[_Heading]
-    category_tables: list[tuple[Table, str, str, _LeadIn]] = field(default_factory=list)
+    #: (table, label, intro, lead-in, what it is remembered by: its section's key and its
+    #: place among the section's category tables, or None) of each category table
+    category_tables: list[tuple[Table, str, str, _LeadIn, tuple | None]] = field(default_factory=list)
     #: (table, heading, the text above it) of each scenario table
     scenario_tables: list[tuple[Table, _Heading, list[str]]] = field(default_factory=list)
     warnings: list[PipelineWarning] = field(default_factory=list)
@@ -127,7 +131,94 @@ class _Scan:
 
 def _scan(lines: list[str], file: str, memo: ParseMemo) -> _Scan:
     """Every line once, in order: a heading opens a section, a table is read whole, any other
-    line is a callout note, an access sentence or a paragraph of the section it is in."""
+    line is a callout note, an access sentence or a paragraph of the section it is in.
+
+    Each section (a heading up to the next one; the lines above the first heading) is read on
+    its own (``_read_section``), and remembered by its lines in ``memo``: versions of a page
+    share most of their sections, at other lines. A section is read alone only as far as the
+    whole scan would read it so: when a table of it runs over the next heading (a pipe row
+    ``## a | b``), the document is scanned as a whole (``_scan_whole``)."""
+    starts = [i for i, ln in enumerate(lines) if ln[:1] == "#" and _HEADING.match(ln)]
+    bounds = [(0, starts[0] if starts else len(lines), True)]
+    bounds += [(a, b, False) for a, b in zip(starts, starts[1:] + [len(lines)])]
+    scan = _Scan([])
+    for a, b, root in bounds:
+        # what a section's reading looks at: its lines and the next heading's (where a table
+        # that is not closed stops), whether it is the page's first part and its last
+        key = (root, b == len(lines), tuple(lines[a:b + 1]))
+        part = memo.placed("markdown_section", key, a + 1, file,
+                           lambda: _read_section(lines, a, b, root, file, memo), _moved_section, _section_warns)
+        if part is None:
+            return _scan_whole(lines, file, memo)
+        h = part.headings[0]
+        h.key = key
+        if not root:
+            for prev in reversed(scan.headings):  # (as ``_open_heading``)
+                if prev.level < h.level:
+                    prev.children += 1
+                    break
+        scan.headings.append(h)
+        scan.category_tables += [(*c[:4], (key, n)) for n, c in enumerate(part.category_tables)]
+        scan.scenario_tables += part.scenario_tables
+        scan.warnings += part.warnings
+        scan.truncated = scan.truncated or part.truncated
+    return scan
+
+
+def _read_section(lines: list[str], a: int, b: int, root: bool, file: str, memo: ParseMemo) -> _Scan | None:
+    """The scan (``_scan_whole``) of lines ``a`` to ``b`` (exclusive), a heading and what
+    follows it up to the next heading (``root``: the lines above the first heading), as the
+    scan of the headings alone; None when a table of it runs past line ``b``."""
+    if root:
+        h, i = _Heading(0, "", 1), a
+    else:
+        m = _HEADING.match(lines[a])
+        h, i = _Heading(len(m.group("hashes")), strip_markup(m.group("text")), a + 1), a + 1
+    scan = _Scan([h])
+    in_callout = False
+    while i < b:
+        block = _table_block(lines, i, file)
+        if block is not None:
+            if block[1] >= b:
+                return None
+            i = _take_tables(scan, block, i + 1, file, memo)
+            in_callout = False
+        else:
+            in_callout = _take_text(h, lines[i].strip(), i + 1, in_callout)
+        i += 1
+    return scan
+
+
+def _section_warns(scan: _Scan) -> bool:
+    """Does a section's scan say something that names its lines or file (a warning, a cut)?"""
+    return bool(scan.warnings) or scan.truncated is not None or any(t.warnings for t in scan.headings[0].tables)
+
+
+def _moved_section(scan: _Scan, delta: int) -> _Scan:
+    """A section's scan (``_read_section``) read ``delta`` lines higher up, placed here: its
+    heading made afresh (the scan of the page counts its children)."""
+    def at(n: int) -> int:
+        return n + delta if n else 0
+
+    def table(t: Table) -> Table:
+        return t.shifted(delta) if delta else t
+
+    h = scan.headings[0]
+    moved = _Heading(h.level, h.text, h.line + delta if h.level else h.line,
+                     tables=[table(t) for t in h.tables],
+                     sentences=[replace(x, line=x.line + delta) for x in h.sentences] if delta else list(h.sentences),
+                     notes=list(h.notes), paragraphs=[(p, no + delta) for p, no in h.paragraphs],
+                     end=at(h.end), category_tables=h.category_tables, scenario_tables=h.scenario_tables,
+                     table_end=at(h.table_end))
+    categories = [(table(t), label, intro, lead if lead.integration is None or not delta else
+                   replace(lead, integration=replace(lead.integration, line=lead.integration.line + delta)), None)
+                  for t, label, intro, lead, _ in scan.category_tables]
+    scenarios = [(table(t), moved, context) for t, _, context in scan.scenario_tables]
+    return _Scan([moved], categories, scenarios, list(scan.warnings), scan.truncated)
+
+
+def _scan_whole(lines: list[str], file: str, memo: ParseMemo) -> _Scan:
+    """Every line once, in order (``_scan``), the document as a whole."""
     scan = _Scan([_Heading(0, "", 1)])
     # list lines written without ``>`` right after a ``>!`` callout line belong to the callout,
     # as its renderer shows them (1078/43316, 2020-04-09:12-14: ``>!`` then ``1. 入驻商家…``,
@@ -172,7 +263,7 @@ def _take_tables(scan: _Scan, block, no: int, file: str, memo: ParseMemo) -> int
         if kind == headers.CATEGORY:
             label = cur.paragraphs[-1][0] if cur.paragraphs else cur.text
             intro = " ".join(p for p, _ in cur.paragraphs[-3:])
-            scan.category_tables.append((t, label, intro, _lead_in(cur, file, scan.warnings)))
+            scan.category_tables.append((t, label, intro, _lead_in(cur, file, scan.warnings), None))
             scan.warnings.extend(_unread_columns(t, file))
             cur.category_tables += 1
         elif kind == headers.SCENARIO:
@@ -209,7 +300,8 @@ def _take_text(cur: _Heading, stripped: str, no: int, in_callout: bool) -> bool:
     return going_on
 
 
-def _drafts(headings: list[_Heading], kv_rows: dict[int, list], title: str | None, memo=None) -> list[Draft]:
+def _drafts(headings: list[_Heading], kv_rows: dict[int, list], title: str | None, file: str,
+            memo: ParseMemo) -> list[Draft]:
     """A draft per category section: a heading with a key/value table, or a leaf heading with
     an access sentence of its own."""
     drafts = []
@@ -221,9 +313,32 @@ def _drafts(headings: list[_Heading], kv_rows: dict[int, list], title: str | Non
         path = _path(headings, idx, title)
         if not path:
             continue
-        drafts.append(_kv_draft(h, kv[0] if kv else None, kv_rows[id(kv[0])] if kv else [], path,
-                                _section(headings, idx, title), memo))
+        section = _section(headings, idx, title)
+
+        def read(h=h, kv=kv, path=path, section=section) -> Draft:
+            return _kv_draft(h, kv[0] if kv else None, kv_rows[id(kv[0])] if kv else [], path, section, memo)
+
+        if h.key is None:
+            drafts.append(read())
+            continue
+        # a section's draft is a function of its scan (remembered by ``h.key``), its path and
+        # the name of its part: remembered by those, placed at the heading's line
+        drafts.append(memo.placed("markdown_draft", (h.key, path, section), h.line, file, read,
+                                  lambda d, delta, h=h: _moved_draft(d, delta, h), _draft_warns))
     return drafts
+
+
+def _moved_draft(d: Draft, delta: int, h: _Heading) -> Draft:
+    """A section's draft read ``delta`` lines higher up, placed under its heading ``h`` here:
+    its sentences are ``h``'s own (the page's sentences are told apart by identity)."""
+    if not delta and len(d.inplace) == len(h.sentences) and all(a is b for a, b in zip(d.inplace, h.sentences)):
+        return d
+    return replace(d, line_start=d.line_start + delta, line_end=d.line_end + delta,
+                   requirement=d.requirement.shifted(delta), inplace=tuple(h.sentences))
+
+
+def _draft_warns(d: Draft) -> bool:
+    return bool(d.warnings) or _any_warning(d.requirement)
 
 
 def _truncated(cut: str | None, headings: list[_Heading], sentences: list[Sentence],
@@ -486,6 +601,24 @@ def _path(headings: list[_Heading], idx: int, title: str | None) -> tuple[str, .
             path = heading_levels(prev.text) + path
             level = prev.level
     return path
+
+
+def _table_rows(t: Table, label: str, intro: str, key: tuple | None, file: str, title: str | None, parts: bool,
+                page_capability: str | None, updated: str | None, memo: ParseMemo) -> list[Statement]:
+    """``_category_rows``, remembered by the table's section and place in it (``key``: they
+    give the table, its label and intro) and what else the rows depend on; placed at the
+    table's line, in ``file``, on a page dated ``updated``."""
+    def read() -> list[Statement]:
+        return _category_rows(t, label, intro, file, title, parts, page_capability, updated, memo)
+
+    if key is None:
+        return read()
+
+    def moved(sts: list[Statement], delta: int) -> list[Statement]:
+        return [placed_statement(st, delta, file, updated) for st in sts]
+
+    return memo.placed("markdown_rows", (key, title, parts, page_capability), t.line_start, file, read, moved,
+                       lambda sts: any(st.warnings or _any_warning(st.requirement) for st in sts))
 
 
 def _category_rows(t: Table, label: str, intro: str, file: str, title: str | None,

@@ -85,11 +85,13 @@ class ParseMemo:
     """The results of the parse's pure readings, by content (the module's docstring)."""
 
     def __init__(self, pdf_pages: int = 64, requirements: int = 4096, flat_pages: int = 128,
-                 tables: int = 1024, texts: int = 65536):
+                 tables: int = 1024, texts: int = 65536, sections: int = 4096):
         self._pdf = _Lru(pdf_pages)
         self._requirements = _Lru(requirements)
         self._flat = _Lru(flat_pages)
         self._tables = _Lru(tables)
+        self._placed: dict[str, _Lru] = {}
+        self._sections = sections
         self._texts = texts
         self._pure: dict[Callable, _Pure] = {}
 
@@ -97,7 +99,8 @@ class ParseMemo:
         """How many results of each kind are kept now."""
         return {"pdf_pages": len(self._pdf.got), "requirements": len(self._requirements.got),
                 "flat_pages": len(self._flat.got), "tables": len(self._tables.got),
-                "texts": sum(len(p.got) for p in self._pure.values())}
+                "texts": sum(len(p.got) for p in self._pure.values()),
+                "sections": sum(len(p.got) for p in self._placed.values())}
 
     def pure(self, fn: Callable) -> Callable:
         """``fn`` remembered by its argument, in this memo: for a pure function of one text (or
@@ -125,6 +128,29 @@ class ParseMemo:
         self._tables.put(html, (tables, first_line))
         return tables
 
+    def placed(self, kind: str, key, first: int, file: str, read: Callable[[], object],
+               move: Callable[[object, int], object], warns: Callable[[object], bool]):
+        """A part of a page (``kind``: a Markdown section, its draft, its category rows): what
+        ``read()`` gave before for ``key`` (everything the reading depends on except where it
+        stands: the first line ``first``, the ``file``), moved by ``move(result, delta)`` from
+        the line it was read at; else ``read()``, remembered. ``read()`` giving None (the part
+        cannot be read alone) is not remembered. A result that ``warns`` is used only where it
+        was read (same first line, same file). What is given out is always ``move``'s, with
+        delta 0 where it was read: ``move`` makes what the caller may change afresh."""
+        lru = self._placed.get(kind)
+        if lru is None:
+            lru = self._placed[kind] = _Lru(self._sections)
+        got = lru.get(key)
+        if got is not None:
+            result, at, in_file = got
+            if (at == first and in_file == file) or not warns(result):
+                return move(result, first - at)
+        result = read()
+        if result is None:
+            return None
+        lru.put(key, (result, first, file))
+        return move(result, 0)
+
     def read(self, key, read: Callable[[], object]):
         """A PDF page: ``read()``, or what it gave for ``key`` before (``key`` None: always
         read). ``key`` is a digest of the page's content streams and resources
@@ -148,13 +174,15 @@ class ParseMemo:
             return tuple((ln.text, ln.line - base, ln.end - base if ln.end else None, ln.bullet, ln.depth)
                          for ln in ls)
 
-        key = digest(header, rel(lines), None if columns is None else tuple(rel(c) for c in columns))
+        # the tuple itself is the key (texts, numbers, flags: hashable, compared exactly); a
+        # digest of its ``repr`` cost more than the lookup it keyed
+        key = (header, rel(lines), None if columns is None else tuple(rel(c) for c in columns))
         got = self._requirements.get(key)
         if got is not None:
             req, at = got
             if at == base:
                 return req
-            if not _any_warning(req):
+            if not any_warning(req):
                 return req.shifted(base - at)
         req = read(lines, header, columns)
         self._requirements.put(key, (req, base))
@@ -182,16 +210,16 @@ class ParseMemo:
         return result
 
 
-def _any_warning(req: Requirement | None) -> bool:
+def any_warning(req: Requirement | None) -> bool:
     """Does ``req``, or any choice nested in it, carry a warning?"""
     if req is None:
         return False
-    return bool(req.warnings) or any(_any_warning(i.group) for i in req.items)
+    return bool(req.warnings) or any(any_warning(i.group) for i in req.items)
 
 
 def _statements_warn(result) -> bool:
     """Does a statement of a page's reading, or its requirement, carry a warning?"""
-    return any(st.warnings or _any_warning(st.requirement) for st in result.statements)
+    return any(st.warnings or any_warning(st.requirement) for st in result.statements)
 
 
 def placed_warning(warning: PipelineWarning, delta: int, file: str, old_file: str) -> PipelineWarning | None:

@@ -301,12 +301,13 @@ def _own_sentences(drafts: list[Draft], index: _SentencesByName) -> dict[int, Se
     no section."""
     own: dict[int, Sentence] = {}
     for i, d in enumerate(drafts):
-        mine = [s for s in d.inplace if not s.also and names_section(s, d.path)]
-        anywhere = [s for s in index.candidates(d.path) if names_section(s, d.path)]
+        mine = next((s for s in d.inplace if not s.also and names_section(s, d.path)), None)
+        # (the page is searched only for a section with no sentence of its own that names it)
+        anywhere = None if mine else next((s for s in index.candidates(d.path) if names_section(s, d.path)), None)
         if mine:
-            own[i] = mine[0]
+            own[i] = mine
         elif anywhere:
-            own[i] = anywhere[0]
+            own[i] = anywhere
         else:
             unnamed = [s for s in d.inplace if not s.also and _mentions(s, d.path)
                        and not any(names_section(s, o.path) for o in drafts)]
