@@ -91,7 +91,10 @@ class ParseMemo:
         self._flat = _Lru(flat_pages)
         self._tables = _Lru(tables)
         self._placed: dict[str, _Lru] = {}
+        self._checked: dict[str, _Lru] = {}
         self._sections = sections
+        self._tokens: dict = {}
+        self._next_token = 0
         self._texts = texts
         self._pure: dict[Callable, _Pure] = {}
 
@@ -100,7 +103,8 @@ class ParseMemo:
         return {"pdf_pages": len(self._pdf.got), "requirements": len(self._requirements.got),
                 "flat_pages": len(self._flat.got), "tables": len(self._tables.got),
                 "texts": sum(len(p.got) for p in self._pure.values()),
-                "sections": sum(len(p.got) for p in self._placed.values())}
+                "sections": sum(len(p.got) for p in self._placed.values()),
+                "runs": sum(len(kept) for p in self._checked.values() for kept in p.got.values())}
 
     def pure(self, fn: Callable) -> Callable:
         """``fn`` remembered by its argument, in this memo: for a pure function of one text (or
@@ -150,6 +154,35 @@ class ParseMemo:
             return None
         lru.put(key, (result, first, file))
         return move(result, 0)
+
+    def checked(self, kind: str, key, matches: Callable[[object], bool], first: int, file: str,
+                read: Callable[[], tuple], move: Callable[[object, int], object],
+                warns: Callable[[object], bool]):
+        """``placed`` for a reading whose key names only part of what it depends on (a run of
+        a flat page's lines, whose end is known once it is read): ``read()`` gives (result,
+        what else it read), and a result is used only where ``matches(what)``. A few results
+        are kept per key, the latest first."""
+        lru = self._checked.get(kind)
+        if lru is None:
+            lru = self._checked[kind] = _Lru(self._sections)
+        kept = lru.get(key) or ()
+        for what, result, at, in_file in kept:
+            if matches(what) and ((at == first and in_file == file) or not warns(result)):
+                return move(result, first - at)
+        result, what = read()
+        lru.put(key, ((what, result, first, file),) + kept[:7])
+        return move(result, 0)
+
+    def token(self, value) -> int:
+        """A number for ``value`` (hashable), the same for equal values while it is remembered:
+        a short key part for a value that many keys share (a page's sentences)."""
+        got = self._tokens.get(value)
+        if got is None:
+            if len(self._tokens) >= self._sections:
+                self._tokens.clear()  # (numbers are never given twice: old keys stay apart)
+            got = self._tokens[value] = self._next_token
+            self._next_token += 1
+        return got
 
     def read(self, key, read: Callable[[], object]):
         """A PDF page: ``read()``, or what it gave for ``key`` before (``key`` None: always
