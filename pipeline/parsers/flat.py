@@ -54,8 +54,11 @@ class Phys(NamedTuple):
 def to_lines(raw: Sequence[str], first: int = 1, memo: ParseMemo | None = None) -> list[Phys]:
     """Physical lines from lines as written, the first of them being line ``first`` (``memo``:
     each distinct line cleaned once)."""
-    cleaned = clean if memo is None else memo.pure(clean)
-    return [Phys(first + i, r, cleaned(r)) for i, r in enumerate(raw)]
+    if memo is None:
+        return [Phys(first + i, r, clean(r)) for i, r in enumerate(raw)]
+    cleaned = memo.pure(clean)
+    got = cleaned.got  # (looked up here: a call per line costs more than the lookup)
+    return [Phys(first + i, r, got[r] if r in got else cleaned(r)) for i, r in enumerate(raw)]
 
 
 # --- pages -------------------------------------------------------------------------------
@@ -95,21 +98,28 @@ def split_pages(raw: list[str], text: str | None = None, file: str = "") -> list
 
 # --- sentences ---------------------------------------------------------------------------
 
-def hoist_sentences(lines: list[Phys], wrapped: bool) -> tuple[list[Phys], list[Sentence]]:
-    """Take every integration sentence out of the flow of lines (with its wrapped tail)."""
+def hoist_sentences(lines: list[Phys], wrapped: bool, memo: ParseMemo | None = None) -> tuple[list[Phys], list[Sentence]]:
+    """Take every integration sentence out of the flow of lines (with its wrapped tail).
+    ``memo``: each distinct text read as a sentence once (``parse_sentence``)."""
     out: list[Phys] = []
     sentences: list[Sentence] = []
+    # a sentence starts only on a line that says 具备: the lines between are taken as they are
+    starts = [n for n, ln in enumerate(lines) if "具备" in ln.text]
     i = 0
-    while i < len(lines):
+    for c in starts:
+        if c < i:  # (in the tail of the sentence before)
+            continue
+        out += lines[i:c]
+        i = c
         ln = lines[i]
-        if "具备" in ln.text and "类目" in ln.text or (wrapped and ln.text.lstrip().startswith(("具备", "若同时具备"))):
+        if "类目" in ln.text or (wrapped and ln.text.lstrip().startswith(("具备", "若同时具备"))):
             text, j = ln.text, i
-            s = parse_sentence(text, ln.no)
+            s = parse_sentence(text, ln.no, memo)
             while s is None and wrapped and j + 1 < len(lines) and j - i < 4:
                 j += 1
                 if lines[j].text:
                     text = _join(text, lines[j].text)
-                    s = parse_sentence(text, ln.no)
+                    s = parse_sentence(text, ln.no, memo)
             if s is not None:
                 # a sentence wrapped after 进行接入 keeps its tail ("…在线咨询服" / "务，建议选…")
                 while wrapped and not text.rstrip().endswith(tuple(patterns.TERMINAL)):
@@ -125,6 +135,7 @@ def hoist_sentences(lines: list[Phys], wrapped: bool) -> tuple[list[Phys], list[
                 continue
         out.append(ln)
         i += 1
+    out += lines[i:]
     return out, sentences
 
 
@@ -360,7 +371,10 @@ class _Sections:
         def matches(what) -> bool:
             lines, ends, sentences, asked = what
             reach = k + 1 + len(lines)
-            return (ends == (reach == len(self.sig)) and self.keys[k + 1:reach] == lines
+            # (the last line first: where versions differ, it most often does)
+            return (reach <= len(self.sig) and ends == (reach == len(self.sig))
+                    and (not lines or self.keys[reach - 1] == lines[-1])
+                    and self.keys[k + 1:reach] == lines
                     and sentences == self._sentences_in(k, reach)
                     and all(self._below_level1(k, levels, l1) == below for levels, l1, below in asked))
 
@@ -737,7 +751,10 @@ def read_licences(lines: list[Phys], file: str, page: str | None, updated: str |
     out = []
     for ln in lines:
         # a Markdown source writes the authority as a link or in bold: ``请咨询[当地通信管理局](…)``
-        text = strip_markup(ln.text) if "](" in ln.text or "**" in ln.text else ln.text
+        markup = "](" in ln.text or "**" in ln.text
+        if not markup and "涉及" not in ln.text:  # (every licence sentence says 涉及)
+            continue
+        text = strip_markup(ln.text) if markup else ln.text
         for m in patterns.LICENCE_SENTENCE.finditer(text):
             out.append(License(business=clean(m.group("business")), licence=clean(m.group("licence")),
                                authority=clean(m.group("authority")), span=Span(file, ln.no, ln.no, page),
@@ -784,7 +801,7 @@ def _moved_page(got: _PageRead, delta: int, file: str, updated: str | None, old_
 
 
 def _read_page(pg: _Page, file: str, wrapped: bool, capability: str | None, memo: ParseMemo) -> _PageRead:
-    body, sentences = hoist_sentences(to_lines(pg.raw, pg.first, memo), wrapped)
+    body, sentences = hoist_sentences(to_lines(pg.raw, pg.first, memo), wrapped, memo)
     methods = method_pattern(sentences)
     kinds = []
     statements, unused = [], []

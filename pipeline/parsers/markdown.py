@@ -184,7 +184,7 @@ def _read_section(lines: list[str], a: int, b: int, root: bool, file: str, memo:
             i = _take_tables(scan, block, i + 1, file, memo)
             in_callout = False
         else:
-            in_callout = _take_text(h, lines[i].strip(), i + 1, in_callout)
+            in_callout = _take_text(h, lines[i].strip(), i + 1, in_callout, memo)
         i += 1
     return scan
 
@@ -236,7 +236,7 @@ def _scan_whole(lines: list[str], file: str, memo: ParseMemo) -> _Scan:
             i = _take_tables(scan, block, no, file, memo)
             in_callout = False
         else:
-            in_callout = _take_text(scan.headings[-1], lines[i].strip(), no, in_callout)
+            in_callout = _take_text(scan.headings[-1], lines[i].strip(), no, in_callout, memo)
         i += 1
     return scan
 
@@ -276,7 +276,7 @@ def _take_tables(scan: _Scan, block, no: int, file: str, memo: ParseMemo) -> int
     return j
 
 
-def _take_text(cur: _Heading, stripped: str, no: int, in_callout: bool) -> bool:
+def _take_text(cur: _Heading, stripped: str, no: int, in_callout: bool, memo: ParseMemo | None = None) -> bool:
     """A line of text under ``cur``: a callout's note, an access sentence or a paragraph.
     Returns whether the callout goes on past it."""
     if not stripped:
@@ -290,7 +290,7 @@ def _take_text(cur: _Heading, stripped: str, no: int, in_callout: bool) -> bool:
         going_on = bool(stripped.lstrip(">").strip())
     else:
         plain = _LIST_MARK.sub("", stripped)
-        s = parse_sentence(plain, no)
+        s = parse_sentence(plain, no, memo)
         if s:
             cur.sentences.append(s)
         else:

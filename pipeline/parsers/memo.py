@@ -3,8 +3,8 @@
 Real archives are many captures of a few pages: consecutive captures share nearly all their
 text. The parsers are pure functions of what they are given, so a requirement's text gives the
 same ``Requirement``, a flat page the same statements and a PDF page the same lines, wherever
-and in whichever file they stand. ``ParseMemo`` keeps those results, keyed by a digest of
-everything the reading depends on *except* where it stands (the first line, the file, the
+and in whichever file they stand. ``ParseMemo`` keeps those results, keyed by everything
+the reading depends on *except* where it stands (the first line, the file, the
 page's date), and places a remembered result into its new source: lines moved, the file and the
 date set (``Requirement.shifted``, ``placed``).
 
@@ -13,10 +13,12 @@ result that carries any is used only where it was read (same lines, same file), 
 anywhere else, so no warning ever names another place than its own.
 
 Versions of a page differ in a few lines, so a page as a whole is rarely read twice; its parts
-are: an HTML table (``tables``), a line of text and the few lines after it (``pure``: the
-parsers' pure functions of a text, such as ``normalize.fold`` or whether a line can be a
-heading), a requirement's lines. Each is remembered by its content alone and placed where it
-stands now.
+are: a Markdown section, its draft and its category table's rows (``placed``), a run of a flat
+page's lines from one section's heading to the next (``checked``: its end, and so all it
+read, is known once it is read), an HTML table (``tables``), a line of text and the few lines
+after it (``pure``: the parsers' pure functions of a text, such as ``normalize.fold`` or
+whether a line can be a heading), a requirement's lines. Each is remembered by its content
+alone and placed where it stands now.
 
 Like pdfplumber's per-page caches, a memo is owned by what uses it: the build makes one for the
 sources it parses itself, each parse task of a pool one for its share (``build._parse_into``), a
@@ -26,7 +28,6 @@ results of ``pure`` functions: all at once when full).
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 from typing import Callable, Sequence
 
@@ -51,12 +52,6 @@ class _Lru:
         self.got[key] = value
         if len(self.got) > self.size:
             del self.got[next(iter(self.got))]
-
-
-def digest(*parts: object) -> bytes:
-    """A key for ``parts`` (texts, numbers, flags, tuples of them): 16 bytes of BLAKE2b over
-    their ``repr``, which tells ``None`` from ``""`` and keeps tuples apart."""
-    return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 class _Pure:
@@ -228,7 +223,7 @@ class ParseMemo:
         old_file)`` at line ``first`` of ``file`` with the page's date ``updated`` (None: it
         cannot be moved, and is read afresh). Statements that carry a warning are never moved;
         the page's own warnings (``file:line: …``) are ``move``'s to place."""
-        key = digest(raw, title, options)
+        key = (raw, title, options)  # (the tuple itself: hashing it costs less than a digest)
         got = self._flat.get(key)
         if got is not None:
             result, at, in_file, on = got

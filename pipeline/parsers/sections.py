@@ -42,8 +42,21 @@ def strip_markup(text: str) -> str:
     return clean(_TAG.sub(" ", text))
 
 
-def parse_sentence(text: str, line: int) -> Sentence | None:
-    """Read ``具备【X】类目，可使用 M 进行接入`` from a line of text; None if it is not one."""
+def parse_sentence(text: str, line: int, memo=None) -> Sentence | None:
+    """Read ``具备【X】类目，可使用 M 进行接入`` from a line of text; None if it is not one.
+    ``memo``: a ``ParseMemo`` (each distinct text read once, then placed at ``line``)."""
+    if memo is None:
+        return _parse_sentence(text, line)
+    s = memo.pure(_sentence_of)(text)
+    return s and Sentence(s.paths, s.names, s.method, s.components, s.also, s.text, line, s.renamed_from)
+
+
+def _sentence_of(text: str) -> Sentence | None:
+    """``parse_sentence`` at no line (a pure function of the text, for ``ParseMemo.pure``)."""
+    return _parse_sentence(text, 0)
+
+
+def _parse_sentence(text: str, line: int) -> Sentence | None:
     plain = clean(patterns.MARKDOWN_LINK.sub(r"\1", text).replace("**", ""))
     m = patterns.INTEGRATION.search(plain)
     if not m:
