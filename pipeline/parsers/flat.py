@@ -810,7 +810,7 @@ def _read_page(pg: _Page, file: str, wrapped: bool, capability: str | None, memo
         if capability is None:
             return _PageRead((), (), (), (), (), no_capability_at=drafts[0].line_start)
         statements, unused_sentences = drafts_to_statements(drafts, sentences, capability=capability,
-                                                            file=file, page=pg.title, updated=pg.updated)
+                                                            file=file, page=pg.title, updated=pg.updated, memo=memo)
         unused = [(s.line, s.names) for s in unused_sentences]
         kinds.append("requirements")
     sc = read_scenarios(body, methods, file, pg.title, pg.updated)

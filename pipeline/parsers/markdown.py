@@ -88,7 +88,7 @@ def parse(text: str, file: str, memo=None) -> ParsedDocument:
                          "cannot tell whether the page is about face verification or live streaming")
     all_sentences = [s for h in headings for s in h.sentences]
     got, unused = drafts_to_statements(drafts, all_sentences, capability=capability or "live_streaming",
-                                       file=file, page=title, updated=updated)
+                                       file=file, page=title, updated=updated, memo=memo)
     statements.extend(got)
     warnings += [warning("sentence_without_section", f"sentence names {s.names!r} but no section of that "
                          f"category was found", file, s.line) for s in unused]

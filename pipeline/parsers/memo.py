@@ -156,13 +156,15 @@ class ParseMemo:
         """``placed`` for a reading whose key names only part of what it depends on (a run of
         a flat page's lines, whose end is known once it is read): ``read()`` gives (result,
         what else it read), and a result is used only where ``matches(what)``. A few results
-        are kept per key, the latest first."""
+        are kept per key, the last used first."""
         lru = self._checked.get(kind)
         if lru is None:
             lru = self._checked[kind] = _Lru(self._sections)
         kept = lru.get(key) or ()
-        for what, result, at, in_file in kept:
+        for n, (what, result, at, in_file) in enumerate(kept):
             if matches(what) and ((at == first and in_file == file) or not warns(result)):
+                if n:  # (the one used first next time: versions mostly repeat the same)
+                    lru.put(key, (kept[n],) + kept[:n] + kept[n + 1:])
                 return move(result, first - at)
         result, what = read()
         lru.put(key, ((what, result, first, file),) + kept[:7])
