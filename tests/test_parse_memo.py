@@ -165,6 +165,12 @@ def test_a_remembered_markdown_section_under_other_headings_is_read_for_them(old
     text = _MD.replace(old, new, 1)
     assert text != _MD
     assert _md(text, "raw/b.md", memo) == _md(text, "raw/b.md")
+    # lower down too: the sections are remembered, moved, their drafts read again for their
+    # new paths (their tables moved only then)
+    memo = parsers.ParseMemo()
+    _md(_MD, "raw/a.md", memo)
+    moved = "\n\n" + text
+    assert _md(moved, "raw/c.md", memo) == _md(moved, "raw/c.md")
 
 
 def test_a_remembered_markdown_section_on_a_page_with_another_title_is_read_for_it():

@@ -382,8 +382,7 @@ class _Sections:
             got, n, level1_out = run
             inplace = tuple(self._sentences_after(k)) if opening else ()
             return [d if not delta and len(d.inplace) == len(inplace) and all(a is b for a, b in zip(d.inplace, inplace))
-                    else replace(d, line_start=d.line_start + delta, line_end=d.line_end + delta,
-                                 requirement=d.requirement.shifted(delta), inplace=inplace)
+                    else d.placed(delta, inplace)
                     for d in got], k + n, level1_out
 
         got, end, level1_out = self.memo.checked("flat_run", key, matches, first, self.file, read, moved,

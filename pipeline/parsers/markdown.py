@@ -53,6 +53,13 @@ class _Heading:
     table_end: int = 0
     #: what its section was remembered by (``_scan``; None: the document was scanned whole)
     key: tuple | None = None
+    #: where each table's key/value rows stand in it (``_kv_index``), read with the section;
+    #: None: not read (the document was scanned whole)
+    kv: list | None = None
+    #: how many lines lower than ``tables`` say the tables stand in this document: a section
+    #: remembered elsewhere keeps its tables as read there, moved only when they are read
+    #: again (``_drafts``: its draft not remembered), most often never
+    tables_moved: int = 0
 
 
 @dataclass(frozen=True)
@@ -71,7 +78,9 @@ def parse(text: str, file: str, memo=None) -> ParsedDocument:
     scan = _scan(lines, file, memo)
     headings, warnings = scan.headings, scan.warnings
     # each table's key/value rows, read once (the title, the sections and their drafts ask)
-    kv_rows = {id(t): _kv_rows(t) for h in headings for t in h.tables}
+    # where each table's key/value rows stand (read with its section, or here)
+    kv_rows = {id(t): _kv_index(t) if h.kv is None else kv
+               for h in headings for t, kv in zip(h.tables, h.kv or [None] * len(h.tables))}
     title = _title(headings, kv_rows)
     updated = _updated(lines, file)
     capability = detect_capability(text)
@@ -186,6 +195,7 @@ def _read_section(lines: list[str], a: int, b: int, root: bool, file: str, memo:
         else:
             in_callout = _take_text(h, lines[i].strip(), i + 1, in_callout, memo)
         i += 1
+    h.kv = [_kv_index(t) for t in h.tables]
     return scan
 
 
@@ -205,11 +215,11 @@ def _moved_section(scan: _Scan, delta: int) -> _Scan:
 
     h = scan.headings[0]
     moved = _Heading(h.level, h.text, h.line + delta if h.level else h.line,
-                     tables=[table(t) for t in h.tables],
+                     tables=list(h.tables), tables_moved=delta,
                      sentences=[replace(x, line=x.line + delta) for x in h.sentences] if delta else list(h.sentences),
                      notes=list(h.notes), paragraphs=[(p, no + delta) for p, no in h.paragraphs],
                      end=at(h.end), category_tables=h.category_tables, scenario_tables=h.scenario_tables,
-                     table_end=at(h.table_end))
+                     table_end=at(h.table_end), kv=h.kv)
     categories = [(table(t), label, intro, lead if lead.integration is None or not delta else
                    replace(lead, integration=replace(lead.integration, line=lead.integration.line + delta)), None)
                   for t, label, intro, lead, _ in scan.category_tables]
@@ -300,23 +310,28 @@ def _take_text(cur: _Heading, stripped: str, no: int, in_callout: bool, memo: Pa
     return going_on
 
 
-def _drafts(headings: list[_Heading], kv_rows: dict[int, list], title: str | None, file: str,
+def _drafts(headings: list[_Heading], kv_rows: dict[int, tuple], title: str | None, file: str,
             memo: ParseMemo) -> list[Draft]:
     """A draft per category section: a heading with a key/value table, or a leaf heading with
-    an access sentence of its own."""
+    an access sentence of its own. ``kv_rows``: where each table's key/value rows stand
+    (``_kv_index``), by the table's id."""
+    levels = memo.pure(heading_levels)
     drafts = []
     for idx, h in enumerate(headings[1:], start=1):
         kv = [t for t in h.tables if kv_rows[id(t)]]
         own_sentence = any(not s.also for s in h.sentences)
         if not kv and not (own_sentence and h.children == 0):
             continue
-        path = _path(headings, idx, title)
+        path = _path(headings, idx, title, levels)
         if not path:
             continue
         section = _section(headings, idx, title)
 
         def read(h=h, kv=kv, path=path, section=section) -> Draft:
-            return _kv_draft(h, kv[0] if kv else None, kv_rows[id(kv[0])] if kv else [], path, section, memo)
+            if not kv:
+                return _kv_draft(h, None, [], path, section, memo)
+            t = kv[0].shifted(h.tables_moved) if h.tables_moved else kv[0]
+            return _kv_draft(h, t, _kv_placed(t, kv_rows[id(kv[0])]), path, section, memo)
 
         if h.key is None:
             drafts.append(read())
@@ -333,8 +348,7 @@ def _moved_draft(d: Draft, delta: int, h: _Heading) -> Draft:
     its sentences are ``h``'s own (the page's sentences are told apart by identity)."""
     if not delta and len(d.inplace) == len(h.sentences) and all(a is b for a, b in zip(d.inplace, h.sentences)):
         return d
-    return replace(d, line_start=d.line_start + delta, line_end=d.line_end + delta,
-                   requirement=d.requirement.shifted(delta), inplace=tuple(h.sentences))
+    return d.placed(delta, tuple(h.sentences))
 
 
 def _draft_warns(d: Draft) -> bool:
@@ -556,7 +570,7 @@ def _row_follows(lines: list[str], j: int) -> bool:
     return k < len(lines) and bool(_ROW_TAG.match(lines[k]))
 
 
-def _title(headings: list[_Heading], kv_rows: dict[int, list]) -> str | None:
+def _title(headings: list[_Heading], kv_rows: dict[int, tuple]) -> str | None:
     """The page's own title: the first non-empty heading above every table that does not open a
     category section itself, and is the only heading of its level up to there.
 
@@ -588,9 +602,10 @@ def _title(headings: list[_Heading], kv_rows: dict[int, list]) -> str | None:
     return first.text
 
 
-def _path(headings: list[_Heading], idx: int, title: str | None) -> tuple[str, ...]:
+def _path(headings: list[_Heading], idx: int, title: str | None, heading_levels=heading_levels) -> tuple[str, ...]:
     """Levels of a heading, prefixed by the levels of the container headings above it
-    (the page title is not a category level)."""
+    (the page title is not a category level). ``heading_levels``: that function, or the same
+    remembered (``ParseMemo.pure``)."""
     h = headings[idx]
     path = heading_levels(h.text)
     level = h.level
@@ -707,24 +722,32 @@ def _cell_text(row, col: int | None) -> str | None:
     return "\n".join(l.text for l in row.cells[col].lines) or None
 
 
-def _kv_rows(t: Table) -> list[tuple[str, list]]:
-    """``[(label, value cells)]`` of a key/value table whose first column holds row labels."""
+def _kv_index(t: Table) -> tuple[tuple[int, str, tuple[int, ...]], ...]:
+    """Where the key/value rows of a table whose first column holds row labels stand in it:
+    (row, label, value columns) each, the same for the table moved to other lines (remembered
+    with its section: ``_read_section``); ``_kv_placed`` gives the rows."""
     rows = []
-    for row in t.rows:
+    for n, row in enumerate(t.rows):
         if not row.cells:
             continue
         label = fold(row.cells[0].text)
+        values = tuple(i for i, c in enumerate(row.cells) if i and not c.carried)
         if label.startswith(patterns.LABEL_REQUIREMENT) or label in (patterns.LABEL_SCENARIO,
                                                                      patterns.LABEL_SCOPE):
-            rows.append((row.cells[0].text, [c for c in row.cells[1:] if not c.carried]))
+            rows.append((n, row.cells[0].text, values))
         elif patterns.LABEL_NOTE.match(row.cells[0].text):
-            rows.append(("注意", [c for c in row.cells[1:] if not c.carried]))
-    return rows
+            rows.append((n, "注意", values))
+    return tuple(rows)
+
+
+def _kv_placed(t: Table, index) -> list[tuple[str, list]]:
+    """``[(label, value cells)]`` of ``t``, from where they stand (``_kv_index``)."""
+    return [(label, [t.rows[n].cells[i] for i in values]) for n, label, values in index]
 
 
 def _kv_draft(h: _Heading, t: Table | None, rows: list[tuple[str, list]],
               path: tuple[str, ...], section: str, memo=None) -> Draft:
-    """``t``: the section's table; ``rows``: ``_kv_rows`` of that table."""
+    """``t``: the section's table; ``rows``: its key/value rows (``_kv_placed``)."""
     scope = scenario = None
     notes = list(h.notes)
     requirement = None

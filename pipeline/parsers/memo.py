@@ -261,7 +261,7 @@ def placed_warning(warning: PipelineWarning, delta: int, file: str, old_file: st
 
 
 def placed_span(span: Span, delta: int, file: str) -> Span:
-    return replace(span, file=file, line_start=span.line_start + delta, line_end=span.line_end + delta)
+    return Span(file, span.line_start + delta, span.line_end + delta, span.page, span.pdf_page)
 
 
 def placed_statement(st: Statement, delta: int, file: str, updated: str | None) -> Statement:

@@ -3,6 +3,7 @@ and which section a sentence belongs to. Pure functions over text.
 """
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 
@@ -255,6 +256,16 @@ class Draft:
     #: integration sentences written inside the section itself
     inplace: tuple[Sentence, ...] = ()
     warnings: tuple[PipelineWarning, ...] = ()
+
+    def placed(self, delta: int, inplace: tuple[Sentence, ...]) -> Draft:
+        """This draft, read ``delta`` lines higher up, placed here with the page's own sentences
+        under its heading (a draft remembered with its section: ``ParseMemo``)."""
+        moved = copy.copy(self)
+        moved.line_start += delta
+        moved.line_end += delta
+        moved.requirement = self.requirement.shifted(delta)
+        moved.inplace = inplace
+        return moved
 
 
 def _mentions(sentence: Sentence, path: tuple[str, ...]) -> bool:
