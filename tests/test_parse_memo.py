@@ -119,3 +119,122 @@ def test_a_page_whose_lines_are_remembered_reads_as_afresh_when_its_sections_cha
     got = parsers.parse(edited.encode(), "raw/b.txt", "web_text", memo)
     assert got == parsers.parse(edited.encode(), "raw/b.txt", "web_text")
     assert memo.remembered()["texts"] > 0
+
+
+# --- sections remembered by their lines (Markdown: ``markdown._scan``) ----------------------
+
+_MD = (ROOT / "raw" / "001_c5ae0df2c7b8cf07.txt").read_text("utf-8")
+
+
+def _md(text: str, file: str, memo=None):
+    return parsers.parse(text.encode(), file, "markdown", memo).doc
+
+
+def test_remembered_markdown_sections_placed_lower_read_as_afresh():
+    memo = parsers.ParseMemo()
+    _md(_MD, "raw/a.md", memo)
+    kept = memo.remembered()["sections"]
+    moved = "\n\n\n" + _MD
+    got = _md(moved, "raw/b.md", memo)
+    assert got == _md(moved, "raw/b.md")
+    assert got.statements[0].span.file == "raw/b.md"
+    # only the lines above the first heading (and what their tables give) are read again
+    assert memo.remembered()["sections"] - kept <= 3 < kept
+
+
+def test_a_remembered_markdown_section_with_a_warning_is_read_afresh_elsewhere():
+    # a table not closed before the next heading: read up to it, with a warning naming its line
+    text = _MD.replace("## 社交 - 直播\n", "<table>\n<tr><td>备注</td><td>无</td></tr>\n\n## 社交 - 直播\n", 1)
+    memo = parsers.ParseMemo()
+    first = _md(text, "raw/a.md", memo)
+    assert any(w.kind == "table_not_closed" for w in first.warnings)
+    moved = "\n\n" + text
+    got = _md(moved, "raw/a.md", memo)
+    assert got == _md(moved, "raw/a.md")
+    line = next(w.line for w in first.warnings if w.kind == "table_not_closed")
+    assert [w.line for w in got.warnings if w.kind == "table_not_closed"] == [line + 2]
+
+
+@pytest.mark.parametrize("old, new", [
+    ("## 教育\n", "## 教育培训\n"),          # the heading above: every section's path under it
+    ("## 医疗\n", "### 医疗\n"),             # a heading's level: which sections are its children
+])
+def test_a_remembered_markdown_section_under_other_headings_is_read_for_them(old, new):
+    memo = parsers.ParseMemo()
+    _md(_MD, "raw/a.md", memo)
+    text = _MD.replace(old, new, 1)
+    assert text != _MD
+    assert _md(text, "raw/b.md", memo) == _md(text, "raw/b.md")
+    # lower down too: the sections are remembered, moved, their drafts read again for their
+    # new paths (their tables moved only then)
+    memo = parsers.ParseMemo()
+    _md(_MD, "raw/a.md", memo)
+    moved = "\n\n" + text
+    assert _md(moved, "raw/c.md", memo) == _md(moved, "raw/c.md")
+
+
+def test_a_remembered_markdown_section_on_a_page_with_another_title_is_read_for_it():
+    """The title names every section's part and is no category level."""
+    memo = parsers.ParseMemo()
+    titled = "# 小程序直播类目\n" + _MD
+    _md(titled, "raw/a.md", memo)
+    for text in ("# 小程序直播类目要求\n" + _MD, _MD):
+        assert _md(text, "raw/b.md", memo) == _md(text, "raw/b.md")
+
+
+# --- runs of a flat page remembered by what they read (``flat._Sections._remembered_run``) ---
+
+_WEB = (ROOT / "raw" / "002_ff5f8a7ab923942f.txt").read_text("utf-8")
+
+
+def _web(text: str, file: str, memo=None):
+    return parsers.parse(text.encode(), file, "web_text", memo).doc
+
+
+def test_remembered_flat_runs_placed_lower_read_as_afresh():
+    memo = parsers.ParseMemo()
+    _web(_WEB, "raw/a.txt", memo)
+    kept = memo.remembered()["runs"]
+    # the first section changed (its count) and three lines more above it: the rest is moved
+    text = _WEB.replace("(二选一)", "(三选一)", 1).replace("我的收藏\n", "我的收藏\n\n\n\n", 1)
+    got = _web(text, "raw/b.txt", memo)
+    assert got == _web(text, "raw/b.txt")
+    # read again: the lines above the first section and that section (their lines changed),
+    # and the two sections that warn (no requirement table): a warning is never moved
+    assert memo.remembered()["runs"] - kept == 4 < kept
+
+
+def test_a_remembered_flat_run_with_a_warning_is_read_afresh_elsewhere():
+    # a requirement whose bracket is not closed: its warning names its line
+    text = _WEB.replace("(3选1):\n", "(3选1):\n1、《网络文化经营许可证)\n", 1)
+    memo = parsers.ParseMemo()
+    first = _web(text, "raw/a.txt", memo)
+    assert any("line" in str(w) for st in first.statements for w in st.warnings)
+    moved = text.replace("我的收藏\n", "我的收藏\n\n\n", 1)
+    assert _web(moved, "raw/a.txt", memo) == _web(moved, "raw/a.txt")
+
+
+def test_a_remembered_flat_run_on_a_page_whose_sentences_differ_is_read_for_it():
+    """Whether ``教育`` heads ``在线视频课程`` depends on what every sentence of the page names:
+    one far below that names 医疗-在线视频课程 says it does not."""
+    memo = parsers.ParseMemo()
+    _web(_WEB, "raw/a.txt", memo)
+    other = _WEB.rstrip("\n") + "\n具备医疗-在线视频课程类目,可使用 小程序·云直播插件 进行接入。\n"
+    got = _web(other, "raw/b.txt", memo)
+    assert got == _web(other, "raw/b.txt")
+    paths = {st.category_raw for st in got.statements if st.category_raw[-1] == "在线视频课程"}
+    assert paths != {st.category_raw for st in _web(_WEB, "raw/a.txt").statements
+                     if st.category_raw[-1] == "在线视频课程"}
+
+
+def test_a_remembered_flat_run_is_checked_past_where_it_stopped():
+    """A run stops at a heading because of the lines below it (a ``要求 说明`` header): those
+    lines are part of what it read."""
+    sentence = "具备社交-直播类目,可使用微信原生组件标签 <live-pusher><live-player> 进行接入。\n"
+    base = _WEB.replace(sentence, "", 1)
+    assert base != _WEB
+    memo = parsers.ParseMemo()
+    _web(base, "raw/a.txt", memo)
+    other = base.replace("社交 - 直播\n\n要求\n", "社交 - 直播\n\n要 求 x\n", 1)
+    assert other != base
+    assert _web(other, "raw/b.txt", memo) == _web(other, "raw/b.txt")

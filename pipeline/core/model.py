@@ -5,7 +5,7 @@ Parsers produce ``ParsedDocument``s (statements, scenarios, licences with their 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from pipeline.core.errors import PipelineWarning
 
@@ -80,8 +80,10 @@ class Item:
     line: int | None = None
 
     def shifted(self, delta: int) -> Item:
-        return replace(self, line=None if self.line is None else self.line + delta,
-                       group=self.group and self.group.shifted(delta))
+        # (built field by field, as ``Line.shifted``: ``replace`` costs twice as much, and a
+        # remembered requirement's items are moved for every version of its page)
+        return Item(self.text, self.label, self.documents, self.conditions, self.group and self.group.shifted(delta),
+                    None if self.line is None else self.line + delta)
 
     def to_dict(self) -> dict:
         return {"text": self.text, "label": self.label, "documents": list(self.documents),
@@ -125,7 +127,8 @@ class Requirement:
         """The same requirement read ``delta`` lines further down (item lines moved)."""
         if not delta or not self.items:
             return self
-        return replace(self, items=tuple(i.shifted(delta) for i in self.items))
+        return Requirement(self.rule, self.pick, self.of, tuple(i.shifted(delta) for i in self.items),
+                           self.items_missing, self.declared, self.conditions, self.documents, self.warnings)
 
     def to_dict(self) -> dict:
         return {"rule": self.rule, "pick": self.pick, "of": self.of, "options": self.options,

@@ -107,8 +107,9 @@ def detect_format(data: bytes, text: str | None) -> Format | None:
     # a column header names a 资质 column (``header_columns``); most lines do not say 资质
     if any(columns.header_columns(lines[i]) for i in lines_containing(lines, "资质", text)):
         return Format.COLUMN_TEXT
-    url_run = any(patterns.URL_LINE.match(a) and patterns.URL_LINE.match(b)
-                  for a, b in zip(lines, lines[1:]))
+    # two link lines in a row (a link line says http or www.: most lines are not tried)
+    links = {i for i, ln in enumerate(lines) if ("http" in ln or "www." in ln) and patterns.URL_LINE.match(ln)}
+    url_run = any(i + 1 in links for i in links)
     # the substring tests first: most lines are neither header
     header_one_line = any(_HEADER_ONE_LINE.fullmatch(ln.strip()) for ln in lines if "说明" in ln)
     header_two_lines = any(_SPACES.sub("", a) == "要求" and _SPACES.sub("", b) == "说明"

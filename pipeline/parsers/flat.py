@@ -16,13 +16,13 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field, replace
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from pipeline.parsers import patterns
 from pipeline.core.errors import ParseError, PipelineWarning, warning
 from pipeline.core.model import License, Line, Page, ParsedDocument, Scenario, Span, Statement
 from pipeline.core.normalize import clean, display_width, fold, lines_containing, real_date, squeeze_cjk
-from pipeline.parsers.memo import ParseMemo, placed_licence, placed_scenario, placed_statement, placed_warning
+from pipeline.parsers.memo import ParseMemo, any_warning, placed_licence, placed_scenario, placed_statement, placed_warning
 from pipeline.parsers.rules import lines_to_requirement
 from pipeline.parsers.sections import (Draft, Sentence, could_be_needs_sentence, detect_capability, drafts_to_statements, needs_statements,
                                heading_levels, method_pattern, method_scenario, paths_name_section,
@@ -37,9 +37,9 @@ _NOT_IN_HEADING = re.compile(r"[《》“”\"。；;：:，,!！?？]")
 _HEADING_MAX = 40
 
 
-@dataclass(frozen=True)
-class Phys:
-    """A physical line: number, text as written (for the leading space) and cleaned text."""
+class Phys(NamedTuple):
+    """A physical line: number, text as written (for the leading space) and cleaned text.
+    (A named tuple: a page makes one per line, several times cheaper than a frozen dataclass.)"""
 
     no: int
     raw: str
@@ -54,8 +54,11 @@ class Phys:
 def to_lines(raw: Sequence[str], first: int = 1, memo: ParseMemo | None = None) -> list[Phys]:
     """Physical lines from lines as written, the first of them being line ``first`` (``memo``:
     each distinct line cleaned once)."""
-    cleaned = clean if memo is None else memo.pure(clean)
-    return [Phys(first + i, r, cleaned(r)) for i, r in enumerate(raw)]
+    if memo is None:
+        return [Phys(first + i, r, clean(r)) for i, r in enumerate(raw)]
+    cleaned = memo.pure(clean)
+    got = cleaned.got  # (looked up here: a call per line costs more than the lookup)
+    return [Phys(first + i, r, got[r] if r in got else cleaned(r)) for i, r in enumerate(raw)]
 
 
 # --- pages -------------------------------------------------------------------------------
@@ -95,21 +98,28 @@ def split_pages(raw: list[str], text: str | None = None, file: str = "") -> list
 
 # --- sentences ---------------------------------------------------------------------------
 
-def hoist_sentences(lines: list[Phys], wrapped: bool) -> tuple[list[Phys], list[Sentence]]:
-    """Take every integration sentence out of the flow of lines (with its wrapped tail)."""
+def hoist_sentences(lines: list[Phys], wrapped: bool, memo: ParseMemo | None = None) -> tuple[list[Phys], list[Sentence]]:
+    """Take every integration sentence out of the flow of lines (with its wrapped tail).
+    ``memo``: each distinct text read as a sentence once (``parse_sentence``)."""
     out: list[Phys] = []
     sentences: list[Sentence] = []
+    # a sentence starts only on a line that says 具备: the lines between are taken as they are
+    starts = [n for n, ln in enumerate(lines) if "具备" in ln.text]
     i = 0
-    while i < len(lines):
+    for c in starts:
+        if c < i:  # (in the tail of the sentence before)
+            continue
+        out += lines[i:c]
+        i = c
         ln = lines[i]
-        if "具备" in ln.text and "类目" in ln.text or (wrapped and ln.text.lstrip().startswith(("具备", "若同时具备"))):
+        if "类目" in ln.text or (wrapped and ln.text.lstrip().startswith(("具备", "若同时具备"))):
             text, j = ln.text, i
-            s = parse_sentence(text, ln.no)
+            s = parse_sentence(text, ln.no, memo)
             while s is None and wrapped and j + 1 < len(lines) and j - i < 4:
                 j += 1
                 if lines[j].text:
                     text = _join(text, lines[j].text)
-                    s = parse_sentence(text, ln.no)
+                    s = parse_sentence(text, ln.no, memo)
             if s is not None:
                 # a sentence wrapped after 进行接入 keeps its tail ("…在线咨询服" / "务，建议选…")
                 while wrapped and not text.rstrip().endswith(tuple(patterns.TERMINAL)):
@@ -125,6 +135,7 @@ def hoist_sentences(lines: list[Phys], wrapped: bool) -> tuple[list[Phys], list[
                 continue
         out.append(ln)
         i += 1
+    out += lines[i:]
     return out, sentences
 
 
@@ -161,7 +172,7 @@ class _Sections:
     """Reads the category sections of one page."""
 
     def __init__(self, lines: list[Phys], sentences: list[Sentence], wrapped: bool, page: str | None,
-                 memo: ParseMemo):
+                 memo: ParseMemo, file: str = ""):
         self.page = page
         self.memo = memo  # (the build's ``ParseMemo``: what the same texts gave before)
         self.sig = [ln for ln in lines if ln.text and not patterns.URL_LINE.match(ln.text)]
@@ -181,6 +192,18 @@ class _Sections:
         self._heading_in = memo.pure(_heading_in)
         self._names = memo.pure(paths_name_section)
         self._levels = memo.pure(heading_levels)
+        # what a run of lines is remembered by and checked against (``_remembered_run``): each
+        # line as written and its distance from the one above; each sentence by the line it
+        # follows (-1: above the first), its distance below it and what it names; the page's own
+        self.file = file
+        nos = [ln.no for ln in self.sig]
+        self.keys = [(ln.raw, ln.no - (nos[n - 1] if n else ln.no)) for n, ln in enumerate(self.sig)]
+        self._anchors = [bisect.bisect_left(nos, x.line) - 1 for x in self.sentences]
+        self._sentence_keys = [(x.line - (nos[a] if a >= 0 else 0), x.also, x.paths)
+                               for a, x in zip(self._anchors, self.sentences)]
+        self.facts = memo.token((wrapped, page, tuple(sorted({(x.also, x.paths) for x in self.sentences}))))
+        #: what ``_below_level1`` answered in the run being read (``_remembered_run``)
+        self.asked: list = []
 
     # lookahead helpers -------------------------------------------------------------------
     def table_header(self, k: int) -> int:
@@ -272,11 +295,34 @@ class _Sections:
     def read(self) -> list[Draft]:
         """The category sections, as drafts. Each line is a first-level heading (it closes the
         open section and prefixes the headings below it), a section's heading (it opens a
-        section), or a line of the open section's body (``_read_body``)."""
+        section), or a line of the open section's body (``_read_body``).
+
+        The page is read in runs (``_run``): the lines above its first section, then each
+        section from its heading up to the next section's, each remembered in the memo by all
+        it looks at (``_remembered_run``) and placed at its lines."""
         drafts: list[Draft] = []
+        k, level1 = self._remembered_run(0, (), False, drafts)
+        while k < len(self.sig):
+            k, level1 = self._remembered_run(k, level1, True, drafts)
+        return drafts
+
+    def _run(self, k: int, level1: tuple[str, ...], opening: bool, drafts: list[Draft]) -> tuple[int, tuple[str, ...]]:
+        """The scan from line k (``opening``: a section's heading, opened here) up to the next
+        section's heading; the section closed into ``drafts``. Returns where the next section
+        opens (or the end) and the first-level heading there."""
         cur: _Open | None = None
-        level1: tuple[str, ...] = ()
-        k = 0
+        if opening:
+            ln = self.sig[k]
+            levels = self._levels(ln.text)
+            if len(levels) > 1 and level1:
+                below = self._below_level1(k, levels, level1)
+                self.asked.append((levels, level1, below))
+                if not below:
+                    level1 = ()
+            elif len(levels) > 1:
+                level1 = ()
+            cur = _Open(ln, level1 + levels, end=ln.no, inplace=tuple(self._sentences_after(k)))
+            k += 1
         while k < len(self.sig):
             ln = self.sig[k]
             # a 场景/适用范围 text may hold heading-like lines: there no line is a first-level
@@ -290,20 +336,71 @@ class _Sections:
                 level1 = self._levels(ln.text)
                 k += 1
             elif self.section_heading(k, strict=in_text_field):
-                if cur:
-                    drafts.append(self._close(cur))
-                levels = self._levels(ln.text)
-                if len(levels) > 1 and not self._below_level1(k, levels, level1):
-                    level1 = ()
-                cur = _Open(ln, level1 + levels, end=ln.no, inplace=tuple(self._sentences_after(k)))
-                k += 1
+                break
             elif cur is None:  # above the first section
                 k += 1
             else:
                 k = self._read_body(cur, k)
         if cur:
             drafts.append(self._close(cur))
-        return drafts
+        return k, level1
+
+    def _remembered_run(self, k: int, level1: tuple[str, ...], opening: bool,
+                        drafts: list[Draft]) -> tuple[int, tuple[str, ...]]:
+        """``_run``, or what it gave for the same lines before (``ParseMemo.checked``).
+
+        What a run reads: the lines from k up to 14 past where it stops (the lookaheads of a
+        heading's test: ``section_heading`` looks 13 lines on, ``level1_heading`` at the next
+        line's), as written and at the same distances; whether the page ends among them; the
+        sentences between them; and of the page: its title, whether its text is wrapped,
+        what its every sentence names (``level1_heading``: in any order), the first-level
+        heading the run starts under, and what ``_below_level1`` answered (it asks the first
+        sentence that names a heading: their order matters there). The first are checked
+        against what the run read, the rest make the key; what ``_below_level1`` answered is
+        asked again."""
+        first = self.sig[k].no if k < len(self.sig) else 0
+        key = (self.keys[k][0] if k < len(self.sig) else None, level1, opening, self.facts)
+
+        def read():
+            got: list[Draft] = []
+            self.asked = []
+            end, level1_out = self._run(k, level1, opening, got)
+            reach = min(len(self.sig), end + 15)
+            return (got, end - k, level1_out), (*self._read_at(k, reach), tuple(self.asked))
+
+        def matches(what) -> bool:
+            lines, ends, sentences, asked = what
+            reach = k + 1 + len(lines)
+            # (the last line first: where versions differ, it most often does)
+            return (reach <= len(self.sig) and ends == (reach == len(self.sig))
+                    and (not lines or self.keys[reach - 1] == lines[-1])
+                    and self.keys[k + 1:reach] == lines
+                    and sentences == self._sentences_in(k, reach)
+                    and all(self._below_level1(k, levels, l1) == below for levels, l1, below in asked))
+
+        def moved(run, delta: int):
+            got, n, level1_out = run
+            inplace = tuple(self._sentences_after(k)) if opening else ()
+            return [d if not delta and len(d.inplace) == len(inplace) and all(a is b for a, b in zip(d.inplace, inplace))
+                    else d.placed(delta, inplace)
+                    for d in got], k + n, level1_out
+
+        got, end, level1_out = self.memo.checked("flat_run", key, matches, first, self.file, read, moved,
+                                                 lambda run: any(d.warnings or any_warning(d.requirement)
+                                                                 for d in run[0]))
+        drafts += got
+        return end, level1_out
+
+    def _read_at(self, k: int, reach: int):
+        """What a run from line k read of the page's lines up to ``reach`` (``_remembered_run``)."""
+        return self.keys[k + 1:reach], reach == len(self.sig), self._sentences_in(k, reach)
+
+    def _sentences_in(self, k: int, reach: int) -> list[tuple]:
+        """The sentences after lines k to ``reach`` - 1: which line they follow (from k), how
+        far below it, whether they are an alternative, what they name."""
+        i = bisect.bisect_left(self._anchors, k)
+        j = bisect.bisect_left(self._anchors, reach)
+        return [(self._anchors[n] - k, *self._sentence_keys[n]) for n in range(i, j)]
 
     def _read_body(self, cur: _Open, k: int) -> int:
         """Line k of the open section's body, read into ``cur``: a ``要求 说明`` table's header,
@@ -653,7 +750,10 @@ def read_licences(lines: list[Phys], file: str, page: str | None, updated: str |
     out = []
     for ln in lines:
         # a Markdown source writes the authority as a link or in bold: ``请咨询[当地通信管理局](…)``
-        text = strip_markup(ln.text) if "](" in ln.text or "**" in ln.text else ln.text
+        markup = "](" in ln.text or "**" in ln.text
+        if not markup and "涉及" not in ln.text:  # (every licence sentence says 涉及)
+            continue
+        text = strip_markup(ln.text) if markup else ln.text
         for m in patterns.LICENCE_SENTENCE.finditer(text):
             out.append(License(business=clean(m.group("business")), licence=clean(m.group("licence")),
                                authority=clean(m.group("authority")), span=Span(file, ln.no, ln.no, page),
@@ -700,16 +800,16 @@ def _moved_page(got: _PageRead, delta: int, file: str, updated: str | None, old_
 
 
 def _read_page(pg: _Page, file: str, wrapped: bool, capability: str | None, memo: ParseMemo) -> _PageRead:
-    body, sentences = hoist_sentences(to_lines(pg.raw, pg.first, memo), wrapped)
+    body, sentences = hoist_sentences(to_lines(pg.raw, pg.first, memo), wrapped, memo)
     methods = method_pattern(sentences)
     kinds = []
     statements, unused = [], []
-    drafts = _Sections(body, sentences, wrapped, pg.title, memo).read()
+    drafts = _Sections(body, sentences, wrapped, pg.title, memo, file).read()
     if drafts:
         if capability is None:
             return _PageRead((), (), (), (), (), no_capability_at=drafts[0].line_start)
         statements, unused_sentences = drafts_to_statements(drafts, sentences, capability=capability,
-                                                            file=file, page=pg.title, updated=pg.updated)
+                                                            file=file, page=pg.title, updated=pg.updated, memo=memo)
         unused = [(s.line, s.names) for s in unused_sentences]
         kinds.append("requirements")
     sc = read_scenarios(body, methods, file, pg.title, pg.updated)

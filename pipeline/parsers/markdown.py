@@ -24,7 +24,7 @@ from pipeline.core.model import Integration, Page, ParsedDocument, Scenario, Spa
 from pipeline.core.normalize import clean, fold, real_date
 from pipeline.parsers.rules import lines_to_requirement
 from pipeline.parsers.flat import Phys, read_licences
-from pipeline.parsers.memo import ParseMemo
+from pipeline.parsers.memo import ParseMemo, any_warning as _any_warning, placed_statement
 from pipeline.parsers.sections import (Draft, Sentence, detect_capability, drafts_to_statements,
                                heading_levels, method_pattern, method_scenario, needs_statements,
                                parse_sentence, strip_markup)
@@ -51,6 +51,15 @@ class _Heading:
     scenario_tables: int = 0
     #: last line of the last table under this heading: the text after it leads in the next one
     table_end: int = 0
+    #: what its section was remembered by (``_scan``; None: the document was scanned whole)
+    key: tuple | None = None
+    #: where each table's key/value rows stand in it (``_kv_index``), read with the section;
+    #: None: not read (the document was scanned whole)
+    kv: list | None = None
+    #: how many lines lower than ``tables`` say the tables stand in this document: a section
+    #: remembered elsewhere keeps its tables as read there, moved only when they are read
+    #: again (``_drafts``: its draft not remembered), most often never
+    tables_moved: int = 0
 
 
 @dataclass(frozen=True)
@@ -69,24 +78,26 @@ def parse(text: str, file: str, memo=None) -> ParsedDocument:
     scan = _scan(lines, file, memo)
     headings, warnings = scan.headings, scan.warnings
     # each table's key/value rows, read once (the title, the sections and their drafts ask)
-    kv_rows = {id(t): _kv_rows(t) for h in headings for t in h.tables}
+    # where each table's key/value rows stand (read with its section, or here)
+    kv_rows = {id(t): _kv_index(t) if h.kv is None else kv
+               for h in headings for t, kv in zip(h.tables, h.kv or [None] * len(h.tables))}
     title = _title(headings, kv_rows)
     updated = _updated(lines, file)
     capability = detect_capability(text)
     statements: list[Statement] = []
     parts = len(scan.category_tables) > 1
-    for t, label, intro, lead in scan.category_tables:
-        statements.extend(_with_lead_in(_category_rows(t, label, intro, file, title, parts, capability, updated, memo),
-                                        lead))
+    for t, label, intro, lead, key in scan.category_tables:
+        statements.extend(_with_lead_in(_table_rows(t, label, intro, key, file, title, parts, capability, updated,
+                                                    memo), lead))
     statements.extend(_needs_statements(headings, file, title, capability, updated, warnings))
 
-    drafts = _drafts(headings, kv_rows, title, memo)
+    drafts = _drafts(headings, kv_rows, title, file, memo)
     if drafts and capability is None:
         raise ParseError(file, drafts[0].line_start,
                          "cannot tell whether the page is about face verification or live streaming")
     all_sentences = [s for h in headings for s in h.sentences]
     got, unused = drafts_to_statements(drafts, all_sentences, capability=capability or "live_streaming",
-                                       file=file, page=title, updated=updated)
+                                       file=file, page=title, updated=updated, memo=memo)
     statements.extend(got)
     warnings += [warning("sentence_without_section", f"sentence names {s.names!r} but no section of that "
                          f"category was found", file, s.line) for s in unused]
@@ -118,7 +129,9 @@ class _Scan:
     why it looks cut short (a table that runs to its end)."""
 
     headings: list[_Heading]
-    category_tables: list[tuple[Table, str, str, _LeadIn]] = field(default_factory=list)
+    #: (table, label, intro, lead-in, what it is remembered by: its section's key and its
+    #: place among the section's category tables, or None) of each category table
+    category_tables: list[tuple[Table, str, str, _LeadIn, tuple | None]] = field(default_factory=list)
     #: (table, heading, the text above it) of each scenario table
     scenario_tables: list[tuple[Table, _Heading, list[str]]] = field(default_factory=list)
     warnings: list[PipelineWarning] = field(default_factory=list)
@@ -127,7 +140,95 @@ class _Scan:
 
 def _scan(lines: list[str], file: str, memo: ParseMemo) -> _Scan:
     """Every line once, in order: a heading opens a section, a table is read whole, any other
-    line is a callout note, an access sentence or a paragraph of the section it is in."""
+    line is a callout note, an access sentence or a paragraph of the section it is in.
+
+    Each section (a heading up to the next one; the lines above the first heading) is read on
+    its own (``_read_section``), and remembered by its lines in ``memo``: versions of a page
+    share most of their sections, at other lines. A section is read alone only as far as the
+    whole scan would read it so: when a table of it runs over the next heading (a pipe row
+    ``## a | b``), the document is scanned as a whole (``_scan_whole``)."""
+    starts = [i for i, ln in enumerate(lines) if ln[:1] == "#" and _HEADING.match(ln)]
+    bounds = [(0, starts[0] if starts else len(lines), True)]
+    bounds += [(a, b, False) for a, b in zip(starts, starts[1:] + [len(lines)])]
+    scan = _Scan([])
+    for a, b, root in bounds:
+        # what a section's reading looks at: its lines and the next heading's (where a table
+        # that is not closed stops), whether it is the page's first part and its last
+        key = (root, b == len(lines), tuple(lines[a:b + 1]))
+        part = memo.placed("markdown_section", key, a + 1, file,
+                           lambda: _read_section(lines, a, b, root, file, memo), _moved_section, _section_warns)
+        if part is None:
+            return _scan_whole(lines, file, memo)
+        h = part.headings[0]
+        h.key = key
+        if not root:
+            for prev in reversed(scan.headings):  # (as ``_open_heading``)
+                if prev.level < h.level:
+                    prev.children += 1
+                    break
+        scan.headings.append(h)
+        scan.category_tables += [(*c[:4], (key, n)) for n, c in enumerate(part.category_tables)]
+        scan.scenario_tables += part.scenario_tables
+        scan.warnings += part.warnings
+        scan.truncated = scan.truncated or part.truncated
+    return scan
+
+
+def _read_section(lines: list[str], a: int, b: int, root: bool, file: str, memo: ParseMemo) -> _Scan | None:
+    """The scan (``_scan_whole``) of lines ``a`` to ``b`` (exclusive), a heading and what
+    follows it up to the next heading (``root``: the lines above the first heading), as the
+    scan of the headings alone; None when a table of it runs past line ``b``."""
+    if root:
+        h, i = _Heading(0, "", 1), a
+    else:
+        m = _HEADING.match(lines[a])
+        h, i = _Heading(len(m.group("hashes")), strip_markup(m.group("text")), a + 1), a + 1
+    scan = _Scan([h])
+    in_callout = False
+    while i < b:
+        block = _table_block(lines, i, file)
+        if block is not None:
+            if block[1] >= b:
+                return None
+            i = _take_tables(scan, block, i + 1, file, memo)
+            in_callout = False
+        else:
+            in_callout = _take_text(h, lines[i].strip(), i + 1, in_callout, memo)
+        i += 1
+    h.kv = [_kv_index(t) for t in h.tables]
+    return scan
+
+
+def _section_warns(scan: _Scan) -> bool:
+    """Does a section's scan say something that names its lines or file (a warning, a cut)?"""
+    return bool(scan.warnings) or scan.truncated is not None or any(t.warnings for t in scan.headings[0].tables)
+
+
+def _moved_section(scan: _Scan, delta: int) -> _Scan:
+    """A section's scan (``_read_section``) read ``delta`` lines higher up, placed here: its
+    heading made afresh (the scan of the page counts its children)."""
+    def at(n: int) -> int:
+        return n + delta if n else 0
+
+    def table(t: Table) -> Table:
+        return t.shifted(delta) if delta else t
+
+    h = scan.headings[0]
+    moved = _Heading(h.level, h.text, h.line + delta if h.level else h.line,
+                     tables=list(h.tables), tables_moved=delta,
+                     sentences=[replace(x, line=x.line + delta) for x in h.sentences] if delta else list(h.sentences),
+                     notes=list(h.notes), paragraphs=[(p, no + delta) for p, no in h.paragraphs],
+                     end=at(h.end), category_tables=h.category_tables, scenario_tables=h.scenario_tables,
+                     table_end=at(h.table_end), kv=h.kv)
+    categories = [(table(t), label, intro, lead if lead.integration is None or not delta else
+                   replace(lead, integration=replace(lead.integration, line=lead.integration.line + delta)), None)
+                  for t, label, intro, lead, _ in scan.category_tables]
+    scenarios = [(table(t), moved, context) for t, _, context in scan.scenario_tables]
+    return _Scan([moved], categories, scenarios, list(scan.warnings), scan.truncated)
+
+
+def _scan_whole(lines: list[str], file: str, memo: ParseMemo) -> _Scan:
+    """Every line once, in order (``_scan``), the document as a whole."""
     scan = _Scan([_Heading(0, "", 1)])
     # list lines written without ``>`` right after a ``>!`` callout line belong to the callout,
     # as its renderer shows them (1078/43316, 2020-04-09:12-14: ``>!`` then ``1. 入驻商家…``,
@@ -145,7 +246,7 @@ def _scan(lines: list[str], file: str, memo: ParseMemo) -> _Scan:
             i = _take_tables(scan, block, no, file, memo)
             in_callout = False
         else:
-            in_callout = _take_text(scan.headings[-1], lines[i].strip(), no, in_callout)
+            in_callout = _take_text(scan.headings[-1], lines[i].strip(), no, in_callout, memo)
         i += 1
     return scan
 
@@ -172,7 +273,7 @@ def _take_tables(scan: _Scan, block, no: int, file: str, memo: ParseMemo) -> int
         if kind == headers.CATEGORY:
             label = cur.paragraphs[-1][0] if cur.paragraphs else cur.text
             intro = " ".join(p for p, _ in cur.paragraphs[-3:])
-            scan.category_tables.append((t, label, intro, _lead_in(cur, file, scan.warnings)))
+            scan.category_tables.append((t, label, intro, _lead_in(cur, file, scan.warnings), None))
             scan.warnings.extend(_unread_columns(t, file))
             cur.category_tables += 1
         elif kind == headers.SCENARIO:
@@ -185,7 +286,7 @@ def _take_tables(scan: _Scan, block, no: int, file: str, memo: ParseMemo) -> int
     return j
 
 
-def _take_text(cur: _Heading, stripped: str, no: int, in_callout: bool) -> bool:
+def _take_text(cur: _Heading, stripped: str, no: int, in_callout: bool, memo: ParseMemo | None = None) -> bool:
     """A line of text under ``cur``: a callout's note, an access sentence or a paragraph.
     Returns whether the callout goes on past it."""
     if not stripped:
@@ -199,7 +300,7 @@ def _take_text(cur: _Heading, stripped: str, no: int, in_callout: bool) -> bool:
         going_on = bool(stripped.lstrip(">").strip())
     else:
         plain = _LIST_MARK.sub("", stripped)
-        s = parse_sentence(plain, no)
+        s = parse_sentence(plain, no, memo)
         if s:
             cur.sentences.append(s)
         else:
@@ -209,21 +310,49 @@ def _take_text(cur: _Heading, stripped: str, no: int, in_callout: bool) -> bool:
     return going_on
 
 
-def _drafts(headings: list[_Heading], kv_rows: dict[int, list], title: str | None, memo=None) -> list[Draft]:
+def _drafts(headings: list[_Heading], kv_rows: dict[int, tuple], title: str | None, file: str,
+            memo: ParseMemo) -> list[Draft]:
     """A draft per category section: a heading with a key/value table, or a leaf heading with
-    an access sentence of its own."""
+    an access sentence of its own. ``kv_rows``: where each table's key/value rows stand
+    (``_kv_index``), by the table's id."""
+    levels = memo.pure(heading_levels)
     drafts = []
     for idx, h in enumerate(headings[1:], start=1):
         kv = [t for t in h.tables if kv_rows[id(t)]]
         own_sentence = any(not s.also for s in h.sentences)
         if not kv and not (own_sentence and h.children == 0):
             continue
-        path = _path(headings, idx, title)
+        path = _path(headings, idx, title, levels)
         if not path:
             continue
-        drafts.append(_kv_draft(h, kv[0] if kv else None, kv_rows[id(kv[0])] if kv else [], path,
-                                _section(headings, idx, title), memo))
+        section = _section(headings, idx, title)
+
+        def read(h=h, kv=kv, path=path, section=section) -> Draft:
+            if not kv:
+                return _kv_draft(h, None, [], path, section, memo)
+            t = kv[0].shifted(h.tables_moved) if h.tables_moved else kv[0]
+            return _kv_draft(h, t, _kv_placed(t, kv_rows[id(kv[0])]), path, section, memo)
+
+        if h.key is None:
+            drafts.append(read())
+            continue
+        # a section's draft is a function of its scan (remembered by ``h.key``), its path and
+        # the name of its part: remembered by those, placed at the heading's line
+        drafts.append(memo.placed("markdown_draft", (h.key, path, section), h.line, file, read,
+                                  lambda d, delta, h=h: _moved_draft(d, delta, h), _draft_warns))
     return drafts
+
+
+def _moved_draft(d: Draft, delta: int, h: _Heading) -> Draft:
+    """A section's draft read ``delta`` lines higher up, placed under its heading ``h`` here:
+    its sentences are ``h``'s own (the page's sentences are told apart by identity)."""
+    if not delta and len(d.inplace) == len(h.sentences) and all(a is b for a, b in zip(d.inplace, h.sentences)):
+        return d
+    return d.placed(delta, tuple(h.sentences))
+
+
+def _draft_warns(d: Draft) -> bool:
+    return bool(d.warnings) or _any_warning(d.requirement)
 
 
 def _truncated(cut: str | None, headings: list[_Heading], sentences: list[Sentence],
@@ -441,7 +570,7 @@ def _row_follows(lines: list[str], j: int) -> bool:
     return k < len(lines) and bool(_ROW_TAG.match(lines[k]))
 
 
-def _title(headings: list[_Heading], kv_rows: dict[int, list]) -> str | None:
+def _title(headings: list[_Heading], kv_rows: dict[int, tuple]) -> str | None:
     """The page's own title: the first non-empty heading above every table that does not open a
     category section itself, and is the only heading of its level up to there.
 
@@ -473,9 +602,10 @@ def _title(headings: list[_Heading], kv_rows: dict[int, list]) -> str | None:
     return first.text
 
 
-def _path(headings: list[_Heading], idx: int, title: str | None) -> tuple[str, ...]:
+def _path(headings: list[_Heading], idx: int, title: str | None, heading_levels=heading_levels) -> tuple[str, ...]:
     """Levels of a heading, prefixed by the levels of the container headings above it
-    (the page title is not a category level)."""
+    (the page title is not a category level). ``heading_levels``: that function, or the same
+    remembered (``ParseMemo.pure``)."""
     h = headings[idx]
     path = heading_levels(h.text)
     level = h.level
@@ -486,6 +616,24 @@ def _path(headings: list[_Heading], idx: int, title: str | None) -> tuple[str, .
             path = heading_levels(prev.text) + path
             level = prev.level
     return path
+
+
+def _table_rows(t: Table, label: str, intro: str, key: tuple | None, file: str, title: str | None, parts: bool,
+                page_capability: str | None, updated: str | None, memo: ParseMemo) -> list[Statement]:
+    """``_category_rows``, remembered by the table's section and place in it (``key``: they
+    give the table, its label and intro) and what else the rows depend on; placed at the
+    table's line, in ``file``, on a page dated ``updated``."""
+    def read() -> list[Statement]:
+        return _category_rows(t, label, intro, file, title, parts, page_capability, updated, memo)
+
+    if key is None:
+        return read()
+
+    def moved(sts: list[Statement], delta: int) -> list[Statement]:
+        return [placed_statement(st, delta, file, updated) for st in sts]
+
+    return memo.placed("markdown_rows", (key, title, parts, page_capability), t.line_start, file, read, moved,
+                       lambda sts: any(st.warnings or _any_warning(st.requirement) for st in sts))
 
 
 def _category_rows(t: Table, label: str, intro: str, file: str, title: str | None,
@@ -574,24 +722,32 @@ def _cell_text(row, col: int | None) -> str | None:
     return "\n".join(l.text for l in row.cells[col].lines) or None
 
 
-def _kv_rows(t: Table) -> list[tuple[str, list]]:
-    """``[(label, value cells)]`` of a key/value table whose first column holds row labels."""
+def _kv_index(t: Table) -> tuple[tuple[int, str, tuple[int, ...]], ...]:
+    """Where the key/value rows of a table whose first column holds row labels stand in it:
+    (row, label, value columns) each, the same for the table moved to other lines (remembered
+    with its section: ``_read_section``); ``_kv_placed`` gives the rows."""
     rows = []
-    for row in t.rows:
+    for n, row in enumerate(t.rows):
         if not row.cells:
             continue
         label = fold(row.cells[0].text)
+        values = tuple(i for i, c in enumerate(row.cells) if i and not c.carried)
         if label.startswith(patterns.LABEL_REQUIREMENT) or label in (patterns.LABEL_SCENARIO,
                                                                      patterns.LABEL_SCOPE):
-            rows.append((row.cells[0].text, [c for c in row.cells[1:] if not c.carried]))
+            rows.append((n, row.cells[0].text, values))
         elif patterns.LABEL_NOTE.match(row.cells[0].text):
-            rows.append(("注意", [c for c in row.cells[1:] if not c.carried]))
-    return rows
+            rows.append((n, "注意", values))
+    return tuple(rows)
+
+
+def _kv_placed(t: Table, index) -> list[tuple[str, list]]:
+    """``[(label, value cells)]`` of ``t``, from where they stand (``_kv_index``)."""
+    return [(label, [t.rows[n].cells[i] for i in values]) for n, label, values in index]
 
 
 def _kv_draft(h: _Heading, t: Table | None, rows: list[tuple[str, list]],
               path: tuple[str, ...], section: str, memo=None) -> Draft:
-    """``t``: the section's table; ``rows``: ``_kv_rows`` of that table."""
+    """``t``: the section's table; ``rows``: its key/value rows (``_kv_placed``)."""
     scope = scenario = None
     notes = list(h.notes)
     requirement = None

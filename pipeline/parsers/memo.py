@@ -3,8 +3,8 @@
 Real archives are many captures of a few pages: consecutive captures share nearly all their
 text. The parsers are pure functions of what they are given, so a requirement's text gives the
 same ``Requirement``, a flat page the same statements and a PDF page the same lines, wherever
-and in whichever file they stand. ``ParseMemo`` keeps those results, keyed by a digest of
-everything the reading depends on *except* where it stands (the first line, the file, the
+and in whichever file they stand. ``ParseMemo`` keeps those results, keyed by everything
+the reading depends on *except* where it stands (the first line, the file, the
 page's date), and places a remembered result into its new source: lines moved, the file and the
 date set (``Requirement.shifted``, ``placed``).
 
@@ -13,10 +13,12 @@ result that carries any is used only where it was read (same lines, same file), 
 anywhere else, so no warning ever names another place than its own.
 
 Versions of a page differ in a few lines, so a page as a whole is rarely read twice; its parts
-are: an HTML table (``tables``), a line of text and the few lines after it (``pure``: the
-parsers' pure functions of a text, such as ``normalize.fold`` or whether a line can be a
-heading), a requirement's lines. Each is remembered by its content alone and placed where it
-stands now.
+are: a Markdown section, its draft and its category table's rows (``placed``), a run of a flat
+page's lines from one section's heading to the next (``checked``: its end, and so all it
+read, is known once it is read), an HTML table (``tables``), a line of text and the few lines
+after it (``pure``: the parsers' pure functions of a text, such as ``normalize.fold`` or
+whether a line can be a heading), a requirement's lines. Each is remembered by its content
+alone and placed where it stands now.
 
 Like pdfplumber's per-page caches, a memo is owned by what uses it: the build makes one for the
 sources it parses itself, each parse task of a pool one for its share (``build._parse_into``), a
@@ -26,7 +28,6 @@ results of ``pure`` functions: all at once when full).
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 from typing import Callable, Sequence
 
@@ -51,12 +52,6 @@ class _Lru:
         self.got[key] = value
         if len(self.got) > self.size:
             del self.got[next(iter(self.got))]
-
-
-def digest(*parts: object) -> bytes:
-    """A key for ``parts`` (texts, numbers, flags, tuples of them): 16 bytes of BLAKE2b over
-    their ``repr``, which tells ``None`` from ``""`` and keeps tuples apart."""
-    return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 class _Pure:
@@ -85,11 +80,16 @@ class ParseMemo:
     """The results of the parse's pure readings, by content (the module's docstring)."""
 
     def __init__(self, pdf_pages: int = 64, requirements: int = 4096, flat_pages: int = 128,
-                 tables: int = 1024, texts: int = 65536):
+                 tables: int = 1024, texts: int = 65536, sections: int = 4096):
         self._pdf = _Lru(pdf_pages)
         self._requirements = _Lru(requirements)
         self._flat = _Lru(flat_pages)
         self._tables = _Lru(tables)
+        self._placed: dict[str, _Lru] = {}
+        self._checked: dict[str, _Lru] = {}
+        self._sections = sections
+        self._tokens: dict = {}
+        self._next_token = 0
         self._texts = texts
         self._pure: dict[Callable, _Pure] = {}
 
@@ -97,7 +97,9 @@ class ParseMemo:
         """How many results of each kind are kept now."""
         return {"pdf_pages": len(self._pdf.got), "requirements": len(self._requirements.got),
                 "flat_pages": len(self._flat.got), "tables": len(self._tables.got),
-                "texts": sum(len(p.got) for p in self._pure.values())}
+                "texts": sum(len(p.got) for p in self._pure.values()),
+                "sections": sum(len(p.got) for p in self._placed.values()),
+                "runs": sum(len(kept) for p in self._checked.values() for kept in p.got.values())}
 
     def pure(self, fn: Callable) -> Callable:
         """``fn`` remembered by its argument, in this memo: for a pure function of one text (or
@@ -125,6 +127,60 @@ class ParseMemo:
         self._tables.put(html, (tables, first_line))
         return tables
 
+    def placed(self, kind: str, key, first: int, file: str, read: Callable[[], object],
+               move: Callable[[object, int], object], warns: Callable[[object], bool]):
+        """A part of a page (``kind``: a Markdown section, its draft, its category rows): what
+        ``read()`` gave before for ``key`` (everything the reading depends on except where it
+        stands: the first line ``first``, the ``file``), moved by ``move(result, delta)`` from
+        the line it was read at; else ``read()``, remembered. ``read()`` giving None (the part
+        cannot be read alone) is not remembered. A result that ``warns`` is used only where it
+        was read (same first line, same file). What is given out is always ``move``'s, with
+        delta 0 where it was read: ``move`` makes what the caller may change afresh."""
+        lru = self._placed.get(kind)
+        if lru is None:
+            lru = self._placed[kind] = _Lru(self._sections)
+        got = lru.get(key)
+        if got is not None:
+            result, at, in_file = got
+            if (at == first and in_file == file) or not warns(result):
+                return move(result, first - at)
+        result = read()
+        if result is None:
+            return None
+        lru.put(key, (result, first, file))
+        return move(result, 0)
+
+    def checked(self, kind: str, key, matches: Callable[[object], bool], first: int, file: str,
+                read: Callable[[], tuple], move: Callable[[object, int], object],
+                warns: Callable[[object], bool]):
+        """``placed`` for a reading whose key names only part of what it depends on (a run of
+        a flat page's lines, whose end is known once it is read): ``read()`` gives (result,
+        what else it read), and a result is used only where ``matches(what)``. A few results
+        are kept per key, the last used first."""
+        lru = self._checked.get(kind)
+        if lru is None:
+            lru = self._checked[kind] = _Lru(self._sections)
+        kept = lru.get(key) or ()
+        for n, (what, result, at, in_file) in enumerate(kept):
+            if matches(what) and ((at == first and in_file == file) or not warns(result)):
+                if n:  # (the one used first next time: versions mostly repeat the same)
+                    lru.put(key, (kept[n],) + kept[:n] + kept[n + 1:])
+                return move(result, first - at)
+        result, what = read()
+        lru.put(key, ((what, result, first, file),) + kept[:7])
+        return move(result, 0)
+
+    def token(self, value) -> int:
+        """A number for ``value`` (hashable), the same for equal values while it is remembered:
+        a short key part for a value that many keys share (a page's sentences)."""
+        got = self._tokens.get(value)
+        if got is None:
+            if len(self._tokens) >= self._sections:
+                self._tokens.clear()  # (numbers are never given twice: old keys stay apart)
+            got = self._tokens[value] = self._next_token
+            self._next_token += 1
+        return got
+
     def read(self, key, read: Callable[[], object]):
         """A PDF page: ``read()``, or what it gave for ``key`` before (``key`` None: always
         read). ``key`` is a digest of the page's content streams and resources
@@ -148,13 +204,15 @@ class ParseMemo:
             return tuple((ln.text, ln.line - base, ln.end - base if ln.end else None, ln.bullet, ln.depth)
                          for ln in ls)
 
-        key = digest(header, rel(lines), None if columns is None else tuple(rel(c) for c in columns))
+        # the tuple itself is the key (texts, numbers, flags: hashable, compared exactly); a
+        # digest of its ``repr`` cost more than the lookup it keyed
+        key = (header, rel(lines), None if columns is None else tuple(rel(c) for c in columns))
         got = self._requirements.get(key)
         if got is not None:
             req, at = got
             if at == base:
                 return req
-            if not _any_warning(req):
+            if not any_warning(req):
                 return req.shifted(base - at)
         req = read(lines, header, columns)
         self._requirements.put(key, (req, base))
@@ -167,7 +225,7 @@ class ParseMemo:
         old_file)`` at line ``first`` of ``file`` with the page's date ``updated`` (None: it
         cannot be moved, and is read afresh). Statements that carry a warning are never moved;
         the page's own warnings (``file:line: …``) are ``move``'s to place."""
-        key = digest(raw, title, options)
+        key = (raw, title, options)  # (the tuple itself: hashing it costs less than a digest)
         got = self._flat.get(key)
         if got is not None:
             result, at, in_file, on = got
@@ -182,16 +240,16 @@ class ParseMemo:
         return result
 
 
-def _any_warning(req: Requirement | None) -> bool:
+def any_warning(req: Requirement | None) -> bool:
     """Does ``req``, or any choice nested in it, carry a warning?"""
     if req is None:
         return False
-    return bool(req.warnings) or any(_any_warning(i.group) for i in req.items)
+    return bool(req.warnings) or any(any_warning(i.group) for i in req.items)
 
 
 def _statements_warn(result) -> bool:
     """Does a statement of a page's reading, or its requirement, carry a warning?"""
-    return any(st.warnings or _any_warning(st.requirement) for st in result.statements)
+    return any(st.warnings or any_warning(st.requirement) for st in result.statements)
 
 
 def placed_warning(warning: PipelineWarning, delta: int, file: str, old_file: str) -> PipelineWarning | None:
@@ -203,7 +261,7 @@ def placed_warning(warning: PipelineWarning, delta: int, file: str, old_file: st
 
 
 def placed_span(span: Span, delta: int, file: str) -> Span:
-    return replace(span, file=file, line_start=span.line_start + delta, line_end=span.line_end + delta)
+    return Span(file, span.line_start + delta, span.line_end + delta, span.page, span.pdf_page)
 
 
 def placed_statement(st: Statement, delta: int, file: str, updated: str | None) -> Statement:

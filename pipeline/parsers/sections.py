@@ -3,6 +3,7 @@ and which section a sentence belongs to. Pure functions over text.
 """
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 
@@ -42,8 +43,21 @@ def strip_markup(text: str) -> str:
     return clean(_TAG.sub(" ", text))
 
 
-def parse_sentence(text: str, line: int) -> Sentence | None:
-    """Read ``具备【X】类目，可使用 M 进行接入`` from a line of text; None if it is not one."""
+def parse_sentence(text: str, line: int, memo=None) -> Sentence | None:
+    """Read ``具备【X】类目，可使用 M 进行接入`` from a line of text; None if it is not one.
+    ``memo``: a ``ParseMemo`` (each distinct text read once, then placed at ``line``)."""
+    if memo is None:
+        return _parse_sentence(text, line)
+    s = memo.pure(_sentence_of)(text)
+    return s and Sentence(s.paths, s.names, s.method, s.components, s.also, s.text, line, s.renamed_from)
+
+
+def _sentence_of(text: str) -> Sentence | None:
+    """``parse_sentence`` at no line (a pure function of the text, for ``ParseMemo.pure``)."""
+    return _parse_sentence(text, 0)
+
+
+def _parse_sentence(text: str, line: int) -> Sentence | None:
     plain = clean(patterns.MARKDOWN_LINK.sub(r"\1", text).replace("**", ""))
     m = patterns.INTEGRATION.search(plain)
     if not m:
@@ -243,6 +257,16 @@ class Draft:
     inplace: tuple[Sentence, ...] = ()
     warnings: tuple[PipelineWarning, ...] = ()
 
+    def placed(self, delta: int, inplace: tuple[Sentence, ...]) -> Draft:
+        """This draft, read ``delta`` lines higher up, placed here with the page's own sentences
+        under its heading (a draft remembered with its section: ``ParseMemo``)."""
+        moved = copy.copy(self)
+        moved.line_start += delta
+        moved.line_end += delta
+        moved.requirement = self.requirement.shifted(delta)
+        moved.inplace = inplace
+        return moved
+
 
 def _mentions(sentence: Sentence, path: tuple[str, ...]) -> bool:
     """The sentence's text contains the section's last level (or each of its ``/``-parts), even
@@ -253,7 +277,7 @@ def _mentions(sentence: Sentence, path: tuple[str, ...]) -> bool:
 
 
 def drafts_to_statements(drafts: list[Draft], sentences: list[Sentence], *, capability: str,
-                         file: str, page: str | None = None, updated: str | None = None):
+                         file: str, page: str | None = None, updated: str | None = None, memo=None):
     """Give each section its own integration sentence and split ``A/B`` sections in two.
 
     A sentence belongs to the section it names; sentences displaced from their section (a PDF
@@ -262,11 +286,15 @@ def drafts_to_statements(drafts: list[Draft], sentences: list[Sentence], *, capa
 
     Returns the statements and the sentences no section took (for a warning).
     """
-    own = _own_sentences(drafts, _SentencesByName(sentences))
+    # whether a sentence names a section, and which parts of it: asked of every section, the
+    # same questions on every version of a page (``memo``: a ``ParseMemo``, each answered once)
+    names = paths_name_section if memo is None else memo.pure(paths_name_section)
+    parts_of = _parts_of if memo is None else memo.pure(_parts_of)
+    own = _own_sentences(drafts, _SentencesByName(sentences), names)
     stray = _stray_sentences(drafts, own)
     out = []
     for i, d in enumerate(drafts):
-        out += _draft_statements(d, own.get(i), stray.get(i), capability=capability, file=file, page=page,
+        out += _draft_statements(d, own.get(i), stray.get(i), parts_of, capability=capability, file=file, page=page,
                                  updated=updated)
     used = {id(x) for x in own.values()}
     unused = [x for x in sentences if not x.also and id(x) not in used]
@@ -295,21 +323,22 @@ class _SentencesByName:
         return sorted(found.values(), key=lambda s: self.order[id(s)])
 
 
-def _own_sentences(drafts: list[Draft], index: _SentencesByName) -> dict[int, Sentence]:
+def _own_sentences(drafts: list[Draft], index: _SentencesByName, names=paths_name_section) -> dict[int, Sentence]:
     """Each section's sentence, by the section's index: one under its heading that names it, else
     one anywhere on the page that names it, else one under its heading that mentions it and names
     no section."""
     own: dict[int, Sentence] = {}
     for i, d in enumerate(drafts):
-        mine = [s for s in d.inplace if not s.also and names_section(s, d.path)]
-        anywhere = [s for s in index.candidates(d.path) if names_section(s, d.path)]
+        mine = next((s for s in d.inplace if not s.also and names((s.paths, d.path))), None)
+        # (the page is searched only for a section with no sentence of its own that names it)
+        anywhere = None if mine else next((s for s in index.candidates(d.path) if names((s.paths, d.path))), None)
         if mine:
-            own[i] = mine[0]
+            own[i] = mine
         elif anywhere:
-            own[i] = anywhere[0]
+            own[i] = anywhere
         else:
             unnamed = [s for s in d.inplace if not s.also and _mentions(s, d.path)
-                       and not any(names_section(s, o.path) for o in drafts)]
+                       and not any(names((s.paths, o.path)) for o in drafts)]
             if unnamed:
                 own[i] = unnamed[0]
     return own
@@ -333,14 +362,19 @@ def _stray_sentences(drafts: list[Draft], own: dict[int, Sentence]) -> dict[int,
     return stray
 
 
-def _draft_statements(d: Draft, s: Sentence | None, stray: PipelineWarning | None, *, capability: str,
-                      file: str, page: str | None, updated: str | None) -> list[Statement]:
+def _parts_of(paths_and_path: tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]) -> tuple[str, ...]:
+    """``_split_parts`` of (paths, path): one argument, for ``ParseMemo.pure``."""
+    return _split_parts(*paths_and_path)
+
+
+def _draft_statements(d: Draft, s: Sentence | None, stray: PipelineWarning | None, parts_of=_parts_of, *,
+                      capability: str, file: str, page: str | None, updated: str | None) -> list[Statement]:
     """One section's statements, with its sentence ``s``: one per part of an ``A/B`` section its
     sentence splits, else one. A stray sentence (``stray``) gives only its method: what it names
     is another section's."""
     also = tuple((x.names, x.method) for x in d.inplace if x.also)
     integration = s.integration(also) if s else None
-    parts = split_parts(s, d.path) if s and stray is None else ()
+    parts = parts_of((s.paths, d.path)) if s and stray is None else ()
     paths = [d.path[:-1] + (p,) for p in parts] if parts else [d.path]
     return [Statement(
         capability=capability, section=d.section, category_raw=path,
