@@ -697,7 +697,7 @@ def _previous_tables(output: Path, previous: str | None, refs, hashes, pages: li
         return None
     try:
         # (of its conflicts the report needs only the ids)
-        old = store.load_tables(output, previous, skip=("requirements", "conflicts"))
+        old = store.load_tables(output, previous, skip=("requirements", "conflicts", "conflict_values"))
         old["conflicts"] = [{"id": i} for i in store.conflict_ids(output, previous, cache_dir)]
         new_sources = {r.display: hashes[r.display] for r in refs}
         old_sources = {s["source_file"]: s["source_sha256"] for s in old["sources"]}
