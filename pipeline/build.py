@@ -499,7 +499,7 @@ def _read_rows(refs, keys, hashes, infos, objects: store.Objects, reaches: list[
                 objects.remove(keys[ref.display])
                 (infos[i],), _ = source_objects([ref], keys, objects, hashes, workers=1)
                 again += 1
-        recs = [orjson.loads(line) for line in parts["requirements"].splitlines()]
+        recs = store.jsonl_records(parts["requirements"])
         sha = infos[i]["source"]["source_sha256"]
         for t in PARSED_TABLES:
             chunkers[t].add(sha, parts[t], recs if t == "requirements" else None)
@@ -538,7 +538,7 @@ def _renamed_object(objects: store.Objects, info: dict, reach: list) -> tuple[di
             return got, objects.tables(got)
         except store.CorruptObject:
             objects.remove(key)
-    tables = {t: [orjson.loads(line) for line in data.splitlines()] for t, data in objects.tables(info).items()}
+    tables = {t: store.jsonl_records(data) for t, data in objects.tables(info).items()}
     tables["requirements"] = reconcile.rename_rows(tables["requirements"], reach)
     got = objects.put(key, tables, source=info["source"], captures=info["captures"],
                       parser=info["parser"], warnings=info["warnings"],
@@ -614,10 +614,10 @@ class _ValueIndex:
     def __init__(self, fh, sources: list[str]):
         import array
 
+        from pipeline import reconcile
+
         self.fh, self.sources = fh, sources
-        self.index = {}
-        for i, sha in enumerate(sources):
-            self.index.setdefault(sha, i)
+        self.index = reconcile.source_positions(sources)
         self.conflicts: dict[str, int] = {}
         self.cols = {k: array.array("q") for k in ("source", "conflict", "position", "at", "size")}
 
@@ -647,21 +647,19 @@ class _ValueIndex:
         rank = np.empty(len(self.conflicts), dtype=np.int64)
         rank[[self.conflicts[k] for k in sorted(self.conflicts)]] = np.arange(len(self.conflicts))
         order = np.lexsort((c["position"], rank[c["conflict"]], c["source"]))
+        at, size = c["at"][order], c["size"][order]  # (numbers, not Python ints: 500,000 of them)
+        # where each source's values end among them, sorted
+        ends = np.searchsorted(c["source"][order], np.arange(len(self.sources)), side="right").tolist()
         self.fh.flush()
-        data = mmap.mmap(self.fh.fileno(), 0, access=mmap.ACCESS_READ) if len(order) else b""
-        try:
-            k, n = 0, len(order)
-            for i, sha in enumerate(self.sources):
-                parts = []
-                while k < n and c["source"][order[k]] == i:
-                    j = order[k]
-                    parts.append(data[c["at"][j]:c["at"][j] + c["size"][j]])
-                    k += 1
-                chunker.add(sha, b"".join(parts))
-            return chunker.finish()
-        finally:
-            if len(order):
-                data.close()
+        # (an empty file cannot be mapped: with no values, every source adds none)
+        mapped = mmap.mmap(self.fh.fileno(), 0, access=mmap.ACCESS_READ) if len(at) else contextlib.nullcontext(b"")
+        with mapped as data:
+            start = 0
+            for sha, end in zip(self.sources, ends):
+                lines = zip(at[start:end].tolist(), size[start:end].tolist())
+                chunker.add(sha, b"".join(data[a:a + n] for a, n in lines))
+                start = end
+        return chunker.finish()
 
 
 def _prior_pages(output: Path, present: set[str], warn) -> list:

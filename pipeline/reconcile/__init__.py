@@ -92,14 +92,21 @@ def value_rows(c: dict) -> list[dict]:
     return [dict(v, conflict_id=c["id"], position=i) for i, v in enumerate(c["values"])]
 
 
+def source_positions(sources: list[str]) -> dict[str, int]:
+    """Each source's place among ``sources`` (their sha256 in the sources' order; the first,
+    should one stand twice): what orders a version's ``conflict_values``."""
+    at: dict[str, int] = {}
+    for i, sha in enumerate(sources):
+        at.setdefault(sha, i)
+    return at
+
+
 def conflicts_as_read(conflicts: list[dict], sources: list[str]) -> dict[str, list[dict]]:
     """Conflicts as a reader of a version gets them (``store.load_tables``): each record with its
     values, and the values as ``conflict_values`` records in published order: by source
     (``sources``: their sha256 in the sources' order), then conflict id, then position (the
     build writes them so: ``build._ValueIndex``)."""
-    at: dict[str, int] = {}
-    for i, sha in enumerate(sources):
-        at.setdefault(sha, i)
+    at = source_positions(sources)
     values = sorted((v for c in conflicts for v in value_rows(c)),
                     key=lambda v: (at.get(v["source_sha256"], len(at)), v["conflict_id"], v["position"]))
     return {"conflicts": [dict(conflict_row(c), values=list(c["values"])) for c in conflicts],

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import orjson
 
-from pipeline.store.objects import arrow_table, parquet_options, write_new
+from pipeline.store.objects import arrow_table, jsonl_records, parquet_options, write_new
 
 #: the chunk store's folder, in ``output/``
 CHUNKS = "chunks"
@@ -205,7 +205,7 @@ class Chunker:
 
         def records():
             for part, got in zip(parts, rows):
-                yield from (got if got is not None else (orjson.loads(ln) for ln in part.splitlines()))
+                yield from (got if got is not None else jsonl_records(part))
 
         meta = self.store.put(self.table, data, records)
         self.chunks.append(dict(meta, sources=self._sources))

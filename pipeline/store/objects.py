@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -116,16 +115,13 @@ def parquet_options(table: str) -> dict:
     return {"compression": "zstd", "write_statistics": plain, "use_dictionary": plain}
 
 
-def parquet_bytes(table: str, rows: list[dict]) -> bytes:
-    import pyarrow.parquet as pq
-
-    buf = io.BytesIO()
-    pq.write_table(arrow_table(table, rows), buf, **parquet_options(table))
-    return buf.getvalue()
-
-
 def jsonl_bytes(rows: list[dict]) -> bytes:
     return b"".join(compact_json_bytes(r) + b"\n" for r in rows)
+
+
+def jsonl_records(data: bytes) -> list[dict]:
+    """The records of JSON lines (``jsonl_bytes``' inverse)."""
+    return [orjson.loads(line) for line in data.splitlines()]
 
 
 class Objects:
@@ -197,7 +193,7 @@ class Objects:
 
     def records(self, info: dict, table: str) -> list[dict]:
         """The object's records of ``table``, checked (``tables``)."""
-        return [orjson.loads(line) for line in self.tables(info)[table].splitlines()]
+        return jsonl_records(self.tables(info)[table])
 
     def remove(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
