@@ -479,8 +479,10 @@ def _read_rows(refs, keys, hashes, infos, objects: store.Objects, reaches: list[
     """Every source's requirement records as ``records.Row``s, in file order, read once from
     the object its source is published from (``infos[i]`` becomes it: the source's own, or the
     one with the renames that reach it), and the folder tables' chunks made of every source's
-    records as they are read (``store.Chunker``). What is read is checked byte for byte: an
-    object that turns out corrupt is parsed again (and counted)."""
+    records as they are read (``store.Chunker``). The records themselves are not decoded: the
+    rows come from the object's index of them (``RowReader.rows_of_index``), the chunks' Parquet
+    files from its Arrow streams. What is read is checked byte for byte: an object that turns
+    out corrupt is parsed again (and counted)."""
     reader = records.RowReader()
     chunkers = {t: store.Chunker(chunk_store, t) for t in PARSED_TABLES}
     rows, again = [], 0
@@ -490,7 +492,8 @@ def _read_rows(refs, keys, hashes, infos, objects: store.Objects, reaches: list[
                 if reaches[i]:
                     infos[i], parts = _renamed_object(objects, infos[i], reaches[i])
                 else:
-                    parts = objects.tables(infos[i])
+                    parts = objects.parts(infos[i])
+                got = _index_rows(reader, parts, infos[i])
                 break
             except store.CorruptObject:
                 if attempt == 2:
@@ -499,12 +502,21 @@ def _read_rows(refs, keys, hashes, infos, objects: store.Objects, reaches: list[
                 objects.remove(keys[ref.display])
                 (infos[i],), _ = source_objects([ref], keys, objects, hashes, workers=1)
                 again += 1
-        recs = store.jsonl_records(parts["requirements"])
         sha = infos[i]["source"]["source_sha256"]
         for t in PARSED_TABLES:
-            chunkers[t].add(sha, parts[t], recs if t == "requirements" else None)
-        rows += [reader.row(r) for r in recs]
+            chunkers[t].add(sha, parts[t], parts.get(f"{t}.arrow"))
+        rows += got
     return rows, again, {t: c.finish() for t, c in chunkers.items()}
+
+
+def _index_rows(reader: records.RowReader, parts: dict[str, bytes], info: dict) -> list:
+    """The rows of an object's index (``RowReader.rows_of_index``); ``CorruptObject`` when the
+    index does not hold what it lists (its bytes are the ones the first line gives, so only
+    an object written whole by other code, or edited with its first line, can be)."""
+    try:
+        return reader.rows_of_index(parts["requirements.index"], parts["requirements.contents"])
+    except (KeyError, ValueError, TypeError) as e:
+        raise store.CorruptObject(f"{info['path']}: its index of requirements cannot be read ({e})") from None
 
 
 def _renamed_key(info: dict, reach: list) -> str:
@@ -525,8 +537,8 @@ def _rename_into(task: tuple[list[tuple[dict, list]], str], memo=None) -> None:
 
 def _renamed_object(objects: store.Objects, info: dict, reach: list) -> tuple[dict, dict[str, bytes]]:
     """The object of ``info``'s source with the stated renames that reach it applied to its
-    requirements (``reach``: ``[[capability, title, old, new], …]``), and its records
-    (``Objects.tables``): an object of its own, keyed by the source's and by the renames, so it
+    requirements (``reach``: ``[[capability, title, old, new], …]``), and its parts
+    (``Objects.parts``): an object of its own, keyed by the source's and by the renames, so it
     is written once too (and the source's own object stays what its document says).
     ``CorruptObject`` when the source's own object is."""
     from pipeline import reconcile
@@ -535,7 +547,7 @@ def _renamed_object(objects: store.Objects, info: dict, reach: list) -> tuple[di
     got = objects.checked(key)
     if got is not None:
         try:
-            return got, objects.tables(got)
+            return got, objects.parts(got)
         except store.CorruptObject:
             objects.remove(key)
     tables = {t: store.jsonl_records(data) for t, data in objects.tables(info).items()}
@@ -543,7 +555,7 @@ def _renamed_object(objects: store.Objects, info: dict, reach: list) -> tuple[di
     got = objects.put(key, tables, source=info["source"], captures=info["captures"],
                       parser=info["parser"], warnings=info["warnings"],
                       renamed={"object": info["key"], "renames": reach})
-    return got, objects.tables(got)
+    return got, objects.parts(got)
 
 
 def _source_row(ref: store.RawRef, row: dict) -> dict:

@@ -4,11 +4,15 @@ import json
 import os
 import stat
 
+import io
+
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import read_table
+from conftest import ROOT, read_table
 from pipeline import store
+from pipeline.core import records
+from pipeline.store import chunks, objects
 from pipeline.build import run_build
 from pipeline.store.chunks import Chunker, ChunkStore
 from pipeline.store.objects import CorruptObject, Objects
@@ -23,8 +27,8 @@ def _source(i: int) -> tuple[str, bytes, list[dict]]:
 
 def _chunks(chunk_store, sources, every=4):
     chunker = Chunker(chunk_store, "licenses", every=every)
-    for sha, data, rows in sources:
-        chunker.add(sha, data, rows)
+    for sha, data, _ in sources:
+        chunker.add(sha, data)
     return chunker.finish()
 
 
@@ -118,9 +122,18 @@ def test_a_version_of_one_file_per_source_is_read_as_before(tmp_path):
     assert len(list(store.iter_table(ds, "requirements"))) == len(_source(0)[2]) + len(second[2])
 
 
-def test_an_object_is_one_file_checked_when_read(tmp_path):
+@pytest.fixture(scope="module")
+def seed_rows():
+    """The tables of the seeds' first source, parsed (real requirement records)."""
+    from pipeline.build import rows_of
+
+    ref = store.list_raw([ROOT / "raw"])[0][0]
+    return rows_of(ref.read(store.hash_files([ref])[ref.display]))
+
+
+def test_an_object_is_one_file_checked_when_read(tmp_path, seed_rows):
     objects = Objects(tmp_path / "objects")
-    rows = {"requirements": _source(1)[2], "licenses": _source(2)[2]}
+    rows = {"requirements": seed_rows["requirements"], "licenses": _source(2)[2]}
     info = objects.put("ab" * 16, rows, source={"source_sha256": "x"}, captures=[], parser="p", warnings=[])
     assert list((tmp_path / "objects").rglob("*")) == [tmp_path / "objects" / "ab", info["path"]]
     got = objects.get("ab" * 16)
@@ -131,3 +144,55 @@ def test_an_object_is_one_file_checked_when_read(tmp_path):
         objects.tables(objects.get("ab" * 16))
     info["path"].write_bytes(data[:-3])
     assert objects.checked("ab" * 16) is None and not info["path"].exists()
+
+
+def test_a_chunks_parquet_from_the_objects_arrow_is_the_one_from_its_records(seed_rows):
+    """The build makes a chunk's Parquet file of its sources' Arrow streams (``arrow_ipc``),
+    not of their records decoded again: the same bytes, whatever the parts."""
+    rs = seed_rows["requirements"]
+    whole, n = chunks._parquet("requirements", [rs])
+    streams = [chunks._arrow(objects.arrow_ipc("requirements", part)) for part in (rs[:5], rs[5:6], rs[6:])]
+    assert n == len(rs) and chunks._parquet("requirements", streams) == (whole, n)
+    assert chunks._parquet("requirements", [streams[0], rs[5:6], streams[2]]) == (whole, n)
+    assert pq.read_table(io.BytesIO(whole)).num_rows == len(rs)
+
+
+def test_rows_read_from_an_index_are_the_rows_of_the_records(seed_rows):
+    """``RowReader.rows_of_index`` gives what ``RowReader.row`` gives of each record; a content
+    the reader has met is not decoded again, one it has not is checked against its digest."""
+    rs = seed_rows["requirements"]
+    index, contents = records.row_index(rs)
+    want = [records.RowReader().row(r) for r in rs]
+    reader = records.RowReader()
+    got = reader.rows_of_index(index, contents)
+    fields = ("source_sha256", "source_file", "page_updated", "line_start", "line_end", "pdf_page", "content_hash")
+    assert [[getattr(r, f) for f in fields] + [r._c, r.provenance.page, r.provenance.file] for r in got] == \
+           [[getattr(r, f) for f in fields] + [r._c, r.provenance.page, r.provenance.file] for r in want]
+    assert len(json.loads(index)["contents"]) == len(contents.splitlines()) == len({r.content_hash for r in want})
+    # (met already: the contents are not read, so not even their absence is noticed)
+    assert [r.content_hash for r in reader.rows_of_index(index, b"")] == [r.content_hash for r in want]
+    lines = contents.splitlines()
+    edited = b"\n".join([lines[0].replace(b'"', b' "', 1)] + lines[1:])
+    with pytest.raises(ValueError):
+        records.RowReader().rows_of_index(index, edited)
+
+
+def test_an_object_whose_index_is_not_what_it_lists_is_parsed_again(tmp_path, raw_copy):
+    """An object whose index lists a content its contents do not hold (its first line
+    rewritten to match) is corrupt: the source is parsed again, and the dataset is the same."""
+    out = tmp_path / "output"
+    first = run_build([raw_copy], out, decisions=tmp_path / "none.toml")
+    cache = tmp_path / ".cache" / "objects"
+    p = max(cache.rglob("*.jsonl"), key=lambda p: p.stat().st_size)
+    head, body = p.read_bytes().split(b"\n", 1)
+    info = json.loads(head)
+    at = sum(t["bytes"] for t in info["tables"].values())
+    sizes = dict(map(tuple, info["parts"]))
+    start = at + sizes["requirements.index"]
+    body = body[:start] + b" " + body[start + 1:]  # (the first content's "[" made a space)
+    info["body"]["sha256"] = hashlib.sha256(body).hexdigest()
+    p.write_bytes(store.compact_json_bytes(info) + b"\n" + body)
+    (tmp_path / "output" / "datasets").rename(tmp_path / "gone")  # (so that it builds again)
+    (out / "LATEST").unlink()
+    again = run_build([raw_copy], out, decisions=tmp_path / "none.toml")
+    assert again.version == first.version and again.parsed == 1

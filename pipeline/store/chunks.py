@@ -18,7 +18,9 @@ A chunk no version links any more (a build killed as it published, a version rem
 is removed when a version is published (``prune``).
 
 The chunks are made from the JSON lines each source's object holds (``objects``); the Parquet
-file of a new chunk is made here, from its records.
+file of a new chunk is made here, from the Arrow stream the object holds of the same records
+(``objects.arrow_ipc``: made where the source was parsed, so its records are not decoded again
+here), or from its records where there is none (the conflicts' values).
 """
 from __future__ import annotations
 
@@ -67,7 +69,8 @@ class ChunkStore:
 
     def put(self, table: str, data: bytes, records) -> dict:
         """The chunk of ``table`` whose JSON lines are ``data``, in the store (checked, or
-        written: ``records()`` iterates over its records for the Parquet file). Returns what it is:
+        written: ``records()`` iterates over its parts for the Parquet file, each an Arrow table or
+        records, ``_parquet``). Returns what it is:
         ``{"sha256", "bytes", "rows", "parquet": {"sha256", "bytes"}}``."""
         digest = hashlib.sha256(data).hexdigest()
         meta = self._checked(digest, table, data)
@@ -150,25 +153,39 @@ class ChunkStore:
         return gone
 
 
-def _parquet(table: str, records) -> tuple[bytes, int]:
-    """The Parquet file of a chunk's records, and how many there are: made into Arrow
-    ``SLICE_ROWS`` at a time, then written as one table (one row group), so that only a slice of
-    them is held as Python objects besides Arrow's compact copy (a 7 MB chunk of requirements
-    cost 30 MB more made whole, pyarrow 17)."""
+def _parquet(table: str, parts) -> tuple[bytes, int]:
+    """The Parquet file of a chunk, and how many rows it has, from its parts: each an Arrow
+    table (``objects.arrow_ipc`` read back) or records, made into Arrow ``SLICE_ROWS`` at a time;
+    written as one table (one row group), so that only a slice of records is held as Python
+    objects besides Arrow's compact copy (a 7 MB chunk of requirements cost 30 MB more made
+    whole, pyarrow 17)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    parts, part, n = [], [], 0
-    for r in records:
-        part.append(r)
-        n += 1
-        if len(part) == SLICE_ROWS:
-            parts.append(arrow_table(table, part))
-            part = []
-    parts.append(arrow_table(table, part))
+    tables, part = [], []
+    for got in parts:
+        if isinstance(got, pa.Table):
+            tables.append(got)
+            continue
+        for r in got:
+            part.append(r)
+            if len(part) == SLICE_ROWS:
+                tables.append(arrow_table(table, part))
+                part = []
+        tables.append(arrow_table(table, part))
+        part = []
+    if not tables:
+        tables.append(arrow_table(table, []))
+    whole = pa.concat_tables(tables).combine_chunks()
     buf = io.BytesIO()
-    pq.write_table(pa.concat_tables(parts).combine_chunks(), buf, **parquet_options(table))
-    return buf.getvalue(), n
+    pq.write_table(whole, buf, **parquet_options(table))
+    return buf.getvalue(), whole.num_rows
+
+
+def _arrow(data: bytes):
+    import pyarrow as pa
+
+    return pa.ipc.open_stream(data).read_all()
 
 
 class Chunker:
@@ -182,16 +199,17 @@ class Chunker:
         self.every = every or CHUNK_EVERY.get(table, DEFAULT_EVERY)
         self.chunks: list[dict] = []
         self._parts: list[bytes] = []
-        self._rows: list[list[dict] | None] = []
+        self._arrow: list[bytes | None] = []
         self._sources: list[str] = []
         self._bytes = 0
 
-    def add(self, source_sha256: str, data: bytes, rows: list[dict] | None = None) -> None:
-        """One source's records of the table (``data``: their lines; ``rows``: the same records
-        parsed, or None); a source with none still counts where chunks end."""
+    def add(self, source_sha256: str, data: bytes, arrow: bytes | None = None) -> None:
+        """One source's records of the table (``data``: their lines; ``arrow``: the same
+        records as an Arrow IPC stream, ``objects.arrow_ipc``, or None: they are then decoded
+        from their lines when a chunk is new); a source with none still counts where chunks end."""
         if data:
             self._parts.append(data)
-            self._rows.append(rows)
+            self._arrow.append(arrow)
             self._sources.append(source_sha256)
             self._bytes += len(data)
         if int(source_sha256[:8], 16) % self.every == 0 or self._bytes >= MAX_CHUNK_BYTES:
@@ -201,15 +219,15 @@ class Chunker:
         if not self._parts:
             return
         data = b"".join(self._parts)
-        parts, rows = self._parts, self._rows
+        parts, arrows = self._parts, self._arrow
 
         def records():
-            for part, got in zip(parts, rows):
-                yield from (got if got is not None else jsonl_records(part))
+            for part, got in zip(parts, arrows):
+                yield _arrow(got) if got is not None else jsonl_records(part)
 
         meta = self.store.put(self.table, data, records)
         self.chunks.append(dict(meta, sources=self._sources))
-        self._parts, self._rows, self._sources, self._bytes = [], [], [], 0
+        self._parts, self._arrow, self._sources, self._bytes = [], [], [], 0
 
     def finish(self) -> list[dict]:
         """The table's chunks, in order: each what ``ChunkStore.put`` returns and the sources

@@ -29,6 +29,7 @@ from pathlib import Path
 import orjson
 
 from pipeline.core.errors import StoreError
+from pipeline.core.records import row_index
 from pipeline.store.files import compact_json_bytes
 from pipeline.core.tables import PARSED_TABLES, SCHEMA_VERSION, TABLES
 
@@ -37,7 +38,7 @@ SUFFIX = ".jsonl"
 #: build needs before reading its records (``reconcile.captures_said``: title, date,
 #: categories, the renames it states), the parser that wrote it (``build._parse_into``), per
 #: folder table its records' count and bytes, and the size and sha256 of the records
-REQUIRED = {"key", "source", "captures", "parser", "tables", "body"}
+REQUIRED = {"key", "source", "captures", "parser", "tables", "parts", "body"}
 #: the longest first line read (a source's row and its pages: kilobytes; a line that long is
 #: no object's, and the object is written again)
 MAX_HEAD_BYTES = 16 << 20
@@ -119,6 +120,33 @@ def jsonl_bytes(rows: list[dict]) -> bytes:
     return b"".join(compact_json_bytes(r) + b"\n" for r in rows)
 
 
+def arrow_ipc(table: str, rows: list[dict]) -> bytes:
+    """Rows as an Arrow IPC stream of ``table``'s Parquet schema (``arrow_table``),
+    uncompressed: a chunk's Parquet file is made of its sources' streams (``chunks``) without
+    their records decoded again. (For a source's ~26 requirements, reading the stream back
+    took 0.13 ms uncompressed, 0.7 ms with LZ4 at half the bytes, 2.0 ms with zstd; pyarrow 26.)"""
+    import pyarrow as pa
+
+    data = arrow_table(table, rows)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, data.schema) as writer:
+        writer.write_table(data)
+    return sink.getvalue().to_pybytes()
+
+
+def derived_parts(tables: dict[str, list[dict]]) -> dict[str, bytes]:
+    """What an object holds besides its records' JSON lines, made of them once, by whoever
+    parses the source (in a pool worker, in parallel): each table's records as Arrow
+    (``<table>.arrow``, for the chunks' Parquet files) and the requirements' index and contents
+    (``records.row_index``, for reconciliation's rows)."""
+    index, contents = row_index(tables.get("requirements") or [])
+    out = {"requirements.index": index, "requirements.contents": contents}
+    for t in PARSED_TABLES:
+        if tables.get(t):
+            out[f"{t}.arrow"] = arrow_ipc(t, tables[t])
+    return out
+
+
 def jsonl_records(data: bytes) -> list[dict]:
     """The records of JSON lines (``jsonl_bytes``' inverse)."""
     return [orjson.loads(line) for line in data.splitlines()]
@@ -158,11 +186,14 @@ class Objects:
 
     def put(self, key: str, tables: dict[str, list[dict]], source: dict, **extra) -> dict:
         """Write the object ``key``: the records of each folder table in ``tables`` and the
-        source's row (``extra``: what else its first line says). Returns what ``get`` returns."""
+        source's row (``extra``: what else its first line says), then what the build reads of
+        them in place of their JSON (``derived_parts``). Returns what ``get`` returns."""
         parts = {t: jsonl_bytes(tables.get(t) or []) for t in PARSED_TABLES}
-        body = b"".join(parts.values())
+        more = derived_parts(tables)
+        body = b"".join(parts.values()) + b"".join(more.values())
         info = {"key": key, "source": source, **extra,
                 "tables": {t: {"rows": len(tables.get(t) or []), "bytes": len(data)} for t, data in parts.items()},
+                "parts": [[name, len(data)] for name, data in more.items()],
                 "body": {"bytes": len(body), "sha256": hashlib.sha256(body).hexdigest()}}
         head = compact_json_bytes(info) + b"\n"
         final = self.path(key)
@@ -176,6 +207,12 @@ class Objects:
     def tables(self, info: dict) -> dict[str, bytes]:
         """The object's records of each folder table, as their lines (one compact JSON record
         each), checked against what its first line says (``CorruptObject`` when they differ)."""
+        parts = self.parts(info)
+        return {t: parts[t] for t in PARSED_TABLES}
+
+    def parts(self, info: dict) -> dict[str, bytes]:
+        """Every part of the object, checked (``CorruptObject``): each folder table's JSON lines
+        (under the table's name), then the parts ``derived_parts`` made of them."""
         p = info["path"]
         try:
             with open(p, "rb") as fh:
@@ -185,10 +222,10 @@ class Objects:
             raise CorruptObject(f"{p}: {e.strerror or e}") from None
         if len(body) != info["body"]["bytes"] or hashlib.sha256(body).hexdigest() != info["body"]["sha256"]:
             raise CorruptObject(f"{p}: not the bytes its first line lists")
+        sizes = [(t, info["tables"].get(t, {}).get("bytes", 0)) for t in PARSED_TABLES] + list(map(tuple, info["parts"]))
         out, at = {}, 0
-        for t in PARSED_TABLES:
-            n = info["tables"].get(t, {}).get("bytes", 0)
-            out[t], at = body[at:at + n], at + n
+        for name, n in sizes:
+            out[name], at = body[at:at + n], at + n
         return out
 
     def records(self, info: dict, table: str) -> list[dict]:
