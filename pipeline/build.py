@@ -650,8 +650,6 @@ class _ValueIndex:
 
     def chunks(self, chunker) -> list[dict]:
         """Every source's values, in the sources' order, through ``chunker``; its chunks."""
-        import mmap
-
         import numpy as np
 
         c = {k: np.frombuffer(v, dtype=np.int64) for k, v in self.cols.items()}
@@ -663,14 +661,14 @@ class _ValueIndex:
         # where each source's values end among them, sorted
         ends = np.searchsorted(c["source"][order], np.arange(len(self.sources)), side="right").tolist()
         self.fh.flush()
-        # (an empty file cannot be mapped: with no values, every source adds none)
-        mapped = mmap.mmap(self.fh.fileno(), 0, access=mmap.ACCESS_READ) if len(at) else contextlib.nullcontext(b"")
-        with mapped as data:
-            start = 0
-            for sha, end in zip(self.sources, ends):
-                lines = zip(at[start:end].tolist(), size[start:end].tolist())
-                chunker.add(sha, b"".join(data[a:a + n] for a, n in lines))
-                start = end
+        # each value's line read where it is (not the file mapped: the pages of a mapped file
+        # count in the build's resident memory once touched, and the values of 10,000 captures
+        # are a 200 MB file; 523,672 reads took 0.6 s)
+        fd, start = self.fh.fileno(), 0
+        for sha, end in zip(self.sources, ends):
+            lines = zip(at[start:end].tolist(), size[start:end].tolist())
+            chunker.add(sha, b"".join(os.pread(fd, n, a) for a, n in lines))
+            start = end
         return chunker.finish()
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import orjson
+
 from pipeline.core.records import canonical_category, category_id, content_hash
 from pipeline.reconcile import joined as names
 from pipeline.reconcile.pages import Capture, capture_of, carries_of, identify, scoped_renames, source_facts
@@ -73,14 +75,20 @@ def renames_reaching(infos: list[dict], sources: list[dict], prior: list = ()) -
     (``names.Split.to_list``). ``prior``: the previous version's pages (``pages.prior_pages``),
     as reconciliation is given them, so both know the same pages."""
     captures, paths = [], {}
+    said: dict[bytes, tuple] = {}  # (what equal captures say, read once: most versions of a page say the same)
     for info, src in zip(infos, sources):
         for c in info["captures"]:
             k = (c["capability"], src["source_sha256"], c["title"])
-            paths[k] = {tuple(p) for p in c["categories"]}
-            captures.append(Capture(k, src["source_file"], c["updated"],
+            text = orjson.dumps([c["categories"], c["states"], c["carries"]])
+            got = said.get(text)
+            if got is None:
+                got = said[text] = ({tuple(p) for p in c["categories"]},
                                     frozenset(category_id(tuple(p)) for p in c["categories"]),
                                     tuple((tuple(o), tuple(n)) for o, n in c["states"]),
-                                    _carries_read(c["carries"], c["categories"])))
+                                    _carries_read(c["carries"], c["categories"]))
+            paths[k] = got[0]
+            captures.append(Capture(k, src["source_file"], c["updated"], got[1], got[2], got[3]))
+    del said
     scoped = scoped_renames(captures, identify(captures, source_facts(sources), prior))
     known = names.known_names([c for info in infos for c in info["captures"]])
     out = []

@@ -155,6 +155,11 @@ def jsonl_records(data: bytes) -> list[dict]:
 class Objects:
     def __init__(self, folder: Path):
         self.folder = folder
+        #: each distinct list a capture in its objects' first lines holds (its categories, what
+        #: they carry, ...), one object (``get``): the versions of a page nearly all say the same
+        #: but their date, and a build holds every source's first line at once (10,000 of them
+        #: were 166 MB, each with its own copies)
+        self._captures: dict[bytes, list] = {}
 
     def path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}{SUFFIX}"
@@ -175,6 +180,10 @@ class Objects:
                 or not isinstance(info["body"], dict) or size != len(head) + info["body"].get("bytes", -1)):
             return None
         info["path"], info["head_bytes"] = p, len(head)
+        for c in info["captures"] if isinstance(info["captures"], list) else ():
+            for k, v in c.items() if isinstance(c, dict) else ():
+                if isinstance(v, list):  # (read only, by every holder of it)
+                    c[k] = self._captures.setdefault(orjson.dumps(v), v)
         return info
 
     def checked(self, key: str) -> dict | None:
