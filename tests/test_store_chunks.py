@@ -196,3 +196,19 @@ def test_an_object_whose_index_is_not_what_it_lists_is_parsed_again(tmp_path, ra
     (out / "LATEST").unlink()
     again = run_build([raw_copy], out, decisions=tmp_path / "none.toml")
     assert again.version == first.version and again.parsed == 1
+
+
+def test_equal_lists_of_captures_are_one_object_once_read(tmp_path, seed_rows):
+    """A build holds every source's first line at once: what two objects say alike of their
+    captures (their categories, what those carry) is one object, read only, not two."""
+    from pipeline import reconcile
+
+    objects = Objects(tmp_path / "objects")
+    said = reconcile.captures_said(seed_rows["requirements"])
+    other = [dict(c, updated="2099-01-01") for c in said]
+    for key, caps in (("ab" * 16, said), ("cd" * 16, other)):
+        objects.put(key, seed_rows, source={"source_sha256": key}, captures=caps, parser="p", warnings=[])
+    a, b = objects.get("ab" * 16), objects.get("cd" * 16)
+    assert a["captures"] == said and b["captures"] == other
+    assert all(x["categories"] is y["categories"] and x["carries"] is y["carries"]
+               for x, y in zip(a["captures"], b["captures"]))

@@ -5,7 +5,10 @@ An object is one file ``<store>/<key[:2]>/<key>.jsonl``: a first line saying wha
 (its key, the source's row, the renames and categories it states, the parser that wrote it,
 per source table the records' count and bytes, and the sha256 and size of the rest), then the
 source's records of each folder table (``tables.PARSED_TABLES``, in that order), one compact
-JSON record per line: the lines the published chunks are made of (``chunks``). Its key hashes
+JSON record per line: the lines the published chunks are made of (``chunks``); then what the
+build reads in their place (``derived_parts``, listed in the first line's ``parts``): each
+table's records as an Arrow stream (a new chunk's Parquet file) and the requirements' index and
+distinct contents (reconciliation's rows), so that the build decodes no record. Its key hashes
 the source's bytes, its name and metadata and the parser's version (``build.object_key``), or an
 object and the renames applied to it. It is written under a temporary name and renamed into
 place, so two builds that write the same one never mix bytes, and a build killed while writing
