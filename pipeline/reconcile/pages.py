@@ -75,7 +75,7 @@ def capture_of(key: tuple, rows: list, source: dict | None = None, memo: dict | 
     of captures of a page state the same categories."""
     if not rows:
         return Capture(key, source["source_file"], source.get("updated"), frozenset())
-    dates = [r["page_updated"] for r in rows if r["page_updated"]]
+    dates = [d for d in (r["page_updated"] for r in rows) if d]
     contents = tuple(r.get("content_hash") for r in rows) if memo is not None else None
     if contents is not None and None in contents:  # (a row made by hand: no content to key by)
         contents = None
