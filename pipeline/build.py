@@ -612,6 +612,9 @@ class _ValueIndex:
     are as dicts). A source's values are ordered by conflict id, then position: what the other
     conflicts of a build are does not move them, so an unchanged source's are the same bytes."""
 
+    #: values encoded and written at a time
+    WRITE_VALUES = 4096
+
     def __init__(self, fh, sources: list[str]):
         import array
 
@@ -625,25 +628,26 @@ class _ValueIndex:
 
     def add(self, conflict_id: str, values: list[dict]) -> None:
         """The values of conflict ``conflict_id`` (``reconcile.value_rows``: each with that id and
-        its ``position``), validated, their lines written together (a line and a write per value
-        cost more than the rest of keeping them)."""
+        its ``position``), validated, their lines written ``WRITE_VALUES`` at a time (a line
+        and a write per value cost more than the rest of keeping them)."""
         _validate({"conflict_values": values})
         sources = [self.index.get(v["source_sha256"]) for v in values]
         if None in sources:
             v = values[sources.index(None)]
             raise PipelineError(f"conflict {v['conflict_id']}: a value of {v['source_file']}, which is not "
                                 f"among this build's sources")
-        lines = [store.compact_json_bytes(v) + b"\n" for v in values]
-        sizes = [len(line) for line in lines]
         c = self.cols
         c["source"].extend(sources)
         c["conflict"].extend(itertools.repeat(self.conflicts.setdefault(conflict_id, len(self.conflicts)),
                                               len(values)))
         c["position"].extend(v["position"] for v in values)
-        c["at"].extend(itertools.accumulate(sizes[:-1], initial=self.end) if values else ())
-        c["size"].extend(sizes)
-        self.fh.write(b"".join(lines))
-        self.end += sum(sizes)
+        for i in range(0, len(values), self.WRITE_VALUES):  # (a conflict's lines can be 30 MB: not held at once)
+            lines = [store.compact_json_bytes(v) + b"\n" for v in values[i:i + self.WRITE_VALUES]]
+            sizes = [len(line) for line in lines]
+            c["at"].extend(itertools.accumulate(sizes[:-1], initial=self.end))
+            c["size"].extend(sizes)
+            self.fh.write(b"".join(lines))
+            self.end += sum(sizes)
 
     def chunks(self, chunker) -> list[dict]:
         """Every source's values, in the sources' order, through ``chunker``; its chunks."""

@@ -364,6 +364,7 @@ def test_conflict_values_are_spooled_a_conflict_at_a_time_and_come_back_by_sourc
 
     with open(tmp_path / "values", "w+b") as fh:
         index = build._ValueIndex(fh, shas)
+        index.WRITE_VALUES = 2  # (a conflict's lines written in parts)
         for c in conflicts:
             index.add(c["id"], reconcile.value_rows(c))
         got = index.chunks(Chunker())
