@@ -35,7 +35,8 @@ from pipeline import processes, store
 from pipeline.core import records
 from pipeline.core.errors import ParseError, PipelineError, PipelineWarning, SchemaError, warning
 from pipeline.core.normalize import sha256_bytes
-from pipeline.core.tables import PARSED_TABLES, SCHEMA_VERSION, TABLE_ORDER, SchemaViolation, validate_row
+from pipeline.core.tables import (PARSED_TABLES, SCHEMA_VERSION, TABLE_ORDER, SchemaViolation, rows_validator,
+                                  validate_row)
 
 
 @dataclass(frozen=True)
@@ -625,12 +626,16 @@ class _ValueIndex:
         self.index = reconcile.source_positions(sources)
         self.conflicts: dict[str, int] = {}
         self.cols = {k: array.array("q") for k in ("source", "conflict", "position", "at", "size")}
+        self.check = rows_validator("conflict_values")
 
     def add(self, conflict_id: str, values: list[dict]) -> None:
         """The values of conflict ``conflict_id`` (``reconcile.value_rows``: each with that id and
         its ``position``), validated, their lines written ``WRITE_VALUES`` at a time (a line
         and a write per value cost more than the rest of keeping them)."""
-        _validate({"conflict_values": values})
+        try:  # (every record validated before it can reach a dataset, as ``_validate`` does: together)
+            self.check(values)
+        except SchemaViolation as e:
+            raise SchemaError(str(e)) from None
         sources = [self.index.get(v["source_sha256"]) for v in values]
         if None in sources:
             v = values[sources.index(None)]

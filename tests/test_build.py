@@ -377,3 +377,24 @@ def test_conflict_values_are_spooled_a_conflict_at_a_time_and_come_back_by_sourc
             index.add("cfl_" + "c" * 16, reconcile.value_rows({"id": "cfl_" + "c" * 16, "values": [stranger]}))
         with pytest.raises(SchemaError, match="conflict_values"):
             index.add("cfl_" + "d" * 16, [dict(r, line_start="one") for r in reconcile.value_rows(conflicts[0])])
+
+
+def test_records_checked_together_are_checked_as_one_by_one(fresh_build):
+    """``tables.rows_validator`` (one call for many records) accepts what ``validate_row``
+    accepts, and for a list with a bad record says what ``validate_row`` says of the first."""
+    from pipeline.core.tables import SchemaViolation, rows_validator, validate_row
+
+    ds = _dataset(fresh_build[1])
+    for table in ("conflict_values", "requirements"):
+        records = read_table(ds, table)
+        check = rows_validator(table)
+        check(records)
+        check([])
+        nested = next(i for i, r in enumerate(records) if r.get("items") or table == "conflict_values")
+        bad = [dict(records[nested], line_start="one") if table == "conflict_values"
+               else dict(records[nested], items=[dict(records[nested]["items"][0], line="one")])]
+        with pytest.raises(SchemaViolation) as one:
+            validate_row(table, bad[0])
+        with pytest.raises(SchemaViolation) as together:
+            check(records[:nested] + bad + records[nested + 1:] + bad)
+        assert str(together.value) == str(one.value)
