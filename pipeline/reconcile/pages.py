@@ -99,14 +99,15 @@ def carries_of(rows) -> tuple:
         if said is not None:
             got.setdefault(said[0], []).append(said)
     # (one row per pair of paths, the usual case: its content's key; several: their documents together)
-    return tuple((canon, raw, said[0][2] if len(said) == 1 else documents_key(frozenset().union(*(s[1] for s in said))))
+    return tuple((canon, raw, said[0][2] if len(said) == 1 else documents_key(set().union(*(s[1] for s in said))))
                  for (canon, raw), said in sorted(got.items()))
 
 
 @per_content
 def _carried(r, field: str) -> tuple | None:
     """What one row adds to its capture's ``carries_of``: (its paths, its documents, their key),
-    None where it adds nothing; one content's, worked out once (thousands of captures share it)."""
+    None where it adds nothing; one content's, worked out once (thousands of captures share it;
+    ``field``: ``per_content``'s key)."""
     if r.get("kind", "qualification") != "qualification" or r.get("covers") or not r["documents"]:
         return None
     docs = frozenset(r["documents"])
