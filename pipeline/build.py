@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -34,7 +35,8 @@ from pipeline import processes, store
 from pipeline.core import records
 from pipeline.core.errors import ParseError, PipelineError, PipelineWarning, SchemaError, warning
 from pipeline.core.normalize import sha256_bytes
-from pipeline.core.tables import PARSED_TABLES, SCHEMA_VERSION, TABLE_ORDER, SchemaViolation, validate_row
+from pipeline.core.tables import (PARSED_TABLES, SCHEMA_VERSION, TABLE_ORDER, SchemaViolation, rows_validator,
+                                  validate_row)
 
 
 @dataclass(frozen=True)
@@ -580,6 +582,7 @@ class _ConflictSpool:
     def __init__(self, folder: Path, sources: list[str], chunks: store.ChunkStore):
         self.paths = (folder / "conflicts.scratch", folder / "values.scratch")
         self.fh = open(self.paths[0], "w+b")
+        self.end = 0  # (where the next record goes: the file is only appended to until ``write``)
         self.values = _ValueIndex(open(self.paths[1], "w+b"), sources)
         self.chunks = chunks
 
@@ -589,10 +592,9 @@ class _ConflictSpool:
 
         row = reconcile.conflict_row(c)
         _validate({"conflicts": [row]})
-        for v in reconcile.value_rows(c):
-            self.values.add(v)
+        self.values.add(c["id"], reconcile.value_rows(c))
         head = store.compact_json_bytes(row)
-        at = self.fh.seek(0, os.SEEK_END)
+        at, self.end = self.end, self.end + len(head)
         self.fh.write(head)
         header = reconcile.conflict_header(c, MAX_VALUES)
         header["spooled"] = (at, len(head))
@@ -623,30 +625,46 @@ class _ValueIndex:
     are as dicts). A source's values are ordered by conflict id, then position: what the other
     conflicts of a build are does not move them, so an unchanged source's are the same bytes."""
 
+    #: values encoded and written at a time
+    WRITE_VALUES = 4096
+
     def __init__(self, fh, sources: list[str]):
         import array
 
         from pipeline import reconcile
 
         self.fh, self.sources = fh, sources
+        self.end = 0  # (where the next line goes: the file is only appended to until ``chunks``)
         self.index = reconcile.source_positions(sources)
         self.conflicts: dict[str, int] = {}
         self.cols = {k: array.array("q") for k in ("source", "conflict", "position", "at", "size")}
+        self.check = rows_validator("conflict_values")
 
-    def add(self, value: dict) -> None:
-        _validate({"conflict_values": [value]})
-        source = self.index.get(value["source_sha256"])
-        if source is None:
-            raise PipelineError(f"conflict {value['conflict_id']}: a value of {value['source_file']}, which is not "
+    def add(self, conflict_id: str, values: list[dict]) -> None:
+        """The values of conflict ``conflict_id`` (``reconcile.value_rows``: each with that id and
+        its ``position``), validated, their lines written ``WRITE_VALUES`` at a time (a line
+        and a write per value cost more than the rest of keeping them)."""
+        try:  # (every record validated before it can reach a dataset, as ``_validate`` does: together)
+            self.check(values)
+        except SchemaViolation as e:
+            raise SchemaError(str(e)) from None
+        sources = [self.index.get(v["source_sha256"]) for v in values]
+        if None in sources:
+            v = values[sources.index(None)]
+            raise PipelineError(f"conflict {v['conflict_id']}: a value of {v['source_file']}, which is not "
                                 f"among this build's sources")
-        line = store.compact_json_bytes(value) + b"\n"
         c = self.cols
-        c["source"].append(source)
-        c["conflict"].append(self.conflicts.setdefault(value["conflict_id"], len(self.conflicts)))
-        c["position"].append(value["position"])
-        c["at"].append(self.fh.seek(0, os.SEEK_END))
-        c["size"].append(len(line))
-        self.fh.write(line)
+        c["source"].extend(sources)
+        c["conflict"].extend(itertools.repeat(self.conflicts.setdefault(conflict_id, len(self.conflicts)),
+                                              len(values)))
+        c["position"].extend(v["position"] for v in values)
+        for i in range(0, len(values), self.WRITE_VALUES):  # (a conflict's lines can be 30 MB: not held at once)
+            lines = [store.compact_json_bytes(v) + b"\n" for v in values[i:i + self.WRITE_VALUES]]
+            sizes = [len(line) for line in lines]
+            c["at"].extend(itertools.accumulate(sizes[:-1], initial=self.end))
+            c["size"].extend(sizes)
+            self.fh.write(b"".join(lines))
+            self.end += sum(sizes)
 
     def chunks(self, chunker) -> list[dict]:
         """Every source's values, in the sources' order, through ``chunker``; its chunks."""

@@ -334,3 +334,67 @@ def test_building_again_without_the_extra_folder_says_it_switched_back(tmp_path,
     assert v1 != v2 and (out / "LATEST").read_text().strip() == v1
     assert f"switched back to dataset {v1}" in third.stdout and f"LATEST was {v2}" in third.stdout
     assert "up to date" not in third.stdout
+
+
+def test_conflict_values_are_spooled_a_conflict_at_a_time_and_come_back_by_source(tmp_path):
+    """The build's value index (``build._ValueIndex``) takes a conflict's values together and
+    gives each source's lines, in the sources' order, ordered by conflict id then position,
+    whatever order the conflicts came in; each value validated, each from a known source."""
+    from pipeline import build, reconcile
+    from pipeline.core.errors import PipelineError, SchemaError
+
+    shas = [f"{n:064x}" for n in (3, 1, 2)]
+
+    def value(n: int, text: str) -> dict:
+        return {"source_file": f"raw/{n}.md", "source_sha256": shas[n], "page": "p", "date": None, "value": text,
+                "category_raw": ["教育"], "line_start": 1 + n, "line_end": 2 + n}
+
+    conflicts = [{"id": "cfl_" + "b" * 16, "values": [value(2, "x"), value(0, "y"), value(0, "z")]},
+                 {"id": "cfl_" + "a" * 16, "values": [value(1, "w"), value(0, "v")]}]
+
+    class Chunker:
+        def __init__(self):
+            self.added = []
+
+        def add(self, sha, data):
+            self.added.append((sha, data))
+
+        def finish(self):
+            return self.added
+
+    with open(tmp_path / "values", "w+b") as fh:
+        index = build._ValueIndex(fh, shas)
+        index.WRITE_VALUES = 2  # (a conflict's lines written in parts)
+        for c in conflicts:
+            index.add(c["id"], reconcile.value_rows(c))
+        got = index.chunks(Chunker())
+        want = reconcile.conflicts_as_read(conflicts, shas)["conflict_values"]
+        assert [sha for sha, _ in got] == shas
+        assert b"".join(data for _, data in got) == b"".join(store.compact_json_bytes(v) + b"\n" for v in want)
+        assert [v["value"] for v in want] == ["v", "y", "z", "w", "x"]
+        stranger = dict(value(0, "u"), source_sha256="f" * 64)
+        with pytest.raises(PipelineError, match="not among this build's sources"):
+            index.add("cfl_" + "c" * 16, reconcile.value_rows({"id": "cfl_" + "c" * 16, "values": [stranger]}))
+        with pytest.raises(SchemaError, match="conflict_values"):
+            index.add("cfl_" + "d" * 16, [dict(r, line_start="one") for r in reconcile.value_rows(conflicts[0])])
+
+
+def test_records_checked_together_are_checked_as_one_by_one(fresh_build):
+    """``tables.rows_validator`` (one call for many records) accepts what ``validate_row``
+    accepts, and for a list with a bad record says what ``validate_row`` says of the first."""
+    from pipeline.core.tables import SchemaViolation, rows_validator, validate_row
+
+    ds = _dataset(fresh_build[1])
+    for table in ("conflict_values", "requirements"):
+        records = read_table(ds, table)
+        check = rows_validator(table)
+        check(records)
+        check([])
+        nested = next(i for i, r in enumerate(records) if r.get("items") or table == "conflict_values")
+        bad = [dict(records[nested], line_start="one") if table == "conflict_values"
+               else dict(records[nested], items=[dict(records[nested]["items"][0], line="one")])]
+        with pytest.raises(SchemaViolation) as one:
+            validate_row(table, bad[0])
+        with pytest.raises(SchemaViolation) as together:
+            check(records[:nested] + bad + records[nested + 1:] + bad)
+        assert str(together.value) == str(one.value)

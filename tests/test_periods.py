@@ -123,3 +123,29 @@ def test_the_built_report_draws_the_categories_pages_disagree_on(fresh_build):
     fund = fund[:fund.index("</section>")]
     # the face-verification pages 000 and 003 say 3选1 and 4选1: two lanes, two letters
     assert "1 of 3 (3选1)" in fund and "1 of 4 (4选1)" in fund
+
+
+def test_requirement_periods_read_per_content_are_those_read_per_record(fresh_build):
+    """The build's rows (``records.Row``s, each content's fields read once for all its
+    captures) give each category's periods exactly as the published records read one by one
+    (no content hash to share by): eligibility lists left out, parts kept apart."""
+    from conftest import read_table
+
+    from pipeline.core.records import content_hash, rows_of_records
+    from pipeline.reconcile.periods import requirement_periods
+    from pipeline.store import dataset_dir, latest
+
+    _, output = fresh_build
+    ds = dataset_dir(output, latest(output))
+    records, pages = read_table(ds, "requirements"), read_table(ds, "pages")
+    # (the seeds state no eligibility list: one of their statements made one)
+    listed = dict(records[0], kind="eligibility")
+    records[0] = dict(listed, content_hash=content_hash(listed))
+    plain = [{k: v for k, v in r.items() if k != "content_hash"} for r in records]
+    got = requirement_periods(rows_of_records(records), pages)
+    assert got and got == requirement_periods(plain, pages)
+    assert any(" / " in lane for per_lane in got.values() for lane, _ in per_lane)  # (a page's parts apart)
+    starts = {(p.first["source_file"], p.first["line_start"]) for per_lane in got.values()
+              for _, ps in per_lane for p in ps}
+    assert (listed["source_file"], listed["provenance"]["line_start"]) not in starts
+    assert (records[1]["source_file"], records[1]["provenance"]["line_start"]) in starts

@@ -452,6 +452,27 @@ def validate_row(table: str, row: dict) -> None:
                               f"{field}: {e.message}") from None
 
 
+def rows_validator(table: str):
+    """A check of many records of ``table`` at once, ``check(rows)``: one call into jsonschema-rs
+    for them all (the JSON Schema of an array of them), not one per record (500,000 conflict
+    values: 0.38 s CPU one by one, 0.15 s in lists of 2,000). It raises
+    ``SchemaViolation`` as ``validate_row`` does, for the first record that does not match. Its
+    caller keeps it (the build, for its conflict values)."""
+    import jsonschema_rs
+
+    schema = json_schema(table)
+    many = jsonschema_rs.validator_for({"$schema": schema["$schema"], "type": "array", "items": schema})
+
+    def check(rows: list[dict]) -> None:
+        if many.is_valid(rows):
+            return
+        for row in rows:  # (which one, and what of it: as validate_row says it)
+            validate_row(table, row)
+        raise SchemaViolation(f"{table}: {len(rows)} records do not match schema {SCHEMA_VERSION}")
+
+    return check
+
+
 #: primary keys of the published tables
 PRIMARY_KEYS = {"requirements": ["id"], "scenarios": ["id"], "licenses": ["id"], "sources": ["source_sha256"],
                 "conflicts": ["id"], "conflict_values": ["conflict_id", "position"],

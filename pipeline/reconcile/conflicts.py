@@ -63,6 +63,7 @@ def _capture_values(entries: list[tuple[dict, str, str | None]], shows) -> tuple
     a row shows depends on its content alone (its ``content_hash``): asked once per
     content, not once per capture."""
     content: dict = {}
+    said: dict = {}  # (text shown, category as written) -> a number standing for it
     values, reps = [], []
     told: set = set()  # a capture listing the category twice (two tables of a page) says it once
     for r, p, d in entries:
@@ -70,15 +71,16 @@ def _capture_values(entries: list[tuple[dict, str, str | None]], shows) -> tuple
         shared = content.get(k, _UNSEEN)
         if shared is _UNSEEN:
             shown = shows(r)
-            # (what a content says, and the key it is told once by: made once per content)
-            shared = content[k] = None if shown is None else (shown, list(r["category_raw"]),
-                                                              (shown, r["category_raw"]))
+            # (what a content says, and the number of what it is told once by: made once per
+            # content; a number, not the text and the name, is what each capture's key holds)
+            shared = content[k] = None if shown is None else (
+                shown, list(r["category_raw"]), said.setdefault((shown, r["category_raw"]), len(said)))
             if shown is not None:
                 reps.append(r)
         if shared is not None:
-            said = (r.source_sha256, shared[2])
-            if said not in told:
-                told.add(said)
+            once = (r.source_sha256, shared[2])
+            if once not in told:
+                told.add(once)
                 values.append(_capture_value(r, p, d, shared[0], shared[1]))
     return values, reps
 

@@ -64,7 +64,9 @@ class Diff:
 
 
 def _at(row: dict) -> str:
-    return f"{row['source_file']}:{row['provenance']['line_start']}"
+    # (a ``records.Row`` holds its first line: its provenance would be made for it)
+    start = getattr(row, "line_start", None)
+    return f"{row['source_file']}:{row['provenance']['line_start'] if start is None else start}"
 
 
 def _name(row: dict) -> str:

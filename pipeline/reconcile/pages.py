@@ -29,6 +29,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from pipeline.core.records import written_under
+from pipeline.reconcile.values import per_content
 
 SAME_PAGE_MIN_OVERLAP = 0.5
 
@@ -75,7 +76,7 @@ def capture_of(key: tuple, rows: list, source: dict | None = None, memo: dict | 
     of captures of a page state the same categories."""
     if not rows:
         return Capture(key, source["source_file"], source.get("updated"), frozenset())
-    dates = [r["page_updated"] for r in rows if r["page_updated"]]
+    dates = [d for d in (r["page_updated"] for r in rows) if d]
     contents = tuple(r.get("content_hash") for r in rows) if memo is not None else None
     if contents is not None and None in contents:  # (a row made by hand: no content to key by)
         contents = None
@@ -92,11 +93,25 @@ def carries_of(rows) -> tuple:
     capture's requirement rows state with documents, one per pair of paths (its parts'
     documents together). A statement covering every child (所有二级类目) is no parent that could
     move into one child."""
-    got: dict[tuple, set] = {}
+    got: dict[tuple, list] = {}
     for r in rows:
-        if r.get("kind", "qualification") == "qualification" and not r.get("covers") and r["documents"]:
-            got.setdefault((tuple(r["category"]), tuple(r["category_raw"])), set()).update(r["documents"])
-    return tuple((canon, raw, documents_key(docs)) for (canon, raw), docs in sorted(got.items()))
+        said = _carried(r, "carries")
+        if said is not None:
+            got.setdefault(said[0], []).append(said)
+    # (one row per pair of paths, the usual case: its content's key; several: their documents together)
+    return tuple((canon, raw, said[0][2] if len(said) == 1 else documents_key(set().union(*(s[1] for s in said))))
+                 for (canon, raw), said in sorted(got.items()))
+
+
+@per_content
+def _carried(r, field: str) -> tuple | None:
+    """What one row adds to its capture's ``carries_of``: (its paths, its documents, their key),
+    None where it adds nothing; one content's, worked out once (thousands of captures share it;
+    ``field``: ``per_content``'s key)."""
+    if r.get("kind", "qualification") != "qualification" or r.get("covers") or not r["documents"]:
+        return None
+    docs = frozenset(r["documents"])
+    return (tuple(r["category"]), tuple(r["category_raw"])), docs, documents_key(docs)
 
 
 def documents_key(docs) -> str:

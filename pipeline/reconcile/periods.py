@@ -44,6 +44,8 @@ class Period:
         return self.first.get("date") is not None
 
 
+_UNSEEN = object()
+
 _WHERE = ("source_file", "source_sha256", "line_start", "line_end", "date")
 
 
@@ -134,27 +136,37 @@ def requirement_periods(rows, pages: list[dict]) -> dict[tuple[str, str], list[t
     Eligibility statements require nothing and are left out."""
     at = {v["source_sha256"]: (p["page_key"], i, v.get("date")) for p in pages for i, v in enumerate(p["versions"])}
     lanes: dict[tuple[str, str], dict[str, list]] = {}
-    # content hash -> (value, what the legend says, the name as written): thousands of captures
+    # content hash -> (value, what the legend says, the name as written, its (capability,
+    # category id), its part; None for an eligibility statement): thousands of captures
     # share a few contents, and each capture's entry holds the one shared copy (on 10,000
     # documents a copy per capture was hundreds of MB); a capture's entry is a tuple, its
     # period's first and last capture made dicts only where a period starts and ends
     # (``_lane_periods``: a dict per capture was 70 MB and a third of the report's time)
-    known: dict[str, tuple] = {}
+    known: dict[str, tuple | None] = {}
+    lanes_of: dict[tuple, str] = {}  # (page, part) -> its lane (``part_key``), made once
     for r in rows:
-        where = at.get(r["source_sha256"])
-        if where is None or r.get("kind", "qualification") != "qualification":
+        sha = r["source_sha256"]
+        where = at.get(sha)
+        if where is None:
             continue
-        start, end = _lines(r)
         h = r.get("content_hash")
-        got = known.get(h) if h else None
-        if got is None:
-            got = (repr(tuple(field_value(r, f) for f in REQUIREMENT_FIELDS)),
-                   {f: _plain(r.get(f)) for f in SAID_FIELDS}, tuple(r["category_raw"]))
+        got = known.get(h, _UNSEEN) if h else _UNSEEN
+        if got is _UNSEEN:
+            # (everything but the capture's own fields is the content's: read once per content)
+            got = None if r.get("kind", "qualification") != "qualification" else (
+                repr(tuple(field_value(r, f) for f in REQUIREMENT_FIELDS)),
+                {f: _plain(r.get(f)) for f in SAID_FIELDS}, tuple(r["category_raw"]),
+                (r["capability"], r["category_id"]), r.get("page_part"))
             if h:
                 known[h] = got
-        lane = part_key(where[0], r.get("page_part"))
-        lanes.setdefault((r["capability"], r["category_id"]), {}).setdefault(lane, []).append(
-            (where[1], start, end, where[2], r["source_file"], r["source_sha256"], got))
+        if got is None:  # an eligibility statement
+            continue
+        lane = lanes_of.get((where[0], got[4]))
+        if lane is None:
+            lane = lanes_of[(where[0], got[4])] = part_key(where[0], got[4])
+        start, end = _lines(r)
+        lanes.setdefault(got[3], {}).setdefault(lane, []).append(
+            (where[1], start, end, where[2], r["source_file"], sha, got))
     return {key: [(lane, _lane_periods(lane, sorted(vs, key=_in_order))) for lane, vs in sorted(by_lane.items())]
             for key, by_lane in sorted(lanes.items())}
 
