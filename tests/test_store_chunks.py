@@ -6,7 +6,6 @@ import stat
 
 import io
 
-import pyarrow
 import pyarrow.parquet as pq
 import pytest
 
@@ -214,15 +213,3 @@ def test_equal_lists_of_captures_are_one_object_once_read(tmp_path, seed_rows):
     assert all(x["categories"] is y["categories"] and x["carries"] is y["carries"]
                for x, y in zip(a["captures"], b["captures"]))
 
-
-def test_a_flat_tables_chunk_read_by_arrow_is_the_one_from_its_records(fresh_build):
-    """The conflicts' values come with no Arrow stream: a new chunk of them is read from its
-    JSON lines by Arrow itself (``chunks._from_json``); the Parquet file is the one made of
-    the records in Python, and a field no schema lists is refused, not dropped."""
-    values = read_table(fresh_build[1] / "datasets" / fresh_build[0].version, "conflict_values")
-    assert values and chunks._flat("conflict_values") and not chunks._flat("requirements")
-    data = b"".join(store.compact_json_bytes(v) + b"\n" for v in values)
-    assert chunks._parquet("conflict_values", [chunks._from_json("conflict_values", data)]) == \
-           chunks._parquet("conflict_values", [values])
-    with pytest.raises(pyarrow.ArrowInvalid):
-        chunks._from_json("conflict_values", store.compact_json_bytes(dict(values[0], extra=1)) + b"\n")

@@ -32,8 +32,7 @@ from pathlib import Path
 
 import orjson
 
-from pipeline.core.tables import TABLES
-from pipeline.store.objects import arrow_schema, arrow_table, jsonl_records, parquet_options, write_new
+from pipeline.store.objects import arrow_table, jsonl_records, parquet_options, write_new
 
 #: the chunk store's folder, in ``output/``
 CHUNKS = "chunks"
@@ -183,25 +182,6 @@ def _parquet(table: str, parts) -> tuple[bytes, int]:
     return buf.getvalue(), whole.num_rows
 
 
-def _flat(table: str) -> bool:
-    """Whether no column of ``table`` is JSON text (``_from_json`` can read its lines)."""
-    return all(kind != "json" for _, kind, _ in TABLES[table])
-
-
-def _from_json(table: str, data: bytes):
-    """A chunk's JSON lines as an Arrow table of ``table``'s schema, read by Arrow itself, for a
-    table of no JSON-text column (``_flat``), whose records come with no Arrow stream: the
-    conflicts' values. 164 chunks of them at 10,000 documents: 4.46 s of CPU decoded and made
-    into Arrow in Python, 1.75 s this way, the Parquet files byte-identical (helper wt-rec3)."""
-    import pyarrow as pa
-    import pyarrow.json as pj
-
-    schema = arrow_schema(table)
-    got = pj.read_json(pa.py_buffer(data), read_options=pj.ReadOptions(block_size=max(len(data), 1 << 20)),
-                       parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error"))
-    return pa.Table.from_arrays([got.column(name) for name in schema.names], schema=schema)
-
-
 def _arrow(data: bytes):
     import pyarrow as pa
 
@@ -242,9 +222,6 @@ class Chunker:
         parts, arrows = self._parts, self._arrow
 
         def records():
-            if all(got is None for got in arrows) and _flat(self.table):
-                yield _from_json(self.table, data)
-                return
             for part, got in zip(parts, arrows):
                 yield _arrow(got) if got is not None else jsonl_records(part)
 
