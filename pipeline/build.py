@@ -517,8 +517,8 @@ def _index_rows(reader: records.RowReader, parts: dict[str, bytes], info: dict) 
     an object written whole by other code, or edited with its first line, can be)."""
     try:
         return reader.rows_of_index(parts["requirements.index"], parts["requirements.contents"])
-    except (KeyError, ValueError, TypeError) as e:
-        raise store.CorruptObject(f"{info['path']}: its index of requirements cannot be read ({e})") from None
+    except (KeyError, IndexError, ValueError, TypeError) as e:  # (whatever a malformed index can raise)
+        raise store.CorruptObject(f"{info['path']}: its index of requirements cannot be read ({e!r})") from None
 
 
 def _renamed_key(info: dict, reach: list) -> str:

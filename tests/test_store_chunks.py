@@ -13,7 +13,7 @@ from conftest import ROOT, read_table
 from pipeline import store
 from pipeline.core import records
 from pipeline.store import chunks, objects
-from pipeline.build import run_build
+from pipeline.build import _index_rows, run_build
 from pipeline.store.chunks import Chunker, ChunkStore
 from pipeline.store.objects import CorruptObject, Objects
 
@@ -175,6 +175,12 @@ def test_rows_read_from_an_index_are_the_rows_of_the_records(seed_rows):
     edited = b"\n".join([lines[0].replace(b'"', b' "', 1)] + lines[1:])
     with pytest.raises(ValueError):
         records.RowReader().rows_of_index(index, edited)
+    # an index listing a content it does not have is a corrupt object (parsed again), not a crash
+    bad = json.loads(index)
+    bad["groups"][0][1][0][0] = len(bad["contents"])
+    with pytest.raises(CorruptObject):
+        _index_rows(records.RowReader(), {"requirements.index": json.dumps(bad).encode(),
+                                          "requirements.contents": contents}, {"path": "x.jsonl"})
 
 
 def test_an_object_whose_index_is_not_what_it_lists_is_parsed_again(tmp_path, raw_copy):
