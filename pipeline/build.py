@@ -506,7 +506,7 @@ def _read_rows(refs, keys, hashes, infos, objects: store.Objects, reaches: list[
                 again += 1
         sha = infos[i]["source"]["source_sha256"]
         for t in PARSED_TABLES:
-            chunkers[t].add(sha, parts[t], parts.get(f"{t}.arrow"))
+            chunkers[t].add(sha, parts[t], parts.get(store.arrow_part(t)))
         rows += got
     return rows, again, {t: c.finish() for t, c in chunkers.items()}
 
@@ -516,7 +516,7 @@ def _index_rows(reader: records.RowReader, parts: dict[str, bytes], info: dict) 
     index does not hold what it lists (its bytes are the ones the first line gives, so only
     an object written whole by other code, or edited with its first line, can be)."""
     try:
-        return reader.rows_of_index(parts["requirements.index"], parts["requirements.contents"])
+        return reader.rows_of_index(parts[store.INDEX_PART], parts[store.CONTENTS_PART])
     except (KeyError, IndexError, ValueError, TypeError) as e:  # (whatever a malformed index can raise)
         raise store.CorruptObject(f"{info['path']}: its index of requirements cannot be read ({e!r})") from None
 

@@ -179,8 +179,8 @@ def test_rows_read_from_an_index_are_the_rows_of_the_records(seed_rows):
     bad = json.loads(index)
     bad["groups"][0][1][0][0] = len(bad["contents"])
     with pytest.raises(CorruptObject):
-        _index_rows(records.RowReader(), {"requirements.index": json.dumps(bad).encode(),
-                                          "requirements.contents": contents}, {"path": "x.jsonl"})
+        _index_rows(records.RowReader(), {store.INDEX_PART: json.dumps(bad).encode(),
+                                          store.CONTENTS_PART: contents}, {"path": "x.jsonl"})
 
 
 def test_an_object_whose_index_is_not_what_it_lists_is_parsed_again(tmp_path, raw_copy):
@@ -194,7 +194,7 @@ def test_an_object_whose_index_is_not_what_it_lists_is_parsed_again(tmp_path, ra
     info = json.loads(head)
     at = sum(t["bytes"] for t in info["tables"].values())
     sizes = dict(map(tuple, info["parts"]))
-    start = at + sizes["requirements.index"]
+    start = at + sizes[store.INDEX_PART]
     body = body[:start] + b" " + body[start + 1:]  # (the first content's "[" made a space)
     info["body"]["sha256"] = hashlib.sha256(body).hexdigest()
     p.write_bytes(store.compact_json_bytes(info) + b"\n" + body)

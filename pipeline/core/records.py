@@ -416,10 +416,8 @@ class RowReader:
         return value
 
     def row(self, record: dict) -> Row:
-        p = record["provenance"]
-        return self._row((record["source_sha256"], record["source_file"], record.get("page_updated"), p.get("file")),
-                         p.get("line_start"), p.get("line_end"), p.get("page"), p.get("pdf_page"),
-                         self._content([record.get(f) for f in CONTENT_FIELDS]))
+        fields, start, end, page, pdf_page = _capture_of(record)
+        return self._row(fields, start, end, page, pdf_page, self._content([record.get(f) for f in CONTENT_FIELDS]))
 
     def _row(self, fields: tuple, line_start, line_end, page, pdf_page, content: tuple) -> Row:
         if fields != self._source:  # a source's rows come together
@@ -467,12 +465,20 @@ def row_index(records: list[dict]) -> tuple[bytes, bytes]:
         c = digests.setdefault(hashlib.sha256(text).hexdigest(), len(lines))
         if c == len(lines):
             lines.append(text)
-        p = r["provenance"]
-        fields = [r["source_sha256"], r["source_file"], r.get("page_updated"), p.get("file")]
+        fields, start, end, page, pdf_page = _capture_of(r)
         if not groups or groups[-1][0] != fields:
             groups.append([fields, []])
-        groups[-1][1].append([c, p.get("line_start"), p.get("line_end"), p.get("page"), p.get("pdf_page")])
+        groups[-1][1].append([c, start, end, page, pdf_page])
     return orjson.dumps({"contents": list(digests), "groups": groups}), b"".join(t + b"\n" for t in lines)
+
+
+def _capture_of(record: dict) -> tuple[tuple, int, int, str | None, int | None]:
+    """What a requirement record says of its capture, as a ``Row`` keeps it: the fields a
+    source's rows share (sha256, file, page date, provenance file), then its lines, page and
+    PDF page (``RowReader.row`` and ``row_index`` alike)."""
+    p = record["provenance"]
+    return ((record["source_sha256"], record["source_file"], record.get("page_updated"), p.get("file")),
+            p.get("line_start"), p.get("line_end"), p.get("page"), p.get("pdf_page"))
 
 
 

@@ -17,7 +17,8 @@ from pipeline.store.files import (  # noqa: F401
     update_text, write_atomic, write_export,
 )
 from pipeline.store.chunks import CHUNKS, Chunker, ChunkStore  # noqa: F401
-from pipeline.store.objects import CorruptObject, Objects, jsonl_records, last_build, save_last_build  # noqa: F401
+from pipeline.store.objects import (CONTENTS_PART, INDEX_PART, CorruptObject, Objects, arrow_part,  # noqa: F401
+                                     jsonl_records, last_build, save_last_build)
 from pipeline.store.published import (  # noqa: F401
     FEED_FILE, HISTORY_EVENTS, REPORT_SUFFIXES, HistoryEvent, conflict_ids, dataset_dir, feed_facts, feed_versions,
     has_feed, has_reports, has_table, history, iter_records, iter_table, latest, load_small_tables, load_tables,

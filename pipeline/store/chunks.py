@@ -192,7 +192,7 @@ class Chunker:
     """One table's records, given source by source in published order (``add``), cut into
     chunks put in the store as each one ends; ``finish`` gives them in order. Generic over any
     table whose records are grouped by source: only their JSON lines are needed, and their
-    records when the caller has them parsed (else they are parsed when a chunk is new)."""
+    Arrow stream when the caller has one (else the lines are decoded when a chunk is new)."""
 
     def __init__(self, chunk_store: ChunkStore, table: str, every: int | None = None):
         self.store, self.table = chunk_store, table

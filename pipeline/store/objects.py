@@ -137,16 +137,24 @@ def arrow_ipc(table: str, rows: list[dict]) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
+#: the parts ``derived_parts`` names the requirements' index and contents
+INDEX_PART, CONTENTS_PART = "requirements.index", "requirements.contents"
+
+
+def arrow_part(table: str) -> str:
+    """The name of the part holding ``table``'s records as Arrow (``derived_parts``)."""
+    return f"{table}.arrow"
+
+
 def derived_parts(tables: dict[str, list[dict]]) -> dict[str, bytes]:
     """What an object holds besides its records' JSON lines, made of them once, by whoever
     parses the source (in a pool worker, in parallel): each table's records as Arrow
-    (``<table>.arrow``, for the chunks' Parquet files) and the requirements' index and contents
+    (``arrow_part``, for the chunks' Parquet files) and the requirements' index and contents
     (``records.row_index``, for reconciliation's rows)."""
-    index, contents = row_index(tables.get("requirements") or [])
-    out = {"requirements.index": index, "requirements.contents": contents}
+    out = dict(zip((INDEX_PART, CONTENTS_PART), row_index(tables.get("requirements") or [])))
     for t in PARSED_TABLES:
         if tables.get(t):
-            out[f"{t}.arrow"] = arrow_ipc(t, tables[t])
+            out[arrow_part(t)] = arrow_ipc(t, tables[t])
     return out
 
 
